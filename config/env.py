@@ -1,0 +1,93 @@
+"""Reading settings from the environment, strictly.
+
+A typo in a variable must stop the process with a message that names the variable, not turn
+into a silent default: ``DEBUG=flase`` is an error, not ``False``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
+class Env:
+    """Typed access to a mapping of environment variables (``os.environ`` by default)."""
+
+    def __init__(self, source: Mapping[str, str] | None = None) -> None:
+        self.source = os.environ if source is None else source
+
+    def raw(self, name: str) -> str | None:
+        value = self.source.get(name)
+        if value is None or value.strip() == "":
+            return None
+        return value.strip()
+
+    def str(self, name: str, default: str | None = None) -> str | None:
+        value = self.raw(name)
+        return default if value is None else value
+
+    def bool(self, name: str, default: bool) -> bool:
+        value = self.raw(name)
+        if value is None:
+            return default
+        word = value.lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a boolean; use one of: {', '.join(sorted(TRUE_WORDS | FALSE_WORDS))}."
+        )
+
+    def int(self, name: str, default: int, *, minimum: int | None = None) -> int:
+        value = self.raw(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
+        if minimum is not None and number < minimum:
+            raise ImproperlyConfigured(f"{name}={number} must be at least {minimum}.")
+        return number
+
+    def list(self, name: str, default: list[str] | None = None) -> list[str]:
+        value = self.raw(name)
+        if value is None:
+            return list(default or [])
+        return [item.strip() for item in value.split(",") if item.strip()]
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.raw(name)
+        if value is None:
+            return default
+        if value not in choices:
+            raise ImproperlyConfigured(f"{name}={value!r} is not one of: {', '.join(choices)}.")
+        return value
+
+    def database(self, name: str, default: str) -> dict:
+        value = self.raw(name) or default
+        try:
+            config = environ.Env.db_url_config(value)
+        except (ValueError, KeyError, ImproperlyConfigured) as error:
+            raise ImproperlyConfigured(f"{name} is not a usable database URL: {error}") from None
+        if config.get("ENGINE") not in ("django.db.backends.postgresql", "django.db.backends.sqlite3"):
+            raise ImproperlyConfigured(f"{name}={value!r} names no known database; use postgres://… or sqlite:///…")
+        return config
+
+    def url(self, name: str, default: str | None = None, *, schemes: tuple[str, ...]) -> str | None:
+        value = self.raw(name)
+        if value is None:
+            return default
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if scheme not in schemes:
+            raise ImproperlyConfigured(
+                f"{name}={value!r} must be a URL starting with one of: {', '.join(s + '://' for s in schemes)}."
+            )
+        return value

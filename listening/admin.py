@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from listening.models import Author, Brand, BrandMembership, Channel, Mention, MentionEvent, TrackedTerm
+
+
+class TrackedTermInline(admin.TabularInline):
+    model = TrackedTerm
+    extra = 0
+
+
+class MembershipInline(admin.TabularInline):
+    model = BrandMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Brand)
+class BrandAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "require_reply_approval"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+    inlines = [TrackedTermInline, MembershipInline]
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = ["name", "brand", "platform", "state", "is_active", "last_success_at", "next_poll_at"]
+    list_filter = ["platform", "state", "is_active", "brand"]
+    search_fields = ["name"]
+    # Credentials are written through the channel form of the app or the API, never shown.
+    exclude = ["credentials"]
+    readonly_fields = [
+        "state",
+        "last_polled_at",
+        "last_success_at",
+        "last_error_at",
+        "last_error",
+        "consecutive_failures",
+        "rate_limit_remaining",
+        "rate_limit_reset_at",
+        "newest_item_at",
+    ]
+
+
+@admin.register(Author)
+class AuthorAdmin(admin.ModelAdmin):
+    list_display = ["handle", "name", "platform", "followers", "verified", "is_internal"]
+    list_filter = ["platform", "verified", "is_internal"]
+    search_fields = ["handle", "name", "external_id"]
+
+
+@admin.register(Mention)
+class MentionAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "brand", "channel", "author", "sentiment", "status", "published_at"]
+    list_filter = ["status", "sentiment", "kind", "channel__platform"]
+    search_fields = ["external_id", "text"]
+    raw_id_fields = ["author", "parent", "channel", "assignee", "sentiment_corrected_by"]
+    filter_horizontal = ["terms"]
+    show_full_result_count = False  # a count(*) over millions of rows on every page is not free
+
+
+@admin.register(MentionEvent)
+class MentionEventAdmin(admin.ModelAdmin):
+    list_display = ["mention", "kind", "actor", "old_value", "new_value", "created_at"]
+    raw_id_fields = ["mention", "actor"]

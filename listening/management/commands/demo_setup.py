@@ -1,0 +1,163 @@
+"""Load the demo: the Acme brand, its terms, departments, rules and one user per role.
+
+Safe to run again: it finds what exists and changes nothing that a person edited.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from listening.models import Brand, BrandMembership, TrackedTerm
+from listening.roles import ADMIN, COMMUNITY_MANAGER, DEPARTMENT_STAFF, MANAGER
+from responses.models import Department, Priority, RoutingRule, SavedReply, SlaPolicy
+
+DEMO_PASSWORD = "escucha-demo"  # noqa: S105 - printed to the console on purpose; demo only
+
+USERS = [
+    # username, first name, role, department
+    ("admin", "Ada", ADMIN, None),
+    ("cm", "Carla", COMMUNITY_MANAGER, None),
+    ("manager", "Marta", MANAGER, None),
+    ("support", "Sergio", DEPARTMENT_STAFF, "Support"),
+    ("billing", "Bruno", DEPARTMENT_STAFF, "Billing"),
+    ("pr", "Paula", DEPARTMENT_STAFF, "Public relations"),
+]
+
+TERMS = [
+    (TrackedTerm.Kind.BRAND, "Acme", ""),
+    (TrackedTerm.Kind.BRAND, "@acme", "Acme"),
+    (TrackedTerm.Kind.BRAND, "#acme", "Acme"),
+    (TrackedTerm.Kind.PRODUCT, "Roadrunner Pro", ""),
+    (TrackedTerm.Kind.CAMPAIGN, "#AcmeSummer", ""),
+    (TrackedTerm.Kind.COMPETITOR, "Globex", ""),
+    (TrackedTerm.Kind.COMPETITOR, "Initech", ""),
+    (TrackedTerm.Kind.KEYWORD, "refund", ""),
+    (TrackedTerm.Kind.KEYWORD, "reembolso", ""),
+]
+
+DEPARTMENTS = {
+    # name: (e-mail, {priority: (acknowledge minutes, resolve minutes)})
+    "Support": (
+        "support@acme.example",
+        {Priority.NORMAL: (60, 24 * 60), Priority.HIGH: (30, 8 * 60), Priority.URGENT: (15, 4 * 60)},
+    ),
+    "Billing": (
+        "billing@acme.example",
+        {Priority.NORMAL: (120, 48 * 60), Priority.HIGH: (60, 24 * 60), Priority.URGENT: (30, 8 * 60)},
+    ),
+    "Public relations": (
+        "pr@acme.example",
+        {Priority.NORMAL: (60, 24 * 60), Priority.HIGH: (30, 4 * 60), Priority.URGENT: (10, 2 * 60)},
+    ),
+}
+
+RULES = [
+    {
+        "name": "Billing complaints go to Billing",
+        "match": RoutingRule.Match.ALL,
+        "conditions": [
+            {"field": "text", "op": "any", "value": ["refund", "charged", "invoice", "reembolso", "cobro", "factura"]},
+            {"field": "sentiment", "op": "below", "value": -0.05},
+        ],
+        "actions": [{"type": "ticket", "department": "Billing", "priority": Priority.HIGH}],
+        "stop_processing": True,
+    },
+    {
+        "name": "Influential complaints to Public relations",
+        "match": RoutingRule.Match.ALL,
+        "conditions": [
+            {"field": "followers", "op": "above", "value": 10000},
+            {"field": "sentiment", "op": "below", "value": -0.05},
+        ],
+        "actions": [{"type": "ticket", "department": "Public relations", "priority": Priority.URGENT}],
+        "stop_processing": True,
+    },
+    {
+        "name": "Product problems to Support",
+        "match": RoutingRule.Match.ANY,
+        "conditions": [
+            {
+                "field": "text",
+                "op": "any",
+                "value": ["broken", "doesn't work", "not working", "no funciona", "roto", "error"],
+            },
+        ],
+        "actions": [{"type": "ticket", "department": "Support", "priority": Priority.NORMAL}],
+        "stop_processing": False,
+    },
+]
+
+SAVED_REPLIES = [
+    ("thanks", "Thank you", "Thank you, {{ author.name }}! The whole {{ brand.name }} team is glad to hear it."),
+    (
+        "dm",
+        "Ask for a DM",
+        "Hi {{ author.handle }}, sorry about this. Could you send us a DM with your order number? — {{ agent.first_name }}",
+    ),
+    ("gracias", "Gracias", "¡Gracias, {{ author.name }}! Nos alegra mucho leerlo. — Equipo {{ brand.name }}"),
+    (
+        "dm-es",
+        "Pedir DM",
+        "Hola {{ author.handle }}, lamentamos lo ocurrido. ¿Nos escribes por DM con tu número de pedido? — {{ agent.first_name }}",
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the Acme demo brand with terms, departments, routing rules and a user for each role."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with transaction.atomic():
+            brand, _ = Brand.objects.get_or_create(slug="acme", defaults={"name": "Acme"})
+            for kind, text, group in TERMS:
+                TrackedTerm.objects.get_or_create(brand=brand, kind=kind, text=text, defaults={"group": group})
+            departments = {}
+            for name, (email, slas) in DEPARTMENTS.items():
+                department, _ = Department.objects.get_or_create(brand=brand, name=name, defaults={"email": email})
+                departments[name] = department
+                for priority, (ack, resolve) in slas.items():
+                    SlaPolicy.objects.get_or_create(
+                        department=department,
+                        priority=priority,
+                        defaults={"acknowledge_minutes": ack, "resolve_minutes": resolve},
+                    )
+            created_users = self._users(brand, departments)
+            for position, rule in enumerate(RULES):
+                RoutingRule.objects.get_or_create(
+                    brand=brand,
+                    name=rule["name"],
+                    defaults={**{k: v for k, v in rule.items() if k != "name"}, "position": position},
+                )
+            for shortcut, title, body in SAVED_REPLIES:
+                SavedReply.objects.get_or_create(
+                    brand=brand, shortcut=shortcut, defaults={"title": title, "body": body}
+                )
+        self.stdout.write(self.style.SUCCESS("Demo brand Acme is ready."))
+        if created_users:
+            self.stdout.write(f"Created users (password '{DEMO_PASSWORD}'): {', '.join(created_users)}")
+        self.stdout.write(
+            f"Log in as admin / {DEMO_PASSWORD} (or cm, manager, support, billing, pr with the same password)."
+        )
+
+    def _users(self, brand: Brand, departments: dict[str, Department]) -> list[str]:
+        User = get_user_model()
+        created = []
+        for username, first_name, role, department in USERS:
+            user, was_created = User.objects.get_or_create(
+                username=username, defaults={"first_name": first_name, "email": f"{username}@acme.example"}
+            )
+            if was_created:
+                user.set_password(DEMO_PASSWORD)
+                user.is_staff = user.is_superuser = role == ADMIN
+                user.save()
+                user.groups.add(Group.objects.get(name=role))
+                created.append(username)
+            BrandMembership.objects.get_or_create(brand=brand, user=user)
+            if department:
+                departments[department].members.add(user)
+        return created

@@ -1,0 +1,298 @@
+"""What people say: brands, what we track, where we listen, who speaks, and what they said."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from listening.fields import EncryptedJSONField
+
+
+class Platform(models.TextChoices):
+    X = "x", _("X (Twitter)")
+    FACEBOOK = "facebook", _("Facebook Page")
+    YOUTUBE = "youtube", _("YouTube")
+    FEED = "feed", _("RSS / Atom feed")
+
+
+class Sentiment(models.TextChoices):
+    POSITIVE = "positive", _("Positive")
+    NEUTRAL = "neutral", _("Neutral")
+    NEGATIVE = "negative", _("Negative")
+    UNSCORED = "unscored", _("Unscored")
+
+
+class Brand(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    require_reply_approval = models.BooleanField(
+        _("replies need approval"),
+        default=False,
+        help_text=_("Replies from users without the publish permission wait for a community manager."),
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="BrandMembership", related_name="brands", blank=True
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("brand")
+        verbose_name_plural = _("brands")
+        permissions = [
+            ("work_inbox", _("Can work the mention inbox")),
+            ("view_reports", _("Can read reputation and team reports")),
+            ("configure_brand", _("Can configure channels, terms and routing")),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BrandMembership(models.Model):
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="brand_memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand", "user"], name="brand_membership_unique")]
+        verbose_name = _("brand membership")
+        verbose_name_plural = _("brand memberships")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.brand}"
+
+
+class TrackedTerm(models.Model):
+    class Kind(models.TextChoices):
+        BRAND = "brand", _("Brand")
+        COMPETITOR = "competitor", _("Competitor")
+        PRODUCT = "product", _("Product")
+        CAMPAIGN = "campaign", _("Campaign")
+        KEYWORD = "keyword", _("Keyword")
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="terms")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.KEYWORD)
+    text = models.CharField(_("text"), max_length=200, help_text=_("A word, a phrase, a #hashtag or an @handle."))
+    # Several spellings of one competitor are grouped for share of voice by this label.
+    group = models.CharField(_("group"), max_length=120, blank=True, help_text=_("Defaults to the text."))
+    exclusions = models.JSONField(
+        _("exclusions"), default=list, blank=True, help_text=_("Phrases that cancel a match (e.g. 'acme road runner').")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "text"]
+        constraints = [models.UniqueConstraint(fields=["brand", "kind", "text"], name="term_unique_per_brand")]
+        verbose_name = _("tracked term")
+        verbose_name_plural = _("tracked terms")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.text}"
+
+    @property
+    def label(self) -> str:
+        return self.group or self.text
+
+
+class Channel(models.Model):
+    class State(models.TextChoices):
+        OK = "ok", _("Healthy")
+        BACKING_OFF = "backing_off", _("Retrying after errors")
+        RATE_LIMITED = "rate_limited", _("Waiting for rate limit")
+        RECONNECT = "reconnect", _("Reconnect needed")
+        PAUSED = "paused", _("Paused")
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="channels")
+    platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
+    name = models.CharField(_("name"), max_length=120)
+    settings = models.JSONField(_("platform settings"), default=dict, blank=True)
+    credentials = EncryptedJSONField(_("credentials"), blank=True, default=dict)
+    api_base_url = models.URLField(
+        _("API base URL"), blank=True, help_text=_("Blank uses the platform's official host.")
+    )
+    poll_interval_seconds = models.PositiveIntegerField(_("poll interval (seconds)"), default=300)
+    is_active = models.BooleanField(_("active"), default=True)
+    cursor = models.JSONField(_("cursor"), default=dict, blank=True)
+
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.OK)
+    last_polled_at = models.DateTimeField(_("last poll"), null=True, blank=True)
+    last_success_at = models.DateTimeField(_("last success"), null=True, blank=True)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    next_poll_at = models.DateTimeField(_("next poll"), default=timezone.now)
+    rate_limit_remaining = models.IntegerField(_("rate limit remaining"), null=True, blank=True)
+    rate_limit_reset_at = models.DateTimeField(_("rate limit resets"), null=True, blank=True)
+    newest_item_at = models.DateTimeField(_("newest item"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["brand", "name"]
+        indexes = [
+            # dispatch_due_channels: active channels whose next poll has come.
+            models.Index(fields=["next_poll_at"], name="channel_due_idx", condition=Q(is_active=True)),
+        ]
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_platform_display()})"
+
+    @property
+    def lag_seconds(self) -> float | None:
+        """How far behind the platform we may be: time since the last successful poll."""
+        if self.last_success_at is None:
+            return None
+        return (timezone.now() - self.last_success_at).total_seconds()
+
+
+class Author(models.Model):
+    platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
+    external_id = models.CharField(_("platform id"), max_length=255)
+    handle = models.CharField(_("handle"), max_length=255, blank=True)
+    name = models.CharField(_("name"), max_length=255, blank=True)
+    followers = models.PositiveBigIntegerField(_("followers"), default=0)
+    verified = models.BooleanField(_("verified"), default=False)
+    profile_url = models.URLField(_("profile URL"), max_length=1000, blank=True)
+    avatar_url = models.URLField(_("avatar URL"), max_length=1000, blank=True)
+    is_internal = models.BooleanField(
+        _("internal"), default=False, help_text=_("Staff or brand ambassador: an internal opinion leader.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["platform", "external_id"], name="author_unique_per_platform")]
+        indexes = [models.Index(fields=["platform", "handle"], name="author_handle_idx")]
+        verbose_name = _("author")
+        verbose_name_plural = _("authors")
+
+    def __str__(self) -> str:
+        return f"@{self.handle}" if self.handle else (self.name or self.external_id)
+
+
+class Mention(models.Model):
+    class Kind(models.TextChoices):
+        POST = "post", _("Post")
+        COMMENT = "comment", _("Comment")
+        REPLY = "reply", _("Reply")
+        MENTION = "mention", _("Mention")
+        ARTICLE = "article", _("Article")
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        OPEN = "open", _("Open")
+        REPLIED = "replied", _("Replied")
+        ROUTED = "routed", _("Routed")
+        CLOSED = "closed", _("Closed")
+        SPAM = "spam", _("Spam")
+
+    # brand is the channel's, copied so that every inbox and report query is one index range.
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="mentions")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="mentions")
+    external_id = models.CharField(_("platform id"), max_length=255)
+    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="mentions")
+    text = models.TextField(_("text"))
+    title = models.CharField(_("title"), max_length=500, blank=True)
+    url = models.URLField(_("URL"), max_length=2000, blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.MENTION)
+    parent = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children")
+    # The platform id of the item this one answers, kept so a parent fetched later still links.
+    parent_external_id = models.CharField(max_length=255, blank=True)
+    source = models.CharField(
+        _("source"), max_length=255, blank=True, help_text=_("Site, forum, video or page the item was found on.")
+    )
+
+    analyzer_sentiment = models.CharField(
+        _("analyzer sentiment"), max_length=16, choices=Sentiment.choices, default=Sentiment.UNSCORED
+    )
+    sentiment_score = models.FloatField(_("sentiment compound"), null=True, blank=True)
+    # What the inbox and reports use: the analyzer's label unless an agent corrected it.
+    sentiment = models.CharField(_("sentiment"), max_length=16, choices=Sentiment.choices, default=Sentiment.UNSCORED)
+    sentiment_corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sentiment_corrected_at = models.DateTimeField(null=True, blank=True)
+
+    terms = models.ManyToManyField(TrackedTerm, blank=True, related_name="mentions")
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    metrics = models.JSONField(_("engagement"), default=dict, blank=True)
+    routing_log = models.JSONField(_("routing"), default=list, blank=True)
+
+    published_at = models.DateTimeField(_("published"))
+    fetched_at = models.DateTimeField(_("fetched"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_mentions",
+        verbose_name=_("assignee"),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "external_id"], name="mention_unique_per_channel"),
+        ]
+        indexes = [
+            # The inbox: a brand's mentions newest first, keyset-paginated on (published_at, id).
+            models.Index(fields=["brand", "-published_at", "-id"], name="mention_inbox_idx"),
+            # Inbox filtered by status ("new", "open" …), the most common filter.
+            models.Index(fields=["brand", "status", "-published_at", "-id"], name="mention_inbox_status_idx"),
+            # Inbox filtered by sentiment ("negative"), and the sentiment reports' recounts.
+            models.Index(fields=["brand", "sentiment", "-published_at", "-id"], name="mention_inbox_sentiment_idx"),
+            # "Assigned to me".
+            models.Index(fields=["assignee", "status", "-published_at"], name="mention_assignee_idx"),
+            # A channel's stream, and the channel filter.
+            models.Index(fields=["channel", "-published_at", "-id"], name="mention_channel_idx"),
+            # The author page: every earlier mention of one author.
+            models.Index(fields=["author", "-published_at"], name="mention_author_idx"),
+            # Threading: children found by the parent's platform id.
+            models.Index(fields=["channel", "parent_external_id"], name="mention_parent_lookup_idx"),
+        ]
+        verbose_name = _("mention")
+        verbose_name_plural = _("mentions")
+
+    def __str__(self) -> str:
+        return f"{self.channel.platform}:{self.external_id}"
+
+    @property
+    def sentiment_corrected(self) -> bool:
+        return self.sentiment_corrected_by_id is not None
+
+
+class MentionEvent(models.Model):
+    """Who did what to a mention, and when: status, assignment, sentiment, routing."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status", _("Status changed")
+        ASSIGNED = "assigned", _("Assigned")
+        SENTIMENT = "sentiment", _("Sentiment corrected")
+        ROUTED = "routed", _("Routed")
+        TAGGED = "tagged", _("Tagged")
+        NOTE = "note", _("Note")
+
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    old_value = models.CharField(max_length=255, blank=True)
+    new_value = models.CharField(max_length=255, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["mention", "created_at"], name="mention_event_timeline_idx")]
+        verbose_name = _("mention event")
+        verbose_name_plural = _("mention events")
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.old_value} → {self.new_value}"

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ResponsesConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "responses"
+    verbose_name = _("Responses")

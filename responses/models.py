@@ -1,0 +1,268 @@
+"""What we do about it: replies, saved replies, departments, routing rules, tickets."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from listening.models import Brand, Mention
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class Department(models.Model):
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="departments")
+    name = models.CharField(_("name"), max_length=120)
+    email = models.EmailField(_("e-mail"), blank=True, help_text=_("Where new-ticket notifications go."))
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="departments", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["brand", "name"]
+        constraints = [models.UniqueConstraint(fields=["brand", "name"], name="department_unique_per_brand")]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlaPolicy(models.Model):
+    """How fast a department must acknowledge and resolve a ticket of one priority."""
+
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="sla_policies")
+    priority = models.CharField(_("priority"), max_length=8, choices=Priority.choices)
+    acknowledge_minutes = models.PositiveIntegerField(_("acknowledge within (minutes)"))
+    resolve_minutes = models.PositiveIntegerField(_("resolve within (minutes)"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["department", "priority"], name="sla_unique_per_priority")]
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+
+    def __str__(self) -> str:
+        return f"{self.department} / {self.priority}"
+
+
+class RoutingRule(models.Model):
+    """An ordered rule: when a new mention meets the conditions, do the actions.
+
+    ``conditions`` is a list of ``{"field": ..., "op": ..., "value": ...}``; ``actions`` a list of
+    ``{"type": ..., ...}``. Their vocabulary is defined and validated in ``responses.routing``.
+    """
+
+    class Match(models.TextChoices):
+        ALL = "all", _("All conditions")
+        ANY = "any", _("Any condition")
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="routing_rules")
+    name = models.CharField(_("name"), max_length=200)
+    position = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    match = models.CharField(_("match"), max_length=3, choices=Match.choices, default=Match.ALL)
+    conditions = models.JSONField(_("conditions"), default=list)
+    actions = models.JSONField(_("actions"), default=list)
+    stop_processing = models.BooleanField(_("stop here"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["brand", "position", "id"]
+        indexes = [
+            # Rule evaluation: a brand's active rules in order.
+            models.Index(fields=["brand", "position"], name="rule_eval_order_idx", condition=Q(is_active=True)),
+        ]
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ticket(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        IN_PROGRESS = "in_progress", _("In progress")
+        WAITING = "waiting", _("Waiting on customer")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="tickets")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="tickets")
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="tickets")
+    rule = models.ForeignKey(RoutingRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets")
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    priority = models.CharField(_("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_tickets"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolution = models.TextField(_("resolution"), blank=True)
+
+    created_at = models.DateTimeField(_("opened"), default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    acknowledge_due_at = models.DateTimeField(null=True, blank=True)
+    resolve_due_at = models.DateTimeField(null=True, blank=True)
+    acknowledge_breached_at = models.DateTimeField(null=True, blank=True)
+    resolve_breached_at = models.DateTimeField(null=True, blank=True)
+    followed_up_at = models.DateTimeField(
+        _("public follow-up"), null=True, blank=True, help_text=_("When the customer got the public answer.")
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One live ticket per mention and department: routing twice must not open two.
+            models.UniqueConstraint(
+                fields=["mention", "department"],
+                condition=~Q(status="closed"),
+                name="ticket_one_open_per_mention_dept",
+            ),
+        ]
+        indexes = [
+            # A department's queue by status, newest first.
+            models.Index(fields=["department", "status", "-created_at"], name="ticket_department_queue_idx"),
+            # "Ready for public follow-up" in the community manager's inbox.
+            models.Index(fields=["brand", "status", "-resolved_at"], name="ticket_followup_idx"),
+            # The SLA sweep: live tickets whose deadlines have passed.
+            models.Index(
+                fields=["acknowledge_due_at"], name="ticket_ack_due_idx", condition=Q(acknowledged_at__isnull=True)
+            ),
+            models.Index(
+                fields=["resolve_due_at"], name="ticket_resolve_due_idx", condition=Q(resolved_at__isnull=True)
+            ),
+        ]
+        permissions = [("manage_all_tickets", _("Can see and work every department's tickets"))]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+
+class TicketEvent(models.Model):
+    """One line of a ticket's timeline."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Opened")
+        STATUS = "status", _("Status changed")
+        NOTE = "note", _("Internal note")
+        ASSIGNED = "assigned", _("Assigned")
+        REPLY = "reply", _("Public reply")
+        BREACH = "breach", _("SLA breached")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="ticket_event_timeline_idx")]
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind}"
+
+
+class Reply(models.Model):
+    """A public answer posted through the mention's channel. The row is the idempotency key."""
+
+    class Status(models.TextChoices):
+        PENDING_APPROVAL = "pending_approval", _("Waiting for approval")
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        REJECTED = "rejected", _("Rejected")
+
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="replies")
+    ticket = models.ForeignKey(Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="replies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="replies")
+    text = models.TextField(_("text"))
+    status = models.CharField(_("delivery"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    external_id = models.CharField(_("platform id"), max_length=255, blank=True)
+    external_url = models.URLField(_("link"), max_length=2000, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["mention", "created_at"], name="reply_thread_idx"),
+            models.Index(fields=["status", "created_at"], name="reply_delivery_idx"),
+        ]
+        permissions = [("publish_reply", _("Can publish replies without approval"))]
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
+
+    def __str__(self) -> str:
+        return f"reply {self.pk} to {self.mention_id}"
+
+
+class SavedReply(models.Model):
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="saved_replies")
+    shortcut = models.SlugField(_("shortcut"), max_length=40)
+    title = models.CharField(_("title"), max_length=120)
+    body = models.TextField(
+        _("text"),
+        help_text=_("May use {{ author.name }}, {{ author.handle }}, {{ brand.name }}, {{ agent.first_name }}."),
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["shortcut"]
+        constraints = [models.UniqueConstraint(fields=["brand", "shortcut"], name="saved_reply_unique_shortcut")]
+        verbose_name = _("saved reply")
+        verbose_name_plural = _("saved replies")
+
+    def __str__(self) -> str:
+        return f"/{self.shortcut}"
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    verb = models.CharField(max_length=32)
+    message = models.CharField(max_length=500)
+    url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["user", "-created_at"], name="notification_unread_idx", condition=Q(read_at__isnull=True)
+            ),
+        ]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
+    def __str__(self) -> str:
+        return self.message

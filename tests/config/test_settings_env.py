@@ -1,0 +1,108 @@
+"""Settings come from the environment and refuse bad values with a message naming the variable."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import Env
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_booleans_accept_common_words_and_refuse_typos() -> None:
+    env = Env({"A": "yes", "B": "0", "C": "flase"})
+    assert env.bool("A", default=False) is True
+    assert env.bool("B", default=True) is False
+    assert env.bool("MISSING", default=True) is True
+    with pytest.raises(ImproperlyConfigured, match="C='flase' is not a boolean"):
+        env.bool("C", default=False)
+
+
+def test_integers_refuse_words_and_values_below_minimum() -> None:
+    env = Env({"N": "12", "W": "ten", "LOW": "-1"})
+    assert env.int("N", 1) == 12
+    with pytest.raises(ImproperlyConfigured, match="W='ten' is not a whole number"):
+        env.int("W", 1)
+    with pytest.raises(ImproperlyConfigured, match="LOW=-1 must be at least 0"):
+        env.int("LOW", 1, minimum=0)
+
+
+def test_lists_and_choices() -> None:
+    env = Env({"HOSTS": " a.example , b.example,", "PROFILE": "staging"})
+    assert env.list("HOSTS") == ["a.example", "b.example"]
+    with pytest.raises(ImproperlyConfigured, match="PROFILE='staging' is not one of"):
+        env.choice("PROFILE", "development", ("development", "production"))
+
+
+def test_database_urls() -> None:
+    env = Env({"PG": "postgres://postgres@127.0.0.1:5432/escucha", "BAD": "mongo://x/y"})
+    assert env.database("PG", "sqlite:///x")["ENGINE"] == "django.db.backends.postgresql"
+    assert env.database("NONE", "sqlite:////tmp/x.sqlite3")["ENGINE"] == "django.db.backends.sqlite3"
+    with pytest.raises(ImproperlyConfigured, match="BAD"):
+        env.database("BAD", "sqlite:///x")
+
+
+def test_redis_url_must_be_a_redis_url() -> None:
+    env = Env({"REDIS_URL": "localhost:6379"})
+    with pytest.raises(ImproperlyConfigured, match="must be a URL starting with one of: redis://"):
+        env.url("REDIS_URL", schemes=("redis", "rediss"))
+
+
+def _settings_in_subprocess(environment: dict[str, str], code: str) -> subprocess.CompletedProcess[str]:
+    base = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "ESCUCHA_VAR_DIR": "/tmp/escucha-test-var",
+    }
+    return subprocess.run(  # noqa: S603 - fixed interpreter and code
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; " + code],
+        cwd=ROOT,
+        env={**base, **environment},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_embedded_default_uses_sqlite_and_filesystem_broker() -> None:
+    result = _settings_in_subprocess(
+        {}, "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL, settings.DEBUG)"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "filesystem://", "True"]
+
+
+def test_production_refuses_to_start_without_secret_key_and_hosts() -> None:
+    result = _settings_in_subprocess({"ESCUCHA_PROFILE": "production"}, "print(settings.DEBUG)")
+    assert result.returncode != 0
+    assert "ESCUCHA_PROFILE=production needs SECRET_KEY and ALLOWED_HOSTS" in result.stderr
+
+
+def test_production_profile_passes_the_deploy_checks() -> None:
+    environment = {
+        "ESCUCHA_PROFILE": "production",
+        "SECRET_KEY": "k" * 20 + "-Zq8!x" + "v" * 30,
+        "ALLOWED_HOSTS": "escucha.example.com",
+        "DATABASE_URL": "sqlite:////tmp/escucha-deploy-check.sqlite3",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "ESCUCHA_VAR_DIR": "/tmp/escucha-test-var", **environment},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_a_typo_in_a_boolean_variable_stops_the_process() -> None:
+    result = _settings_in_subprocess({"DEBUG": "ture"}, "print(settings.DEBUG)")
+    assert result.returncode != 0
+    assert "DEBUG='ture' is not a boolean" in result.stderr

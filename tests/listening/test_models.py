@@ -1,0 +1,63 @@
+"""The database keeps the natural keys: ingestion can be retried without duplicates."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from listening.models import Channel, Mention
+from responses.models import Ticket
+from tests.factories import AuthorFactory, ChannelFactory, MentionFactory, TicketFactory
+
+
+@pytest.mark.django_db
+def test_the_same_platform_item_cannot_be_stored_twice_on_a_channel() -> None:
+    mention = MentionFactory(external_id="1460323737035677698")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MentionFactory(channel=mention.channel, external_id="1460323737035677698")
+    assert Mention.objects.filter(external_id="1460323737035677698").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_same_item_id_on_two_channels_is_two_mentions() -> None:
+    first = MentionFactory(external_id="42")
+    MentionFactory(external_id="42", channel=ChannelFactory(brand=first.brand))
+    assert Mention.objects.filter(external_id="42").count() == 2
+
+
+@pytest.mark.django_db
+def test_an_author_is_unique_per_platform() -> None:
+    AuthorFactory(platform="x", external_id="2244994945")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AuthorFactory(platform="x", external_id="2244994945")
+    AuthorFactory(platform="youtube", external_id="2244994945")
+
+
+@pytest.mark.django_db
+def test_a_mention_has_one_live_ticket_per_department() -> None:
+    ticket = TicketFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TicketFactory(mention=ticket.mention, department=ticket.department)
+    ticket.status = Ticket.Status.CLOSED
+    ticket.save()
+    TicketFactory(mention=ticket.mention, department=ticket.department)  # a new case after closing
+    assert ticket.mention.tickets.count() == 2
+
+
+@pytest.mark.django_db
+def test_credentials_are_encrypted_at_rest() -> None:
+    channel = ChannelFactory(credentials={"bearer_token": "AAAA-secret-token"})
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT credentials FROM listening_channel WHERE id = %s", [channel.pk])
+        stored = cursor.fetchone()[0]
+    assert "AAAA-secret-token" not in stored
+    assert Channel.objects.get(pk=channel.pk).credentials == {"bearer_token": "AAAA-secret-token"}
+
+
+@pytest.mark.django_db
+def test_hostile_text_is_stored_verbatim() -> None:
+    payload = "<script>alert('x')</script> \u202e ¿Qué? 🔥 '; DROP TABLE mentions; --"
+    mention = MentionFactory(text=payload)
+    assert Mention.objects.get(pk=mention.pk).text == payload
