@@ -1,0 +1,52 @@
+"""Platform connectors: one module per platform, one contract (``base.Connector``)."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+from listening.connectors.base import (
+    Connector,
+    ConnectorError,
+    FetchedAuthor,
+    FetchedItem,
+    FetchResult,
+    PostedReply,
+    RateBudget,
+    RateLimited,
+)
+
+if TYPE_CHECKING:
+    from listening.models import Channel
+
+# platform → "module:Class"; modules are imported on first use so a missing optional client
+# library only breaks its own platform.
+CONNECTORS = {
+    "x": "listening.connectors.x:XConnector",
+    "facebook": "listening.connectors.facebook:FacebookConnector",
+    "youtube": "listening.connectors.youtube:YouTubeConnector",
+    "feed": "listening.connectors.feeds:FeedConnector",
+}
+
+
+def connector_class(platform: str) -> type[Connector]:
+    module_name, _, class_name = CONNECTORS[platform].partition(":")
+    return getattr(import_module(module_name), class_name)
+
+
+def get_connector(channel: Channel) -> Connector:
+    return connector_class(channel.platform)(channel)
+
+
+__all__ = [
+    "Connector",
+    "ConnectorError",
+    "FetchResult",
+    "FetchedAuthor",
+    "FetchedItem",
+    "PostedReply",
+    "RateBudget",
+    "RateLimited",
+    "connector_class",
+    "get_connector",
+]
