@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "listening",
+    "listening.sandbox",
     "responses",
     "reports",
 ]
@@ -256,6 +257,11 @@ CREDENTIALS_KEY = env.str("CREDENTIALS_KEY")
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=not PRODUCTION)
 DEMO_GENERATOR_INTERVAL = env.int("DEMO_GENERATOR_INTERVAL", 20, minimum=1)
 HTTP_TIMEOUT_SECONDS = env.int("HTTP_TIMEOUT_SECONDS", 20, minimum=1)
+if SANDBOX_ENABLED:
+    CELERY_BEAT_SCHEDULE["sandbox-generate"] = {
+        "task": "listening.sandbox_generate",
+        "schedule": float(DEMO_GENERATOR_INTERVAL),
+    }
 
 # --- Production hardening -------------------------------------------------------------------
 if PRODUCTION:

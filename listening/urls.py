@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from django.urls import path
 
-from listening import views
+from listening import views, webhooks
 
 app_name = "listening"
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("channels/", views.channel_list, name="channel_list"),
+    path("hooks/facebook/<int:channel_id>/", webhooks.facebook_webhook, name="facebook_webhook"),
 ]

@@ -5,14 +5,16 @@ Safe to run again: it finds what exists and changes nothing that a person edited
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from listening.models import Brand, BrandMembership, TrackedTerm
+from listening.models import Brand, BrandMembership, Channel, Platform, TrackedTerm
 from listening.roles import ADMIN, COMMUNITY_MANAGER, DEPARTMENT_STAFF, MANAGER
 from responses.models import Department, Priority, RoutingRule, SavedReply, SlaPolicy
 
@@ -137,6 +139,12 @@ class Command(BaseCommand):
                 SavedReply.objects.get_or_create(
                     brand=brand, shortcut=shortcut, defaults={"title": title, "body": body}
                 )
+        if settings.SANDBOX_ENABLED:
+            channels, seeded = _demo_channels(brand)
+            self.stdout.write(
+                f"Demo channels on the local sandbox: {', '.join(channels)}"
+                + (f" (seeded {seeded} items from the last 7 days)." if seeded else ".")
+            )
         self.stdout.write(self.style.SUCCESS("Demo brand Acme is ready."))
         if created_users:
             self.stdout.write(f"Created users (password '{DEMO_PASSWORD}'): {', '.join(created_users)}")
@@ -161,3 +169,79 @@ class Command(BaseCommand):
             if department:
                 departments[department].members.add(user)
         return created
+
+
+# --- Demo channels on the local sandbox -----------------------------------------------------------
+SEED_ITEMS = 60
+
+
+def _demo_channels(brand: Brand) -> tuple[list[str], int]:
+    """Acme's four channels, pointed at the sandbox under SITE_URL, and a first week of items.
+
+    Idempotent: a channel found by brand and name is left as it is (a person may have edited it);
+    the sandbox is seeded only while it is empty.
+    """
+    from listening.sandbox import generator
+    from listening.sandbox.models import SandboxPost
+
+    sandbox = f"{settings.SITE_URL}/sandbox"
+    specs = [
+        (
+            "Acme on X (sandbox)",
+            Platform.X,
+            f"{sandbox}/x",
+            {
+                "user_id": generator.X_BRAND_USER_ID,
+                "search_query": '(Acme OR #acme OR "Roadrunner Pro" OR #AcmeSummer) -is:retweet',
+            },
+            {
+                "bearer_token": "sandbox-bearer",
+                "consumer_key": "sandbox-key",
+                "consumer_secret": "sandbox-secret",
+                "access_token": "sandbox-token",
+                "access_token_secret": "sandbox-token-secret",
+            },
+        ),
+        (
+            "Acme Facebook Page (sandbox)",
+            Platform.FACEBOOK,
+            f"{sandbox}/facebook",
+            {"page_id": generator.PAGE_ID, "page_name": generator.PAGE_NAME, "graph_version": "v21.0"},
+            {
+                "page_access_token": "sandbox-page-token",
+                "app_secret": "sandbox-app-secret",
+                "verify_token": "sandbox-verify",
+            },
+        ),
+        (
+            "Acme YouTube (sandbox)",
+            Platform.YOUTUBE,
+            f"{sandbox}/youtube",
+            {"channel_id": generator.YOUTUBE_CHANNEL_ID},
+            {
+                "api_key": "sandbox-key",
+                "client_id": "sandbox-client",
+                "client_secret": "sandbox-client-secret",
+                "refresh_token": "sandbox-refresh",
+            },
+        ),
+        ("Acme news and forums (sandbox)", Platform.FEED, f"{sandbox}/feed/rss.xml", {}, {}),
+    ]
+    names = []
+    for name, platform, base_url, channel_settings, credentials in specs:
+        Channel.objects.get_or_create(
+            brand=brand,
+            name=name,
+            defaults={
+                "platform": platform,
+                "api_base_url": base_url,
+                "settings": channel_settings,
+                "credentials": credentials,
+                "poll_interval_seconds": 15,
+            },
+        )
+        names.append(name)
+    seeded = 0
+    if not SandboxPost.objects.exists():
+        seeded = len(generator.generate(SEED_ITEMS, spread=timedelta(days=7)))
+    return names, seeded

@@ -1,0 +1,305 @@
+"""Facebook Page through facebook-sdk's ``GraphAPI``: feed posts and their comments, visitor posts,
+tags, and replies as comments; plus the parser of the Page ``feed`` webhook.
+
+Settings: ``page_id``, ``graph_version`` (e.g. ``v21.0``), ``max_pages`` per edge and poll (default 5),
+``lookback_days`` (default 7: comments are read on posts of the last days), ``include_own_posts``
+(default false: the Page's own posts and comments are the brand's voice, not mentions).
+Credentials: ``page_access_token``; for the webhook ``app_secret`` and ``verify_token``.
+
+Cursor: ``{"since": <unix time of the newest item seen>}``. Items at that very second are read again
+on the next poll; the ingestion dedupes them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import facebook
+import requests
+
+from listening.connectors._http import http_timeout, mount_rewrite, safe_url, unique_items
+from listening.connectors.base import (
+    Connector,
+    ConnectorError,
+    FetchedAuthor,
+    FetchedItem,
+    FetchResult,
+    PostedReply,
+    RateBudget,
+    RateLimited,
+)
+
+OFFICIAL_HOSTS = ("https://graph.facebook.com",)
+DEFAULT_GRAPH_VERSION = "v21.0"
+RATE_LIMIT_CODES = {4, 17, 32, 613}
+AUTH_CODES = {190, 102, 10, 200}
+TRANSIENT_CODES = {1, 2}
+DEFAULT_RETRY_AFTER = 15 * 60
+POST_FIELDS = "id,message,created_time,from,permalink_url"
+COMMENT_FIELDS = "id,message,created_time,from,parent{id},permalink_url,like_count"
+
+
+def parse_time(value: Any) -> datetime:
+    """Graph times are ISO strings like ``2026-11-20T10:00:00+0000``; webhooks send unix seconds."""
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    text = str(value or "")
+    for parse in (datetime.fromisoformat, lambda v: datetime.strptime(v, "%Y-%m-%dT%H:%M:%S%z")):
+        try:
+            parsed = parse(text)
+        except ValueError:
+            continue
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
+def _author(person: Any) -> FetchedAuthor:
+    person = person if isinstance(person, dict) else {}
+    person_id = str(person.get("id") or "")
+    return FetchedAuthor(
+        external_id=person_id or "unknown",
+        name=str(person.get("name") or ""),
+        profile_url=f"https://www.facebook.com/{person_id}" if person_id else "",
+    )
+
+
+def _permalink(obj: dict[str, Any], object_id: str) -> str:
+    return safe_url(obj.get("permalink_url")) or f"https://www.facebook.com/{object_id}"
+
+
+def parse_webhook(payload: Any, page_id: str = "", *, include_own: bool = False, source: str = "") -> list[FetchedItem]:
+    """FetchedItems from a Page webhook delivery (``entry[].changes[]`` with field ``feed``)."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
+        raise ValueError("not a Page webhook payload")
+    items = []
+    for entry in payload["entry"]:
+        if not isinstance(entry, dict):
+            continue
+        for change in entry.get("changes") or []:
+            if not isinstance(change, dict) or change.get("field") != "feed":
+                continue
+            value = change.get("value")
+            if not isinstance(value, dict) or value.get("verb") not in ("add", "edited"):
+                continue
+            item_type = value.get("item")
+            sender = value.get("from") or {}
+            if not include_own and page_id and str(sender.get("id") or "") == str(page_id):
+                continue
+            post_id = str(value.get("post_id") or "")
+            if item_type == "comment":
+                external_id = str(value.get("comment_id") or "")
+                parent = str(value.get("parent_id") or post_id)
+                kind = "reply" if parent and parent != post_id else "comment"
+            elif item_type in ("post", "status"):
+                external_id, parent, kind = post_id, "", "post"
+            else:
+                continue
+            if not external_id:
+                continue
+            items.append(
+                FetchedItem(
+                    external_id=external_id,
+                    text=str(value.get("message") or ""),
+                    author=_author(sender),
+                    published_at=parse_time(value.get("created_time") or time.time()),
+                    kind=kind,
+                    url=f"https://www.facebook.com/{external_id}",
+                    parent_external_id=parent,
+                    source=source or str(entry.get("id") or page_id),
+                )
+            )
+    return items
+
+
+class FacebookConnector(Connector):
+    platform = "facebook"
+    reply_max_length: ClassVar[int] = 8000
+    default_base_url = ""  # blank: facebook-sdk's own host
+
+    def _graph(self) -> tuple[facebook.GraphAPI, dict[str, Any]]:
+        token = self.credentials.get("page_access_token") or self.credentials.get("access_token")
+        if not token:
+            raise ConnectorError("Facebook needs a page_access_token credential", reconnect=True)
+        session = requests.Session()
+        mount_rewrite(session, self.base_url, OFFICIAL_HOSTS)
+        last: dict[str, Any] = {}
+
+        def remember(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+            last["response"] = response
+
+        session.hooks["response"].append(remember)
+        # facebook-sdk 3.1 only accepts versions up to 3.1 in its constructor; the version is just
+        # the first segment of the path it builds, so the current one is set afterwards.
+        graph = facebook.GraphAPI(access_token=token, timeout=http_timeout(), version="3.1", session=session)
+        version = str(self.settings.get("graph_version") or DEFAULT_GRAPH_VERSION)
+        graph.version = version if version.startswith("v") else f"v{version}"
+        return graph, last
+
+    def _request(self, graph: facebook.GraphAPI, last: dict[str, Any], path: str, **kwargs: Any) -> Any:
+        try:
+            result = graph.request(f"{graph.version}/{path}", **kwargs)
+        except facebook.GraphAPIError as exc:
+            raise self._error(exc, last.get("response")) from exc
+        except requests.RequestException as exc:
+            raise ConnectorError(f"Facebook could not be reached: {exc}") from exc
+        except (ValueError, KeyError) as exc:
+            response = last.get("response")
+            status = getattr(response, "status_code", None)
+            raise ConnectorError("Facebook sent a malformed payload", status=status) from exc
+        if not isinstance(result, dict):
+            raise ConnectorError("Facebook sent an unexpected payload")
+        return result
+
+    def _error(self, exc: facebook.GraphAPIError, response: requests.Response | None) -> ConnectorError:
+        status = getattr(response, "status_code", None)
+        code = exc.code
+        if code in RATE_LIMIT_CODES or (isinstance(code, int) and 80001 <= code <= 80014):
+            return RateLimited(f"Facebook rate limit reached: {exc}", retry_after=self._retry_after(response))
+        if code in AUTH_CODES or status == 401:
+            return ConnectorError(f"Facebook refused the token: {exc}", reconnect=True, status=status)
+        if (status is not None and status >= 500) or code in TRANSIENT_CODES or not isinstance(exc.result, dict):
+            return ConnectorError(f"Facebook server error: {exc}", status=status)
+        return ConnectorError(f"Facebook rejected the request: {exc}", permanent=True, status=status)
+
+    @staticmethod
+    def _retry_after(response: requests.Response | None) -> float:
+        """Minutes to regain access from x-business-use-case-usage when it says, else 15 minutes."""
+        if response is None:
+            return DEFAULT_RETRY_AFTER
+        try:
+            usage = json.loads(response.headers.get("x-business-use-case-usage") or "{}")
+            waits = [
+                int(entry.get("estimated_time_to_regain_access") or 0)
+                for entries in usage.values()
+                for entry in entries
+                if isinstance(entry, dict)
+            ]
+        except (ValueError, AttributeError, TypeError):
+            waits = []
+        minutes = max(waits, default=0)
+        return minutes * 60 if minutes > 0 else DEFAULT_RETRY_AFTER
+
+    @staticmethod
+    def _budget(response: requests.Response | None) -> RateBudget:
+        """x-app-usage gives percentages used; the budget left is 100 minus the largest."""
+        if response is None:
+            return RateBudget()
+        try:
+            usage = json.loads(response.headers.get("x-app-usage") or "null")
+        except ValueError:
+            return RateBudget()
+        if not isinstance(usage, dict):
+            return RateBudget()
+        used = [v for v in usage.values() if isinstance(v, int | float)]
+        return RateBudget(remaining=max(0, 100 - int(max(used))) if used else None)
+
+    def _edge(
+        self, graph: facebook.GraphAPI, last: dict[str, Any], path: str, args: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Every object of an edge over its cursor pages, bounded by ``max_pages``."""
+        max_pages = max(int(self.settings.get("max_pages") or 5), 1)
+        args = dict(args)
+        objects: list[dict[str, Any]] = []
+        for _ in range(max_pages):
+            result = self._request(graph, last, path, args=dict(args))
+            data = result.get("data")
+            if not isinstance(data, list):
+                raise ConnectorError("Facebook sent an unexpected payload shape")
+            objects.extend(obj for obj in data if isinstance(obj, dict) and obj.get("id"))
+            paging = result.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if not data or not paging.get("next") or not after:
+                return objects, False
+            args["after"] = after
+        return objects, True
+
+    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
+        page_id = str(self.settings.get("page_id") or "")
+        if not page_id:
+            raise ConnectorError("Facebook channel needs a page_id setting", permanent=True)
+        graph, last = self._graph()
+        lookback = timedelta(days=int(self.settings.get("lookback_days") or 7))
+        since = int(cursor.get("since") or (datetime.now(UTC) - lookback).timestamp())
+        floor = datetime.fromtimestamp(since, UTC)
+        include_own = bool(self.settings.get("include_own_posts", False))
+        source = str(self.settings.get("page_name") or page_id)
+        posts_since = int(since - lookback.total_seconds())
+
+        items: list[FetchedItem] = []
+        has_more = False
+        feed, more = self._edge(
+            graph, last, f"{page_id}/feed", {"fields": POST_FIELDS, "since": posts_since, "limit": 25}
+        )
+        has_more |= more
+        visitor, more = self._edge(
+            graph, last, f"{page_id}/visitor_posts", {"fields": POST_FIELDS, "since": since, "limit": 25}
+        )
+        has_more |= more
+        tagged, more = self._edge(
+            graph, last, f"{page_id}/tagged", {"fields": POST_FIELDS, "since": since, "limit": 25}
+        )
+        has_more |= more
+
+        seen_posts: set[str] = set()
+        for kind, posts in (("post", feed), ("post", visitor), ("mention", tagged)):
+            for post in posts:
+                post_id = str(post["id"])
+                own = str((post.get("from") or {}).get("id") or "") == page_id
+                if parse_time(post.get("created_time")) >= floor and (include_own or not own):
+                    items.append(self._item(post, kind, "", source))
+                if kind == "post" and post_id not in seen_posts:
+                    seen_posts.add(post_id)
+                    comments, more = self._edge(
+                        graph,
+                        last,
+                        f"{post_id}/comments",
+                        {
+                            "fields": COMMENT_FIELDS,
+                            "filter": "stream",
+                            "order": "reverse_chronological",
+                            "since": since,
+                        },
+                    )
+                    has_more |= more
+                    for comment in comments:
+                        own = str((comment.get("from") or {}).get("id") or "") == page_id
+                        if own and not include_own:
+                            continue
+                        if parse_time(comment.get("created_time")) < floor:
+                            continue
+                        parent = str((comment.get("parent") or {}).get("id") or "")
+                        items.append(self._item(comment, "reply" if parent else "comment", parent or post_id, source))
+        newest = max((int(item.published_at.timestamp()) for item in items), default=since)
+        return FetchResult(
+            items=unique_items(items),
+            cursor={**cursor, "since": max(newest, since)},
+            budget=self._budget(last.get("response")),
+            has_more=has_more,
+        )
+
+    @staticmethod
+    def _item(obj: dict[str, Any], kind: str, parent: str, source: str) -> FetchedItem:
+        object_id = str(obj["id"])
+        metrics = {"likes": int(obj["like_count"])} if isinstance(obj.get("like_count"), int) else {}
+        return FetchedItem(
+            external_id=object_id,
+            text=str(obj.get("message") or ""),
+            author=_author(obj.get("from")),
+            published_at=parse_time(obj.get("created_time")),
+            kind=kind,
+            url=_permalink(obj, object_id),
+            parent_external_id=parent,
+            source=source,
+            metrics=metrics,
+        )
+
+    def post_reply(self, parent_external_id: str, text: str) -> PostedReply:
+        graph, last = self._graph()
+        result = self._request(graph, last, f"{parent_external_id}/comments", post_args={"message": text})
+        comment_id = str(result.get("id") or "")
+        if not comment_id:
+            raise ConnectorError("Facebook did not return the id of the reply")
+        return PostedReply(external_id=comment_id, url=f"https://www.facebook.com/{comment_id}")

@@ -1,0 +1,137 @@
+"""RSS and Atom feeds (blogs, forums, news, alert feeds) through feedparser.
+
+Settings: ``url`` (the feed; when blank the channel's ``api_base_url`` is the feed's address).
+No credentials. The bytes are fetched here with requests (timeout, conditional GET with ETag and
+Last-Modified) and handed to ``feedparser.parse``.
+
+Cursor: ``{"etag": …, "last_modified": …, "seen": [ids of the latest entries]}``; entries already
+seen are not sent again.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import feedparser
+import requests
+
+from listening.connectors._http import http_timeout, safe_url
+from listening.connectors.base import (
+    Connector,
+    ConnectorError,
+    FetchedAuthor,
+    FetchedItem,
+    FetchResult,
+    PostedReply,
+    RateLimited,
+)
+
+SEEN_KEPT = 500
+MAX_ID_LENGTH = 255
+USER_AGENT = "Escucha feed reader (+https://github.com/escucha)"
+
+
+def entry_id(entry: Any) -> str:
+    """The entry's id (or link, or title), hashed when longer than the column holds."""
+    raw = str(entry.get("id") or entry.get("link") or entry.get("title") or "")
+    if len(raw) > MAX_ID_LENGTH:
+        return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
+    return raw
+
+
+def _published(entry: Any) -> datetime:
+    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    if parsed:
+        return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+    return datetime.now(UTC)
+
+
+class FeedConnector(Connector):
+    platform = "feed"
+    reply_max_length: ClassVar[int] = 0
+
+    @property
+    def feed_url(self) -> str:
+        return str(self.settings.get("url") or self.channel.api_base_url or "")
+
+    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
+        url = self.feed_url
+        if not safe_url(url):
+            raise ConnectorError("Feed channel needs an http(s) url", permanent=True)
+        headers = {
+            "User-Agent": USER_AGENT,
+            "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5",
+        }
+        if cursor.get("etag"):
+            headers["If-None-Match"] = cursor["etag"]
+        if cursor.get("last_modified"):
+            headers["If-Modified-Since"] = cursor["last_modified"]
+        try:
+            response = requests.get(url, headers=headers, timeout=http_timeout())
+        except requests.RequestException as exc:
+            raise ConnectorError(f"Feed could not be reached: {exc}") from exc
+        if response.status_code == 304:
+            return FetchResult(items=[], cursor=dict(cursor))
+        if response.status_code == 429:
+            retry = response.headers.get("Retry-After", "")
+            raise RateLimited("Feed server asks to slow down", retry_after=float(retry) if retry.isdigit() else 900)
+        if response.status_code in (401, 403):
+            raise ConnectorError(
+                f"Feed refused access ({response.status_code})", reconnect=True, status=response.status_code
+            )
+        if response.status_code in (404, 410):
+            raise ConnectorError(
+                f"Feed not found ({response.status_code})", permanent=True, status=response.status_code
+            )
+        if response.status_code >= 400:
+            raise ConnectorError(f"Feed server error {response.status_code}", status=response.status_code)
+
+        parsed = feedparser.parse(
+            response.content, response_headers={k.lower(): v for k, v in response.headers.items()}
+        )
+        if parsed.bozo and not parsed.entries:
+            raise ConnectorError(f"Feed is not valid RSS or Atom: {parsed.get('bozo_exception')}")
+        feed_title = str(parsed.feed.get("title") or "")
+        site = parsed.feed.get("link") or url
+        source = urlsplit(site).hostname or urlsplit(url).hostname or ""
+
+        seen = list(cursor.get("seen") or [])
+        seen_set = set(seen)
+        items = []
+        for entry in parsed.entries:
+            external_id = entry_id(entry)
+            if not external_id or external_id in seen_set:
+                continue
+            seen_set.add(external_id)
+            seen.append(external_id)
+            author_name = str(entry.get("author") or feed_title or source)
+            link = safe_url(entry.get("link"))
+            text = str(entry.get("summary") or entry.get("title") or "")
+            items.append(
+                FetchedItem(
+                    external_id=external_id,
+                    text=text,
+                    title=str(entry.get("title") or "")[:500],
+                    author=FetchedAuthor(
+                        external_id=f"{source}:{author_name}"[:255], name=author_name, profile_url=safe_url(site)
+                    ),
+                    published_at=_published(entry),
+                    kind="article",
+                    url=link,
+                    source=source,
+                    raw_language=str(entry.get("language") or parsed.feed.get("language") or ""),
+                )
+            )
+        new_cursor = {
+            "etag": response.headers.get("ETag", ""),
+            "last_modified": response.headers.get("Last-Modified", ""),
+            "seen": seen[-SEEN_KEPT:],
+        }
+        return FetchResult(items=items, cursor=new_cursor)
+
+    def post_reply(self, parent_external_id: str, text: str) -> PostedReply:
+        raise ConnectorError("feeds cannot be answered", permanent=True)

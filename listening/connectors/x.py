@@ -1,0 +1,258 @@
+"""X (Twitter) API v2 through tweepy: the brand's mentions timeline and a recent search.
+
+Settings: ``user_id`` (the brand account, for mentions and to drop its own posts), ``search_query``
+(recent search, optional), ``include_retweets`` (default false), ``include_own_posts`` (default false),
+``max_pages`` per endpoint and poll (default 5).
+Credentials: ``bearer_token`` to read; ``consumer_key``, ``consumer_secret``, ``access_token``,
+``access_token_secret`` (OAuth 1.0a user context of the brand account) to reply.
+
+Cursor, one entry per endpoint: ``{"mentions": {"since_id": …}, "search": {"since_id": …}}``. While
+a sweep of pages is unfinished the entry also holds ``next_token`` and ``newest_id``: the next poll
+resumes the same sweep, and only when it is done does ``since_id`` move to the newest id seen, so a
+rate limit or a crash in the middle never skips a page.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import requests
+import tweepy
+
+from listening.connectors._http import mount_rewrite, safe_url, unique_items
+from listening.connectors.base import (
+    Connector,
+    ConnectorError,
+    FetchedAuthor,
+    FetchedItem,
+    FetchResult,
+    PostedReply,
+    RateBudget,
+    RateLimited,
+)
+
+OFFICIAL_HOSTS = ("https://api.twitter.com", "https://api.x.com")
+EXPANSIONS = ["author_id", "referenced_tweets.id"]
+USER_FIELDS = ["public_metrics", "verified", "username", "name", "profile_image_url"]
+TWEET_FIELDS = ["created_at", "lang", "public_metrics", "referenced_tweets", "conversation_id", "author_id"]
+DEFAULT_RETRY_AFTER = 15 * 60
+
+
+def _parse_time(value: str | None) -> datetime:
+    if not value:
+        return datetime.now(UTC)
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _int_metrics(metrics: Any) -> dict[str, int]:
+    if not isinstance(metrics, dict):
+        return {}
+    return {str(k): int(v) for k, v in metrics.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
+class XConnector(Connector):
+    platform = "x"
+    reply_max_length: ClassVar[int] = 280
+    default_base_url = ""  # blank: tweepy's own host
+
+    # --- clients -------------------------------------------------------------------------------
+    def _client(self, *, user_auth: bool = False) -> tweepy.Client:
+        creds = self.credentials
+        if user_auth:
+            missing = [
+                key
+                for key in ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+                if not creds.get(key)
+            ]
+            if missing:
+                raise ConnectorError(f"X replies need the credentials {', '.join(missing)}", reconnect=True)
+            client = tweepy.Client(
+                consumer_key=creds["consumer_key"],
+                consumer_secret=creds["consumer_secret"],
+                access_token=creds["access_token"],
+                access_token_secret=creds["access_token_secret"],
+                return_type=requests.Response,
+                wait_on_rate_limit=False,
+            )
+        else:
+            if not creds.get("bearer_token"):
+                raise ConnectorError("X needs a bearer_token credential", reconnect=True)
+            client = tweepy.Client(
+                bearer_token=creds["bearer_token"], return_type=requests.Response, wait_on_rate_limit=False
+            )
+        mount_rewrite(client.session, self.base_url, OFFICIAL_HOSTS)
+        return client
+
+    def _call(self, method: Any, *args: Any, **kwargs: Any) -> tuple[dict[str, Any], RateBudget]:
+        """One API call: the decoded JSON and the rate budget, or one of the contract's errors."""
+        try:
+            response = method(*args, **kwargs)
+        except tweepy.TooManyRequests as exc:
+            reset = exc.reset_time
+            retry_after = (reset - time.time()) if reset else DEFAULT_RETRY_AFTER
+            raise RateLimited(f"X rate limit reached: {exc}", retry_after=retry_after) from exc
+        except tweepy.Unauthorized as exc:
+            raise ConnectorError(f"X refused the credentials: {exc}", reconnect=True, status=401) from exc
+        except tweepy.Forbidden as exc:
+            text = " ".join(exc.api_messages).lower()
+            if "duplicate" in text:
+                raise ConnectorError(f"X refused the post: {exc}", permanent=True, status=403) from exc
+            raise ConnectorError(f"X forbids this with these credentials: {exc}", reconnect=True, status=403) from exc
+        except (tweepy.BadRequest, tweepy.NotFound) as exc:
+            raise ConnectorError(
+                f"X rejected the request: {exc}", permanent=True, status=exc.response.status_code
+            ) from exc
+        except tweepy.TwitterServerError as exc:
+            raise ConnectorError(f"X server error: {exc}", status=exc.response.status_code) from exc
+        except tweepy.HTTPException as exc:
+            raise ConnectorError(f"X answered unexpectedly: {exc}", status=exc.response.status_code) from exc
+        except requests.RequestException as exc:
+            raise ConnectorError(f"X could not be reached: {exc}") from exc
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise ConnectorError("X sent a malformed JSON payload", status=response.status_code) from exc
+        if not isinstance(body, dict):
+            raise ConnectorError("X sent an unexpected payload", status=response.status_code)
+        return body, self._budget(response)
+
+    @staticmethod
+    def _budget(response: requests.Response) -> RateBudget:
+        remaining = response.headers.get("x-rate-limit-remaining")
+        reset = response.headers.get("x-rate-limit-reset")
+        try:
+            return RateBudget(
+                remaining=int(remaining) if remaining is not None else None,
+                reset_at=datetime.fromtimestamp(int(reset), UTC) if reset else None,
+            )
+        except ValueError:
+            return RateBudget()
+
+    # --- reading ------------------------------------------------------------------------------
+    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
+        client = self._client()
+        user_id = str(self.settings.get("user_id") or "")
+        query = str(self.settings.get("search_query") or "").strip()
+        if not user_id and not query:
+            raise ConnectorError("X channel needs a user_id or a search_query setting", permanent=True)
+        endpoints: list[tuple[str, Any, tuple, str]] = []
+        if user_id:
+            endpoints.append(("mentions", client.get_users_mentions, (user_id,), "pagination_token"))
+        if query:
+            endpoints.append(("search", client.search_recent_tweets, (query,), "next_token"))
+
+        items: list[FetchedItem] = []
+        new_cursor = dict(cursor or {})
+        budgets: list[RateBudget] = []
+        has_more = False
+        for name, method, args, token_param in endpoints:
+            state, more = self._sweep(name, method, args, token_param, dict(new_cursor.get(name) or {}), items, budgets)
+            new_cursor[name] = state
+            has_more = has_more or more
+        return FetchResult(
+            items=unique_items(items), cursor=new_cursor, budget=self._lowest(budgets), has_more=has_more
+        )
+
+    def _sweep(
+        self,
+        name: str,
+        method: Any,
+        args: tuple,
+        token_param: str,
+        state: dict[str, Any],
+        items: list[FetchedItem],
+        budgets: list[RateBudget],
+    ) -> tuple[dict[str, Any], bool]:
+        since_id = state.get("since_id")
+        token = state.get("next_token")
+        newest = state.get("newest_id") if token else None
+        max_pages = max(int(self.settings.get("max_pages") or 5), 1)
+        for _ in range(max_pages):
+            params: dict[str, Any] = {
+                "expansions": EXPANSIONS,
+                "user_fields": USER_FIELDS,
+                "tweet_fields": TWEET_FIELDS,
+                "max_results": 100,
+            }
+            if since_id:
+                params["since_id"] = since_id
+            if token:
+                params[token_param] = token
+            body, budget = self._call(method, *args, **params)
+            budgets.append(budget)
+            meta = body.get("meta") or {}
+            if newest is None and meta.get("newest_id"):
+                newest = str(meta["newest_id"])
+            items.extend(self._parse(body))
+            token = meta.get("next_token")
+            if not token:
+                break
+        if token:  # the sweep is not over: resume it next poll, the floor stays put
+            return {"since_id": since_id, "next_token": token, "newest_id": newest}, True
+        return {"since_id": newest or since_id}, False
+
+    @staticmethod
+    def _lowest(budgets: list[RateBudget]) -> RateBudget:
+        known = [b for b in budgets if b.remaining is not None]
+        if not known:
+            return budgets[-1] if budgets else RateBudget()
+        return min(known, key=lambda b: b.remaining)
+
+    def _parse(self, body: dict[str, Any]) -> list[FetchedItem]:
+        data = body.get("data") or []
+        includes = body.get("includes") or {}
+        if not isinstance(data, list) or not isinstance(includes, dict):
+            raise ConnectorError("X sent an unexpected payload shape")
+        users = {str(u.get("id")): u for u in includes.get("users") or [] if isinstance(u, dict)}
+        own_id = str(self.settings.get("user_id") or "")
+        include_retweets = bool(self.settings.get("include_retweets", False))
+        include_own = bool(self.settings.get("include_own_posts", False))
+        items = []
+        for tweet in data:
+            if not isinstance(tweet, dict) or not tweet.get("id"):
+                continue
+            refs = [r for r in tweet.get("referenced_tweets") or [] if isinstance(r, dict)]
+            if not include_retweets and any(r.get("type") == "retweeted" for r in refs):
+                continue
+            author_id = str(tweet.get("author_id") or "")
+            if own_id and author_id == own_id and not include_own:
+                continue
+            parent = next((str(r.get("id")) for r in refs if r.get("type") == "replied_to"), "")
+            user = users.get(author_id, {})
+            handle = str(user.get("username") or "")
+            author = FetchedAuthor(
+                external_id=author_id,
+                handle=handle,
+                name=str(user.get("name") or ""),
+                followers=int((user.get("public_metrics") or {}).get("followers_count") or 0),
+                verified=bool(user.get("verified")),
+                profile_url=f"https://x.com/{handle}" if handle else "",
+                avatar_url=safe_url(user.get("profile_image_url")),
+            )
+            tweet_id = str(tweet["id"])
+            url = f"https://x.com/{handle}/status/{tweet_id}" if handle else f"https://x.com/i/web/status/{tweet_id}"
+            items.append(
+                FetchedItem(
+                    external_id=tweet_id,
+                    text=str(tweet.get("text") or ""),
+                    author=author,
+                    published_at=_parse_time(tweet.get("created_at")),
+                    kind="reply" if parent else "mention",
+                    url=url,
+                    parent_external_id=parent,
+                    metrics=_int_metrics(tweet.get("public_metrics")),
+                    raw_language=str(tweet.get("lang") or ""),
+                )
+            )
+        return items
+
+    # --- replying -----------------------------------------------------------------------------
+    def post_reply(self, parent_external_id: str, text: str) -> PostedReply:
+        client = self._client(user_auth=True)
+        body, _ = self._call(client.create_tweet, text=text, in_reply_to_tweet_id=parent_external_id, user_auth=True)
+        tweet_id = str((body.get("data") or {}).get("id") or "")
+        if not tweet_id:
+            raise ConnectorError("X did not return the id of the reply")
+        return PostedReply(external_id=tweet_id, url=f"https://x.com/i/web/status/{tweet_id}")

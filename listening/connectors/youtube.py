@@ -1,0 +1,248 @@
+"""YouTube Data API v3 through google-api-python-client: comment threads on the brand's channel.
+
+Settings: ``channel_id`` (allThreadsRelatedToChannelId) or ``video_id``, optional ``search_terms``
+(searchTerms, narrows the threads), ``max_pages`` per poll (default 5).
+Credentials: ``api_key`` to read. To reply, OAuth 2.0 of the channel owner: ``client_id``,
+``client_secret`` and ``refresh_token`` (refreshed at the token endpoint: ``<api_base_url>/token``
+when a base URL is set, else Google's), or a ready ``access_token``.
+
+Cursor: ``{"newest": <ISO time of the newest comment seen>}``; threads come newest first and paging
+stops at the first thread older than that. An unfinished sweep keeps ``page_token`` and
+``pending_newest`` and resumes on the next poll.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+import google.auth.exceptions
+import google_auth_httplib2
+import httplib2
+from google.oauth2.credentials import Credentials
+from googleapiclient.discovery import build
+from googleapiclient.errors import Error as GoogleApiError
+from googleapiclient.errors import HttpError
+
+from listening.connectors._http import http_timeout, safe_url
+from listening.connectors.base import (
+    Connector,
+    ConnectorError,
+    FetchedAuthor,
+    FetchedItem,
+    FetchResult,
+    PostedReply,
+    RateLimited,
+)
+
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 - an endpoint, not a secret
+QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded"}
+SHORT_RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+AUTH_REASONS = {"keyInvalid", "forbidden", "authError", "invalidCredentials", "insufficientPermissions", "keyExpired"}
+PACIFIC = ZoneInfo("America/Los_Angeles")
+
+
+def seconds_until_quota_reset(now: datetime | None = None) -> float:
+    """YouTube's daily quota resets at midnight Pacific time."""
+    now = (now or datetime.now(UTC)).astimezone(PACIFIC)
+    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=PACIFIC)
+    return (midnight - now).total_seconds()
+
+
+def _parse_time(value: Any) -> datetime:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return datetime.now(UTC)
+
+
+class YouTubeConnector(Connector):
+    platform = "youtube"
+    reply_max_length: ClassVar[int] = 10000
+    default_base_url = "https://youtube.googleapis.com"
+
+    def _service(self, http: Any = None, *, developer_key: str | None = None) -> Any:
+        return build(
+            "youtube",
+            "v3",
+            developerKey=developer_key,
+            static_discovery=True,
+            cache_discovery=False,
+            client_options={"api_endpoint": self.base_url + "/"},
+            http=http or httplib2.Http(timeout=http_timeout()),
+        )
+
+    def _execute(self, request: Any) -> dict[str, Any]:
+        try:
+            result = request.execute(num_retries=0)
+        except HttpError as exc:
+            raise self._error(exc) from exc
+        except google.auth.exceptions.RefreshError as exc:
+            raise ConnectorError(f"YouTube refused the OAuth credentials: {exc}", reconnect=True) from exc
+        except (google.auth.exceptions.TransportError, httplib2.HttpLib2Error, OSError) as exc:
+            raise ConnectorError(f"YouTube could not be reached: {exc}") from exc
+        except (ValueError, GoogleApiError) as exc:
+            raise ConnectorError(f"YouTube sent a malformed payload: {exc}") from exc
+        if not isinstance(result, dict):
+            raise ConnectorError("YouTube sent an unexpected payload")
+        return result
+
+    @staticmethod
+    def _error(exc: HttpError) -> ConnectorError:
+        status = int(exc.resp.status)
+        reasons: set[str] = set()
+        domains: set[str] = set()
+        try:
+            error = json.loads(exc.content).get("error") or {}
+            for detail in error.get("errors") or []:
+                reasons.add(str(detail.get("reason") or ""))
+                domains.add(str(detail.get("domain") or ""))
+        except (ValueError, AttributeError, TypeError):
+            pass
+        if reasons & QUOTA_REASONS or "youtube.quota" in domains:
+            return RateLimited("YouTube daily quota exceeded", retry_after=seconds_until_quota_reset())
+        if status == 429 or reasons & SHORT_RATE_REASONS:
+            return RateLimited("YouTube rate limit reached", retry_after=60)
+        if status == 401 or (status == 403 and (reasons & AUTH_REASONS or not reasons)):
+            return ConnectorError(
+                f"YouTube refused the credentials ({', '.join(sorted(reasons)) or status})",
+                reconnect=True,
+                status=status,
+            )
+        if status >= 500:
+            return ConnectorError(f"YouTube server error {status}", status=status)
+        return ConnectorError(
+            f"YouTube rejected the request ({', '.join(sorted(reasons)) or status})", permanent=True, status=status
+        )
+
+    # --- reading ------------------------------------------------------------------------------
+    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
+        api_key = self.credentials.get("api_key")
+        if not api_key:
+            raise ConnectorError("YouTube needs an api_key credential", reconnect=True)
+        params: dict[str, Any] = {
+            "part": "snippet,replies",
+            "maxResults": 100,
+            "order": "time",
+            "textFormat": "plainText",
+        }
+        if self.settings.get("channel_id"):
+            params["allThreadsRelatedToChannelId"] = self.settings["channel_id"]
+        elif self.settings.get("video_id"):
+            params["videoId"] = self.settings["video_id"]
+        else:
+            raise ConnectorError("YouTube channel needs a channel_id or video_id setting", permanent=True)
+        if self.settings.get("search_terms"):
+            params["searchTerms"] = self.settings["search_terms"]
+
+        service = self._service(developer_key=api_key)
+        floor = _parse_time(cursor["newest"]) if cursor.get("newest") else None
+        token = cursor.get("page_token")
+        newest = _parse_time(cursor["pending_newest"]) if token and cursor.get("pending_newest") else None
+        items: list[FetchedItem] = []
+        reached_floor = False
+        for _ in range(max(int(self.settings.get("max_pages") or 5), 1)):
+            page_params = {**params, **({"pageToken": token} if token else {})}
+            result = self._execute(service.commentThreads().list(**page_params))
+            threads = result.get("items")
+            if not isinstance(threads, list):
+                raise ConnectorError("YouTube sent an unexpected payload shape")
+            for thread in threads:
+                for item in self._thread_items(thread):
+                    if floor is None or item.published_at >= floor:
+                        items.append(item)
+                        newest = max(newest, item.published_at) if newest else item.published_at
+                top = ((thread.get("snippet") or {}).get("topLevelComment") or {}).get("snippet") or {}
+                if floor is not None and _parse_time(top.get("publishedAt")) < floor:
+                    reached_floor = True
+            token = result.get("nextPageToken")
+            if not token or reached_floor:
+                token = None
+                break
+        if token:
+            new_cursor = {"newest": floor.isoformat() if floor else None, "page_token": token}
+            if newest:
+                new_cursor["pending_newest"] = newest.isoformat()
+            return FetchResult(items=items, cursor=new_cursor, has_more=True)
+        best = max(filter(None, (newest, floor)), default=None)
+        return FetchResult(items=items, cursor={"newest": best.isoformat()} if best else {})
+
+    def _thread_items(self, thread: Any) -> list[FetchedItem]:
+        if not isinstance(thread, dict):
+            return []
+        snippet = thread.get("snippet") or {}
+        video_id = str(snippet.get("videoId") or "")
+        top = snippet.get("topLevelComment") or {}
+        items = []
+        if top.get("id"):
+            item = self._comment(top, video_id, kind="comment", parent="")
+            reply_count = snippet.get("totalReplyCount")
+            if isinstance(reply_count, int):
+                item.metrics["replies"] = reply_count
+            items.append(item)
+        for reply in (thread.get("replies") or {}).get("comments") or []:
+            if isinstance(reply, dict) and reply.get("id"):
+                parent = str((reply.get("snippet") or {}).get("parentId") or top.get("id") or "")
+                items.append(self._comment(reply, video_id, kind="reply", parent=parent))
+        return items
+
+    @staticmethod
+    def _comment(comment: dict[str, Any], video_id: str, *, kind: str, parent: str) -> FetchedItem:
+        snippet = comment.get("snippet") or {}
+        video_id = str(snippet.get("videoId") or video_id)
+        name = str(snippet.get("authorDisplayName") or "")
+        comment_id = str(comment["id"])
+        url = f"https://www.youtube.com/watch?v={video_id}&lc={comment_id}" if video_id else ""
+        likes = snippet.get("likeCount")
+        return FetchedItem(
+            external_id=comment_id,
+            text=str(snippet.get("textOriginal") or snippet.get("textDisplay") or ""),
+            author=FetchedAuthor(
+                external_id=str((snippet.get("authorChannelId") or {}).get("value") or name or "unknown"),
+                handle=name.removeprefix("@") if name.startswith("@") else "",
+                name=name,
+                profile_url=safe_url(snippet.get("authorChannelUrl")),
+                avatar_url=safe_url(snippet.get("authorProfileImageUrl")),
+            ),
+            published_at=_parse_time(snippet.get("publishedAt")),
+            kind=kind,
+            url=url,
+            parent_external_id=parent,
+            source=video_id,
+            metrics={"likes": likes} if isinstance(likes, int) else {},
+        )
+
+    # --- replying -----------------------------------------------------------------------------
+    def _oauth_http(self) -> Any:
+        creds = self.credentials
+        if creds.get("refresh_token") and creds.get("client_id") and creds.get("client_secret"):
+            token_uri = (
+                f"{self.channel.api_base_url.rstrip('/')}/token" if self.channel.api_base_url else GOOGLE_TOKEN_URI
+            )
+            oauth = Credentials(
+                token=None,
+                refresh_token=creds["refresh_token"],
+                client_id=creds["client_id"],
+                client_secret=creds["client_secret"],
+                token_uri=token_uri,
+            )
+        elif creds.get("access_token"):
+            oauth = Credentials(token=creds["access_token"])
+        else:
+            raise ConnectorError(
+                "YouTube replies need OAuth credentials (client_id, client_secret, refresh_token)", reconnect=True
+            )
+        return google_auth_httplib2.AuthorizedHttp(oauth, http=httplib2.Http(timeout=http_timeout()))
+
+    def post_reply(self, parent_external_id: str, text: str) -> PostedReply:
+        service = self._service(self._oauth_http())
+        body = {"snippet": {"parentId": parent_external_id, "textOriginal": text}}
+        result = self._execute(service.comments().insert(part="snippet", body=body))
+        comment_id = str(result.get("id") or "")
+        if not comment_id:
+            raise ConnectorError("YouTube did not return the id of the reply")
+        video_id = str((result.get("snippet") or {}).get("videoId") or "")
+        url = f"https://www.youtube.com/watch?v={video_id}&lc={comment_id}" if video_id else ""
+        return PostedReply(external_id=comment_id, url=url)
