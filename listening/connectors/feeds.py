@@ -90,14 +90,17 @@ class FeedConnector(Connector):
         if response.status_code >= 400:
             raise ConnectorError(f"Feed server error {response.status_code}", status=response.status_code)
 
+        # Text is kept verbatim (pages escape it on display), so feedparser's HTML sanitizer stays off.
         parsed = feedparser.parse(
-            response.content, response_headers={k.lower(): v for k, v in response.headers.items()}
+            response.content,
+            response_headers={k.lower(): v for k, v in response.headers.items()},
+            sanitize_html=False,
         )
         if parsed.bozo and not parsed.entries:
             raise ConnectorError(f"Feed is not valid RSS or Atom: {parsed.get('bozo_exception')}")
         feed_title = str(parsed.feed.get("title") or "")
         site = parsed.feed.get("link") or url
-        source = urlsplit(site).hostname or urlsplit(url).hostname or ""
+        site_host = urlsplit(site).hostname or urlsplit(url).hostname or ""
 
         seen = list(cursor.get("seen") or [])
         seen_set = set(seen)
@@ -108,8 +111,9 @@ class FeedConnector(Connector):
                 continue
             seen_set.add(external_id)
             seen.append(external_id)
-            author_name = str(entry.get("author") or feed_title or source)
             link = safe_url(entry.get("link"))
+            source = urlsplit(link).hostname if link else site_host
+            author_name = str(entry.get("author") or feed_title or source)
             text = str(entry.get("summary") or entry.get("title") or "")
             items.append(
                 FetchedItem(

@@ -40,7 +40,16 @@ from listening.connectors.base import (
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 - an endpoint, not a secret
 QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded"}
 SHORT_RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
-AUTH_REASONS = {"keyInvalid", "forbidden", "authError", "invalidCredentials", "insufficientPermissions", "keyExpired"}
+AUTH_REASONS = {
+    "keyInvalid",
+    "keyExpired",
+    "forbidden",
+    "authError",
+    "invalidCredentials",
+    "insufficientPermissions",
+    "API_KEY_INVALID",
+    "API_KEY_EXPIRED",
+}
 PACIFIC = ZoneInfo("America/Los_Angeles")
 
 
@@ -96,16 +105,17 @@ class YouTubeConnector(Connector):
         domains: set[str] = set()
         try:
             error = json.loads(exc.content).get("error") or {}
-            for detail in error.get("errors") or []:
+            for detail in [*(error.get("errors") or []), *(error.get("details") or [])]:
                 reasons.add(str(detail.get("reason") or ""))
                 domains.add(str(detail.get("domain") or ""))
+            reasons.discard("")
         except (ValueError, AttributeError, TypeError):
             pass
         if reasons & QUOTA_REASONS or "youtube.quota" in domains:
             return RateLimited("YouTube daily quota exceeded", retry_after=seconds_until_quota_reset())
         if status == 429 or reasons & SHORT_RATE_REASONS:
             return RateLimited("YouTube rate limit reached", retry_after=60)
-        if status == 401 or (status == 403 and (reasons & AUTH_REASONS or not reasons)):
+        if status == 401 or reasons & AUTH_REASONS or (status == 403 and not reasons):
             return ConnectorError(
                 f"YouTube refused the credentials ({', '.join(sorted(reasons)) or status})",
                 reconnect=True,

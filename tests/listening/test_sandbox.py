@@ -6,6 +6,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -13,6 +14,7 @@ from listening.connectors import get_connector
 from listening.connectors.base import ConnectorError
 from listening.management.commands.demo_setup import _demo_channels
 from listening.models import Channel, Platform
+from listening.roles import ADMIN, COMMUNITY_MANAGER, DEPARTMENT_STAFF, MANAGER
 from listening.sandbox import generator
 from listening.sandbox.models import SandboxPost, SandboxReply
 from tests.factories import BrandFactory
@@ -27,8 +29,11 @@ def demo_channels(live_server, settings) -> dict[str, Channel]:
     return {c.platform: c for c in Channel.objects.filter(brand__slug="acme")}
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db
 def test_demo_setup_creates_four_sandbox_channels_and_seeds_a_week(settings):
+    # Transactional tests before this one may have flushed the groups the data migration made.
+    for role in (ADMIN, COMMUNITY_MANAGER, DEPARTMENT_STAFF, MANAGER):
+        Group.objects.get_or_create(name=role)
     settings.SITE_URL = "http://127.0.0.1:8123"
     call_command("demo_setup", stdout=StringIO())
     channels = {c.platform: c for c in Channel.objects.filter(brand__slug="acme")}

@@ -1,0 +1,181 @@
+"""FacebookConnector: facebook-sdk's real GraphAPI against recorded Graph payloads served locally."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from listening.connectors import get_connector
+from listening.connectors.base import ConnectorError, RateLimited
+from listening.models import Platform
+from tests.factories import ChannelFactory
+
+PAGE = "104857600000001"
+FEED = f"/v21.0/{PAGE}/feed"
+VISITOR = f"/v21.0/{PAGE}/visitor_posts"
+TAGGED = f"/v21.0/{PAGE}/tagged"
+AFTER = "QVFIUnZAEVEpVV3V3T2RCUXVOWldrMUtwX0x3ZA1B1ZAl9WMmpOdU5CNE5OMVRn"
+SINCE = int(datetime(2026, 11, 23, 0, 0, tzinfo=UTC).timestamp())
+
+
+@pytest.fixture
+def channel(db, wire):
+    return ChannelFactory(
+        platform=Platform.FACEBOOK,
+        api_base_url=wire.url,
+        settings={"page_id": PAGE, "graph_version": "v21.0", "page_name": "Acme"},
+        credentials={"page_access_token": "PAGE_TOKEN", "app_secret": "s3cret", "verify_token": "v-token"},
+    )
+
+
+def serve_page(wire) -> None:
+    wire.add("GET", FEED, fixture="facebook/feed_page1.json")
+    wire.add("GET", FEED, fixture="facebook/feed_page2.json", when={"after": AFTER})
+    wire.add("GET", VISITOR, fixture="facebook/empty.json")
+    wire.add("GET", TAGGED, fixture="facebook/tagged.json")
+    wire.add("GET", "/v21.0/104857600000001_2201000000000003/comments", fixture="facebook/comments_post3.json")
+    wire.add("GET", "/v21.0/100044556677_2201000000000002/comments", fixture="facebook/empty.json")
+    wire.add("GET", "/v21.0/104857600000001_2201000000000001/comments", fixture="facebook/empty.json")
+
+
+def test_poll_reads_feed_pages_comments_and_tags(channel, wire):
+    serve_page(wire)
+    result = get_connector(channel).fetch({"since": SINCE})
+    by_id = {i.external_id: i for i in result.items}
+
+    # the Page's own posts and its own reply are left out; the visitor's post, comments and the tag come in
+    assert set(by_id) == {
+        "100044556677_2201000000000002",
+        "2201000000000003_3300000000000002",
+        "2201000000000003_3300000000000001",
+        "100033445566_2209000000000001",
+    }
+    comment = by_id["2201000000000003_3300000000000001"]
+    assert comment.kind == "comment"
+    assert comment.parent_external_id == "104857600000001_2201000000000003"
+    assert comment.author.name == "Carlos Benítez"
+    assert comment.author.external_id == "100099001122"
+    assert comment.metrics == {"likes": 12}
+    assert comment.source == "Acme"
+    reply = by_id["2201000000000003_3300000000000002"]
+    assert reply.kind == "reply"
+    assert reply.parent_external_id == "2201000000000003_3300000000000001"
+    assert by_id["100033445566_2209000000000001"].kind == "mention"
+    assert by_id["100044556677_2201000000000002"].kind == "post"
+    assert result.cursor == {"since": int(datetime(2026, 11, 23, 11, 15, 42, tzinfo=UTC).timestamp())}
+
+    # paging followed the after cursor; comments asked in stream order with the since floor
+    assert [c.query.get("after") for c in wire.calls(FEED)] == [None, AFTER]
+    comments_call = wire.calls("/v21.0/104857600000001_2201000000000003/comments")[0]
+    assert comments_call.query["filter"] == "stream"
+    assert comments_call.query["since"] == str(SINCE)
+    assert comments_call.query["access_token"] == "PAGE_TOKEN"
+    assert wire.calls(VISITOR)[0].query["since"] == str(SINCE)
+
+
+def test_items_older_than_the_cursor_are_not_sent_again(channel, wire):
+    serve_page(wire)
+    later = int(datetime(2026, 11, 23, 10, 0, tzinfo=UTC).timestamp())
+    ids = {i.external_id for i in get_connector(channel).fetch({"since": later}).items}
+    assert ids == {"100044556677_2201000000000002"}
+
+
+def test_hostile_text_kept_and_javascript_permalink_replaced(channel, wire):
+    serve_page(wire)
+    items = {i.external_id: i for i in get_connector(channel).fetch({"since": SINCE}).items}
+    hostile = items["2201000000000003_3300000000000002"]
+    assert hostile.text == "¡A mí me pasó lo mismo! <script>alert('fb')</script>"
+    assert hostile.url == "https://www.facebook.com/2201000000000003_3300000000000002"
+
+
+def test_expired_token_asks_to_reconnect(channel, wire):
+    wire.add("GET", FEED, fixture="facebook/error_190.json", status=400)
+    with pytest.raises(ConnectorError) as error:
+        get_connector(channel).fetch({})
+    assert error.value.reconnect and error.value.permanent
+
+
+def test_rate_limit_uses_business_usage_header(channel, wire):
+    usage = {
+        PAGE: [
+            {
+                "type": "pages",
+                "call_count": 100,
+                "total_cputime": 20,
+                "total_time": 25,
+                "estimated_time_to_regain_access": 7,
+            }
+        ]
+    }
+    wire.add(
+        "GET",
+        FEED,
+        fixture="facebook/error_rate_limit.json",
+        status=400,
+        headers={"x-business-use-case-usage": json.dumps(usage)},
+    )
+    with pytest.raises(RateLimited) as error:
+        get_connector(channel).fetch({"since": SINCE})
+    assert error.value.retry_after == 7 * 60
+
+
+def test_rate_limit_without_header_waits_fifteen_minutes(channel, wire):
+    wire.add("GET", FEED, fixture="facebook/error_rate_limit.json", status=403)
+    with pytest.raises(RateLimited) as error:
+        get_connector(channel).fetch({"since": SINCE})
+    assert error.value.retry_after == 15 * 60
+
+
+def test_rate_limit_midway_keeps_the_cursor_and_next_poll_gets_everything(channel, wire):
+    serve_page(wire)
+    wire.routes = [r for r in wire.routes if r.path != TAGGED]
+    wire.add("GET", TAGGED, fixture="facebook/error_rate_limit.json", status=400)
+    connector = get_connector(channel)
+    with pytest.raises(RateLimited):
+        connector.fetch({"since": SINCE})
+    wire.routes.clear()
+    serve_page(wire)
+    assert len(connector.fetch({"since": SINCE}).items) == 4
+
+
+def test_server_error_is_transient(channel, wire):
+    wire.add("GET", FEED, fixture="facebook/error_500.json", status=500)
+    with pytest.raises(ConnectorError) as error:
+        get_connector(channel).fetch({})
+    assert not error.value.permanent
+    assert error.value.status == 500
+
+
+def test_html_error_page_is_transient(channel, wire):
+    wire.add("GET", FEED, body="<html>502 Bad Gateway</html>", status=502, content_type="text/html")
+    with pytest.raises(ConnectorError) as error:
+        get_connector(channel).fetch({})
+    assert not error.value.permanent
+
+
+def test_malformed_json_is_transient(channel, wire):
+    wire.add("GET", FEED, body='{"data": [{"id": ')
+    with pytest.raises(ConnectorError) as error:
+        get_connector(channel).fetch({})
+    assert not error.value.permanent
+
+
+def test_reply_is_a_comment_on_the_comment(channel, wire):
+    wire.add("POST", "/v21.0/2201000000000003_3300000000000001/comments", fixture="facebook/put_comment.json")
+    posted = get_connector(channel).post_reply(
+        "2201000000000003_3300000000000001", "Hola Carlos, te escribimos por DM."
+    )
+    assert posted.external_id == "2201000000000003_3300000000000099"
+    call = wire.calls("/v21.0/2201000000000003_3300000000000001/comments")[0]
+    from urllib.parse import parse_qs
+
+    form = parse_qs(call.body.decode())
+    assert form == {"message": ["Hola Carlos, te escribimos por DM."], "access_token": ["PAGE_TOKEN"]}
+
+
+def test_reply_max_length():
+    from listening.connectors.facebook import FacebookConnector
+
+    assert FacebookConnector.reply_max_length == 8000

@@ -1,0 +1,227 @@
+"""XConnector: tweepy's real Client against recorded X API v2 payloads served locally."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from listening.connectors import get_connector
+from listening.connectors.base import ConnectorError, RateLimited
+from listening.models import Platform
+from tests.factories import ChannelFactory
+
+BRAND_ID = "1500000000000000001"
+MENTIONS = f"/2/users/{BRAND_ID}/mentions"
+SEARCH = "/2/tweets/search/recent"
+NEXT = "7140dibdnow9c7btw3w29grvxfcgvpb9n9coehpk7xz5i"
+CREDENTIALS = {
+    "bearer_token": "test-bearer",
+    "consumer_key": "ck",
+    "consumer_secret": "cs",
+    "access_token": "at",
+    "access_token_secret": "ats",
+}
+
+
+def rate_headers(remaining: int = 440, reset: int | None = None) -> dict[str, str]:
+    reset = reset or int(time.time()) + 600
+    return {"x-rate-limit-limit": "450", "x-rate-limit-remaining": str(remaining), "x-rate-limit-reset": str(reset)}
+
+
+@pytest.fixture
+def channel(db, wire):
+    return ChannelFactory(
+        platform=Platform.X,
+        api_base_url=wire.url,
+        settings={"user_id": BRAND_ID},
+        credentials=CREDENTIALS,
+    )
+
+
+def serve_two_pages(wire) -> None:
+    wire.add("GET", MENTIONS, fixture="x/mentions_page1.json", headers=rate_headers(448))
+    wire.add(
+        "GET", MENTIONS, fixture="x/mentions_page2.json", headers=rate_headers(447), when={"pagination_token": NEXT}
+    )
+
+
+def test_first_poll_pages_through_mentions_and_parses_authors(channel, wire):
+    serve_two_pages(wire)
+    result = get_connector(channel).fetch({})
+
+    ids = [i.external_id for i in result.items]
+    # the retweet and the brand's own post are dropped
+    assert ids == ["1861234567890123460", "1861234567890123455", "1861234567890123410"]
+    first = result.items[0]
+    assert first.author.handle == "techreviewdaily"
+    assert first.author.followers == 245000
+    assert first.author.verified
+    assert first.kind == "mention"
+    assert first.url == "https://x.com/techreviewdaily/status/1861234567890123460"
+    assert first.published_at.isoformat() == "2026-11-23T18:04:11+00:00"
+    assert first.metrics["like_count"] == 88
+    reply = result.items[1]
+    assert reply.kind == "reply"
+    assert reply.parent_external_id == "1861234567890123401"
+    assert reply.raw_language == "es"
+    assert result.cursor == {"mentions": {"since_id": "1861234567890123460"}}
+    assert result.budget.remaining == 447
+    assert not result.has_more
+
+    first_call = wire.calls(MENTIONS)[0]
+    assert first_call.headers["authorization"] == "Bearer test-bearer"
+    assert first_call.query["expansions"] == "author_id,referenced_tweets.id"
+    assert "public_metrics" in first_call.query["user.fields"]
+    assert "referenced_tweets" in first_call.query["tweet.fields"]
+    assert "since_id" not in first_call.query
+
+
+def test_retweets_and_own_posts_kept_when_asked(channel, wire):
+    channel.settings = {"user_id": BRAND_ID, "include_retweets": True, "include_own_posts": True}
+    serve_two_pages(wire)
+    ids = {i.external_id for i in get_connector(channel).fetch({}).items}
+    assert {"1861234567890123450", "1861234567890123420"} <= ids
+
+
+def test_incremental_poll_sends_since_id_and_advances_it(channel, wire):
+    wire.add("GET", MENTIONS, fixture="x/mentions_incremental.json", headers=rate_headers())
+    result = get_connector(channel).fetch({"mentions": {"since_id": "1861234567890123460"}})
+    assert [i.external_id for i in result.items] == ["1861234567890123499"]
+    assert wire.calls(MENTIONS)[0].query["since_id"] == "1861234567890123460"
+    assert result.cursor["mentions"] == {"since_id": "1861234567890123499"}
+
+
+def test_nothing_new_keeps_the_cursor(channel, wire):
+    wire.add("GET", MENTIONS, fixture="x/empty.json", headers=rate_headers())
+    result = get_connector(channel).fetch({"mentions": {"since_id": "1861234567890123460"}})
+    assert result.items == []
+    assert result.cursor["mentions"] == {"since_id": "1861234567890123460"}
+
+
+def test_mentions_and_search_each_keep_their_cursor_and_overlap_once(channel, wire):
+    channel.settings = {"user_id": BRAND_ID, "search_query": '"Roadrunner Pro" OR Acme -is:retweet'}
+    serve_two_pages(wire)
+    wire.add("GET", SEARCH, fixture="x/search_recent.json", headers=rate_headers(170))
+    result = get_connector(channel).fetch({})
+    ids = [i.external_id for i in result.items]
+    assert ids.count("1861234567890123460") == 1
+    assert "1861234567890123470" in ids
+    assert result.cursor == {
+        "mentions": {"since_id": "1861234567890123460"},
+        "search": {"since_id": "1861234567890123470"},
+    }
+    assert wire.calls(SEARCH)[0].query["query"] == '"Roadrunner Pro" OR Acme -is:retweet'
+    assert result.budget.remaining == 170  # the tightest endpoint
+
+
+def test_rate_limit_midway_raises_and_the_next_poll_loses_nothing(channel, wire):
+    reset = int(time.time()) + 300
+    wire.add("GET", MENTIONS, fixture="x/mentions_page1.json", headers=rate_headers(1))
+    wire.add(
+        "GET",
+        MENTIONS,
+        fixture="x/error_429.json",
+        status=429,
+        headers=rate_headers(0, reset),
+        when={"pagination_token": NEXT},
+    )
+    connector = get_connector(channel)
+    with pytest.raises(RateLimited) as error:
+        connector.fetch({})
+    assert 200 < error.value.retry_after <= 300
+    assert not error.value.permanent
+
+    # After the reset the same cursor (nothing was saved) fetches both pages: nothing lost.
+    wire.routes.clear()
+    serve_two_pages(wire)
+    result = connector.fetch({})
+    ids = [i.external_id for i in result.items]
+    assert ids == ["1861234567890123460", "1861234567890123455", "1861234567890123410"]
+    assert len(set(ids)) == len(ids)
+
+
+def test_unfinished_sweep_resumes_from_its_page_without_moving_the_floor(channel, wire):
+    channel.settings = {"user_id": BRAND_ID, "max_pages": 1}
+    serve_two_pages(wire)
+    connector = get_connector(channel)
+    first = connector.fetch({"mentions": {"since_id": "1861234567890000000"}})
+    assert first.has_more
+    assert first.cursor["mentions"] == {
+        "since_id": "1861234567890000000",
+        "next_token": NEXT,
+        "newest_id": "1861234567890123460",
+    }
+    second = connector.fetch(first.cursor)
+    assert wire.calls(MENTIONS)[1].query["pagination_token"] == NEXT
+    assert wire.calls(MENTIONS)[1].query["since_id"] == "1861234567890000000"
+    assert [i.external_id for i in second.items] == ["1861234567890123410"]
+    assert second.cursor["mentions"] == {"since_id": "1861234567890123460"}
+    assert not second.has_more
+
+
+@pytest.mark.parametrize(
+    ("status", "fixture", "permanent", "reconnect"),
+    [(503, "x/error_503.json", False, False), (401, "x/error_401.json", True, True)],
+)
+def test_errors_map_to_the_contract(channel, wire, status, fixture, permanent, reconnect):
+    wire.add("GET", MENTIONS, fixture=fixture, status=status)
+    with pytest.raises(ConnectorError) as error:
+        get_connector(channel).fetch({})
+    assert not isinstance(error.value, RateLimited)
+    assert error.value.permanent is permanent
+    assert error.value.reconnect is reconnect
+    assert error.value.status == status
+
+
+def test_malformed_json_is_transient(channel, wire):
+    wire.add("GET", MENTIONS, body='{"data": [{"id": "1", "text": "trunc', headers=rate_headers())
+    with pytest.raises(ConnectorError) as error:
+        get_connector(channel).fetch({})
+    assert not error.value.permanent
+
+
+def test_unreachable_host_is_transient(channel):
+    channel.api_base_url = "http://127.0.0.1:9"
+    with pytest.raises(ConnectorError) as error:
+        get_connector(channel).fetch({})
+    assert not error.value.permanent
+
+
+def test_hostile_text_is_kept_verbatim_and_bad_urls_dropped(channel, wire):
+    serve_two_pages(wire)
+    items = {i.external_id: i for i in get_connector(channel).fetch({}).items}
+    hostile = items["1861234567890123410"]
+    assert hostile.text == "@acme <script>alert('x')</script> look at javascript:alert(1) &amp; this"
+    assert hostile.author.name == "<img src=x onerror=alert(1)>"
+    assert hostile.author.avatar_url == ""
+    assert hostile.url.startswith("https://x.com/")
+
+
+def test_reply_is_posted_with_oauth1_user_context(channel, wire):
+    wire.add("POST", "/2/tweets", fixture="x/create_tweet.json", status=201)
+    posted = get_connector(channel).post_reply("1861234567890123460", "Sorry to hear that! Please DM us.")
+    assert posted.external_id == "1861234567890199999"
+    call = wire.calls("/2/tweets")[0]
+    assert call.headers["authorization"].startswith("OAuth ")
+    assert 'oauth_consumer_key="ck"' in call.headers["authorization"]
+    import json
+
+    assert json.loads(call.body) == {
+        "text": "Sorry to hear that! Please DM us.",
+        "reply": {"in_reply_to_tweet_id": "1861234567890123460"},
+    }
+
+
+def test_reply_without_user_credentials_asks_to_reconnect(channel, wire):
+    channel.credentials = {"bearer_token": "only-read"}
+    with pytest.raises(ConnectorError) as error:
+        get_connector(channel).post_reply("1", "hi")
+    assert error.value.reconnect
+    assert wire.requests == []
+
+
+def test_reply_max_length():
+    from listening.connectors.x import XConnector
+
+    assert XConnector.reply_max_length == 280
