@@ -2,7 +2,8 @@
 tags, and replies as comments; plus the parser of the Page ``feed`` webhook.
 
 Settings: ``page_id``, ``graph_version`` (e.g. ``v21.0``), ``max_pages`` per edge and poll (default 5),
-``lookback_days`` (default 7: comments are read on posts of the last days), ``include_own_posts``
+``lookback_days`` (default 7: comments are read on posts of the last days), ``max_comment_posts``
+(default 25: how many of those posts, newest first, have their comments read), ``include_own_posts``
 (default false: the Page's own posts and comments are the brand's voice, not mentions).
 Credentials: ``page_access_token``; for the webhook ``app_secret`` and ``verify_token``.
 
@@ -13,6 +14,7 @@ on the next poll; the ingestion dedupes them.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -32,12 +34,15 @@ from listening.connectors.base import (
     RateLimited,
 )
 
+log = logging.getLogger(__name__)
+
 OFFICIAL_HOSTS = ("https://graph.facebook.com",)
 DEFAULT_GRAPH_VERSION = "v21.0"
 RATE_LIMIT_CODES = {4, 17, 32, 613}
 AUTH_CODES = {190, 102, 10, 200}
 TRANSIENT_CODES = {1, 2}
 DEFAULT_RETRY_AFTER = 15 * 60
+PAGE_SIZE = 100
 POST_FIELDS = "id,message,created_time,from,permalink_url"
 COMMENT_FIELDS = "id,message,created_time,from,parent{id},permalink_url,like_count"
 
@@ -229,19 +234,17 @@ class FacebookConnector(Connector):
         posts_since = int(since - lookback.total_seconds())
 
         items: list[FetchedItem] = []
-        has_more = False
-        feed, more = self._edge(
-            graph, last, f"{page_id}/feed", {"fields": POST_FIELDS, "since": posts_since, "limit": 25}
-        )
-        has_more |= more
-        visitor, more = self._edge(
-            graph, last, f"{page_id}/visitor_posts", {"fields": POST_FIELDS, "since": since, "limit": 25}
-        )
-        has_more |= more
-        tagged, more = self._edge(
-            graph, last, f"{page_id}/tagged", {"fields": POST_FIELDS, "since": since, "limit": 25}
-        )
-        has_more |= more
+        truncated: list[str] = []
+        edges = {}
+        for edge, edge_since in (("feed", posts_since), ("visitor_posts", since), ("tagged", since)):
+            edges[edge], more = self._edge(
+                graph, last, f"{page_id}/{edge}", {"fields": POST_FIELDS, "since": edge_since, "limit": PAGE_SIZE}
+            )
+            if more:
+                truncated.append(edge)
+        feed, visitor, tagged = edges["feed"], edges["visitor_posts"], edges["tagged"]
+        # Comments are read on the newest posts only: one request per post, so this bounds a poll.
+        comment_budget = max(int(self.settings.get("max_comment_posts") or 25), 0)
 
         seen_posts: set[str] = set()
         for kind, posts in (("post", feed), ("post", visitor), ("mention", tagged)):
@@ -250,7 +253,7 @@ class FacebookConnector(Connector):
                 own = str((post.get("from") or {}).get("id") or "") == page_id
                 if parse_time(post.get("created_time")) >= floor and (include_own or not own):
                     items.append(self._item(post, kind, "", source))
-                if kind == "post" and post_id not in seen_posts:
+                if kind == "post" and post_id not in seen_posts and len(seen_posts) < comment_budget:
                     seen_posts.add(post_id)
                     comments, more = self._edge(
                         graph,
@@ -261,9 +264,11 @@ class FacebookConnector(Connector):
                             "filter": "stream",
                             "order": "reverse_chronological",
                             "since": since,
+                            "limit": PAGE_SIZE,
                         },
                     )
-                    has_more |= more
+                    if more:
+                        truncated.append(f"{post_id}/comments")
                     for comment in comments:
                         own = str((comment.get("from") or {}).get("id") or "") == page_id
                         if own and not include_own:
@@ -272,12 +277,15 @@ class FacebookConnector(Connector):
                             continue
                         parent = str((comment.get("parent") or {}).get("id") or "")
                         items.append(self._item(comment, "reply" if parent else "comment", parent or post_id, source))
+        if truncated:
+            # Graph pages run newest first under a time floor: the pages left unread are older than
+            # what was read and are not fetched again once the floor moves. Raise max_pages if this shows.
+            log.warning("Facebook channel %s: more than max_pages pages on %s", self.channel.pk, ", ".join(truncated))
         newest = max((int(item.published_at.timestamp()) for item in items), default=since)
         return FetchResult(
             items=unique_items(items),
             cursor={**cursor, "since": max(newest, since)},
             budget=self._budget(last.get("response")),
-            has_more=has_more,
         )
 
     @staticmethod

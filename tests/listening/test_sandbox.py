@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -20,6 +21,12 @@ from listening.sandbox.models import SandboxPost, SandboxReply
 from tests.factories import BrandFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_windows():
+    # The sandbox counts X calls per 15-minute window in the cache; every test starts a new one.
+    cache.clear()
 
 
 @pytest.fixture
@@ -134,3 +141,48 @@ def test_sandbox_generate_command_and_task(db):
     before = SandboxPost.objects.count()
     sandbox_generate.delay(2)
     assert SandboxPost.objects.count() >= before + 2
+
+
+def test_sandbox_x_pages_with_next_token_and_sends_rate_limit_headers(client, db):
+    generator.generate(30, spread=timedelta(hours=3), seed=5)
+    mentions = f"/sandbox/x/2/users/{generator.X_BRAND_USER_ID}/mentions"
+    first = client.get(mentions, {"max_results": 5})
+    assert first.status_code == 200
+    assert int(first["x-rate-limit-remaining"]) < int(first["x-rate-limit-limit"])
+    assert int(first["x-rate-limit-reset"]) > 0
+    body = first.json()
+    assert len(body["data"]) == 5
+    second = client.get(mentions, {"max_results": 5, "pagination_token": body["meta"]["next_token"]})
+    newer_first = [t["id"] for t in body["data"]] + [t["id"] for t in second.json()["data"]]
+    assert len(set(newer_first)) == 10
+    assert [int(i) for i in newer_first] == sorted((int(i) for i in newer_first), reverse=True)
+    since = client.get(mentions, {"since_id": body["meta"]["newest_id"]}).json()
+    assert since["meta"]["result_count"] == 0
+
+
+def test_sandbox_x_answers_429_when_the_window_is_spent(client, db, settings, monkeypatch):
+    from listening.sandbox import views
+
+    monkeypatch.setattr(views, "X_LIMIT", 0)
+    response = client.get(f"/sandbox/x/2/users/{generator.X_BRAND_USER_ID}/mentions")
+    assert response.status_code == 429
+    assert response["x-rate-limit-remaining"] == "0"
+
+
+def test_sandbox_rss_honours_etag(client, db):
+    generator.generate(40, spread=timedelta(days=1), seed=9)
+    first = client.get("/sandbox/feed/rss.xml")
+    assert first.status_code == 200
+    assert b"<rss" in first.content
+    again = client.get("/sandbox/feed/rss.xml", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+
+
+def test_sandbox_text_is_escaped_in_rss(client, db):
+    SandboxPost.objects.create(
+        platform="feed", external_id="evil", kind="article", sort_key=1, text="<script>alert(1)</script>",
+        payload={"title": "</title><script>", "link": "https://evil.example/"},
+    )  # fmt: skip
+    body = client.get("/sandbox/feed/rss.xml").content
+    assert b"<script>" not in body
+    assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in body
