@@ -226,6 +226,14 @@ class FacebookConnector(Connector):
         if not page_id:
             raise ConnectorError("Facebook channel needs a page_id setting", permanent=True)
         graph, last = self._graph()
+        try:
+            return self._fetch(graph, last, cursor, page_id)
+        finally:
+            graph.session.close()
+
+    def _fetch(
+        self, graph: facebook.GraphAPI, last: dict[str, Any], cursor: dict[str, Any], page_id: str
+    ) -> FetchResult:
         lookback = timedelta(days=int(self.settings.get("lookback_days") or 7))
         since = int(cursor.get("since") or (datetime.now(UTC) - lookback).timestamp())
         floor = datetime.fromtimestamp(since, UTC)
@@ -306,7 +314,10 @@ class FacebookConnector(Connector):
 
     def post_reply(self, parent_external_id: str, text: str) -> PostedReply:
         graph, last = self._graph()
-        result = self._request(graph, last, f"{parent_external_id}/comments", post_args={"message": text})
+        try:
+            result = self._request(graph, last, f"{parent_external_id}/comments", post_args={"message": text})
+        finally:
+            graph.session.close()
         comment_id = str(result.get("id") or "")
         if not comment_id:
             raise ConnectorError("Facebook did not return the id of the reply")

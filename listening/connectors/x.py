@@ -133,6 +133,12 @@ class XConnector(Connector):
     # --- reading ------------------------------------------------------------------------------
     def fetch(self, cursor: dict[str, Any]) -> FetchResult:
         client = self._client()
+        try:
+            return self._fetch(client, cursor)
+        finally:
+            client.session.close()
+
+    def _fetch(self, client: tweepy.Client, cursor: dict[str, Any]) -> FetchResult:
         user_id = str(self.settings.get("user_id") or "")
         query = str(self.settings.get("search_query") or "").strip()
         if not user_id and not query:
@@ -251,7 +257,12 @@ class XConnector(Connector):
     # --- replying -----------------------------------------------------------------------------
     def post_reply(self, parent_external_id: str, text: str) -> PostedReply:
         client = self._client(user_auth=True)
-        body, _ = self._call(client.create_tweet, text=text, in_reply_to_tweet_id=parent_external_id, user_auth=True)
+        try:
+            body, _ = self._call(
+                client.create_tweet, text=text, in_reply_to_tweet_id=parent_external_id, user_auth=True
+            )
+        finally:
+            client.session.close()
         tweet_id = str((body.get("data") or {}).get("id") or "")
         if not tweet_id:
             raise ConnectorError("X did not return the id of the reply")

@@ -148,6 +148,12 @@ class YouTubeConnector(Connector):
             params["searchTerms"] = self.settings["search_terms"]
 
         service = self._service(developer_key=api_key)
+        try:
+            return self._fetch(service, params, cursor)
+        finally:
+            service.close()
+
+    def _fetch(self, service: Any, params: dict[str, Any], cursor: dict[str, Any]) -> FetchResult:
         floor = _parse_time(cursor["newest"]) if cursor.get("newest") else None
         token = cursor.get("page_token")
         newest = _parse_time(cursor["pending_newest"]) if token and cursor.get("pending_newest") else None
@@ -249,7 +255,10 @@ class YouTubeConnector(Connector):
     def post_reply(self, parent_external_id: str, text: str) -> PostedReply:
         service = self._service(self._oauth_http())
         body = {"snippet": {"parentId": parent_external_id, "textOriginal": text}}
-        result = self._execute(service.comments().insert(part="snippet", body=body))
+        try:
+            result = self._execute(service.comments().insert(part="snippet", body=body))
+        finally:
+            service.close()
         comment_id = str(result.get("id") or "")
         if not comment_id:
             raise ConnectorError("YouTube did not return the id of the reply")
