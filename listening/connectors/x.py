@@ -186,7 +186,15 @@ class XConnector(Connector):
                 params["since_id"] = since_id
             if token:
                 params[token_param] = token
-            body, budget = self._call(method, *args, **params)
+            try:
+                body, budget = self._call(method, *args, **params)
+            except ConnectorError as exc:
+                # Recent search only reaches back 7 days and refuses an older since_id: after a long
+                # pause the sweep starts over from what search still holds instead of failing for good.
+                if name == "search" and exc.status == 400 and since_id and "since_id" in str(exc):
+                    since_id, token, newest = None, None, None
+                    continue
+                raise
             budgets.append(budget)
             meta = body.get("meta") or {}
             if newest is None and meta.get("newest_id"):

@@ -55,6 +55,13 @@ def test_demo_setup_creates_four_sandbox_channels_and_seeds_a_week(settings):
     call_command("demo_setup", stdout=StringIO())
     assert Channel.objects.filter(brand__slug="acme").count() == 4
     assert SandboxPost.objects.count() == count
+    # Served on another port: the sandbox channels follow; an address a person set is kept.
+    Channel.objects.filter(platform=Platform.FEED).update(api_base_url="https://alerts.example.com/acme.rss")
+    settings.SITE_URL = "http://127.0.0.1:9001"
+    call_command("demo_setup", stdout=StringIO())
+    channels = {c.platform: c for c in Channel.objects.filter(brand__slug="acme")}
+    assert channels[Platform.X].api_base_url == "http://127.0.0.1:9001/sandbox/x"
+    assert channels[Platform.FEED].api_base_url == "https://alerts.example.com/acme.rss"
 
 
 @pytest.mark.parametrize("platform", [Platform.X, Platform.FACEBOOK, Platform.YOUTUBE, Platform.FEED])

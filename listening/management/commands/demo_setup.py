@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -229,7 +230,7 @@ def _demo_channels(brand: Brand) -> tuple[list[str], int]:
     ]
     names = []
     for name, platform, base_url, channel_settings, credentials in specs:
-        Channel.objects.get_or_create(
+        channel, created = Channel.objects.get_or_create(
             brand=brand,
             name=name,
             defaults={
@@ -240,6 +241,11 @@ def _demo_channels(brand: Brand) -> tuple[list[str], int]:
                 "poll_interval_seconds": 15,
             },
         )
+        # Served on another port this time (make run PORT=…): follow it, if the URL is still the sandbox's.
+        if not created and channel.api_base_url != base_url:
+            if urlsplit(channel.api_base_url).path == urlsplit(base_url).path:
+                channel.api_base_url = base_url
+                channel.save(update_fields=["api_base_url"])
         names.append(name)
     seeded = 0
     if not SandboxPost.objects.exists():

@@ -225,3 +225,20 @@ def test_reply_max_length():
     from listening.connectors.x import XConnector
 
     assert XConnector.reply_max_length == 280
+
+
+def test_search_since_id_older_than_seven_days_starts_the_sweep_over(channel, wire):
+    channel.settings = {"search_query": "Acme"}
+    wire.add("GET", SEARCH, fixture="x/error_400_since_id.json", status=400, when={"since_id": "1851234567890123460"})
+    wire.add("GET", SEARCH, fixture="x/search_recent.json", headers=rate_headers())
+    result = get_connector(channel).fetch({"search": {"since_id": "1851234567890123460"}})
+    assert len(result.items) == 2
+    assert result.cursor == {"search": {"since_id": "1861234567890123470"}}
+    assert "since_id" not in wire.calls(SEARCH)[1].query
+
+
+def test_other_bad_requests_are_permanent(channel, wire):
+    wire.add("GET", MENTIONS, fixture="x/error_400_since_id.json", status=400)
+    with pytest.raises(ConnectorError) as error:
+        get_connector(channel).fetch({"mentions": {"since_id": "1851234567890123460"}})
+    assert error.value.permanent and not error.value.reconnect
