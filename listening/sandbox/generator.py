@@ -174,6 +174,13 @@ def _random_id(rng: random.Random, length: int) -> str:
     return "".join(rng.choice(alphabet) for _ in range(length))
 
 
+def _without_handle(text: str) -> str:
+    """Text written for X, as people write it where there are no @handles: "Acme, …"."""
+    if text.lower().startswith("@acme "):
+        text = "Acme, " + text[len("@acme ") :]
+    return text.replace("@acme", "Acme")
+
+
 def _author(persona: Persona, platform: str) -> dict:
     data = {
         "id": persona.id,
@@ -273,24 +280,24 @@ class Generator:
         if roll < 0.15:
             return SandboxPost(
                 platform="facebook", external_id=f"{author['id']}_{key}", kind="visitor_post",
-                text=self._text(persona), sort_key=key, payload=payload, created_at=at,
+                text=_without_handle(self._text(persona)), sort_key=key, payload=payload, created_at=at,
             )  # fmt: skip
         if roll < 0.22:
             return SandboxPost(
                 platform="facebook", external_id=f"{author['id']}_{key}", kind="tagged",
-                text=self._text(persona).replace("@acme", "Acme"), sort_key=key, payload=payload, created_at=at,
+                text=_without_handle(self._text(persona)), sort_key=key, payload=payload, created_at=at,
             )  # fmt: skip
         parent = self._parent("facebook", ("comment",), at)
         if parent is not None:
             return SandboxPost(
                 platform="facebook", external_id=f"{parent.thread_external_id.split('_')[-1]}_{key}", kind="reply",
-                text=self.rng.choice(REPLIES[persona.lang]), parent_external_id=parent.external_id,
+                text=_without_handle(self.rng.choice(REPLIES[persona.lang])), parent_external_id=parent.external_id,
                 thread_external_id=parent.thread_external_id, sort_key=key, payload=payload, created_at=at,
             )  # fmt: skip
         post = self._page_post(at)
         return SandboxPost(
             platform="facebook", external_id=f"{post.external_id.split('_')[-1]}_{key}", kind="comment",
-            text=self._text(persona), parent_external_id=post.external_id, thread_external_id=post.external_id,
+            text=_without_handle(self._text(persona)), parent_external_id=post.external_id, thread_external_id=post.external_id,
             sort_key=key, payload=payload, created_at=at,
         )  # fmt: skip
 
@@ -302,14 +309,14 @@ class Generator:
             payload["video_id"] = parent.payload.get("video_id", VIDEOS[0][0])
             return SandboxPost(
                 platform="youtube", external_id=f"{parent.external_id}.{_random_id(self.rng, 22)}", kind="reply",
-                text=self.rng.choice(REPLIES[persona.lang]), parent_external_id=parent.external_id,
+                text=_without_handle(self.rng.choice(REPLIES[persona.lang])), parent_external_id=parent.external_id,
                 thread_external_id=parent.external_id, sort_key=key, payload=payload, created_at=at,
             )  # fmt: skip
         video_id, _title = self.rng.choice(VIDEOS)
         payload["video_id"] = video_id
         comment_id = "Ugz" + _random_id(self.rng, 23)
         return SandboxPost(
-            platform="youtube", external_id=comment_id, kind="comment", text=self._text(persona).replace("@acme", "Acme"),
+            platform="youtube", external_id=comment_id, kind="comment", text=_without_handle(self._text(persona)),
             thread_external_id=comment_id, sort_key=key, payload=payload, created_at=at,
         )  # fmt: skip
 
