@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,6 +36,7 @@ class Route:
     path: str
     when: dict[str, str]
     responses: list[tuple[int, dict[str, str], bytes]] = field(default_factory=list)
+    delay: float = 0.0
 
 
 class Wire:
@@ -56,6 +58,7 @@ class Wire:
         headers: dict[str, str] | None = None,
         when: dict[str, str] | None = None,
         content_type: str = "application/json; charset=utf-8",
+        delay: float = 0.0,
     ) -> None:
         if fixture is not None:
             payload = fixture_bytes(fixture)
@@ -70,13 +73,15 @@ class Wire:
             if route.method == method and route.path == path and route.when == (when or {}):
                 route.responses.append((status, all_headers, payload))
                 return
-        self.routes.append(Route(method, path, when or {}, [(status, all_headers, payload)]))
+        self.routes.append(Route(method, path, when or {}, [(status, all_headers, payload)], delay))
 
     def answer(self, recorded: Recorded) -> tuple[int, dict[str, str], bytes]:
         candidates = [r for r in self.routes if r.method == recorded.method and r.path == recorded.path]
         candidates.sort(key=lambda r: -len(r.when))
         for route in candidates:
             if all(recorded.query.get(k) == v for k, v in route.when.items()):
+                if route.delay:
+                    time.sleep(route.delay)  # a platform that does not answer in time
                 return route.responses.pop(0) if len(route.responses) > 1 else route.responses[0]
         return 404, {"Content-Type": "application/json"}, b'{"error": "no route in the test server"}'
 
