@@ -193,3 +193,23 @@ def test_sandbox_text_is_escaped_in_rss(client, db):
     body = client.get("/sandbox/feed/rss.xml").content
     assert b"<script>" not in body
     assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def test_generator_task_does_nothing_when_the_sandbox_is_off(db, settings):
+    from listening.sandbox.tasks import sandbox_generate
+
+    settings.SANDBOX_ENABLED = False
+    sandbox_generate.delay(3)
+    assert SandboxPost.objects.count() == 0
+
+
+@pytest.mark.parametrize(("flag", "scheduled"), [("true", True), ("false", False)])
+def test_beat_schedules_the_generator_only_with_the_sandbox(flag, scheduled):
+    import os
+    import subprocess
+    import sys
+
+    code = "import config.settings as s; print('listening.sandbox_generate' in {e['task'] for e in s.CELERY_BEAT_SCHEDULE.values()})"
+    env = {**os.environ, "SANDBOX_ENABLED": flag, "DEMO_GENERATOR_INTERVAL": "7"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)  # noqa: S603
+    assert out.stdout.strip() == str(scheduled)

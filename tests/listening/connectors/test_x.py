@@ -242,3 +242,26 @@ def test_other_bad_requests_are_permanent(channel, wire):
     with pytest.raises(ConnectorError) as error:
         get_connector(channel).fetch({"mentions": {"since_id": "1851234567890123460"}})
     assert error.value.permanent and not error.value.reconnect
+
+
+def test_rate_limit_inside_a_resumed_sweep_loses_and_repeats_nothing(channel, wire):
+    channel.settings = {"user_id": BRAND_ID, "max_pages": 1}
+    wire.add("GET", MENTIONS, fixture="x/mentions_page1.json", headers=rate_headers(1))
+    wire.add(
+        "GET",
+        MENTIONS,
+        fixture="x/error_429.json",
+        status=429,
+        headers=rate_headers(0),
+        when={"pagination_token": NEXT},
+    )
+    connector = get_connector(channel)
+    first = connector.fetch({})  # stored with its items by the pipeline
+    with pytest.raises(RateLimited):
+        connector.fetch(first.cursor)  # nothing stored, the cursor stays as it was
+    wire.routes.clear()
+    serve_two_pages(wire)
+    second = connector.fetch(first.cursor)
+    ids = [i.external_id for i in first.items + second.items]
+    assert ids == ["1861234567890123460", "1861234567890123455", "1861234567890123410"]
+    assert second.cursor == {"mentions": {"since_id": "1861234567890123460"}}
