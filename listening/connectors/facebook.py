@@ -231,11 +231,9 @@ class FacebookConnector(Connector):
         finally:
             graph.session.close()
 
-    def _fetch(
-        self, graph: facebook.GraphAPI, last: dict[str, Any], cursor: dict[str, Any], page_id: str
-    ) -> FetchResult:
-        lookback = timedelta(days=int(self.settings.get("lookback_days") or 7))
-        since = int(cursor.get("since") or (datetime.now(UTC) - lookback).timestamp())
+    def _collect(
+        self, graph: facebook.GraphAPI, last: dict[str, Any], page_id: str, since: int, lookback: timedelta
+    ) -> tuple[list[FetchedItem], list[str]]:
         floor = datetime.fromtimestamp(since, UTC)
         include_own = bool(self.settings.get("include_own_posts", False))
         source = str(self.settings.get("page_name") or page_id)
@@ -285,6 +283,17 @@ class FacebookConnector(Connector):
                             continue
                         parent = str((comment.get("parent") or {}).get("id") or "")
                         items.append(self._item(comment, "reply" if parent else "comment", parent or post_id, source))
+        return items, truncated
+
+    def _fetch(
+        self, graph: facebook.GraphAPI, last: dict[str, Any], cursor: dict[str, Any], page_id: str
+    ) -> FetchResult:
+        lookback = timedelta(days=int(self.settings.get("lookback_days") or 7))
+        since = int(cursor.get("since") or (datetime.now(UTC) - lookback).timestamp())
+        try:
+            items, truncated = self._collect(graph, last, page_id, since, lookback)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ConnectorError(f"Facebook sent a malformed item: {exc}") from exc
         if truncated:
             # Graph pages run newest first under a time floor: the pages left unread are older than
             # what was read and are not fetched again once the floor moves. Raise max_pages if this shows.

@@ -199,7 +199,10 @@ class XConnector(Connector):
             meta = body.get("meta") or {}
             if newest is None and meta.get("newest_id"):
                 newest = str(meta["newest_id"])
-            items.extend(self._parse(body))
+            try:
+                items.extend(self._parse(body))
+            except (ValueError, TypeError, AttributeError) as exc:
+                raise ConnectorError(f"X sent a malformed item: {exc}") from exc
             token = meta.get("next_token")
             if not token:
                 break

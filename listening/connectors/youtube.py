@@ -166,7 +166,13 @@ class YouTubeConnector(Connector):
             if not isinstance(threads, list):
                 raise ConnectorError("YouTube sent an unexpected payload shape")
             for thread in threads:
-                for item in self._thread_items(thread):
+                if not isinstance(thread, dict):
+                    continue
+                try:
+                    thread_items = self._thread_items(thread)
+                except (ValueError, TypeError, AttributeError) as exc:
+                    raise ConnectorError(f"YouTube sent a malformed comment: {exc}") from exc
+                for item in thread_items:
                     if floor is None or item.published_at >= floor:
                         items.append(item)
                         newest = max(newest, item.published_at) if newest else item.published_at

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -10,6 +11,7 @@ from listening.connectors import get_connector
 from listening.connectors.base import ConnectorError, RateLimited
 from listening.models import Platform
 from tests.factories import ChannelFactory
+from tests.listening.connectors.conftest import FIXTURES
 
 BRAND_ID = "1500000000000000001"
 MENTIONS = f"/2/users/{BRAND_ID}/mentions"
@@ -205,8 +207,6 @@ def test_reply_is_posted_with_oauth1_user_context(channel, wire):
     call = wire.calls("/2/tweets")[0]
     assert call.headers["authorization"].startswith("OAuth ")
     assert 'oauth_consumer_key="ck"' in call.headers["authorization"]
-    import json
-
     assert json.loads(call.body) == {
         "text": "Sorry to hear that! Please DM us.",
         "reply": {"in_reply_to_tweet_id": "1861234567890123460"},
@@ -265,3 +265,12 @@ def test_rate_limit_inside_a_resumed_sweep_loses_and_repeats_nothing(channel, wi
     ids = [i.external_id for i in first.items + second.items]
     assert ids == ["1861234567890123460", "1861234567890123455", "1861234567890123410"]
     assert second.cursor == {"mentions": {"since_id": "1861234567890123460"}}
+
+
+def test_a_malformed_item_is_a_transient_error_not_a_crash(channel, wire):
+    body = json.loads((FIXTURES / "x/mentions_incremental.json").read_text())
+    body["includes"]["users"][0]["public_metrics"]["followers_count"] = "lots"
+    wire.add("GET", MENTIONS, body=body, headers=rate_headers())
+    with pytest.raises(ConnectorError) as error:
+        get_connector(channel).fetch({})
+    assert not error.value.permanent
