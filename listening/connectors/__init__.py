@@ -14,6 +14,7 @@ from listening.connectors.base import (
     PostedReply,
     RateBudget,
     RateLimited,
+    SettingField,
 )
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ __all__ = [
     "PostedReply",
     "RateBudget",
     "RateLimited",
+    "SettingField",
     "connector_class",
     "get_connector",
 ]

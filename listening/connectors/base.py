@@ -13,9 +13,12 @@ and speaks failure in three words only:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
     from listening.models import Channel
@@ -90,12 +93,98 @@ class PostedReply:
     url: str = ""
 
 
+@dataclass(frozen=True)
+class SettingField:
+    """One key of a channel's platform settings, as the API and the channel form accept it."""
+
+    name: str
+    kind: type = str  # str, int or bool
+    required: bool = False
+    pattern: str = ""  # a regular expression a str value must match in full
+
+
+def _clean_value(spec: SettingField, value: Any) -> Any:
+    if spec.kind is bool:
+        if isinstance(value, bool):
+            return value
+        raise ValueError(_("Must be true or false."))
+    if spec.kind is int:
+        if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+            raise ValueError(_("Must be a whole number."))
+        number = int(value)
+        if number < 1:
+            raise ValueError(_("Must be 1 or more."))
+        return number
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise ValueError(_("Must be text."))
+    text = str(value).strip()
+    if spec.pattern and text and not re.fullmatch(spec.pattern, text):
+        raise ValueError(_("Not a valid value: %(value)s.") % {"value": text[:80]})
+    return text
+
+
 class Connector:
-    """Base class. Subclasses set ``platform`` and implement ``fetch`` and ``post_reply``."""
+    """Base class. Subclasses set ``platform`` and implement ``fetch`` and ``post_reply``.
+
+    ``settings_fields`` and ``credential_keys`` say what a channel of this platform is configured
+    with; ``clean_settings`` and ``clean_credentials`` check what a person or the API sends.
+    """
 
     platform: ClassVar[str]
     reply_max_length: ClassVar[int] = 5000
     default_base_url: ClassVar[str] = ""
+    settings_fields: ClassVar[tuple[SettingField, ...]] = ()
+    # At least one of these settings must be given (what to listen to).
+    settings_need_one_of: ClassVar[tuple[str, ...]] = ()
+    credential_keys: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def clean_settings(cls, raw: Any, *, api_base_url: str = "") -> tuple[dict[str, Any], dict[str, str]]:
+        """(cleaned settings, errors by key). Unknown keys are errors, so a typo is never ignored."""
+        if not isinstance(raw, dict):
+            return {}, {"settings": _("Must be an object of platform settings.")}
+        fields = {spec.name: spec for spec in cls.settings_fields}
+        cleaned: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for key, value in raw.items():
+            spec = fields.get(key)
+            if spec is None:
+                errors[key] = _("Unknown setting for this platform. Known: %(keys)s.") % {
+                    "keys": ", ".join(sorted(fields))
+                }
+                continue
+            if value is None or value == "":
+                continue
+            try:
+                cleaned[key] = _clean_value(spec, value)
+            except ValueError as error:
+                errors[key] = str(error)
+        for spec in cls.settings_fields:
+            if spec.required and spec.name not in cleaned and spec.name not in errors:
+                errors[spec.name] = _("This setting is required.")
+        if cls.settings_need_one_of and not any(cleaned.get(key) for key in cls.settings_need_one_of):
+            errors.setdefault(
+                cls.settings_need_one_of[0],
+                _("Give at least one of: %(keys)s.") % {"keys": ", ".join(cls.settings_need_one_of)},
+            )
+        return cleaned, errors
+
+    @classmethod
+    def clean_credentials(cls, raw: Any) -> tuple[dict[str, str], dict[str, str]]:
+        """(cleaned credentials, errors by key): known keys only, each a non-empty string."""
+        if not isinstance(raw, dict):
+            return {}, {"credentials": _("Must be an object of credentials.")}
+        cleaned: dict[str, str] = {}
+        errors: dict[str, str] = {}
+        for key, value in raw.items():
+            if key not in cls.credential_keys:
+                known = ", ".join(cls.credential_keys) or _("none")
+                errors[key] = _("Unknown credential for this platform. Known: %(keys)s.") % {"keys": known}
+            elif not isinstance(value, str) or not value.strip():
+                errors[key] = _("Must be a non-empty string.")
+            else:
+                cleaned[key] = value.strip()
+        return cleaned, errors
 
     def __init__(self, channel: Channel):
         self.channel = channel

@@ -32,6 +32,7 @@ from listening.connectors.base import (
     PostedReply,
     RateBudget,
     RateLimited,
+    SettingField,
 )
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,16 @@ class FacebookConnector(Connector):
     platform = "facebook"
     reply_max_length: ClassVar[int] = 8000
     default_base_url = ""  # blank: facebook-sdk's own host
+    settings_fields = (
+        SettingField("page_id", required=True, pattern=r"[0-9A-Za-z._-]{1,100}"),
+        SettingField("graph_version", pattern=r"v[0-9]{1,2}\.[0-9]"),
+        SettingField("page_name"),
+        SettingField("lookback_days", int),
+        SettingField("max_comment_posts", int),
+        SettingField("max_pages", int),
+        SettingField("include_own_posts", bool),
+    )
+    credential_keys = ("page_access_token", "app_secret", "verify_token")
 
     def _graph(self) -> tuple[facebook.GraphAPI, dict[str, Any]]:
         token = self.credentials.get("page_access_token") or self.credentials.get("access_token")

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import feedparser
 import requests
+from django.utils.translation import gettext as _
 
 from listening.connectors._http import http_timeout, safe_url
 from listening.connectors.base import (
@@ -28,6 +29,7 @@ from listening.connectors.base import (
     FetchResult,
     PostedReply,
     RateLimited,
+    SettingField,
 )
 
 SEEN_KEPT = 500
@@ -53,6 +55,16 @@ def _published(entry: Any) -> datetime:
 class FeedConnector(Connector):
     platform = "feed"
     reply_max_length: ClassVar[int] = 0
+    settings_fields = (SettingField("url", pattern=r"https?://\S+"),)
+    credential_keys = ()
+
+    @classmethod
+    def clean_settings(cls, raw: Any, *, api_base_url: str = "") -> tuple[dict[str, Any], dict[str, str]]:
+        cleaned, errors = super().clean_settings(raw, api_base_url=api_base_url)
+        # A feed channel behind a gateway may give its address as the API base URL instead.
+        if not cleaned.get("url") and not api_base_url and "url" not in errors and isinstance(raw, dict):
+            errors["url"] = _("The feed's address is required.")
+        return cleaned, errors
 
     @property
     def feed_url(self) -> str:

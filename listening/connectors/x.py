@@ -31,6 +31,7 @@ from listening.connectors.base import (
     PostedReply,
     RateBudget,
     RateLimited,
+    SettingField,
 )
 
 OFFICIAL_HOSTS = ("https://api.twitter.com", "https://api.x.com")
@@ -56,6 +57,15 @@ class XConnector(Connector):
     platform = "x"
     reply_max_length: ClassVar[int] = 280
     default_base_url = ""  # blank: tweepy's own host
+    settings_fields = (
+        SettingField("user_id", pattern=r"[0-9]{1,30}"),
+        SettingField("search_query"),
+        SettingField("include_retweets", bool),
+        SettingField("include_own_posts", bool),
+        SettingField("max_pages", int),
+    )
+    settings_need_one_of = ("user_id", "search_query")
+    credential_keys = ("bearer_token", "consumer_key", "consumer_secret", "access_token", "access_token_secret")
 
     # --- clients -------------------------------------------------------------------------------
     def _client(self, *, user_auth: bool = False) -> tweepy.Client:

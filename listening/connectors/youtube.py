@@ -35,6 +35,7 @@ from listening.connectors.base import (
     FetchResult,
     PostedReply,
     RateLimited,
+    SettingField,
 )
 
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 - an endpoint, not a secret
@@ -71,6 +72,14 @@ class YouTubeConnector(Connector):
     platform = "youtube"
     reply_max_length: ClassVar[int] = 10000
     default_base_url = "https://youtube.googleapis.com"
+    settings_fields = (
+        SettingField("channel_id", pattern=r"[0-9A-Za-z_-]{1,64}"),
+        SettingField("video_id", pattern=r"[0-9A-Za-z_-]{1,64}"),
+        SettingField("search_terms"),
+        SettingField("max_pages", int),
+    )
+    settings_need_one_of = ("channel_id", "video_id")
+    credential_keys = ("api_key", "client_id", "client_secret", "refresh_token", "access_token")
 
     def _service(self, http: Any = None, *, developer_key: str | None = None) -> Any:
         return build(
