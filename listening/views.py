@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
-from listening.selectors import channels_for_user, mentions_for_user
+from listening.forms import ChannelForm, TermForm
+from listening.models import Brand, Channel, Platform
+from listening.selectors import brands_for_user, channels_for_user, mentions_for_user
 
 
 @permission_required("listening.work_inbox", raise_exception=True)
@@ -20,4 +24,69 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @permission_required("listening.configure_brand", raise_exception=True)
 def channel_list(request: HttpRequest) -> HttpResponse:
     channels = channels_for_user(request.user).select_related("brand")
-    return render(request, "listening/channel_list.html", {"channels": channels})
+    return render(
+        request,
+        "listening/channel_list.html",
+        {"channels": channels, "brands": brands_for_user(request.user), "platforms": Platform.choices},
+    )
+
+
+# --- Configuration: channels and tracked terms ------------------------------------------------
+def _configurable_brand(request: HttpRequest, slug: str) -> Brand:
+    return get_object_or_404(brands_for_user(request.user), slug=slug)
+
+
+@permission_required("listening.configure_brand", raise_exception=True)
+def channel_create(request: HttpRequest, slug: str, platform: str) -> HttpResponse:
+    brand = _configurable_brand(request, slug)
+    if platform not in Platform.values:
+        raise Http404
+    form = ChannelForm(request.POST or None, platform=platform, instance=Channel(brand=brand, platform=platform))
+    if request.method == "POST" and form.is_valid():
+        channel = form.save()
+        messages.success(request, _("Channel %(name)s added; its first poll starts now.") % {"name": channel.name})
+        return redirect("listening:channel_list")
+    return render(
+        request,
+        "listening/channel_form.html",
+        {"form": form, "brand": brand, "platform_label": Platform(platform).label, "channel": None},
+    )
+
+
+@permission_required("listening.configure_brand", raise_exception=True)
+def channel_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    channel = get_object_or_404(channels_for_user(request.user).select_related("brand"), pk=pk)
+    form = ChannelForm(request.POST or None, platform=channel.platform, instance=channel)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Channel %(name)s saved.") % {"name": channel.name})
+        return redirect("listening:channel_list")
+    return render(
+        request,
+        "listening/channel_form.html",
+        {"form": form, "brand": channel.brand, "platform_label": channel.get_platform_display(), "channel": channel},
+    )
+
+
+@permission_required("listening.configure_brand", raise_exception=True)
+def term_list(request: HttpRequest, slug: str) -> HttpResponse:
+    """A brand's tracked terms: add one, edit one, retire or bring back one."""
+    brand = _configurable_brand(request, slug)
+    editing = None
+    if term_id := request.GET.get("edit", ""):
+        editing = get_object_or_404(brand.terms, pk=int(term_id)) if term_id.isdigit() else None
+    form = TermForm(request.POST or None, brand=brand, instance=editing)
+    if request.method == "POST":
+        if "toggle" in request.POST:
+            term = get_object_or_404(brand.terms, pk=request.POST.get("toggle", "0") or 0)
+            term.is_active = not term.is_active
+            term.save(update_fields=["is_active"])
+            return redirect("listening:term_list", slug=brand.slug)
+        if form.is_valid():
+            term = form.save()
+            messages.success(request, _("Now tracking %(term)s.") % {"term": term.text})
+            return redirect("listening:term_list", slug=brand.slug)
+    terms = brand.terms.order_by("-is_active", "kind", "text")
+    return render(
+        request, "listening/term_list.html", {"brand": brand, "terms": terms, "form": form, "editing": editing}
+    )

@@ -1,0 +1,112 @@
+"""Community managers configure channels and tracked terms without the admin site."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from listening.models import Channel, TrackedTerm
+from tests.factories import ChannelFactory, TrackedTermFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_add_a_facebook_channel_with_credentials_kept_secret(team):
+    client = signed_in(team.cm)
+    url = f"/brands/{team.brand.slug}/channels/new/facebook/"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert b"Page access token" in page.content
+    response = client.post(
+        url,
+        {
+            "name": "Acme Page",
+            "poll_interval_seconds": 120,
+            "is_active": "on",
+            "setting_page_id": "1234567890",
+            "setting_graph_version": "v21.0",
+            "credential_page_access_token": "EAAB-secret",
+        },
+    )
+    assert response.status_code == 302
+    channel = Channel.objects.get(name="Acme Page")
+    assert channel.settings == {"page_id": "1234567890", "graph_version": "v21.0", "include_own_posts": False}
+    assert channel.credentials == {"page_access_token": "EAAB-secret"}
+    edit = client.get(f"/channels/{channel.pk}/edit/")
+    assert b"EAAB-secret" not in edit.content
+    assert b"Leave blank to keep it" in edit.content
+
+
+def test_a_bad_setting_is_shown_and_what_was_typed_is_kept(team):
+    response = signed_in(team.cm).post(
+        f"/brands/{team.brand.slug}/channels/new/facebook/",
+        {"name": "Broken", "poll_interval_seconds": 120, "setting_graph_version": "21", "setting_page_name": "Acme"},
+    )
+    assert response.status_code == 200
+    assert b"This setting is required." in response.content
+    assert b"Not a valid value: 21." in response.content
+    assert b'value="Acme"' in response.content
+    assert not Channel.objects.filter(name="Broken").exists()
+
+
+def test_blank_credentials_keep_the_stored_ones_and_new_ones_resume_polling(team):
+    channel = ChannelFactory(
+        brand=team.brand,
+        settings={"user_id": "1"},
+        credentials={"bearer_token": "old", "consumer_key": "ck"},
+        state=Channel.State.RECONNECT,
+    )
+    client = signed_in(team.cm)
+    form = {"name": channel.name, "poll_interval_seconds": 300, "is_active": "on", "setting_user_id": "1"}
+    assert client.post(f"/channels/{channel.pk}/edit/", form).status_code == 302
+    channel.refresh_from_db()
+    assert channel.credentials == {"bearer_token": "old", "consumer_key": "ck"}
+    assert channel.state == Channel.State.RECONNECT
+    client.post(f"/channels/{channel.pk}/edit/", {**form, "credential_bearer_token": "new"})
+    channel.refresh_from_db()
+    assert channel.credentials["bearer_token"] == "new"
+    assert channel.state == Channel.State.OK
+
+
+def test_other_brands_and_other_roles_cannot_configure(team):
+    channel = ChannelFactory(brand=team.brand, settings={"user_id": "1"})
+    outsider = signed_in(team.outsider)
+    assert outsider.get(f"/channels/{channel.pk}/edit/").status_code == 404
+    assert outsider.get(f"/brands/{team.brand.slug}/terms/").status_code == 404
+    assert outsider.get(f"/brands/{team.brand.slug}/channels/new/x/").status_code == 404
+    assert signed_in(team.billing_member).get(f"/brands/{team.brand.slug}/terms/").status_code == 403
+    assert signed_in(team.manager).get(f"/channels/{channel.pk}/edit/").status_code == 403
+    assert signed_in(team.cm).get(f"/brands/{team.brand.slug}/channels/new/myspace/").status_code == 404
+
+
+def test_terms_are_added_edited_retired_and_brought_back(team):
+    client = signed_in(team.cm)
+    url = f"/brands/{team.brand.slug}/terms/"
+    response = client.post(
+        url, {"kind": "competitor", "text": " Globex ", "group": "", "exclusions_text": "globex corporation\n\n"}
+    )
+    assert response.status_code == 302
+    term = TrackedTerm.objects.get(brand=team.brand, text="Globex")
+    assert term.exclusions == ["globex corporation"]
+    duplicate = client.post(url, {"kind": "competitor", "text": "globex", "exclusions_text": ""})
+    assert b"This brand already tracks this term." in duplicate.content
+    client.post(url, {"toggle": term.pk})
+    term.refresh_from_db()
+    assert term.is_active is False
+    client.post(url, {"kind": "competitor", "text": "Globex", "exclusions_text": ""})
+    assert TrackedTerm.objects.filter(brand=team.brand, text="Globex").count() == 1
+    term.refresh_from_db()
+    assert term.is_active is True
+
+
+def test_hostile_term_text_is_escaped(team):
+    TrackedTermFactory(brand=team.brand, text="<script>alert(1)</script>")
+    content = signed_in(team.cm).get(f"/brands/{team.brand.slug}/terms/").content
+    assert b"<script>alert(1)</script>" not in content
+    assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in content
