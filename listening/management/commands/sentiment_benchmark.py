@@ -1,0 +1,135 @@
+"""Measure a sentiment analyzer against labeled text.
+
+Two input formats, detected per file:
+- `text<TAB>label` with label positive/neutral/negative (an optional `text<TAB>label` header);
+- the VADER paper's ground truth, `id<TAB>mean human rating (-4..+4)<TAB>text`.
+
+For the VADER files the human mean is turned into a label with the paper's own convention
+(Hutto & Gilbert 2014, section 4.2.2, the three-class evaluation): the same ±0.05 cut on the mean
+that VADER uses on its compound, i.e. > 0.05 positive, < -0.05 negative, otherwise neutral. Since
+the means are averages of integer ratings almost nothing lands in the neutral band, so those files
+are effectively two-class. The Pearson correlation between compound and human mean is printed too
+(the paper reports it per corpus: tweets 0.881, movie 0.451, amazon 0.565, nyt 0.492).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from listening.sentiment import ANALYZERS, analyze, label_for
+
+LABELS = ("positive", "neutral", "negative")
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: str
+    human_mean: float | None = None
+
+
+def read_examples(path: Path) -> list[Example]:
+    """Rows of either supported format; the VADER files are CRLF and may start with a BOM."""
+    examples = []
+    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) == 3:
+            try:
+                mean = float(parts[1])
+            except ValueError as exc:
+                raise CommandError(f"{path}:{number}: second column is not a number") from exc
+            examples.append(Example(parts[2], label_for(mean), mean))
+        elif len(parts) == 2:
+            text, label = parts[0], parts[1].strip().lower()
+            if number == 1 and label == "label":
+                continue
+            if label not in LABELS:
+                raise CommandError(f"{path}:{number}: unknown label {label!r}")
+            examples.append(Example(text, label))
+        else:
+            raise CommandError(f"{path}:{number}: expected 2 or 3 tab-separated columns")
+    return examples
+
+
+@dataclass(frozen=True)
+class Report:
+    total: int
+    correct: int
+    confusion: dict[tuple[str, str], int]  # (gold, predicted) -> count
+    pearson: float | None
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+    def precision(self, label: str) -> float | None:
+        predicted = sum(n for (_, p), n in self.confusion.items() if p == label)
+        return self.confusion.get((label, label), 0) / predicted if predicted else None
+
+    def recall(self, label: str) -> float | None:
+        gold = sum(n for (g, _), n in self.confusion.items() if g == label)
+        return self.confusion.get((label, label), 0) / gold if gold else None
+
+
+def evaluate(examples: list[Example], language: str) -> Report:
+    confusion: Counter[tuple[str, str]] = Counter()
+    pairs = []
+    for example in examples:
+        scored = analyze(example.text, language)
+        confusion[(example.label, scored.label)] += 1
+        if example.human_mean is not None and scored.compound is not None:
+            pairs.append((scored.compound, example.human_mean))
+    correct = sum(n for (g, p), n in confusion.items() if g == p)
+    return Report(len(examples), correct, dict(confusion), pearson(pairs) if pairs else None)
+
+
+def pearson(pairs: list[tuple[float, float]]) -> float | None:
+    n = len(pairs)
+    mean_x = sum(x for x, _ in pairs) / n
+    mean_y = sum(y for _, y in pairs) / n
+    cov = sum((x - mean_x) * (y - mean_y) for x, y in pairs)
+    var_x = sum((x - mean_x) ** 2 for x, _ in pairs)
+    var_y = sum((y - mean_y) ** 2 for _, y in pairs)
+    return cov / math.sqrt(var_x * var_y) if var_x and var_y else None
+
+
+def _pct(value: float | None) -> str:
+    return "   -  " if value is None else f"{value:6.1%}"
+
+
+class Command(BaseCommand):
+    help = "Accuracy, per-class precision/recall and a confusion matrix of the sentiment analyzer on a labeled file."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--language", required=True, choices=sorted(ANALYZERS))
+        parser.add_argument("--data", required=True, type=Path, nargs="+", help="TSV file(s)")
+
+    def handle(self, *args: object, language: str, data: list[Path], **options: object) -> None:
+        self.stdout.write(f"analyzer[{language}]: {ANALYZERS[language][0]}")
+        for path in data:
+            if not path.is_file():
+                raise CommandError(f"{path}: no such file")
+            report = evaluate(read_examples(path), language)
+            self.stdout.write(f"\n{path.name}: {report.total} texts")
+            self.stdout.write(f"  accuracy {report.accuracy:.1%} ({report.correct}/{report.total})")
+            if report.pearson is not None:
+                self.stdout.write(f"  pearson(compound, human mean) {report.pearson:.3f}")
+            self.stdout.write("  class       precision  recall   gold  predicted")
+            for label in LABELS:
+                gold = sum(n for (g, _), n in report.confusion.items() if g == label)
+                predicted = sum(n for (_, p), n in report.confusion.items() if p == label)
+                self.stdout.write(
+                    f"  {label:<10}  {_pct(report.precision(label))}    {_pct(report.recall(label))}"
+                    f"  {gold:5d}  {predicted:9d}"
+                )
+            self.stdout.write("  confusion (rows gold, columns predicted: pos neu neg)")
+            for gold_label in LABELS:
+                row = " ".join(f"{report.confusion.get((gold_label, p), 0):5d}" for p in LABELS)
+                self.stdout.write(f"  {gold_label:<10} {row}")
