@@ -155,10 +155,11 @@ def _word_valence(word: str) -> tuple[float | None, bool]:
     """Valence of one folded word, and whether it came from a superlative (-ísimo) form.
 
     Falls back to the masculine singular (contenta → contento, amables → amable), since AFINN-es
-    mostly lists one form.
+    mostly lists one form; plurals in -s and -es (mejores → mejor) too.
     """
     lexicon = spanish_lexicon()
-    for candidate in (word, word[:-1] if word.endswith("s") else None, _masculine(word)):
+    plurals = (word[:-1], word[:-2]) if word.endswith("es") else (word[:-1],) if word.endswith("s") else ()
+    for candidate in (word, *plurals, _masculine(word)):
         if candidate and (candidate,) in lexicon:
             return lexicon[(candidate,)], False
     match = SUPERLATIVE.match(word)
