@@ -193,31 +193,48 @@ class _Unit:
     is_word: bool = True
 
 
-def _split(text: str) -> list[tuple[str, bool]]:
-    """Tokens in order, each (raw token, is_word); emoji become tokens of their own."""
+CLAUSE_BREAK = re.compile(r"[,.;:!?¡¿()\n]")
+
+
+def _split(text: str) -> list[tuple[str, bool, int]]:
+    """Tokens in order, each (raw token, is_word, clause number); emoji are tokens of their own.
+
+    The clause number changes at punctuation, so negation and boosters do not reach across a
+    comma: in "sin internet, inaceptable" the "sin" does not flip "inaceptable".
+    """
     emojis = vader().emojis
-    out: list[tuple[str, bool]] = []
-    position = 0
+    out: list[tuple[str, bool, int]] = []
+    position = clause = 0
+
+    def between(chunk: str) -> None:
+        nonlocal clause
+        for ch in chunk:
+            if CLAUSE_BREAK.match(ch):
+                clause += 1
+            elif ch in emojis:
+                out.append((ch, False, clause))
+
     for match in TOKEN.finditer(text):
-        out.extend((ch, False) for ch in text[position : match.start()] if ch in emojis)
-        out.append((match.group(0), True))
+        between(text[position : match.start()])
+        out.append((match.group(0), True, clause))
         position = match.end()
-    out.extend((ch, False) for ch in text[position:] if ch in emojis)
+    between(text[position:])
     return out
 
 
 def analyze_spanish(text: str) -> Scored:
     lexicon = spanish_lexicon()
     tokens = _split(text)
-    words = [fold(raw) if is_word else raw for raw, is_word in tokens]
-    raw_words = [raw for raw, is_word in tokens if is_word]
+    words = [fold(raw) if is_word else raw for raw, is_word, _ in tokens]
+    clauses = [clause for _, _, clause in tokens]
+    raw_words = [raw for raw, is_word, _ in tokens if is_word]
     # VADER only reads capitals as shouting when the text also has lowercase words.
     shouting_matters = any(w.isupper() for w in raw_words) and not all(w.isupper() for w in raw_words)
 
     units: list[_Unit] = []
     i = 0
     while i < len(tokens):
-        raw, is_word = tokens[i]
+        raw, is_word, _ = tokens[i]
         if not is_word:
             valence = emoji_valence(raw)
             if valence:
@@ -227,8 +244,8 @@ def analyze_spanish(text: str) -> Scored:
         # Multi-word keys first ("no funciona", "deja mucho que desear"), longest match wins.
         for size in range(min(_longest_key(), len(tokens) - i), 1, -1):
             key = tuple(words[i : i + size])
-            if key in lexicon and all(tokens[j][1] for j in range(i, i + size)):
-                units.append(_Unit(i, key, " ".join(t for t, _ in tokens[i : i + size]), lexicon[key]))
+            if key in lexicon and all(tokens[j][1] and tokens[j][2] == tokens[i][2] for j in range(i, i + size)):
+                units.append(_Unit(i, key, " ".join(t for t, _, _ in tokens[i : i + size]), lexicon[key]))
                 i += size
                 break
         else:
@@ -250,14 +267,16 @@ def analyze_spanish(text: str) -> Scored:
             # Boosters in the three preceding words, fading with distance as in VADER.
             for distance, fade in ((1, 1.0), (2, 0.95), (3, 0.9)):
                 j = unit.start - distance
-                if j < 0:
+                if j < 0 or clauses[j] != clauses[unit.start]:
                     break
                 if words[j] in BOOSTERS:
                     valence += math.copysign(BOOSTERS[words[j]], valence) * fade
             # Spanish negation is concordant ("no me gusta nada", "nunca nadie"): several
             # negators in a row still mean one negation, so flip once. A key that starts with a
             # negator ("no funciona") already carries its negation.
-            preceding = words[max(0, unit.start - 3) : unit.start]
+            preceding = [
+                words[j] for j in range(max(0, unit.start - 3), unit.start) if clauses[j] == clauses[unit.start]
+            ]
             if unit.tokens[0] not in NEGATORS and any(w in NEGATORS for w in preceding):
                 valence *= N_SCALAR
         sentiments.append((unit.start, valence))
