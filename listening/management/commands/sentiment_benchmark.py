@@ -4,12 +4,12 @@ Two input formats, detected per file:
 - `text<TAB>label` with label positive/neutral/negative (an optional `text<TAB>label` header);
 - the VADER paper's ground truth, `id<TAB>mean human rating (-4..+4)<TAB>text`.
 
-For the VADER files the human mean is turned into a label with the paper's own convention
-(Hutto & Gilbert 2014, section 4.2.2, the three-class evaluation): the same ±0.05 cut on the mean
-that VADER uses on its compound, i.e. > 0.05 positive, < -0.05 negative, otherwise neutral. Since
-the means are averages of integer ratings almost nothing lands in the neutral band, so those files
-are effectively two-class. The Pearson correlation between compound and human mean is printed too
-(the paper reports it per corpus: tweets 0.881, movie 0.451, amazon 0.565, nyt 0.492).
+For the VADER files the human mean (-4..+4, averaged over ~20 raters) becomes a label with the
+same ±0.05 cut VADER's authors recommend for the compound score: >= 0.05 positive, <= -0.05
+negative, otherwise neutral. That reads as the sign of the mean; the neutral band holds 1-5% of
+each file, so these files are effectively two-class and neutral precision on them is meaningless.
+The paper's headline figure is the Pearson correlation between the analyzer's score and the human
+mean (tweets r = 0.881), printed here for the VADER files.
 """
 
 from __future__ import annotations
