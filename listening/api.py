@@ -6,7 +6,6 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -27,6 +26,7 @@ from listening.selectors import (
     mentions_keyset_page,
     parse_mention_filters,
 )
+from listening.services import channel_resume
 
 
 class RolePermission(BasePermission):
@@ -241,10 +241,11 @@ class ChannelSerializer(serializers.ModelSerializer):
         credentials = validated.pop("credentials", None)
         if credentials is not None:
             validated["credentials"] = {**(channel.credentials or {}), **credentials}
-            if channel.state == Channel.State.RECONNECT:
-                # New credentials are the fix "reconnect needed" asks for: poll again now.
-                validated.update(state=Channel.State.OK, consecutive_failures=0, next_poll_at=timezone.now())
-        return super().update(channel, validated)
+        channel = super().update(channel, validated)
+        if credentials and channel.state == Channel.State.RECONNECT:
+            # New credentials are the fix "reconnect needed" asks for: poll again now.
+            channel_resume(channel=channel)
+        return channel
 
 
 class ChannelViewSet(

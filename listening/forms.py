@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from listening.connectors import connector_class
 from listening.models import Channel, TrackedTerm
+from listening.services import channel_resume
 
 # What each platform setting and credential is called on screen.
 FIELD_LABELS = {
@@ -117,13 +117,11 @@ class ChannelForm(forms.ModelForm):
         channel.platform = self.platform
         channel.settings = self.cleaned_settings
         channel.credentials = {**(channel.credentials or {}), **self.cleaned_credentials}
-        if self.cleaned_credentials and channel.state == Channel.State.RECONNECT:
-            # New credentials are the fix "reconnect needed" asks for.
-            channel.state = Channel.State.OK
-            channel.consecutive_failures = 0
-            channel.next_poll_at = timezone.now()
         if commit:
             channel.save()
+            if self.cleaned_credentials and channel.state == Channel.State.RECONNECT:
+                # New credentials are the fix "reconnect needed" asks for: poll again now.
+                channel_resume(channel=channel)
         return channel
 
 

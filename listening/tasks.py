@@ -1,0 +1,51 @@
+"""Celery tasks of the listening app: thin, named, idempotent; the work is in services."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.core.cache import cache
+from django.db import transaction
+
+from listening import services
+from listening.models import Channel
+
+log = logging.getLogger(__name__)
+
+# Longer than a poll can run (the soft time limit), so a lock outlives its holder only if the
+# worker died; then it expires and the channel is polled again.
+POLL_LOCK_SECONDS = 300
+
+
+@shared_task(name="listening.dispatch_due_channels", ignore_result=True, soft_time_limit=30, time_limit=60)
+def dispatch_due_channels() -> int:
+    """Queue a poll for every channel that is due (beat runs this every few seconds)."""
+    claimed = services.channels_claim_due()
+    for channel_id in claimed:
+        transaction.on_commit(lambda channel_id=channel_id: poll_channel.delay(channel_id))
+    return len(claimed)
+
+
+@shared_task(name="listening.poll_channel", ignore_result=True, acks_late=True, soft_time_limit=120, time_limit=180)
+def poll_channel(channel_id: int) -> None:
+    """Poll one channel. A second copy of this task for the same channel returns at once."""
+    lock = f"listening:poll:{channel_id}"
+    if not cache.add(lock, "1", timeout=POLL_LOCK_SECONDS):
+        log.info("Channel %s is already being polled", channel_id)
+        return
+    try:
+        channel = Channel.objects.filter(pk=channel_id, is_active=True).first()
+        if channel is None:
+            return
+        outcome = services.channel_poll(channel=channel)
+        log.info(
+            "Polled channel %s: %s new, %s known, %s pages%s",
+            channel_id,
+            outcome.created,
+            outcome.skipped,
+            outcome.pages,
+            f", error: {outcome.error}" if outcome.error else "",
+        )
+    finally:
+        cache.delete(lock)

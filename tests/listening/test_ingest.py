@@ -1,0 +1,183 @@
+"""The ingestion pipeline: every item becomes exactly one mention, scored, matched and threaded."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from listening.connectors import FetchedAuthor, FetchedItem, RateBudget
+from listening.models import Author, Mention, Platform, Sentiment, TrackedTerm
+from listening.services import detect_language, ingest_items
+from listening.terms import compile_terms, matching_term_ids
+from tests.factories import ChannelFactory, TrackedTermFactory
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def item(
+    external_id: str, text: str, *, author: str = "u1", parent: str = "", minutes: int = 0, **extra
+) -> FetchedItem:
+    return FetchedItem(
+        external_id=external_id,
+        text=text,
+        author=FetchedAuthor(external_id=author, handle=f"h{author}", name=f"Name {author}", followers=10),
+        published_at=T0 + timedelta(minutes=minutes),
+        parent_external_id=parent,
+        **extra,
+    )
+
+
+@pytest.fixture
+def channel(team):
+    return ChannelFactory(brand=team.brand, platform=Platform.X, settings={"user_id": "1"})
+
+
+def test_items_become_mentions_once_and_the_cursor_moves_with_them(channel):
+    first = ingest_items(
+        channel=channel,
+        items=[item("1", "I love my new Acme anvil"), item("2", "Acme shipping is slow"), item("1", "again")],
+        cursor={"since_id": "2"},
+        budget=RateBudget(remaining=42),
+    )
+    assert len(first.created) == 2 and first.skipped == 1
+    channel.refresh_from_db()
+    assert channel.cursor == {"since_id": "2"}
+    assert channel.rate_limit_remaining == 42
+    assert channel.newest_item_at == T0
+
+    again = ingest_items(
+        channel=channel, items=[item("1", "x"), item("2", "y"), item("3", "new")], cursor={"since_id": "3"}
+    )
+    assert [m.external_id for m in again.created] == ["3"]
+    assert again.skipped == 2
+    assert Mention.objects.filter(channel=channel).count() == 3
+    assert Mention.objects.get(external_id="1").text == "I love my new Acme anvil"  # never overwritten
+
+
+def test_text_is_stored_verbatim_even_when_hostile(channel):
+    payload = "<script>alert('x')</script> & \u202e \x00ok"
+    [mention] = ingest_items(channel=channel, items=[item("1", payload.replace("\x00", ""))]).created
+    mention.refresh_from_db()
+    assert mention.text == payload.replace("\x00", "")
+
+
+def test_english_is_scored_by_vader_spanish_by_its_own_analyzer_others_unscored(channel):
+    created = ingest_items(
+        channel=channel,
+        items=[
+            item("en", "This is terrible, the worst support I have ever had"),
+            item("es", "El servicio es pésimo, nunca más compro aquí"),
+            item("de", "Ich bin mit dem Kundendienst sehr zufrieden und empfehle ihn"),
+            item("short", "ok"),
+        ],
+    ).created
+    by_id = {m.external_id: m for m in created}
+    assert (by_id["en"].language, by_id["en"].sentiment) == ("en", Sentiment.NEGATIVE)
+    assert by_id["en"].sentiment_score < -0.05
+    assert (by_id["es"].language, by_id["es"].sentiment) == ("es", Sentiment.NEGATIVE)
+    assert (by_id["de"].language, by_id["de"].sentiment, by_id["de"].sentiment_score) == (
+        "de",
+        Sentiment.UNSCORED,
+        None,
+    )
+    assert by_id["short"].language == "" and by_id["short"].sentiment == Sentiment.UNSCORED
+    assert all(m.analyzer_sentiment == m.sentiment for m in created)
+
+
+def test_language_detection_ignores_links_and_handles_and_falls_back_to_the_hint():
+    assert detect_language("Me encanta el nuevo modelo @acme_support https://acme.example/x #AcmeSummer") == "es"
+    assert detect_language("ok", hint="en") == "en"
+    assert detect_language("ok", hint="tlh") == ""
+
+
+def test_tracked_terms_match_whole_words_accents_hashtags_handles_and_exclusions(team, channel):
+    brand = TrackedTermFactory(brand=team.brand, kind=TrackedTerm.Kind.BRAND, text="Acme")
+    hashtag = TrackedTermFactory(brand=team.brand, kind=TrackedTerm.Kind.CAMPAIGN, text="#AcmeSummer")
+    handle = TrackedTermFactory(brand=team.brand, kind=TrackedTerm.Kind.BRAND, text="@acme")
+    phrase = TrackedTermFactory(brand=team.brand, kind=TrackedTerm.Kind.PRODUCT, text="Roadrunner Pro")
+    accented = TrackedTermFactory(brand=team.brand, kind=TrackedTerm.Kind.KEYWORD, text="camión")
+    rival = TrackedTermFactory(
+        brand=team.brand, kind=TrackedTerm.Kind.COMPETITOR, text="Globex", exclusions=["globex corporation history"]
+    )
+    TrackedTermFactory(brand=team.brand, kind=TrackedTerm.Kind.KEYWORD, text="inactive", is_active=False)
+    compiled = compile_terms(TrackedTerm.objects.filter(brand=team.brand, is_active=True))
+
+    def matched(text: str) -> set[int]:
+        return set(matching_term_ids(compiled, text))
+
+    assert matched("ACME rocks") == {brand.pk}
+    assert matched("acmeshop is a scam") == set()
+    assert matched("Loving #acmesummer!") == {hashtag.pk}
+    assert matched("thanks @Acme") == {brand.pk, handle.pk}
+    assert matched("no hashtag acmesummer, no handle acme") == {brand.pk}
+    assert matched("the roadrunner   PRO is fast") == {phrase.pk}
+    assert matched("el CAMION llegó tarde") == {accented.pk}
+    assert matched("Globex is cheaper") == {rival.pk}
+    assert matched("a talk on Globex Corporation history") == set()
+    assert matched("this is inactive") == set()
+
+
+def test_matched_terms_are_stored_on_the_mention(team, channel):
+    term = TrackedTermFactory(brand=team.brand, kind=TrackedTerm.Kind.COMPETITOR, text="Globex")
+    [mention] = ingest_items(channel=channel, items=[item("1", "Globex is better than this")]).created
+    assert list(mention.terms.all()) == [term]
+
+
+def test_authors_are_shared_across_mentions_and_refreshed(channel):
+    ingest_items(channel=channel, items=[item("1", "one"), item("2", "two")])
+    assert Author.objects.filter(platform=Platform.X).count() == 1
+    changed = FetchedItem(
+        external_id="3",
+        text="three",
+        author=FetchedAuthor(external_id="u1", handle="renamed", name="New Name", followers=5000, verified=True),
+        published_at=T0,
+    )
+    ingest_items(channel=channel, items=[changed])
+    author = Author.objects.get(platform=Platform.X, external_id="u1")
+    assert (author.handle, author.followers, author.verified) == ("renamed", 5000, True)
+    assert author.mentions.count() == 3
+
+
+def test_threads_link_whichever_arrives_first(channel):
+    ingest_items(channel=channel, items=[item("child-early", "reply first", parent="post")])
+    ingest_items(
+        channel=channel,
+        items=[
+            item("post", "the post"),
+            item("child-same-batch", "reply", parent="post"),
+            item("grandchild", "r", parent="child-same-batch"),
+        ],
+    )
+    ingest_items(channel=channel, items=[item("child-late", "reply later", parent="post")])
+    post = Mention.objects.get(external_id="post")
+    assert set(post.children.values_list("external_id", flat=True)) == {"child-early", "child-same-batch", "child-late"}
+    assert Mention.objects.get(external_id="grandchild").parent.external_id == "child-same-batch"
+
+
+def test_the_same_platform_id_on_two_channels_is_two_mentions(team, channel):
+    other = ChannelFactory(brand=team.brand, platform=Platform.X, settings={"search_query": "acme"})
+    ingest_items(channel=channel, items=[item("1", "Acme")])
+    ingest_items(channel=other, items=[item("1", "Acme")])
+    assert Mention.objects.filter(external_id="1").count() == 2
+
+
+def test_new_mentions_are_handed_to_routing_once(channel, monkeypatch):
+    routed: list[list[str]] = []
+    monkeypatch.setattr("responses.routing.route_mentions", lambda ms: routed.append([m.external_id for m in ms]))
+    ingest_items(channel=channel, items=[item("1", "a"), item("2", "b")])
+    ingest_items(channel=channel, items=[item("1", "a"), item("2", "b")])
+    assert routed == [["1", "2"]]
+
+
+def test_a_failure_inside_the_batch_stores_nothing_and_keeps_the_cursor(channel, monkeypatch):
+    def explode(mentions):
+        raise RuntimeError("routing crashed")
+
+    monkeypatch.setattr("responses.routing.route_mentions", explode)
+    with pytest.raises(RuntimeError):
+        ingest_items(channel=channel, items=[item("1", "a")], cursor={"since_id": "1"})
+    channel.refresh_from_db()
+    assert channel.cursor == {} and not Mention.objects.exists()

@@ -1,0 +1,156 @@
+"""Polling: due channels are claimed once, failures back off, revoked tokens stop, limits wait."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from listening import services, tasks
+from listening.connectors import ConnectorError, FetchedAuthor, FetchedItem, FetchResult, RateBudget, RateLimited
+from listening.models import Channel, Mention, Platform
+from tests.factories import ChannelFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class ScriptedConnector:
+    """Answers each fetch with the next scripted FetchResult or raises the next scripted error."""
+
+    def __init__(self, script):
+        self.script = list(script)
+        self.cursors: list[dict] = []
+
+    def fetch(self, cursor):
+        self.cursors.append(cursor)
+        step = self.script.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        return step
+
+
+def page(*ids: str, cursor: dict, more: bool = False, remaining: int | None = None) -> FetchResult:
+    items = [
+        FetchedItem(
+            external_id=i,
+            text=f"Acme item {i}",
+            author=FetchedAuthor(external_id="a"),
+            published_at=datetime(2026, 11, 20, tzinfo=UTC),
+        )
+        for i in ids
+    ]
+    return FetchResult(items=items, cursor=cursor, budget=RateBudget(remaining=remaining), has_more=more)
+
+
+@pytest.fixture
+def channel(team):
+    return ChannelFactory(brand=team.brand, platform=Platform.X, settings={"user_id": "1"}, poll_interval_seconds=300)
+
+
+@pytest.fixture
+def connector(monkeypatch):
+    holder: dict[str, ScriptedConnector] = {}
+
+    def install(*script):
+        holder["c"] = ScriptedConnector(script)
+        monkeypatch.setattr(services, "get_connector", lambda channel: holder["c"])
+        return holder["c"]
+
+    return install
+
+
+def test_a_poll_follows_pages_and_records_success(channel, connector):
+    fake = connector(page("1", "2", cursor={"next": "b"}, more=True), page("3", cursor={"since_id": "3"}, remaining=99))
+    outcome = services.channel_poll(channel=channel)
+    assert (outcome.created, outcome.pages, outcome.error) == (3, 2, "")
+    assert fake.cursors == [{}, {"next": "b"}]
+    channel.refresh_from_db()
+    assert channel.state == Channel.State.OK
+    assert channel.cursor == {"since_id": "3"}
+    assert channel.rate_limit_remaining == 99
+    assert channel.last_success_at is not None
+    assert timedelta(seconds=290) < channel.next_poll_at - timezone.now() <= timedelta(seconds=300)
+
+
+def test_transient_errors_back_off_exponentially_and_keep_the_cursor(channel, connector):
+    channel.cursor = {"since_id": "9"}
+    channel.save()
+    connector(ConnectorError("HTTP 503"), ConnectorError("timeout"), page(cursor={"since_id": "9"}))
+    services.channel_poll(channel=channel)
+    channel.refresh_from_db()
+    first_wait = (channel.next_poll_at - timezone.now()).total_seconds()
+    assert channel.state == Channel.State.BACKING_OFF and channel.consecutive_failures == 1
+    assert channel.last_error == "HTTP 503" and channel.cursor == {"since_id": "9"}
+    assert 14 <= first_wait <= 30
+    services.channel_poll(channel=channel)
+    channel.refresh_from_db()
+    assert channel.consecutive_failures == 2
+    assert 29 <= (channel.next_poll_at - timezone.now()).total_seconds() <= 60
+    services.channel_poll(channel=channel)
+    channel.refresh_from_db()
+    assert (channel.state, channel.consecutive_failures) == (Channel.State.OK, 0)
+    assert channel.last_error == "timeout"  # the last error stays visible with its time
+
+
+def test_backoff_is_capped_at_an_hour():
+    assert all(1800 <= services.backoff_seconds(30) <= 3600 for _ in range(20))
+
+
+def test_a_revoked_token_stops_polling_until_the_channel_is_resumed(channel, connector):
+    connector(ConnectorError("401 Unauthorized", permanent=True, reconnect=True))
+    services.channel_poll(channel=channel)
+    channel.refresh_from_db()
+    assert channel.state == Channel.State.RECONNECT
+    assert channel.pk not in services.channels_claim_due()
+    services.channel_resume(channel=channel)
+    assert services.channels_claim_due() == [channel.pk]
+
+
+def test_a_rate_limit_waits_for_the_reset_without_counting_as_a_failure(channel, connector):
+    connector(RateLimited("429", retry_after=600, remaining=0))
+    services.channel_poll(channel=channel)
+    channel.refresh_from_db()
+    assert channel.state == Channel.State.RATE_LIMITED
+    assert channel.consecutive_failures == 0
+    assert channel.rate_limit_remaining == 0
+    assert 590 <= (channel.next_poll_at - timezone.now()).total_seconds() <= 600
+
+
+def test_an_unexpected_crash_is_recorded_and_retried(channel, connector):
+    connector(KeyError("data"))
+    outcome = services.channel_poll(channel=channel)
+    channel.refresh_from_db()
+    assert "KeyError" in outcome.error and channel.state == Channel.State.BACKING_OFF
+
+
+def test_due_channels_are_claimed_once(team):
+    due = ChannelFactory(brand=team.brand, next_poll_at=timezone.now() - timedelta(seconds=1))
+    ChannelFactory(brand=team.brand, next_poll_at=timezone.now() + timedelta(minutes=5))
+    ChannelFactory(brand=team.brand, next_poll_at=timezone.now(), is_active=False)
+    ChannelFactory(brand=team.brand, next_poll_at=timezone.now(), state=Channel.State.PAUSED)
+    assert services.channels_claim_due() == [due.pk]
+    assert services.channels_claim_due() == []  # leased: a second dispatcher gets nothing
+
+
+def test_dispatch_queues_a_poll_for_each_due_channel(channel, connector, django_capture_on_commit_callbacks):
+    # Tasks run inline under the test settings (CELERY_TASK_ALWAYS_EAGER).
+    connector(page("1", cursor={"since_id": "1"}))
+    channel.next_poll_at = timezone.now() - timedelta(seconds=1)
+    channel.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.dispatch_due_channels() == 1
+    assert Mention.objects.filter(channel=channel).count() == 1
+
+
+def test_a_channel_already_being_polled_is_not_polled_twice(channel, connector):
+    fake = connector(page("1", cursor={}))
+    cache.add(f"listening:poll:{channel.pk}", "1", timeout=60)
+    try:
+        tasks.poll_channel(channel.pk)
+    finally:
+        cache.delete(f"listening:poll:{channel.pk}")
+    assert fake.cursors == []
+    tasks.poll_channel(channel.pk)
+    assert fake.cursors == [{}]
