@@ -385,7 +385,9 @@ def _apply_action(action: dict[str, Any], mention: Mention, rule: RoutingRule, c
     kind = action.get("type")
     if kind == "ticket":
         ref = action.get("department")
-        department = context.departments.get(ref if isinstance(ref, int) else str(ref).lower())
+        # Validated rules hold the id; rules written by hand (the demo) may name the department.
+        key = int(ref) if isinstance(ref, int) or str(ref).isdigit() else str(ref).lower()
+        department = context.departments.get(key)
         if department is None:
             return "ticket: department missing"
         ticket, created = open_ticket(mention, department, priority=action.get("priority", Priority.NORMAL), rule=rule)
