@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 
 from listening.models import Sentiment
+from listening.roles import ROLE_PERMISSIONS
 from responses.models import Ticket
 from responses.routing import route_mentions
 from tests.factories import ChannelFactory, MentionFactory, RoutingRuleFactory
@@ -12,7 +14,17 @@ from tests.factories import ChannelFactory, MentionFactory, RoutingRuleFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_routed_complaint_is_resolved_by_billing_and_ready_for_follow_up(team, login) -> None:
+@pytest.fixture
+def roles(transactional_db: None) -> None:
+    """The role groups, which an earlier transactional test's flush removed with every other row."""
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        for dotted in perms:
+            app_label, codename = dotted.split(".")
+            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+
+
+def test_routed_complaint_is_resolved_by_billing_and_ready_for_follow_up(roles, team, login) -> None:
     RoutingRuleFactory(
         brand=team.brand,
         name="Billing complaints go to Billing",
