@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -502,7 +502,7 @@ def rule_preview(*, rule: RoutingRule, days: int = 30, examples: int = 5, batch_
     """How many of the brand's mentions of the last ``days`` the rule would have matched.
 
     ``rule`` may be unsaved (the form's preview). Walks the mentions newest first in keyset
-    batches on id, so memory stays flat on a large brand; the examples are the newest matches.
+    batches, so memory stays flat on a large brand; the examples are the newest matches.
     """
     compiled = compile_rule(rule)
     since = timezone.now() - timedelta(days=days)
@@ -512,11 +512,12 @@ def rule_preview(*, rule: RoutingRule, days: int = 30, examples: int = 5, batch_
     )
     count = scanned = 0
     found: list[Mention] = []
-    last_id: int | None = None
+    cursor: tuple[Any, int] | None = None
     while True:
-        qs = base.order_by("-id")
-        if last_id is not None:
-            qs = qs.filter(id__lt=last_id)
+        # Keyset on (published_at, id), the order of the brand's inbox index.
+        qs = base.order_by("-published_at", "-id")
+        if cursor is not None:
+            qs = qs.filter(Q(published_at__lt=cursor[0]) | Q(published_at=cursor[0], id__lt=cursor[1]))
         batch = list(qs[:batch_size])
         if not batch:
             break
@@ -526,7 +527,7 @@ def rule_preview(*, rule: RoutingRule, days: int = 30, examples: int = 5, batch_
                 if len(found) < examples:
                     found.append(mention)
         scanned += len(batch)
-        last_id = batch[-1].pk
+        cursor = (batch[-1].published_at, batch[-1].pk)
     return Preview(count=count, scanned=scanned, examples=found)
 
 

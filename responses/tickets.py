@@ -86,7 +86,8 @@ def open_ticket(
 
 
 def _locked(ticket: Ticket) -> Ticket:
-    return Ticket.objects.select_for_update().select_related("department").get(pk=ticket.pk)
+    # of=self: lock the ticket row only, not the department joined in for its name.
+    return Ticket.objects.select_for_update(of=("self",)).select_related("department").get(pk=ticket.pk)
 
 
 @transaction.atomic
@@ -144,7 +145,7 @@ def ticket_transition(
             % {"id": current.pk, "department": current.department.name},
             url=reverse("responses:follow_up"),
         )
-    ticket.__dict__.update({k: v for k, v in current.__dict__.items() if not k.startswith("_")})
+    ticket.refresh_from_db()  # the caller's copy shows the new state too
     return current
 
 
