@@ -113,3 +113,13 @@ def ticket_timeline(ticket: Ticket) -> list[TimelineItem]:
 
 def unread_notifications(user: AbstractBaseUser) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user, read_at__isnull=True)
+
+
+def tickets_for_author(*, user: AbstractBaseUser, author_id: int) -> QuerySet[Ticket]:
+    """Every ticket about one author's mentions that ``user`` may see (the author page)."""
+    return (
+        tickets_for_user(user)
+        .filter(mention__author_id=author_id)
+        .select_related("department", "mention")
+        .order_by("-created_at", "-id")
+    )

@@ -201,6 +201,7 @@ def ticket_flag_breaches(now: datetime | None = None) -> int:
     ]
     for which, due in sweeps:
         stamp = f"{which}_breached_at"
+        # At most 500 per run: a backlog is worked off over the next minutes, never in one long task.
         for ticket in Ticket.objects.filter(due & live).select_related("department").order_by("pk")[:500]:
             with transaction.atomic():
                 if not Ticket.objects.filter(pk=ticket.pk, **{f"{stamp}__isnull": True}).update(**{stamp: now}):

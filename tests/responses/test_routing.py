@@ -290,3 +290,14 @@ def test_preview_prefilters_sentiment_and_still_skips_unscored(team, channel) ->
     MentionFactory(channel=channel, sentiment_score=-0.2)
     MentionFactory(channel=channel, sentiment_score=None)
     assert rule_preview(rule=rule).count == 1
+
+
+def test_demo_shaped_rule_naming_the_department_still_routes(team, channel) -> None:
+    # The demo loads rules as written by hand, with the department's name instead of its id.
+    _rule(
+        team.brand,
+        [{"field": "text", "op": "any", "value": ["cobro"]}, {"field": "sentiment", "op": "below", "value": -0.05}],
+        [{"type": "ticket", "department": "Billing", "priority": "high"}],
+    )
+    mention = _routed(MentionFactory(channel=channel, text="Un COBRO indebido", sentiment_score=-0.4))
+    assert Ticket.objects.get(mention=mention).department == team.billing

@@ -177,3 +177,30 @@ def test_follow_up_page_lists_resolved_tickets_for_the_cm(client: Client, team, 
     assert f"/mentions/{ticket.mention_id}/#reply?ticket={ticket.pk}" in html
     client.force_login(team.billing_member)
     assert client.get(reverse("responses:follow_up")).status_code == 403
+
+
+def test_queue_pages_with_a_keyset_cursor(client: Client, team, monkeypatch) -> None:
+    from responses import selectors
+
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 2)
+    channel = ChannelFactory(brand=team.brand)
+    made = [TicketFactory(mention=MentionFactory(channel=channel), department=team.billing) for _ in range(5)]
+    client.force_login(team.billing_member)
+    seen, url = [], reverse("responses:ticket_list")
+    for _ in range(5):
+        tickets, cursor = selectors.ticket_queue(user=team.billing_member, tab="all", after=seen[-1][1] if seen else "")
+        seen.append(([t.pk for t in tickets], cursor))
+        if not cursor:
+            break
+    assert [pk for page, _ in seen for pk in page] == [t.pk for t in reversed(made)]
+    assert "Older tickets" in client.get(url).content.decode()
+
+
+def test_author_tickets_are_scoped(team) -> None:
+    from responses.selectors import tickets_for_author
+
+    mention = MentionFactory(channel=ChannelFactory(brand=team.brand))
+    ticket = TicketFactory(mention=mention, department=team.support)
+    assert list(tickets_for_author(user=team.cm, author_id=mention.author_id)) == [ticket]
+    assert list(tickets_for_author(user=team.billing_member, author_id=mention.author_id)) == []
+    assert list(tickets_for_author(user=team.outsider, author_id=mention.author_id)) == []
