@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 NAVIGATION = [
     ("listening:inbox", _("Inbox"), "listening.work_inbox"),
     ("responses:ticket_list", _("Tickets"), "responses.view_ticket"),
+    ("responses:follow_up", _("Follow-up"), "listening.work_inbox"),
     ("reports:report", _("Reports"), "listening.view_reports"),
     ("responses:rule_list", _("Routing"), "listening.configure_brand"),
     ("listening:channel_list", _("Channels"), "listening.configure_brand"),

@@ -1,0 +1,52 @@
+"""In-app notifications with an e-mail copy, and who gets told about a ticket."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import QuerySet
+
+from listening.roles import COMMUNITY_MANAGER
+from responses.models import Department, Notification
+
+
+def notify(
+    *, users: Iterable[AbstractBaseUser], verb: str, message: str, url: str, emails: Iterable[str] = ()
+) -> list[Notification]:
+    """Tell ``users`` in the app and by e-mail; ``emails`` are extra addresses (a department's inbox).
+
+    The e-mails are queued after the surrounding transaction commits, so a rolled-back change
+    never announces itself.
+    """
+    from responses import tasks
+
+    seen: set[int] = set()
+    rows = []
+    for user in users:
+        if user is None or user.pk in seen or not user.is_active:
+            continue
+        seen.add(user.pk)
+        rows.append(Notification(user=user, verb=verb, message=message[:500], url=url[:500]))
+    created = Notification.objects.bulk_create(rows)
+    ids = [n.pk for n in created]  # PostgreSQL and SQLite ≥ 3.35 return the new ids
+    addresses = sorted({address for address in emails if address})
+    transaction.on_commit(lambda: [tasks.notify_email.delay(pk) for pk in ids])
+    for address in addresses:
+        transaction.on_commit(lambda a=address: tasks.notify_email_address.delay(a, message[:500], url[:500]))
+    return created
+
+
+def community_managers(brand_id: int) -> QuerySet:
+    """The brand's community managers: they hear about resolutions and SLA breaches."""
+    return (
+        get_user_model()
+        .objects.filter(brand_memberships__brand_id=brand_id, groups__name=COMMUNITY_MANAGER, is_active=True)
+        .distinct()
+    )
+
+
+def department_members(department: Department) -> QuerySet:
+    return department.members.filter(is_active=True)

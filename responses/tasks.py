@@ -1,0 +1,43 @@
+"""Celery tasks of the responses app: thin, take ids, safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import timezone
+
+from responses.models import Notification
+
+
+def _absolute(url: str) -> str:
+    if url.startswith(("http://", "https://")):
+        return url
+    return f"{settings.SITE_URL}{url}"
+
+
+@shared_task(name="responses.notify_email", soft_time_limit=30, time_limit=60)
+def notify_email(notification_id: int) -> None:
+    """E-mail one notification to its user, once: the stamp is claimed before sending."""
+    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(emailed_at=timezone.now())
+    if not claimed:
+        return
+    notification = Notification.objects.select_related("user").get(pk=notification_id)
+    if not notification.user.email:
+        return
+    body = f"{notification.message}\n\n{_absolute(notification.url)}" if notification.url else notification.message
+    send_mail(f"[Escucha] {notification.message[:80]}", body, None, [notification.user.email])
+
+
+@shared_task(name="responses.notify_email_address", soft_time_limit=30, time_limit=60)
+def notify_email_address(address: str, message: str, url: str) -> None:
+    """E-mail a shared address (a department's inbox) that has no user behind it."""
+    send_mail(f"[Escucha] {message[:80]}", f"{message}\n\n{_absolute(url)}", None, [address])
+
+
+@shared_task(name="responses.check_slas", soft_time_limit=50, time_limit=60)
+def check_slas() -> int:
+    """Flag tickets past their acknowledge or resolve deadline; each breach is flagged once."""
+    from responses.tickets import ticket_flag_breaches
+
+    return ticket_flag_breaches()

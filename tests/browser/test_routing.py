@@ -1,0 +1,67 @@
+"""Closing the loop in a real browser: a rule routes a complaint, billing resolves it, the CM sees it."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+
+from listening.models import Sentiment
+from listening.roles import ROLE_PERMISSIONS
+from responses.models import Ticket
+from responses.routing import route_mentions
+from tests.factories import ChannelFactory, MentionFactory, RoutingRuleFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def roles(transactional_db: None) -> None:
+    """The role groups, which an earlier transactional test's flush removed with every other row."""
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        for dotted in perms:
+            app_label, codename = dotted.split(".")
+            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+
+
+def test_routed_complaint_is_resolved_by_billing_and_ready_for_follow_up(roles, team, login) -> None:
+    RoutingRuleFactory(
+        brand=team.brand,
+        name="Billing complaints go to Billing",
+        conditions=[
+            {"field": "text", "op": "any", "value": ["charged", "refund"]},
+            {"field": "sentiment", "op": "below", "value": -0.05},
+        ],
+        actions=[{"type": "ticket", "department": team.billing.pk, "priority": "high"}],
+    )
+    mention = MentionFactory(
+        channel=ChannelFactory(brand=team.brand),
+        text="You charged me twice for the same order!",
+        sentiment=Sentiment.NEGATIVE,
+        sentiment_score=-0.6,
+    )
+    route_mentions([mention])
+    ticket = Ticket.objects.get(mention=mention)
+
+    page = login(team.billing_member)
+    assert "/tickets/" in page.url
+    row = page.locator("#ticket-rows tr.ticket", has_text="charged me twice")
+    assert row.locator(".status").inner_text() == "Open"
+    assert page.locator(".badge").is_visible()  # the bell: a new ticket for billing
+    row.get_by_role("link", name=f"#{ticket.pk}").click()
+    page.get_by_role("button", name="Acknowledged").click()
+    page.wait_for_selector(".ticket-status:text('Acknowledged')")
+    page.get_by_role("button", name="Resolved").click()  # no resolution yet: refused with a message
+    assert "Write the resolution" in page.get_by_role("alert").inner_text()
+    page.fill("textarea[name=resolution]", "Refunded the duplicate charge of 19.90 €.")
+    page.get_by_role("button", name="Resolved").click()
+    page.wait_for_selector(".ticket-status:text('Resolved')")
+    assert page.locator(".timeline").get_by_text("open → acknowledged").is_visible()
+
+    page.get_by_role("button", name="Log out").click()
+    page = login(team.cm)
+    page.goto("/follow-up/")
+    item = page.locator(".follow-up li", has_text="charged me twice")
+    assert "Refunded the duplicate charge of 19.90 €." in item.inner_text()
+    link = item.get_by_role("link", name="Reply in public")
+    assert link.get_attribute("href") == f"/mentions/{mention.pk}/#reply?ticket={ticket.pk}"

@@ -1,0 +1,81 @@
+"""Who is told what, in the app and by e-mail with a link; the bell and the notifications page."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from responses.models import Notification
+from responses.tickets import open_ticket, ticket_assign, ticket_transition
+from tests.factories import ChannelFactory, MentionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def opened(team, django_capture_on_commit_callbacks, mailoutbox):
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket, _ = open_ticket(MentionFactory(channel=ChannelFactory(brand=team.brand)), team.billing)
+    return ticket
+
+
+def test_new_ticket_tells_the_department_members_and_its_address(team, opened, mailoutbox, settings) -> None:
+    assert list(Notification.objects.values_list("user__username", "verb")) == [("bruno", "ticket_opened")]
+    recipients = sorted(address for message in mailoutbox for address in message.to)
+    assert recipients == ["bruno@example.com", team.billing.email]
+    assert f"{settings.SITE_URL}/tickets/{opened.pk}/" in mailoutbox[0].body
+
+
+def test_assignee_is_told(team, opened, django_capture_on_commit_callbacks, mailoutbox) -> None:
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_assign(ticket=opened, assignee=team.billing_member, actor=team.cm)
+    assert Notification.objects.filter(user=team.billing_member, verb="ticket_assigned").exists()
+    assert [m.to for m in mailoutbox] == [["bruno@example.com"]]
+
+
+def test_resolution_tells_the_community_managers(team, opened, django_capture_on_commit_callbacks, mailoutbox) -> None:
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_transition(ticket=opened, to_status="acknowledged", actor=team.billing_member)
+        ticket_transition(ticket=opened, to_status="resolved", actor=team.billing_member, resolution="Refunded")
+    told = list(Notification.objects.filter(verb="ticket_resolved").values_list("user__username", flat=True))
+    assert told == ["carla"]  # not the outsider, not the manager
+    assert [m.to for m in mailoutbox] == [["carla@example.com"]]
+    assert "/follow-up/" in mailoutbox[0].body
+
+
+def test_each_notification_is_mailed_once(team, opened, mailoutbox) -> None:
+    from responses.tasks import notify_email
+
+    sent = len(mailoutbox)
+    notify_email(Notification.objects.get(user=team.billing_member).pk)
+    assert len(mailoutbox) == sent
+
+
+def test_bell_count_and_mark_read(client: Client, team, opened) -> None:
+    client.force_login(team.billing_member)
+    html = client.get(reverse("responses:ticket_list")).content.decode()
+    assert 'class="badge"' in html
+    page = client.get(reverse("responses:notification_list")).content.decode()
+    assert f"New ticket #{opened.pk}" in page
+    notification = Notification.objects.get(user=team.billing_member)
+    response = client.post(reverse("responses:notification_read"), {"id": notification.pk, "next": notification.url})
+    assert response["Location"] == f"/tickets/{opened.pk}/"
+    assert 'class="badge"' not in client.get(reverse("responses:ticket_list")).content.decode()
+
+
+def test_mark_read_refuses_offsite_redirects(client: Client, team, opened) -> None:
+    client.force_login(team.billing_member)
+    response = client.post(reverse("responses:notification_read"), {"next": "https://evil.example/"})
+    assert response["Location"] == reverse("responses:notification_list")
+
+
+def test_no_one_reads_another_persons_notifications(client: Client, team, opened) -> None:
+    client.force_login(team.outsider)
+    assert "New ticket" not in client.get(reverse("responses:notification_list")).content.decode()
+    notification = Notification.objects.get(user=team.billing_member)
+    client.post(reverse("responses:notification_read"), {"id": notification.pk})
+    notification.refresh_from_db()
+    assert notification.read_at is None
