@@ -75,9 +75,8 @@ class IngestResult:
 
 def _upsert_authors(platform: str, people: Iterable[FetchedAuthor]) -> dict[str, Author]:
     """One Author per (platform, external id): created when new, refreshed when their profile changed."""
-    wanted: dict[str, FetchedAuthor] = {}
-    for person in people:
-        wanted.setdefault(person.external_id, person)
+    # The last profile seen in the batch wins: items come oldest first from every connector.
+    wanted: dict[str, FetchedAuthor] = {person.external_id: person for person in people}
     if not wanted:
         return {}
     existing = {a.external_id: a for a in Author.objects.filter(platform=platform, external_id__in=list(wanted))}

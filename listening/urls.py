@@ -9,6 +9,7 @@ urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("channels/", views.channel_list, name="channel_list"),
     path("channels/<int:pk>/edit/", views.channel_edit, name="channel_edit"),
+    path("channels/<int:pk>/poll/", views.channel_poll_now, name="channel_poll_now"),
     path("brands/<slug:slug>/channels/new/<str:platform>/", views.channel_create, name="channel_create"),
     path("brands/<slug:slug>/terms/", views.term_list, name="term_list"),
     path("hooks/facebook/<int:channel_id>/", webhooks.facebook_webhook, name="facebook_webhook"),

@@ -5,10 +5,12 @@ from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from listening.forms import ChannelForm, TermForm
 from listening.models import Brand, Channel, Platform
 from listening.selectors import brands_for_user, channels_for_user, mentions_for_user
+from listening.services import channel_resume
 
 
 @permission_required("listening.work_inbox", raise_exception=True)
@@ -51,6 +53,16 @@ def channel_create(request: HttpRequest, slug: str, platform: str) -> HttpRespon
         "listening/channel_form.html",
         {"form": form, "brand": brand, "platform_label": Platform(platform).label, "channel": None},
     )
+
+
+@require_POST
+@permission_required("listening.configure_brand", raise_exception=True)
+def channel_poll_now(request: HttpRequest, pk: int) -> HttpResponse:
+    """Poll a channel at the next dispatch, also one waiting for a reconnect or a rate limit."""
+    channel = get_object_or_404(channels_for_user(request.user), pk=pk)
+    channel_resume(channel=channel)
+    messages.success(request, _("%(name)s will be polled within a few seconds.") % {"name": channel.name})
+    return redirect("listening:channel_list")
 
 
 @permission_required("listening.configure_brand", raise_exception=True)

@@ -110,3 +110,24 @@ def test_hostile_term_text_is_escaped(team):
     content = signed_in(team.cm).get(f"/brands/{team.brand.slug}/terms/").content
     assert b"<script>alert(1)</script>" not in content
     assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in content
+
+
+def test_the_channel_list_shows_health_and_resumes_a_channel(team):
+    channel = ChannelFactory(
+        brand=team.brand,
+        name="Acme on X",
+        settings={"user_id": "1"},
+        state=Channel.State.RECONNECT,
+        last_error="401 Unauthorized: <b>token revoked</b>",
+        consecutive_failures=3,
+        rate_limit_remaining=12,
+    )
+    client = signed_in(team.cm)
+    page = client.get("/channels/").content.decode()
+    assert "Reconnect needed" in page and "3 failures in a row" in page
+    assert "&lt;b&gt;token revoked&lt;/b&gt;" in page
+    assert "Resume polling" in page
+    assert client.post(f"/channels/{channel.pk}/poll/").status_code == 302
+    channel.refresh_from_db()
+    assert channel.state == Channel.State.OK and channel.consecutive_failures == 0
+    assert signed_in(team.outsider).post(f"/channels/{channel.pk}/poll/").status_code == 404

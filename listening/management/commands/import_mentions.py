@@ -1,0 +1,122 @@
+"""Import mentions from a file into a channel, through the same pipeline as polling.
+
+One JSON object per line (JSON Lines) or a CSV with a header. Fields: ``id`` (required, the
+item's id on its platform), ``text`` (required), ``published_at`` (ISO 8601, required),
+``author_id`` (required), ``author_handle``, ``author_name``, ``author_followers``, ``url``,
+``title``, ``parent_id``, ``kind``, ``source``. A bad line is reported with its number and
+skipped; the good ones are stored, and importing the same file twice stores nothing twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from listening.connectors import FetchedAuthor, FetchedItem
+from listening.models import Channel, Mention
+from listening.services import ingest_items
+
+BATCH = 500
+
+
+def _rows(path: Path) -> Iterator[tuple[int, Any]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        if path.suffix.lower() == ".csv":
+            for number, row in enumerate(csv.DictReader(handle), start=2):
+                yield number, row
+            return
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield number, json.loads(line)
+            except json.JSONDecodeError as error:
+                yield number, ValueError(f"not JSON ({error.msg})")
+
+
+def item_from_row(row: Any) -> FetchedItem:
+    """A FetchedItem from one row, or ValueError naming what is wrong."""
+    if isinstance(row, Exception):
+        raise row
+    if not isinstance(row, dict):
+        raise ValueError("not an object")
+    missing = [key for key in ("id", "text", "published_at", "author_id") if not str(row.get(key) or "").strip()]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    published = parse_datetime(str(row["published_at"]).strip())
+    if published is None:
+        raise ValueError(f"published_at is not an ISO date-time: {str(row['published_at'])[:40]!r}")
+    if timezone.is_naive(published):
+        published = published.replace(tzinfo=UTC)
+    followers = str(row.get("author_followers") or "0").strip()
+    if not followers.isdigit():
+        raise ValueError("author_followers is not a whole number")
+    kind = str(row.get("kind") or Mention.Kind.MENTION)
+    if kind not in Mention.Kind.values:
+        raise ValueError(f"kind must be one of {', '.join(Mention.Kind.values)}")
+    url = str(row.get("url") or "")
+    if url and not url.lower().startswith(("http://", "https://")):
+        raise ValueError("url must be http:// or https://")
+    return FetchedItem(
+        external_id=str(row["id"]).strip(),
+        text=str(row["text"]),
+        author=FetchedAuthor(
+            external_id=str(row["author_id"]).strip(),
+            handle=str(row.get("author_handle") or ""),
+            name=str(row.get("author_name") or ""),
+            followers=int(followers),
+        ),
+        published_at=published,
+        kind=kind,
+        url=url,
+        title=str(row.get("title") or ""),
+        parent_external_id=str(row.get("parent_id") or ""),
+        source=str(row.get("source") or ""),
+    )
+
+
+class Command(BaseCommand):
+    help = "Import mentions from a JSON Lines or CSV file into a channel (idempotent; bad lines are reported)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", type=Path)
+        parser.add_argument("--channel", type=int, required=True, help="the id of the channel they belong to")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options["path"]
+        if not path.is_file():
+            raise CommandError(f"No such file: {path}")
+        channel = Channel.objects.filter(pk=options["channel"]).first()
+        if channel is None:
+            raise CommandError(f"No channel with id {options['channel']}.")
+        created = skipped = bad = 0
+        batch: list[FetchedItem] = []
+
+        def flush() -> None:
+            nonlocal created, skipped
+            if batch:
+                result = ingest_items(channel=channel, items=batch)
+                created += len(result.created)
+                skipped += result.skipped
+                batch.clear()
+
+        for number, row in _rows(path):
+            try:
+                batch.append(item_from_row(row))
+            except ValueError as error:
+                bad += 1
+                self.stderr.write(f"{path.name}:{number}: skipped, {error}")
+                continue
+            if len(batch) >= BATCH:
+                flush()
+        flush()
+        summary = f"{created} mentions imported, {skipped} already there, {bad} lines skipped."
+        self.stdout.write(self.style.SUCCESS(summary) if not bad else self.style.WARNING(summary))

@@ -1,0 +1,79 @@
+"""The listening commands: importing a file and polling from the shell."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from listening import services
+from listening.connectors import FetchResult
+from listening.models import Mention
+from tests.factories import ChannelFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_import_mentions_keeps_good_lines_reports_bad_ones_and_is_idempotent(team, tmp_path):
+    channel = ChannelFactory(brand=team.brand, platform="feed", settings={"url": "https://example.com/rss"})
+    good = {
+        "id": "a1",
+        "text": "Acme's new anvil <b>rocks</b>",
+        "published_at": "2026-11-20T10:00:00Z",
+        "author_id": "p1",
+    }
+    lines = [
+        json.dumps(good),
+        "{not json",
+        json.dumps({"id": "a2", "text": "no date", "author_id": "p1"}),
+        json.dumps({**good, "id": "a3", "url": "javascript:alert(1)"}),
+        json.dumps({**good, "id": "a4", "published_at": "2026-11-21 09:00", "author_followers": "120"}),
+    ]
+    path = tmp_path / "mentions.jsonl"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    out, err = StringIO(), StringIO()
+    call_command("import_mentions", str(path), "--channel", str(channel.pk), stdout=out, stderr=err)
+    assert "2 mentions imported, 0 already there, 3 lines skipped." in out.getvalue()
+    assert "mentions.jsonl:2: skipped, not JSON" in err.getvalue()
+    assert "mentions.jsonl:3: skipped, missing published_at" in err.getvalue()
+    assert "mentions.jsonl:4: skipped, url must be http:// or https://" in err.getvalue()
+    assert Mention.objects.get(external_id="a1").text == good["text"]
+    assert Mention.objects.get(external_id="a4").author.followers == 120
+
+    out = StringIO()
+    call_command("import_mentions", str(path), "--channel", str(channel.pk), stdout=out, stderr=StringIO())
+    assert "0 mentions imported, 2 already there, 3 lines skipped." in out.getvalue()
+
+
+def test_import_mentions_reads_csv(team, tmp_path):
+    channel = ChannelFactory(brand=team.brand)
+    path = tmp_path / "m.csv"
+    path.write_text('id,text,published_at,author_id,author_handle\n9,"Hola, Acme",2026-11-20T10:00:00+01:00,u,ana\n')
+    call_command("import_mentions", str(path), "--channel", str(channel.pk), stdout=StringIO())
+    mention = Mention.objects.get(external_id="9")
+    assert (mention.text, mention.author.handle) == ("Hola, Acme", "ana")
+
+
+def test_import_mentions_refuses_a_missing_channel_or_file(team, tmp_path):
+    (tmp_path / "x.jsonl").write_text("")
+    with pytest.raises(CommandError, match="No channel"):
+        call_command("import_mentions", str(tmp_path / "x.jsonl"), "--channel", "999")
+    with pytest.raises(CommandError, match="No such file"):
+        call_command("import_mentions", str(tmp_path / "missing.jsonl"), "--channel", "1")
+
+
+def test_poll_channels_reports_what_it_did(team, monkeypatch):
+    channel = ChannelFactory(brand=team.brand, name="Acme on X", settings={"user_id": "1"})
+
+    class Empty:
+        def fetch(self, cursor):
+            return FetchResult(items=[], cursor={"since_id": "1"})
+
+    monkeypatch.setattr(services, "get_connector", lambda c: Empty())
+    out = StringIO()
+    call_command("poll_channels", "--channel", str(channel.pk), stdout=out)
+    assert f"{channel.pk} Acme on X: 0 new, 0 known, 1 pages" in out.getvalue()
+    with pytest.raises(CommandError, match="No channel with id 999"):
+        call_command("poll_channels", "--channel", "999")
