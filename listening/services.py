@@ -75,7 +75,7 @@ class IngestResult:
 
 def _upsert_authors(platform: str, people: Iterable[FetchedAuthor]) -> dict[str, Author]:
     """One Author per (platform, external id): created when new, refreshed when their profile changed."""
-    # The last profile seen in the batch wins: items come oldest first from every connector.
+    # One profile per person: the last one seen in the batch.
     wanted: dict[str, FetchedAuthor] = {person.external_id: person for person in people}
     if not wanted:
         return {}
