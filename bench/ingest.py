@@ -1,0 +1,115 @@
+"""Benchmark: the ingestion pipeline, page by page, as a poll feeds it.
+
+Runs on a throwaway test database (SQLite by default, PostgreSQL with DATABASE_URL):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/escucha .venv/bin/python bench/ingest.py [items=20000] [page=100]
+
+Each page goes through ingest_items with the demo brand's terms and routing rules: language
+detection, sentiment (English and Spanish), term matching, authors, threads and routing.
+Prints items per second for new items and for a redelivered page (everything already known).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.test_settings")
+
+import django
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+
+TEXTS = [
+    "I love my new Acme anvil, best purchase this year!",
+    "@acme I was charged twice, I want a refund now",
+    "Globex is cheaper and their support actually answers",
+    "Is the Roadrunner Pro compatible with the old rockets?",
+    "Me encanta Acme, el envío llegó en un día 😍",
+    "Acme me cobró dos veces, quiero un reembolso ya",
+    "La app de Acme no funciona desde ayer, qué desastre",
+    "¿Alguien sabe si Initech tiene mejor garantía que Acme?",
+    "Acme's #AcmeSummer campaign is everywhere this week",
+    "Just got the Roadrunner Pro, unboxing later today",
+]
+
+
+def main(total: int, page_size: int) -> None:
+    from config.celery import app
+
+    # Tasks the pipeline queues (notifications of routed tickets) go to an in-memory broker, as
+    # they would go to Redis: the benchmark times the pipeline, not e-mail delivery.
+    app.conf.task_always_eager = False
+    app.conf.broker_url = "memory://"
+    setup_test_environment()
+    name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        run(total, page_size)
+    finally:
+        connection.creation.destroy_test_db(name, verbosity=0)
+
+
+def run(total: int, page_size: int) -> None:
+    from listening.connectors import FetchedAuthor, FetchedItem
+    from listening.models import Brand, Channel, Mention, Platform
+    from listening.services import ingest_items
+
+    call_command("demo_setup", verbosity=0, stdout=open(os.devnull, "w"))
+    brand = Brand.objects.get(slug="acme")
+    channel = Channel.objects.create(brand=brand, platform=Platform.X, name="bench", settings={"user_id": "1"})
+    rng = random.Random(3)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def page(first: int) -> list[FetchedItem]:
+        return [
+            FetchedItem(
+                external_id=str(i),
+                text=rng.choice(TEXTS),
+                author=FetchedAuthor(
+                    external_id=str(rng.randint(1, total // 5 + 1)), handle=f"u{i}", followers=rng.randint(0, 50000)
+                ),
+                published_at=start + timedelta(seconds=i),
+                parent_external_id=str(i - 1) if i % 7 == 0 else "",
+            )
+            for i in range(first, min(first + page_size, total))
+        ]
+
+    per_page: list[float] = []
+    began = time.perf_counter()
+    for first in range(0, total, page_size):
+        items = page(first)
+        tick = time.perf_counter()
+        ingest_items(channel=channel, items=items, cursor={"since_id": items[-1].external_id})
+        per_page.append(time.perf_counter() - tick)
+    elapsed = time.perf_counter() - began
+    stored = Mention.objects.filter(channel=channel).count()
+    print(f"database: {connection.vendor}; {total} items in pages of {page_size}; {stored} mentions stored")
+    print(
+        f"new items: {total / elapsed:,.0f} items/s; per page median {statistics.median(per_page) * 1000:.1f} ms, "
+        f"p95 {sorted(per_page)[int(len(per_page) * 0.95) - 1] * 1000:.1f} ms"
+    )
+
+    redelivered = []
+    for first in range(0, min(total, 50 * page_size), page_size):
+        items = page(first)
+        tick = time.perf_counter()
+        result = ingest_items(channel=channel, items=items)
+        redelivered.append(time.perf_counter() - tick)
+        assert not result.created
+    print(
+        f"redelivered pages (all known): median {statistics.median(redelivered) * 1000:.1f} ms per page of {page_size}"
+    )
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20000, int(sys.argv[2]) if len(sys.argv) > 2 else 100)
