@@ -1,0 +1,205 @@
+"""Public replies: writing one, approving it, and delivering it through the channel's connector.
+
+The ``Reply`` row is the idempotency key. Delivery claims the row with a conditional UPDATE
+(queued → sending) before it calls the platform, so a retried or redelivered task, or two workers
+racing, post at most once; a row that is sending or sent is never posted again.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from listening import actions
+from listening.connectors import connector_class, get_connector
+from listening.connectors.base import ConnectorError, RateLimited
+from listening.models import Mention, Platform
+from responses import tickets
+from responses.models import Reply, SavedReply, Ticket
+
+logger = logging.getLogger(__name__)
+
+# Deliveries per reply before a transient failure (5xx, timeout, 429) becomes "failed".
+MAX_DELIVERY_ATTEMPTS = 5
+BACKOFF_BASE_SECONDS = 15
+BACKOFF_MAX_SECONDS = 15 * 60
+
+
+def reply_max_length(mention: Mention) -> int:
+    """The platform's limit for one reply; 0 means the platform cannot be answered from here."""
+    return connector_class(mention.channel.platform).reply_max_length
+
+
+def reply_validate(*, mention: Mention, text: str) -> str:
+    """The text as it will be posted, or a ValidationError a person can act on."""
+    text = text.strip()
+    if mention.channel.platform == Platform.FEED:
+        raise ValidationError(_("Feeds (blogs, forums, news) cannot be answered from Escucha: reply on the site."))
+    if not text:
+        raise ValidationError(_("Write a reply first."))
+    limit = reply_max_length(mention)
+    if len(text) > limit:
+        raise ValidationError(
+            _("This reply is %(length)d characters long; %(platform)s allows %(limit)d."),
+            params={"length": len(text), "platform": mention.channel.get_platform_display(), "limit": limit},
+        )
+    return text
+
+
+def _enqueue(reply: Reply) -> None:
+    from responses.tasks import send_reply
+
+    # After commit: a worker must never look for a row that is not visible yet.
+    transaction.on_commit(lambda: send_reply.delay(reply.pk))
+
+
+@transaction.atomic
+def reply_create(*, mention: Mention, author: AbstractBaseUser, text: str, ticket: Ticket | None = None) -> Reply:
+    """Write a reply. It waits for approval when the brand asks for it and the author may not publish."""
+    text = reply_validate(mention=mention, text=text)
+    needs_approval = mention.brand.require_reply_approval and not author.has_perm("responses.publish_reply")
+    reply = Reply.objects.create(
+        mention=mention,
+        ticket=ticket,
+        author=author,
+        text=text,
+        status=Reply.Status.PENDING_APPROVAL if needs_approval else Reply.Status.QUEUED,
+    )
+    if not needs_approval:
+        _enqueue(reply)
+    return reply
+
+
+def _move(reply: Reply, source: str, **changes: object) -> bool:
+    """Conditional UPDATE: only one caller wins a transition; the loser sees False."""
+    won = Reply.objects.filter(pk=reply.pk, status=source).update(**changes) == 1
+    if won:
+        reply.refresh_from_db()
+    return won
+
+
+@transaction.atomic
+def reply_approve(*, reply: Reply, user: AbstractBaseUser) -> Reply:
+    if not user.has_perm("responses.publish_reply"):
+        raise PermissionDenied
+    if not _move(reply, Reply.Status.PENDING_APPROVAL, status=Reply.Status.QUEUED, approved_by=user):
+        raise ValidationError(_("This reply is no longer waiting for approval."))
+    _enqueue(reply)
+    return reply
+
+
+@transaction.atomic
+def reply_reject(*, reply: Reply, user: AbstractBaseUser, reason: str = "") -> Reply:
+    if not user.has_perm("responses.publish_reply"):
+        raise PermissionDenied
+    note = reason.strip() or _("Rejected by %(user)s") % {"user": user.get_username()}
+    if not _move(reply, Reply.Status.PENDING_APPROVAL, status=Reply.Status.REJECTED, approved_by=user, error=note):
+        raise ValidationError(_("This reply is no longer waiting for approval."))
+    return reply
+
+
+@transaction.atomic
+def reply_retry(*, reply: Reply, user: AbstractBaseUser) -> Reply:
+    """Queue a failed reply again. Only failed ones: a sent reply is never posted twice."""
+    if not _move(reply, Reply.Status.FAILED, status=Reply.Status.QUEUED, error=""):
+        raise ValidationError(_("Only a failed reply can be retried."))
+    _enqueue(reply)
+    return reply
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What one delivery attempt did: sent, retry (in ``retry_in`` seconds), failed or skipped."""
+
+    outcome: str
+    retry_in: float = 0.0
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential backoff with full jitter, so replies failing together do not retry together."""
+    ceiling = min(BACKOFF_BASE_SECONDS * 2 ** max(attempt - 1, 0), BACKOFF_MAX_SECONDS)
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def reply_deliver(*, reply_id: int) -> Delivery:
+    """Post one queued reply. Called by the ``responses.send_reply`` task; safe to call again."""
+    claimed = Reply.objects.filter(pk=reply_id, status=Reply.Status.QUEUED).update(
+        status=Reply.Status.SENDING, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        # Gone, already sent, being sent by another worker, waiting for approval or failed.
+        return Delivery("skipped")
+    reply = Reply.objects.select_related("mention__channel", "mention__brand").get(pk=reply_id)
+    mention = reply.mention
+    try:
+        posted = get_connector(mention.channel).post_reply(mention.external_id, reply.text)
+    except RateLimited as exc:
+        return _transient(reply, exc, wait=exc.retry_after)
+    except ConnectorError as exc:
+        if exc.permanent:
+            return _fail(reply, str(exc))
+        return _transient(reply, exc, wait=backoff_seconds(reply.attempts))
+    except Exception as exc:  # unknown outcome: the post may have gone out, so never retry it alone
+        logger.exception("reply %s: unexpected error while posting", reply_id)
+        return _fail(reply, _("Unexpected error (%(error)s); check the platform before retrying.") % {"error": exc})
+
+    with transaction.atomic():
+        Reply.objects.filter(pk=reply.pk).update(
+            status=Reply.Status.SENT,
+            external_id=posted.external_id,
+            external_url=posted.url,
+            sent_at=timezone.now(),
+            error="",
+        )
+        reply.refresh_from_db()
+        # The claim makes this the only path to "sent" for this row: on_reply_sent runs once.
+        if mention.status != Mention.Status.REPLIED:
+            actions.set_status(mention, Mention.Status.REPLIED, reply.author)
+        tickets.on_reply_sent(reply)
+    return Delivery("sent")
+
+
+def _transient(reply: Reply, exc: ConnectorError, *, wait: float) -> Delivery:
+    if reply.attempts >= MAX_DELIVERY_ATTEMPTS:
+        return _fail(reply, _("Gave up after %(n)d attempts: %(error)s") % {"n": reply.attempts, "error": exc})
+    Reply.objects.filter(pk=reply.pk, status=Reply.Status.SENDING).update(
+        status=Reply.Status.QUEUED, error=_("Retrying: %(error)s") % {"error": exc}
+    )
+    return Delivery("retry", retry_in=wait)
+
+
+def _fail(reply: Reply, reason: str) -> Delivery:
+    Reply.objects.filter(pk=reply.pk, status=Reply.Status.SENDING).update(
+        status=Reply.Status.FAILED, error=str(reason)[:2000]
+    )
+    return Delivery("failed")
+
+
+# --- Saved replies ----------------------------------------------------------------------------
+_VARIABLE = re.compile(r"\{\{\s*(author\.name|author\.handle|brand\.name|agent\.first_name)\s*\}\}")
+
+
+def saved_reply_render(*, saved_reply: SavedReply, mention: Mention, agent: AbstractBaseUser) -> str:
+    """The saved reply's text with its four variables filled in.
+
+    Plain substitution in one pass, never the template engine: an author called
+    ``{{ brand.name }}`` or ``{% debug %}`` is inserted as those characters, not evaluated.
+    """
+    author = mention.author
+    handle = f"@{author.handle}" if author.handle else author.name
+    values = {
+        "author.name": author.name or handle,
+        "author.handle": handle,
+        "brand.name": mention.brand.name,
+        "agent.first_name": getattr(agent, "first_name", "") or agent.get_username(),
+    }
+    return _VARIABLE.sub(lambda match: values[match.group(1)], saved_reply.body)
