@@ -8,5 +8,9 @@ app_name = "listening"
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("channels/", views.channel_list, name="channel_list"),
+    path("mentions/<int:pk>/", views.mention_detail, name="mention_detail"),
+    path("mentions/<int:pk>/presence/", views.mention_presence, name="mention_presence"),
+    path("mentions/<int:pk>/update/", views.mention_update, name="mention_update"),
+    path("authors/<int:pk>/", views.author_detail, name="author_detail"),
     path("hooks/facebook/<int:channel_id>/", webhooks.facebook_webhook, name="facebook_webhook"),
 ]
