@@ -63,6 +63,7 @@ class ReplyViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """``GET /api/v1/replies/{id}/``: a reply's delivery state."""
 
     serializer_class = ReplySerializer
+    queryset = Reply.objects.none()  # the schema's type for {id}; get_queryset scopes the real reads
 
     def get_queryset(self):  # type: ignore[override]
         return Reply.objects.filter(mention__in=mentions_visible_to(self.request.user))
