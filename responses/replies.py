@@ -11,6 +11,7 @@ import logging
 import random
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -32,6 +33,8 @@ logger = logging.getLogger(__name__)
 MAX_DELIVERY_ATTEMPTS = 5
 BACKOFF_BASE_SECONDS = 15
 BACKOFF_MAX_SECONDS = 15 * 60
+# Longer than the send task's hard time limit: a row "sending" for this long has no worker left.
+SENDING_STALE_SECONDS = 5 * 60
 
 
 def reply_max_length(mention: Mention) -> int:
@@ -133,10 +136,12 @@ def backoff_seconds(attempt: int) -> float:
 def reply_deliver(*, reply_id: int) -> Delivery:
     """Post one queued reply. Called by the ``responses.send_reply`` task; safe to call again."""
     claimed = Reply.objects.filter(pk=reply_id, status=Reply.Status.QUEUED).update(
-        status=Reply.Status.SENDING, attempts=F("attempts") + 1
+        status=Reply.Status.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now()
     )
     if not claimed:
         # Gone, already sent, being sent by another worker, waiting for approval or failed.
+        if _give_up_interrupted(reply_id):
+            return Delivery("failed")
         return Delivery("skipped")
     reply = Reply.objects.select_related("mention__channel", "mention__brand").get(pk=reply_id)
     mention = reply.mention
@@ -166,6 +171,21 @@ def reply_deliver(*, reply_id: int) -> Delivery:
             actions.set_status(mention, Mention.Status.REPLIED, reply.author)
         tickets.on_reply_sent(reply)
     return Delivery("sent")
+
+
+def _give_up_interrupted(reply_id: int) -> bool:
+    """A row still "sending" long after its claim: the worker died mid-post (the broker redelivered).
+
+    Whether the platform got the post is unknown, so it is never posted again on its own: it
+    becomes failed with a reason that says so, and a person checks the platform before retrying.
+    """
+    stale = timezone.now() - timedelta(seconds=SENDING_STALE_SECONDS)
+    return bool(
+        Reply.objects.filter(pk=reply_id, status=Reply.Status.SENDING, claimed_at__lt=stale).update(
+            status=Reply.Status.FAILED,
+            error=_("Delivery was interrupted; check on the platform whether it went out before retrying."),
+        )
+    )
 
 
 def _transient(reply: Reply, exc: ConnectorError, *, wait: float) -> Delivery:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from listening.models import Mention, MentionEvent, Platform
 from responses import replies
@@ -78,6 +80,15 @@ def test_a_redelivered_task_or_a_retry_of_a_sent_reply_never_posts_twice(team, m
 def test_a_reply_being_sent_by_another_worker_is_left_alone(team, mention, wire):
     reply = ReplyFactory(mention=mention, author=team.cm, status=Reply.Status.SENDING, attempts=1)
     assert reply_deliver(reply_id=reply.pk).outcome == "skipped"
+    assert wire.calls(TWEETS) == []
+
+
+def test_a_reply_left_sending_by_a_dead_worker_fails_without_posting_again(team, mention, wire):
+    claimed = timezone.now() - timedelta(seconds=replies.SENDING_STALE_SECONDS + 60)
+    reply = ReplyFactory(mention=mention, author=team.cm, status=Reply.Status.SENDING, attempts=1, claimed_at=claimed)
+    assert send_reply(reply.pk) == "failed"  # the broker redelivered the killed worker's message
+    reply.refresh_from_db()
+    assert reply.status == Reply.Status.FAILED and "check on the platform" in reply.error
     assert wire.calls(TWEETS) == []
 
 
