@@ -9,6 +9,7 @@ from listening.models import Platform, Sentiment
 from listening.roles import ROLE_PERMISSIONS
 from listening.sandbox.models import SandboxReply
 from responses.models import Reply
+from responses.replies import reply_deliver
 from tests.factories import AuthorFactory, ChannelFactory, MentionFactory, SavedReplyFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -112,3 +113,17 @@ def test_script_payloads_in_a_mention_render_as_text_and_never_run(team, sandbox
     assert page.input_value("#reply-text") == "Hi <img src=x onerror=alert('name')>"
     assert page.locator("a[href^='javascript']").count() == 0
     assert page.dialogs == []
+
+
+def test_a_queued_reply_turns_sent_on_screen_without_reloading(team, sandbox_x, login, monkeypatch):
+    # No eager delivery here: the reply stays queued until "the worker" (this test) delivers it.
+    monkeypatch.setattr("responses.replies._enqueue", lambda reply: None)
+    mention = MentionFactory(channel=sandbox_x, external_id="1861234567890123499")
+    page = login(team.cm)
+    page.goto(f"/mentions/{mention.pk}/")
+    page.fill("#reply-text", "We are looking into it.")
+    page.get_by_role("button", name="Send reply").click()
+    page.locator("#replies .reply.delivery-queued").wait_for()
+    assert reply_deliver(reply_id=Reply.objects.get().pk).outcome == "sent"
+    page.locator("#replies .reply.delivery-sent").wait_for(timeout=6_000)
+    assert SandboxReply.objects.get().in_reply_to == "1861234567890123499"

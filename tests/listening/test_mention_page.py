@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -222,8 +225,6 @@ def test_department_members_and_managers_cannot_reply_unless_given_the_permissio
     send = reverse("responses:reply_send", args=[mention.pk])
     assert client.post(send, {"text": "Hi"}).status_code == 403
     assert "Send reply" not in client.get(url(mention)).content.decode()
-    from django.contrib.auth.models import Permission
-
     user.user_permissions.add(Permission.objects.get(codename="add_reply"))
     user = type(user).objects.get(pk=user.pk)  # a fresh permission cache
     client.force_login(user)
@@ -274,3 +275,24 @@ def test_author_page_pages_through_everything_they_said(client, team, channel):
     cursor = first.context["next_cursor"]
     second = client.get(author_url, {"before": cursor}).content.decode()
     assert "note 25" in second and "note 29" in second and "note 24" not in second
+
+
+def test_the_page_costs_the_same_queries_with_many_replies_events_and_earlier_mentions(
+    client, team, mention, django_assert_max_num_queries
+):
+    client.force_login(team.cm)
+    client.get(url(mention))  # warm the session and permission caches
+    with CaptureQueriesContext(connection) as few:
+        client.get(url(mention))
+    for i in range(15):
+        ReplyFactory(mention=mention, author=team.cm if i % 2 else team.manager, status=Reply.Status.SENT)
+        MentionEvent.objects.create(mention=mention, actor=team.cm, kind="note", note=f"n{i}")
+        MentionFactory(channel=mention.channel, author=mention.author)
+        TicketFactory(mention=mention, department=team.billing if i % 2 else team.support, status="closed")
+    with django_assert_max_num_queries(len(few)):
+        client.get(url(mention))
+
+
+def test_api_root_lists_without_error(client, team):
+    client.force_login(team.cm)
+    assert client.get("/api/v1/").status_code == 200
