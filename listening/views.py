@@ -58,6 +58,8 @@ def _visible_mention(request: HttpRequest, pk: int) -> Mention:
 
 def presence_touch(mention_id: int, user: AbstractBaseUser) -> list[str]:
     """Record that ``user`` has the mention open; the names of the others who have it open."""
+    # One cache entry per mention: two pings at the same instant may drop one viewer until their
+    # next ping (10 s), which is good enough for "who else is here" and needs no lock.
     key = f"presence:mention:{mention_id}"
     now = time.time()
     viewers = {uid: seen for uid, seen in (cache.get(key) or {}).items() if now - seen[1] < PRESENCE_SECONDS}

@@ -157,18 +157,19 @@ def reply_deliver(*, reply_id: int) -> Delivery:
         logger.exception("reply %s: unexpected error while posting", reply_id)
         return _fail(reply, _("Unexpected error (%(error)s); check the platform before retrying.") % {"error": exc})
 
+    # Recorded on its own first: the post is out, and nothing that follows may make it look unsent
+    # (an unsent-looking row would invite a second post).
+    Reply.objects.filter(pk=reply.pk).update(
+        status=Reply.Status.SENT,
+        external_id=posted.external_id,
+        external_url=posted.url,
+        sent_at=timezone.now(),
+        error="",
+    )
+    reply.refresh_from_db()
     with transaction.atomic():
-        Reply.objects.filter(pk=reply.pk).update(
-            status=Reply.Status.SENT,
-            external_id=posted.external_id,
-            external_url=posted.url,
-            sent_at=timezone.now(),
-            error="",
-        )
-        reply.refresh_from_db()
         # The claim makes this the only path to "sent" for this row: on_reply_sent runs once.
-        if mention.status != Mention.Status.REPLIED:
-            actions.set_status(mention, Mention.Status.REPLIED, reply.author)
+        actions.set_status(mention, Mention.Status.REPLIED, reply.author)
         tickets.on_reply_sent(reply)
     return Delivery("sent")
 

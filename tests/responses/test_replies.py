@@ -77,6 +77,17 @@ def test_a_redelivered_task_or_a_retry_of_a_sent_reply_never_posts_twice(team, m
     on_sent.assert_called_once()
 
 
+def test_a_failing_follow_up_never_makes_a_posted_reply_look_unsent(team, mention, wire):
+    wire.add("POST", TWEETS, fixture="x/create_tweet.json", status=201)
+    reply = ReplyFactory(mention=mention, author=team.cm, status=Reply.Status.QUEUED)
+    with mock.patch("responses.tickets.on_reply_sent", side_effect=RuntimeError("bug")), pytest.raises(RuntimeError):
+        reply_deliver(reply_id=reply.pk)
+    reply.refresh_from_db()
+    assert reply.status == Reply.Status.SENT
+    assert reply_deliver(reply_id=reply.pk).outcome == "skipped"
+    assert len(wire.calls(TWEETS)) == 1
+
+
 def test_a_reply_being_sent_by_another_worker_is_left_alone(team, mention, wire):
     reply = ReplyFactory(mention=mention, author=team.cm, status=Reply.Status.SENDING, attempts=1)
     assert reply_deliver(reply_id=reply.pk).outcome == "skipped"
