@@ -109,6 +109,7 @@ REPEAT_COMPLAINER_DAYS = 30
 # Followers from which an author counts as an influencer (an opinion leader to answer with care).
 INFLUENCER_MIN_FOLLOWERS = 10_000
 AUTHOR_PANEL_LIMIT = 10
+NEGATIVE_COUNT_CAP = 100
 
 
 def mentions_visible_to(user: AbstractBaseUser) -> QuerySet[Mention]:
@@ -125,7 +126,7 @@ def mentions_visible_to(user: AbstractBaseUser) -> QuerySet[Mention]:
 class AuthorSummary:
     earlier_mentions: list[Mention]
     tickets: list
-    negative_recent: int
+    negative_recent: int  # at most NEGATIVE_COUNT_CAP
     repeat_complainer: bool
     influencer: bool
 
@@ -139,7 +140,8 @@ def author_summary(*, user: AbstractBaseUser, author: Author, exclude: Mention |
     if exclude is not None:
         earlier = earlier.exclude(pk=exclude.pk)
     since = timezone.now() - timedelta(days=REPEAT_COMPLAINER_DAYS)
-    negative = visible.filter(sentiment=Sentiment.NEGATIVE, published_at__gte=since).count()
+    # Counted up to a cap: an author with thousands of complaints costs the same as one with a hundred.
+    negative = visible.filter(sentiment=Sentiment.NEGATIVE, published_at__gte=since)[:NEGATIVE_COUNT_CAP].count()
     tickets = (
         tickets_for_user(user)
         .filter(mention__author=author)
