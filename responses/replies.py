@@ -42,14 +42,27 @@ def reply_max_length(mention: Mention) -> int:
     return connector_class(mention.channel.platform).reply_max_length
 
 
+def reply_target(mention: Mention) -> str:
+    """The platform id to answer so the reply lands in the mention's conversation.
+
+    YouTube and Facebook nest comments one level only: a reply is answered on its top-level
+    comment (YouTube's comments.insert takes a top-level ``parentId``:
+    https://developers.google.com/youtube/v3/docs/comments/insert). X threads any tweet.
+    """
+    one_level = mention.channel.platform in (Platform.YOUTUBE, Platform.FACEBOOK)
+    if one_level and mention.kind == Mention.Kind.REPLY and mention.parent_external_id:
+        return mention.parent_external_id
+    return mention.external_id
+
+
 def reply_validate(*, mention: Mention, text: str) -> str:
     """The text as it will be posted, or a ValidationError a person can act on."""
     text = text.strip()
-    if mention.channel.platform == Platform.FEED:
+    limit = reply_max_length(mention)
+    if limit <= 0:
         raise ValidationError(_("Feeds (blogs, forums, news) cannot be answered from Escucha: reply on the site."))
     if not text:
         raise ValidationError(_("Write a reply first."))
-    limit = reply_max_length(mention)
     if len(text) > limit:
         raise ValidationError(
             _("This reply is %(length)d characters long; %(platform)s allows %(limit)d."),
@@ -146,7 +159,7 @@ def reply_deliver(*, reply_id: int) -> Delivery:
     reply = Reply.objects.select_related("mention__channel", "mention__brand").get(pk=reply_id)
     mention = reply.mention
     try:
-        posted = get_connector(mention.channel).post_reply(mention.external_id, reply.text)
+        posted = get_connector(mention.channel).post_reply(reply_target(mention), reply.text)
     except RateLimited as exc:
         return _transient(reply, exc, wait=exc.retry_after)
     except ConnectorError as exc:

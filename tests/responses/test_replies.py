@@ -166,6 +166,25 @@ def test_empty_or_too_long_replies_are_refused(team, mention, text, message):
     assert not Reply.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("platform", "kind", "target"),
+    [
+        (Platform.YOUTUBE, Mention.Kind.REPLY, "top-comment"),
+        (Platform.FACEBOOK, Mention.Kind.REPLY, "top-comment"),
+        (Platform.YOUTUBE, Mention.Kind.COMMENT, "this"),
+        (Platform.X, Mention.Kind.REPLY, "this"),
+    ],
+)
+def test_replies_land_in_the_conversation_where_platforms_nest_one_level(team, platform, kind, target):
+    mention = MentionFactory(
+        channel=ChannelFactory(brand=team.brand, platform=platform),
+        external_id="this",
+        kind=kind,
+        parent_external_id="top-comment",
+    )
+    assert replies.reply_target(mention) == target
+
+
 def test_a_feed_item_cannot_be_answered(team):
     article = MentionFactory(channel=ChannelFactory(brand=team.brand, platform=Platform.FEED))
     with pytest.raises(ValidationError) as error:
