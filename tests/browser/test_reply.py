@@ -127,3 +127,23 @@ def test_a_queued_reply_turns_sent_on_screen_without_reloading(team, sandbox_x, 
     assert reply_deliver(reply_id=Reply.objects.get().pk).outcome == "sent"
     page.locator("#replies .reply.delivery-sent").wait_for(timeout=6_000)
     assert SandboxReply.objects.get().in_reply_to == "1861234567890123499"
+
+
+def test_sending_after_someone_else_replied_asks_first(team, sandbox_x, login, monkeypatch):
+    monkeypatch.setattr("responses.replies._enqueue", lambda reply: None)
+    mention = MentionFactory(channel=sandbox_x)
+    team.manager.first_name = "Marta"
+    team.manager.save()
+    page = login(team.cm)
+    page.goto(f"/mentions/{mention.pk}/")
+    Reply.objects.create(mention=mention, author=team.manager, text="Marta's answer")  # while Carla types
+    page.fill("#reply-text", "Carla's answer")
+    page.get_by_role("button", name="Send reply").click()
+    warning = page.get_by_role("alert")
+    warning.wait_for()
+    assert "Marta replied" in warning.inner_text() and "send anyway?" in warning.inner_text()
+    assert page.input_value("#reply-text") == "Carla's answer"
+    assert Reply.objects.count() == 1
+    page.get_by_role("button", name="Send anyway").click()
+    page.locator("#replies").get_by_text("Carla's answer").wait_for()
+    assert Reply.objects.filter(author=team.cm, text="Carla's answer").exists()
