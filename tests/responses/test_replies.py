@@ -10,7 +10,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from listening.models import Mention, MentionEvent, Platform
+from listening.management.commands.demo_setup import _demo_channels
+from listening.models import Channel, Mention, MentionEvent, Platform
+from listening.sandbox.models import SandboxPost, SandboxReply
 from responses import replies
 from responses.models import Reply
 from responses.replies import (
@@ -23,7 +25,15 @@ from responses.replies import (
     saved_reply_render,
 )
 from responses.tasks import send_reply
-from tests.factories import AuthorFactory, ChannelFactory, MentionFactory, ReplyFactory, SavedReplyFactory
+from tests.factories import (
+    AuthorFactory,
+    BrandFactory,
+    ChannelFactory,
+    MentionFactory,
+    ReplyFactory,
+    SavedReplyFactory,
+    UserFactory,
+)
 
 TWEETS = "/2/tweets"
 CREDENTIALS = {
@@ -259,3 +269,30 @@ def test_backoff_grows_and_is_jittered():
     assert replies.BACKOFF_BASE_SECONDS / 2 <= samples[0] <= replies.BACKOFF_BASE_SECONDS
     assert samples[2] > samples[0]
     assert samples[3] <= replies.BACKOFF_MAX_SECONDS
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("platform", "kind", "parent", "answered"),
+    [
+        (Platform.X, Mention.Kind.MENTION, "", "1861234567890123460"),
+        (Platform.FACEBOOK, Mention.Kind.COMMENT, "111_222", "111_333"),
+        (Platform.YOUTUBE, Mention.Kind.REPLY, "UgzTopLevel", "UgzTopLevel"),
+    ],
+)
+def test_each_demo_channel_delivers_to_the_sandbox(live_server, settings, platform, kind, parent, answered):
+    settings.SITE_URL = live_server.url
+    SandboxPost.objects.create(platform="x", external_id="seed", kind="tweet", text="seed", sort_key=1)  # no seeding
+    brand = BrandFactory(name="Acme", slug="acme")
+    _demo_channels(brand)
+    channel = Channel.objects.get(brand=brand, platform=platform)
+    external_id = answered if kind != Mention.Kind.REPLY else "UgzTopLevel.reply1"
+    mention = MentionFactory(channel=channel, kind=kind, external_id=external_id, parent_external_id=parent)
+    reply = ReplyFactory(
+        mention=mention, author=UserFactory(), status=Reply.Status.QUEUED, text="Thanks for telling us"
+    )
+    assert reply_deliver(reply_id=reply.pk).outcome == "sent"
+    reply.refresh_from_db()
+    posted = SandboxReply.objects.get()
+    assert (posted.platform, posted.in_reply_to, posted.text) == (platform, answered, "Thanks for telling us")
+    assert reply.external_id == posted.external_id
