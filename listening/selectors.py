@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from listening.models import Brand, Channel, Mention, Platform, Sentiment, TrackedTerm
+from listening.models import Author, Brand, Channel, Mention, Platform, Sentiment, TrackedTerm
 from listening.roles import ADMIN
 
 
@@ -207,3 +207,77 @@ def mentions_keyset_page(qs: QuerySet[Mention], *, after: str = "", size: int = 
     if len(rows) > size:
         return rows[:size], _encode_cursor(rows[size - 1])
     return rows, ""
+
+
+# --- The mention page and the author page ---------------------------------------------------------
+# An author with this many negative mentions in REPEAT_COMPLAINER_DAYS is a repeat complainer.
+REPEAT_COMPLAINER_MIN_NEGATIVE = 3
+REPEAT_COMPLAINER_DAYS = 30
+# Followers from which an author counts as an influencer (an opinion leader to answer with care).
+INFLUENCER_MIN_FOLLOWERS = 10_000
+AUTHOR_PANEL_LIMIT = 10
+NEGATIVE_COUNT_CAP = 100
+
+
+def mentions_visible_to(user: AbstractBaseUser) -> QuerySet[Mention]:
+    """Mentions a user may open: their brands' for inbox roles, else only those routed to their departments."""
+    if user.has_perm("listening.view_mention"):
+        return mentions_for_user(user)
+    from responses.models import Ticket
+
+    routed = Ticket.objects.filter(mention_id=OuterRef("pk"), department__members=user)
+    return mentions_for_user(user).filter(Exists(routed))
+
+
+@dataclass(frozen=True)
+class AuthorSummary:
+    earlier_mentions: list[Mention]
+    tickets: list
+    negative_recent: int  # at most NEGATIVE_COUNT_CAP
+    repeat_complainer: bool
+    influencer: bool
+
+
+def author_summary(*, user: AbstractBaseUser, author: Author, exclude: Mention | None = None) -> AuthorSummary:
+    """What the author panel shows: their other mentions and tickets the user may see, and badges."""
+    from responses.selectors import tickets_for_user
+
+    visible = mentions_visible_to(user).filter(author=author)
+    earlier = visible.select_related("channel").order_by("-published_at", "-id")
+    if exclude is not None:
+        earlier = earlier.exclude(pk=exclude.pk)
+    since = timezone.now() - timedelta(days=REPEAT_COMPLAINER_DAYS)
+    # Counted up to a cap: an author with thousands of complaints costs the same as one with a hundred.
+    negative = visible.filter(sentiment=Sentiment.NEGATIVE, published_at__gte=since)[:NEGATIVE_COUNT_CAP].count()
+    tickets = (
+        tickets_for_user(user)
+        .filter(mention__author=author)
+        .select_related("department")
+        .order_by("-created_at", "-id")[:AUTHOR_PANEL_LIMIT]
+    )
+    return AuthorSummary(
+        earlier_mentions=list(earlier[:AUTHOR_PANEL_LIMIT]),
+        tickets=list(tickets),
+        negative_recent=negative,
+        repeat_complainer=negative >= REPEAT_COMPLAINER_MIN_NEGATIVE,
+        influencer=author.followers >= INFLUENCER_MIN_FOLLOWERS,
+    )
+
+
+def mention_thread(mention: Mention) -> tuple[Mention | None, list[Mention]]:
+    """The post this mention answers (if we have it) and the other answers around it in the channel."""
+    parent = mention.parent
+    if parent is None and mention.parent_external_id:
+        parent = (
+            Mention.objects.filter(channel_id=mention.channel_id, external_id=mention.parent_external_id)
+            .select_related("author")
+            .first()
+        )
+    around = [mention.external_id] + ([mention.parent_external_id] if mention.parent_external_id else [])
+    others = (
+        Mention.objects.filter(channel_id=mention.channel_id, parent_external_id__in=around)
+        .exclude(pk=mention.pk)
+        .select_related("author")
+        .order_by("published_at", "id")[:50]
+    )
+    return parent, list(others)

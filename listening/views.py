@@ -1,15 +1,31 @@
 from __future__ import annotations
 
+import time
+from datetime import datetime
+
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from listening import actions
 from listening.forms import ChannelForm, TermForm
-from listening.models import Brand, Channel, Platform
-from listening.selectors import brands_for_user, channels_for_user, mentions_for_user
+from listening.models import Author, Brand, Channel, Mention, Platform, Sentiment
+from listening.selectors import (
+    author_summary,
+    brands_for_user,
+    channels_for_user,
+    mention_thread,
+    mentions_for_user,
+    mentions_visible_to,
+)
 from listening.services import channel_resume
 
 
@@ -102,3 +118,108 @@ def term_list(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request, "listening/term_list.html", {"brand": brand, "terms": terms, "form": form, "editing": editing}
     )
+
+
+# --- One mention, and one author ------------------------------------------------------------------
+PRESENCE_SECONDS = 30  # a viewer who stopped pinging (every ~10 s) disappears after this
+AUTHOR_PAGE_SIZE = 25
+
+
+def _visible_mention(request: HttpRequest, pk: int) -> Mention:
+    # Another brand's mention is a 404, not a 403: its existence is not the outsider's business.
+    return get_object_or_404(
+        mentions_visible_to(request.user).select_related(
+            "author", "channel", "brand", "assignee", "sentiment_corrected_by", "parent__author"
+        ),
+        pk=pk,
+    )
+
+
+def presence_touch(mention_id: int, user: AbstractBaseUser) -> list[str]:
+    """Record that ``user`` has the mention open; the names of the others who have it open."""
+    # One cache entry per mention: two pings at the same instant may drop one viewer until their
+    # next ping (10 s), which is good enough for "who else is here" and needs no lock.
+    key = f"presence:mention:{mention_id}"
+    now = time.time()
+    viewers = {uid: seen for uid, seen in (cache.get(key) or {}).items() if now - seen[1] < PRESENCE_SECONDS}
+    viewers[user.pk] = (user.get_short_name() or user.get_username(), now)
+    cache.set(key, viewers, PRESENCE_SECONDS)
+    return sorted(name for uid, (name, _) in viewers.items() if uid != user.pk)
+
+
+def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    from responses.views import composer_context, replies_context
+
+    mention = _visible_mention(request, pk)
+    parent, others = mention_thread(mention)
+    context = {
+        "mention": mention,
+        "parent": parent,
+        "others": others,
+        "terms": mention.terms.all(),
+        "events": mention.events.select_related("actor"),
+        "author_summary": author_summary(user=request.user, author=mention.author, exclude=mention),
+        "viewers": presence_touch(mention.pk, request.user),
+        "statuses": Mention.Status.choices,
+        "sentiments": Sentiment.choices,
+        "members": get_user_model().objects.filter(brand_memberships__brand_id=mention.brand_id).order_by("username"),
+        "can_change": request.user.has_perm("listening.change_mention"),
+        **replies_context(request, mention),
+        **composer_context(request, mention),
+    }
+    return render(request, "listening/mention_detail.html", context)
+
+
+@require_POST
+def mention_presence(request: HttpRequest, pk: int) -> HttpResponse:
+    mention = _visible_mention(request, pk)
+    return render(request, "listening/_presence.html", {"viewers": presence_touch(mention.pk, request.user)})
+
+
+@require_POST
+@permission_required("listening.change_mention", raise_exception=True)
+def mention_update(request: HttpRequest, pk: int) -> HttpResponse:
+    """Status, assignee or sentiment from the mention page; each change is recorded by the actions."""
+    mention = _visible_mention(request, pk)
+    field, value = request.POST.get("field", ""), request.POST.get("value", "")
+    if field == "status" and value in Mention.Status.values:
+        actions.set_status(mention, value, request.user)
+    elif field == "sentiment" and value in Sentiment.values:
+        actions.correct_sentiment(mention, value, request.user)
+    elif field == "assignee":
+        members = get_user_model().objects.filter(brand_memberships__brand_id=mention.brand_id)
+        assignee = get_object_or_404(members, pk=value) if value.isdigit() else None
+        actions.assign(mention, assignee, request.user)
+    else:
+        return HttpResponseBadRequest(_("Unknown change."))
+    return redirect("listening:mention_detail", pk=mention.pk)
+
+
+def author_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Everything an author said to the user's brands, newest first, keyset-paginated."""
+    visible = mentions_visible_to(request.user)
+    author = get_object_or_404(Author.objects.filter(Exists(visible.filter(author_id=OuterRef("pk")))), pk=pk)
+    mentions = visible.filter(author=author).select_related("channel", "brand").order_by("-published_at", "-id")
+    before = _parse_cursor(request.GET.get("before", ""))
+    if before:
+        at, last_id = before
+        mentions = mentions.filter(Q(published_at__lt=at) | Q(published_at=at, id__lt=last_id))
+    page = list(mentions[: AUTHOR_PAGE_SIZE + 1])
+    more = len(page) > AUTHOR_PAGE_SIZE
+    page = page[:AUTHOR_PAGE_SIZE]
+    next_cursor = f"{page[-1].published_at.isoformat()}|{page[-1].pk}" if more else ""
+    context = {
+        "author": author,
+        "mentions": page,
+        "next_cursor": next_cursor,
+        "summary": author_summary(user=request.user, author=author),
+    }
+    return render(request, "listening/author_detail.html", context)
+
+
+def _parse_cursor(value: str) -> tuple[datetime, int] | None:
+    at, _, last_id = value.partition("|")
+    parsed = parse_datetime(at) if at else None
+    if parsed is None or not last_id.isdigit():
+        return None
+    return parsed, int(last_id)

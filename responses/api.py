@@ -21,7 +21,7 @@ from rest_framework.routers import BaseRouter
 from listening.api import RolePermission, read_write
 from listening.models import Brand
 from listening.selectors import brands_for_user
-from responses import routing
+from responses import reply_api, routing
 from responses.models import Department, RoutingRule, SlaPolicy, Ticket, TicketEvent
 from responses.selectors import rules_for_user, tickets_for_user
 from responses.tickets import TicketError, ticket_add_note, ticket_assign, ticket_transition
@@ -270,3 +270,4 @@ def register(router: BaseRouter) -> None:
     router.register("departments", DepartmentViewSet, basename="department")
     router.register("routing-rules", RoutingRuleViewSet, basename="routing-rule")
     router.register("tickets", TicketViewSet, basename="ticket")
+    reply_api.register(router)

@@ -21,4 +21,10 @@ urlpatterns = [
     path("rules/<int:pk>/move/", views.rule_move, name="rule_move"),
     path("rules/<int:pk>/toggle/", views.rule_toggle, name="rule_toggle"),
     path("rules/<int:pk>/delete/", views.rule_delete, name="rule_delete"),
+    path("mentions/<int:pk>/replies/", views.reply_list, name="reply_list"),
+    path("mentions/<int:pk>/replies/send/", views.reply_send, name="reply_send"),
+    path("replies/pending/", views.pending_replies, name="pending_replies"),
+    path("replies/<int:pk>/approve/", views.reply_approve_view, name="reply_approve"),
+    path("replies/<int:pk>/reject/", views.reply_reject_view, name="reply_reject"),
+    path("replies/<int:pk>/retry/", views.reply_retry_view, name="reply_retry"),
 ]

@@ -1,0 +1,239 @@
+"""Public replies: writing one, approving it, and delivering it through the channel's connector.
+
+The ``Reply`` row is the idempotency key. Delivery claims the row with a conditional UPDATE
+(queued → sending) before it calls the platform, so a retried or redelivered task, or two workers
+racing, post at most once; a row that is sending or sent is never posted again.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from listening import actions
+from listening.connectors import connector_class, get_connector
+from listening.connectors.base import ConnectorError, RateLimited
+from listening.models import Mention, Platform
+from responses import tickets
+from responses.models import Reply, SavedReply, Ticket
+
+logger = logging.getLogger(__name__)
+
+# Deliveries per reply before a transient failure (5xx, timeout, 429) becomes "failed".
+MAX_DELIVERY_ATTEMPTS = 5
+BACKOFF_BASE_SECONDS = 15
+BACKOFF_MAX_SECONDS = 15 * 60
+# Longer than the send task's hard time limit: a row "sending" for this long has no worker left.
+SENDING_STALE_SECONDS = 5 * 60
+
+
+def reply_max_length(mention: Mention) -> int:
+    """The platform's limit for one reply; 0 means the platform cannot be answered from here."""
+    return connector_class(mention.channel.platform).reply_max_length
+
+
+def reply_target(mention: Mention) -> str:
+    """The platform id to answer so the reply lands in the mention's conversation.
+
+    YouTube and Facebook nest comments one level only: a reply is answered on its top-level
+    comment (YouTube's comments.insert takes a top-level ``parentId``:
+    https://developers.google.com/youtube/v3/docs/comments/insert). X threads any tweet.
+    """
+    one_level = mention.channel.platform in (Platform.YOUTUBE, Platform.FACEBOOK)
+    if one_level and mention.kind == Mention.Kind.REPLY and mention.parent_external_id:
+        return mention.parent_external_id
+    return mention.external_id
+
+
+def reply_validate(*, mention: Mention, text: str) -> str:
+    """The text as it will be posted, or a ValidationError a person can act on."""
+    text = text.strip()
+    limit = reply_max_length(mention)
+    if limit <= 0:
+        raise ValidationError(_("Feeds (blogs, forums, news) cannot be answered from Escucha: reply on the site."))
+    if not text:
+        raise ValidationError(_("Write a reply first."))
+    if len(text) > limit:
+        raise ValidationError(
+            _("This reply is %(length)d characters long; %(platform)s allows %(limit)d."),
+            params={"length": len(text), "platform": mention.channel.get_platform_display(), "limit": limit},
+        )
+    return text
+
+
+def _enqueue(reply: Reply) -> None:
+    from responses.tasks import send_reply
+
+    # After commit: a worker must never look for a row that is not visible yet.
+    transaction.on_commit(lambda: send_reply.delay(reply.pk))
+
+
+@transaction.atomic
+def reply_create(*, mention: Mention, author: AbstractBaseUser, text: str, ticket: Ticket | None = None) -> Reply:
+    """Write a reply. It waits for approval when the brand asks for it and the author may not publish."""
+    text = reply_validate(mention=mention, text=text)
+    needs_approval = mention.brand.require_reply_approval and not author.has_perm("responses.publish_reply")
+    reply = Reply.objects.create(
+        mention=mention,
+        ticket=ticket,
+        author=author,
+        text=text,
+        status=Reply.Status.PENDING_APPROVAL if needs_approval else Reply.Status.QUEUED,
+    )
+    if not needs_approval:
+        _enqueue(reply)
+    return reply
+
+
+def _move(reply: Reply, source: str, **changes: object) -> bool:
+    """Conditional UPDATE: only one caller wins a transition; the loser sees False."""
+    won = Reply.objects.filter(pk=reply.pk, status=source).update(**changes) == 1
+    if won:
+        reply.refresh_from_db()
+    return won
+
+
+@transaction.atomic
+def reply_approve(*, reply: Reply, user: AbstractBaseUser) -> Reply:
+    if not user.has_perm("responses.publish_reply"):
+        raise PermissionDenied
+    if not _move(reply, Reply.Status.PENDING_APPROVAL, status=Reply.Status.QUEUED, approved_by=user):
+        raise ValidationError(_("This reply is no longer waiting for approval."))
+    _enqueue(reply)
+    return reply
+
+
+@transaction.atomic
+def reply_reject(*, reply: Reply, user: AbstractBaseUser, reason: str = "") -> Reply:
+    if not user.has_perm("responses.publish_reply"):
+        raise PermissionDenied
+    note = reason.strip() or _("Rejected by %(user)s") % {"user": user.get_username()}
+    if not _move(reply, Reply.Status.PENDING_APPROVAL, status=Reply.Status.REJECTED, approved_by=user, error=note):
+        raise ValidationError(_("This reply is no longer waiting for approval."))
+    return reply
+
+
+@transaction.atomic
+def reply_retry(*, reply: Reply, user: AbstractBaseUser) -> Reply:
+    """Queue a failed reply again. Only failed ones: a sent reply is never posted twice."""
+    if not _move(reply, Reply.Status.FAILED, status=Reply.Status.QUEUED, error=""):
+        raise ValidationError(_("Only a failed reply can be retried."))
+    _enqueue(reply)
+    return reply
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What one delivery attempt did: sent, retry (in ``retry_in`` seconds), failed or skipped."""
+
+    outcome: str
+    retry_in: float = 0.0
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential backoff with full jitter, so replies failing together do not retry together."""
+    ceiling = min(BACKOFF_BASE_SECONDS * 2 ** max(attempt - 1, 0), BACKOFF_MAX_SECONDS)
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def reply_deliver(*, reply_id: int) -> Delivery:
+    """Post one queued reply. Called by the ``responses.send_reply`` task; safe to call again."""
+    claimed = Reply.objects.filter(pk=reply_id, status=Reply.Status.QUEUED).update(
+        status=Reply.Status.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now()
+    )
+    if not claimed:
+        # Gone, already sent, being sent by another worker, waiting for approval or failed.
+        if _give_up_interrupted(reply_id):
+            return Delivery("failed")
+        return Delivery("skipped")
+    reply = Reply.objects.select_related("mention__channel", "mention__brand").get(pk=reply_id)
+    mention = reply.mention
+    try:
+        posted = get_connector(mention.channel).post_reply(reply_target(mention), reply.text)
+    except RateLimited as exc:
+        return _transient(reply, exc, wait=exc.retry_after)
+    except ConnectorError as exc:
+        if exc.permanent:
+            return _fail(reply, str(exc))
+        return _transient(reply, exc, wait=backoff_seconds(reply.attempts))
+    except Exception as exc:  # unknown outcome: the post may have gone out, so never retry it alone
+        logger.exception("reply %s: unexpected error while posting", reply_id)
+        return _fail(reply, _("Unexpected error (%(error)s); check the platform before retrying.") % {"error": exc})
+
+    # Recorded on its own first: the post is out, and nothing that follows may make it look unsent
+    # (an unsent-looking row would invite a second post).
+    Reply.objects.filter(pk=reply.pk).update(
+        status=Reply.Status.SENT,
+        external_id=posted.external_id,
+        external_url=posted.url,
+        sent_at=timezone.now(),
+        error="",
+    )
+    reply.refresh_from_db()
+    with transaction.atomic():
+        # The claim makes this the only path to "sent" for this row: on_reply_sent runs once.
+        actions.set_status(mention, Mention.Status.REPLIED, reply.author)
+        tickets.on_reply_sent(reply)
+    return Delivery("sent")
+
+
+def _give_up_interrupted(reply_id: int) -> bool:
+    """A row still "sending" long after its claim: the worker died mid-post (the broker redelivered).
+
+    Whether the platform got the post is unknown, so it is never posted again on its own: it
+    becomes failed with a reason that says so, and a person checks the platform before retrying.
+    """
+    stale = timezone.now() - timedelta(seconds=SENDING_STALE_SECONDS)
+    return bool(
+        Reply.objects.filter(pk=reply_id, status=Reply.Status.SENDING, claimed_at__lt=stale).update(
+            status=Reply.Status.FAILED,
+            error=_("Delivery was interrupted; check on the platform whether it went out before retrying."),
+        )
+    )
+
+
+def _transient(reply: Reply, exc: ConnectorError, *, wait: float) -> Delivery:
+    if reply.attempts >= MAX_DELIVERY_ATTEMPTS:
+        return _fail(reply, _("Gave up after %(n)d attempts: %(error)s") % {"n": reply.attempts, "error": exc})
+    Reply.objects.filter(pk=reply.pk, status=Reply.Status.SENDING).update(
+        status=Reply.Status.QUEUED, error=_("Retrying: %(error)s") % {"error": exc}
+    )
+    return Delivery("retry", retry_in=wait)
+
+
+def _fail(reply: Reply, reason: str) -> Delivery:
+    Reply.objects.filter(pk=reply.pk, status=Reply.Status.SENDING).update(
+        status=Reply.Status.FAILED, error=str(reason)[:2000]
+    )
+    return Delivery("failed")
+
+
+# --- Saved replies ----------------------------------------------------------------------------
+_VARIABLE = re.compile(r"\{\{\s*(author\.name|author\.handle|brand\.name|agent\.first_name)\s*\}\}")
+
+
+def saved_reply_render(*, saved_reply: SavedReply, mention: Mention, agent: AbstractBaseUser) -> str:
+    """The saved reply's text with its four variables filled in.
+
+    Plain substitution in one pass, never the template engine: an author called
+    ``{{ brand.name }}`` or ``{% debug %}`` is inserted as those characters, not evaluated.
+    """
+    author = mention.author
+    handle = f"@{author.handle}" if author.handle else author.name
+    values = {
+        "author.name": author.name or handle,
+        "author.handle": handle,
+        "brand.name": mention.brand.name,
+        "agent.first_name": getattr(agent, "first_name", "") or agent.get_username(),
+    }
+    return _VARIABLE.sub(lambda match: values[match.group(1)], saved_reply.body)
