@@ -1,14 +1,17 @@
-"""Closing the loop in a real browser: a rule routes a complaint, billing resolves it, the CM sees it."""
+"""Closing the loop in a real browser: a rule routes a complaint, billing resolves it, the CM answers
+in public from the follow-up list, and that reply closes the ticket."""
 
 from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 
-from listening.models import Sentiment
+from listening.models import Platform, Sentiment
 from listening.roles import ROLE_PERMISSIONS
+from listening.sandbox.models import SandboxReply
 from responses.models import Ticket
 from responses.routing import route_mentions
+from tests.browser.test_reply import SANDBOX_X_CREDENTIALS
 from tests.factories import ChannelFactory, MentionFactory, RoutingRuleFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,7 +27,11 @@ def roles(transactional_db: None) -> None:
             group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
 
 
-def test_routed_complaint_is_resolved_by_billing_and_ready_for_follow_up(roles, team, login) -> None:
+def test_routed_complaint_is_resolved_by_billing_and_closed_by_the_public_reply(
+    roles, team, login, live_server, settings
+) -> None:
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.SITE_URL = live_server.url
     RoutingRuleFactory(
         brand=team.brand,
         name="Billing complaints go to Billing",
@@ -34,8 +41,15 @@ def test_routed_complaint_is_resolved_by_billing_and_ready_for_follow_up(roles, 
         ],
         actions=[{"type": "ticket", "department": team.billing.pk, "priority": "high"}],
     )
+    sandbox_x = ChannelFactory(
+        brand=team.brand,
+        platform=Platform.X,
+        api_base_url=f"{live_server.url}/sandbox/x",
+        credentials=SANDBOX_X_CREDENTIALS,
+    )
     mention = MentionFactory(
-        channel=ChannelFactory(brand=team.brand),
+        channel=sandbox_x,
+        external_id="1861234567890123777",
         text="You charged me twice for the same order!",
         sentiment=Sentiment.NEGATIVE,
         sentiment_score=-0.6,
@@ -65,3 +79,12 @@ def test_routed_complaint_is_resolved_by_billing_and_ready_for_follow_up(roles, 
     assert "Refunded the duplicate charge of 19.90 €." in item.inner_text()
     link = item.get_by_role("link", name="Reply in public")
     assert link.get_attribute("href") == f"/mentions/{mention.pk}/#reply?ticket={ticket.pk}"
+    link.click()
+    page.fill("#reply-text", "We have refunded the duplicate charge, sorry for the trouble.")
+    page.get_by_role("button", name="Send reply").click()
+    page.locator("#replies .reply.delivery-sent").wait_for()
+    posted = SandboxReply.objects.get()
+    assert posted.in_reply_to == "1861234567890123777"
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.CLOSED
+    assert ticket.followed_up_at is not None
