@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -241,3 +242,15 @@ def test_full_text_search_uses_the_gin_index(team, channel) -> None:
         plan = qs.explain()
         cursor.execute("SET enable_seqscan = on")
     assert "mention_text_fts_idx" in plan
+
+
+def test_demo_views_and_a_relative_today(team, channel) -> None:
+    from django.core.management import call_command
+
+    call_command("demo_setup", stdout=io.StringIO())
+    names = set(SavedView.objects.filter(shared=True).values_list("name", flat=True))
+    assert {"Negative, unassigned", "Competitors today"} <= names
+    MentionFactory(channel=channel, text="today")
+    MentionFactory(channel=channel, text="yesterday", published_at=timezone.now() - timedelta(days=2))
+    filters = MentionFilters.from_params({"since": "today"})
+    assert [m.text for m in mentions_filtered(user=team.cm, filters=filters)] == ["today"]
