@@ -100,7 +100,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "load-more":
         return render(request, "listening/load-more.html", context)
     if request.htmx and request.htmx.target == "inbox-results":
-        return render(request, "listening/inbox-results.html", context)
+        response = render(request, "listening/inbox-results.html", context)
+        # The address bar gets the filters only (a GET form sends every empty field too).
+        response["HX-Push-Url"] = f"/inbox/?{context['filter_query']}" if context["filter_query"] else "/inbox/"
+        return response
     return render(request, "listening/inbox.html", {**_inbox_context(request, filters), **context})
 
 
@@ -145,10 +148,15 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "listening/bulk-result.html",
-            {"changed": rows, "count": len(rows), "selected": len(ids)},
+            {"changed": rows, "count": len(rows), "filter_query": _filter_query(_next_params(request))},
         )
     messages.success(request, _("%(count)d mentions changed.") % {"count": len(changed)})
     return _back_to_inbox(request)
+
+
+def _next_params(request: HttpRequest) -> QueryDict:
+    """The inbox filters the action was taken under (from the form's ``next``)."""
+    return QueryDict(request.POST.get("next", "").partition("?")[2])
 
 
 def _back_to_inbox(request: HttpRequest) -> HttpResponseRedirect:

@@ -28,7 +28,11 @@
   function press(action) {
     var el = row();
     var button = el && el.querySelector("form.quick button[value='" + action + "']");
-    if (button) button.click();
+    if (!button) return;
+    // A row swapped in a moment ago may not be wired to htmx yet: wire it, or the press
+    // would fall back to a full-page post.
+    if (window.htmx) window.htmx.process(button.form);
+    button.click();
   }
 
   function countSelected() {
