@@ -119,9 +119,12 @@ def _parse_bound(value: str, *, end: bool) -> datetime | None:
 
 def mentions_filtered(*, user: AbstractBaseUser, filters: MentionFilters) -> QuerySet[Mention]:
     """The user's visible mentions narrowed by ``filters``, newest first (published_at, id)."""
-    qs = mentions_for_user(user)
+    # The brand ids as values, not a subquery: with ``brand_id = 7`` PostgreSQL walks the inbox
+    # index (brand, -published_at, -id) and stops after one page; a semi-join sorts every row.
+    brand_ids = list(brands_for_user(user).values_list("id", flat=True))
     if filters.brand:
-        qs = qs.filter(brand_id=filters.brand)
+        brand_ids = [pk for pk in brand_ids if pk == filters.brand]
+    qs = Mention.objects.filter(brand_id__in=brand_ids)
     if filters.channel:
         qs = qs.filter(channel_id=filters.channel)
     if filters.platform:
