@@ -254,3 +254,15 @@ def test_demo_views_and_a_relative_today(team, channel) -> None:
     MentionFactory(channel=channel, text="yesterday", published_at=timezone.now() - timedelta(days=2))
     filters = MentionFilters.from_params({"since": "today"})
     assert [m.text for m in mentions_filtered(user=team.cm, filters=filters)] == ["today"]
+
+
+def test_a_filter_change_by_htmx_updates_the_address_and_the_save_form(client: Client, team, channel) -> None:
+    client.force_login(team.cm)
+    response = client.get(
+        "/inbox/?q=&sentiment=negative&status=&assignee=none",
+        headers={"HX-Request": "true", "HX-Target": "inbox-results"},
+    )
+    assert response["HX-Push-Url"] == "/inbox/?sentiment=negative&assignee=none"
+    html = response.content.decode()
+    assert 'id="save-view-query" hx-swap-oob="true"' in html
+    assert 'value="sentiment=negative&amp;assignee=none"' in html
