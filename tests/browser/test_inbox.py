@@ -95,3 +95,21 @@ def test_script_injection_in_text_and_author_name_renders_as_plain_text(team, lo
     assert row.locator("a[href^='javascript']").count() == 0
     page.wait_for_timeout(300)
     assert page.dialogs == []
+
+
+def test_new_mentions_show_as_a_counter_and_load_on_top_when_clicked(team, login) -> None:
+    channel = ChannelFactory(brand=team.brand)
+    first = MentionFactory(channel=channel, text="read this first", published_at=timezone.now() - timedelta(minutes=5))
+    page = login(team.cm)
+    page.goto("/inbox/")
+    MentionFactory(channel=channel, text="just arrived")
+    # The counter polls every 15 s, and at once when the tab comes back into view.
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    counter = page.locator("#new-mentions").get_by_text("1 new mention")
+    counter.wait_for()
+    # Nothing moved under the reader: the list still starts with the row they were reading.
+    assert page.locator("#mention-list > li.mention").first.get_attribute("id") == f"mention-{first.pk}"
+    counter.click()
+    page.locator("#mention-list > li.mention").first.get_by_text("just arrived").wait_for()
+    assert page.locator("#mention-list > li.mention").count() == 2
+    expect(page.locator("#new-mentions")).to_have_text("")
