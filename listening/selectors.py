@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.contrib.postgres.search import SearchQuery, SearchVectorField
+from django.db import connection
+from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from listening.models import Author, Brand, Channel, Mention, Platform, Sentiment, TrackedTerm
+from listening.models import Author, Brand, Channel, Mention, Platform, SavedView, Sentiment, TrackedTerm
 from listening.roles import ADMIN
 
 
@@ -62,12 +64,21 @@ class MentionFilters:
     since: datetime | None = None
     until: datetime | None = None
 
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> MentionFilters:
+        """Filters from a query string, leniently: a value that does not parse is left out, so a
+        stale shared link still opens. The API uses ``parse_mention_filters`` to report them."""
+        return parse_mention_filters(params)[0]
+
 
 def mentions_filtered(*, user: AbstractBaseUser, filters: MentionFilters) -> QuerySet[Mention]:
     """The user's visible mentions narrowed by ``filters``, newest first (published_at, id)."""
-    qs = mentions_for_user(user)
+    # The brand ids as values, not a subquery: with ``brand_id = 7`` PostgreSQL walks the inbox
+    # index (brand, -published_at, -id) and stops after one page; a semi-join sorts every row.
+    brand_ids = list(brands_for_user(user).values_list("id", flat=True))
     if filters.brand:
-        qs = qs.filter(brand_id=filters.brand)
+        brand_ids = [pk for pk in brand_ids if pk == filters.brand]
+    qs = Mention.objects.filter(brand_id__in=brand_ids)
     if filters.channel:
         qs = qs.filter(channel_id=filters.channel)
     if filters.platform:
@@ -100,18 +111,54 @@ def mentions_filtered(*, user: AbstractBaseUser, filters: MentionFilters) -> Que
     return qs.order_by("-published_at", "-id")
 
 
+class MentionTextVector(Func):
+    """to_tsvector('simple', text): the very expression of the GIN index mention_text_fts_idx.
+
+    Django's SearchVector wraps the column in COALESCE, which the index does not cover; this
+    spelling matches the index so PostgreSQL uses it. 'simple' because mentions come in many
+    languages and no one language's stemming fits them all.
+    """
+
+    template = "to_tsvector('simple'::regconfig, %(expressions)s)"
+    output_field = SearchVectorField()
+
+    def __init__(self) -> None:
+        super().__init__(F("text"))
+
+
 def mentions_matching_text(qs: QuerySet[Mention], q: str) -> QuerySet[Mention]:
-    """Text search: every word must appear in the text, title or author (case-insensitive)."""
-    for word in q.split()[:10]:
+    """Text search: every word must appear in the text.
+
+    PostgreSQL: full-text search through the GIN index (whole words, any case). Elsewhere (the
+    embedded SQLite) a substring match on text, title and author handle.
+    """
+    words = q.split()[:10]
+    if not words:
+        return qs
+    if connection.vendor == "postgresql":
+        query = SearchQuery(" ".join(words), config="simple", search_type="plain")
+        return qs.alias(text_vector=MentionTextVector()).filter(text_vector=query)
+    for word in words:
         qs = qs.filter(Q(text__icontains=word) | Q(title__icontains=word) | Q(author__handle__icontains=word))
     return qs
 
 
 def _parse_moment(value: str, *, end_of_day: bool = False) -> datetime | None:
-    """An ISO date-time, or a date (its start; with ``end_of_day`` the next day's start)."""
-    moment = parse_datetime(value)
+    """An ISO date-time, or a date (its start; with ``end_of_day`` the next day's start).
+
+    "today" stays relative, so a saved view "Competitors today" is today's whenever it is opened.
+    """
+    if value == "today":
+        value = timezone.localdate().isoformat()
+    try:
+        moment = parse_datetime(value)
+    except ValueError:  # well-formed but impossible, e.g. 2026-02-30T10:00
+        return None
     if moment is None:
-        day = parse_date(value)
+        try:
+            day = parse_date(value)
+        except ValueError:
+            return None
         if day is None:
             return None
         moment = datetime.combine(day, time.min)
@@ -177,23 +224,6 @@ def parse_mention_filters(params: Mapping[str, str]) -> tuple[MentionFilters, di
     return MentionFilters(**values), errors
 
 
-def _encode_cursor(mention: Mention) -> str:
-    raw = f"{mention.published_at.isoformat()}|{mention.pk}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment_text, _sep, pk_text = raw.partition("|")
-        moment = parse_datetime(moment_text)
-        if moment is None or not pk_text.isdigit():
-            raise ValueError(moment_text)
-        return moment, int(pk_text)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-        raise ValueError(_("This page cursor is not valid; start from the first page.")) from error
-
-
 def mentions_keyset_page(qs: QuerySet[Mention], *, after: str = "", size: int = 50) -> tuple[list[Mention], str]:
     """One page of ``qs`` (ordered newest first) after the opaque cursor ``after``; (rows, next cursor).
 
@@ -201,11 +231,12 @@ def mentions_keyset_page(qs: QuerySet[Mention], *, after: str = "", size: int = 
     arriving meanwhile neither repeat nor get skipped. Raises ValueError on a malformed cursor.
     """
     if after:
-        moment, pk = _decode_cursor(after)
-        qs = qs.filter(Q(published_at__lt=moment) | Q(published_at=moment, pk__lt=pk))
+        if decode_cursor(after) is None:
+            raise ValueError(_("This page cursor is not valid; start from the first page."))
+        qs = mentions_older_than(qs, after)
     rows = list(qs.order_by("-published_at", "-id")[: size + 1])
     if len(rows) > size:
-        return rows[:size], _encode_cursor(rows[size - 1])
+        return rows[:size], encode_cursor(rows[size - 1])
     return rows, ""
 
 
@@ -281,3 +312,86 @@ def mention_thread(mention: Mention) -> tuple[Mention | None, list[Mention]]:
         .order_by("published_at", "id")[:50]
     )
     return parent, list(others)
+
+
+# --- The inbox: keyset pages over (published_at, id) ---------------------------------------------
+INBOX_PAGE_SIZE = 50
+
+
+def encode_cursor(mention: Mention) -> str:
+    """An opaque position in the newest-first order; no OFFSET, so page 1,000 costs what page 1 does."""
+    raw = f"{mention.published_at.isoformat()}|{mention.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, _, pk = raw.partition("|")
+        moment = datetime.fromisoformat(stamp)
+        return (moment, int(pk)) if timezone.is_aware(moment) else None
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def mentions_older_than(qs: QuerySet[Mention], cursor: str) -> QuerySet[Mention]:
+    position = decode_cursor(cursor)
+    if position is None:
+        return qs
+    moment, pk = position
+    return qs.filter(Q(published_at__lt=moment) | Q(published_at=moment, pk__lt=pk))
+
+
+def mentions_newer_than(qs: QuerySet[Mention], cursor: str) -> QuerySet[Mention]:
+    """Rows above the cursor; with no cursor (an empty list was shown) every row is new."""
+    position = decode_cursor(cursor)
+    if position is None:
+        return qs
+    moment, pk = position
+    return qs.filter(Q(published_at__gt=moment) | Q(published_at=moment, pk__gt=pk))
+
+
+def inbox_rows(qs: QuerySet[Mention]) -> QuerySet[Mention]:
+    """Everything a row shows, in a fixed number of queries whatever the page size."""
+    return qs.select_related("author", "channel", "assignee").prefetch_related("terms")
+
+
+@dataclass
+class InboxPage:
+    mentions: list[Mention]
+    next_cursor: str  # empty on the last page
+    top_cursor: str  # the newest row shown: "N new mentions" counts what is newer
+
+
+def inbox_page(
+    *, user: AbstractBaseUser, filters: MentionFilters, after: str = "", size: int = INBOX_PAGE_SIZE
+) -> InboxPage:
+    """One page of the inbox, starting after the opaque cursor ``after`` (empty: the newest)."""
+    qs = inbox_rows(mentions_filtered(user=user, filters=filters))
+    try:
+        rows, next_cursor = mentions_keyset_page(qs, after=after, size=size)
+    except ValueError:  # a mangled link: show the newest page rather than an error
+        rows, next_cursor = mentions_keyset_page(qs, size=size)
+    return InboxPage(mentions=rows, next_cursor=next_cursor, top_cursor=encode_cursor(rows[0]) if rows else "")
+
+
+NEW_MENTIONS_CAP = 100
+
+
+def inbox_new_count(*, user: AbstractBaseUser, filters: MentionFilters, top: str) -> int:
+    """How many mentions matching ``filters`` arrived after the row at ``top`` (capped: "99+")."""
+    qs = mentions_newer_than(mentions_filtered(user=user, filters=filters), top)
+    return qs[:NEW_MENTIONS_CAP].count()
+
+
+def inbox_newer_rows(*, user: AbstractBaseUser, filters: MentionFilters, top: str) -> list[Mention]:
+    """The new rows just above ``top``, newest first. When more than the cap arrived, the ones
+    nearest the top come first, so the list never has a hole; the counter shows the rest."""
+    qs = mentions_newer_than(mentions_filtered(user=user, filters=filters), top)
+    rows = list(inbox_rows(qs.order_by("published_at", "id"))[:NEW_MENTIONS_CAP])
+    return rows[::-1]
+
+
+def saved_views_for_user(user: AbstractBaseUser) -> QuerySet[SavedView]:
+    """The user's own views and the ones shared in their brands."""
+    return SavedView.objects.filter(Q(user=user) | Q(shared=True, brand__in=brands_for_user(user))).distinct()

@@ -7,6 +7,9 @@ from listening import views, webhooks
 app_name = "listening"
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
+    path("inbox/new/", views.inbox_new, name="inbox_new"),
+    path("inbox/bulk/", views.inbox_bulk, name="inbox_bulk"),
+    path("inbox/views/", views.saved_view_create, name="saved_view_create"),
     path("channels/", views.channel_list, name="channel_list"),
     path("channels/<int:pk>/edit/", views.channel_edit, name="channel_edit"),
     path("channels/<int:pk>/poll/", views.channel_poll_now, name="channel_poll_now"),

@@ -33,6 +33,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.fixture(autouse=True)
+def role_groups(transactional_db: None) -> None:
+    """Live-server tests flush the database after each test, and with it the role groups the data
+    migration made (permissions come back on their own): make them again, as the migration does."""
+    from django.contrib.auth.models import Group, Permission
+
+    from listening.roles import ROLE_PERMISSIONS
+
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        for dotted in perms:
+            app_label, codename = dotted.split(".")
+            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

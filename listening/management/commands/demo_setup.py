@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from listening.models import Brand, BrandMembership, Channel, Platform, TrackedTerm
+from listening.models import Brand, BrandMembership, Channel, Platform, SavedView, TrackedTerm
 from listening.roles import ADMIN, COMMUNITY_MANAGER, DEPARTMENT_STAFF, MANAGER
 from responses.models import Department, Priority, RoutingRule, SavedReply, SlaPolicy
 
@@ -95,6 +95,12 @@ RULES = [
     },
 ]
 
+# Inbox views shared with the brand; "today" in a filter is relative, so the view stays current.
+SAVED_VIEWS = [
+    ("Negative, unassigned", "sentiment=negative&assignee=none"),
+    ("Competitors today", "term=competitor&since=today"),
+]
+
 SAVED_REPLIES = [
     ("thanks", "Thank you", "Thank you, {{ author.name }}! The whole {{ brand.name }} team is glad to hear it."),
     (
@@ -135,6 +141,11 @@ class Command(BaseCommand):
                     brand=brand,
                     name=rule["name"],
                     defaults={**{k: v for k, v in rule.items() if k != "name"}, "position": position},
+                )
+            cm = get_user_model().objects.get(username="cm")
+            for name, query in SAVED_VIEWS:
+                SavedView.objects.get_or_create(
+                    user=cm, name=name, defaults={"brand": brand, "query": query, "shared": True}
                 )
             for shortcut, title, body in SAVED_REPLIES:
                 SavedReply.objects.get_or_create(

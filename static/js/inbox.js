@@ -1,0 +1,94 @@
+// Inbox keyboard and selection. Small on purpose: the server renders everything, htmx swaps it,
+// and this only moves a highlight and presses the buttons that are already on the page.
+(function () {
+  "use strict";
+
+  var current = null; // id of the highlighted mention, kept across htmx swaps
+
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("#mention-list > li.mention")); }
+  function row() { return current ? document.getElementById("mention-" + current) : null; }
+
+  function highlight(el) {
+    rows().forEach(function (r) { r.classList.remove("current"); r.removeAttribute("aria-current"); });
+    if (!el) { current = null; return; }
+    current = el.dataset.id;
+    el.classList.add("current");
+    el.setAttribute("aria-current", "true");
+    el.scrollIntoView({ block: "nearest" });
+  }
+
+  function move(step) {
+    var list = rows();
+    if (!list.length) return;
+    var index = list.indexOf(row());
+    var next = index < 0 ? 0 : Math.min(Math.max(index + step, 0), list.length - 1);
+    highlight(list[next]);
+  }
+
+  function press(action) {
+    var el = row();
+    var button = el && el.querySelector("form.quick button[value='" + action + "']");
+    if (!button) return;
+    // A row swapped in a moment ago may not be wired to htmx yet: wire it, or the press
+    // would fall back to a full-page post.
+    if (window.htmx) window.htmx.process(button.form);
+    button.click();
+  }
+
+  function countSelected() {
+    var out = document.getElementById("selected-count");
+    if (out) out.textContent = document.querySelectorAll("#mention-list input.select:checked").length;
+  }
+
+  function help(show) {
+    var overlay = document.getElementById("kbd-help");
+    if (overlay) overlay.hidden = !show;
+  }
+
+  function typing(target) {
+    return target.closest("input, textarea, select, [contenteditable='true']");
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "Escape") {
+      help(false);
+      if (typing(event.target)) event.target.blur();
+      return;
+    }
+    if (typing(event.target)) return;
+    var el = row();
+    switch (event.key) {
+      case "j": move(1); break;
+      case "k": move(-1); break;
+      case "x":
+        if (el) { var box = el.querySelector("input.select"); box.checked = !box.checked; countSelected(); }
+        break;
+      case "o": if (el) window.location.href = el.dataset.open; break;
+      case "r": if (el) window.location.href = el.dataset.open + "#reply"; break;
+      case "a": press("assign"); break;
+      case "e": press("close"); break;
+      case "s": press("spam"); break;
+      case "/": var search = document.getElementById("search"); if (search) search.focus(); break;
+      case "?": help(true); break;
+      default: return;
+    }
+    event.preventDefault();
+  });
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("#mention-list input.select")) countSelected();
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-help-open]")) help(true);
+    if (event.target.closest("[data-help-close]")) help(false);
+    var li = event.target.closest("#mention-list > li.mention");
+    if (li && !event.target.closest("a, button, input")) highlight(li);
+  });
+  // A row replaced after an action keeps the highlight; a new list starts with none selected.
+  document.addEventListener("htmx:afterSettle", function () {
+    var el = row();
+    if (el) highlight(el); else current = null;
+    countSelected();
+  });
+})();
