@@ -98,6 +98,11 @@ def _upsert_authors(platform: str, people: Iterable[FetchedAuthor]) -> dict[str,
             "profile_url": person.profile_url[:1000],
             "avatar_url": person.avatar_url[:1000],
         }
+        # A source that does not know a value (a webhook carries no follower count) never wipes
+        # out one we know.
+        fresh = {field: value for field, value in fresh.items() if value or field == "verified"}
+        if not person.followers and not person.handle:
+            fresh.pop("verified", None)
         if any(getattr(author, field) != value for field, value in fresh.items()):
             for field, value in fresh.items():
                 setattr(author, field, value)

@@ -8,7 +8,9 @@ Settings: ``page_id``, ``graph_version`` (e.g. ``v21.0``), ``max_pages`` per edg
 Credentials: ``page_access_token``; for the webhook ``app_secret`` and ``verify_token``.
 
 Cursor: ``{"since": <unix time of the newest item seen>}``. Items at that very second are read again
-on the next poll; the ingestion dedupes them.
+on the next poll; the ingestion dedupes them. When an edge has more than ``max_pages`` pages, the
+cursor also keeps ``resume`` (edge → Graph ``after`` cursor) and ``pending_since``, and the next poll
+reads the older pages before the floor moves.
 """
 
 from __future__ import annotations
@@ -213,11 +215,14 @@ class FacebookConnector(Connector):
         return RateBudget(remaining=max(0, 100 - int(max(used))) if used else None)
 
     def _edge(
-        self, graph: facebook.GraphAPI, last: dict[str, Any], path: str, args: dict[str, Any]
-    ) -> tuple[list[dict[str, Any]], bool]:
-        """Every object of an edge over its cursor pages, bounded by ``max_pages``."""
+        self, graph: facebook.GraphAPI, last: dict[str, Any], path: str, args: dict[str, Any], after: str = ""
+    ) -> tuple[list[dict[str, Any]], str]:
+        """The objects of an edge over at most ``max_pages`` cursor pages, from ``after`` when given.
+
+        Returns the objects and, when pages are left unread, the ``after`` cursor to resume from.
+        """
         max_pages = max(int(self.settings.get("max_pages") or 5), 1)
-        args = dict(args)
+        args = {**args, **({"after": after} if after else {})}
         objects: list[dict[str, Any]] = []
         for _ in range(max_pages):
             result = self._request(graph, last, path, args=dict(args))
@@ -226,11 +231,11 @@ class FacebookConnector(Connector):
                 raise ConnectorError("Facebook sent an unexpected payload shape")
             objects.extend(obj for obj in data if isinstance(obj, dict) and obj.get("id"))
             paging = result.get("paging") or {}
-            after = (paging.get("cursors") or {}).get("after")
-            if not data or not paging.get("next") or not after:
-                return objects, False
-            args["after"] = after
-        return objects, True
+            next_after = (paging.get("cursors") or {}).get("after")
+            if not data or not paging.get("next") or not next_after:
+                return objects, ""
+            args["after"] = str(next_after)
+        return objects, args["after"]
 
     def fetch(self, cursor: dict[str, Any]) -> FetchResult:
         page_id = str(self.settings.get("page_id") or "")
@@ -243,25 +248,62 @@ class FacebookConnector(Connector):
             graph.session.close()
 
     def _collect(
-        self, graph: facebook.GraphAPI, last: dict[str, Any], page_id: str, since: int, lookback: timedelta
-    ) -> tuple[list[FetchedItem], list[str]]:
+        self,
+        graph: facebook.GraphAPI,
+        last: dict[str, Any],
+        page_id: str,
+        since: int,
+        lookback: timedelta,
+        resume: dict[str, str],
+    ) -> tuple[list[FetchedItem], dict[str, str]]:
         floor = datetime.fromtimestamp(since, UTC)
         include_own = bool(self.settings.get("include_own_posts", False))
         source = str(self.settings.get("page_name") or page_id)
         posts_since = int(since - lookback.total_seconds())
 
         items: list[FetchedItem] = []
-        truncated: list[str] = []
+        truncated: dict[str, str] = {}  # edge path → the after cursor its unread pages start at
         edges = {}
         for edge, edge_since in (("feed", posts_since), ("visitor_posts", since), ("tagged", since)):
+            path = f"{page_id}/{edge}"
             edges[edge], more = self._edge(
-                graph, last, f"{page_id}/{edge}", {"fields": POST_FIELDS, "since": edge_since, "limit": PAGE_SIZE}
+                graph,
+                last,
+                path,
+                {"fields": POST_FIELDS, "since": edge_since, "limit": PAGE_SIZE},
+                after=resume.get(path, ""),
             )
             if more:
-                truncated.append(edge)
+                truncated[path] = more
         feed, visitor, tagged = edges["feed"], edges["visitor_posts"], edges["tagged"]
         # Comments are read on the newest posts only: one request per post, so this bounds a poll.
         comment_budget = max(int(self.settings.get("max_comment_posts") or 25), 0)
+
+        def read_comments(post_id: str) -> None:
+            path = f"{post_id}/comments"
+            comments, more = self._edge(
+                graph,
+                last,
+                path,
+                {
+                    "fields": COMMENT_FIELDS,
+                    "filter": "stream",
+                    "order": "reverse_chronological",
+                    "since": since,
+                    "limit": PAGE_SIZE,
+                },
+                after=resume.get(path, ""),
+            )
+            if more:
+                truncated[path] = more
+            for comment in comments:
+                own = str((comment.get("from") or {}).get("id") or "") == page_id
+                if own and not include_own:
+                    continue
+                if parse_time(comment.get("created_time")) < floor:
+                    continue
+                parent = str((comment.get("parent") or {}).get("id") or "")
+                items.append(self._item(comment, "reply" if parent else "comment", parent or post_id, source))
 
         seen_posts: set[str] = set()
         for kind, posts in (("post", feed), ("post", visitor), ("mention", tagged)):
@@ -272,28 +314,13 @@ class FacebookConnector(Connector):
                     items.append(self._item(post, kind, "", source))
                 if kind == "post" and post_id not in seen_posts and len(seen_posts) < comment_budget:
                     seen_posts.add(post_id)
-                    comments, more = self._edge(
-                        graph,
-                        last,
-                        f"{post_id}/comments",
-                        {
-                            "fields": COMMENT_FIELDS,
-                            "filter": "stream",
-                            "order": "reverse_chronological",
-                            "since": since,
-                            "limit": PAGE_SIZE,
-                        },
-                    )
-                    if more:
-                        truncated.append(f"{post_id}/comments")
-                    for comment in comments:
-                        own = str((comment.get("from") or {}).get("id") or "") == page_id
-                        if own and not include_own:
-                            continue
-                        if parse_time(comment.get("created_time")) < floor:
-                            continue
-                        parent = str((comment.get("parent") or {}).get("id") or "")
-                        items.append(self._item(comment, "reply" if parent else "comment", parent or post_id, source))
+                    read_comments(post_id)
+        # Comment pages left unread last time, on posts that this poll's feed pages did not bring.
+        for path in resume:
+            post_id = path.removesuffix("/comments")
+            if path.endswith("/comments") and post_id not in seen_posts:
+                seen_posts.add(post_id)
+                read_comments(post_id)
         return items, truncated
 
     def _fetch(
@@ -301,18 +328,28 @@ class FacebookConnector(Connector):
     ) -> FetchResult:
         lookback = timedelta(days=int(self.settings.get("lookback_days") or 7))
         since = int(cursor.get("since") or (datetime.now(UTC) - lookback).timestamp())
+        resume = {str(k): str(v) for k, v in (cursor.get("resume") or {}).items() if v}
         try:
-            items, truncated = self._collect(graph, last, page_id, since, lookback)
+            items, truncated = self._collect(graph, last, page_id, since, lookback, resume)
         except (ValueError, TypeError, AttributeError) as exc:
             raise ConnectorError(f"Facebook sent a malformed item: {exc}") from exc
-        if truncated:
-            # Graph pages run newest first under a time floor: the pages left unread are older than
-            # what was read and are not fetched again once the floor moves. Raise max_pages if this shows.
-            log.warning("Facebook channel %s: more than max_pages pages on %s", self.channel.pk, ", ".join(truncated))
         newest = max((int(item.published_at.timestamp()) for item in items), default=since)
+        newest = max(newest, int(cursor.get("pending_since") or since), since)
+        rest = {k: v for k, v in cursor.items() if k not in ("since", "resume", "pending_since")}
+        if truncated:
+            # Graph pages run newest first under a time floor: the unread pages are older than what
+            # was read. The floor stays put and the next poll (soon: has_more) resumes each edge
+            # from its after cursor; the newest time seen waits in pending_since until then.
+            log.info("Facebook channel %s: resuming %s on the next poll", self.channel.pk, ", ".join(truncated))
+            return FetchResult(
+                items=unique_items(items),
+                cursor={**rest, "since": since, "resume": truncated, "pending_since": newest},
+                budget=self._budget(last.get("response")),
+                has_more=True,
+            )
         return FetchResult(
             items=unique_items(items),
-            cursor={**cursor, "since": max(newest, since)},
+            cursor={**rest, "since": newest},
             budget=self._budget(last.get("response")),
         )
 

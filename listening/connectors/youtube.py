@@ -38,6 +38,7 @@ from listening.connectors.base import (
     SettingField,
 )
 
+MAX_REPLY_PAGES = 5  # of 100 replies each, per thread and poll
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 - an endpoint, not a secret
 QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded"}
 SHORT_RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
@@ -179,6 +180,7 @@ class YouTubeConnector(Connector):
                     continue
                 try:
                     thread_items = self._thread_items(thread)
+                    thread_items = self._with_all_replies(service, thread, thread_items)
                 except (ValueError, TypeError, AttributeError) as exc:
                     raise ConnectorError(f"YouTube sent a malformed comment: {exc}") from exc
                 for item in thread_items:
@@ -218,6 +220,32 @@ class YouTubeConnector(Connector):
                 parent = str((reply.get("snippet") or {}).get("parentId") or top.get("id") or "")
                 items.append(self._comment(reply, video_id, kind="reply", parent=parent))
         return items
+
+    def _with_all_replies(self, service: Any, thread: dict[str, Any], items: list[FetchedItem]) -> list[FetchedItem]:
+        """A thread inlines at most 5 replies; the rest are read with ``comments.list?parentId=``.
+
+        https://developers.google.com/youtube/v3/docs/commentThreads#replies
+        """
+        snippet = thread.get("snippet") or {}
+        top = snippet.get("topLevelComment") or {}
+        total = snippet.get("totalReplyCount")
+        inlined = len((thread.get("replies") or {}).get("comments") or [])
+        if not top.get("id") or not isinstance(total, int) or total <= inlined:
+            return items
+        video_id = str(snippet.get("videoId") or "")
+        replies: list[FetchedItem] = []
+        token = None
+        for _ in range(MAX_REPLY_PAGES):
+            params = {"part": "snippet", "parentId": top["id"], "maxResults": 100, "textFormat": "plainText"}
+            result = self._execute(service.comments().list(**params, **({"pageToken": token} if token else {})))
+            for reply in result.get("items") or []:
+                if isinstance(reply, dict) and reply.get("id"):
+                    replies.append(self._comment(reply, video_id, kind="reply", parent=str(top["id"])))
+            token = result.get("nextPageToken")
+            if not token:
+                break
+        known = {item.external_id for item in items}
+        return items + [reply for reply in replies if reply.external_id not in known]
 
     @staticmethod
     def _comment(comment: dict[str, Any], video_id: str, *, kind: str, parent: str) -> FetchedItem:

@@ -139,6 +139,13 @@ def test_authors_are_shared_across_mentions_and_refreshed(channel):
     author = Author.objects.get(platform=Platform.X, external_id="u1")
     assert (author.handle, author.followers, author.verified) == ("renamed", 5000, True)
     assert author.mentions.count() == 3
+    # A webhook knows only the id and the name: what we knew stays.
+    sparse = FetchedItem(
+        external_id="4", text="four", author=FetchedAuthor(external_id="u1", name="N"), published_at=T0
+    )
+    ingest_items(channel=channel, items=[sparse])
+    author.refresh_from_db()
+    assert (author.handle, author.name, author.followers, author.verified) == ("renamed", "N", 5000, True)
 
 
 def test_threads_link_whichever_arrives_first(channel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from listening import services, tasks
 from listening.connectors import ConnectorError, FetchedAuthor, FetchedItem, FetchResult, RateBudget, RateLimited
 from listening.models import Channel, Mention, Platform
 from tests.factories import ChannelFactory
+from tests.listening.connectors.conftest import wire  # noqa: F401 - the local platform server fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -154,3 +156,67 @@ def test_a_channel_already_being_polled_is_not_polled_twice(channel, connector):
     assert fake.cursors == []
     tasks.poll_channel(channel.pk)
     assert fake.cursors == [{}]
+
+
+# --- the real X client against recorded payloads ---------------------------------------------
+X_USER = "1500000000000000001"
+X_MENTIONS = f"/2/users/{X_USER}/mentions"
+X_NEXT = "7140dibdnow9c7btw3w29grvxfcgvpb9n9coehpk7xz5i"
+
+
+def x_headers(remaining: int, reset: int | None = None) -> dict[str, str]:
+    reset = reset or int(time.time()) + 600
+    return {"x-rate-limit-limit": "450", "x-rate-limit-remaining": str(remaining), "x-rate-limit-reset": str(reset)}
+
+
+@pytest.fixture
+def x_channel(team, wire):  # noqa: F811
+    return ChannelFactory(
+        brand=team.brand,
+        platform=Platform.X,
+        api_base_url=wire.url,
+        settings={"user_id": X_USER},
+        credentials={"bearer_token": "b"},
+    )
+
+
+def test_x_429_then_resume_loses_and_duplicates_nothing(x_channel, wire):  # noqa: F811
+    wire.add("GET", X_MENTIONS, fixture="x/mentions_page1.json", headers=x_headers(1))
+    wire.add(
+        "GET",
+        X_MENTIONS,
+        fixture="x/error_429.json",
+        status=429,
+        headers=x_headers(0, int(time.time()) + 300),
+        when={"pagination_token": X_NEXT},
+    )
+    services.channel_poll(channel=x_channel)
+    x_channel.refresh_from_db()
+    assert x_channel.state == Channel.State.RATE_LIMITED
+    assert x_channel.rate_limit_remaining == 0
+    assert x_channel.cursor == {}
+    assert not Mention.objects.filter(channel=x_channel).exists()
+
+    wire.routes.clear()
+    wire.add("GET", X_MENTIONS, fixture="x/mentions_page1.json", headers=x_headers(448))
+    wire.add(
+        "GET", X_MENTIONS, fixture="x/mentions_page2.json", headers=x_headers(447), when={"pagination_token": X_NEXT}
+    )
+    for _ in range(2):  # the second poll is a redelivery: same pages, nothing new
+        services.channel_poll(channel=x_channel)
+    x_channel.refresh_from_db()
+    assert x_channel.state == Channel.State.OK
+    assert x_channel.rate_limit_remaining == 447
+    ids = sorted(Mention.objects.filter(channel=x_channel).values_list("external_id", flat=True))
+    assert ids == ["1861234567890123410", "1861234567890123455", "1861234567890123460"]
+    complaint = Mention.objects.get(external_id="1861234567890123460")
+    assert (complaint.language, complaint.sentiment) == ("en", "negative")
+
+
+def test_x_401_needs_a_reconnect(x_channel, wire):  # noqa: F811
+    wire.add("GET", X_MENTIONS, fixture="x/error_401.json", status=401)
+    services.channel_poll(channel=x_channel)
+    x_channel.refresh_from_db()
+    assert x_channel.state == Channel.State.RECONNECT
+    assert x_channel.last_error
+    assert x_channel.pk not in services.channels_claim_due()

@@ -179,3 +179,22 @@ def test_reply_max_length():
     from listening.connectors.facebook import FacebookConnector
 
     assert FacebookConnector.reply_max_length == 8000
+
+
+def test_pages_beyond_max_pages_are_resumed_on_the_next_poll(channel, wire):
+    serve_page(wire)
+    everything = {i.external_id for i in get_connector(channel).fetch({"since": SINCE}).items}
+    wire.requests.clear()
+
+    channel.settings = {**channel.settings, "max_pages": 1}
+    connector = get_connector(channel)
+    first = connector.fetch({"since": SINCE})
+    assert first.has_more
+    assert first.cursor["since"] == SINCE  # the floor waits until the older pages are read
+    assert first.cursor["resume"] == {f"{PAGE}/feed": AFTER}
+
+    second = connector.fetch(first.cursor)
+    assert wire.calls(FEED)[-1].query["after"] == AFTER
+    assert not second.has_more
+    assert second.cursor == {"since": int(datetime(2026, 11, 23, 11, 15, 42, tzinfo=UTC).timestamp())}
+    assert {i.external_id for i in first.items} | {i.external_id for i in second.items} == everything

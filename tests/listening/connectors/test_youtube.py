@@ -200,3 +200,28 @@ def test_reply_max_length():
     from listening.connectors.youtube import YouTubeConnector
 
     assert YouTubeConnector.reply_max_length == 10000
+
+
+MANY = "UgyManyReplies00000000004AaABAg"
+
+
+def test_replies_beyond_the_five_inlined_are_read_by_parent_id(channel, wire):
+    wire.add("GET", THREADS, fixture="youtube/comment_threads_many_replies.json")
+    wire.add("GET", COMMENTS, fixture="youtube/comments_replies_page1.json")
+    wire.add("GET", COMMENTS, fixture="youtube/comments_replies_page2.json", when={"pageToken": "Q0xQMl9yZXBsaWVz"})
+    result = get_connector(channel).fetch({})
+
+    replies = [i for i in result.items if i.kind == "reply"]
+    assert len(replies) == 7  # all of totalReplyCount, the inlined one not twice
+    assert len({r.external_id for r in replies}) == 7
+    assert {r.parent_external_id for r in replies} == {MANY}
+    assert all(r.url.startswith("https://www.youtube.com/watch?v=dQacmeRR002&lc=") for r in replies)
+    first, second = wire.calls(COMMENTS)
+    assert (first.query["parentId"], first.query["part"]) == (MANY, "snippet")
+    assert second.query["pageToken"] == "Q0xQMl9yZXBsaWVz"
+
+
+def test_threads_with_every_reply_inlined_cost_no_extra_call(channel, wire):
+    serve_threads(wire)
+    get_connector(channel).fetch({})
+    assert wire.calls(COMMENTS) == []
