@@ -147,23 +147,21 @@ def _parse_moment(value: str, *, end_of_day: bool = False) -> datetime | None:
     """An ISO date-time, or a date (its start; with ``end_of_day`` the next day's start).
 
     "today" stays relative, so a saved view "Competitors today" is today's whenever it is opened.
+    A date is read as a date before trying a date-time: Python 3.11 would read "2026-03-03" as
+    that day's midnight, and ``until`` would leave the whole day out.
     """
     if value == "today":
         value = timezone.localdate().isoformat()
     try:
-        moment = parse_datetime(value)
-    except ValueError:  # well-formed but impossible, e.g. 2026-02-30T10:00
+        day = parse_date(value) if len(value) == 10 else None
+        if day is not None:
+            moment = datetime.combine(day + timedelta(days=1) if end_of_day else day, time.min)
+        else:
+            moment = parse_datetime(value)
+    except ValueError:  # well-formed but impossible, e.g. 2026-02-30
         return None
     if moment is None:
-        try:
-            day = parse_date(value)
-        except ValueError:
-            return None
-        if day is None:
-            return None
-        moment = datetime.combine(day, time.min)
-        if end_of_day:
-            moment = moment + timedelta(days=1)
+        return None
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment

@@ -296,3 +296,12 @@ def test_departments_are_listed_per_brand_and_created_by_admins(team, admin):
         "/api/v1/departments/", {"brand": team.brand.pk, "name": "Ops", "email": "nope"}, format="json"
     )
     assert bad_email.status_code == 400 and "email" in bad_email.json()
+
+
+def test_until_a_date_includes_that_whole_day(team):
+    channel = ChannelFactory(brand=team.brand)
+    evening = timezone.make_aware(timezone.datetime(2026, 3, 3, 21, 30))
+    MentionFactory(channel=channel, published_at=evening)
+    MentionFactory(channel=channel, published_at=evening + timedelta(days=1))
+    rows = client_for(team.cm).get("/api/v1/mentions/?since=2026-03-03&until=2026-03-03").json()["results"]
+    assert [row["created_at"][:10] for row in rows] == ["2026-03-03"]
