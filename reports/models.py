@@ -63,6 +63,7 @@ class AuthorDay(RollupRow):
     author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="+")
     count = models.PositiveIntegerField(default=0)
     scored = models.PositiveIntegerField(default=0)
+    negative = models.PositiveIntegerField(default=0)
     sentiment_sum = models.IntegerField(default=0)
 
     class Meta:

@@ -7,23 +7,35 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlencode
 
-from django.db import transaction
-from django.db.models import Count, F, Max, Q
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives, send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.db.models.functions import TruncDate
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from listening.models import Mention, Sentiment
+from listening.models import Brand, Mention, Sentiment
+from listening.roles import COMMUNITY_MANAGER
+from listening.selectors import brands_for_user
 from reports.models import (
     AuthorDay,
     ChannelDay,
     QualityDay,
     QuestionDay,
+    ReportSubscription,
     RollupState,
     SourceDay,
+    SpikeAlert,
     TermDay,
     WordDay,
 )
+from responses.models import Notification
 
 # Days always recounted: late edits that skip updated_at (a term added through the M2M) land here.
 RECENT_DAYS = 2
@@ -110,6 +122,7 @@ def _recount_day(brand_id: int, day: date) -> None:
                 author_id=row["author_id"],
                 count=row["n"],
                 scored=row["pos"] + row["neg"] + row["neu"],
+                negative=row["neg"],
                 sentiment_sum=row["pos"] - row["neg"],
             )
             for row in mentions.values("author_id")
@@ -227,7 +240,7 @@ def rollups_refresh(*, brand: int | None = None, days: Iterable[date] | None = N
     before counting, so a mention changed during the refresh is seen again next time.
     """
     started = timezone.now()
-    state, _ = RollupState.objects.get_or_create(key="default")
+    state, _created = RollupState.objects.get_or_create(key="default")
     if days is not None:
         wanted = set(days)
         brands = (
@@ -248,3 +261,161 @@ def rollups_refresh(*, brand: int | None = None, days: Iterable[date] | None = N
 
 def last_refreshed_at() -> datetime | None:
     return RollupState.objects.filter(key="default").aggregate(at=Max("refreshed_at"))["at"]
+
+
+# --- Spike alerts ---------------------------------------------------------------------------
+
+SPIKE_BASELINE_HOURS = 24
+
+
+def _community_managers(brand: Brand) -> QuerySet:
+    return (
+        get_user_model()
+        .objects.filter(brand_memberships__brand=brand, groups__name=COMMUNITY_MANAGER, is_active=True)
+        .distinct()
+    )
+
+
+def spikes_detect(*, now: datetime | None = None) -> int:
+    """Alert each brand whose negative mentions in the last hour exceed its baseline; returns alerts sent.
+
+    Baseline = mean negative mentions per hour over the SPIKE_BASELINE_HOURS before that hour.
+    Both counts are index range scans on mention_inbox_sentiment_idx (brand, sentiment, published_at).
+    """
+    now = now or timezone.now()
+    hour_ago = now - timedelta(hours=1)
+    sent = 0
+    negative = Mention.objects.filter(sentiment=Sentiment.NEGATIVE)
+    recent = dict(
+        negative.filter(published_at__gte=hour_ago, published_at__lt=now)
+        .values("brand_id")
+        .annotate(n=Count("id"))
+        .filter(n__gte=settings.SPIKE_MIN_COUNT)
+        .values_list("brand_id", "n")
+    )
+    for brand in Brand.objects.filter(pk__in=recent):
+        count = recent[brand.pk]
+        baseline_count = negative.filter(
+            brand=brand, published_at__gte=hour_ago - timedelta(hours=SPIKE_BASELINE_HOURS), published_at__lt=hour_ago
+        ).count()
+        baseline = baseline_count / SPIKE_BASELINE_HOURS
+        if count <= settings.SPIKE_FACTOR * baseline:
+            continue
+        if SpikeAlert.objects.filter(brand=brand, created_at__gt=hour_ago).exists():
+            continue  # at most one alert per brand per hour
+        try:
+            with transaction.atomic():
+                alert = SpikeAlert.objects.create(
+                    brand=brand, hour=now.replace(minute=0, second=0, microsecond=0), count=count, baseline=baseline
+                )
+        except IntegrityError:
+            continue  # another worker alerted this hour
+        _spike_notify(brand, alert, hour_ago, now)
+        sent += 1
+    return sent
+
+
+def _spike_notify(brand: Brand, alert: SpikeAlert, since: datetime, until: datetime) -> None:
+    spike = Mention.objects.filter(
+        brand=brand, sentiment=Sentiment.NEGATIVE, published_at__gte=since, published_at__lt=until
+    )
+    words: Counter[str] = Counter()
+    for text in spike.values_list("text", flat=True)[:2000]:
+        words.update(set(words_of(text)))
+    terms = [w for w, _n in words.most_common(5)]
+    authors = [
+        f"@{row['author__handle']}" if row["author__handle"] else row["author__name"]
+        for row in spike.values("author__handle", "author__name").annotate(n=Count("id")).order_by("-n")[:5]
+    ]
+    url = f"{reverse('listening:inbox')}?{urlencode({'brand': brand.pk, 'sentiment': Sentiment.NEGATIVE})}"
+    message = _("%(brand)s: %(count)s negative mentions in the last hour (usual: %(baseline).1f an hour).") % {
+        "brand": brand.name,
+        "count": alert.count,
+        "baseline": alert.baseline,
+    }
+    detail = _("Top terms: %(terms)s. Top authors: %(authors)s.") % {
+        "terms": ", ".join(terms) or "—",
+        "authors": ", ".join(authors) or "—",
+    }
+    for user in _community_managers(brand):
+        Notification.objects.create(user=user, verb="spike", message=f"{message} {detail}"[:500], url=url)
+        if user.email:
+            send_mail(
+                subject=_("Negative spike: %(brand)s") % {"brand": brand.name},
+                message=f"{message}\n{detail}\n\n{settings.SITE_URL}{url}\n",
+                from_email=None,
+                recipient_list=[user.email],
+            )
+
+
+# --- Scheduled e-mail report ----------------------------------------------------------------
+
+FREQUENCY_DAYS = {ReportSubscription.Frequency.DAILY: 1, ReportSubscription.Frequency.WEEKLY: 7}
+
+
+def scheduled_reports_send(*, now: datetime | None = None) -> int:
+    """Send each due subscription its report; returns how many were sent.
+
+    A subscription is claimed by a conditional UPDATE of last_sent_at, so two workers (or a
+    retried task) never send the same report twice.
+    """
+    now = now or timezone.now()
+    sent = 0
+    for sub in ReportSubscription.objects.select_related("user", "brand"):
+        days = FREQUENCY_DAYS[sub.frequency]
+        # An hour of slack so that a report sent at 08:00:05 is due again at 08:00 next time.
+        if sub.last_sent_at and sub.last_sent_at > now - timedelta(days=days) + timedelta(hours=1):
+            continue
+        if not sub.user.email or not brands_for_user(sub.user).filter(pk=sub.brand_id).exists():
+            continue
+        claimed = ReportSubscription.objects.filter(pk=sub.pk, last_sent_at=sub.last_sent_at).update(last_sent_at=now)
+        if not claimed:
+            continue
+        try:
+            _send_report(sub, now, days)
+        except Exception:
+            ReportSubscription.objects.filter(pk=sub.pk).update(last_sent_at=sub.last_sent_at)
+            raise
+        sent += 1
+    return sent
+
+
+def _send_report(sub: ReportSubscription, now: datetime, days: int) -> None:
+    # Imported here: selectors import nothing from services, but keeping the e-mail's reads
+    # next to the page's avoids a second definition of every number.
+    from reports import selectors
+
+    until = now.astimezone(UTC).date() - timedelta(days=1)
+    period = selectors.Period(until - timedelta(days=days - 1), until)
+    data = selectors.report(sub.brand, period)
+    url = (
+        f"{settings.SITE_URL}{reverse('reports:report')}?brand={sub.brand_id}&since={period.since}&until={period.until}"
+    )
+    context = {"brand": sub.brand, "period": period, "report": data, "url": url, "bars": email_bars(data)}
+    with translation.override(getattr(sub.user, "language", None) or settings.LANGUAGE_CODE):
+        subject = _("%(brand)s: report %(since)s to %(until)s") % {
+            "brand": sub.brand.name,
+            "since": period.since,
+            "until": period.until,
+        }
+        text = render_to_string("reports/email/report.txt", context)
+        html = render_to_string("reports/email/report.html", context)
+    message = EmailMultiAlternatives(subject=str(subject), body=text, to=[sub.user.email])
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def email_bars(data: object) -> dict[str, list[dict]]:
+    """Charts for mail clients, which run no script: rows with a bar width in percent (CSS only)."""
+
+    def bars(rows: list[tuple[str, int | float]]) -> list[dict]:
+        top = max((v for _label, v in rows), default=0) or 1
+        return [{"label": label, "value": value, "width": round(value / top * 100)} for label, value in rows]
+
+    volume = data.volume  # type: ignore[attr-defined]
+    return {
+        "days": bars([(d["day"].strftime("%d %b"), d["total"]) for d in volume["days"]]),
+        "platforms": bars([(p["platform"], p["total"]) for p in volume["platforms"]]),
+        "share_of_voice": bars([(g["label"], g["share"]) for g in data.share_of_voice["groups"]]),  # type: ignore[attr-defined]
+        "negative_terms": bars([(w["word"], w["count"]) for w in data.topics["negative_words"]]),  # type: ignore[attr-defined]
+    }
