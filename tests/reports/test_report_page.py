@@ -61,7 +61,7 @@ def test_bad_dates_fall_back_on_the_page_and_are_400_in_the_api(client, team, we
 @pytest.mark.django_db
 def test_summary_api(client, team, week):
     client.force_login(team.manager)
-    data = client.get(f"/api/v1/reports/summary/?brand=acme&since=2026-03-01&until=2026-03-07").json()
+    data = client.get("/api/v1/reports/summary/?brand=acme&since=2026-03-01&until=2026-03-07").json()
     assert data["mentions"]["total"] == 9
     assert data["mentions"]["negative"] == 4
     assert data["platforms"] == {"x": 6, "facebook": 3}
