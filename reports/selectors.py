@@ -351,13 +351,15 @@ def team(brand: Brand, period: Period) -> dict:
     ]
     resolved = [t for t in tickets if t.resolved_at]
     with_sla = [t for t in tickets if t.acknowledge_due_at or t.resolve_due_at]
+    # Only days with a negative mention: a fraction of AuthorDay rows, so the GROUP BY stays small.
     repeat = (
-        AuthorDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until)
+        AuthorDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until, negative__gt=0)
         .values("author_id")
         .annotate(neg=Sum("negative"))
         .filter(neg__gte=2)
-        .order_by("-neg")
+        .order_by("-neg", "author_id")
     )
+    repeat = list(repeat)
     repeat_authors = Author.objects.in_bulk([r["author_id"] for r in repeat[:TOP]])
     # A ticket is a repeat when the same author had another ticket resolved in the 30 days before.
     earlier: dict[int, list[datetime]] = defaultdict(list)
@@ -385,7 +387,7 @@ def team(brand: Brand, period: Period) -> dict:
         "followed_up": round(sum(t.followed_up_at is not None for t in resolved) / len(resolved) * 100, 1)
         if resolved else None,
         "repeat_authors": [{"handle": str(repeat_authors[r["author_id"]]), "negative": r["neg"]} for r in repeat[:TOP]],
-        "repeat_author_count": repeat.count(),
+        "repeat_author_count": len(repeat),
         "repeat_tickets": repeat_tickets,
     }  # fmt: skip
 

@@ -88,3 +88,20 @@ def test_questions_are_grouped_by_wording():
     assert question_of("how do I cancel") == "how do i cancel"
     assert question_of("How do I cancel?!") == "how do i cancel"
     assert question_of("Love it.") is None
+
+
+@pytest.mark.django_db
+def test_the_periodic_refresh_never_overlaps_itself(team):
+    from django.core.cache import cache
+
+    from reports.tasks import REFRESH_LOCK, refresh_rollups
+
+    MentionFactory(channel=ChannelFactory(brand=team.brand))
+    cache.add(REFRESH_LOCK, "1", 60)  # another worker is refreshing
+    try:
+        assert refresh_rollups() is None
+        assert not ChannelDay.objects.exists()
+    finally:
+        cache.delete(REFRESH_LOCK)
+    assert refresh_rollups() == 1
+    assert ChannelDay.objects.exists()
