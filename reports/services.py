@@ -53,10 +53,11 @@ STOPWORDS = frozenset(
     desde hasta también tambien solo ya qué cómo cuál cuándo dónde por qué
     """.split()
 )
+# Words that open a question. Unaccented Spanish forms ("como", "que") are left out: without the
+# accent they are ordinary words ("I eat", "that"); a question mark still catches those questions.
 QUESTION_STARTS = (
-    "how", "what", "why", "when", "where", "who", "which", "can", "does", "do", "is", "are", "will", "should",
-    "cómo", "como", "qué", "que", "por qué", "cuándo", "cuando", "dónde", "donde", "quién", "cuál", "cual",
-    "puedo", "pueden", "hay",
+    "how", "what", "why", "when", "where", "who", "which",
+    "cómo", "qué", "por qué", "cuándo", "dónde", "quién", "cuál", "cuánto", "cuánta",
 )  # fmt: skip
 WORD_RE = re.compile(r"#?[^\W\d_][\w'-]{2,63}", re.UNICODE)
 HANDLE_OR_URL_RE = re.compile(r"https?://\S+|@\w+")
@@ -85,7 +86,13 @@ def question_of(text: str) -> str | None:
     lowered = sentence.lower()
     if not lowered:
         return None
-    is_question = lowered.endswith("?") or lowered.startswith("¿") or lowered.split()[0] in QUESTION_STARTS
+    first_words = lowered.split()
+    is_question = (
+        lowered.endswith("?")
+        or lowered.startswith("¿")
+        or first_words[0] in QUESTION_STARTS
+        or " ".join(first_words[:2]) in QUESTION_STARTS
+    )
     if not is_question:
         return None
     plain = unicodedata.normalize("NFKD", lowered.lstrip("¿"))

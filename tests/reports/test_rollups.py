@@ -105,3 +105,9 @@ def test_the_periodic_refresh_never_overlaps_itself(team):
         cache.delete(REFRESH_LOCK)
     assert refresh_rollups() == 1
     assert ChannelDay.objects.exists()
+
+
+def test_statements_are_not_questions():
+    assert question_of("Como siempre, genial") is None
+    assert question_of("Do not buy this") is None
+    assert question_of("por qué no funciona") == "por que no funciona"
