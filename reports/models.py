@@ -64,6 +64,8 @@ class AuthorDay(RollupRow):
     count = models.PositiveIntegerField(default=0)
     scored = models.PositiveIntegerField(default=0)
     negative = models.PositiveIntegerField(default=0)
+    # Likes, shares, replies … the platforms reported on these mentions (Mention.metrics summed).
+    engagement = models.PositiveBigIntegerField(default=0)
     sentiment_sum = models.IntegerField(default=0)
 
     class Meta:

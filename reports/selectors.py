@@ -28,7 +28,7 @@ TOP = 10
 EMERGING_MIN_COUNT = 5
 EMERGING_MIN_GROWTH = 2.0
 BASELINE_DAYS = 28
-INFLUENCE_FORMULA = "log10(1 + followers) + 2 * log10(1 + mentions)"
+INFLUENCE_FORMULA = "log10(1 + followers) + log10(1 + engagement) + 2 * log10(1 + mentions)"
 
 
 @dataclass(frozen=True)
@@ -236,22 +236,22 @@ def frequent_questions(brand: Brand, period: Period) -> list[dict]:
 
 
 def opinion_leaders(brand: Brand, period: Period) -> dict:
-    """Authors ranked by influence = log10(1 + followers) + 2 * log10(1 + mentions in the period).
+    """Authors ranked by influence = log10(1 + followers) + log10(1 + engagement) + 2 * log10(1 + mentions).
 
-    Reach and frequency make the score; the average sentiment ((pos - neg) / scored) is shown
+    Reach, the engagement their mentions got, and how often they speak of the brand make the score; the average sentiment ((pos - neg) / scored) is shown
     beside it so advocates and detractors both surface. Internal authors are listed apart.
     """
     rows = list(
         AuthorDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until)
         .values("author_id")
-        .annotate(n=Sum("count"), scored=Sum("scored"), sent=Sum("sentiment_sum"))
+        .annotate(n=Sum("count"), scored=Sum("scored"), sent=Sum("sentiment_sum"), engagement=Sum("engagement"))
         .order_by("-n")[:500]
     )
     authors = Author.objects.in_bulk([r["author_id"] for r in rows])
     leaders = []
     for r in rows:
         a = authors[r["author_id"]]
-        score = math.log10(1 + a.followers) + 2 * math.log10(1 + r["n"])
+        score = math.log10(1 + a.followers) + math.log10(1 + r["engagement"]) + 2 * math.log10(1 + r["n"])
         leaders.append(
             {
                 "handle": str(a),
@@ -260,6 +260,7 @@ def opinion_leaders(brand: Brand, period: Period) -> dict:
                 "profile_url": a.profile_url if a.profile_url.startswith(("http://", "https://")) else "",
                 "followers": a.followers,
                 "mentions": r["n"],
+                "engagement": r["engagement"],
                 "sentiment": round(r["sent"] / r["scored"], 2) if r["scored"] else None,
                 "score": round(score, 2),
                 "is_internal": a.is_internal,

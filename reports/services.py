@@ -109,6 +109,20 @@ def _recount_day(brand_id: int, day: date) -> None:
     with transaction.atomic():
         for model in (ChannelDay, TermDay, AuthorDay, SourceDay, WordDay, QuestionDay, QualityDay):
             model.objects.filter(brand_id=brand_id, day=day).delete()
+        # Words and questions need the text: one pass over this day's texts (a bounded slice).
+        words: dict[str, Counter[str]] = {s: Counter() for s in Sentiment.values}
+        questions: Counter[str] = Counter()
+        hashtags: Counter[tuple[str, str]] = Counter()
+        engagement: Counter[int] = Counter()
+        rows = mentions.values_list("text", "sentiment", "author_id", "metrics").iterator(chunk_size=2000)
+        for text, sentiment, author_id, metrics in rows:
+            # metrics is JSON whose keys differ per platform: summed here, not in SQL, to stay portable.
+            engagement[author_id] += sum(v for v in (metrics or {}).values() if isinstance(v, int) and v > 0)
+            found = set(words_of(text))
+            words[sentiment].update(found)
+            hashtags.update((w, sentiment) for w in found if w.startswith("#"))
+            if question := question_of(text):
+                questions[question] += 1
         ChannelDay.objects.bulk_create(
             ChannelDay(
                 brand_id=brand_id, day=day, channel_id=row["channel_id"], sentiment=row["sentiment"], count=row["n"]
@@ -130,6 +144,7 @@ def _recount_day(brand_id: int, day: date) -> None:
                 count=row["n"],
                 scored=row["pos"] + row["neg"] + row["neu"],
                 negative=row["neg"],
+                engagement=engagement[row["author_id"]],
                 sentiment_sum=row["pos"] - row["neg"],
             )
             for row in mentions.values("author_id")
@@ -158,16 +173,6 @@ def _recount_day(brand_id: int, day: date) -> None:
         )
         QualityDay.objects.create(brand_id=brand_id, day=day, **quality)
 
-        # Words and questions need the text: one pass over this day's texts (a bounded slice).
-        words: dict[str, Counter[str]] = {s: Counter() for s in Sentiment.values}
-        questions: Counter[str] = Counter()
-        hashtags: Counter[tuple[str, str]] = Counter()
-        for text, sentiment in mentions.values_list("text", "sentiment").iterator(chunk_size=2000):
-            found = set(words_of(text))
-            words[sentiment].update(found)
-            hashtags.update((w, sentiment) for w in found if w.startswith("#"))
-            if question := question_of(text):
-                questions[question] += 1
         WordDay.objects.bulk_create(
             WordDay(brand_id=brand_id, day=day, word=word, sentiment=sentiment, count=n)
             for sentiment, counter in words.items()

@@ -46,7 +46,7 @@ def _timing(rows: list[dict]) -> list[list[object]]:
 
 def _leaders(rows: list[dict]) -> list[list[object]]:
     return [
-        [i, r["handle"], r["platform"], r["followers"], r["mentions"], r["sentiment"], r["score"]]
+        [i, r["handle"], r["platform"], r["followers"], r["engagement"], r["mentions"], r["sentiment"], r["score"]]
         for i, r in enumerate(rows, 1)
     ]
 
@@ -56,6 +56,7 @@ LEADER_HEADERS = [
     _("Author"),
     _("Platform"),
     _("Followers"),
+    _("Engagement"),
     _("Mentions"),
     _("Avg. sentiment"),
     _("Influence"),

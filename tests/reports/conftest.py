@@ -72,6 +72,8 @@ def _build(team) -> Week:
     # Sentiment quality: 4 corrected (analyzer said positive); 1 and 3 handled, label kept.
     Mention.objects.filter(pk=mentions[4].pk).update(analyzer_sentiment=POS, sentiment_corrected_by=team.cm)
     Mention.objects.filter(pk=mentions[1].pk).update(status=Mention.Status.CLOSED)
+    # Engagement: 99 likes and a non-number the platform sent, which counts for nothing.
+    Mention.objects.filter(pk=mentions[9].pk).update(metrics={"likes": 99, "note": "n/a"})
     Mention.objects.filter(pk=mentions[3].pk).update(status=Mention.Status.REPLIED)
 
     # First responses: X 10 and 30 min, Facebook 120 min (a later second reply does not count).

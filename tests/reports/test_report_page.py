@@ -28,7 +28,7 @@ def test_manager_sees_the_numbers_and_the_chart_data(client, team, week):
     html = response.content.decode()
     assert "how do i get a refund" in html
     assert f'href="/inbox/?brand={team.brand.pk}&amp;q=how+do+i+get+a+refund"' in html
-    assert "log10(1 + followers) + 2 * log10(1 + mentions)" in html
+    assert "log10(1 + followers) + log10(1 + engagement) + 2 * log10(1 + mentions)" in html
     assert "vendor/chart-4.6.1.umd.min.js" in html
     charts = json.loads(re.search(r'<script id="report-charts" type="application/json">(.*?)</script>', html).group(1))
     assert charts["volume"]["series"]["Negative"] == [0, 1, 2, 0, 0, 1, 0]

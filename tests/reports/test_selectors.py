@@ -70,10 +70,10 @@ def test_frequent_questions_link_to_the_inbox(report, team):
 
 def test_opinion_leaders_ranked_by_the_shown_formula_internal_apart(report):
     external = report.leaders["external"]
-    assert [(r["handle"], r["mentions"], r["score"], r["sentiment"]) for r in external] == [
-        ("@bigvoice", 3, 6.2, 0.67),  # log10(100000) + 2 log10(4) = 5 + 1.204
-        ("@angry", 4, 2.4, -1.0),  # log10(10) + 2 log10(5) = 1 + 1.398; three negative, one unscored
-        ("@quiet", 1, 2.31, -1.0),  # log10(51) + 2 log10(2)
+    assert [(r["handle"], r["mentions"], r["engagement"], r["score"], r["sentiment"]) for r in external] == [
+        ("@bigvoice", 3, 0, 6.2, 0.67),  # log10(100000) + 0 + 2 log10(4) = 5 + 1.204
+        ("@quiet", 1, 99, 4.31, -1.0),  # log10(51) + log10(100) + 2 log10(2) = 1.708 + 2 + 0.602
+        ("@angry", 4, 0, 2.4, -1.0),  # log10(10) + 0 + 2 log10(5) = 1 + 1.398; three negative, one unscored
     ]
     assert [(r["handle"], r["score"]) for r in report.leaders["internal"]] == [("@staffer", 3.6)]
 
