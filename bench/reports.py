@@ -172,7 +172,7 @@ def main() -> None:
         print(f"reusing {Mention.objects.filter(brand=brand).count()} mentions")
     else:
         brand, manager = timed("load (COPY)", load, args.mentions, args.days)
-        timed("rollups refresh, cold (every day)", rollups_refresh, brand=brand.pk)
+        timed("rollups refresh, cold (every day)", rollups_refresh)
         timed("rollups refresh, nothing changed", rollups_refresh)
         channel = brand.channels.first()
         author = Mention.objects.filter(brand=brand).values_list("author_id", flat=True).first()
