@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import QueryDict
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
 from listening.models import Brand, Channel, Mention, TrackedTerm
 from listening.roles import ADMIN
@@ -59,32 +56,6 @@ class MentionFilters:
     since: datetime | None = None
     until: datetime | None = None
 
-    @classmethod
-    def from_query(cls, params: QueryDict | dict[str, str]) -> MentionFilters:
-        """The filters in an inbox URL's query string; values that do not parse are ignored."""
-
-        def number(name: str) -> int | None:
-            value = params.get(name, "")
-            return int(value) if value.isdigit() else None
-
-        def moment(name: str) -> datetime | None:
-            value = params.get(name, "")
-            try:
-                parsed = parse_datetime(value)
-            except ValueError:
-                parsed = None
-            if parsed is None and (day := _date_or_none(value)):
-                parsed = datetime.combine(day, time.min, tzinfo=UTC)
-            if parsed and timezone.is_naive(parsed):
-                parsed = timezone.make_aware(parsed, UTC)
-            return parsed
-
-        text = {name: params.get(name, "").strip()[:200] for name in
-                ("platform", "sentiment", "status", "language", "assignee", "term", "q")}  # fmt: skip
-        return cls(
-            brand=number("brand"), channel=number("channel"), since=moment("since"), until=moment("until"), **text
-        )
-
 
 def mentions_filtered(*, user: AbstractBaseUser, filters: MentionFilters) -> QuerySet[Mention]:
     """The user's visible mentions narrowed by ``filters``, newest first (published_at, id)."""
@@ -128,10 +99,3 @@ def mentions_matching_text(qs: QuerySet[Mention], q: str) -> QuerySet[Mention]:
     for word in q.split()[:10]:
         qs = qs.filter(Q(text__icontains=word) | Q(title__icontains=word) | Q(author__handle__icontains=word))
     return qs
-
-
-def _date_or_none(value: str) -> date | None:
-    try:
-        return parse_date(value)
-    except ValueError:
-        return None

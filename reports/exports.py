@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, time, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 
 from listening.models import Mention, TrackedTerm
 from listening.selectors import MentionFilters, mentions_filtered
@@ -38,6 +41,38 @@ def csv_lines(rows: Iterable[Iterable[object]]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     for row in rows:
         yield writer.writerow([safe_cell(v if isinstance(v, int | float | type(None)) else str(v)) for v in row])
+
+
+def filters_from_query(params: Mapping[str, str]) -> MentionFilters:
+    """The inbox's filters from its query string, read the way the inbox reads them.
+
+    A date without a time in ``until`` includes that whole day; values that do not parse are
+    left out. (listening.selectors.parse_mention_filters, where present, is the same reader.)
+    """
+
+    def moment(value: str, end_of_day: bool) -> datetime | None:
+        try:
+            # A bare date first: parse_datetime also accepts "2026-03-03" (as midnight), which
+            # would make until=2026-03-03 exclude that whole day.
+            if day := parse_date(value):
+                parsed = datetime.combine(day + timedelta(days=1) if end_of_day else day, time.min)
+            else:
+                parsed = parse_datetime(value)
+        except ValueError:
+            return None
+        if parsed is not None and timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed)
+        return parsed
+
+    text = {name: params.get(name, "").strip()[:200] for name in
+            ("platform", "sentiment", "status", "language", "assignee", "term", "q")}  # fmt: skip
+    numbers = {name: int(v) for name in ("brand", "channel") if (v := params.get(name, "").strip()).isdigit()}
+    return MentionFilters(
+        since=moment(params.get("since", "").strip(), False),
+        until=moment(params.get("until", "").strip(), True),
+        **numbers,
+        **text,
+    )
 
 
 def mention_rows(*, user: AbstractBaseUser, filters: MentionFilters) -> Iterator[list[object]]:

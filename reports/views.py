@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from listening.models import Brand
-from listening.selectors import MentionFilters, brands_for_user
+from listening.selectors import brands_for_user
 from reports import exports, selectors, services, tables
 from reports.models import ReportSubscription
 
@@ -139,7 +139,7 @@ def export_table(request: HttpRequest, name: str) -> HttpResponse:
 
 @permission_required("listening.work_inbox", raise_exception=True)
 def export_mentions(request: HttpRequest) -> HttpResponse:
-    filters = MentionFilters.from_query(request.GET)
+    filters = exports.filters_from_query(request.GET)
     response = StreamingHttpResponse(
         exports.csv_lines(exports.mention_rows(user=request.user, filters=filters)),
         content_type="text/csv; charset=utf-8",

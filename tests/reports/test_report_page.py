@@ -104,6 +104,8 @@ def test_inbox_csv_one_row_per_mention_guarded_against_formulas(client, team, we
     assert (four["terms"], four["analyzer_sentiment"], four["ticket_id"], four["ticket_status"]) == (
         "Globex; acme", "positive", str(week.tickets["billing2"].pk), "resolved",
     )  # fmt: skip
+    one_day = csv_rows(client.get("/inbox/export.csv?sentiment=negative&since=2026-03-03&until=2026-03-03"))
+    assert [int(r[0]) for r in one_day[1:]] == [week.mentions[4].pk, week.mentions[5].pk]  # until: the whole day
     rows = csv_rows(client.get("/inbox/export.csv?q=HYPERLINK"))
     assert rows[1][5] == '\'=HYPERLINK("http://evil")'
     client.force_login(team.outsider)
