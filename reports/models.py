@@ -1,3 +1,175 @@
-"""How we are doing: rollups that keep reports fast on millions of mentions."""
+"""How we are doing: rollups that keep reports fast on millions of mentions.
+
+Each rollup row counts one brand's mentions of one UTC day along one dimension. The report reads
+only these rows (a month is a few thousand rows whatever the mention volume); ``rollups_refresh``
+rebuilds a (brand, day) in one transaction from aggregate queries over that day's mentions.
+"""
 
 from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from listening.models import Author, Brand, Channel, Sentiment, TrackedTerm
+
+
+class RollupRow(models.Model):
+    """One brand's count for one UTC day; subclasses add the dimension."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.brand_id} {self.day}"
+
+
+class ChannelDay(RollupRow):
+    """Volume by channel (and so platform) and sentiment."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    sentiment = models.CharField(max_length=16, choices=Sentiment.choices)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "day", "channel", "sentiment"], name="rollup_channel_day_unique")
+        ]
+
+
+class TermDay(RollupRow):
+    """Volume by tracked term: share of voice (terms grouped by label) with sentiment."""
+
+    term = models.ForeignKey(TrackedTerm, on_delete=models.CASCADE, related_name="+")
+    sentiment = models.CharField(max_length=16, choices=Sentiment.choices)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "day", "term", "sentiment"], name="rollup_term_day_unique")
+        ]
+
+
+class AuthorDay(RollupRow):
+    """An author's mentions of the brand in a day: the opinion leaders' ranking.
+
+    ``sentiment_sum`` is positive minus negative; ``scored`` the mentions with a label, so the
+    average sentiment over a period is sum(sentiment_sum) / sum(scored).
+    """
+
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="+")
+    count = models.PositiveIntegerField(default=0)
+    scored = models.PositiveIntegerField(default=0)
+    negative = models.PositiveIntegerField(default=0)
+    # Likes, shares, replies … the platforms reported on these mentions (Mention.metrics summed).
+    engagement = models.PositiveBigIntegerField(default=0)
+    sentiment_sum = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand", "day", "author"], name="rollup_author_day_unique")]
+
+
+class SourceDay(RollupRow):
+    """Where the conversation happens: a platform, a site/video/page, or a hashtag."""
+
+    class Kind(models.TextChoices):
+        PLATFORM = "platform", _("Platform")
+        SITE = "site", _("Site, page or video")
+        HASHTAG = "hashtag", _("Hashtag")
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(max_length=255)
+    sentiment = models.CharField(max_length=16, choices=Sentiment.choices)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "day", "kind", "name", "sentiment"], name="rollup_source_day_unique"
+            )
+        ]
+
+
+class WordDay(RollupRow):
+    """Word counts for top and emerging terms; bounded to the day's most frequent words."""
+
+    word = models.CharField(max_length=64)
+    sentiment = models.CharField(max_length=16, choices=Sentiment.choices)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "day", "word", "sentiment"], name="rollup_word_day_unique")
+        ]
+
+
+class QuestionDay(RollupRow):
+    """Questions asked that day, grouped by their normalized wording."""
+
+    question = models.CharField(max_length=200)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand", "day", "question"], name="rollup_question_day_unique")]
+
+
+class QualityDay(RollupRow):
+    """Sentiment quality: mentions an agent reviewed, corrected, and where the analyzer agreed."""
+
+    total = models.PositiveIntegerField(default=0)
+    reviewed = models.PositiveIntegerField(default=0)
+    corrected = models.PositiveIntegerField(default=0)
+    agreed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand", "day"], name="rollup_quality_day_unique")]
+
+
+class RollupState(models.Model):
+    """The refresh watermark: mentions changed after it have days still to recount."""
+
+    key = models.CharField(max_length=32, unique=True, default="default")
+    watermark = models.DateTimeField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.watermark}"
+
+
+class ReportSubscription(models.Model):
+    class Frequency(models.TextChoices):
+        WEEKLY = "weekly", _("Weekly")
+        DAILY = "daily", _("Daily")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_subscriptions")
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="report_subscriptions")
+    frequency = models.CharField(_("frequency"), max_length=8, choices=Frequency.choices, default=Frequency.WEEKLY)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "brand"], name="report_subscription_unique")]
+        verbose_name = _("report subscription")
+        verbose_name_plural = _("report subscriptions")
+
+    def __str__(self) -> str:
+        return f"{self.user} / {self.brand} ({self.frequency})"
+
+
+class SpikeAlert(models.Model):
+    """One row per alert sent: at most one per brand per hour."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
+    hour = models.DateTimeField()
+    count = models.PositiveIntegerField()
+    baseline = models.FloatField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand", "hour"], name="spike_alert_one_per_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.brand_id} {self.hour}: {self.count}"

@@ -7,4 +7,8 @@ from reports import views
 app_name = "reports"
 urlpatterns = [
     path("reports/", views.report, name="report"),
+    path("reports/subscribe/", views.subscribe, name="subscribe"),
+    path("reports/export/<slug:name>.csv", views.export_table, name="export_table"),
+    # The inbox's filters, as CSV: here rather than in listening/ because it is an export.
+    path("inbox/export.csv", views.export_mentions, name="export_mentions"),
 ]

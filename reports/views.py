@@ -1,14 +1,165 @@
 from __future__ import annotations
 
-from django.contrib.auth.decorators import permission_required
-from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from datetime import UTC, date, timedelta
 
-from listening.selectors import mentions_for_user
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from listening.models import Brand
+from listening.selectors import MentionFilters, brands_for_user
+from reports import exports, selectors, services, tables
+from reports.models import ReportSubscription
+
+MAX_DAYS = 366
+
+
+class BadPeriod(ValueError):
+    pass
+
+
+def parse_period(params: dict[str, str]) -> selectors.Period:
+    """since/until as YYYY-MM-DD, both included; missing means the last 30 days. BadPeriod on nonsense."""
+    default = selectors.Period.last_days(30)
+
+    def day(name: str, fallback: date) -> date:
+        value = params.get(name, "").strip()
+        if not value:
+            return fallback
+        try:
+            parsed = parse_date(value)
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise BadPeriod(_("Dates are written YYYY-MM-DD."))
+        return parsed
+
+    until = day("until", default.until)
+    since = day("since", until - timedelta(days=29))
+    if since > until:
+        raise BadPeriod(_("The start date is after the end date."))
+    if (until - since).days >= MAX_DAYS:
+        raise BadPeriod(_("A report covers at most a year."))
+    return selectors.Period(since, until)
+
+
+def brand_for(request: HttpRequest) -> Brand:
+    """The brand in ?brand= (id or slug) among the user's brands, else their first; 404 for others'."""
+    brands = brands_for_user(request.user)
+    value = request.GET.get("brand", "").strip()
+    if not value:
+        brand = brands.order_by("name").first()
+        if brand is None:
+            raise Http404
+        return brand
+    lookup = {"pk": int(value)} if value.isdigit() else {"slug": value}
+    return get_object_or_404(brands, **lookup)
+
+
+def _report_or_error(request: HttpRequest) -> tuple[Brand, selectors.Period, str]:
+    brand = brand_for(request)
+    try:
+        return brand, parse_period(request.GET), ""
+    except BadPeriod as exc:
+        return brand, selectors.Period.last_days(30), str(exc)
 
 
 @permission_required("listening.view_reports", raise_exception=True)
 def report(request: HttpRequest) -> HttpResponse:
-    by_sentiment = mentions_for_user(request.user).values("sentiment").annotate(count=Count("id")).order_by("sentiment")
-    return render(request, "reports/report.html", {"by_sentiment": by_sentiment})
+    brand, period, error = _report_or_error(request)
+    data = selectors.report(brand, period)
+    context = {
+        "brand": brand,
+        "brands": brands_for_user(request.user).order_by("name"),
+        "period": period,
+        "error": error,
+        "report": data,
+        "tables": tables.all_tables(data),
+        "charts": charts(data),
+        "subscribed": ReportSubscription.objects.filter(user=request.user, brand=brand).first(),
+        "refreshed_at": services.last_refreshed_at(),
+        "query": f"brand={brand.pk}&since={period.since}&until={period.until}",
+    }
+    return render(request, "reports/report.html", context)
+
+
+def charts(data: selectors.Report) -> dict:
+    """What reports.js draws; every number is also in the table beside its chart."""
+    days = [d["day"].isoformat() for d in data.volume["days"]]
+    return {
+        "volume": {
+            "type": "bar",
+            "stacked": True,
+            "labels": days,
+            "series": {str(s.label): [d[s] for d in data.volume["days"]] for s in selectors.SENTIMENTS},
+        },
+        "platforms": {
+            "type": "bar",
+            "stacked": True,
+            "labels": [p["platform"] for p in data.volume["platforms"]],
+            "series": {str(s.label): [p[s] for p in data.volume["platforms"]] for s in selectors.SENTIMENTS},
+        },
+        "share_of_voice": {
+            "type": "line",
+            "labels": days,
+            "series": data.share_of_voice["series"],
+        },
+        "negative_terms": _bars(data.topics["negative_words"], "word", "count"),
+        "positive_terms": _bars(data.topics["positive_words"], "word", "count"),
+        "sources": _bars(data.sources["top"], "name", "total"),
+        "response_by_channel": _bars(data.team["by_channel"], "name", "median"),
+    }
+
+
+def _bars(rows: list[dict], label: str, value: str) -> dict:
+    return {"type": "bar", "horizontal": True, "labels": [str(r[label]) for r in rows],
+            "series": {"": [r[value] for r in rows]}}  # fmt: skip
+
+
+@permission_required("listening.view_reports", raise_exception=True)
+def export_table(request: HttpRequest, name: str) -> HttpResponse:
+    if name not in tables.TABLES:
+        raise Http404
+    brand, period, error = _report_or_error(request)
+    if error:
+        return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
+    table = tables.table(selectors.report(brand, period), name)
+    response = StreamingHttpResponse(
+        exports.csv_lines([table.headers, *table.rows]), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{brand.slug}-{name}-{period.since}-{period.until}.csv"'
+    return response
+
+
+@permission_required("listening.work_inbox", raise_exception=True)
+def export_mentions(request: HttpRequest) -> HttpResponse:
+    filters = MentionFilters.from_params(request.GET)
+    response = StreamingHttpResponse(
+        exports.csv_lines(exports.mention_rows(user=request.user, filters=filters)),
+        content_type="text/csv; charset=utf-8",
+    )
+    stamp = timezone.now().astimezone(UTC).strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="mentions-{stamp}.csv"'
+    return response
+
+
+@require_POST
+@permission_required("listening.view_reports", raise_exception=True)
+def subscribe(request: HttpRequest) -> HttpResponse:
+    brand = get_object_or_404(brands_for_user(request.user), pk=request.POST.get("brand", "0") or 0)
+    frequency = request.POST.get("frequency", ReportSubscription.Frequency.WEEKLY)
+    if request.POST.get("action") == "unsubscribe":
+        ReportSubscription.objects.filter(user=request.user, brand=brand).delete()
+        messages.success(request, _("You will no longer receive this report by e-mail."))
+    else:
+        if frequency not in ReportSubscription.Frequency.values:
+            frequency = ReportSubscription.Frequency.WEEKLY
+        ReportSubscription.objects.update_or_create(user=request.user, brand=brand, defaults={"frequency": frequency})
+        messages.success(request, _("You will receive this report by e-mail."))
+    return redirect(f"{reverse('reports:report')}?brand={brand.pk}")

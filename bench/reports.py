@@ -1,0 +1,208 @@
+"""Report benchmark: fill PostgreSQL with N mentions, time the rollup refresh and the report page.
+
+    createdb -h 127.0.0.1 -U postgres escucha_bench
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/escucha_bench \
+        .venv/bin/python bench/reports.py --mentions 1000000
+
+Mentions are spread over the last --days days on three channels, loaded with COPY in batches.
+Prints: load time, a cold refresh (every day), an incremental refresh after a burst of new
+mentions, a sentiment correction and a deletion, and the report's server time (median, p95)
+for 30 and 90 days through the test Client as a manager.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+
+import django
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+
+WORDS = (
+    "refund app slow great love broken support order delivery price cheaper outage login update battery "
+    "screen camera thanks awesome terrible help account password store shipping late new feature"
+).split()
+SENTIMENTS = ["positive", "neutral", "negative", "unscored"]
+
+
+def timed(label: str, fn, *args, **kwargs):
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    print(f"{label}: {time.perf_counter() - start:.2f} s ({result})")
+    return result
+
+
+def load(mentions: int, days: int, seed: int = 7) -> tuple[object, object]:
+    from listening.models import Author, Brand, Channel, Mention, Platform, TrackedTerm
+    from listening.roles import MANAGER
+    from tests.factories import MembershipFactory, UserFactory
+
+    rng = random.Random(seed)
+    Brand.objects.filter(slug="bench").delete()
+    brand = Brand.objects.create(name="Bench", slug="bench")
+    manager = UserFactory(username=f"bench-manager-{int(time.time())}", roles=[MANAGER])
+    MembershipFactory(brand=brand, user=manager)
+    channels = [
+        Channel.objects.create(brand=brand, platform=p, name=f"bench {p}")
+        for p in (Platform.X, Platform.FACEBOOK, Platform.FEED)
+    ]
+    terms = [
+        TrackedTerm.objects.create(brand=brand, kind="brand", text="bench"),
+        TrackedTerm.objects.create(brand=brand, kind="competitor", text="rival", group="Rival"),
+    ]
+    stamp = int(time.time())
+    Author.objects.bulk_create(
+        Author(
+            platform=Platform.X, external_id=f"bench-{stamp}-{n}", handle=f"user{n}", followers=rng.randint(0, 10**6)
+        )
+        for n in range(min(20_000, max(100, mentions // 20)))
+    )
+    author_ids = list(Author.objects.filter(external_id__startswith=f"bench-{stamp}-").values_list("id", flat=True))
+    now = datetime.now(UTC)
+    columns = (
+        "brand_id, channel_id, external_id, author_id, text, title, url, language, kind, parent_external_id, "
+        "source, analyzer_sentiment, sentiment, tags, metrics, routing_log, published_at, fetched_at, status, "
+        "updated_at"
+    )
+    batch = 100_000
+    with connection.cursor() as cursor:
+        for start in range(0, mentions, batch):
+            buffer = io.StringIO()
+            for n in range(start, min(start + batch, mentions)):
+                channel = channels[n % 3]
+                sentiment = rng.choices(SENTIMENTS, weights=[3, 4, 2, 1])[0]
+                text = " ".join(rng.choices(WORDS, k=8)) + ("?" if n % 17 == 0 else "") + (" #bench" if n % 5 else "")
+                published = now - timedelta(seconds=rng.randint(0, days * 86400))
+                source = f"site{n % 40}.example" if channel.platform == Platform.FEED else ""
+                buffer.write(
+                    "\t".join(
+                        [
+                            str(brand.pk),
+                            str(channel.pk),
+                            f"{stamp}-{n}",
+                            str(rng.choice(author_ids)),
+                            text,
+                            "",
+                            f"https://example.com/{n}",
+                            "en",
+                            "mention",
+                            "",
+                            source,
+                            sentiment,
+                            sentiment,
+                            "[]",
+                            "{}",
+                            "[]",
+                            published.isoformat(),
+                            published.isoformat(),
+                            "new",
+                            published.isoformat(),
+                        ]
+                    )
+                    + "\n"
+                )
+            buffer.seek(0)
+            cursor.copy_expert(f"COPY listening_mention ({columns}) FROM STDIN", buffer)
+        # Terms: 70 % name the brand, 30 % the rival (some both).
+        cursor.execute(
+            "INSERT INTO listening_mention_terms (mention_id, trackedterm_id) "
+            "SELECT id, %s FROM listening_mention WHERE brand_id = %s AND id %% 10 < 7",
+            [terms[0].pk, brand.pk],
+        )
+        cursor.execute(
+            "INSERT INTO listening_mention_terms (mention_id, trackedterm_id) "
+            "SELECT id, %s FROM listening_mention WHERE brand_id = %s AND id %% 10 >= 6",
+            [terms[1].pk, brand.pk],
+        )
+        cursor.execute("ANALYZE listening_mention; ANALYZE listening_mention_terms")
+    assert Mention.objects.filter(brand=brand).count() == mentions
+    return brand, manager
+
+
+def page_times(client: Client, url: str, runs: int) -> str:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, response.status_code
+    times.sort()
+    p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
+    return f"median {statistics.median(times):.0f} ms, p95 {p95:.0f} ms over {runs} requests"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mentions", type=int, default=10_000)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--reuse", action="store_true", help="time the page on the brand a previous run loaded")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("Set DATABASE_URL to a PostgreSQL database.")
+    call_command("migrate", verbosity=0)
+
+    from listening.actions import correct_sentiment
+    from listening.models import Brand, Mention
+    from reports.models import ChannelDay
+    from reports.services import rollups_refresh
+
+    print(f"mentions={args.mentions} days={args.days}")
+    now = datetime.now(UTC)
+    if args.reuse:
+        brand = Brand.objects.get(slug="bench")
+        manager = brand.members.filter(username__startswith="bench-manager").first()
+        print(f"reusing {Mention.objects.filter(brand=brand).count()} mentions")
+    else:
+        brand, manager = timed("load (COPY)", load, args.mentions, args.days)
+        timed("rollups refresh, cold (every day)", rollups_refresh)
+        timed("rollups refresh, nothing changed", rollups_refresh)
+        channel = brand.channels.first()
+        author = Mention.objects.filter(brand=brand).values_list("author_id", flat=True).first()
+        Mention.objects.bulk_create(
+            Mention(brand=brand, channel=channel, author_id=author, external_id=f"late-{n}-{time.time()}",
+                    text="late refund", published_at=now - timedelta(days=n % 30), sentiment="negative")
+            for n in range(500)
+        )  # fmt: skip
+        victim = Mention.objects.filter(brand=brand).order_by("published_at").first()
+        correct_sentiment(victim, "negative" if victim.sentiment != "negative" else "positive", manager)
+        Mention.objects.filter(pk=Mention.objects.filter(brand=brand).order_by("-id").values("pk")[:1]).delete()
+        timed("rollups refresh after 500 new (30 days), 1 correction, 1 deletion", rollups_refresh)
+        timed("rollups refresh, steady state (today and yesterday)", rollups_refresh)
+    rows = ChannelDay.objects.filter(brand=brand).count()
+    print(f"ChannelDay rows for the brand: {rows}")
+    with connection.cursor() as cursor:
+        # What autovacuum does in production after the first refresh fills the rollups.
+        cursor.execute("ANALYZE reports_channelday, reports_termday, reports_authorday, reports_sourceday, "
+                       "reports_wordday, reports_questionday, reports_qualityday")  # fmt: skip
+
+    client = Client()
+    client.force_login(manager)
+    today = now.date()
+    for days in (30, 90):
+        url = f"/reports/?brand={brand.pk}&since={today - timedelta(days=days - 1)}&until={today}"
+        client.get(url)  # warm
+        print(f"report page, {days} days: {page_times(client, url, args.runs)}")
+    api = f"/api/v1/reports/summary/?brand={brand.pk}"
+    print(f"summary API, 30 days: {page_times(client, api, args.runs)}")
+
+
+if __name__ == "__main__":
+    main()

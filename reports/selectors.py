@@ -1,0 +1,459 @@
+"""Reads for the report page, its CSV tables, the e-mail and the API.
+
+Mention numbers come only from the rollups (reports/models.py), so a month of a brand with
+millions of mentions costs a few thousand rows; tickets and replies are read directly (they are
+a small fraction of mentions and their timestamps are what the team numbers measure).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+from django.db.models import Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from listening.models import Author, Brand, Channel, Platform, Sentiment, TrackedTerm
+from reports.models import AuthorDay, ChannelDay, QualityDay, QuestionDay, SourceDay, TermDay, WordDay
+from responses.models import Reply, Ticket
+
+SENTIMENTS = [Sentiment.POSITIVE, Sentiment.NEUTRAL, Sentiment.NEGATIVE, Sentiment.UNSCORED]
+TOP = 10
+# An emerging term needs this many mentions in the period and twice its baseline daily rate.
+EMERGING_MIN_COUNT = 5
+EMERGING_MIN_GROWTH = 2.0
+BASELINE_DAYS = 28
+INFLUENCE_FORMULA = "log10(1 + followers) + log10(1 + engagement) + 2 * log10(1 + mentions)"
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole UTC days, ``since`` and ``until`` both included."""
+
+    since: date
+    until: date
+
+    @property
+    def days(self) -> int:
+        return (self.until - self.since).days + 1
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.since, time.min, tzinfo=UTC)
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.until + timedelta(days=1), time.min, tzinfo=UTC)
+
+    def previous(self) -> Period:
+        return Period(self.since - timedelta(days=self.days), self.since - timedelta(days=1))
+
+    def day_list(self) -> list[date]:
+        return [self.since + timedelta(days=n) for n in range(self.days)]
+
+    @classmethod
+    def last_days(cls, days: int = 30) -> Period:
+        today = timezone.now().astimezone(UTC).date()
+        return cls(today - timedelta(days=days - 1), today)
+
+
+def _counts(rows: dict[str, int]) -> dict[str, int | float | None]:
+    """A sentiment breakdown with its total and net sentiment ((pos - neg) / scored)."""
+    out: dict[str, int | float | None] = {s: rows.get(s, 0) for s in SENTIMENTS}
+    total = sum(rows.get(s, 0) for s in SENTIMENTS)
+    scored = total - rows.get(Sentiment.UNSCORED, 0)
+    out["total"] = total
+    out["net"] = (
+        round((rows.get(Sentiment.POSITIVE, 0) - rows.get(Sentiment.NEGATIVE, 0)) / scored, 3) if scored else None
+    )
+    return out
+
+
+def _change(now: int, before: int) -> float | None:
+    return round((now - before) / before * 100, 1) if before else None
+
+
+def volume(brand: Brand, period: Period) -> dict:
+    """Mentions per day (sentiment stacked), per channel and per platform, with the previous period."""
+    rows = ChannelDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until)
+    by_day: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    by_channel: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    total: dict[str, int] = defaultdict(int)
+    for row in rows.values("day", "channel_id", "sentiment").annotate(n=Sum("count")):
+        by_day[row["day"]][row["sentiment"]] += row["n"]
+        by_channel[row["channel_id"]][row["sentiment"]] += row["n"]
+        total[row["sentiment"]] += row["n"]
+    channels = Channel.objects.in_bulk(list(by_channel))
+    by_platform: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for channel_id, counts in by_channel.items():
+        for s, n in counts.items():
+            by_platform[channels[channel_id].platform][s] += n
+    previous = Period.previous(period)
+    before = ChannelDay.objects.filter(brand=brand, day__gte=previous.since, day__lte=previous.until)
+    before_counts = dict(before.values_list("sentiment").annotate(n=Sum("count")).values_list("sentiment", "n"))
+    headline = _counts(total)
+    previous_counts = _counts(before_counts)
+    return {
+        "total": headline,
+        "previous": previous_counts,
+        "change": _change(headline["total"], previous_counts["total"]),
+        "days": [{"day": d, **_counts(by_day.get(d, {}))} for d in period.day_list()],
+        "channels": sorted(
+            (
+                {"channel": channels[cid].name, "platform": channels[cid].get_platform_display(), **_counts(c)}
+                for cid, c in by_channel.items()
+            ),
+            key=lambda r: -r["total"],
+        ),
+        "platforms": sorted(
+            ({"platform": Platform(p).label, "code": p, **_counts(c)} for p, c in by_platform.items()),
+            key=lambda r: -r["total"],
+        ),
+    }
+
+
+def share_of_voice(brand: Brand, period: Period) -> dict:
+    """The brand's own terms against each competitor group (TrackedTerm.label), with sentiment.
+
+    A mention naming the brand and a competitor counts for both: share of voice is share of
+    conversation each name takes part in.
+    """
+    terms = {
+        t.id: (brand.name if t.kind == TrackedTerm.Kind.BRAND else t.label)
+        for t in TrackedTerm.objects.filter(brand=brand, kind__in=[TrackedTerm.Kind.BRAND, TrackedTerm.Kind.COMPETITOR])
+    }
+    rows = TermDay.objects.filter(brand=brand, term_id__in=terms, day__gte=period.since, day__lte=period.until)
+    totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    by_day: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows.values("term_id", "day", "sentiment").annotate(n=Sum("count")):
+        label = terms[row["term_id"]]
+        totals[label][row["sentiment"]] += row["n"]
+        by_day[label][row["day"]] += row["n"]
+    grand = sum(sum(c.values()) for c in totals.values())
+    groups = sorted(
+        (
+            {
+                "label": label,
+                "is_brand": label == brand.name,
+                "share": round(sum(c.values()) / grand * 100, 1) if grand else 0.0,
+                **_counts(c),
+            }
+            for label, c in totals.items()
+        ),
+        key=lambda r: (-r["total"], r["label"]),
+    )
+    return {
+        "groups": groups,
+        "series": {g["label"]: [by_day[g["label"]].get(d, 0) for d in period.day_list()] for g in groups},
+    }
+
+
+def _word_totals(brand: Brand, period: Period, sentiments: list[str] | None = None) -> dict[str, int]:
+    rows = WordDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until)
+    if sentiments:
+        rows = rows.filter(sentiment__in=sentiments)
+    return dict(rows.values("word").annotate(n=Sum("count")).values_list("word", "n"))
+
+
+def _top(counts: dict[str, int], n: int = TOP) -> list[dict]:
+    return [{"word": w, "count": c} for w, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+
+
+def topics(brand: Brand, period: Period) -> dict:
+    """Top words and hashtags in negative and in positive mentions, and emerging terms."""
+    out: dict = {}
+    for sentiment in (Sentiment.NEGATIVE, Sentiment.POSITIVE):
+        counts = _word_totals(brand, period, [sentiment])
+        out[f"{sentiment}_words"] = _top({w: c for w, c in counts.items() if not w.startswith("#")})
+        out[f"{sentiment}_hashtags"] = _top({w: c for w, c in counts.items() if w.startswith("#")})
+    out["emerging"] = emerging_terms(brand, period)
+    return out
+
+
+def emerging_terms(brand: Brand, period: Period) -> list[dict]:
+    """Words whose daily rate this period is at least EMERGING_MIN_GROWTH * their rate over the
+    BASELINE_DAYS before it, with at least EMERGING_MIN_COUNT mentions. A new word's baseline
+    counts as half a mention, so it emerges by volume alone."""
+    current = _word_totals(brand, period)
+    baseline_period = Period(period.since - timedelta(days=BASELINE_DAYS), period.since - timedelta(days=1))
+    baseline = _word_totals(brand, baseline_period)
+    rows = []
+    for word, count in current.items():
+        if count < EMERGING_MIN_COUNT:
+            continue
+        expected = max(baseline.get(word, 0), 0.5) * period.days / BASELINE_DAYS
+        growth = count / expected
+        if growth >= EMERGING_MIN_GROWTH:
+            rows.append({"word": word, "count": count, "baseline": baseline.get(word, 0), "growth": round(growth, 1)})
+    return sorted(rows, key=lambda r: (-r["growth"], -r["count"], r["word"]))[:TOP]
+
+
+def sources(brand: Brand, period: Period) -> dict:
+    """Top sources by volume with sentiment, and the fastest-growing against the previous period."""
+
+    def totals(p: Period) -> dict[tuple[str, str], dict[str, int]]:
+        out: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        rows = SourceDay.objects.filter(brand=brand, day__gte=p.since, day__lte=p.until)
+        for row in rows.values("kind", "name", "sentiment").annotate(n=Sum("count")):
+            out[(row["kind"], row["name"])][row["sentiment"]] += row["n"]
+        return out
+
+    now, before = totals(period), totals(period.previous())
+    labels = dict(SourceDay.Kind.choices)
+    rows = [
+        {"kind": labels[k], "name": Platform(n).label if k == SourceDay.Kind.PLATFORM else n, **_counts(c),
+         "previous": sum(before.get((k, n), {}).values())}
+        for (k, n), c in now.items()
+    ]  # fmt: skip
+    for row in rows:
+        row["growth"] = row["total"] - row["previous"]
+    top = sorted(rows, key=lambda r: (-r["total"], r["name"]))[:TOP]
+    growing = sorted((r for r in rows if r["growth"] > 0), key=lambda r: (-r["growth"], r["name"]))[:TOP]
+    return {"top": top, "growing": growing}
+
+
+def frequent_questions(brand: Brand, period: Period) -> list[dict]:
+    rows = (
+        QuestionDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until)
+        .values("question")
+        .annotate(n=Sum("count"))
+        .order_by("-n", "question")[:TOP]
+    )
+    inbox = reverse("listening:inbox")
+    return [
+        {
+            "question": r["question"],
+            "count": r["n"],
+            "url": f"{inbox}?{urlencode({'brand': brand.pk, 'q': r['question']})}",
+        }
+        for r in rows
+    ]
+
+
+def opinion_leaders(brand: Brand, period: Period) -> dict:
+    """Authors ranked by influence = log10(1 + followers) + log10(1 + engagement) + 2 * log10(1 + mentions).
+
+    Reach, the engagement their mentions got, and how often they speak of the brand make the score; the average sentiment ((pos - neg) / scored) is shown
+    beside it so advocates and detractors both surface. Internal authors are listed apart.
+    """
+    rows = list(
+        AuthorDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until)
+        .values("author_id")
+        .annotate(n=Sum("count"), scored=Sum("scored"), sent=Sum("sentiment_sum"), engagement=Sum("engagement"))
+        .order_by("-n")[:500]
+    )
+    authors = Author.objects.in_bulk([r["author_id"] for r in rows])
+    leaders = []
+    for r in rows:
+        a = authors[r["author_id"]]
+        score = math.log10(1 + a.followers) + math.log10(1 + r["engagement"]) + 2 * math.log10(1 + r["n"])
+        leaders.append(
+            {
+                "handle": str(a),
+                "name": a.name,
+                "platform": a.get_platform_display(),
+                "profile_url": a.profile_url if a.profile_url.startswith(("http://", "https://")) else "",
+                "followers": a.followers,
+                "mentions": r["n"],
+                "engagement": r["engagement"],
+                "sentiment": round(r["sent"] / r["scored"], 2) if r["scored"] else None,
+                "score": round(score, 2),
+                "is_internal": a.is_internal,
+            }
+        )
+    leaders.sort(key=lambda r: (-r["score"], r["handle"]))
+    return {
+        "formula": INFLUENCE_FORMULA,
+        "external": [r for r in leaders if not r["is_internal"]][:TOP],
+        "internal": [r for r in leaders if r["is_internal"]][:TOP],
+    }
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def _p90(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    # Nearest-rank percentile: the value below which 90 % of the times fall.
+    return round(ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)], 1)
+
+
+def _minutes(delta: timedelta) -> float:
+    return delta.total_seconds() / 60
+
+
+def team(brand: Brand, period: Period) -> dict:
+    """First-response times, tickets per department, SLA, follow-ups and repeat complaints."""
+    replies = (
+        Reply.objects.filter(
+            mention__brand=brand,
+            mention__published_at__gte=period.start,
+            mention__published_at__lt=period.end,
+            status=Reply.Status.SENT,
+            sent_at__isnull=False,
+        )
+        .select_related("author", "mention__channel")
+        .order_by("mention_id", "sent_at")
+    )
+    first: dict[int, Reply] = {}
+    for reply in replies:
+        first.setdefault(reply.mention_id, reply)
+    by_channel: dict[str, list[float]] = defaultdict(list)
+    by_agent: dict[str, list[float]] = defaultdict(list)
+    for reply in first.values():
+        minutes = _minutes(reply.sent_at - reply.mention.published_at)
+        by_channel[reply.mention.channel.name].append(minutes)
+        by_agent[reply.author.get_username() if reply.author else "—"].append(minutes)
+    all_times = [m for times in by_channel.values() for m in times]
+
+    def timing(name: str, times: list[float]) -> dict:
+        return {"name": name, "replied": len(times), "median": _median(times), "p90": _p90(times)}
+
+    tickets = list(
+        Ticket.objects.filter(brand=brand, created_at__gte=period.start, created_at__lt=period.end).select_related(
+            "department", "mention__author"
+        )
+    )
+    departments: dict[str, dict] = {}
+    for t in tickets:
+        d = departments.setdefault(
+            t.department.name, {"name": t.department.name, "opened": 0, "resolved": 0, "ack": [], "resolve": [],
+                                "with_sla": 0, "sla_met": 0, "followed_up": 0}
+        )  # fmt: skip
+        d["opened"] += 1
+        if t.acknowledged_at:
+            d["ack"].append(_minutes(t.acknowledged_at - t.created_at))
+        if t.resolved_at:
+            d["resolved"] += 1
+            d["resolve"].append(_minutes(t.resolved_at - t.created_at))
+            d["followed_up"] += t.followed_up_at is not None
+        if t.acknowledge_due_at or t.resolve_due_at:
+            d["with_sla"] += 1
+            d["sla_met"] += t.acknowledge_breached_at is None and t.resolve_breached_at is None
+    dept_rows = [
+        {
+            "name": d["name"],
+            "opened": d["opened"],
+            "resolved": d["resolved"],
+            "median_ack": _median(d["ack"]),
+            "median_resolve": _median(d["resolve"]),
+            "sla_met": round(d["sla_met"] / d["with_sla"] * 100, 1) if d["with_sla"] else None,
+            "followed_up": round(d["followed_up"] / d["resolved"] * 100, 1) if d["resolved"] else None,
+        }
+        for d in sorted(departments.values(), key=lambda d: d["name"])
+    ]
+    resolved = [t for t in tickets if t.resolved_at]
+    with_sla = [t for t in tickets if t.acknowledge_due_at or t.resolve_due_at]
+    # Only days with a negative mention: a fraction of AuthorDay rows, so the GROUP BY stays small.
+    repeat = (
+        AuthorDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until, negative__gt=0)
+        .values("author_id")
+        .annotate(neg=Sum("negative"))
+        .filter(neg__gte=2)
+        .order_by("-neg", "author_id")
+    )
+    repeat = list(repeat)
+    repeat_authors = Author.objects.in_bulk([r["author_id"] for r in repeat[:TOP]])
+    # A ticket is a repeat when the same author had another ticket resolved in the 30 days before.
+    earlier: dict[int, list[datetime]] = defaultdict(list)
+    for author_id, resolved_at in Ticket.objects.filter(
+        brand=brand,
+        mention__author_id__in={t.mention.author_id for t in tickets},
+        resolved_at__gte=period.start - timedelta(days=30),
+        resolved_at__lt=period.end,
+    ).values_list("mention__author_id", "resolved_at"):
+        earlier[author_id].append(resolved_at)
+    repeat_tickets = sum(
+        any(t.created_at - timedelta(days=30) <= r < t.created_at for r in earlier[t.mention.author_id])
+        for t in tickets
+    )
+    return {
+        "response": timing("all", all_times),
+        "by_channel": [timing(n, v) for n, v in sorted(by_channel.items())],
+        "by_agent": [timing(n, v) for n, v in sorted(by_agent.items())],
+        "departments": dept_rows,
+        "opened": len(tickets),
+        "resolved": len(resolved),
+        "median_resolve": _median([_minutes(t.resolved_at - t.created_at) for t in resolved]),
+        "sla_met": round(sum(t.acknowledge_breached_at is None and t.resolve_breached_at is None for t in with_sla)
+                         / len(with_sla) * 100, 1) if with_sla else None,
+        "followed_up": round(sum(t.followed_up_at is not None for t in resolved) / len(resolved) * 100, 1)
+        if resolved else None,
+        "repeat_authors": [{"handle": str(repeat_authors[r["author_id"]]), "negative": r["neg"]} for r in repeat[:TOP]],
+        "repeat_author_count": len(repeat),
+        "repeat_tickets": repeat_tickets,
+    }  # fmt: skip
+
+
+def quality(brand: Brand, period: Period) -> dict:
+    """Agent corrections and the analyzer's agreement with the people who reviewed its labels.
+
+    Reviewed = corrected by an agent, or handled (replied, routed, closed) with the analyzer's
+    label left in place. Agreement = reviewed mentions whose final label is the analyzer's.
+    """
+    q = QualityDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until).aggregate(
+        total=Sum("total"), reviewed=Sum("reviewed"), corrected=Sum("corrected"), agreed=Sum("agreed")
+    )
+    q = {k: v or 0 for k, v in q.items()}
+    q["agreement"] = round(q["agreed"] / q["reviewed"] * 100, 1) if q["reviewed"] else None
+    return q
+
+
+@dataclass
+class Report:
+    brand: Brand
+    period: Period
+    sections: dict = field(default_factory=dict)
+
+    def __getattr__(self, name: str):
+        try:
+            return self.sections[name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+
+
+def report(brand: Brand, period: Period) -> Report:
+    return Report(
+        brand,
+        period,
+        {
+            "volume": volume(brand, period),
+            "share_of_voice": share_of_voice(brand, period),
+            "topics": topics(brand, period),
+            "sources": sources(brand, period),
+            "questions": frequent_questions(brand, period),
+            "leaders": opinion_leaders(brand, period),
+            "team": team(brand, period),
+            "quality": quality(brand, period),
+        },
+    )
+
+
+def summary(brand: Brand, period: Period) -> dict:
+    """The headline numbers: what the API, the e-mail and the page's top row show."""
+    v = volume(brand, period)
+    t = team(brand, period)
+    return {
+        "brand": brand.slug,
+        "since": period.since.isoformat(),
+        "until": period.until.isoformat(),
+        "mentions": v["total"],
+        "previous_mentions": v["previous"]["total"],
+        "change_percent": v["change"],
+        "platforms": {p["code"]: p["total"] for p in v["platforms"]},
+        "share_of_voice": [
+            {"label": g["label"], "mentions": g["total"], "share": g["share"], "net": g["net"]}
+            for g in share_of_voice(brand, period)["groups"]
+        ],
+        "first_response_minutes": {"median": t["response"]["median"], "p90": t["response"]["p90"]},
+        "tickets": {"opened": t["opened"], "resolved": t["resolved"], "median_resolve_minutes": t["median_resolve"],
+                    "sla_met_percent": t["sla_met"], "followed_up_percent": t["followed_up"]},
+    }  # fmt: skip

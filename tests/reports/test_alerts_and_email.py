@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+
+from listening.models import Sentiment
+from reports.models import ReportSubscription
+from reports.services import scheduled_reports_send, spikes_detect
+from reports.tasks import detect_spikes, send_scheduled_reports
+from responses.models import Notification
+from tests.factories import AuthorFactory, ChannelFactory, MentionFactory
+from tests.reports.conftest import NOW
+
+NEG = Sentiment.NEGATIVE
+
+
+@pytest.mark.django_db
+def test_weekly_report_in_the_outbox_once_a_week(team, week, settings):
+    settings.SITE_URL = "https://escucha.example"
+    team.manager.email = "marta@example.com"
+    team.manager.save()
+    ReportSubscription.objects.create(user=team.manager, brand=team.brand)
+    with time_machine.travel(NOW, tick=False):
+        assert send_scheduled_reports() == 1
+        assert scheduled_reports_send() == 0  # already sent this week
+    message = mail.outbox[0]
+    assert message.to == ["marta@example.com"]
+    assert "Acme" in message.subject
+    assert "Mentions: 9 (previous period: 1)" in message.body  # 1-7 March, against 22-28 February
+    assert "https://escucha.example/reports/?brand=" in message.body
+    html = message.alternatives[0][0]
+    assert "width:100%" in html  # a bar chart drawn with CSS
+    assert "refund" in html
+    with time_machine.travel(NOW + timedelta(days=7), tick=False):
+        assert scheduled_reports_send() == 1
+    assert len(mail.outbox) == 2
+
+
+@pytest.mark.django_db
+def test_no_report_for_a_brand_the_user_left(team, week):
+    team.outsider.email = "olga@example.com"
+    team.outsider.save()
+    ReportSubscription.objects.create(user=team.outsider, brand=team.brand)
+    with time_machine.travel(NOW, tick=False):
+        assert scheduled_reports_send() == 0
+    assert mail.outbox == []
+
+
+def negative_mentions(channel, count: int, since: datetime, text: str, author=None) -> None:
+    for n in range(count):
+        kwargs = {"author": author} if author else {}
+        MentionFactory(channel=channel, sentiment=NEG, published_at=since + timedelta(minutes=n), text=text, **kwargs)
+
+
+SPIKE_AT = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+def test_spike_alerts_community_managers_once_an_hour(team, settings):
+    settings.SPIKE_FACTOR = 3
+    settings.SPIKE_MIN_COUNT = 10
+    team.cm.email = "carla@example.com"
+    team.cm.save()
+    channel = ChannelFactory(brand=team.brand)
+    # Baseline: 24 negative mentions over the 24 h before the last hour = 1 an hour.
+    for hour in range(2, 26):
+        negative_mentions(channel, 1, SPIKE_AT - timedelta(hours=hour), "meh")
+    loud = AuthorFactory(handle="loudone")
+    negative_mentions(channel, 12, SPIKE_AT - timedelta(minutes=50), "outage again app down", author=loud)
+    with time_machine.travel(SPIKE_AT, tick=False):
+        assert detect_spikes() == 1
+    with time_machine.travel(SPIKE_AT + timedelta(minutes=30), tick=False):
+        assert spikes_detect() == 0  # at most one alert per brand an hour
+    note = Notification.objects.get(user=team.cm, verb="spike")
+    assert "12 negative mentions" in note.message
+    assert "outage" in note.message and "@loudone" in note.message
+    assert not Notification.objects.filter(user=team.manager).exists()  # community managers only
+    assert mail.outbox[0].to == ["carla@example.com"]
+    assert "outage" in mail.outbox[0].body
+
+
+@pytest.mark.django_db
+def test_no_spike_under_the_factor_or_the_minimum(team, settings):
+    settings.SPIKE_FACTOR = 3
+    settings.SPIKE_MIN_COUNT = 10
+    channel = ChannelFactory(brand=team.brand)
+    # Baseline 4 an hour: 12 in the last hour is 3 times, not more.
+    for hour in range(2, 26):
+        negative_mentions(channel, 4, SPIKE_AT - timedelta(hours=hour), "meh")
+    negative_mentions(channel, 12, SPIKE_AT - timedelta(minutes=50), "outage")
+    other = ChannelFactory(brand=team.other_brand)
+    negative_mentions(other, 9, SPIKE_AT - timedelta(minutes=50), "outage")  # no baseline, under the minimum
+    with time_machine.travel(SPIKE_AT, tick=False):
+        assert spikes_detect() == 0
+    assert not Notification.objects.exists()

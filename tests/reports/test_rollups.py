@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.db.models import Count, Sum
+
+from listening.actions import correct_sentiment
+from listening.models import Mention, Sentiment, TrackedTerm
+from reports.models import AuthorDay, ChannelDay, QualityDay, TermDay, WordDay
+from reports.services import question_of, rollups_refresh, words_of
+from tests.factories import ChannelFactory, MentionFactory
+
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+
+
+def rollup_counts(brand_id: int) -> dict:
+    return {
+        (r["day"], r["channel_id"], r["sentiment"]): r["n"]
+        for r in ChannelDay.objects.filter(brand_id=brand_id)
+        .values("day", "channel_id", "sentiment")
+        .annotate(n=Sum("count"))
+    }
+
+
+def _group(brand_id: int) -> dict:
+    out: dict = {}
+    for m in Mention.objects.filter(brand_id=brand_id).values("published_at", "channel_id", "sentiment"):
+        key = (m["published_at"].astimezone(UTC).date(), m["channel_id"], m["sentiment"])
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
+@pytest.mark.django_db
+def test_rollups_follow_new_mentions_corrections_and_deletions(team):
+    channel = ChannelFactory(brand=team.brand)
+    term = TrackedTerm.objects.create(brand=team.brand, kind="brand", text="acme")
+    with time_machine.travel(NOW, tick=False):
+        old = MentionFactory(
+            channel=channel,
+            published_at=NOW - timedelta(days=10),
+            sentiment=Sentiment.NEGATIVE,
+            analyzer_sentiment=Sentiment.NEGATIVE,
+            text="refund refund please",
+        )
+        old.terms.add(term)
+        MentionFactory(channel=channel, published_at=NOW - timedelta(days=10), sentiment=Sentiment.POSITIVE)
+        rollups_refresh()
+        assert rollup_counts(team.brand.id) == _group(team.brand.id)
+        assert TermDay.objects.get(term=term).count == 1
+
+    # Ingestion days later of a mention published long ago: its old day is recounted.
+    with time_machine.travel(NOW + timedelta(days=1), tick=False):
+        MentionFactory(channel=channel, published_at=NOW - timedelta(days=10), sentiment=Sentiment.NEUTRAL)
+        correct_sentiment(old, Sentiment.POSITIVE, team.cm)
+        rollups_refresh()
+    assert rollup_counts(team.brand.id) == _group(team.brand.id)
+    assert QualityDay.objects.get(brand=team.brand).corrected == 1
+    assert TermDay.objects.get(term=term).sentiment == Sentiment.POSITIVE
+
+    with time_machine.travel(NOW + timedelta(days=2), tick=False):
+        Mention.objects.filter(pk=old.pk).delete()
+        rollups_refresh()
+    assert rollup_counts(team.brand.id) == _group(team.brand.id)
+    assert sum(_group(team.brand.id).values()) == 2
+    assert not TermDay.objects.exists()
+    assert AuthorDay.objects.aggregate(n=Sum("count"))["n"] == 2
+    assert not WordDay.objects.filter(word="refund").exists()
+
+
+@pytest.mark.django_db
+def test_refresh_with_nothing_changed_recounts_only_recent_days(team):
+    channel = ChannelFactory(brand=team.brand)
+    with time_machine.travel(NOW, tick=False):
+        MentionFactory(channel=channel, published_at=NOW - timedelta(days=20))
+        assert rollups_refresh() == 1
+        assert rollups_refresh() == 0
+    assert ChannelDay.objects.aggregate(n=Count("id"))["n"] == 1
+
+
+def test_words_drop_stopwords_short_words_links_and_handles():
+    assert words_of("The @acme app is SLOW, #fail https://x.co/a y la app") == ["app", "slow", "#fail", "app"]
+
+
+def test_questions_are_grouped_by_wording():
+    assert question_of("@acme ¿Cómo cambio mi contraseña?") == "como cambio mi contrasena"
+    assert question_of("how do I cancel") == "how do i cancel"
+    assert question_of("How do I cancel?!") == "how do i cancel"
+    assert question_of("Love it.") is None
+
+
+@pytest.mark.django_db
+def test_the_periodic_refresh_never_overlaps_itself(team):
+    from django.core.cache import cache
+
+    from reports.tasks import REFRESH_LOCK, refresh_rollups
+
+    MentionFactory(channel=ChannelFactory(brand=team.brand))
+    cache.add(REFRESH_LOCK, "1", 60)  # another worker is refreshing
+    try:
+        assert refresh_rollups() is None
+        assert not ChannelDay.objects.exists()
+    finally:
+        cache.delete(REFRESH_LOCK)
+    assert refresh_rollups() == 1
+    assert ChannelDay.objects.exists()
+
+
+def test_statements_are_not_questions():
+    assert question_of("Como siempre, genial") is None
+    assert question_of("Do not buy this") is None
+    assert question_of("por qué no funciona") == "por que no funciona"
