@@ -268,6 +268,14 @@ class Mention(models.Model):
     def sentiment_corrected(self) -> bool:
         return self.sentiment_corrected_by_id is not None
 
+    @property
+    def term_labels(self) -> list[tuple[str, str]]:
+        """(kind, label) of the matched terms, once each: "Acme" and "@acme" are one brand.
+
+        Reads ``terms.all()``, so a prefetch of ``terms`` keeps a list of mentions at one query.
+        """
+        return sorted({(term.kind, term.label) for term in self.terms.all()}, key=lambda pair: pair[1].casefold())
+
 
 class MentionEvent(models.Model):
     """Who did what to a mention, and when: status, assignment, sentiment, routing."""

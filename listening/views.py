@@ -345,7 +345,7 @@ def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "mention": mention,
         "parent": parent,
         "others": others,
-        "terms": mention.terms.all(),
+        "terms": mention.term_labels,
         "events": mention.events.select_related("actor"),
         "author_summary": author_summary(user=request.user, author=mention.author, exclude=mention),
         "viewers": presence_touch(mention.pk, request.user),

@@ -61,7 +61,7 @@ def test_routed_complaint_is_resolved_by_billing_and_closed_by_the_public_reply(
     assert "/tickets/" in page.url
     row = page.locator("#ticket-rows tr.ticket", has_text="charged me twice")
     assert row.locator(".status").inner_text() == "Open"
-    assert page.locator(".badge").is_visible()  # the bell: a new ticket for billing
+    assert page.locator(".bell .unread-count").is_visible()  # the bell: a new ticket for billing
     row.get_by_role("link", name=f"#{ticket.pk}").click()
     page.get_by_role("button", name="Acknowledged").click()
     page.wait_for_selector(".ticket-status:text('Acknowledged')")
