@@ -260,7 +260,7 @@ DEMO_GENERATOR_INTERVAL = env.int("DEMO_GENERATOR_INTERVAL", 20, minimum=1)
 HTTP_TIMEOUT_SECONDS = env.int("HTTP_TIMEOUT_SECONDS", 20, minimum=1)
 # Spike alert: negative mentions in the last hour above SPIKE_FACTOR times the hourly mean of the
 # 24 hours before, and at least SPIKE_MIN_COUNT of them.
-SPIKE_FACTOR = float(env.str("SPIKE_FACTOR", "3"))
+SPIKE_FACTOR = env.float("SPIKE_FACTOR", 3.0, minimum=1.0)
 SPIKE_MIN_COUNT = env.int("SPIKE_MIN_COUNT", 10, minimum=1)
 if SANDBOX_ENABLED:
     CELERY_BEAT_SCHEDULE["sandbox-generate"] = {

@@ -106,3 +106,11 @@ def test_a_typo_in_a_boolean_variable_stops_the_process() -> None:
     result = _settings_in_subprocess({"DEBUG": "ture"}, "print(settings.DEBUG)")
     assert result.returncode != 0
     assert "DEBUG='ture' is not a boolean" in result.stderr
+
+
+def test_a_float_setting_names_the_variable_when_it_is_wrong() -> None:
+    assert Env({"SPIKE_FACTOR": "2.5"}).float("SPIKE_FACTOR", 3.0, minimum=1.0) == 2.5
+    assert Env({}).float("SPIKE_FACTOR", 3.0, minimum=1.0) == 3.0
+    for bad in ("three", "nan", "0.5"):
+        with pytest.raises(ImproperlyConfigured, match="SPIKE_FACTOR"):
+            Env({"SPIKE_FACTOR": bad}).float("SPIKE_FACTOR", 3.0, minimum=1.0)
