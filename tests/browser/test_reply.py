@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 
 from listening.models import Platform, Sentiment
-from listening.roles import ROLE_PERMISSIONS
 from listening.sandbox.models import SandboxReply
 from responses.models import Reply
 from responses.replies import reply_deliver
@@ -21,17 +19,6 @@ SANDBOX_X_CREDENTIALS = {
     "access_token": "sandbox-token",
     "access_token_secret": "sandbox-token-secret",
 }
-
-
-@pytest.fixture(autouse=True)
-def roles(transactional_db):
-    # A transactional test before this one flushed the groups the data migration made.
-    for role, dotted in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        pairs = [name.split(".") for name in dotted]
-        group.permissions.set(
-            Permission.objects.get(content_type__app_label=app, codename=codename) for app, codename in pairs
-        )
 
 
 @pytest.fixture

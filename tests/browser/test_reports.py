@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 
-from listening.roles import ROLE_PERMISSIONS
 from reports.services import rollups_refresh
 from tests.factories import AuthorFactory, MentionFactory
 from tests.reports.conftest import at, week  # noqa: F401 (the known week, a fixture)
@@ -13,17 +11,7 @@ from tests.reports.conftest import at, week  # noqa: F401 (the known week, a fix
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def roles(transactional_db: None) -> None:
-    """The role groups again: an earlier transactional test's flush removed what the migration made."""
-    for role, perms in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        for dotted in perms:
-            app_label, codename = dotted.split(".")
-            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-
-
-def test_manager_sees_every_chart_drawn_beside_its_table(roles, team, week, login) -> None:  # noqa: F811
+def test_manager_sees_every_chart_drawn_beside_its_table(team, week, login) -> None:  # noqa: F811
     hostile = AuthorFactory(handle='<img src=x onerror="alert(1)">', followers=10**9)
     MentionFactory(
         channel=week.mentions[1].channel, author=hostile, published_at=at(6), text="<script>alert(2)</script>"

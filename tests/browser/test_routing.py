@@ -4,10 +4,8 @@ in public from the follow-up list, and that reply closes the ticket."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 
 from listening.models import Platform, Sentiment
-from listening.roles import ROLE_PERMISSIONS
 from listening.sandbox.models import SandboxReply
 from responses.models import Ticket
 from responses.routing import route_mentions
@@ -17,18 +15,8 @@ from tests.factories import ChannelFactory, MentionFactory, RoutingRuleFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def roles(transactional_db: None) -> None:
-    """The role groups, which an earlier transactional test's flush removed with every other row."""
-    for role, perms in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        for dotted in perms:
-            app_label, codename = dotted.split(".")
-            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-
-
 def test_routed_complaint_is_resolved_by_billing_and_closed_by_the_public_reply(
-    roles, team, login, live_server, settings
+    team, login, live_server, settings
 ) -> None:
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.SITE_URL = live_server.url

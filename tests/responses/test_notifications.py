@@ -57,13 +57,13 @@ def test_each_notification_is_mailed_once(team, opened, mailoutbox) -> None:
 def test_bell_count_and_mark_read(client: Client, team, opened) -> None:
     client.force_login(team.billing_member)
     html = client.get(reverse("responses:ticket_list")).content.decode()
-    assert 'class="badge"' in html
+    assert 'class="unread-count"' in html
     page = client.get(reverse("responses:notification_list")).content.decode()
     assert f"New ticket #{opened.pk}" in page
     notification = Notification.objects.get(user=team.billing_member)
     response = client.post(reverse("responses:notification_read"), {"id": notification.pk, "next": notification.url})
     assert response["Location"] == f"/tickets/{opened.pk}/"
-    assert 'class="badge"' not in client.get(reverse("responses:ticket_list")).content.decode()
+    assert 'class="unread-count"' not in client.get(reverse("responses:ticket_list")).content.decode()
 
 
 def test_mark_read_refuses_offsite_redirects(client: Client, team, opened) -> None:
