@@ -37,7 +37,7 @@ def test_import_mentions_keeps_good_lines_reports_bad_ones_and_is_idempotent(tea
     call_command("import_mentions", str(path), "--channel", str(channel.pk), stdout=out, stderr=err)
     assert "2 mentions imported, 0 already there, 3 lines skipped." in out.getvalue()
     assert "mentions.jsonl:2: skipped, not JSON" in err.getvalue()
-    assert "mentions.jsonl:3: skipped, missing published_at" in err.getvalue()
+    assert "mentions.jsonl:3: skipped, missing created_at" in err.getvalue()
     assert "mentions.jsonl:4: skipped, url must be http:// or https://" in err.getvalue()
     assert Mention.objects.get(external_id="a1").text == good["text"]
     assert Mention.objects.get(external_id="a4").author.followers == 120
@@ -77,3 +77,18 @@ def test_poll_channels_reports_what_it_did(team, monkeypatch):
     assert f"{channel.pk} Acme on X: 0 new, 0 known, 1 pages" in out.getvalue()
     with pytest.raises(CommandError, match="No channel with id 999"):
         call_command("poll_channels", "--channel", "999")
+
+
+def test_import_mentions_takes_the_documented_columns(team, tmp_path):
+    channel = ChannelFactory(brand=team.brand)
+    path = tmp_path / "history.csv"
+    path.write_text(
+        "external_id,text,author,created_at,url\n"
+        "t-1,Acme rocks,@ana,2025-06-01T08:00:00Z,https://x.com/ana/status/1\n"
+        "t-2,no author,,2025-06-01T09:00:00Z,\n"
+    )
+    err = StringIO()
+    call_command("import_mentions", str(path), "--channel", str(channel.pk), stdout=StringIO(), stderr=err)
+    mention = Mention.objects.get(external_id="t-1")
+    assert (mention.author.handle, mention.url) == ("ana", "https://x.com/ana/status/1")
+    assert "history.csv:3: skipped, missing author" in err.getvalue()

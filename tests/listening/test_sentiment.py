@@ -133,8 +133,24 @@ def test_benchmark_reads_both_formats_and_reports_correlation(tmp_path: Path) ->
     call_command("sentiment_benchmark", "--language", "en", "--data", str(vader_format), stdout=out)
 
     assert "accuracy 100.0% (3/3)" in out.getvalue()
+    assert "3-class F1 (macro) 1.000" in out.getvalue()
     assert "pearson(compound, human mean)" in out.getvalue()
     out = StringIO()
     call_command("sentiment_benchmark", "--language", "es", "--data", str(FIXTURES / "es_heldout.tsv"), stdout=out)
     assert "es_heldout.tsv: 60 texts" in out.getvalue()
     assert "pearson" not in out.getvalue()
+
+
+def test_macro_f1_counts_a_class_never_predicted_as_zero() -> None:
+    from listening.management.commands.sentiment_benchmark import Report
+
+    # Gold: 2 positive, 1 neutral, 1 negative; everything predicted positive.
+    report = Report(
+        total=4,
+        correct=2,
+        confusion={("positive", "positive"): 2, ("neutral", "positive"): 1, ("negative", "positive"): 1},
+        pearson=None,
+    )
+    assert report.f1("positive") == pytest.approx(2 * 0.5 * 1.0 / 1.5)
+    assert report.f1("neutral") is None
+    assert report.macro_f1 == pytest.approx((2 / 3) / 3)

@@ -1,9 +1,10 @@
 """Import mentions from a file into a channel, through the same pipeline as polling.
 
-One JSON object per line (JSON Lines) or a CSV with a header. Fields: ``id`` (required, the
-item's id on its platform), ``text`` (required), ``published_at`` (ISO 8601, required),
-``author_id`` (required), ``author_handle``, ``author_name``, ``author_followers``, ``url``,
-``title``, ``parent_id``, ``kind``, ``source``. A bad line is reported with its number and
+One JSON object per line (JSON Lines) or a CSV with a header. Fields: ``external_id`` (or ``id``;
+required, the item's id on its platform), ``text`` (required), ``created_at`` (or
+``published_at``; ISO 8601, required), ``author`` (the handle) and/or ``author_id`` (one of them
+required), ``author_name``, ``author_followers``, ``url``, ``title``, ``parent_id``, ``kind``,
+``source``. A bad line is reported with its number and
 skipped; the good ones are stored, and importing the same file twice stores nothing twice.
 """
 
@@ -48,12 +49,27 @@ def item_from_row(row: Any) -> FetchedItem:
         raise row
     if not isinstance(row, dict):
         raise ValueError("not an object")
-    missing = [key for key in ("id", "text", "published_at", "author_id") if not str(row.get(key) or "").strip()]
+
+    def first(*names: str) -> str:
+        return next((str(row[name]).strip() for name in names if str(row.get(name) or "").strip()), "")
+
+    external_id, created = first("external_id", "id"), first("created_at", "published_at")
+    author_id, handle = first("author_id", "author"), first("author_handle", "author").lstrip("@")
+    missing = [
+        name
+        for name, value in (
+            ("external_id", external_id),
+            ("text", row.get("text")),
+            ("created_at", created),
+            ("author", author_id),
+        )
+        if not str(value or "").strip()
+    ]
     if missing:
         raise ValueError(f"missing {', '.join(missing)}")
-    published = parse_datetime(str(row["published_at"]).strip())
+    published = parse_datetime(created)
     if published is None:
-        raise ValueError(f"published_at is not an ISO date-time: {str(row['published_at'])[:40]!r}")
+        raise ValueError(f"created_at is not an ISO date-time: {created[:40]!r}")
     if timezone.is_naive(published):
         published = published.replace(tzinfo=UTC)
     followers = str(row.get("author_followers") or "0").strip()
@@ -66,11 +82,11 @@ def item_from_row(row: Any) -> FetchedItem:
     if url and not url.lower().startswith(("http://", "https://")):
         raise ValueError("url must be http:// or https://")
     return FetchedItem(
-        external_id=str(row["id"]).strip(),
+        external_id=external_id,
         text=str(row["text"]),
         author=FetchedAuthor(
-            external_id=str(row["author_id"]).strip(),
-            handle=str(row.get("author_handle") or ""),
+            external_id=author_id,
+            handle=handle,
             name=str(row.get("author_name") or ""),
             followers=int(followers),
         ),

@@ -77,6 +77,18 @@ class Report:
         gold = sum(n for (g, _), n in self.confusion.items() if g == label)
         return self.confusion.get((label, label), 0) / gold if gold else None
 
+    def f1(self, label: str) -> float | None:
+        precision, recall = self.precision(label), self.recall(label)
+        if precision is None or recall is None:
+            return None
+        return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+    @property
+    def macro_f1(self) -> float:
+        """The 3-class F1: the mean of each class's F1 (a class never predicted counts 0)."""
+        scores = [self.f1(label) for label in LABELS]
+        return sum(score or 0.0 for score in scores) / len(LABELS)
+
 
 def evaluate(examples: list[Example], language: str) -> Report:
     confusion: Counter[tuple[str, str]] = Counter()
@@ -119,15 +131,16 @@ class Command(BaseCommand):
             report = evaluate(read_examples(path), language)
             self.stdout.write(f"\n{path.name}: {report.total} texts")
             self.stdout.write(f"  accuracy {report.accuracy:.1%} ({report.correct}/{report.total})")
+            self.stdout.write(f"  3-class F1 (macro) {report.macro_f1:.3f}")
             if report.pearson is not None:
                 self.stdout.write(f"  pearson(compound, human mean) {report.pearson:.3f}")
-            self.stdout.write("  class       precision  recall   gold  predicted")
+            self.stdout.write("  class       precision  recall      F1   gold  predicted")
             for label in LABELS:
                 gold = sum(n for (g, _), n in report.confusion.items() if g == label)
                 predicted = sum(n for (_, p), n in report.confusion.items() if p == label)
                 self.stdout.write(
                     f"  {label:<10}  {_pct(report.precision(label))}    {_pct(report.recall(label))}"
-                    f"  {gold:5d}  {predicted:9d}"
+                    f"  {_pct(report.f1(label))}  {gold:5d}  {predicted:9d}"
                 )
             self.stdout.write("  confusion (rows gold, columns predicted: pos neu neg)")
             for gold_label in LABELS:
