@@ -7,6 +7,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from email.mime.image import MIMEImage
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from django.utils.translation import gettext as _
 from listening.models import Brand, Mention, Sentiment
 from listening.roles import COMMUNITY_MANAGER
 from listening.selectors import brands_for_user
+from reports import charts
 from reports.models import (
     AuthorDay,
     ChannelDay,
@@ -410,15 +412,43 @@ def _send_report(sub: ReportSubscription, now: datetime, days: int) -> None:
             "since": period.since,
             "until": period.until,
         }
+        images = email_charts(data)
+        context["charts"] = set(images)
+        # The images' sizes in the HTML, so that clients lay the e-mail out before they load.
+        context["chart_sizes"] = {
+            "volume": charts.VOLUME_SIZE,
+            "share_of_voice": charts.share_of_voice_size(len(data.share_of_voice["groups"])),
+        }
         text = render_to_string("reports/email/report.txt", context)
         html = render_to_string("reports/email/report.html", context)
     message = EmailMultiAlternatives(subject=str(subject), body=text, to=[sub.user.email])
     message.attach_alternative(html, "text/html")
+    # multipart/related: the images belong to the HTML part (cid: links) rather than showing
+    # up as separate downloads; the plain-text part stays for clients that show no HTML.
+    message.mixed_subtype = "related"
+    for content_id, png in images.items():
+        image = MIMEImage(png, "png")
+        image.add_header("Content-ID", f"<{content_id}>")
+        image.add_header("Content-Disposition", "inline", filename=f"{content_id}.png")
+        message.attach(image)
     message.send()
 
 
+def email_charts(data: object) -> dict[str, bytes]:
+    """The report's charts as PNG images, by the Content-ID the HTML e-mail refers to them with."""
+    volume = data.volume  # type: ignore[attr-defined]
+    days = [d["day"] for d in volume["days"]]
+    series = {s: [d[s] for d in volume["days"]] for s in charts.COLOURS}
+    images = {"volume": charts.volume_chart_png(days, series)}
+    groups = data.share_of_voice["groups"]  # type: ignore[attr-defined]
+    if groups:  # no tracked brand or competitor term matched: nothing to compare
+        images["share-of-voice"] = charts.share_of_voice_png([(g["label"], g["share"]) for g in groups])
+    return images
+
+
 def email_bars(data: object) -> dict[str, list[dict]]:
-    """Charts for mail clients, which run no script: rows with a bar width in percent (CSS only)."""
+    """The numbers beside the e-mail's chart images, as rows with a bar width in percent (CSS only):
+    readable where a client blocks images, and by screen readers."""
 
     def bars(rows: list[tuple[str, int | float]]) -> list[dict]:
         top = max((v for _label, v in rows), default=0) or 1
