@@ -64,10 +64,20 @@ def fill(n: int, refill: bool) -> tuple[Brand, object]:
         print(f"reusing {have:,} mentions of brand 'bench'")
         return brand, user
     with connection.cursor() as cursor:
-        cursor.execute(
-            "DELETE FROM listening_mention_terms WHERE mention_id IN (SELECT id FROM listening_mention WHERE brand_id = %s)",
-            [brand.pk],
-        )
+        # Another benchmark may have left history, tickets or replies on these mentions.
+        for table in (
+            "listening_mention_terms",
+            "listening_mentionevent",
+            "responses_reply",
+            "responses_ticketevent",
+        ):
+            column = (
+                "ticket_id IN (SELECT id FROM responses_ticket WHERE brand_id = %s)"
+                if table == "responses_ticketevent"
+                else "mention_id IN (SELECT id FROM listening_mention WHERE brand_id = %s)"
+            )
+            cursor.execute(f"DELETE FROM {table} WHERE {column}", [brand.pk])
+        cursor.execute("DELETE FROM responses_ticket WHERE brand_id = %s", [brand.pk])
         cursor.execute("DELETE FROM listening_mention WHERE brand_id = %s", [brand.pk])
     channels = [
         Channel.objects.get_or_create(brand=brand, name=f"bench {p}", defaults={"platform": p})[0]
