@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from listening import actions
@@ -64,7 +65,7 @@ def _row_labels() -> dict[str, str]:
         "verified": _("Verified"),
         "unassigned": _("Unassigned"),
         "language": _("Language"),
-        "open": _("Open"),
+        "open": pgettext("link that opens a mention", "Open"),
         "original": _("Original"),
         "assign": _("Assign to me"),
         "close": _("Close"),
