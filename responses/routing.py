@@ -532,7 +532,9 @@ def describe_rule(rule: RoutingRule, departments: dict[int, str]) -> dict[str, l
     for a in rule.actions:
         label = ACTION_LABELS.get(a.get("type"), a.get("type"))
         if a.get("type") == "ticket":
-            did.append(f"{label}: {departments.get(a.get('department'), a.get('department'))} ({a.get('priority')})")
+            did.append(
+                f"{label}: {departments.get(a.get('department'), a.get('department'))} ({Priority(a['priority']).label if a.get('priority') in Priority.values else a.get('priority')})"
+            )
         else:
             details = [str(v) for k, v in a.items() if k != "type"]
             did.append(f"{label} {' '.join(details)}".strip())
