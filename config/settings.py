@@ -174,6 +174,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-channels": {"task": "listening.dispatch_due_channels", "schedule": 5.0},
     "check-ticket-slas": {"task": "responses.check_slas", "schedule": 60.0},
+    "sweep-replies": {"task": "responses.sweep_replies", "schedule": 300.0},
     "refresh-rollups": {"task": "reports.refresh_rollups", "schedule": 60.0},
     "detect-spikes": {"task": "reports.detect_spikes", "schedule": 300.0},
     "send-scheduled-reports": {"task": "reports.send_scheduled_reports", "schedule": crontab(minute=0)},

@@ -149,6 +149,7 @@ def ingest_items(
     items: Sequence[FetchedItem],
     cursor: dict[str, Any] | None = None,
     budget: RateBudget | None = None,
+    route: bool = True,
 ) -> IngestResult:
     """Store each item as exactly one Mention of ``channel``; return the new ones.
 
@@ -156,7 +157,8 @@ def ingest_items(
     fetched twice, a webhook redelivered or a worker killed and its task run again stores
     nothing twice. The channel row is locked for the transaction, so a poll and a webhook of
     the same channel take turns. ``cursor`` and ``budget``, when given, are saved in the same
-    transaction as the mentions they cover. New mentions go through routing before commit.
+    transaction as the mentions they cover. New mentions go through routing before commit,
+    unless ``route`` is False (a historical import should not open tickets for old complaints).
     """
     from responses.routing import route_mentions  # responses builds on listening: import at use
 
@@ -177,7 +179,8 @@ def ingest_items(
         created: list[Mention] = []
         if fresh:
             created = _insert(locked, fresh, now)
-            route_mentions(created)
+            if route:
+                route_mentions(created)
         state = _channel_state_fields(cursor, budget)
         if created:
             newest = max(m.published_at for m in created)

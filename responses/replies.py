@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -188,18 +188,40 @@ def reply_deliver(*, reply_id: int) -> Delivery:
 
 
 def _give_up_interrupted(reply_id: int) -> bool:
-    """A row still "sending" long after its claim: the worker died mid-post (the broker redelivered).
+    """A row still "sending" long after its claim: the worker died mid-post (the broker redelivered)."""
+    return bool(_fail_interrupted(Reply.objects.filter(pk=reply_id)))
 
-    Whether the platform got the post is unknown, so it is never posted again on its own: it
-    becomes failed with a reason that says so, and a person checks the platform before retrying.
-    """
+
+def _fail_interrupted(replies: QuerySet[Reply]) -> int:
+    """Rows "sending" long after their claim become failed, never posted again on their own:
+    whether the platform got the post is unknown, so a person checks it before retrying."""
     stale = timezone.now() - timedelta(seconds=SENDING_STALE_SECONDS)
-    return bool(
-        Reply.objects.filter(pk=reply_id, status=Reply.Status.SENDING, claimed_at__lt=stale).update(
-            status=Reply.Status.FAILED,
-            error=_("Delivery was interrupted; check on the platform whether it went out before retrying."),
-        )
+    return replies.filter(status=Reply.Status.SENDING, claimed_at__lt=stale).update(
+        status=Reply.Status.FAILED,
+        error=_("Delivery was interrupted; check on the platform whether it went out before retrying."),
     )
+
+
+QUEUED_LOST_SECONDS = 15 * 60
+
+
+def replies_sweep() -> tuple[int, int]:
+    """Catch replies whose task went missing; returns (failed, queued again).
+
+    A row left "sending" by a worker that died, with no redelivery to notice it, becomes failed
+    with a reason (never posted again on its own). A row "queued" for long with no worker ever
+    claiming it (a message lost with the broker) is queued again: the claim makes that safe.
+    """
+    interrupted = _fail_interrupted(Reply.objects.all())
+    lost_before = timezone.now() - timedelta(seconds=QUEUED_LOST_SECONDS)
+    lost = list(
+        Reply.objects.filter(status=Reply.Status.QUEUED, created_at__lt=lost_before)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=lost_before))
+        .only("pk")[:500]
+    )
+    for reply in lost:
+        _enqueue(reply)
+    return interrupted, len(lost)
 
 
 def _transient(reply: Reply, exc: ConnectorError, *, wait: float) -> Delivery:

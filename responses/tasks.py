@@ -55,3 +55,11 @@ def send_reply(self: Task, reply_id: int) -> str | Retry:
         # instead of raising it into the caller.
         return self.retry(countdown=delivery.retry_in, max_retries=None, throw=not self.request.is_eager)
     return delivery.outcome
+
+
+@shared_task(name="responses.sweep_replies", soft_time_limit=50, time_limit=60)
+def sweep_replies() -> tuple[int, int]:
+    """Fail replies interrupted mid-send and queue again the ones whose task was lost."""
+    from responses.replies import replies_sweep
+
+    return replies_sweep()

@@ -92,3 +92,17 @@ def test_import_mentions_takes_the_documented_columns(team, tmp_path):
     mention = Mention.objects.get(external_id="t-1")
     assert (mention.author.handle, mention.url) == ("ana", "https://x.com/ana/status/1")
     assert "history.csv:3: skipped, missing author" in err.getvalue()
+
+
+def test_import_mentions_can_skip_routing_for_history(team, tmp_path, monkeypatch):
+    routed: list[str] = []
+    monkeypatch.setattr("responses.routing.route_mentions", lambda ms: routed.extend(m.external_id for m in ms))
+    channel = ChannelFactory(brand=team.brand)
+    path = tmp_path / "old.jsonl"
+    row = {"external_id": "old-1", "text": "refund!", "author": "ana", "created_at": "2024-01-01T00:00:00Z"}
+    path.write_text(json.dumps(row))
+    call_command("import_mentions", str(path), "--channel", str(channel.pk), "--no-route", stdout=StringIO())
+    assert Mention.objects.filter(external_id="old-1").exists() and routed == []
+    path.write_text(json.dumps({**row, "external_id": "new-1"}))
+    call_command("import_mentions", str(path), "--channel", str(channel.pk), stdout=StringIO())
+    assert routed == ["new-1"]

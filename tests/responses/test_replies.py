@@ -113,6 +113,30 @@ def test_a_reply_left_sending_by_a_dead_worker_fails_without_posting_again(team,
     assert wire.calls(TWEETS) == []
 
 
+def test_the_sweep_fails_interrupted_sends_and_requeues_lost_ones(
+    team, mention, wire, django_capture_on_commit_callbacks
+):
+    wire.add("POST", TWEETS, fixture="x/create_tweet.json", status=201)
+    long_ago = timezone.now() - timedelta(seconds=replies.QUEUED_LOST_SECONDS + 60)
+    interrupted = ReplyFactory(
+        mention=mention, author=team.cm, status=Reply.Status.SENDING, attempts=1, claimed_at=long_ago
+    )
+    sending_now = ReplyFactory(
+        mention=mention, author=team.cm, status=Reply.Status.SENDING, attempts=1, claimed_at=timezone.now()
+    )
+    lost = ReplyFactory(mention=mention, author=team.cm, status=Reply.Status.QUEUED, created_at=long_ago)
+    fresh = ReplyFactory(mention=mention, author=team.cm, status=Reply.Status.QUEUED)
+    with django_capture_on_commit_callbacks(execute=True):  # tasks run inline under the test settings
+        assert replies.replies_sweep() == (1, 1)
+    for reply in (interrupted, sending_now, lost, fresh):
+        reply.refresh_from_db()
+    assert interrupted.status == Reply.Status.FAILED and "check on the platform" in interrupted.error
+    assert sending_now.status == Reply.Status.SENDING  # a worker is on it
+    assert lost.status == Reply.Status.SENT  # queued again and posted once
+    assert fresh.status == Reply.Status.QUEUED  # its task is surely still on its way
+    assert len(wire.calls(TWEETS)) == 1
+
+
 def test_a_transient_failure_is_retried_then_sent(team, mention, wire):
     wire.add("POST", TWEETS, fixture="x/error_503.json", status=503)
     wire.add("POST", TWEETS, fixture="x/create_tweet.json", status=201)

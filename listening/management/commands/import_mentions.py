@@ -105,6 +105,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", type=Path)
         parser.add_argument("--channel", type=int, required=True, help="the id of the channel they belong to")
+        parser.add_argument(
+            "--no-route",
+            action="store_true",
+            help="store without running the routing rules (old items should not open tickets)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["path"]
@@ -119,7 +124,7 @@ class Command(BaseCommand):
         def flush() -> None:
             nonlocal created, skipped
             if batch:
-                result = ingest_items(channel=channel, items=batch)
+                result = ingest_items(channel=channel, items=batch, route=not options["no_route"])
                 created += len(result.created)
                 skipped += result.skipped
                 batch.clear()
