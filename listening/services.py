@@ -107,8 +107,6 @@ def _upsert_authors(platform: str, people: Iterable[FetchedAuthor]) -> dict[str,
             for field, value in fresh.items():
                 setattr(author, field, value)
             changed.append(author)
-    if changed:
-        Author.objects.bulk_update(changed, [*fields, "updated_at"])
     missing = [
         Author(
             platform=platform,
@@ -123,13 +121,24 @@ def _upsert_authors(platform: str, people: Iterable[FetchedAuthor]) -> dict[str,
         for external_id, person in wanted.items()
         if external_id not in existing
     ]
-    if missing:
-        # Another channel of the same platform may create the same person at the same moment.
-        Author.objects.bulk_create(missing, ignore_conflicts=True)
-        existing |= {
-            a.external_id: a
-            for a in Author.objects.filter(platform=platform, external_id__in=[a.external_id for a in missing])
-        }
+    # New and changed people in one INSERT … ON CONFLICT DO UPDATE: cheaper than an UPDATE per
+    # row, and a person another channel creates at the same moment is updated, not duplicated.
+    # Rows go in without their id, so the conflict is on (platform, external id).
+    rows = missing + [
+        Author(platform=platform, external_id=a.external_id, **{field: getattr(a, field) for field in fields})
+        for a in changed
+    ]
+    if rows:
+        Author.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["platform", "external_id"],
+            update_fields=[*fields, "updated_at"],
+            batch_size=500,
+        )
+        if any(row.pk is None for row in rows):  # a database that does not return ids
+            rows = list(Author.objects.filter(platform=platform, external_id__in=[r.external_id for r in rows]))
+        existing |= {row.external_id: row for row in rows}
     return existing
 
 

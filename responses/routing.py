@@ -453,7 +453,8 @@ def route_mentions(mentions: Sequence[Mention]) -> None:
         if not log:
             log.append({"at": now, "did": []})  # routed, nothing matched: never routed again
         mention.routing_log = log
-        Mention.objects.filter(pk=mention.pk).update(routing_log=log)
+    # One UPDATE for the batch: the actions above saved only the fields they change.
+    Mention.objects.bulk_update(mentions, ["routing_log"], batch_size=500)
 
 
 # --- Preview ------------------------------------------------------------------------------------
