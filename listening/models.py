@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from listening.fields import EncryptedJSONField
 
@@ -185,12 +186,13 @@ class Mention(models.Model):
         ARTICLE = "article", _("Article")
 
     class Status(models.TextChoices):
-        NEW = "new", _("New")
-        OPEN = "open", _("Open")
-        REPLIED = "replied", _("Replied")
-        ROUTED = "routed", _("Routed")
-        CLOSED = "closed", _("Closed")
-        SPAM = "spam", _("Spam")
+        # A context of their own: in Spanish a mention is feminine ("abierta"), a ticket masculine.
+        NEW = "new", pgettext_lazy("mention status", "New")
+        OPEN = "open", pgettext_lazy("mention status", "Open")
+        REPLIED = "replied", pgettext_lazy("mention status", "Replied")
+        ROUTED = "routed", pgettext_lazy("mention status", "Routed")
+        CLOSED = "closed", pgettext_lazy("mention status", "Closed")
+        SPAM = "spam", pgettext_lazy("mention status", "Spam")
 
     # brand is the channel's, copied so that every inbox and report query is one index range.
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="mentions")

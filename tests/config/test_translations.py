@@ -45,3 +45,14 @@ def test_pages_render_in_spanish(team, who, path, spanish):
 def test_the_login_page_speaks_spanish():
     content = Client(HTTP_ACCEPT_LANGUAGE="es").get("/accounts/login/").content.decode()
     assert "Contraseña" in content
+
+
+def test_mention_and_ticket_statuses_agree_in_gender_in_spanish(team):
+    from tests.factories import ChannelFactory, MentionFactory, TicketFactory
+
+    mention = MentionFactory(channel=ChannelFactory(brand=team.brand))
+    TicketFactory(mention=mention, department=team.billing)
+    client = Client(HTTP_ACCEPT_LANGUAGE="es")
+    client.force_login(team.cm)
+    assert ">Nueva<" in client.get("/inbox/").content.decode()  # una mención nueva
+    assert "Abierto" in client.get("/tickets/").content.decode()  # un ticket abierto
