@@ -143,6 +143,21 @@ class BrandViewSet(
 
 
 # --- Channels ----------------------------------------------------------------------------------
+# What polling keeps up to date on a channel: shown by the API, never written through it.
+CHANNEL_HEALTH_FIELDS = (
+    "state",
+    "last_polled_at",
+    "last_success_at",
+    "last_error",
+    "last_error_at",
+    "consecutive_failures",
+    "next_poll_at",
+    "rate_limit_remaining",
+    "rate_limit_reset_at",
+    "newest_item_at",
+)
+
+
 class ChannelSerializer(serializers.ModelSerializer):
     brand = serializers.PrimaryKeyRelatedField(queryset=Brand.objects.none())
     settings = serializers.JSONField(required=False)
@@ -165,33 +180,11 @@ class ChannelSerializer(serializers.ModelSerializer):
             "api_base_url",
             "poll_interval_seconds",
             "is_active",
-            "state",
-            "last_polled_at",
-            "last_success_at",
-            "last_error",
-            "last_error_at",
-            "consecutive_failures",
-            "next_poll_at",
-            "rate_limit_remaining",
-            "rate_limit_reset_at",
-            "newest_item_at",
+            *CHANNEL_HEALTH_FIELDS,
             "lag_seconds",
             "created_at",
         ]
-        read_only_fields = [
-            "id",
-            "state",
-            "last_polled_at",
-            "last_success_at",
-            "last_error",
-            "last_error_at",
-            "consecutive_failures",
-            "next_poll_at",
-            "rate_limit_remaining",
-            "rate_limit_reset_at",
-            "newest_item_at",
-            "created_at",
-        ]
+        read_only_fields = ["id", *CHANNEL_HEALTH_FIELDS, "created_at"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -282,9 +282,10 @@ POLL_MAX_PAGES = 10
 LEASE_SECONDS = 600  # a claimed channel whose task was lost is claimed again after this
 
 
-def backoff_seconds(failures: int) -> float:
-    """Exponential backoff with jitter: 30 s, 60 s, 120 s … capped at an hour, each times 0.5 to 1."""
-    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(failures - 1, 0))
+def backoff_seconds(failures: int, *, base: float = BACKOFF_BASE_SECONDS, cap: float = BACKOFF_CAP_SECONDS) -> float:
+    """Exponential backoff with jitter: base, 2 x base, 4 x base … up to cap, each times 0.5 to 1,
+    so calls that failed together do not all retry together."""
+    ceiling = min(cap, base * 2 ** max(failures - 1, 0))
     return random.uniform(ceiling / 2, ceiling)
 
 

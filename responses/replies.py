@@ -8,7 +8,6 @@ racing, post at most once; a row that is sending or sent is never posted again.
 from __future__ import annotations
 
 import logging
-import random
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,6 +23,7 @@ from listening import actions
 from listening.connectors import connector_class, get_connector
 from listening.connectors.base import ConnectorError, RateLimited
 from listening.models import Mention, Platform
+from listening.services import backoff_seconds as channel_backoff_seconds
 from responses import tickets
 from responses.models import Reply, SavedReply, Ticket
 
@@ -141,9 +141,8 @@ class Delivery:
 
 
 def backoff_seconds(attempt: int) -> float:
-    """Exponential backoff with full jitter, so replies failing together do not retry together."""
-    ceiling = min(BACKOFF_BASE_SECONDS * 2 ** max(attempt - 1, 0), BACKOFF_MAX_SECONDS)
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
+    """The pipeline's backoff with the replies' own pace: 15 s doubling up to 15 minutes."""
+    return channel_backoff_seconds(attempt, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_MAX_SECONDS)
 
 
 def reply_deliver(*, reply_id: int) -> Delivery:

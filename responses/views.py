@@ -101,52 +101,55 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _ticket_page(request, _visible_ticket(request, pk))
 
 
-@require_POST
-@permission_required("responses.change_ticket", raise_exception=True)
-def ticket_status(request: HttpRequest, pk: int) -> HttpResponse:
+def _ticket_action(request: HttpRequest, pk: int, change: Callable[[Ticket], object]) -> HttpResponse:
+    """Apply ``change`` to a visible ticket; a refused change is shown on the ticket page with
+    its reason (400 without htmx), a done one swaps the page in place or redirects to it."""
     ticket = _visible_ticket(request, pk)
     try:
-        ticket_transition(
-            ticket=ticket,
-            to_status=request.POST.get("status", ""),
-            actor=request.user,
-            resolution=request.POST.get("resolution", ""),
-        )
+        change(ticket)
     except TicketError as error:
         return _ticket_page(request, ticket, error=str(error), status=400 if not request.htmx else 200)
     if request.htmx:
         return _ticket_page(request, _visible_ticket(request, pk))
     return redirect("responses:ticket_detail", pk=pk)
+
+
+@require_POST
+@permission_required("responses.change_ticket", raise_exception=True)
+def ticket_status(request: HttpRequest, pk: int) -> HttpResponse:
+    return _ticket_action(
+        request,
+        pk,
+        lambda ticket: ticket_transition(
+            ticket=ticket,
+            to_status=request.POST.get("status", ""),
+            actor=request.user,
+            resolution=request.POST.get("resolution", ""),
+        ),
+    )
 
 
 @require_POST
 @permission_required("responses.change_ticket", raise_exception=True)
 def ticket_assign_view(request: HttpRequest, pk: int) -> HttpResponse:
-    ticket = _visible_ticket(request, pk)
     ref = request.POST.get("assignee", "")
-    assignee = get_user_model().objects.filter(pk=int(ref)).first() if ref.isdigit() else None
     if ref == "me":
         assignee = request.user
-    try:
-        ticket_assign(ticket=ticket, assignee=assignee, actor=request.user)
-    except TicketError as error:
-        return _ticket_page(request, ticket, error=str(error), status=400 if not request.htmx else 200)
-    if request.htmx:
-        return _ticket_page(request, _visible_ticket(request, pk))
-    return redirect("responses:ticket_detail", pk=pk)
+    else:
+        assignee = get_user_model().objects.filter(pk=int(ref)).first() if ref.isdigit() else None
+    return _ticket_action(
+        request, pk, lambda ticket: ticket_assign(ticket=ticket, assignee=assignee, actor=request.user)
+    )
 
 
 @require_POST
 @permission_required("responses.add_ticketevent", raise_exception=True)
 def ticket_note(request: HttpRequest, pk: int) -> HttpResponse:
-    ticket = _visible_ticket(request, pk)
-    try:
-        ticket_add_note(ticket=ticket, body=request.POST.get("body", ""), actor=request.user)
-    except TicketError as error:
-        return _ticket_page(request, ticket, error=str(error), status=400 if not request.htmx else 200)
-    if request.htmx:
-        return _ticket_page(request, ticket)
-    return redirect("responses:ticket_detail", pk=pk)
+    return _ticket_action(
+        request,
+        pk,
+        lambda ticket: ticket_add_note(ticket=ticket, body=request.POST.get("body", ""), actor=request.user),
+    )
 
 
 @permission_required("listening.work_inbox", raise_exception=True)
