@@ -35,8 +35,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from config.roles import COMMUNITY_MANAGER  # noqa: E402
 from listening.models import Author, Brand, BrandMembership, Channel, Mention, Platform, TrackedTerm  # noqa: E402
-from listening.roles import COMMUNITY_MANAGER  # noqa: E402
 
 WORDS = (
     "acme roadrunner pro order delivery late great love hate broken support app update price "

@@ -62,8 +62,8 @@ def main(total: int, page_size: int) -> None:
 
 def run(total: int, page_size: int) -> None:
     from listening.connectors import FetchedAuthor, FetchedItem
+    from listening.ingest import ingest_items
     from listening.models import Brand, Channel, Mention, Platform
-    from listening.services import ingest_items
 
     call_command("demo_setup", verbosity=0, stdout=open(os.devnull, "w"))
     brand = Brand.objects.get(slug="acme")

@@ -46,8 +46,8 @@ def main() -> None:
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
+        from config.roles import COMMUNITY_MANAGER
         from listening.models import Author, Brand, BrandMembership, Channel, Mention, MentionEvent
-        from listening.roles import COMMUNITY_MANAGER
         from responses.models import Reply
         from tests.factories import UserFactory
 

@@ -50,8 +50,8 @@ def timed(label: str, fn, *args, **kwargs):
 
 
 def load(mentions: int, days: int, seed: int = 7) -> tuple[object, object]:
+    from config.roles import MANAGER
     from listening.models import Author, Brand, Channel, Mention, Platform, TrackedTerm
-    from listening.roles import MANAGER
     from tests.factories import MembershipFactory, UserFactory
 
     rng = random.Random(seed)
@@ -159,8 +159,8 @@ def main() -> None:
         sys.exit("Set DATABASE_URL to a PostgreSQL database.")
     call_command("migrate", verbosity=0)
 
-    from listening.actions import correct_sentiment
     from listening.models import Brand, Mention
+    from listening.services import mention_correct_sentiment
     from reports.models import ChannelDay
     from reports.services import rollups_refresh
 
@@ -182,7 +182,9 @@ def main() -> None:
             for n in range(500)
         )  # fmt: skip
         victim = Mention.objects.filter(brand=brand).order_by("published_at").first()
-        correct_sentiment(victim, "negative" if victim.sentiment != "negative" else "positive", manager)
+        mention_correct_sentiment(
+            mention=victim, label="negative" if victim.sentiment != "negative" else "positive", actor=manager
+        )
         Mention.objects.filter(pk=Mention.objects.filter(brand=brand).order_by("-id").values("pk")[:1]).delete()
         timed("rollups refresh after 500 new (30 days), 1 correction, 1 deletion", rollups_refresh)
         timed("rollups refresh, steady state (today and yesterday)", rollups_refresh)

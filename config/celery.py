@@ -1,11 +1,25 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from celery import Celery
+from django.db import transaction
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("escucha")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def queue_after_commit(task_name: str, *args: Any) -> None:
+    """Queue the task named ``task_name`` once the surrounding transaction commits.
+
+    After commit, because a worker must never look for a row that is not visible yet, and a
+    rolled-back change must not announce itself. By name, because the task that runs a service
+    is often the one the service queues (a reply's delivery, a notification's e-mail): each
+    module then imports only the one below it. Each app's ``ready()`` imports its tasks module,
+    so the name resolves to the task itself (eager in tests) in every process.
+    """
+    transaction.on_commit(lambda: app.signature(task_name, args=args).apply_async())

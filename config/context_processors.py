@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 # (url name, label, permission needed or None for department membership)
 NAVIGATION = [
-    ("listening:inbox", _("Inbox"), "listening.work_inbox"),
+    ("responses:inbox", _("Inbox"), "listening.work_inbox"),
     ("responses:ticket_list", _("Tickets"), "responses.view_ticket"),
     ("responses:follow_up", _("Follow-up"), "listening.work_inbox"),
     ("reports:report", _("Reports"), "listening.view_reports"),

@@ -13,7 +13,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """Send each person to the screen of their role."""
     user = request.user
     if user.has_perm("listening.work_inbox"):
-        return redirect("listening:inbox")
+        return redirect("responses:inbox")
     if user.has_perm("listening.view_reports"):
         return redirect("reports:report")
     return redirect("responses:ticket_list")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from listening.models import Author, Brand, BrandMembership, Channel, Mention, MentionEvent, SavedView, TrackedTerm
+from listening.models import Author, Brand, BrandMembership, Channel, Mention, MentionEvent, TrackedTerm
 
 
 class TrackedTermInline(admin.TabularInline):
@@ -65,10 +65,3 @@ class MentionAdmin(admin.ModelAdmin):
 class MentionEventAdmin(admin.ModelAdmin):
     list_display = ["mention", "kind", "actor", "old_value", "new_value", "created_at"]
     raw_id_fields = ["mention", "actor"]
-
-
-@admin.register(SavedView)
-class SavedViewAdmin(admin.ModelAdmin):
-    list_display = ("name", "user", "brand", "shared", "query")
-    list_filter = ("shared", "brand")
-    search_fields = ("name", "user__username")

@@ -1,49 +1,24 @@
-"""REST API v1 for listening: brands with their tracked terms, channels, mentions."""
+"""REST API v1 for listening: brands with their tracked terms, and channels. Mentions are served by
+``responses.api`` (each carries its ticket)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import BasePermission
-from rest_framework.request import Request
-from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
+from config.api import RolePermission, read_write
 from listening.connectors import connector_class
-from listening.models import Brand, BrandMembership, Channel, Mention, Platform, Sentiment, TrackedTerm
+from listening.models import Brand, Channel, TrackedTerm
 from listening.selectors import (
-    MentionFilters,
     brands_for_user,
     channels_for_user,
-    mentions_filtered,
-    mentions_keyset_page,
-    parse_mention_filters,
 )
-from listening.services import channel_resume
-
-
-class RolePermission(BasePermission):
-    """The permission a view names for the request's method (``view.permission_for``)."""
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        needed = view.permission_for.get(request.method, view.permission_for.get("*"))
-        return bool(request.user and request.user.is_authenticated and needed and request.user.has_perm(needed))
-
-
-READ = ("GET", "HEAD", "OPTIONS")
-
-
-def read_write(read: str, write: str, create: str | None = None) -> dict[str, str]:
-    perms = {method: read for method in READ} | {"PATCH": write, "PUT": write, "DELETE": write}
-    perms["POST"] = create or write
-    return perms
+from listening.services import brand_create, brand_update, channel_create, channel_update
 
 
 # --- Brands ------------------------------------------------------------------------------------
@@ -89,39 +64,11 @@ class BrandSerializer(serializers.ModelSerializer):
         data["terms"] = [term for term in data["terms"] if term["is_active"]]
         return data
 
-    @transaction.atomic
     def create(self, validated: dict[str, Any]) -> Brand:
-        terms = validated.pop("terms", [])
-        brand = Brand.objects.create(**validated)
-        BrandMembership.objects.get_or_create(brand=brand, user=self.context["request"].user)
-        self._save_terms(brand, terms)
-        return brand
+        return brand_create(creator=self.context["request"].user, **validated)
 
-    @transaction.atomic
     def update(self, brand: Brand, validated: dict[str, Any]) -> Brand:
-        terms = validated.pop("terms", None)
-        brand = super().update(brand, validated)
-        if terms is not None:
-            self._save_terms(brand, terms)
-        return brand
-
-    def _save_terms(self, brand: Brand, terms: list[dict[str, Any]]) -> None:
-        """The list given is the brand's terms from now on; a term left out is deactivated, not
-        deleted, so the mentions it matched and the reports keep it."""
-        keep = []
-        for term in terms:
-            obj, _created = TrackedTerm.objects.update_or_create(
-                brand=brand,
-                kind=term.get("kind", TrackedTerm.Kind.KEYWORD),
-                text=term["text"],
-                defaults={
-                    "group": term.get("group", ""),
-                    "exclusions": term.get("exclusions", []),
-                    "is_active": True,
-                },
-            )
-            keep.append(obj.pk)
-        brand.terms.exclude(pk__in=keep).update(is_active=False)
+        return brand_update(brand=brand, **validated)
 
 
 class BrandViewSet(
@@ -230,15 +177,11 @@ class ChannelSerializer(serializers.ModelSerializer):
             raise ValidationError(errors)
         return attrs
 
+    def create(self, validated: dict[str, Any]) -> Channel:
+        return channel_create(**validated)
+
     def update(self, channel: Channel, validated: dict[str, Any]) -> Channel:
-        credentials = validated.pop("credentials", None)
-        if credentials is not None:
-            validated["credentials"] = {**(channel.credentials or {}), **credentials}
-        channel = super().update(channel, validated)
-        if credentials and channel.state == Channel.State.RECONNECT:
-            # New credentials are the fix "reconnect needed" asks for: poll again now.
-            channel_resume(channel=channel)
-        return channel
+        return channel_update(channel=channel, **validated)
 
 
 class ChannelViewSet(
@@ -261,134 +204,7 @@ class ChannelViewSet(
         return qs.filter(brand_id=int(brand)) if brand.isdigit() else qs
 
 
-# --- Mentions ----------------------------------------------------------------------------------
-class MentionSerializer(serializers.ModelSerializer):
-    platform = serializers.CharField(source="channel.platform", read_only=True)
-    sentiment = serializers.SerializerMethodField()
-    author = serializers.SerializerMethodField()
-    terms = serializers.SerializerMethodField()
-    created_at = serializers.DateTimeField(source="published_at", read_only=True)
-    ticket = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Mention
-        fields = [
-            "id",
-            "brand",
-            "channel",
-            "platform",
-            "external_id",
-            "url",
-            "title",
-            "text",
-            "language",
-            "kind",
-            "parent",
-            "source",
-            "sentiment",
-            "author",
-            "terms",
-            "tags",
-            "created_at",
-            "fetched_at",
-            "status",
-            "assignee",
-            "ticket",
-        ]
-        read_only_fields = fields
-
-    def get_sentiment(self, mention: Mention) -> dict[str, Any]:
-        return {
-            "label": mention.sentiment,
-            "compound": mention.sentiment_score,
-            "analyzer_label": mention.analyzer_sentiment,
-            "corrected": mention.sentiment_corrected,
-        }
-
-    def get_author(self, mention: Mention) -> dict[str, Any]:
-        author = mention.author
-        return {
-            "id": author.pk,
-            "handle": author.handle,
-            "name": author.name,
-            "followers": author.followers,
-            "verified": author.verified,
-            "profile_url": author.profile_url,
-        }
-
-    def get_terms(self, mention: Mention) -> list[dict[str, Any]]:
-        return [{"id": term.pk, "kind": term.kind, "text": term.text} for term in mention.terms.all()]
-
-    def get_ticket(self, mention: Mention) -> int | None:
-        tickets = list(mention.tickets.all())  # prefetched newest first
-        return tickets[0].pk if tickets else None
-
-
-MENTION_FILTER_PARAMETERS = [
-    OpenApiParameter("brand", OpenApiTypes.INT),
-    OpenApiParameter("channel", OpenApiTypes.INT),
-    OpenApiParameter("platform", OpenApiTypes.STR, enum=Platform.values),
-    OpenApiParameter("sentiment", OpenApiTypes.STR, enum=Sentiment.values),
-    OpenApiParameter("status", OpenApiTypes.STR, enum=Mention.Status.values),
-    OpenApiParameter("language", OpenApiTypes.STR),
-    OpenApiParameter("assignee", OpenApiTypes.STR, description="me, none or a user id"),
-    OpenApiParameter("term", OpenApiTypes.STR, description="a tracked term id or a kind such as competitor"),
-    OpenApiParameter("q", OpenApiTypes.STR, description="full-text search"),
-    OpenApiParameter("since", OpenApiTypes.DATETIME),
-    OpenApiParameter("until", OpenApiTypes.DATETIME),
-    OpenApiParameter("cursor", OpenApiTypes.STR, description="the `next` of the previous page"),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 500, default 50"),
-]
-
-MAX_PAGE_SIZE = 500
-
-
-class MentionViewSet(viewsets.ReadOnlyModelViewSet):
-    """What people said, newest first, in pages that stay fast at any depth (keyset cursor)."""
-
-    serializer_class = MentionSerializer
-    permission_classes = [RolePermission]
-    permission_for = {method: "listening.view_mention" for method in READ}
-
-    def get_queryset(self) -> QuerySet[Mention]:
-        from responses.models import Ticket  # responses builds on listening, not the reverse
-
-        return (
-            mentions_filtered(user=self.request.user, filters=self.filters())
-            .select_related("author", "channel")
-            .prefetch_related("terms", Prefetch("tickets", queryset=Ticket.objects.order_by("-created_at", "-id")))
-        )
-
-    def filters(self) -> MentionFilters:
-        if self.action != "list":
-            return MentionFilters()
-        filters, errors = parse_mention_filters(self.request.query_params)
-        if errors:
-            raise ValidationError(errors)
-        return filters
-
-    @extend_schema(parameters=MENTION_FILTER_PARAMETERS)
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        size_param = request.query_params.get("page_size", "50")
-        if not size_param.isdigit() or not 1 <= int(size_param) <= MAX_PAGE_SIZE:
-            raise ValidationError({"page_size": [_("A whole number from 1 to %(max)d.") % {"max": MAX_PAGE_SIZE}]})
-        size = int(size_param)
-        try:
-            rows, next_cursor = mentions_keyset_page(
-                self.get_queryset(), after=request.query_params.get("cursor", ""), size=size
-            )
-        except ValueError as error:
-            raise ValidationError({"cursor": [str(error)]}) from error
-        next_url = None
-        if next_cursor:
-            params = request.query_params.copy()
-            params["cursor"] = next_cursor
-            next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-        return Response({"results": self.get_serializer(rows, many=True).data, "next": next_url, "page_size": size})
-
-
 def register(router: BaseRouter) -> None:
     """Add this app's viewsets to /api/v1/."""
     router.register("brands", BrandViewSet, basename="brand")
     router.register("channels", ChannelViewSet, basename="channel")
-    router.register("mentions", MentionViewSet, basename="mention")

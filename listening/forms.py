@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from listening.connectors import connector_class
 from listening.models import Channel, TrackedTerm
-from listening.services import channel_resume
+from listening.services import channel_create, channel_update, tracked_term_save
 
 # What each platform setting and credential is called on screen.
 FIELD_LABELS = {
@@ -112,17 +112,14 @@ class ChannelForm(forms.ModelForm):
         self.cleaned_credentials = credentials
         return data
 
-    def save(self, commit: bool = True) -> Channel:
-        channel = super().save(commit=False)
-        channel.platform = self.platform
-        channel.settings = self.cleaned_settings
-        channel.credentials = {**(channel.credentials or {}), **self.cleaned_credentials}
-        if commit:
-            channel.save()
-            if self.cleaned_credentials and channel.state == Channel.State.RECONNECT:
-                # New credentials are the fix "reconnect needed" asks for: poll again now.
-                channel_resume(channel=channel)
-        return channel
+    def save(self) -> Channel:
+        fields = {name: self.cleaned_data[name] for name in self._meta.fields}
+        fields["settings"] = self.cleaned_settings
+        if self.instance.pk is None:
+            return channel_create(
+                brand=self.instance.brand, platform=self.platform, credentials=self.cleaned_credentials, **fields
+            )
+        return channel_update(channel=self.instance, credentials=self.cleaned_credentials, **fields)
 
 
 class TermForm(forms.ModelForm):
@@ -159,15 +156,13 @@ class TermForm(forms.ModelForm):
             self.add_error("text", _("This brand already tracks this term."))
         return data
 
-    def save(self, commit: bool = True) -> TrackedTerm:
-        term = super().save(commit=False)
-        if term.pk is None:
-            # A term deactivated earlier comes back with its history instead of a new row.
-            retired = TrackedTerm.objects.filter(brand=self.brand, kind=term.kind, text=term.text).first()
-            if retired is not None:
-                term.pk, term.created_at = retired.pk, retired.created_at
-        term.exclusions = [line.strip() for line in self.cleaned_data["exclusions_text"].splitlines() if line.strip()]
-        term.is_active = True
-        if commit:
-            term.save()
-        return term
+    def save(self) -> TrackedTerm:
+        data = self.cleaned_data
+        return tracked_term_save(
+            brand=self.brand,
+            kind=data["kind"],
+            text=data["text"],
+            group=data["group"],
+            exclusions=data["exclusions_text"].splitlines(),
+            term=self.instance if self.instance.pk else None,
+        )

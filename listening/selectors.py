@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -16,8 +14,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from listening.models import Author, Brand, Channel, Mention, Platform, SavedView, Sentiment, TrackedTerm
-from listening.roles import ADMIN
+from config.roles import ADMIN
+from listening.models import Brand, Channel, Mention, Platform, Sentiment, TrackedTerm
 
 
 def user_sees_all_brands(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -222,77 +220,6 @@ def parse_mention_filters(params: Mapping[str, str]) -> tuple[MentionFilters, di
     return MentionFilters(**values), errors
 
 
-def mentions_keyset_page(qs: QuerySet[Mention], *, after: str = "", size: int = 50) -> tuple[list[Mention], str]:
-    """One page of ``qs`` (ordered newest first) after the opaque cursor ``after``; (rows, next cursor).
-
-    Keyset on (published_at, id), never OFFSET: page 20,000 costs what page 1 costs, and rows
-    arriving meanwhile neither repeat nor get skipped. Raises ValueError on a malformed cursor.
-    """
-    if after:
-        if decode_cursor(after) is None:
-            raise ValueError(_("This page cursor is not valid; start from the first page."))
-        qs = mentions_older_than(qs, after)
-    rows = list(qs.order_by("-published_at", "-id")[: size + 1])
-    if len(rows) > size:
-        return rows[:size], encode_cursor(rows[size - 1])
-    return rows, ""
-
-
-# --- The mention page and the author page ---------------------------------------------------------
-# An author with this many negative mentions in REPEAT_COMPLAINER_DAYS is a repeat complainer.
-REPEAT_COMPLAINER_MIN_NEGATIVE = 3
-REPEAT_COMPLAINER_DAYS = 30
-# Followers from which an author counts as an influencer (an opinion leader to answer with care).
-INFLUENCER_MIN_FOLLOWERS = 10_000
-AUTHOR_PANEL_LIMIT = 10
-NEGATIVE_COUNT_CAP = 100
-
-
-def mentions_visible_to(user: AbstractBaseUser) -> QuerySet[Mention]:
-    """Mentions a user may open: their brands' for inbox roles, else only those routed to their departments."""
-    if user.has_perm("listening.view_mention"):
-        return mentions_for_user(user)
-    from responses.models import Ticket
-
-    routed = Ticket.objects.filter(mention_id=OuterRef("pk"), department__members=user)
-    return mentions_for_user(user).filter(Exists(routed))
-
-
-@dataclass(frozen=True)
-class AuthorSummary:
-    earlier_mentions: list[Mention]
-    tickets: list
-    negative_recent: int  # at most NEGATIVE_COUNT_CAP
-    repeat_complainer: bool
-    influencer: bool
-
-
-def author_summary(*, user: AbstractBaseUser, author: Author, exclude: Mention | None = None) -> AuthorSummary:
-    """What the author panel shows: their other mentions and tickets the user may see, and badges."""
-    from responses.selectors import tickets_for_user
-
-    visible = mentions_visible_to(user).filter(author=author)
-    earlier = visible.select_related("channel").order_by("-published_at", "-id")
-    if exclude is not None:
-        earlier = earlier.exclude(pk=exclude.pk)
-    since = timezone.now() - timedelta(days=REPEAT_COMPLAINER_DAYS)
-    # Counted up to a cap: an author with thousands of complaints costs the same as one with a hundred.
-    negative = visible.filter(sentiment=Sentiment.NEGATIVE, published_at__gte=since)[:NEGATIVE_COUNT_CAP].count()
-    tickets = (
-        tickets_for_user(user)
-        .filter(mention__author=author)
-        .select_related("department")
-        .order_by("-created_at", "-id")[:AUTHOR_PANEL_LIMIT]
-    )
-    return AuthorSummary(
-        earlier_mentions=list(earlier[:AUTHOR_PANEL_LIMIT]),
-        tickets=list(tickets),
-        negative_recent=negative,
-        repeat_complainer=negative >= REPEAT_COMPLAINER_MIN_NEGATIVE,
-        influencer=author.followers >= INFLUENCER_MIN_FOLLOWERS,
-    )
-
-
 def mention_thread(mention: Mention) -> tuple[Mention | None, list[Mention]]:
     """The post this mention answers (if we have it) and the other answers around it in the channel."""
     parent = mention.parent
@@ -310,86 +237,3 @@ def mention_thread(mention: Mention) -> tuple[Mention | None, list[Mention]]:
         .order_by("published_at", "id")[:50]
     )
     return parent, list(others)
-
-
-# --- The inbox: keyset pages over (published_at, id) ---------------------------------------------
-INBOX_PAGE_SIZE = 50
-
-
-def encode_cursor(mention: Mention) -> str:
-    """An opaque position in the newest-first order; no OFFSET, so page 1,000 costs what page 1 does."""
-    raw = f"{mention.published_at.isoformat()}|{mention.pk}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, _, pk = raw.partition("|")
-        moment = datetime.fromisoformat(stamp)
-        return (moment, int(pk)) if timezone.is_aware(moment) else None
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        return None
-
-
-def mentions_older_than(qs: QuerySet[Mention], cursor: str) -> QuerySet[Mention]:
-    position = decode_cursor(cursor)
-    if position is None:
-        return qs
-    moment, pk = position
-    return qs.filter(Q(published_at__lt=moment) | Q(published_at=moment, pk__lt=pk))
-
-
-def mentions_newer_than(qs: QuerySet[Mention], cursor: str) -> QuerySet[Mention]:
-    """Rows above the cursor; with no cursor (an empty list was shown) every row is new."""
-    position = decode_cursor(cursor)
-    if position is None:
-        return qs
-    moment, pk = position
-    return qs.filter(Q(published_at__gt=moment) | Q(published_at=moment, pk__gt=pk))
-
-
-def inbox_rows(qs: QuerySet[Mention]) -> QuerySet[Mention]:
-    """Everything a row shows, in a fixed number of queries whatever the page size."""
-    return qs.select_related("author", "channel", "assignee").prefetch_related("terms")
-
-
-@dataclass
-class InboxPage:
-    mentions: list[Mention]
-    next_cursor: str  # empty on the last page
-    top_cursor: str  # the newest row shown: "N new mentions" counts what is newer
-
-
-def inbox_page(
-    *, user: AbstractBaseUser, filters: MentionFilters, after: str = "", size: int = INBOX_PAGE_SIZE
-) -> InboxPage:
-    """One page of the inbox, starting after the opaque cursor ``after`` (empty: the newest)."""
-    qs = inbox_rows(mentions_filtered(user=user, filters=filters))
-    try:
-        rows, next_cursor = mentions_keyset_page(qs, after=after, size=size)
-    except ValueError:  # a mangled link: show the newest page rather than an error
-        rows, next_cursor = mentions_keyset_page(qs, size=size)
-    return InboxPage(mentions=rows, next_cursor=next_cursor, top_cursor=encode_cursor(rows[0]) if rows else "")
-
-
-NEW_MENTIONS_CAP = 100
-
-
-def inbox_new_count(*, user: AbstractBaseUser, filters: MentionFilters, top: str) -> int:
-    """How many mentions matching ``filters`` arrived after the row at ``top`` (capped: "99+")."""
-    qs = mentions_newer_than(mentions_filtered(user=user, filters=filters), top)
-    return qs[:NEW_MENTIONS_CAP].count()
-
-
-def inbox_newer_rows(*, user: AbstractBaseUser, filters: MentionFilters, top: str) -> list[Mention]:
-    """The new rows just above ``top``, newest first. When more than the cap arrived, the ones
-    nearest the top come first, so the list never has a hole; the counter shows the rest."""
-    qs = mentions_newer_than(mentions_filtered(user=user, filters=filters), top)
-    rows = list(inbox_rows(qs.order_by("published_at", "id"))[:NEW_MENTIONS_CAP])
-    return rows[::-1]
-
-
-def saved_views_for_user(user: AbstractBaseUser) -> QuerySet[SavedView]:
-    """The user's own views and the ones shared in their brands."""
-    return SavedView.objects.filter(Q(user=user) | Q(shared=True, brand__in=brands_for_user(user))).distinct()

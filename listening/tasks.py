@@ -1,4 +1,4 @@
-"""Celery tasks of the listening app: thin, named, idempotent; the work is in services."""
+"""Celery tasks of the listening app: thin, named, idempotent; the work is in ``listening.polling``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.db import transaction
 
-from listening import services
+from listening import polling
 from listening.models import Channel
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,7 @@ POLL_LOCK_SECONDS = 300
 @shared_task(name="listening.dispatch_due_channels", ignore_result=True, soft_time_limit=30, time_limit=60)
 def dispatch_due_channels() -> int:
     """Queue a poll for every channel that is due (beat runs this every few seconds)."""
-    claimed = services.channels_claim_due()
+    claimed = polling.channels_claim_due()
     for channel_id in claimed:
         transaction.on_commit(lambda channel_id=channel_id: poll_channel.delay(channel_id))
     return len(claimed)
@@ -38,7 +38,7 @@ def poll_channel(channel_id: int) -> None:
         channel = Channel.objects.filter(pk=channel_id, is_active=True).first()
         if channel is None:
             return
-        outcome = services.channel_poll(channel=channel)
+        outcome = polling.channel_poll(channel=channel)
         log.info(
             "Polled channel %s: %s new, %s known, %s pages%s",
             channel_id,

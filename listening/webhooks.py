@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from listening.connectors.facebook import parse_webhook
+from listening.ingest import ingest_items
 from listening.models import Channel, Platform
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,5 @@ def facebook_webhook(request: HttpRequest, channel_id: int) -> HttpResponse:
     except (ValueError, UnicodeDecodeError):
         return HttpResponseBadRequest("malformed payload", content_type="text/plain")
     if items and channel.is_active:
-        from listening.services import ingest_items  # the pipeline; imported late to keep the import graph flat
-
         ingest_items(channel=channel, items=items)
     return HttpResponse("ok", content_type="text/plain")

@@ -224,7 +224,7 @@ def frequent_questions(brand: Brand, period: Period) -> list[dict]:
         .annotate(n=Sum("count"))
         .order_by("-n", "question")[:TOP]
     )
-    inbox = reverse("listening:inbox")
+    inbox = reverse("responses:inbox")
     return [
         {
             "question": r["question"],

@@ -21,8 +21,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from config.roles import COMMUNITY_MANAGER
 from listening.models import Brand, Mention, Sentiment
-from listening.roles import COMMUNITY_MANAGER
 from listening.selectors import brands_for_user
 from reports import charts
 from reports.models import (
@@ -341,7 +341,7 @@ def _spike_notify(brand: Brand, alert: SpikeAlert, since: datetime, until: datet
         f"@{row['author__handle']}" if row["author__handle"] else row["author__name"]
         for row in spike.values("author__handle", "author__name").annotate(n=Count("id")).order_by("-n")[:5]
     ]
-    url = f"{reverse('listening:inbox')}?{urlencode({'brand': brand.pk, 'sentiment': Sentiment.NEGATIVE})}"
+    url = f"{reverse('responses:inbox')}?{urlencode({'brand': brand.pk, 'sentiment': Sentiment.NEGATIVE})}"
     message = _("%(brand)s: %(count)s negative mentions in the last hour (usual: %(baseline).1f an hour).") % {
         "brand": brand.name,
         "count": alert.count,

@@ -8,6 +8,7 @@ from responses.models import (
     Reply,
     RoutingRule,
     SavedReply,
+    SavedView,
     SlaPolicy,
     Ticket,
     TicketEvent,
@@ -64,3 +65,10 @@ class SavedReplyAdmin(admin.ModelAdmin):
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ["user", "verb", "message", "created_at", "read_at"]
     raw_id_fields = ["user"]
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "brand", "shared", "query")
+    list_filter = ("shared", "brand")
+    search_fields = ("name", "user__username")

@@ -1,4 +1,5 @@
-"""REST API v1 for responses: departments, routing rules, tickets and their notes.
+"""REST API v1 for responses: mentions (with their ticket), departments, routing rules, tickets and
+their notes; replies are in ``responses.reply_api``.
 
 Routing rules go through the same validator as the rule builder; ticket status changes go
 through ``ticket_transition``, so the API refuses exactly what the UI refuses.
@@ -9,21 +10,27 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Max, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
-from listening.api import RolePermission, read_write
-from listening.models import Brand
-from listening.selectors import brands_for_user
-from responses import reply_api, routing
+from config.api import READ, RolePermission, read_write
+from config.pagination import BadCursor, keyset_page
+from listening.models import Brand, Mention, Platform, Sentiment
+from listening.selectors import MentionFilters, brands_for_user, mentions_filtered, parse_mention_filters
+from responses import reply_api
 from responses.models import Department, RoutingRule, SlaPolicy, Ticket, TicketEvent
+from responses.rules import RuleInvalid, clean_rule
 from responses.selectors import rules_for_user, tickets_for_user
+from responses.services import routing_rule_create, routing_rule_delete, routing_rule_update
 from responses.tickets import TicketError, ticket_add_note, ticket_assign, ticket_transition
 
 
@@ -118,13 +125,13 @@ class RoutingRuleSerializer(serializers.ModelSerializer):
         instance = self.instance
         brand = attrs.get("brand") or (instance.brand if instance else None)
         try:
-            clean = routing.clean_rule(
+            clean = clean_rule(
                 brand_id=brand.pk,
                 match=attrs.get("match", instance.match if instance else RoutingRule.Match.ALL),
                 conditions=attrs.get("conditions", instance.conditions if instance else []),
                 actions=attrs.get("actions", instance.actions if instance else []),
             )
-        except routing.RuleInvalid as invalid:
+        except RuleInvalid as invalid:
             # One message per faulty field, keyed like "conditions.0.value".
             raise serializers.ValidationError({key: [message] for key, message in invalid.errors.items()}) from None
         attrs["conditions"], attrs["actions"] = clean.conditions, clean.actions
@@ -149,11 +156,13 @@ class RoutingRuleViewSet(viewsets.ModelViewSet):
         return rules_for_user(self.request.user).order_by("brand_id", "position", "id")
 
     def perform_create(self, serializer: RoutingRuleSerializer) -> None:
-        brand = serializer.validated_data["brand"]
-        if "position" not in serializer.validated_data:
-            last = RoutingRule.objects.filter(brand=brand).aggregate(m=Max("position"))["m"]
-            serializer.validated_data["position"] = 0 if last is None else last + 1
-        serializer.save(created_by=self.request.user)
+        serializer.instance = routing_rule_create(created_by=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer: RoutingRuleSerializer) -> None:
+        serializer.instance = routing_rule_update(rule=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance: RoutingRule) -> None:
+        routing_rule_delete(rule=instance)
 
 
 class TicketEventSerializer(serializers.ModelSerializer):
@@ -265,8 +274,132 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(TicketEventSerializer(event).data, status=status.HTTP_201_CREATED)
 
 
+# --- Mentions ----------------------------------------------------------------------------------
+class MentionSerializer(serializers.ModelSerializer):
+    platform = serializers.CharField(source="channel.platform", read_only=True)
+    sentiment = serializers.SerializerMethodField()
+    author = serializers.SerializerMethodField()
+    terms = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField(source="published_at", read_only=True)
+    ticket = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Mention
+        fields = [
+            "id",
+            "brand",
+            "channel",
+            "platform",
+            "external_id",
+            "url",
+            "title",
+            "text",
+            "language",
+            "kind",
+            "parent",
+            "source",
+            "sentiment",
+            "author",
+            "terms",
+            "tags",
+            "created_at",
+            "fetched_at",
+            "status",
+            "assignee",
+            "ticket",
+        ]
+        read_only_fields = fields
+
+    def get_sentiment(self, mention: Mention) -> dict[str, Any]:
+        return {
+            "label": mention.sentiment,
+            "compound": mention.sentiment_score,
+            "analyzer_label": mention.analyzer_sentiment,
+            "corrected": mention.sentiment_corrected,
+        }
+
+    def get_author(self, mention: Mention) -> dict[str, Any]:
+        author = mention.author
+        return {
+            "id": author.pk,
+            "handle": author.handle,
+            "name": author.name,
+            "followers": author.followers,
+            "verified": author.verified,
+            "profile_url": author.profile_url,
+        }
+
+    def get_terms(self, mention: Mention) -> list[dict[str, Any]]:
+        return [{"id": term.pk, "kind": term.kind, "text": term.text} for term in mention.terms.all()]
+
+    def get_ticket(self, mention: Mention) -> int | None:
+        tickets = list(mention.tickets.all())  # prefetched newest first
+        return tickets[0].pk if tickets else None
+
+
+MENTION_FILTER_PARAMETERS = [
+    OpenApiParameter("brand", OpenApiTypes.INT),
+    OpenApiParameter("channel", OpenApiTypes.INT),
+    OpenApiParameter("platform", OpenApiTypes.STR, enum=Platform.values),
+    OpenApiParameter("sentiment", OpenApiTypes.STR, enum=Sentiment.values),
+    OpenApiParameter("status", OpenApiTypes.STR, enum=Mention.Status.values),
+    OpenApiParameter("language", OpenApiTypes.STR),
+    OpenApiParameter("assignee", OpenApiTypes.STR, description="me, none or a user id"),
+    OpenApiParameter("term", OpenApiTypes.STR, description="a tracked term id or a kind such as competitor"),
+    OpenApiParameter("q", OpenApiTypes.STR, description="full-text search"),
+    OpenApiParameter("since", OpenApiTypes.DATETIME),
+    OpenApiParameter("until", OpenApiTypes.DATETIME),
+    OpenApiParameter("cursor", OpenApiTypes.STR, description="the `next` of the previous page"),
+    OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 500, default 50"),
+]
+
+MAX_PAGE_SIZE = 500
+
+
+class MentionViewSet(viewsets.ReadOnlyModelViewSet):
+    """What people said, newest first, in pages that stay fast at any depth (keyset cursor)."""
+
+    serializer_class = MentionSerializer
+    permission_classes = [RolePermission]
+    permission_for = {method: "listening.view_mention" for method in READ}
+
+    def get_queryset(self) -> QuerySet[Mention]:
+        return (
+            mentions_filtered(user=self.request.user, filters=self.filters())
+            .select_related("author", "channel")
+            .prefetch_related("terms", Prefetch("tickets", queryset=Ticket.objects.order_by("-created_at", "-id")))
+        )
+
+    def filters(self) -> MentionFilters:
+        if self.action != "list":
+            return MentionFilters()
+        filters, errors = parse_mention_filters(self.request.query_params)
+        if errors:
+            raise ValidationError(errors)
+        return filters
+
+    @extend_schema(parameters=MENTION_FILTER_PARAMETERS)
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        size_param = request.query_params.get("page_size", "50")
+        if not size_param.isdigit() or not 1 <= int(size_param) <= MAX_PAGE_SIZE:
+            raise ValidationError({"page_size": [_("A whole number from 1 to %(max)d.") % {"max": MAX_PAGE_SIZE}]})
+        size = int(size_param)
+        try:
+            page = keyset_page(self.get_queryset(), after=request.query_params.get("cursor", ""), size=size)
+        except BadCursor as error:
+            raise ValidationError({"cursor": [str(error)]}) from error
+        rows, next_cursor = page.rows, page.next_cursor
+        next_url = None
+        if next_cursor:
+            params = request.query_params.copy()
+            params["cursor"] = next_cursor
+            next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+        return Response({"results": self.get_serializer(rows, many=True).data, "next": next_url, "page_size": size})
+
+
 def register(router: BaseRouter) -> None:
     """Add this app's viewsets to /api/v1/."""
+    router.register("mentions", MentionViewSet, basename="mention")
     router.register("departments", DepartmentViewSet, basename="department")
     router.register("routing-rules", RoutingRuleViewSet, basename="routing-rule")
     router.register("tickets", TicketViewSet, basename="ticket")

@@ -8,3 +8,10 @@ class ResponsesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "responses"
     verbose_name = _("Responses")
+
+    def ready(self) -> None:
+        from listening import pipeline
+        from responses import routing, tasks  # noqa: F401 - tasks: registered for queueing by name
+
+        # Every new mention is routed inside the transaction that stores it.
+        pipeline.register(routing.route_mentions)

@@ -1,4 +1,5 @@
-"""What we do about it: replies, saved replies, departments, routing rules, tickets."""
+"""What we do about it: the inbox's saved views, replies, saved replies, departments, routing rules,
+tickets and notifications."""
 
 from __future__ import annotations
 
@@ -270,3 +271,23 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class SavedView(models.Model):
+    """A named inbox filter (the query string of /inbox/), the user's own or shared with the brand."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, null=True, blank=True, related_name="saved_views")
+    name = models.CharField(_("name"), max_length=120)
+    query = models.CharField(_("filters"), max_length=2000, blank=True)
+    shared = models.BooleanField(_("shared with the brand"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_view_unique_per_user")]
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+
+    def __str__(self) -> str:
+        return self.name

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
 from django.db.models import QuerySet
 
-from listening.roles import COMMUNITY_MANAGER
+from config.celery import queue_after_commit
+from config.roles import COMMUNITY_MANAGER
 from responses.models import Department, Notification
 
 
@@ -21,8 +21,6 @@ def notify(
     The e-mails are queued after the surrounding transaction commits, so a rolled-back change
     never announces itself.
     """
-    from responses import tasks
-
     seen: set[int] = set()
     rows = []
     for user in users:
@@ -33,9 +31,10 @@ def notify(
     created = Notification.objects.bulk_create(rows)
     ids = [n.pk for n in created]  # PostgreSQL and SQLite ≥ 3.35 return the new ids
     addresses = sorted({address for address in emails if address})
-    transaction.on_commit(lambda: [tasks.notify_email.delay(pk) for pk in ids])
+    for pk in ids:
+        queue_after_commit("responses.notify_email", pk)
     for address in addresses:
-        transaction.on_commit(lambda a=address: tasks.notify_email_address.delay(a, message[:500], url[:500]))
+        queue_after_commit("responses.notify_email_address", address, message[:500], url[:500])
     return created
 
 

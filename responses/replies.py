@@ -19,13 +19,14 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from listening import actions
+from config.backoff import backoff_seconds as jittered_backoff
+from config.celery import queue_after_commit
 from listening.connectors import connector_class, get_connector
 from listening.connectors.base import ConnectorError, RateLimited
 from listening.models import Mention, Platform
-from listening.services import backoff_seconds as channel_backoff_seconds
-from responses import tickets
+from listening.services import mention_set_status
 from responses.models import Reply, SavedReply, Ticket
+from responses.tickets import ticket_on_reply_sent
 
 logger = logging.getLogger(__name__)
 
@@ -72,10 +73,7 @@ def reply_validate(*, mention: Mention, text: str) -> str:
 
 
 def _enqueue(reply: Reply) -> None:
-    from responses.tasks import send_reply
-
-    # After commit: a worker must never look for a row that is not visible yet.
-    transaction.on_commit(lambda: send_reply.delay(reply.pk))
+    queue_after_commit("responses.send_reply", reply.pk)
 
 
 @transaction.atomic
@@ -141,8 +139,8 @@ class Delivery:
 
 
 def backoff_seconds(attempt: int) -> float:
-    """The pipeline's backoff with the replies' own pace: 15 s doubling up to 15 minutes."""
-    return channel_backoff_seconds(attempt, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_MAX_SECONDS)
+    """The platforms' backoff at the replies' own pace: 15 s doubling up to 15 minutes."""
+    return jittered_backoff(attempt, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_MAX_SECONDS)
 
 
 def reply_deliver(*, reply_id: int) -> Delivery:
@@ -180,9 +178,9 @@ def reply_deliver(*, reply_id: int) -> Delivery:
     )
     reply.refresh_from_db()
     with transaction.atomic():
-        # The claim makes this the only path to "sent" for this row: on_reply_sent runs once.
-        actions.set_status(mention, Mention.Status.REPLIED, reply.author)
-        tickets.on_reply_sent(reply)
+        # The claim makes this the only path to "sent" for this row: ticket_on_reply_sent runs once.
+        mention_set_status(mention=mention, status=Mention.Status.REPLIED, actor=reply.author)
+        ticket_on_reply_sent(reply=reply)
     return Delivery("sent")
 
 

@@ -11,9 +11,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
-from listening.selectors import mentions_visible_to
 from responses.models import Reply
 from responses.replies import reply_create
+from responses.selectors import mentions_visible_to
 
 
 class ReplySerializer(serializers.ModelSerializer):

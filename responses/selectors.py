@@ -1,17 +1,21 @@
-"""Reads for the responses app."""
+"""Reads for the responses app: who sees which mentions and tickets, the inbox, the mention and
+author pages, ticket queues and timelines, and what a routing rule would have matched."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
-from listening.models import Mention
-from listening.selectors import brands_for_user
-from responses.models import Department, Notification, Reply, RoutingRule, Ticket, TicketEvent
+from config.pagination import Page, decode_cursor, encode_cursor, keyset_page_or_first, newer_than, older_than
+from listening.models import Author, Mention, Sentiment, TrackedTerm
+from listening.selectors import MentionFilters, brands_for_user, mentions_filtered, mentions_for_user
+from responses.models import Department, Notification, Reply, RoutingRule, SavedView, Ticket, TicketEvent
+from responses.routing import compile_rule
 
 
 def tickets_for_user(user: AbstractBaseUser) -> QuerySet[Ticket]:
@@ -59,24 +63,13 @@ def ticket_queue(
         qs = qs.filter(assignee__isnull=True)
     elif tab == "mine":
         qs = qs.filter(assignee=user)
-    if after:
-        stamp, _, pk = after.partition("_")
-        try:
-            created_at, last_id = datetime.fromisoformat(stamp), int(pk)
-        except ValueError:
-            created_at, last_id = None, None
-        if created_at is not None:
-            qs = qs.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=last_id))
-    page = list(
-        qs.select_related("department", "assignee", "mention__author", "mention__channel").order_by(
-            "-created_at", "-id"
-        )[: PAGE_SIZE + 1]
+    page = keyset_page_or_first(
+        qs.select_related("department", "assignee", "mention__author", "mention__channel"),
+        after=after,
+        size=PAGE_SIZE,
+        field="created_at",
     )
-    cursor = ""
-    if len(page) > PAGE_SIZE:
-        page = page[:PAGE_SIZE]
-        cursor = f"{page[-1].created_at.isoformat()}_{page[-1].pk}"
-    return page, cursor
+    return page.rows, page.next_cursor
 
 
 def ready_for_follow_up(user: AbstractBaseUser) -> QuerySet[Ticket]:
@@ -123,3 +116,178 @@ def tickets_for_author(*, user: AbstractBaseUser, author_id: int) -> QuerySet[Ti
         .select_related("department", "mention")
         .order_by("-created_at", "-id")
     )
+
+
+# --- The mention page and the author page ---------------------------------------------------------
+# An author with this many negative mentions in REPEAT_COMPLAINER_DAYS is a repeat complainer.
+REPEAT_COMPLAINER_MIN_NEGATIVE = 3
+REPEAT_COMPLAINER_DAYS = 30
+# Followers from which an author counts as an influencer (an opinion leader to answer with care).
+INFLUENCER_MIN_FOLLOWERS = 10_000
+AUTHOR_PANEL_LIMIT = 10
+NEGATIVE_COUNT_CAP = 100
+
+
+def mentions_visible_to(user: AbstractBaseUser) -> QuerySet[Mention]:
+    """Mentions a user may open: their brands' for inbox roles, else only those routed to their departments."""
+    if user.has_perm("listening.view_mention"):
+        return mentions_for_user(user)
+    routed = Ticket.objects.filter(mention_id=OuterRef("pk"), department__members=user)
+    return mentions_for_user(user).filter(Exists(routed))
+
+
+@dataclass(frozen=True)
+class AuthorSummary:
+    earlier_mentions: list[Mention]
+    tickets: list
+    negative_recent: int  # at most NEGATIVE_COUNT_CAP
+    repeat_complainer: bool
+    influencer: bool
+
+
+def author_summary(*, user: AbstractBaseUser, author: Author, exclude: Mention | None = None) -> AuthorSummary:
+    """What the author panel shows: their other mentions and tickets the user may see, and badges."""
+    visible = mentions_visible_to(user).filter(author=author)
+    earlier = visible.select_related("channel").order_by("-published_at", "-id")
+    if exclude is not None:
+        earlier = earlier.exclude(pk=exclude.pk)
+    since = timezone.now() - timedelta(days=REPEAT_COMPLAINER_DAYS)
+    # Counted up to a cap: an author with thousands of complaints costs the same as one with a hundred.
+    negative = visible.filter(sentiment=Sentiment.NEGATIVE, published_at__gte=since)[:NEGATIVE_COUNT_CAP].count()
+    tickets = tickets_for_author(user=user, author_id=author.pk)[:AUTHOR_PANEL_LIMIT]
+    return AuthorSummary(
+        earlier_mentions=list(earlier[:AUTHOR_PANEL_LIMIT]),
+        tickets=list(tickets),
+        negative_recent=negative,
+        repeat_complainer=negative >= REPEAT_COMPLAINER_MIN_NEGATIVE,
+        influencer=author.followers >= INFLUENCER_MIN_FOLLOWERS,
+    )
+
+
+AUTHOR_PAGE_SIZE = 25
+
+
+def author_mentions_page(*, user: AbstractBaseUser, author: Author, after: str = "") -> Page[Mention]:
+    """Everything an author said to the user's brands that the user may see, newest first."""
+    mentions = mentions_visible_to(user).filter(author=author).select_related("channel", "brand")
+    return keyset_page_or_first(mentions, after=after, size=AUTHOR_PAGE_SIZE)
+
+
+def authors_visible_to(user: AbstractBaseUser) -> QuerySet[Author]:
+    """Authors with at least one mention the user may open: another brand's author is not found."""
+    return Author.objects.filter(Exists(mentions_visible_to(user).filter(author_id=OuterRef("pk"))))
+
+
+# --- The inbox: keyset pages over (published_at, id) ---------------------------------------------
+INBOX_PAGE_SIZE = 50
+
+
+def _position(cursor: str) -> tuple[datetime, int] | None:
+    return decode_cursor(cursor) if cursor else None
+
+
+def inbox_rows(qs: QuerySet[Mention]) -> QuerySet[Mention]:
+    """Everything a row shows, in a fixed number of queries whatever the page size."""
+    return qs.select_related("author", "channel", "assignee").prefetch_related("terms")
+
+
+@dataclass
+class InboxPage:
+    mentions: list[Mention]
+    next_cursor: str  # empty on the last page
+    top_cursor: str  # the newest row shown: "N new mentions" counts what is newer
+
+
+def inbox_page(
+    *, user: AbstractBaseUser, filters: MentionFilters, after: str = "", size: int = INBOX_PAGE_SIZE
+) -> InboxPage:
+    """One page of the inbox, starting after the opaque cursor ``after`` (empty: the newest)."""
+    # A mangled link shows the newest page rather than an error.
+    page = keyset_page_or_first(inbox_rows(mentions_filtered(user=user, filters=filters)), after=after, size=size)
+    rows = page.rows
+    return InboxPage(mentions=rows, next_cursor=page.next_cursor, top_cursor=encode_cursor(rows[0]) if rows else "")
+
+
+NEW_MENTIONS_CAP = 100
+
+
+def inbox_new_count(*, user: AbstractBaseUser, filters: MentionFilters, top: str) -> int:
+    """How many mentions matching ``filters`` arrived after the row at ``top`` (capped: "99+")."""
+    qs = mentions_filtered(user=user, filters=filters)
+    if position := _position(top):
+        qs = newer_than(qs, position)
+    return qs[:NEW_MENTIONS_CAP].count()
+
+
+def inbox_newer_rows(*, user: AbstractBaseUser, filters: MentionFilters, top: str) -> list[Mention]:
+    """The new rows just above ``top``, newest first. When more than the cap arrived, the ones
+    nearest the top come first, so the list never has a hole; the counter shows the rest."""
+    qs = mentions_filtered(user=user, filters=filters)
+    if position := _position(top):
+        qs = newer_than(qs, position)
+    rows = list(inbox_rows(qs.order_by("published_at", "id"))[:NEW_MENTIONS_CAP])
+    return rows[::-1]
+
+
+def saved_views_for_user(user: AbstractBaseUser) -> QuerySet[SavedView]:
+    """The user's own views and the ones shared in their brands."""
+    return SavedView.objects.filter(Q(user=user) | Q(shared=True, brand__in=brands_for_user(user))).distinct()
+
+
+# --- What a routing rule would have matched ----------------------------------------------------------
+@dataclass
+class Preview:
+    count: int
+    scanned: int
+    examples: list[Mention]
+
+
+def _prefilter(qs: QuerySet[Mention], rule: RoutingRule) -> QuerySet[Mention]:
+    """Narrow in SQL what ``match=all`` makes certain; the predicates still decide."""
+    if rule.match != RoutingRule.Match.ALL:
+        return qs
+    for condition in rule.conditions:
+        field_name, op, value = condition["field"], condition["op"], condition["value"]
+        if field_name == "platform" and op == "in":
+            qs = qs.filter(channel__platform__in=value)
+        elif field_name == "channel" and op == "in":
+            qs = qs.filter(channel_id__in=value)
+        elif field_name == "language" and op == "in":
+            qs = qs.filter(language__in=value)
+        elif field_name == "sentiment":
+            lookup = "sentiment_score__gt" if op == "above" else "sentiment_score__lt"
+            qs = qs.filter(**{lookup: value})
+        elif field_name == "kind" and op == "in":
+            qs = qs.filter(kind__in=value)
+    return qs
+
+
+def rule_preview(*, rule: RoutingRule, days: int = 30, examples: int = 5, batch_size: int = 1000) -> Preview:
+    """How many of the brand's mentions of the last ``days`` the rule would have matched.
+
+    ``rule`` may be unsaved (the form's preview). Walks the mentions newest first in keyset
+    batches, so memory stays flat on a large brand; the examples are the newest matches.
+    """
+    compiled = compile_rule(rule)
+    since = timezone.now() - timedelta(days=days)
+    base = _prefilter(Mention.objects.filter(brand_id=rule.brand_id, published_at__gte=since), rule)
+    base = base.select_related("author", "channel").prefetch_related(
+        Prefetch("terms", queryset=TrackedTerm.objects.only("id", "kind"))
+    )
+    count = scanned = 0
+    found: list[Mention] = []
+    cursor: tuple[datetime, int] | None = None
+    while True:
+        # Keyset on (published_at, id), the order of the brand's inbox index.
+        qs = base if cursor is None else older_than(base, cursor)
+        batch = list(qs.order_by("-published_at", "-id")[:batch_size])
+        if not batch:
+            break
+        for mention in batch:
+            if compiled.matches(mention):
+                count += 1
+                if len(found) < examples:
+                    found.append(mention)
+        scanned += len(batch)
+        cursor = (batch[-1].published_at, batch[-1].pk)
+    return Preview(count=count, scanned=scanned, examples=found)

@@ -9,7 +9,8 @@ from django.core.mail import send_mail
 from django.utils import timezone
 
 from responses.models import Notification
-from responses.replies import reply_deliver
+from responses.replies import replies_sweep, reply_deliver
+from responses.tickets import ticket_flag_breaches
 
 
 def _absolute(url: str) -> str:
@@ -40,8 +41,6 @@ def notify_email_address(address: str, message: str, url: str) -> None:
 @shared_task(name="responses.check_slas", soft_time_limit=50, time_limit=60)
 def check_slas() -> int:
     """Flag tickets past their acknowledge or resolve deadline; each breach is flagged once."""
-    from responses.tickets import ticket_flag_breaches
-
     return ticket_flag_breaches()
 
 
@@ -60,6 +59,4 @@ def send_reply(self: Task, reply_id: int) -> str | Retry:
 @shared_task(name="responses.sweep_replies", soft_time_limit=50, time_limit=60)
 def sweep_replies() -> tuple[int, int]:
     """Fail replies interrupted mid-send and queue again the ones whose task was lost."""
-    from responses.replies import replies_sweep
-
     return replies_sweep()

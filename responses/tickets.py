@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from listening import actions
 from listening.models import Mention
+from listening.services import mention_set_status
 from responses.models import Department, Priority, Reply, RoutingRule, SlaPolicy, Ticket, TicketEvent
 from responses.notifications import community_managers, department_members, notify
 
@@ -38,10 +38,10 @@ def ticket_url(ticket: Ticket) -> str:
 
 
 @transaction.atomic
-def open_ticket(
+def ticket_open(
+    *,
     mention: Mention,
     department: Department,
-    *,
     priority: str = Priority.NORMAL,
     actor: AbstractBaseUser | None = None,
     rule: RoutingRule | None = None,
@@ -73,7 +73,7 @@ def open_ticket(
     TicketEvent.objects.create(
         ticket=ticket, actor=actor, kind=TicketEvent.Kind.CREATED, to_status=ticket.status, body=note
     )
-    actions.set_status(mention, Mention.Status.ROUTED, actor, note=department.name)
+    mention_set_status(mention=mention, status=Mention.Status.ROUTED, actor=actor, note=department.name)
     notify(
         users=department_members(department),
         verb="ticket_opened",
@@ -223,7 +223,7 @@ def ticket_flag_breaches(now: datetime | None = None) -> int:
     return flagged
 
 
-def on_reply_sent(reply: Reply) -> None:
+def ticket_on_reply_sent(*, reply: Reply) -> None:
     """A public reply went out: the delivery code calls this once per sent reply.
 
     A reply to a mention whose ticket is resolved is the public follow-up: it is stamped and the

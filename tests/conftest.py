@@ -9,8 +9,8 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 
+from config.roles import COMMUNITY_MANAGER, DEPARTMENT_STAFF, MANAGER
 from listening.models import Brand
-from listening.roles import COMMUNITY_MANAGER, DEPARTMENT_STAFF, MANAGER
 from responses.models import Department
 from tests.factories import BrandFactory, DepartmentFactory, MembershipFactory, UserFactory
 

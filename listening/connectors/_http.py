@@ -24,7 +24,10 @@ def http_timeout() -> float:
 def safe_url(url: str | None) -> str:
     """``url`` if it is an http(s) link, else "" (no javascript:, data: … links ever reach a page)."""
     url = (url or "").strip()
-    scheme = urlsplit(url).scheme.lower() if url else ""
+    try:
+        scheme = urlsplit(url).scheme.lower() if url else ""
+    except ValueError:  # e.g. "http://[": a stranger's URL that does not even parse
+        return ""
     return url if scheme in ("http", "https") else ""
 
 

@@ -1,4 +1,4 @@
-"""Create the four role groups with their permissions (listening.roles is their source)."""
+"""Create the four role groups with their permissions (config.roles is their source)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.contrib.auth.management import create_permissions
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
-from listening.roles import ADMIN, ROLE_PERMISSIONS
+from config.roles import ADMIN, ROLE_PERMISSIONS
 
 
 def create_roles(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:

@@ -11,8 +11,8 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from config.roles import ADMIN
 from listening.models import Channel, Mention, Platform, Sentiment, TrackedTerm
-from listening.roles import ADMIN
 from tests.factories import ChannelFactory, MentionFactory, TicketFactory, TrackedTermFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

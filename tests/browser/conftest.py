@@ -39,7 +39,7 @@ def role_groups(transactional_db: None) -> None:
     migration made (permissions come back on their own): make them again, as the migration does."""
     from django.contrib.auth.models import Group, Permission
 
-    from listening.roles import ROLE_PERMISSIONS
+    from config.roles import ROLE_PERMISSIONS
 
     for role, perms in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from listening.selectors import brands_for_user
 from tests.factories import MentionFactory, UserFactory
 
-PAGES = ["listening:inbox", "listening:channel_list", "responses:ticket_list", "responses:rule_list", "reports:report"]
+PAGES = ["responses:inbox", "listening:channel_list", "responses:ticket_list", "responses:rule_list", "reports:report"]
 
 
 @pytest.mark.django_db
@@ -26,13 +26,13 @@ def test_login_page_and_login(client: Client, team) -> None:
     response = client.post(reverse("login"), {"username": "carla", "password": "pass-word-1234"})
     assert response.status_code == 302
     response = client.get(reverse("home"))
-    assert response["Location"] == reverse("listening:inbox")
+    assert response["Location"] == reverse("responses:inbox")
 
 
 @pytest.mark.django_db
 def test_each_role_lands_on_its_screen(client: Client, team) -> None:
     expected = {
-        team.cm: "listening:inbox",
+        team.cm: "responses:inbox",
         team.manager: "reports:report",
         team.billing_member: "responses:ticket_list",
     }
@@ -46,10 +46,10 @@ def test_navigation_fits_the_role(client: Client, team) -> None:
     client.force_login(team.billing_member)
     html = client.get(reverse("responses:ticket_list")).content.decode()
     assert reverse("responses:ticket_list") in html
-    assert reverse("listening:inbox") not in html
+    assert reverse("responses:inbox") not in html
     assert reverse("reports:report") not in html
     client.force_login(team.cm)
-    html = client.get(reverse("listening:inbox")).content.decode()
+    html = client.get(reverse("responses:inbox")).content.decode()
     for name in PAGES:
         assert reverse(name) in html
 
@@ -58,7 +58,7 @@ def test_navigation_fits_the_role(client: Client, team) -> None:
 def test_department_staff_and_managers_cannot_open_the_inbox(client: Client, team) -> None:
     for user in (team.billing_member, team.manager):
         client.force_login(user)
-        assert client.get(reverse("listening:inbox")).status_code == 403
+        assert client.get(reverse("responses:inbox")).status_code == 403
     client.force_login(team.billing_member)
     assert client.get(reverse("reports:report")).status_code == 403
 
@@ -70,7 +70,7 @@ def test_users_see_only_their_brands(client: Client, team) -> None:
     assert list(brands_for_user(team.cm)) == [team.brand]
     assert list(brands_for_user(team.outsider)) == [team.other_brand]
     client.force_login(team.outsider)
-    html = client.get(reverse("listening:inbox")).content.decode()
+    html = client.get(reverse("responses:inbox")).content.decode()
     assert "about globex" in html
     assert "about acme" not in html
 
@@ -87,4 +87,4 @@ def test_password_change_and_logout(client: Client, team) -> None:
     assert client.get(reverse("password_change")).status_code == 200
     response = client.post(reverse("logout"))
     assert response.status_code == 302
-    assert client.get(reverse("listening:inbox")).status_code == 302
+    assert client.get(reverse("responses:inbox")).status_code == 302

@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from listening import services
+from listening import polling
 from listening.connectors import FetchResult
 from listening.models import Mention
 from tests.factories import ChannelFactory
@@ -71,7 +71,7 @@ def test_poll_channels_reports_what_it_did(team, monkeypatch):
         def fetch(self, cursor):
             return FetchResult(items=[], cursor={"since_id": "1"})
 
-    monkeypatch.setattr(services, "get_connector", lambda c: Empty())
+    monkeypatch.setattr(polling, "get_connector", lambda c: Empty())
     out = StringIO()
     call_command("poll_channels", "--channel", str(channel.pk), stdout=out)
     assert f"{channel.pk} Acme on X: 0 new, 0 known, 1 pages" in out.getvalue()
@@ -96,7 +96,7 @@ def test_import_mentions_takes_the_documented_columns(team, tmp_path):
 
 def test_import_mentions_can_skip_routing_for_history(team, tmp_path, monkeypatch):
     routed: list[str] = []
-    monkeypatch.setattr("responses.routing.route_mentions", lambda ms: routed.extend(m.external_id for m in ms))
+    monkeypatch.setattr("listening.pipeline._steps", [lambda ms: routed.extend(m.external_id for m in ms)])
     channel = ChannelFactory(brand=team.brand)
     path = tmp_path / "old.jsonl"
     row = {"external_id": "old-1", "text": "refund!", "author": "ana", "created_at": "2024-01-01T00:00:00Z"}

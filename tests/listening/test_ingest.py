@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from listening.connectors import FetchedAuthor, FetchedItem, RateBudget
+from listening.ingest import ingest_items
+from listening.language import detect_language
 from listening.models import Author, Mention, Platform, Sentiment, TrackedTerm
-from listening.services import detect_language, ingest_items
 from listening.terms import compile_terms, matching_term_ids
 from tests.factories import ChannelFactory, TrackedTermFactory
 
@@ -173,7 +174,7 @@ def test_the_same_platform_id_on_two_channels_is_two_mentions(team, channel):
 
 def test_new_mentions_are_handed_to_routing_once(channel, monkeypatch):
     routed: list[list[str]] = []
-    monkeypatch.setattr("responses.routing.route_mentions", lambda ms: routed.append([m.external_id for m in ms]))
+    monkeypatch.setattr("listening.pipeline._steps", [lambda ms: routed.append([m.external_id for m in ms])])
     ingest_items(channel=channel, items=[item("1", "a"), item("2", "b")])
     ingest_items(channel=channel, items=[item("1", "a"), item("2", "b")])
     assert routed == [["1", "2"]]
@@ -183,7 +184,7 @@ def test_a_failure_inside_the_batch_stores_nothing_and_keeps_the_cursor(channel,
     def explode(mentions):
         raise RuntimeError("routing crashed")
 
-    monkeypatch.setattr("responses.routing.route_mentions", explode)
+    monkeypatch.setattr("listening.pipeline._steps", [explode])
     with pytest.raises(RuntimeError):
         ingest_items(channel=channel, items=[item("1", "a")], cursor={"since_id": "1"})
     channel.refresh_from_db()

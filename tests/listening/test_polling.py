@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from listening import services, tasks
+from listening import polling, tasks
 from listening.connectors import ConnectorError, FetchedAuthor, FetchedItem, FetchResult, RateBudget, RateLimited
 from listening.models import Channel, Mention, Platform
 from tests.factories import ChannelFactory
@@ -57,7 +57,7 @@ def connector(monkeypatch):
 
     def install(*script):
         holder["c"] = ScriptedConnector(script)
-        monkeypatch.setattr(services, "get_connector", lambda channel: holder["c"])
+        monkeypatch.setattr(polling, "get_connector", lambda channel: holder["c"])
         return holder["c"]
 
     return install
@@ -65,7 +65,7 @@ def connector(monkeypatch):
 
 def test_a_poll_follows_pages_and_records_success(channel, connector):
     fake = connector(page("1", "2", cursor={"next": "b"}, more=True), page("3", cursor={"since_id": "3"}, remaining=99))
-    outcome = services.channel_poll(channel=channel)
+    outcome = polling.channel_poll(channel=channel)
     assert (outcome.created, outcome.pages, outcome.error) == (3, 2, "")
     assert fake.cursors == [{}, {"next": "b"}]
     channel.refresh_from_db()
@@ -80,39 +80,39 @@ def test_transient_errors_back_off_exponentially_and_keep_the_cursor(channel, co
     channel.cursor = {"since_id": "9"}
     channel.save()
     connector(ConnectorError("HTTP 503"), ConnectorError("timeout"), page(cursor={"since_id": "9"}))
-    services.channel_poll(channel=channel)
+    polling.channel_poll(channel=channel)
     channel.refresh_from_db()
     first_wait = (channel.next_poll_at - timezone.now()).total_seconds()
     assert channel.state == Channel.State.BACKING_OFF and channel.consecutive_failures == 1
     assert channel.last_error == "HTTP 503" and channel.cursor == {"since_id": "9"}
     assert 14 <= first_wait <= 30
-    services.channel_poll(channel=channel)
+    polling.channel_poll(channel=channel)
     channel.refresh_from_db()
     assert channel.consecutive_failures == 2
     assert 29 <= (channel.next_poll_at - timezone.now()).total_seconds() <= 60
-    services.channel_poll(channel=channel)
+    polling.channel_poll(channel=channel)
     channel.refresh_from_db()
     assert (channel.state, channel.consecutive_failures) == (Channel.State.OK, 0)
     assert channel.last_error == "timeout"  # the last error stays visible with its time
 
 
 def test_backoff_is_capped_at_an_hour():
-    assert all(1800 <= services.backoff_seconds(30) <= 3600 for _ in range(20))
+    assert all(1800 <= polling.backoff_seconds(30) <= 3600 for _ in range(20))
 
 
 def test_a_revoked_token_stops_polling_until_the_channel_is_resumed(channel, connector):
     connector(ConnectorError("401 Unauthorized", permanent=True, reconnect=True))
-    services.channel_poll(channel=channel)
+    polling.channel_poll(channel=channel)
     channel.refresh_from_db()
     assert channel.state == Channel.State.RECONNECT
-    assert channel.pk not in services.channels_claim_due()
-    services.channel_resume(channel=channel)
-    assert services.channels_claim_due() == [channel.pk]
+    assert channel.pk not in polling.channels_claim_due()
+    polling.channel_resume(channel=channel)
+    assert polling.channels_claim_due() == [channel.pk]
 
 
 def test_a_rate_limit_waits_for_the_reset_without_counting_as_a_failure(channel, connector):
     connector(RateLimited("429", retry_after=600, remaining=0))
-    services.channel_poll(channel=channel)
+    polling.channel_poll(channel=channel)
     channel.refresh_from_db()
     assert channel.state == Channel.State.RATE_LIMITED
     assert channel.consecutive_failures == 0
@@ -122,7 +122,7 @@ def test_a_rate_limit_waits_for_the_reset_without_counting_as_a_failure(channel,
 
 def test_an_unexpected_crash_is_recorded_and_retried(channel, connector):
     connector(KeyError("data"))
-    outcome = services.channel_poll(channel=channel)
+    outcome = polling.channel_poll(channel=channel)
     channel.refresh_from_db()
     assert "KeyError" in outcome.error and channel.state == Channel.State.BACKING_OFF
 
@@ -132,8 +132,8 @@ def test_due_channels_are_claimed_once(team):
     ChannelFactory(brand=team.brand, next_poll_at=timezone.now() + timedelta(minutes=5))
     ChannelFactory(brand=team.brand, next_poll_at=timezone.now(), is_active=False)
     ChannelFactory(brand=team.brand, next_poll_at=timezone.now(), state=Channel.State.PAUSED)
-    assert services.channels_claim_due() == [due.pk]
-    assert services.channels_claim_due() == []  # leased: a second dispatcher gets nothing
+    assert polling.channels_claim_due() == [due.pk]
+    assert polling.channels_claim_due() == []  # leased: a second dispatcher gets nothing
 
 
 def test_dispatch_queues_a_poll_for_each_due_channel(channel, connector, django_capture_on_commit_callbacks):
@@ -190,7 +190,7 @@ def test_x_429_then_resume_loses_and_duplicates_nothing(x_channel, wire):  # noq
         headers=x_headers(0, int(time.time()) + 300),
         when={"pagination_token": X_NEXT},
     )
-    services.channel_poll(channel=x_channel)
+    polling.channel_poll(channel=x_channel)
     x_channel.refresh_from_db()
     assert x_channel.state == Channel.State.RATE_LIMITED
     assert x_channel.rate_limit_remaining == 0
@@ -203,7 +203,7 @@ def test_x_429_then_resume_loses_and_duplicates_nothing(x_channel, wire):  # noq
         "GET", X_MENTIONS, fixture="x/mentions_page2.json", headers=x_headers(447), when={"pagination_token": X_NEXT}
     )
     for _ in range(2):  # the second poll is a redelivery: same pages, nothing new
-        services.channel_poll(channel=x_channel)
+        polling.channel_poll(channel=x_channel)
     x_channel.refresh_from_db()
     assert x_channel.state == Channel.State.OK
     assert x_channel.rate_limit_remaining == 447
@@ -215,8 +215,8 @@ def test_x_429_then_resume_loses_and_duplicates_nothing(x_channel, wire):  # noq
 
 def test_x_401_needs_a_reconnect(x_channel, wire):  # noqa: F811
     wire.add("GET", X_MENTIONS, fixture="x/error_401.json", status=401)
-    services.channel_poll(channel=x_channel)
+    polling.channel_poll(channel=x_channel)
     x_channel.refresh_from_db()
     assert x_channel.state == Channel.State.RECONNECT
     assert x_channel.last_error
-    assert x_channel.pk not in services.channels_claim_due()
+    assert x_channel.pk not in polling.channels_claim_due()

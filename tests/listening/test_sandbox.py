@@ -11,11 +11,11 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
 
+from config.roles import ADMIN, COMMUNITY_MANAGER, DEPARTMENT_STAFF, MANAGER
 from listening.connectors import get_connector
 from listening.connectors.base import ConnectorError
 from listening.management.commands.demo_setup import _demo_channels
 from listening.models import Channel, Platform
-from listening.roles import ADMIN, COMMUNITY_MANAGER, DEPARTMENT_STAFF, MANAGER
 from listening.sandbox import generator
 from listening.sandbox.models import SandboxPost, SandboxReply
 from tests.factories import BrandFactory

@@ -7,7 +7,7 @@ from django.core.cache import cache
 
 from listening.management.commands.demo_setup import _demo_channels
 from listening.models import Channel, Mention, Sentiment
-from listening.services import channel_poll
+from listening.polling import channel_poll
 from tests.factories import BrandFactory, TrackedTermFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,8 +6,8 @@ import pytest
 import time_machine
 from django.db.models import Count, Sum
 
-from listening.actions import correct_sentiment
 from listening.models import Mention, Sentiment, TrackedTerm
+from listening.services import mention_correct_sentiment
 from reports.models import AuthorDay, ChannelDay, QualityDay, TermDay, WordDay
 from reports.services import question_of, rollups_refresh, words_of
 from tests.factories import ChannelFactory, MentionFactory
@@ -53,7 +53,7 @@ def test_rollups_follow_new_mentions_corrections_and_deletions(team):
     # Ingestion days later of a mention published long ago: its old day is recounted.
     with time_machine.travel(NOW + timedelta(days=1), tick=False):
         MentionFactory(channel=channel, published_at=NOW - timedelta(days=10), sentiment=Sentiment.NEUTRAL)
-        correct_sentiment(old, Sentiment.POSITIVE, team.cm)
+        mention_correct_sentiment(mention=old, label=Sentiment.POSITIVE, actor=team.cm)
         rollups_refresh()
     assert rollup_counts(team.brand.id) == _group(team.brand.id)
     assert QualityDay.objects.get(brand=team.brand).corrected == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from listening.roles import DEPARTMENT_STAFF
+from config.roles import DEPARTMENT_STAFF
 from responses.models import RoutingRule, Ticket
 from tests.factories import (
     ChannelFactory,

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from responses.models import Notification
-from responses.tickets import open_ticket, ticket_assign, ticket_transition
+from responses.tickets import ticket_assign, ticket_open, ticket_transition
 from tests.factories import ChannelFactory, MentionFactory
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def opened(team, django_capture_on_commit_callbacks, mailoutbox):
     with django_capture_on_commit_callbacks(execute=True):
-        ticket, _ = open_ticket(MentionFactory(channel=ChannelFactory(brand=team.brand)), team.billing)
+        ticket, _ = ticket_open(
+            mention=MentionFactory(channel=ChannelFactory(brand=team.brand)), department=team.billing
+        )
     return ticket
 
 

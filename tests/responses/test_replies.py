@@ -77,7 +77,7 @@ def test_sending_posts_once_to_the_mention_and_marks_it_replied(
 def test_a_redelivered_task_or_a_retry_of_a_sent_reply_never_posts_twice(team, mention, wire):
     wire.add("POST", TWEETS, fixture="x/create_tweet.json", status=201)
     reply = ReplyFactory(mention=mention, author=team.cm, status=Reply.Status.QUEUED)
-    with mock.patch("responses.tickets.on_reply_sent") as on_sent:
+    with mock.patch("responses.replies.ticket_on_reply_sent") as on_sent:
         assert send_reply(reply.pk) == "sent"
         assert send_reply(reply.pk) == "skipped"  # the broker delivered the message again
         assert reply_deliver(reply_id=reply.pk).outcome == "skipped"
@@ -90,7 +90,10 @@ def test_a_redelivered_task_or_a_retry_of_a_sent_reply_never_posts_twice(team, m
 def test_a_failing_follow_up_never_makes_a_posted_reply_look_unsent(team, mention, wire):
     wire.add("POST", TWEETS, fixture="x/create_tweet.json", status=201)
     reply = ReplyFactory(mention=mention, author=team.cm, status=Reply.Status.QUEUED)
-    with mock.patch("responses.tickets.on_reply_sent", side_effect=RuntimeError("bug")), pytest.raises(RuntimeError):
+    with (
+        mock.patch("responses.replies.ticket_on_reply_sent", side_effect=RuntimeError("bug")),
+        pytest.raises(RuntimeError),
+    ):
         reply_deliver(reply_id=reply.pk)
     reply.refresh_from_db()
     assert reply.status == Reply.Status.SENT

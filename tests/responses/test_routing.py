@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from listening.models import Mention, MentionEvent, Platform, Sentiment, TrackedTerm
 from responses.models import Notification, Ticket
-from responses.routing import RuleInvalid, clean_rule, route_mentions, rule_preview
+from responses.routing import route_mentions
+from responses.rules import RuleInvalid, clean_rule
+from responses.selectors import rule_preview
 from tests.factories import (
     AuthorFactory,
     ChannelFactory,

@@ -9,7 +9,7 @@ import time_machine
 
 from responses.models import Notification, SlaPolicy, Ticket
 from responses.tasks import check_slas
-from responses.tickets import open_ticket, ticket_transition
+from responses.tickets import ticket_open, ticket_transition
 from tests.factories import ChannelFactory, MentionFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,9 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 def ticket(team) -> Ticket:
     SlaPolicy.objects.create(department=team.billing, priority="high", acknowledge_minutes=60, resolve_minutes=240)
     with time_machine.travel(START, tick=False):
-        ticket, _ = open_ticket(MentionFactory(channel=ChannelFactory(brand=team.brand)), team.billing, priority="high")
+        ticket, _ = ticket_open(
+            mention=MentionFactory(channel=ChannelFactory(brand=team.brand)), department=team.billing, priority="high"
+        )
     return ticket
 
 

@@ -7,9 +7,16 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from listening.roles import DEPARTMENT_STAFF
+from config.roles import DEPARTMENT_STAFF
 from responses.models import Priority, SlaPolicy, Ticket, TicketEvent
-from responses.tickets import TicketError, on_reply_sent, open_ticket, ticket_add_note, ticket_assign, ticket_transition
+from responses.tickets import (
+    TicketError,
+    ticket_add_note,
+    ticket_assign,
+    ticket_on_reply_sent,
+    ticket_open,
+    ticket_transition,
+)
 from tests.factories import ChannelFactory, MembershipFactory, MentionFactory, ReplyFactory, TicketFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +25,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def ticket(team) -> Ticket:
     mention = MentionFactory(channel=ChannelFactory(brand=team.brand), text="I was charged twice")
-    ticket, _ = open_ticket(mention, team.billing, priority=Priority.HIGH)
+    ticket, _ = ticket_open(mention=mention, department=team.billing, priority=Priority.HIGH)
     return ticket
 
 
@@ -74,11 +81,11 @@ def test_reopen_from_resolved_and_closed(team, ticket) -> None:
 def test_sla_due_times_come_from_the_department_policy(team) -> None:
     SlaPolicy.objects.create(department=team.billing, priority="urgent", acknowledge_minutes=30, resolve_minutes=480)
     mention = MentionFactory(channel=ChannelFactory(brand=team.brand))
-    ticket, created = open_ticket(mention, team.billing, priority="urgent")
+    ticket, created = ticket_open(mention=mention, department=team.billing, priority="urgent")
     assert created
     assert (ticket.acknowledge_due_at - ticket.created_at).total_seconds() == 30 * 60
     assert (ticket.resolve_due_at - ticket.created_at).total_seconds() == 480 * 60
-    again, created = open_ticket(mention, team.billing, priority="urgent")
+    again, created = ticket_open(mention=mention, department=team.billing, priority="urgent")
     assert again == ticket and not created
 
 
@@ -96,8 +103,8 @@ def test_assign_only_to_department_members_and_notes(team, ticket, sergio) -> No
 def test_reply_to_resolved_ticket_follows_up_and_closes_once(team, ticket) -> None:
     _walk(ticket, team.billing_member, "acknowledged", "resolved")
     reply = ReplyFactory(mention=ticket.mention, author=team.cm, status="sent", sent_at=timezone.now())
-    on_reply_sent(reply)
-    on_reply_sent(reply)
+    ticket_on_reply_sent(reply=reply)
+    ticket_on_reply_sent(reply=reply)
     ticket.refresh_from_db()
     assert ticket.status == "closed" and ticket.followed_up_at == reply.sent_at
     assert ticket.events.filter(kind=TicketEvent.Kind.REPLY).count() == 1
@@ -106,7 +113,7 @@ def test_reply_to_resolved_ticket_follows_up_and_closes_once(team, ticket) -> No
 
 def test_reply_to_a_ticket_still_being_worked_does_not_close_it(team, ticket) -> None:
     reply = ReplyFactory(mention=ticket.mention, author=team.cm, ticket=ticket, status="sent")
-    on_reply_sent(reply)
+    ticket_on_reply_sent(reply=reply)
     assert Ticket.objects.get(pk=ticket.pk).status == "open"
 
 
@@ -121,7 +128,7 @@ def test_department_member_sees_own_queue_only(client: Client, team, ticket, ser
     html = client.get(reverse("responses:ticket_list")).content.decode()
     assert f"#{ticket.pk}<" in html and f"#{support_ticket.pk}<" not in html
     assert client.get(reverse("responses:ticket_detail", args=[support_ticket.pk])).status_code == 404
-    assert client.get(reverse("listening:inbox")).status_code == 403
+    assert client.get(reverse("responses:inbox")).status_code == 403
 
     client.force_login(sergio)
     assert client.get(reverse("responses:ticket_detail", args=[ticket.pk])).status_code == 404

@@ -15,9 +15,9 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from listening.models import Brand, BrandMembership, Channel, Platform, SavedView, TrackedTerm
-from listening.roles import ADMIN, COMMUNITY_MANAGER, DEPARTMENT_STAFF, MANAGER
-from responses.models import Department, Priority, RoutingRule, SavedReply, SlaPolicy
+from config.roles import ADMIN, COMMUNITY_MANAGER, DEPARTMENT_STAFF, MANAGER
+from listening.models import Brand, BrandMembership, Channel, Platform, TrackedTerm
+from responses.models import Department, Priority, RoutingRule, SavedReply, SavedView, SlaPolicy
 
 DEMO_PASSWORD = "escucha-demo"  # noqa: S105 - printed to the console on purpose; demo only
 

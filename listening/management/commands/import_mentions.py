@@ -22,8 +22,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from listening.connectors import FetchedAuthor, FetchedItem
+from listening.ingest import ingest_items
 from listening.models import Channel, Mention
-from listening.services import ingest_items
 
 BATCH = 500
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from listening.models import Channel
-from listening.services import channel_poll, channels_claim_due
+from listening.polling import channel_poll, channels_claim_due
 
 
 class Command(BaseCommand):

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from listening.models import Mention, MentionEvent, Platform, Sentiment
-from listening.selectors import INFLUENCER_MIN_FOLLOWERS, REPEAT_COMPLAINER_MIN_NEGATIVE
 from responses.models import Reply
+from responses.selectors import INFLUENCER_MIN_FOLLOWERS, REPEAT_COMPLAINER_MIN_NEGATIVE
 from tests.factories import (
     AuthorFactory,
     ChannelFactory,
@@ -54,7 +54,7 @@ def mention(channel):
 
 
 def url(mention: Mention) -> str:
-    return reverse("listening:mention_detail", args=[mention.pk])
+    return reverse("responses:mention_detail", args=[mention.pk])
 
 
 def test_the_page_shows_the_thread_our_replies_and_the_history(client, team, mention):
@@ -90,7 +90,7 @@ def test_hostile_text_and_names_are_escaped(client, team, channel):
 def test_outsiders_get_404_and_department_staff_only_see_routed_mentions(client, team, mention):
     client.force_login(team.outsider)
     assert client.get(url(mention)).status_code == 404
-    assert client.get(reverse("listening:author_detail", args=[mention.author_id])).status_code == 404
+    assert client.get(reverse("responses:author_detail", args=[mention.author_id])).status_code == 404
     client.force_login(team.billing_member)
     assert client.get(url(mention)).status_code == 404
     TicketFactory(mention=mention, department=team.billing)
@@ -130,7 +130,7 @@ def test_old_complaints_do_not_make_a_repeat_complainer(client, team, channel):
 def test_sentiment_correction_is_recorded_and_shown(client, team, mention):
     client.force_login(team.cm)
     response = client.post(
-        reverse("listening:mention_update", args=[mention.pk]), {"field": "sentiment", "value": "neutral"}
+        reverse("responses:mention_update", args=[mention.pk]), {"field": "sentiment", "value": "neutral"}
     )
     assert response.status_code == 302
     mention.refresh_from_db()
@@ -141,7 +141,7 @@ def test_sentiment_correction_is_recorded_and_shown(client, team, mention):
 
 def test_status_and_assignment_controls(client, team, mention):
     client.force_login(team.cm)
-    update = reverse("listening:mention_update", args=[mention.pk])
+    update = reverse("responses:mention_update", args=[mention.pk])
     client.post(update, {"field": "assignee", "value": str(team.cm.pk)})
     client.post(update, {"field": "status", "value": "closed"})
     mention.refresh_from_db()
@@ -211,7 +211,7 @@ def test_presence_shows_who_else_has_the_mention_open(client, team, mention):
     client.force_login(team.manager)
     client.get(url(mention))
     client.force_login(team.cm)
-    ping = client.post(reverse("listening:mention_presence", args=[mention.pk])).content.decode()
+    ping = client.post(reverse("responses:mention_presence", args=[mention.pk])).content.decode()
     assert "Also viewing:" in ping and team.manager.get_short_name() in ping
     client.force_login(team.manager)
     assert team.cm.get_short_name() in client.get(url(mention)).content.decode()
@@ -269,7 +269,7 @@ def test_author_page_pages_through_everything_they_said(client, team, channel):
     for i in range(30):
         MentionFactory(channel=channel, author=author, text=f"note {i:02d}", published_at=now - timedelta(minutes=i))
     client.force_login(team.cm)
-    author_url = reverse("listening:author_detail", args=[author.pk])
+    author_url = reverse("responses:author_detail", args=[author.pk])
     first = client.get(author_url)
     assert "note 00" in first.content.decode() and "note 25" not in first.content.decode()
     cursor = first.context["next_cursor"]

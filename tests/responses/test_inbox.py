@@ -11,10 +11,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from listening.models import Mention, MentionEvent, SavedView, Sentiment, TrackedTerm
-from listening.selectors import MentionFilters, encode_cursor, inbox_page, mentions_filtered, mentions_matching_text
-from listening.services import mentions_bulk_update
-from responses.models import Ticket
+from config.pagination import encode_cursor
+from listening.models import Mention, MentionEvent, Sentiment, TrackedTerm
+from listening.selectors import MentionFilters, mentions_filtered, mentions_matching_text
+from responses.models import SavedView, Ticket
+from responses.selectors import inbox_page
+from responses.services import mentions_bulk_update
 from tests.factories import AuthorFactory, ChannelFactory, MentionFactory, TrackedTermFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,223 @@
+"""The way in: every item a platform gave us becomes exactly one Mention.
+
+``ingest_items`` is the pipeline every item goes through, whether a poll fetched it, a webhook
+pushed it or a file was imported: normalize → skip known → language → sentiment → tracked terms →
+authors → bulk insert → threads → the registered steps (``listening.pipeline``: routing), with
+the channel's cursor advanced in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from listening import pipeline
+from listening.connectors import FetchedAuthor, FetchedItem, RateBudget
+from listening.language import detect_language
+from listening.models import Author, Channel, Mention
+from listening.sentiment import analyze
+from listening.terms import compile_terms, matching_term_ids
+
+
+@dataclass
+class IngestResult:
+    created: list[Mention]
+    skipped: int  # already stored, or repeated within the batch
+
+
+def _upsert_authors(platform: str, people: Iterable[FetchedAuthor]) -> dict[str, Author]:
+    """One Author per (platform, external id): created when new, refreshed when their profile changed."""
+    # One profile per person: the last one seen in the batch.
+    wanted: dict[str, FetchedAuthor] = {person.external_id: person for person in people}
+    if not wanted:
+        return {}
+    existing = {a.external_id: a for a in Author.objects.filter(platform=platform, external_id__in=list(wanted))}
+    fields = ("handle", "name", "followers", "verified", "profile_url", "avatar_url")
+    changed = []
+    for external_id, author in existing.items():
+        person = wanted[external_id]
+        fresh = {
+            "handle": person.handle[:255],
+            "name": person.name[:255],
+            "followers": max(person.followers or 0, 0),
+            "verified": bool(person.verified),
+            "profile_url": person.profile_url[:1000],
+            "avatar_url": person.avatar_url[:1000],
+        }
+        # A source that does not know a value (a webhook carries no follower count) never wipes
+        # out one we know.
+        fresh = {field: value for field, value in fresh.items() if value or field == "verified"}
+        if not person.followers and not person.handle:
+            fresh.pop("verified", None)
+        if any(getattr(author, field) != value for field, value in fresh.items()):
+            for field, value in fresh.items():
+                setattr(author, field, value)
+            changed.append(author)
+    missing = [
+        Author(
+            platform=platform,
+            external_id=external_id,
+            handle=person.handle[:255],
+            name=person.name[:255],
+            followers=max(person.followers or 0, 0),
+            verified=bool(person.verified),
+            profile_url=person.profile_url[:1000],
+            avatar_url=person.avatar_url[:1000],
+        )
+        for external_id, person in wanted.items()
+        if external_id not in existing
+    ]
+    # New and changed people in one INSERT … ON CONFLICT DO UPDATE: cheaper than an UPDATE per
+    # row, and a person another channel creates at the same moment is updated, not duplicated.
+    # Rows go in without their id, so the conflict is on (platform, external id).
+    rows = missing + [
+        Author(platform=platform, external_id=a.external_id, **{field: getattr(a, field) for field in fields})
+        for a in changed
+    ]
+    if rows:
+        Author.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["platform", "external_id"],
+            update_fields=[*fields, "updated_at"],
+            batch_size=500,
+        )
+        if any(row.pk is None for row in rows):  # a database that does not return ids
+            rows = list(Author.objects.filter(platform=platform, external_id__in=[r.external_id for r in rows]))
+        existing |= {row.external_id: row for row in rows}
+    return existing
+
+
+def _channel_state_fields(cursor: dict[str, Any] | None, budget: RateBudget | None) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if cursor is not None:
+        fields["cursor"] = cursor
+    if budget is not None and (budget.remaining is not None or budget.reset_at is not None):
+        fields["rate_limit_remaining"] = budget.remaining
+        fields["rate_limit_reset_at"] = budget.reset_at
+    return fields
+
+
+def ingest_items(
+    *,
+    channel: Channel,
+    items: Sequence[FetchedItem],
+    cursor: dict[str, Any] | None = None,
+    budget: RateBudget | None = None,
+    route: bool = True,
+) -> IngestResult:
+    """Store each item as exactly one Mention of ``channel``; return the new ones.
+
+    Idempotent: an item already stored (same channel and platform id) is skipped, so a page
+    fetched twice, a webhook redelivered or a worker killed and its task run again stores
+    nothing twice. The channel row is locked for the transaction, so a poll and a webhook of
+    the same channel take turns. ``cursor`` and ``budget``, when given, are saved in the same
+    transaction as the mentions they cover. New mentions go through routing before commit,
+    unless ``route`` is False (a historical import should not open tickets for old complaints).
+    """
+    unique: dict[str, FetchedItem] = {}
+    for item in items:
+        if item.external_id:
+            unique.setdefault(item.external_id, item)
+    skipped = len(items) - len(unique)
+    now = timezone.now()
+
+    with transaction.atomic():
+        locked = Channel.objects.select_for_update().only("pk", "brand_id", "platform").get(pk=channel.pk)
+        known = set(
+            Mention.objects.filter(channel=locked, external_id__in=list(unique)).values_list("external_id", flat=True)
+        )
+        fresh = [item for item in unique.values() if item.external_id not in known]
+        skipped += len(known)
+        created: list[Mention] = []
+        if fresh:
+            created = _insert(locked, fresh, now)
+            if route:
+                pipeline.run(created)
+        state = _channel_state_fields(cursor, budget)
+        if created:
+            newest = max(m.published_at for m in created)
+            current = Channel.objects.filter(pk=locked.pk).aggregate(newest=Max("newest_item_at"))["newest"]
+            if current is None or newest > current:
+                state["newest_item_at"] = newest
+        if state:
+            Channel.objects.filter(pk=locked.pk).update(**state)
+            for field, value in state.items():
+                setattr(channel, field, value)
+    return IngestResult(created=created, skipped=skipped)
+
+
+def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[Mention]:
+    brand_terms = compile_terms(channel.brand.terms.filter(is_active=True))
+    authors = _upsert_authors(channel.platform, (item.author for item in items))
+    parents = dict(
+        Mention.objects.filter(
+            channel=channel, external_id__in={item.parent_external_id for item in items if item.parent_external_id}
+        ).values_list("external_id", "pk")
+    )
+    mentions: list[Mention] = []
+    term_ids: list[list[int]] = []
+    for item in items:
+        text = item.text or ""
+        language = detect_language(f"{item.title}\n{text}", item.raw_language)
+        scored = analyze(text or item.title, language)
+        mentions.append(
+            Mention(
+                brand_id=channel.brand_id,
+                channel=channel,
+                external_id=item.external_id[:255],
+                author=authors[item.author.external_id],
+                text=text,
+                title=(item.title or "")[:500],
+                url=(item.url or "")[:2000],
+                language=language,
+                kind=item.kind if item.kind in Mention.Kind.values else Mention.Kind.MENTION,
+                parent_id=parents.get(item.parent_external_id),
+                parent_external_id=(item.parent_external_id or "")[:255],
+                source=(item.source or "")[:255],
+                analyzer_sentiment=scored.label,
+                sentiment=scored.label,
+                sentiment_score=scored.compound,
+                metrics=dict(item.metrics or {}),
+                published_at=item.published_at,
+                fetched_at=now,
+            )
+        )
+        term_ids.append(matching_term_ids(brand_terms, item.title, text))
+    Mention.objects.bulk_create(mentions, batch_size=500)
+
+    through = Mention.terms.through
+    through.objects.bulk_create(
+        [through(mention_id=m.pk, trackedterm_id=t) for m, ids in zip(mentions, term_ids, strict=True) for t in ids],
+        batch_size=1000,
+    )
+    _link_threads(channel, mentions)
+    return mentions
+
+
+def _link_threads(channel: Channel, mentions: list[Mention]) -> None:
+    """Parent and child may arrive in either order, in one batch or in different polls."""
+    by_external_id = {m.external_id: m for m in mentions}
+    linked = []
+    for mention in mentions:
+        parent = by_external_id.get(mention.parent_external_id)
+        if mention.parent_id is None and parent is not None and parent is not mention:
+            mention.parent_id = parent.pk
+            linked.append(mention)
+    if linked:
+        Mention.objects.bulk_update(linked, ["parent"])
+    orphans = list(
+        Mention.objects.filter(channel=channel, parent__isnull=True, parent_external_id__in=list(by_external_id))
+        .exclude(pk__in=[m.pk for m in mentions])
+        .only("pk", "parent_external_id")
+    )
+    for orphan in orphans:
+        orphan.parent_id = by_external_id[orphan.parent_external_id].pk
+    if orphans:
+        Mention.objects.bulk_update(orphans, ["parent"])

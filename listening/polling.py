@@ -1,0 +1,148 @@
+"""Polling: which channels are due, fetching one through its connector, and keeping its health.
+
+``channel_poll`` never raises for a platform failure: the failure is stored on the channel (shown
+on the channels page) and decides when the next poll comes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from config.backoff import backoff_seconds as jittered_backoff
+from listening.connectors import ConnectorError, RateLimited, get_connector
+from listening.ingest import ingest_items
+from listening.models import Channel
+
+log = logging.getLogger(__name__)
+
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_CAP_SECONDS = 3600
+MORE_PAGES_DELAY_SECONDS = 2  # the platform has more waiting: come back almost at once
+POLL_TIME_BUDGET_SECONDS = 60  # then let other channels have the worker
+POLL_MAX_PAGES = 10
+LEASE_SECONDS = 600  # a claimed channel whose task was lost is claimed again after this
+
+
+def backoff_seconds(failures: int) -> float:
+    """How long a failing channel waits before its next poll: 30 s doubling up to an hour, jittered."""
+    return jittered_backoff(failures, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_CAP_SECONDS)
+
+
+def channels_claim_due(*, limit: int = 200) -> list[int]:
+    """Ids of channels due for a poll, each claimed with a lease so no other dispatcher queues it.
+
+    The claim is a conditional UPDATE on the ``next_poll_at`` we read: of two dispatchers that
+    read the same row, only the one whose UPDATE still finds the old value wins it.
+    """
+    now = timezone.now()
+    due = (
+        Channel.objects.filter(is_active=True, next_poll_at__lte=now)
+        .exclude(state__in=[Channel.State.RECONNECT, Channel.State.PAUSED])
+        .order_by("next_poll_at")
+        .values_list("pk", "next_poll_at")[:limit]
+    )
+    lease_until = now + timedelta(seconds=LEASE_SECONDS)
+    return [
+        pk
+        for pk, due_at in due
+        if Channel.objects.filter(pk=pk, next_poll_at=due_at).update(next_poll_at=lease_until) == 1
+    ]
+
+
+@dataclass
+class PollOutcome:
+    created: int = 0
+    skipped: int = 0
+    pages: int = 0
+    error: str = ""
+
+
+def channel_poll(*, channel: Channel) -> PollOutcome:
+    """Fetch ``channel`` from its cursor on, page by page within a time budget, and record health.
+
+    Never raises for a platform failure: it is stored on the channel and decides the next poll.
+    A rate limit waits for the reset; a revoked credential stops polling until someone fixes it.
+    """
+    outcome = PollOutcome()
+    started = time.monotonic()
+    now = timezone.now()
+    Channel.objects.filter(pk=channel.pk).update(last_polled_at=now)
+    more = False
+    try:
+        connector = get_connector(channel)
+        while True:
+            result = connector.fetch(dict(channel.cursor or {}))
+            ingested = ingest_items(channel=channel, items=result.items, cursor=result.cursor, budget=result.budget)
+            outcome.created += len(ingested.created)
+            outcome.skipped += ingested.skipped
+            outcome.pages += 1
+            more = result.has_more
+            if not more or outcome.pages >= POLL_MAX_PAGES or time.monotonic() - started > POLL_TIME_BUDGET_SECONDS:
+                break
+    except RateLimited as error:
+        outcome.error = str(error)
+        wait = max(float(error.retry_after or 0), 1.0)
+        _record_health(
+            channel,
+            state=Channel.State.RATE_LIMITED,
+            last_error=str(error),
+            last_error_at=timezone.now(),
+            rate_limit_remaining=error.remaining,
+            rate_limit_reset_at=timezone.now() + timedelta(seconds=wait),
+            next_poll_at=timezone.now() + timedelta(seconds=wait),
+        )
+        return outcome
+    except ConnectorError as error:
+        outcome.error = str(error)
+        _record_failure(channel, str(error), stop=error.permanent or error.reconnect)
+        return outcome
+    except Exception as error:
+        log.exception("Polling channel %s failed unexpectedly", channel.pk)
+        outcome.error = f"{type(error).__name__}: {error}"
+        _record_failure(channel, outcome.error, stop=False)
+        return outcome
+    delay = MORE_PAGES_DELAY_SECONDS if more else channel.poll_interval_seconds
+    _record_health(
+        channel,
+        state=Channel.State.OK,
+        consecutive_failures=0,
+        last_success_at=timezone.now(),
+        next_poll_at=timezone.now() + timedelta(seconds=delay),
+    )
+    return outcome
+
+
+def _record_failure(channel: Channel, message: str, *, stop: bool) -> None:
+    failures = Channel.objects.filter(pk=channel.pk).values_list("consecutive_failures", flat=True).first() or 0
+    failures += 1
+    if stop:
+        # Retrying with the same credentials or settings cannot help: wait for a person.
+        state, next_poll = Channel.State.RECONNECT, timezone.now() + timedelta(days=3650)
+    else:
+        state, next_poll = Channel.State.BACKING_OFF, timezone.now() + timedelta(seconds=backoff_seconds(failures))
+    _record_health(
+        channel,
+        state=state,
+        consecutive_failures=failures,
+        last_error=message[:2000],
+        last_error_at=timezone.now(),
+        next_poll_at=next_poll,
+    )
+
+
+def _record_health(channel: Channel, **fields: Any) -> None:
+    # An UPDATE of these fields only: the cursor saved by ingestion is never overwritten.
+    Channel.objects.filter(pk=channel.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(channel, name, value)
+
+
+def channel_resume(*, channel: Channel, now: datetime | None = None) -> None:
+    """Poll a channel now: after new credentials, a pause, or a person asking for it."""
+    _record_health(channel, state=Channel.State.OK, consecutive_failures=0, next_poll_at=now or timezone.now())

@@ -1,0 +1,252 @@
+"""One mention and one author: the mention page (thread, history, author panel, who else is here,
+status, assignee and sentiment), its replies and composer, and the author page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from listening.models import Mention, Sentiment
+from listening.selectors import brands_for_user, mention_thread
+from listening.services import mention_assign, mention_correct_sentiment, mention_set_status
+from responses.models import Reply, SavedReply
+from responses.replies import (
+    reply_approve,
+    reply_create,
+    reply_max_length,
+    reply_reject,
+    reply_retry,
+    saved_reply_render,
+)
+from responses.selectors import author_mentions_page, author_summary, authors_visible_to, mentions_visible_to
+from responses.services import mention_presence_touch
+
+
+def _visible_mention(request: HttpRequest, pk: int) -> Mention:
+    # Another brand's mention is a 404, not a 403: its existence is not the outsider's business.
+    return get_object_or_404(
+        mentions_visible_to(request.user).select_related(
+            "author", "channel", "brand", "assignee", "sentiment_corrected_by", "parent__author"
+        ),
+        pk=pk,
+    )
+
+
+def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    mention = _visible_mention(request, pk)
+    parent, others = mention_thread(mention)
+    context = {
+        "mention": mention,
+        "parent": parent,
+        "others": others,
+        "terms": mention.term_labels,
+        "events": mention.events.select_related("actor"),
+        "author_summary": author_summary(user=request.user, author=mention.author, exclude=mention),
+        "viewers": mention_presence_touch(mention_id=mention.pk, user=request.user),
+        "statuses": Mention.Status.choices,
+        "sentiments": Sentiment.choices,
+        "members": get_user_model().objects.filter(brand_memberships__brand_id=mention.brand_id).order_by("username"),
+        "can_change": request.user.has_perm("listening.change_mention"),
+        **replies_context(request, mention),
+        **composer_context(request, mention),
+    }
+    return render(request, "responses/mention_detail.html", context)
+
+
+@require_POST
+def mention_presence(request: HttpRequest, pk: int) -> HttpResponse:
+    mention = _visible_mention(request, pk)
+    return render(
+        request,
+        "responses/_presence.html",
+        {"viewers": mention_presence_touch(mention_id=mention.pk, user=request.user)},
+    )
+
+
+@require_POST
+@permission_required("listening.change_mention", raise_exception=True)
+def mention_update(request: HttpRequest, pk: int) -> HttpResponse:
+    """Status, assignee or sentiment from the mention page; each change is recorded by the actions."""
+    mention = _visible_mention(request, pk)
+    field, value = request.POST.get("field", ""), request.POST.get("value", "")
+    if field == "status" and value in Mention.Status.values:
+        mention_set_status(mention=mention, status=value, actor=request.user)
+    elif field == "sentiment" and value in Sentiment.values:
+        mention_correct_sentiment(mention=mention, label=value, actor=request.user)
+    elif field == "assignee":
+        members = get_user_model().objects.filter(brand_memberships__brand_id=mention.brand_id)
+        assignee = get_object_or_404(members, pk=value) if value.isdigit() else None
+        mention_assign(mention=mention, assignee=assignee, actor=request.user)
+    else:
+        return HttpResponseBadRequest(_("Unknown change."))
+    return redirect("responses:mention_detail", pk=mention.pk)
+
+
+def author_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Everything an author said to the user's brands, newest first, keyset-paginated."""
+    author = get_object_or_404(authors_visible_to(request.user), pk=pk)
+    page = author_mentions_page(user=request.user, author=author, after=request.GET.get("before", ""))
+    context = {
+        "author": author,
+        "mentions": page.rows,
+        "next_cursor": page.next_cursor,
+        "summary": author_summary(user=request.user, author=author),
+    }
+    return render(request, "responses/author_detail.html", context)
+
+
+# --- Replies on the mention page ------------------------------------------------------------------
+def replies_context(request: HttpRequest, mention: Mention) -> dict[str, Any]:
+    """The reply list of a mention; it polls while a reply is on its way."""
+    replies = list(mention.replies.select_related("author", "approved_by"))
+    in_flight = any(r.status in (Reply.Status.QUEUED, Reply.Status.SENDING) for r in replies)
+    return {
+        "mention": mention,
+        "replies": replies,
+        "polling": in_flight,
+        "can_reply": request.user.has_perm("responses.add_reply"),
+        "can_publish": request.user.has_perm("responses.publish_reply"),
+    }
+
+
+def composer_context(
+    request: HttpRequest, mention: Mention, *, text: str = "", error: str = "", warning: str = ""
+) -> dict[str, Any]:
+    saved = [
+        (s, saved_reply_render(saved_reply=s, mention=mention, agent=request.user))
+        for s in SavedReply.objects.filter(brand_id=mention.brand_id).order_by("shortcut")
+    ]
+    platform_limit = reply_max_length(mention)
+    return {
+        "mention": mention,
+        "saved_replies": saved,
+        "max_length": platform_limit,
+        "can_answer": platform_limit > 0,
+        "can_reply": request.user.has_perm("responses.add_reply"),
+        "loaded_at": timezone.now().isoformat(),
+        "text": text,
+        "error": error,
+        "warning": warning,
+    }
+
+
+def _reply_mention(request: HttpRequest, pk: int) -> Mention:
+    return get_object_or_404(mentions_visible_to(request.user).select_related("author", "channel", "brand"), pk=pk)
+
+
+def _replies_response(request: HttpRequest, mention: Mention) -> HttpResponse:
+    if request.htmx:
+        return render(request, "responses/_replies.html", replies_context(request, mention))
+    return redirect(reverse("responses:mention_detail", args=[mention.pk]) + "#replies")
+
+
+def reply_list(request: HttpRequest, pk: int) -> HttpResponse:
+    mention = _reply_mention(request, pk)
+    return render(request, "responses/_replies.html", replies_context(request, mention))
+
+
+def _collision_warning(mention: Mention, user: AbstractBaseUser, loaded_at: str) -> str:
+    """A reply someone else wrote after this page was loaded, worded as a question, or ""."""
+    since = parse_datetime(loaded_at)
+    if since is None:
+        return ""
+    other = (
+        mention.replies.filter(created_at__gt=since)
+        .exclude(author=user)
+        .exclude(status=Reply.Status.REJECTED)
+        .select_related("author")
+        .order_by("-created_at")
+        .first()
+    )
+    if other is None:
+        return ""
+    name = (other.author.get_short_name() or other.author.get_username()) if other.author else _("Someone")
+    return _("%(name)s replied %(ago)s ago — send anyway?") % {"name": name, "ago": timesince(other.created_at)}
+
+
+@require_POST
+@permission_required("responses.add_reply", raise_exception=True)
+def reply_send(request: HttpRequest, pk: int) -> HttpResponse:
+    mention = _reply_mention(request, pk)
+    text = request.POST.get("text", "")
+    warning = (
+        ""
+        if request.POST.get("confirm")
+        else _collision_warning(mention, request.user, request.POST.get("loaded_at", ""))
+    )
+    error = ""
+    if not warning:
+        try:
+            reply_create(mention=mention, author=request.user, text=text)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    if warning or error:
+        context = composer_context(request, mention, text=text, error=error, warning=warning)
+        if request.htmx:
+            response = render(request, "responses/_composer.html", context)
+            response["HX-Retarget"] = "#composer"
+            response["HX-Reswap"] = "outerHTML"
+            return response
+        messages.error(request, warning or error)
+        return redirect(reverse("responses:mention_detail", args=[mention.pk]) + "#reply")
+    if request.htmx:
+        # The new reply in the list, and a fresh composer swapped in beside it.
+        context = {**replies_context(request, mention), **composer_context(request, mention), "oob": True}
+        return render(request, "responses/_reply_sent.html", context)
+    messages.success(request, _("Reply queued."))
+    return redirect(reverse("responses:mention_detail", args=[mention.pk]) + "#replies")
+
+
+def _reply_action(request: HttpRequest, pk: int, action: Callable[..., Reply]) -> HttpResponse:
+    reply = get_object_or_404(
+        Reply.objects.filter(mention__in=mentions_visible_to(request.user)).select_related("mention"), pk=pk
+    )
+    try:
+        action(reply=reply, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    if request.POST.get("next") == "pending":
+        return redirect("responses:pending_replies")
+    return _replies_response(request, _reply_mention(request, reply.mention_id))
+
+
+@require_POST
+@permission_required("responses.publish_reply", raise_exception=True)
+def reply_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _reply_action(request, pk, reply_approve)
+
+
+@require_POST
+@permission_required("responses.publish_reply", raise_exception=True)
+def reply_reject_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _reply_action(request, pk, reply_reject)
+
+
+@require_POST
+@permission_required("responses.add_reply", raise_exception=True)
+def reply_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _reply_action(request, pk, reply_retry)
+
+
+@permission_required("responses.publish_reply", raise_exception=True)
+def pending_replies(request: HttpRequest) -> HttpResponse:
+    replies = (
+        Reply.objects.filter(status=Reply.Status.PENDING_APPROVAL, mention__brand__in=brands_for_user(request.user))
+        .select_related("author", "mention__author", "mention__channel")
+        .order_by("created_at", "id")[:200]
+    )
+    return render(request, "responses/pending_replies.html", {"replies": replies})

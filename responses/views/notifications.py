@@ -1,0 +1,31 @@
+"""The bell's list: a person's notifications, and marking them read."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from responses.models import Notification
+from responses.selectors import unread_notifications
+
+
+def notification_list(request: HttpRequest) -> HttpResponse:
+    notifications = Notification.objects.filter(user=request.user).order_by("-created_at", "-id")[:100]
+    return render(request, "responses/notification_list.html", {"notifications": notifications})
+
+
+@require_POST
+def notification_read(request: HttpRequest) -> HttpResponse:
+    """Mark one notification (``id``) or all of them read, then follow its link or come back."""
+    unread = unread_notifications(request.user)
+    ref = request.POST.get("id", "")
+    if ref.isdigit():
+        unread = unread.filter(pk=int(ref))
+    unread.update(read_at=timezone.now())
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = ""
+    return redirect(target or "responses:notification_list")

@@ -1,0 +1,137 @@
+"""Tickets: a department's queue, one ticket's page and its actions, and the community manager's
+follow-up list (resolved cases waiting for their public answer)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from responses.models import Ticket
+from responses.selectors import (
+    QUEUE_TABS,
+    departments_for_user,
+    ready_for_follow_up,
+    ticket_queue,
+    ticket_timeline,
+    tickets_for_user,
+)
+from responses.tickets import TRANSITIONS, TicketError, ticket_add_note, ticket_assign, ticket_transition
+
+
+@permission_required("responses.view_ticket", raise_exception=True)
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    tab = request.GET.get("tab") if request.GET.get("tab") in QUEUE_TABS else "all"
+    department = request.GET.get("department", "")
+    status = request.GET.get("status", "")
+    tickets, cursor = ticket_queue(
+        user=request.user,
+        tab=tab,
+        department=int(department) if department.isdigit() else None,
+        status=status,
+        after=request.GET.get("after", ""),
+    )
+    context = {
+        "tickets": tickets,
+        "cursor": cursor,
+        "tab": tab,
+        "tabs": [("unassigned", _("Unassigned")), ("mine", _("Mine")), ("all", _("All"))],
+        "departments": departments_for_user(request.user).select_related("brand"),
+        "department": department,
+        "status": status,
+        "statuses": Ticket.Status.choices,
+        "see_all": request.user.has_perm("responses.manage_all_tickets"),
+    }
+    template = "responses/_ticket_rows.html" if request.htmx else "responses/ticket_list.html"
+    return render(request, template, context)
+
+
+def _visible_ticket(request: HttpRequest, pk: int) -> Ticket:
+    return get_object_or_404(
+        tickets_for_user(request.user).select_related(
+            "department", "assignee", "mention__author", "mention__channel", "brand", "rule"
+        ),
+        pk=pk,
+    )
+
+
+def _ticket_page(request: HttpRequest, ticket: Ticket, *, error: str = "", status: int = 200) -> HttpResponse:
+    context = {
+        "ticket": ticket,
+        "timeline": ticket_timeline(ticket),
+        "transitions": [(s, Ticket.Status(s).label) for s in TRANSITIONS[ticket.status]],
+        "members": ticket.department.members.filter(is_active=True).order_by("username"),
+        "can_change": request.user.has_perm("responses.change_ticket"),
+        "error": error,
+        "form": request.POST if request.method == "POST" else {},
+    }
+    template = "responses/_ticket_body.html" if request.htmx else "responses/ticket_detail.html"
+    return render(request, template, context, status=status)
+
+
+@permission_required("responses.view_ticket", raise_exception=True)
+def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _ticket_page(request, _visible_ticket(request, pk))
+
+
+def _ticket_action(request: HttpRequest, pk: int, change: Callable[[Ticket], object]) -> HttpResponse:
+    """Apply ``change`` to a visible ticket; a refused change is shown on the ticket page with
+    its reason (400 without htmx), a done one swaps the page in place or redirects to it."""
+    ticket = _visible_ticket(request, pk)
+    try:
+        change(ticket)
+    except TicketError as error:
+        return _ticket_page(request, ticket, error=str(error), status=400 if not request.htmx else 200)
+    if request.htmx:
+        return _ticket_page(request, _visible_ticket(request, pk))
+    return redirect("responses:ticket_detail", pk=pk)
+
+
+@require_POST
+@permission_required("responses.change_ticket", raise_exception=True)
+def ticket_status(request: HttpRequest, pk: int) -> HttpResponse:
+    return _ticket_action(
+        request,
+        pk,
+        lambda ticket: ticket_transition(
+            ticket=ticket,
+            to_status=request.POST.get("status", ""),
+            actor=request.user,
+            resolution=request.POST.get("resolution", ""),
+        ),
+    )
+
+
+@require_POST
+@permission_required("responses.change_ticket", raise_exception=True)
+def ticket_assign_view(request: HttpRequest, pk: int) -> HttpResponse:
+    ref = request.POST.get("assignee", "")
+    if ref == "me":
+        assignee = request.user
+    else:
+        assignee = get_user_model().objects.filter(pk=int(ref)).first() if ref.isdigit() else None
+    return _ticket_action(
+        request, pk, lambda ticket: ticket_assign(ticket=ticket, assignee=assignee, actor=request.user)
+    )
+
+
+@require_POST
+@permission_required("responses.add_ticketevent", raise_exception=True)
+def ticket_note(request: HttpRequest, pk: int) -> HttpResponse:
+    return _ticket_action(
+        request,
+        pk,
+        lambda ticket: ticket_add_note(ticket=ticket, body=request.POST.get("body", ""), actor=request.user),
+    )
+
+
+@permission_required("listening.work_inbox", raise_exception=True)
+def follow_up(request: HttpRequest) -> HttpResponse:
+    """Resolved tickets waiting for the community manager's public answer."""
+    tickets = ready_for_follow_up(request.user)[:100]
+    return render(request, "responses/follow_up.html", {"tickets": tickets})
