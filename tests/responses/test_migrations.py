@@ -1,0 +1,53 @@
+"""Saved views moved from listening to responses: a database with views in it keeps every one."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+BEFORE = [("listening", "0002_inbox"), ("responses", "0004_merge_0003_replies_0003_routing")]
+
+
+def _migrate(targets: list[tuple[str, str]]) -> MigrationExecutor:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return MigrationExecutor(connection)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_saved_views_and_their_permissions_survive_the_move_between_apps():
+    executor = _migrate(BEFORE)
+    old = executor.loader.project_state(BEFORE).apps
+    user = old.get_model("auth", "User").objects.create(username="carla")
+    brand = old.get_model("listening", "Brand").objects.create(name="Acme", slug="acme")
+    old.get_model("listening", "SavedView").objects.create(
+        user=user, brand=brand, name="Angry today", query="sentiment=negative&since=today", shared=True
+    )
+    ContentType = old.get_model("contenttypes", "ContentType")
+    old_type, _ = ContentType.objects.get_or_create(app_label="listening", model="savedview")
+    permission, _ = old.get_model("auth", "Permission").objects.get_or_create(
+        content_type=old_type, codename="change_savedview", defaults={"name": "Can change saved view"}
+    )
+    user.user_permissions.add(permission)
+
+    executor = _migrate(executor.loader.graph.leaf_nodes())
+
+    from django.contrib.auth.models import Permission
+
+    from responses.models import SavedView
+
+    view = SavedView.objects.get()
+    assert (view.name, view.query, view.shared, view.user_id, view.brand_id) == (
+        "Angry today",
+        "sentiment=negative&since=today",
+        True,
+        user.pk,
+        brand.pk,
+    )
+    assert Permission.objects.get(pk=permission.pk).content_type.app_label == "responses"
+    assert user.user_permissions.through.objects.filter(user_id=user.pk, permission_id=permission.pk).exists()
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+    assert "responses_savedview" in tables and "listening_savedview" not in tables
