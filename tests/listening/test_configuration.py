@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from listening.forms import ChannelForm
 from listening.models import Channel, TrackedTerm
 from tests.factories import ChannelFactory, TrackedTermFactory
 
@@ -72,6 +73,22 @@ def test_blank_credentials_keep_the_stored_ones_and_new_ones_resume_polling(team
     channel.refresh_from_db()
     assert channel.credentials["bearer_token"] == "new"
     assert channel.state == Channel.State.OK
+
+
+def test_saving_a_channel_keeps_what_a_poll_wrote_while_the_form_was_open(team):
+    channel = ChannelFactory(brand=team.brand, settings={"user_id": "1"}, credentials={"bearer_token": "t"})
+    form = ChannelForm(
+        {"name": "Renamed", "poll_interval_seconds": 300, "is_active": "on", "setting_user_id": "1"},
+        platform=channel.platform,
+        instance=channel,
+    )
+    # A poll stores new mentions and moves the cursor between the page loading and the save.
+    Channel.objects.filter(pk=channel.pk).update(cursor={"since_id": "42"}, last_error="HTTP 503")
+    assert form.is_valid(), form.errors
+    form.save()
+    channel.refresh_from_db()
+    assert channel.name == "Renamed"
+    assert channel.cursor == {"since_id": "42"} and channel.last_error == "HTTP 503"
 
 
 def test_other_brands_and_other_roles_cannot_configure(team):

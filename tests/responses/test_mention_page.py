@@ -78,6 +78,15 @@ def test_a_link_that_is_not_http_is_never_rendered_as_a_link(client, team, chann
     assert "Open the original" not in body
 
 
+def test_a_url_that_does_not_even_parse_leaves_the_pages_working(client, team, channel):
+    broken = MentionFactory(channel=channel, url="http://[", author=AuthorFactory(profile_url="https://[::1"))
+    client.force_login(team.cm)
+    assert client.get(url(broken)).status_code == 200
+    assert client.get(f"/authors/{broken.author_id}/").status_code == 200
+    inbox = client.get("/inbox/")
+    assert inbox.status_code == 200 and 'href="http://["' not in inbox.content.decode()
+
+
 def test_hostile_text_and_names_are_escaped(client, team, channel):
     author = AuthorFactory(name="<img src=x onerror=alert(1)>", handle="x<b>")
     evil = MentionFactory(channel=channel, author=author, text="<script>alert('x')</script>")
