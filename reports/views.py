@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from listening.models import Brand
 from listening.selectors import MentionFilters, brands_for_user
-from reports import exports, selectors, services, tables
+from reports import exports, rollups, selectors, tables
 from reports.models import ReportSubscription
 
 MAX_DAYS = 366
@@ -83,7 +83,7 @@ def report(request: HttpRequest) -> HttpResponse:
         "tables": tables.all_tables(data),
         "charts": charts(data),
         "subscribed": ReportSubscription.objects.filter(user=request.user, brand=brand).first(),
-        "refreshed_at": services.last_refreshed_at(),
+        "refreshed_at": rollups.last_refreshed_at(),
         "query": f"brand={brand.pk}&since={period.since}&until={period.until}",
     }
     return render(request, "reports/report.html", context)

@@ -7,8 +7,9 @@ import time_machine
 from django.core import mail
 
 from listening.models import Sentiment
+from reports.alerts import spikes_detect
 from reports.models import ReportSubscription
-from reports.services import scheduled_reports_send, spikes_detect
+from reports.scheduled import scheduled_reports_send
 from reports.tasks import detect_spikes, send_scheduled_reports
 from responses.models import Notification
 from tests.factories import AuthorFactory, ChannelFactory, MentionFactory
