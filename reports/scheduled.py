@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from listening.selectors import brands_for_user
-from reports import charts, selectors
+from reports import charts, selectors, series
 from reports.models import ReportSubscription
 
 FREQUENCY_DAYS = {ReportSubscription.Frequency.DAILY: 1, ReportSubscription.Frequency.WEEKLY: 7}
@@ -82,19 +82,17 @@ def _send_report(sub: ReportSubscription, now: datetime, days: int) -> None:
     message.send()
 
 
-def email_charts(data: object) -> dict[str, bytes]:
+def email_charts(data: selectors.Report) -> dict[str, bytes]:
     """The report's charts as PNG images, by the Content-ID the HTML e-mail refers to them with."""
-    volume = data.volume  # type: ignore[attr-defined]
-    days = [d["day"] for d in volume["days"]]
-    series = {s: [d[s] for d in volume["days"]] for s in charts.COLOURS}
-    images = {"volume": charts.volume_chart_png(days, series)}
-    groups = data.share_of_voice["groups"]  # type: ignore[attr-defined]
-    if groups:  # no tracked brand or competitor term matched: nothing to compare
-        images["share-of-voice"] = charts.share_of_voice_png([(g["label"], g["share"]) for g in groups])
+    volume = series.volume(data)
+    images = {"volume": charts.volume_chart_png(volume.labels, volume.values)}
+    share_of_voice = series.share_of_voice(data)
+    if share_of_voice.labels:  # no tracked brand or competitor term matched: nothing to compare
+        images["share-of-voice"] = charts.share_of_voice_png(share_of_voice.pairs())
     return images
 
 
-def email_bars(data: object) -> dict[str, list[dict]]:
+def email_bars(data: selectors.Report) -> dict[str, list[dict]]:
     """The numbers beside the e-mail's chart images, as rows with a bar width in percent (CSS only):
     readable where a client blocks images, and by screen readers."""
 
@@ -102,10 +100,9 @@ def email_bars(data: object) -> dict[str, list[dict]]:
         top = max((v for _label, v in rows), default=0) or 1
         return [{"label": label, "value": value, "width": round(value / top * 100)} for label, value in rows]
 
-    volume = data.volume  # type: ignore[attr-defined]
     return {
-        "days": bars([(d["day"].strftime("%d %b"), d["total"]) for d in volume["days"]]),
-        "platforms": bars([(p["platform"], p["total"]) for p in volume["platforms"]]),
-        "share_of_voice": bars([(g["label"], g["share"]) for g in data.share_of_voice["groups"]]),  # type: ignore[attr-defined]
-        "negative_terms": bars([(w["word"], w["count"]) for w in data.topics["negative_words"]]),  # type: ignore[attr-defined]
+        "days": bars([(day.strftime("%d %b"), n) for day, n in series.volume(data).totals().pairs()]),
+        "platforms": bars(series.platforms(data).totals().pairs()),
+        "share_of_voice": bars(series.share_of_voice(data).pairs()),
+        "negative_terms": bars(series.negative_terms(data).pairs()),
     }
