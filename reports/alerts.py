@@ -7,29 +7,18 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from listening.models import Brand, Mention, Sentiment
-from listening.roles import COMMUNITY_MANAGER
 from reports.models import SpikeAlert
 from reports.text import words_of
-from responses.models import Notification
+from responses.notifications import community_managers, notify
 
 SPIKE_BASELINE_HOURS = 24
-
-
-def _community_managers(brand: Brand) -> QuerySet:
-    return (
-        get_user_model()
-        .objects.filter(brand_memberships__brand=brand, groups__name=COMMUNITY_MANAGER, is_active=True)
-        .distinct()
-    )
 
 
 def spikes_detect(*, now: datetime | None = None) -> int:
@@ -93,12 +82,12 @@ def _spike_notify(brand: Brand, alert: SpikeAlert, since: datetime, until: datet
         "terms": ", ".join(terms) or "—",
         "authors": ", ".join(authors) or "—",
     }
-    for user in _community_managers(brand):
-        Notification.objects.create(user=user, verb="spike", message=f"{message} {detail}"[:500], url=url)
-        if user.email:
-            send_mail(
-                subject=_("Negative spike: %(brand)s") % {"brand": brand.name},
-                message=f"{message}\n{detail}\n\n{settings.SITE_URL}{url}\n",
-                from_email=None,
-                recipient_list=[user.email],
-            )
+    # One line in the app; the e-mail names the spike in its subject and gives the detail a line of its own.
+    notify(
+        users=community_managers(brand.pk),
+        verb="spike",
+        message=f"{message} {detail}",
+        url=url,
+        subject=_("Negative spike: %(brand)s") % {"brand": brand.name},
+        body=f"{message}\n{detail}",
+    )
