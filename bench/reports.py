@@ -162,7 +162,7 @@ def main() -> None:
     from listening.models import Brand, Mention
     from listening.services import mention_correct_sentiment
     from reports.models import ChannelDay
-    from reports.services import rollups_refresh
+    from reports.rollups import rollups_refresh
 
     print(f"mentions={args.mentions} days={args.days}")
     now = datetime.now(UTC)

@@ -13,7 +13,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-def queue_after_commit(task_name: str, *args: Any) -> None:
+def queue_after_commit(task_name: str, *args: Any, **kwargs: Any) -> None:
     """Queue the task named ``task_name`` once the surrounding transaction commits.
 
     After commit, because a worker must never look for a row that is not visible yet, and a
@@ -22,4 +22,4 @@ def queue_after_commit(task_name: str, *args: Any) -> None:
     module then imports only the one below it. Each app's ``ready()`` imports its tasks module,
     so the name resolves to the task itself (eager in tests) in every process.
     """
-    transaction.on_commit(lambda: app.signature(task_name, args=args).apply_async())
+    transaction.on_commit(lambda: app.signature(task_name, args=args, kwargs=kwargs).apply_async())

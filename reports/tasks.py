@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.core.cache import cache
 
-from reports import services
+from reports import alerts, rollups, scheduled
 
 # Longer than any refresh should take; if a worker dies holding it, the next beat after expiry runs.
 REFRESH_LOCK = "reports:refresh_rollups:lock"
@@ -18,16 +18,16 @@ def refresh_rollups() -> int | None:
     if not cache.add(REFRESH_LOCK, "1", REFRESH_LOCK_SECONDS):
         return None
     try:
-        return services.rollups_refresh()
+        return rollups.rollups_refresh()
     finally:
         cache.delete(REFRESH_LOCK)
 
 
 @shared_task(name="reports.detect_spikes", soft_time_limit=240, time_limit=280)
 def detect_spikes() -> int:
-    return services.spikes_detect()
+    return alerts.spikes_detect()
 
 
 @shared_task(name="reports.send_scheduled_reports", soft_time_limit=1200, time_limit=1500)
 def send_scheduled_reports() -> int:
-    return services.scheduled_reports_send()
+    return scheduled.scheduled_reports_send()

@@ -12,9 +12,9 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from listening.models import Brand
+from listening.models import Brand, Sentiment
 from listening.selectors import MentionFilters, brands_for_user
-from reports import exports, selectors, services, tables
+from reports import exports, rollups, selectors, series, tables
 from reports.models import ReportSubscription
 
 MAX_DAYS = 366
@@ -83,7 +83,7 @@ def report(request: HttpRequest) -> HttpResponse:
         "tables": tables.all_tables(data),
         "charts": charts(data),
         "subscribed": ReportSubscription.objects.filter(user=request.user, brand=brand).first(),
-        "refreshed_at": services.last_refreshed_at(),
+        "refreshed_at": rollups.last_refreshed_at(),
         "query": f"brand={brand.pk}&since={period.since}&until={period.until}",
     }
     return render(request, "reports/report.html", context)
@@ -91,35 +91,32 @@ def report(request: HttpRequest) -> HttpResponse:
 
 def charts(data: selectors.Report) -> dict:
     """What reports.js draws; every number is also in the table beside its chart."""
-    days = [d["day"].isoformat() for d in data.volume["days"]]
+    volume = series.volume(data)
+    platforms = series.platforms(data)
+    share_of_voice = series.share_of_voice_by_day(data)
     return {
-        "volume": {
-            "type": "bar",
-            "stacked": True,
-            "labels": days,
-            "series": {str(s.label): [d[s] for d in data.volume["days"]] for s in selectors.SENTIMENTS},
-        },
-        "platforms": {
-            "type": "bar",
-            "stacked": True,
-            "labels": [p["platform"] for p in data.volume["platforms"]],
-            "series": {str(s.label): [p[s] for p in data.volume["platforms"]] for s in selectors.SENTIMENTS},
-        },
-        "share_of_voice": {
-            "type": "line",
-            "labels": days,
-            "series": data.share_of_voice["series"],
-        },
-        "negative_terms": _bars(data.topics["negative_words"], "word", "count"),
-        "positive_terms": _bars(data.topics["positive_words"], "word", "count"),
-        "sources": _bars(data.sources["top"], "name", "total"),
-        "response_by_channel": _bars(data.team["by_channel"], "name", "median"),
+        "volume": {"type": "bar", "stacked": True, "labels": _days(volume), "series": _by_sentiment(volume)},
+        "platforms": {"type": "bar", "stacked": True, "labels": platforms.labels, "series": _by_sentiment(platforms)},
+        "share_of_voice": {"type": "line", "labels": _days(share_of_voice), "series": share_of_voice.values},
+        "negative_terms": _bars(series.negative_terms(data)),
+        "positive_terms": _bars(series.positive_terms(data)),
+        "sources": _bars(series.sources(data)),
+        "response_by_channel": _bars(series.response_by_channel(data)),
     }
 
 
-def _bars(rows: list[dict], label: str, value: str) -> dict:
-    return {"type": "bar", "horizontal": True, "labels": [str(r[label]) for r in rows],
-            "series": {"": [r[value] for r in rows]}}  # fmt: skip
+def _days(chart: series.Series) -> list[str]:
+    return [day.isoformat() for day in chart.labels]
+
+
+def _by_sentiment(chart: series.Series) -> dict[str, list]:
+    """Series named as the legend shows them: the sentiment's translated name."""
+    return {str(Sentiment(s).label): values for s, values in chart.values.items()}
+
+
+def _bars(chart: series.Series) -> dict:
+    return {"type": "bar", "horizontal": True, "labels": [str(label) for label in chart.labels],
+            "series": chart.values}  # fmt: skip
 
 
 @permission_required("listening.view_reports", raise_exception=True)

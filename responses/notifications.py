@@ -14,10 +14,19 @@ from responses.models import Department, Notification
 
 
 def notify(
-    *, users: Iterable[AbstractBaseUser], verb: str, message: str, url: str, emails: Iterable[str] = ()
+    *,
+    users: Iterable[AbstractBaseUser],
+    verb: str,
+    message: str,
+    url: str,
+    emails: Iterable[str] = (),
+    subject: str = "",
+    body: str = "",
 ) -> list[Notification]:
     """Tell ``users`` in the app and by e-mail; ``emails`` are extra addresses (a department's inbox).
 
+    The e-mail's subject is the message's start and its text the message, unless ``subject`` or
+    ``body`` say otherwise (a longer text than fits in the app); the link follows either way.
     The e-mails are queued after the surrounding transaction commits, so a rolled-back change
     never announces itself.
     """
@@ -31,10 +40,13 @@ def notify(
     created = Notification.objects.bulk_create(rows)
     ids = [n.pk for n in created]  # PostgreSQL and SQLite ≥ 3.35 return the new ids
     addresses = sorted({address for address in emails if address})
+    # Passed only when given: every other notification queues the task message it always did, which
+    # a worker still running the previous code (mid-deploy) can run.
+    email = {key: value for key, value in (("subject", subject), ("body", body)) if value}
     for pk in ids:
-        queue_after_commit("responses.notify_email", pk)
+        queue_after_commit("responses.notify_email", pk, **email)
     for address in addresses:
-        queue_after_commit("responses.notify_email_address", address, message[:500], url[:500])
+        queue_after_commit("responses.notify_email_address", address, message[:500], url[:500], **email)
     return created
 
 

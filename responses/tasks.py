@@ -20,22 +20,26 @@ def _absolute(url: str) -> str:
 
 
 @shared_task(name="responses.notify_email", soft_time_limit=30, time_limit=60)
-def notify_email(notification_id: int) -> None:
-    """E-mail one notification to its user, once: the stamp is claimed before sending."""
+def notify_email(notification_id: int, subject: str = "", body: str = "") -> None:
+    """E-mail one notification to its user, once: the stamp is claimed before sending.
+
+    ``subject`` and ``body`` replace the ones drawn from the message (see notifications.notify).
+    """
     claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(emailed_at=timezone.now())
     if not claimed:
         return
     notification = Notification.objects.select_related("user").get(pk=notification_id)
     if not notification.user.email:
         return
-    body = f"{notification.message}\n\n{_absolute(notification.url)}" if notification.url else notification.message
-    send_mail(f"[Escucha] {notification.message[:80]}", body, None, [notification.user.email])
+    text = body or notification.message
+    text = f"{text}\n\n{_absolute(notification.url)}" if notification.url else text
+    send_mail(subject or f"[Escucha] {notification.message[:80]}", text, None, [notification.user.email])
 
 
 @shared_task(name="responses.notify_email_address", soft_time_limit=30, time_limit=60)
-def notify_email_address(address: str, message: str, url: str) -> None:
+def notify_email_address(address: str, message: str, url: str, subject: str = "", body: str = "") -> None:
     """E-mail a shared address (a department's inbox) that has no user behind it."""
-    send_mail(f"[Escucha] {message[:80]}", f"{message}\n\n{_absolute(url)}", None, [address])
+    send_mail(subject or f"[Escucha] {message[:80]}", f"{body or message}\n\n{_absolute(url)}", None, [address])
 
 
 @shared_task(name="responses.check_slas", soft_time_limit=50, time_limit=60)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reports.services import rollups_refresh
+from reports.rollups import rollups_refresh
 from tests.factories import AuthorFactory, MentionFactory
 from tests.reports.conftest import at, week  # noqa: F401 (the known week, a fixture)
 

@@ -9,8 +9,8 @@ import pytest
 import time_machine
 
 from listening.models import Mention, Platform, Sentiment, TrackedTerm
+from reports.rollups import rollups_refresh
 from reports.selectors import Period
-from reports.services import rollups_refresh
 from responses.models import Reply, Ticket
 from tests.factories import AuthorFactory, ChannelFactory, MentionFactory
 

@@ -7,8 +7,9 @@ import time_machine
 from django.core import mail
 
 from listening.models import Sentiment
+from reports.alerts import spikes_detect
 from reports.models import ReportSubscription
-from reports.services import scheduled_reports_send, spikes_detect
+from reports.scheduled import scheduled_reports_send
 from reports.tasks import detect_spikes, send_scheduled_reports
 from responses.models import Notification
 from tests.factories import AuthorFactory, ChannelFactory, MentionFactory
@@ -59,7 +60,7 @@ SPIKE_AT = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.django_db
-def test_spike_alerts_community_managers_once_an_hour(team, settings):
+def test_spike_alerts_community_managers_once_an_hour(team, settings, django_capture_on_commit_callbacks):
     settings.SPIKE_FACTOR = 3
     settings.SPIKE_MIN_COUNT = 10
     team.cm.email = "carla@example.com"
@@ -70,7 +71,8 @@ def test_spike_alerts_community_managers_once_an_hour(team, settings):
         negative_mentions(channel, 1, SPIKE_AT - timedelta(hours=hour), "meh")
     loud = AuthorFactory(handle="loudone")
     negative_mentions(channel, 12, SPIKE_AT - timedelta(minutes=50), "outage again app down", author=loud)
-    with time_machine.travel(SPIKE_AT, tick=False):
+    # The e-mails are queued when the alert's transaction commits.
+    with time_machine.travel(SPIKE_AT, tick=False), django_capture_on_commit_callbacks(execute=True):
         assert detect_spikes() == 1
     with time_machine.travel(SPIKE_AT + timedelta(minutes=30), tick=False):
         assert spikes_detect() == 0  # at most one alert per brand an hour
@@ -80,6 +82,23 @@ def test_spike_alerts_community_managers_once_an_hour(team, settings):
     assert not Notification.objects.filter(user=team.manager).exists()  # community managers only
     assert mail.outbox[0].to == ["carla@example.com"]
     assert "outage" in mail.outbox[0].body
+
+
+@pytest.mark.django_db
+def test_the_spike_email_names_the_spike_and_links_its_mentions(team, settings, django_capture_on_commit_callbacks):
+    settings.SITE_URL = "https://escucha.example"
+    settings.SPIKE_MIN_COUNT = 10
+    loud = AuthorFactory(handle="loudone")
+    negative_mentions(ChannelFactory(brand=team.brand), 12, SPIKE_AT - timedelta(minutes=50), "outage", author=loud)
+    with time_machine.travel(SPIKE_AT, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert spikes_detect() == 1
+    (message,) = mail.outbox
+    assert message.subject == "Negative spike: Acme"
+    assert message.body.splitlines()[:2] == [
+        "Acme: 12 negative mentions in the last hour (usual: 0.0 an hour).",
+        "Top terms: outage. Top authors: @loudone.",
+    ]
+    assert f"https://escucha.example/inbox/?brand={team.brand.pk}&sentiment=negative" in message.body
 
 
 @pytest.mark.django_db

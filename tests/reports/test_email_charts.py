@@ -13,7 +13,7 @@ from PIL import Image, ImageColor
 
 from reports import charts
 from reports.models import ReportSubscription
-from reports.services import scheduled_reports_send
+from reports.scheduled import scheduled_reports_send
 from tests.reports.conftest import NOW
 
 RED = ImageColor.getrgb(charts.COLOURS["negative"])

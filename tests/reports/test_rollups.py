@@ -9,7 +9,8 @@ from django.db.models import Count, Sum
 from listening.models import Mention, Sentiment, TrackedTerm
 from listening.services import mention_correct_sentiment
 from reports.models import AuthorDay, ChannelDay, QualityDay, TermDay, WordDay
-from reports.services import question_of, rollups_refresh, words_of
+from reports.rollups import rollups_refresh
+from reports.text import question_of, words_of
 from tests.factories import ChannelFactory, MentionFactory
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from responses.models import Notification
+from responses.notifications import notify
 from responses.tickets import ticket_assign, ticket_open, ticket_transition
 from tests.factories import ChannelFactory, MentionFactory
 
@@ -54,6 +55,24 @@ def test_each_notification_is_mailed_once(team, opened, mailoutbox) -> None:
     sent = len(mailoutbox)
     notify_email(Notification.objects.get(user=team.billing_member).pk)
     assert len(mailoutbox) == sent
+
+
+def test_an_email_may_say_more_than_the_app(team, django_capture_on_commit_callbacks, mailoutbox, settings) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(
+            users=[team.cm],
+            verb="spike",
+            message="Acme: 12 negative mentions.",
+            url="/inbox/",
+            emails=["desk@example.com"],
+            subject="Negative spike: Acme",
+            body="Acme: 12 negative mentions.\nTop terms: outage.",
+        )
+    assert Notification.objects.get(user=team.cm).message == "Acme: 12 negative mentions."
+    assert sorted(m.to[0] for m in mailoutbox) == ["carla@example.com", "desk@example.com"]
+    for message in mailoutbox:
+        assert message.subject == "Negative spike: Acme"
+        assert message.body == f"Acme: 12 negative mentions.\nTop terms: outage.\n\n{settings.SITE_URL}/inbox/"
 
 
 def test_bell_count_and_mark_read(client: Client, team, opened) -> None:

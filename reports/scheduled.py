@@ -1,0 +1,108 @@
+"""The scheduled report e-mail: each due subscription gets the page's numbers, charts and a link."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.mime.image import MIMEImage
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from listening.selectors import brands_for_user
+from reports import charts, selectors, series
+from reports.models import ReportSubscription
+
+FREQUENCY_DAYS = {ReportSubscription.Frequency.DAILY: 1, ReportSubscription.Frequency.WEEKLY: 7}
+
+
+def scheduled_reports_send(*, now: datetime | None = None) -> int:
+    """Send each due subscription its report; returns how many were sent.
+
+    A subscription is claimed by a conditional UPDATE of last_sent_at, so two workers (or a
+    retried task) never send the same report twice.
+    """
+    now = now or timezone.now()
+    sent = 0
+    for sub in ReportSubscription.objects.select_related("user", "brand"):
+        days = FREQUENCY_DAYS[sub.frequency]
+        # An hour of slack so that a report sent at 08:00:05 is due again at 08:00 next time.
+        if sub.last_sent_at and sub.last_sent_at > now - timedelta(days=days) + timedelta(hours=1):
+            continue
+        if not sub.user.email or not brands_for_user(sub.user).filter(pk=sub.brand_id).exists():
+            continue
+        claimed = ReportSubscription.objects.filter(pk=sub.pk, last_sent_at=sub.last_sent_at).update(last_sent_at=now)
+        if not claimed:
+            continue
+        try:
+            _send_report(sub, now, days)
+        except Exception:
+            ReportSubscription.objects.filter(pk=sub.pk).update(last_sent_at=sub.last_sent_at)
+            raise
+        sent += 1
+    return sent
+
+
+def _send_report(sub: ReportSubscription, now: datetime, days: int) -> None:
+    until = now.astimezone(UTC).date() - timedelta(days=1)
+    period = selectors.Period(until - timedelta(days=days - 1), until)
+    data = selectors.report(sub.brand, period)
+    url = (
+        f"{settings.SITE_URL}{reverse('reports:report')}?brand={sub.brand_id}&since={period.since}&until={period.until}"
+    )
+    context = {"brand": sub.brand, "period": period, "report": data, "url": url, "bars": email_bars(data)}
+    with translation.override(getattr(sub.user, "language", None) or settings.LANGUAGE_CODE):
+        subject = _("%(brand)s: report %(since)s to %(until)s") % {
+            "brand": sub.brand.name,
+            "since": period.since,
+            "until": period.until,
+        }
+        images = email_charts(data)
+        context["charts"] = set(images)
+        # The images' sizes in the HTML, so that clients lay the e-mail out before they load.
+        context["chart_sizes"] = {
+            "volume": charts.VOLUME_SIZE,
+            "share_of_voice": charts.share_of_voice_size(len(data.share_of_voice["groups"])),
+        }
+        text = render_to_string("reports/email/report.txt", context)
+        html = render_to_string("reports/email/report.html", context)
+    message = EmailMultiAlternatives(subject=str(subject), body=text, to=[sub.user.email])
+    message.attach_alternative(html, "text/html")
+    # multipart/related: the images belong to the HTML part (cid: links) rather than showing
+    # up as separate downloads; the plain-text part stays for clients that show no HTML.
+    message.mixed_subtype = "related"
+    for content_id, png in images.items():
+        image = MIMEImage(png, "png")
+        image.add_header("Content-ID", f"<{content_id}>")
+        image.add_header("Content-Disposition", "inline", filename=f"{content_id}.png")
+        message.attach(image)
+    message.send()
+
+
+def email_charts(data: selectors.Report) -> dict[str, bytes]:
+    """The report's charts as PNG images, by the Content-ID the HTML e-mail refers to them with."""
+    volume = series.volume(data)
+    images = {"volume": charts.volume_chart_png(volume.labels, volume.values)}
+    share_of_voice = series.share_of_voice(data)
+    if share_of_voice.labels:  # no tracked brand or competitor term matched: nothing to compare
+        images["share-of-voice"] = charts.share_of_voice_png(share_of_voice.pairs())
+    return images
+
+
+def email_bars(data: selectors.Report) -> dict[str, list[dict]]:
+    """The numbers beside the e-mail's chart images, as rows with a bar width in percent (CSS only):
+    readable where a client blocks images, and by screen readers."""
+
+    def bars(rows: list[tuple[str, int | float]]) -> list[dict]:
+        top = max((v for _label, v in rows), default=0) or 1
+        return [{"label": label, "value": value, "width": round(value / top * 100)} for label, value in rows]
+
+    return {
+        "days": bars([(day.strftime("%d %b"), n) for day, n in series.volume(data).totals().pairs()]),
+        "platforms": bars(series.platforms(data).totals().pairs()),
+        "share_of_voice": bars(series.share_of_voice(data).pairs()),
+        "negative_terms": bars(series.negative_terms(data).pairs()),
+    }
