@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from listening.sandbox import views
+from sandbox import views
 
 app_name = "sandbox"
 urlpatterns = [

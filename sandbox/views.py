@@ -23,8 +23,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from listening.sandbox import generator
-from listening.sandbox.models import SandboxPost, SandboxReply
+from sandbox import generator
+from sandbox.models import SandboxPost, SandboxReply
 
 X_WINDOW_SECONDS = 15 * 60
 X_LIMIT = 450
