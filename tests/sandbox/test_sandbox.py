@@ -168,9 +168,9 @@ def test_sandbox_x_pages_with_next_token_and_sends_rate_limit_headers(client, db
 
 
 def test_sandbox_x_answers_429_when_the_window_is_spent(client, db, settings, monkeypatch):
-    from sandbox import views
+    from sandbox import x
 
-    monkeypatch.setattr(views, "X_LIMIT", 0)
+    monkeypatch.setattr(x, "X_LIMIT", 0)
     response = client.get(f"/sandbox/x/2/users/{generator.X_BRAND_USER_ID}/mentions")
     assert response.status_code == 429
     assert response["x-rate-limit-remaining"] == "0"
