@@ -67,9 +67,9 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "listening",
-    "listening.sandbox",
     "responses",
     "reports",
+    "sandbox",
 ]
 
 MIDDLEWARE = [

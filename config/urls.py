@@ -22,4 +22,4 @@ urlpatterns = [
 ]
 
 if settings.SANDBOX_ENABLED:
-    urlpatterns.append(path("sandbox/", include("listening.sandbox.urls")))
+    urlpatterns.append(path("sandbox/", include("sandbox.urls")))

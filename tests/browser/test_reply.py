@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from listening.models import Platform, Sentiment
-from listening.sandbox.models import SandboxReply
 from responses.models import Reply
 from responses.replies import reply_deliver
+from sandbox.models import SandboxReply
 from tests.factories import AuthorFactory, ChannelFactory, MentionFactory, SavedReplyFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

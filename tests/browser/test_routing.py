@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from listening.models import Platform, Sentiment
-from listening.sandbox.models import SandboxReply
 from responses.models import Ticket
 from responses.routing import route_mentions
+from sandbox.models import SandboxReply
 from tests.browser.test_reply import SANDBOX_X_CREDENTIALS
 from tests.factories import ChannelFactory, MentionFactory, RoutingRuleFactory
 

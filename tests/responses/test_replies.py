@@ -10,9 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from listening.management.commands.demo_setup import _demo_channels
 from listening.models import Channel, Mention, MentionEvent, Platform
-from listening.sandbox.models import SandboxPost, SandboxReply
 from responses import replies
 from responses.models import Reply
 from responses.replies import (
@@ -25,6 +23,8 @@ from responses.replies import (
     saved_reply_render,
 )
 from responses.tasks import send_reply
+from sandbox.management.commands.demo_setup import _demo_channels
+from sandbox.models import SandboxPost, SandboxReply
 from tests.factories import (
     AuthorFactory,
     BrandFactory,

@@ -6,6 +6,6 @@ from django.utils.translation import gettext_lazy as _
 
 class SandboxConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
-    name = "listening.sandbox"
+    name = "sandbox"
     label = "sandbox"
     verbose_name = _("Platform sandbox")

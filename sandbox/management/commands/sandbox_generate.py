@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from listening.sandbox.generator import generate
+from sandbox.generator import generate
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from listening.sandbox.models import SandboxPost
+from sandbox.models import SandboxPost
 
 # The demo brand's accounts on the sandbox platforms (demo_setup points its channels at them).
 X_BRAND_USER_ID = "1500000000000000001"

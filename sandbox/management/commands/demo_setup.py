@@ -18,6 +18,8 @@ from django.db import transaction
 from config.roles import ADMIN, COMMUNITY_MANAGER, DEPARTMENT_STAFF, MANAGER
 from listening.models import Brand, BrandMembership, Channel, Platform, TrackedTerm
 from responses.models import Department, Priority, RoutingRule, SavedReply, SavedView, SlaPolicy
+from sandbox import generator
+from sandbox.models import SandboxPost
 
 DEMO_PASSWORD = "escucha-demo"  # noqa: S105 - printed to the console on purpose; demo only
 
@@ -193,9 +195,6 @@ def _demo_channels(brand: Brand) -> tuple[list[str], int]:
     Idempotent: a channel found by brand and name is left as it is (a person may have edited it);
     the sandbox is seeded only while it is empty.
     """
-    from listening.sandbox import generator
-    from listening.sandbox.models import SandboxPost
-
     sandbox = f"{settings.SITE_URL}/sandbox"
     specs = [
         (

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from listening.management.commands.demo_setup import _demo_channels
 from listening.models import Channel, Mention, Sentiment
 from listening.polling import channel_poll
+from sandbox.management.commands.demo_setup import _demo_channels
 from tests.factories import BrandFactory, TrackedTermFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

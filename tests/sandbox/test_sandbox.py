@@ -14,10 +14,10 @@ from django.utils import timezone
 from config.roles import ADMIN, COMMUNITY_MANAGER, DEPARTMENT_STAFF, MANAGER
 from listening.connectors import get_connector
 from listening.connectors.base import ConnectorError
-from listening.management.commands.demo_setup import _demo_channels
 from listening.models import Channel, Platform
-from listening.sandbox import generator
-from listening.sandbox.models import SandboxPost, SandboxReply
+from sandbox import generator
+from sandbox.management.commands.demo_setup import _demo_channels
+from sandbox.models import SandboxPost, SandboxReply
 from tests.factories import BrandFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -143,7 +143,7 @@ def test_feed_cannot_be_answered(demo_channels):
 def test_sandbox_generate_command_and_task(db):
     call_command("sandbox_generate", "--count", "15", "--seed", "1", stdout=StringIO())
     assert SandboxPost.objects.count() >= 15
-    from listening.sandbox.tasks import sandbox_generate
+    from sandbox.tasks import sandbox_generate
 
     before = SandboxPost.objects.count()
     sandbox_generate.delay(2)
@@ -168,9 +168,9 @@ def test_sandbox_x_pages_with_next_token_and_sends_rate_limit_headers(client, db
 
 
 def test_sandbox_x_answers_429_when_the_window_is_spent(client, db, settings, monkeypatch):
-    from listening.sandbox import views
+    from sandbox import x
 
-    monkeypatch.setattr(views, "X_LIMIT", 0)
+    monkeypatch.setattr(x, "X_LIMIT", 0)
     response = client.get(f"/sandbox/x/2/users/{generator.X_BRAND_USER_ID}/mentions")
     assert response.status_code == 429
     assert response["x-rate-limit-remaining"] == "0"
@@ -196,7 +196,7 @@ def test_sandbox_text_is_escaped_in_rss(client, db):
 
 
 def test_generator_task_does_nothing_when_the_sandbox_is_off(db, settings):
-    from listening.sandbox.tasks import sandbox_generate
+    from sandbox.tasks import sandbox_generate
 
     settings.SANDBOX_ENABLED = False
     sandbox_generate.delay(3)

@@ -1,0 +1,95 @@
+"""Facebook Graph API, as facebook-sdk builds it on https://graph.facebook.com/: the Page's feed,
+visitor posts and tags, comments, and commenting.
+
+Any access token is accepted. Replies we publish are kept as ``SandboxReply``.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from sandbox import generator
+from sandbox.common import decode_token, encode_token, page_size
+from sandbox.models import SandboxPost, SandboxReply
+
+
+def _time(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def _object(post: SandboxPost) -> dict[str, Any]:
+    author = post.author
+    obj: dict[str, Any] = {
+        "id": post.external_id,
+        "message": post.text,
+        "created_time": _time(post.created_at),
+        "from": {"id": str(author.get("id", "")), "name": author.get("name", "")},
+        "permalink_url": f"https://www.facebook.com/{post.external_id}",
+    }
+    if post.kind in ("comment", "reply"):
+        obj["like_count"] = int(post.payload.get("likes", 0))
+        if post.kind == "reply":
+            obj["parent"] = {"id": post.parent_external_id}
+    return obj
+
+
+def _error(message: str, code: int, status: int = 400, kind: str = "OAuthException") -> JsonResponse:
+    return JsonResponse(
+        {"error": {"message": message, "type": kind, "code": code, "fbtrace_id": "SandboxTrace"}}, status=status
+    )
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def object_edge(request: HttpRequest, version: str, object_id: str, edge: str) -> HttpResponse:
+    if request.method == "POST":
+        if edge != "comments":
+            return _error(f"Unsupported post request to {edge}", 100)
+        message = request.POST.get("message", "")
+        if not message:
+            return _error("(#100) The parameter message is required", 100)
+        reply_id = f"{object_id.split('_')[-1]}_{secrets.randbelow(10**15)}"
+        SandboxReply.objects.create(platform="facebook", external_id=reply_id, in_reply_to=object_id, text=message)
+        return JsonResponse({"id": reply_id})
+
+    if edge == "feed" and object_id == generator.PAGE_ID:
+        posts = SandboxPost.objects.filter(platform="facebook", kind__in=("page_post", "visitor_post"))
+    elif edge == "visitor_posts" and object_id == generator.PAGE_ID:
+        posts = SandboxPost.objects.filter(platform="facebook", kind="visitor_post")
+    elif edge == "tagged" and object_id == generator.PAGE_ID:
+        posts = SandboxPost.objects.filter(platform="facebook", kind="tagged")
+    elif edge == "comments":
+        posts = SandboxPost.objects.filter(
+            platform="facebook", kind__in=("comment", "reply"), thread_external_id=object_id
+        )
+    else:
+        return _error(f"Unsupported get request. Object with ID '{object_id}' does not exist", 100)
+    since = request.GET.get("since", "")
+    if since.isdigit():
+        posts = posts.filter(created_at__gte=datetime.fromtimestamp(int(since), UTC))
+    after = decode_token(request.GET["after"]) if request.GET.get("after") else None
+    if after is not None:
+        posts = posts.filter(sort_key__lt=after)
+    limit = page_size(request, "limit", 25, 100)
+    page = list(posts.order_by("-sort_key")[: limit + 1])
+    data, more = page[:limit], len(page) > limit
+    body: dict[str, Any] = {"data": [_object(p) for p in data]}
+    if data:
+        paging: dict[str, Any] = {
+            "cursors": {"before": encode_token(data[0].sort_key), "after": encode_token(data[-1].sort_key)}
+        }
+        if more:
+            query = request.GET.copy()
+            query["after"] = paging["cursors"]["after"]
+            paging["next"] = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        body["paging"] = paging
+    return JsonResponse(
+        body, headers={"x-app-usage": json.dumps({"call_count": 1, "total_cputime": 1, "total_time": 1})}
+    )

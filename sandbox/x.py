@@ -1,0 +1,169 @@
+"""X API v2, as tweepy builds it on https://api.twitter.com: mentions, recent search, posting a reply.
+
+Any bearer token is accepted. Replies we publish are kept as ``SandboxReply``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from sandbox import generator
+from sandbox.common import decode_token, encode_token, page_size
+from sandbox.models import SandboxPost, SandboxReply
+
+X_WINDOW_SECONDS = 15 * 60
+X_LIMIT = 450
+
+
+def _rate(endpoint: str) -> tuple[int, int]:
+    """(remaining, reset) for the current 15-minute window of ``endpoint``."""
+    now = int(time.time())
+    reset = now - now % X_WINDOW_SECONDS + X_WINDOW_SECONDS
+    key = f"sandbox:x:{endpoint}:{reset}"
+    cache.add(key, 0, X_WINDOW_SECONDS + 60)
+    try:
+        used = cache.incr(key)
+    except ValueError:
+        used = 1
+    return X_LIMIT - used, reset
+
+
+def _time(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+def _tweet(post: SandboxPost) -> dict[str, Any]:
+    author = post.author
+    tweet: dict[str, Any] = {
+        "id": post.external_id,
+        "text": post.text,
+        "author_id": str(author.get("id", "")),
+        "created_at": _time(post.created_at),
+        "lang": post.payload.get("lang", "en"),
+        "conversation_id": post.thread_external_id or post.external_id,
+        "edit_history_tweet_ids": [post.external_id],
+        "public_metrics": {
+            "retweet_count": 0,
+            "reply_count": 0,
+            "like_count": int(post.payload.get("likes", 0)),
+            "quote_count": 0,
+            "bookmark_count": 0,
+            "impression_count": int(post.payload.get("likes", 0)) * 37,
+        },
+    }
+    refs = []
+    if post.parent_external_id:
+        refs.append({"type": "replied_to", "id": post.parent_external_id})
+    if post.payload.get("retweet_of"):
+        refs.append({"type": "retweeted", "id": post.payload["retweet_of"]})
+    if refs:
+        tweet["referenced_tweets"] = refs
+    return tweet
+
+
+def _user(author: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(author.get("id", "")),
+        "name": author.get("name", ""),
+        "username": author.get("handle", ""),
+        "verified": bool(author.get("verified")),
+        "profile_image_url": author.get("avatar", ""),
+        "public_metrics": {
+            "followers_count": int(author.get("followers", 0)),
+            "following_count": 180,
+            "tweet_count": 2400,
+            "listed_count": 3,
+        },
+    }
+
+
+def _page(request: HttpRequest, queryset: QuerySet[SandboxPost], endpoint: str, token_param: str) -> HttpResponse:
+    remaining, reset = _rate(endpoint)
+    headers = {
+        "x-rate-limit-limit": str(X_LIMIT),
+        "x-rate-limit-remaining": str(max(remaining, 0)),
+        "x-rate-limit-reset": str(reset),
+    }
+    if remaining < 0:
+        body = {"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429}
+        return JsonResponse(body, status=429, headers=headers)
+    limit = page_size(request, "max_results", 10, 100)
+    if request.GET.get("since_id", "").isdigit():
+        queryset = queryset.filter(sort_key__gt=int(request.GET["since_id"]))
+    token = request.GET.get(token_param) or request.GET.get("pagination_token") or request.GET.get("next_token")
+    if token:
+        until = decode_token(token)
+        if until is None:
+            return JsonResponse(
+                {"errors": [{"message": "invalid pagination token"}], "title": "Invalid Request"}, status=400
+            )
+        queryset = queryset.filter(sort_key__lt=until)
+    posts = list(queryset.order_by("-sort_key")[: limit + 1])
+    page, more = posts[:limit], len(posts) > limit
+    meta: dict[str, Any] = {"result_count": len(page)}
+    if page:
+        meta.update(newest_id=page[0].external_id, oldest_id=page[-1].external_id)
+    if more:
+        meta["next_token"] = encode_token(page[-1].sort_key)
+    body: dict[str, Any] = {"meta": meta}
+    if page:
+        body["data"] = [_tweet(p) for p in page]
+        users = {str(p.author.get("id")): _user(p.author) for p in page}
+        body["includes"] = {"users": list(users.values())}
+    return JsonResponse(body, headers=headers)
+
+
+@require_GET
+def mentions(request: HttpRequest, user_id: str) -> HttpResponse:
+    handle = generator.X_BRAND_HANDLE if user_id == generator.X_BRAND_USER_ID else user_id
+    posts = SandboxPost.objects.filter(platform="x", kind="tweet", text__icontains=f"@{handle}")
+    return _page(request, posts, "mentions", "pagination_token")
+
+
+def _query_terms(query: str) -> list[str]:
+    """Bare words and quoted phrases of a search query; operators, negations and OR are left out."""
+    terms = []
+    for phrase, word in re.findall(r'"([^"]+)"|(\S+)', query):
+        term = phrase or word.strip("()")
+        if not term or term.upper() in ("OR", "AND") or (word and (word.startswith("-") or ":" in word)):
+            continue
+        terms.append(term)
+    return terms
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    terms = _query_terms(request.GET.get("query", ""))
+    if not terms:
+        return JsonResponse({"errors": [{"message": "query is required"}], "title": "Invalid Request"}, status=400)
+    condition = Q()
+    for term in terms:
+        condition |= Q(text__icontains=term)
+    posts = SandboxPost.objects.filter(condition, platform="x", kind="tweet")
+    return _page(request, posts, "search", "next_token")
+
+
+@csrf_exempt
+@require_POST
+def tweets(request: HttpRequest) -> HttpResponse:
+    try:
+        body = json.loads(request.body)
+        text = str(body["text"])
+        in_reply_to = str((body.get("reply") or {}).get("in_reply_to_tweet_id") or "")
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"errors": [{"message": "invalid JSON body"}], "title": "Invalid Request"}, status=400)
+    tweet_id = str(generator.snowflake(timezone.now(), secrets.SystemRandom()))
+    SandboxReply.objects.create(platform="x", external_id=tweet_id, in_reply_to=in_reply_to, text=text)
+    return JsonResponse({"data": {"id": tweet_id, "text": text, "edit_history_tweet_ids": [tweet_id]}}, status=201)
