@@ -16,6 +16,7 @@ from listening.models import Brand, Sentiment
 from listening.selectors import MentionFilters, brands_for_user
 from reports import exports, rollups, selectors, series, tables
 from reports.models import ReportSubscription
+from reports.services import report_subscription_delete, report_subscription_set
 
 MAX_DAYS = 366
 
@@ -150,13 +151,11 @@ def export_mentions(request: HttpRequest) -> HttpResponse:
 @permission_required("listening.view_reports", raise_exception=True)
 def subscribe(request: HttpRequest) -> HttpResponse:
     brand = get_object_or_404(brands_for_user(request.user), pk=request.POST.get("brand", "0") or 0)
-    frequency = request.POST.get("frequency", ReportSubscription.Frequency.WEEKLY)
     if request.POST.get("action") == "unsubscribe":
-        ReportSubscription.objects.filter(user=request.user, brand=brand).delete()
+        report_subscription_delete(user=request.user, brand=brand)
         messages.success(request, _("You will no longer receive this report by e-mail."))
     else:
-        if frequency not in ReportSubscription.Frequency.values:
-            frequency = ReportSubscription.Frequency.WEEKLY
-        ReportSubscription.objects.update_or_create(user=request.user, brand=brand, defaults={"frequency": frequency})
+        frequency = request.POST.get("frequency", ReportSubscription.Frequency.WEEKLY)
+        report_subscription_set(user=request.user, brand=brand, frequency=frequency)
         messages.success(request, _("You will receive this report by e-mail."))
     return redirect(f"{reverse('reports:report')}?brand={brand.pk}")
