@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db import connection
@@ -32,6 +33,13 @@ def brands_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Brand]:
     if user_sees_all_brands(user):
         return Brand.objects.all()
     return Brand.objects.filter(memberships__user=user)
+
+
+def brand_members(brand_ids: Iterable[int]) -> QuerySet:
+    """The people who work on any of ``brand_ids`` (each once), by username."""
+    return (
+        get_user_model().objects.filter(brand_memberships__brand_id__in=list(brand_ids)).distinct().order_by("username")
+    )
 
 
 def channels_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Channel]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
 from config.celery import queue_after_commit
 from config.roles import COMMUNITY_MANAGER
+from listening.selectors import brand_members
 from responses.models import Department, Notification
 
 
@@ -52,11 +52,7 @@ def notify(
 
 def community_managers(brand_id: int) -> QuerySet:
     """The brand's community managers: they hear about resolutions and SLA breaches."""
-    return (
-        get_user_model()
-        .objects.filter(brand_memberships__brand_id=brand_id, groups__name=COMMUNITY_MANAGER, is_active=True)
-        .distinct()
-    )
+    return brand_members([brand_id]).filter(groups__name=COMMUNITY_MANAGER, is_active=True)
 
 
 def department_members(department: Department) -> QuerySet:

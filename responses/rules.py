@@ -12,11 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from listening.models import Channel, Mention, Platform, TrackedTerm
+from listening.selectors import brand_members
 from listening.terms import fold
 from responses.models import Department, Priority, RoutingRule
 
@@ -179,8 +179,7 @@ def _clean_condition(brand_id: int, index: int, raw: Any, errors: dict[str, str]
 
 def _find_user(brand_id: int, ref: Any) -> Any:
     """A brand member by id or username, or None."""
-    User = get_user_model()
-    members = User.objects.filter(brand_memberships__brand_id=brand_id, is_active=True)
+    members = brand_members([brand_id]).filter(is_active=True)
     if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
         return members.filter(pk=int(ref)).first()
     if isinstance(ref, str) and ref.strip():

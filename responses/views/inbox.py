@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.pagination import encode_cursor
 from listening.models import Mention, Platform, Sentiment, TrackedTerm
-from listening.selectors import MentionFilters, brands_for_user, channels_for_user, mentions_for_user
+from listening.selectors import MentionFilters, brand_members, brands_for_user, channels_for_user, mentions_for_user
 from responses.models import Department
 from responses.selectors import inbox_new_count, inbox_newer_rows, inbox_page, inbox_rows, saved_views_for_user
 from responses.services import mentions_bulk_update, saved_view_create
@@ -66,7 +65,6 @@ def _inbox_context(request: HttpRequest, filters: MentionFilters) -> dict[str, A
     user = request.user
     brands = list(brands_for_user(user))
     brand_ids = [b.pk for b in brands]
-    User = get_user_model()
     return {
         "filters": filters,
         "params": request.GET,
@@ -80,7 +78,7 @@ def _inbox_context(request: HttpRequest, filters: MentionFilters) -> dict[str, A
         "term_kinds": TrackedTerm.Kind.choices,
         "terms": TrackedTerm.objects.filter(brand_id__in=brand_ids, is_active=True).only("id", "kind", "text"),
         "saved_views": saved_views_for_user(user),
-        "teammates": User.objects.filter(brand_memberships__brand_id__in=brand_ids).distinct().order_by("username"),
+        "teammates": brand_members(brand_ids),
         "departments": Department.objects.filter(brand_id__in=brand_ids).select_related("brand"),
     }
 

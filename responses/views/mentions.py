@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -21,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from listening.models import Mention, Sentiment
-from listening.selectors import brands_for_user, mention_thread
+from listening.selectors import brand_members, brands_for_user, mention_thread
 from listening.services import mention_assign, mention_correct_sentiment, mention_set_status
 from responses.models import Reply, SavedReply
 from responses.replies import (
@@ -59,7 +58,7 @@ def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "viewers": mention_presence_touch(mention_id=mention.pk, user=request.user),
         "statuses": Mention.Status.choices,
         "sentiments": Sentiment.choices,
-        "members": get_user_model().objects.filter(brand_memberships__brand_id=mention.brand_id).order_by("username"),
+        "members": brand_members([mention.brand_id]),
         "can_change": request.user.has_perm("listening.change_mention"),
         **replies_context(request, mention),
         **composer_context(request, mention),
@@ -88,8 +87,7 @@ def mention_update(request: HttpRequest, pk: int) -> HttpResponse:
     elif field == "sentiment" and value in Sentiment.values:
         mention_correct_sentiment(mention=mention, label=value, actor=request.user)
     elif field == "assignee":
-        members = get_user_model().objects.filter(brand_memberships__brand_id=mention.brand_id)
-        assignee = get_object_or_404(members, pk=value) if value.isdigit() else None
+        assignee = get_object_or_404(brand_members([mention.brand_id]), pk=value) if value.isdigit() else None
         mention_assign(mention=mention, assignee=assignee, actor=request.user)
     else:
         return HttpResponseBadRequest(_("Unknown change."))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from listening.models import Mention
-from listening.selectors import brands_for_user
+from listening.selectors import brand_members, brands_for_user
 from responses import rules
 from responses.forms import RuleBuilder
 from responses.models import Department, Priority, RoutingRule
@@ -38,10 +37,7 @@ def _builder_context(request: HttpRequest, builder: RuleBuilder) -> dict[str, An
         "departments": Department.objects.filter(brand_id__in=brand_ids).select_related("brand"),
         "priorities": Priority.choices,
         "statuses": Mention.Status.choices,
-        "users": get_user_model()
-        .objects.filter(brand_memberships__brand_id__in=brand_ids, is_active=True)
-        .distinct()
-        .order_by("username"),
+        "users": brand_members(brand_ids).filter(is_active=True),
     }
 
 
