@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
+# The demo runs on its embedded defaults: a production .env beside it is not read unless asked
+# (make run ENV_FILE=.env.dev).
+ENV_FILE ?= /dev/null
 
 .PHONY: run test install install-dev lint format messages bench clean
 
@@ -29,7 +32,7 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_setup
 	@echo "Escucha is starting on http://127.0.0.1:$(PORT)/ — Ctrl-C stops web, worker and beat."
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile.dev start
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile.dev -e $(ENV_FILE) start
 
 test: install-dev
 	$(PY) -m pytest

@@ -59,7 +59,7 @@ def _settings_in_subprocess(environment: dict[str, str], code: str) -> subproces
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "ESCUCHA_VAR_DIR": "/tmp/escucha-test-var",
     }
-    return subprocess.run(  # noqa: S603 - fixed interpreter and code
+    return subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; " + code],
         cwd=ROOT,
         env={**base, **environment},

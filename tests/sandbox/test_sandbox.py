@@ -211,5 +211,5 @@ def test_beat_schedules_the_generator_only_with_the_sandbox(flag, scheduled):
 
     code = "import config.settings as s; print('listening.sandbox_generate' in {e['task'] for e in s.CELERY_BEAT_SCHEDULE.values()})"
     env = {**os.environ, "SANDBOX_ENABLED": flag, "DEMO_GENERATOR_INTERVAL": "7"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)  # noqa: S603
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == str(scheduled)
