@@ -1,12 +1,19 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 from typing import Any
 
 from celery import Celery
 from django.db import transaction
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+if Path(sys.argv[0]).name == "celery":
+    # A worker or beat refuses a bad setting in one line, as manage.py and gunicorn do.
+    from config.env import settings_or_exit
+
+    settings_or_exit()
 
 app = Celery("escucha")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -10,12 +10,10 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-import environ
 from celery.schedules import crontab
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import Env
+from config.env import Env, SettingError
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = Env()
@@ -41,16 +39,24 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 if PRODUCTION:
     missing = [name for name, value in (("SECRET_KEY", SECRET_KEY), ("ALLOWED_HOSTS", ALLOWED_HOSTS)) if not value]
     if missing:
-        raise ImproperlyConfigured(f"ESCUCHA_PROFILE=production needs {' and '.join(missing)} set in the environment.")
+        raise SettingError(
+            f"ESCUCHA_PROFILE=production needs {' and '.join(missing)} set in the environment "
+            "(example: SECRET_KEY=<50+ random characters> ALLOWED_HOSTS=escucha.example.org)."
+        )
     if len(SECRET_KEY) < 50:
-        raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long in production.")
+        raise SettingError(
+            "SECRET_KEY must be at least 50 characters long in production "
+            "(example: SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))'))."
+        )
 else:
     SECRET_KEY = SECRET_KEY or _dev_secret_key()
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["localhost", "127.0.0.1", "[::1]", "testserver"]
 
 DEBUG = env.bool("DEBUG", default=not PRODUCTION and PROFILE != "test")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = env.str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env.url(
+    "SITE_URL", "http://127.0.0.1:8000", schemes=("https", "http"), example="https://escucha.example.org"
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -124,7 +130,7 @@ USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresq
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (locks, collision presence, rate-limit budgets) -----------------------------------
-REDIS_URL = env.url("REDIS_URL", schemes=("redis", "rediss", "unix"))
+REDIS_URL = env.url("REDIS_URL", schemes=("redis", "rediss", "unix"), example="redis://127.0.0.1:6379/0")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
@@ -193,11 +199,11 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- I18n -----------------------------------------------------------------------------------
-LANGUAGE_CODE = env.str("LANGUAGE_CODE", "en")
+LANGUAGE_CODE = env.choice("LANGUAGE_CODE", "en", ("en", "es"))
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
-TIME_ZONE = env.str("TIME_ZONE", "UTC")
+TIME_ZONE = env.time_zone("TIME_ZONE", "UTC")
 USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------------
@@ -217,18 +223,15 @@ STORAGES = {
 }
 
 # --- E-mail ---------------------------------------------------------------------------------
-EMAIL_URL = env.str("EMAIL_URL")
-if EMAIL_URL:
-    _email = environ.Env.email_url_config(EMAIL_URL)
-    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
-    EMAIL_HOST = _email.get("EMAIL_HOST", "")
-    EMAIL_PORT = _email.get("EMAIL_PORT") or 25
-    EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
-    EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
-    EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
-    EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
-else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# One URL, read by config.env (the schemes and options are in .env.example and the README).
+_email = env.email("EMAIL_URL") or {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Escucha <escucha@localhost>")
 
@@ -290,6 +293,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), ignore_case=True),
+    },
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

@@ -114,3 +114,50 @@ def test_a_float_setting_names_the_variable_when_it_is_wrong() -> None:
     for bad in ("three", "nan", "0.5"):
         with pytest.raises(ImproperlyConfigured, match="SPIKE_FACTOR"):
             Env({"SPIKE_FACTOR": bad}).float("SPIKE_FACTOR", 3.0, minimum=1.0)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("EMAIL_URL", "nonsense", "EMAIL_URL must start with one of: smtp://"),
+        ("EMAIL_URL", "smtp://mail.example.org?tsl=true", "EMAIL_URL has an unknown option tsl=true"),
+        ("LOG_LEVEL", "verbose", "LOG_LEVEL='verbose' is not one of: DEBUG"),
+        ("LANGUAGE_CODE", "fr", "LANGUAGE_CODE='fr' is not one of: en, es"),
+        ("SITE_URL", "escucha.example.org", "SITE_URL='escucha.example.org' must be a URL starting with one of"),
+        ("TIME_ZONE", "Mars/Olympus", "TIME_ZONE='Mars/Olympus' is not a time zone"),
+        ("HTTP_TIMEOUT_SECONDS", "soon", "HTTP_TIMEOUT_SECONDS='soon' is not a whole number"),
+    ],
+)
+@pytest.mark.parametrize(
+    "command",
+    [[sys.executable, "manage.py", "check"], [str(Path(sys.executable).parent / "celery"), "-A", "config", "report"]],
+)
+def test_a_refused_value_is_one_line_naming_the_variable_with_an_example(variable, value, says, command) -> None:
+    result = subprocess.run(
+        command,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "ESCUCHA_VAR_DIR": "/tmp/escucha-test-var", variable: value},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"Escucha cannot start: {says}")
+    assert "(example: " in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_email_urls_mean_what_mail_clients_mean() -> None:
+    ssl = Env({"EMAIL_URL": "smtps://bot%40acme.example:s3cr%2Ft@mail.example.org"}).email("EMAIL_URL")
+    assert ssl is not None
+    assert (ssl["EMAIL_USE_SSL"], ssl["EMAIL_USE_TLS"], ssl["EMAIL_PORT"]) == (True, False, 465)
+    assert (ssl["EMAIL_HOST_USER"], ssl["EMAIL_HOST_PASSWORD"]) == ("bot@acme.example", "s3cr/t")
+    starttls = Env({"EMAIL_URL": "smtp://mail.example.org:2525?tls=True"}).email("EMAIL_URL")
+    assert starttls is not None
+    assert (starttls["EMAIL_USE_TLS"], starttls["EMAIL_USE_SSL"], starttls["EMAIL_PORT"]) == (True, False, 2525)
+    plain = Env({"EMAIL_URL": "smtp://mailpit:1025"}).email("EMAIL_URL")
+    assert plain is not None and not plain["EMAIL_USE_TLS"] and not plain["EMAIL_USE_SSL"]
+    assert Env({"EMAIL_URL": "smtp+tls://mail.example.org"}).email("EMAIL_URL")["EMAIL_PORT"] == 587
+    assert Env({}).email("EMAIL_URL") is None
+    with pytest.raises(ImproperlyConfigured, match="both TLS and SSL"):
+        Env({"EMAIL_URL": "smtp+tls://mail.example.org?ssl=true"}).email("EMAIL_URL")
