@@ -1,12 +1,13 @@
 """How fast the inbox answers on a big PostgreSQL database.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/escucha_bench \\
-        .venv/bin/python bench/inbox.py --mentions 1000000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/escucha \\
+        .venv/bin/python bench/inbox.py --mentions 1000000 [--keep]
 
-Fills the database (migrated first) with N mentions of one brand through COPY, then times the
-inbox through Django's test Client as a signed-in community manager: the server's whole answer
-(filters, keyset query, prefetch, template), median and p95 over ``--requests`` requests.
-Run again with the same N to reuse the rows; ``--refill`` starts over.
+Fills a throwaway database (bench_<name> beside DATABASE_URL's, never that one) with N mentions of
+one brand through COPY, then times the inbox through Django's test Client as a signed-in
+community manager: the server's whole answer (filters, keyset query, prefetch, template),
+median and p95 over ``--requests`` requests. ``--keep`` keeps the database, and the next run with
+the same N reuses its rows; ``--refill`` starts over.
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from bench.common import throwaway_database  # noqa: E402
 from config.roles import COMMUNITY_MANAGER  # noqa: E402
 from listening.models import Author, Brand, BrandMembership, Channel, Mention, Platform, TrackedTerm  # noqa: E402
 
@@ -185,11 +186,16 @@ def main() -> None:
     parser.add_argument("--mentions", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--refill", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the database for the next run")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("bench/inbox.py measures PostgreSQL: set DATABASE_URL=postgres://…")
-    call_command("migrate", verbosity=0)
-    connection.set_autocommit(True)
+    with throwaway_database(keep=args.keep):
+        connection.set_autocommit(True)
+        measure(args)
+
+
+def measure(args: argparse.Namespace) -> None:
     brand, user = fill(args.mentions, args.refill)
     # Not setup_test_environment(): its template instrumentation would be timed too.
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
@@ -197,16 +203,17 @@ def main() -> None:
     client.force_login(user)
 
     first = client.get("/inbox/").content.decode()
-    cursor = first.split("after=")[1].split('"')[0]
-    for _ in range(19):  # twenty pages down, by the cursors the page itself hands out
+    html, cursor, page = first, "", 1
+    while page < 21 and "after=" in html:  # up to twenty pages down, by the cursors the pages hand out
+        cursor = html.split("after=")[1].split('"')[0]
+        page += 1
         html = client.get(
             f"/inbox/?after={cursor}", headers={"HX-Request": "true", "HX-Target": "load-more"}
         ).content.decode()
-        cursor = html.split("after=")[1].split('"')[0]
-    top = first.split("top=")[1].split('"')[0]
+    top = first.split("top=")[1].split('"')[0] if "top=" in first else ""
     scenarios = [
         ("first page", "/inbox/"),
-        ("page 21 (keyset cursor)", f"/inbox/?after={cursor}"),
+        (f"page {page} (keyset cursor)", f"/inbox/?after={cursor}"),
         ("negative + unassigned", "/inbox/?sentiment=negative&assignee=none"),
         ("negative + unassigned + new", "/inbox/?sentiment=negative&assignee=none&status=new"),
         ("text search 'refund'", "/inbox/?q=refund"),

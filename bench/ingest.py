@@ -31,6 +31,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
+from bench.common import throwaway_database  # noqa: E402
+
 TEXTS = [
     "I love my new Acme anvil, best purchase this year!",
     "@acme I was charged twice, I want a refund now",
@@ -53,11 +55,8 @@ def main(total: int, page_size: int) -> None:
     app.conf.task_always_eager = False
     app.conf.broker_url = "memory://"
     setup_test_environment()
-    name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with throwaway_database():
         run(total, page_size)
-    finally:
-        connection.creation.destroy_test_db(name, verbosity=0)
 
 
 def run(total: int, page_size: int) -> None:

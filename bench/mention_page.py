@@ -26,6 +26,8 @@ from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.common import throwaway_database  # noqa: E402
+
 RUNS = 40
 
 
@@ -43,9 +45,8 @@ def timed(client: Client, url: str) -> tuple[float, float]:
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with throwaway_database():
+        from config.pagination import encode_cursor
         from config.roles import COMMUNITY_MANAGER
         from listening.models import Author, Brand, BrandMembership, Channel, Mention, MentionEvent
         from responses.models import Reply
@@ -80,17 +81,15 @@ def main() -> None:
         client = Client()
         client.force_login(cm)
         oldest = Mention.objects.order_by("published_at", "id").first()
-        deep = f"{oldest.published_at.isoformat()}|{oldest.pk}"
+        deep = encode_cursor(oldest)
         engine = connection.vendor
         for label, url in [
             ("mention page", f"/mentions/{mention.pk}/"),
             ("author page, first", f"/authors/{author.pk}/"),
-            ("author page, near the end", f"/authors/{author.pk}/?before={deep.replace('+', '%2B')}"),
+            ("author page, near the end", f"/authors/{author.pk}/?before={deep}"),
         ]:
             median, p95 = timed(client, url)
             print(f"{engine} {count} mentions by one author  {label:<28} median {median:6.1f} ms  p95 {p95:6.1f} ms")
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

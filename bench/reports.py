@@ -1,8 +1,10 @@
 """Report benchmark: fill PostgreSQL with N mentions, time the rollup refresh and the report page.
 
-    createdb -h 127.0.0.1 -U postgres escucha_bench
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/escucha_bench \
-        .venv/bin/python bench/reports.py --mentions 1000000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/escucha \
+        .venv/bin/python bench/reports.py --mentions 1000000 [--keep]
+
+It runs in a throwaway database (bench_<name> beside DATABASE_URL's, never that one); ``--keep``
+leaves it, and ``--reuse`` then times the page again on the brand it holds.
 
 Mentions are spread over the last --days days on three channels, loaded with COPY in batches.
 Prints: load time, a cold refresh (every day), an incremental refresh after a burst of new
@@ -31,9 +33,10 @@ import django
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
+
+from bench.common import throwaway_database  # noqa: E402
 
 WORDS = (
     "refund app slow great love broken support order delivery price cheaper outage login update battery "
@@ -153,11 +156,16 @@ def main() -> None:
     parser.add_argument("--mentions", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--reuse", action="store_true", help="time the page on the brand a previous run loaded")
+    parser.add_argument("--reuse", action="store_true", help="time the page on the brand a kept run loaded")
+    parser.add_argument("--keep", action="store_true", help="keep the database for a --reuse run")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database.")
-    call_command("migrate", verbosity=0)
+    with throwaway_database(keep=args.keep or args.reuse):
+        measure(args)
+
+
+def measure(args: argparse.Namespace) -> None:
 
     from listening.models import Brand, Mention
     from listening.services import mention_correct_sentiment
@@ -167,7 +175,9 @@ def main() -> None:
     print(f"mentions={args.mentions} days={args.days}")
     now = datetime.now(UTC)
     if args.reuse:
-        brand = Brand.objects.get(slug="bench")
+        brand = Brand.objects.filter(slug="bench").first()
+        if brand is None:
+            sys.exit("Nothing to reuse: run once with --keep first.")
         manager = brand.members.filter(username__startswith="bench-manager").first()
         print(f"reusing {Mention.objects.filter(brand=brand).count()} mentions")
     else:

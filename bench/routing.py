@@ -27,22 +27,22 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.common import throwaway_database  # noqa: E402
+
 WORDS = "refund charged invoice broken great love hate slow app order delivery late price factura cobro".split()
 
 
 def main(total: int) -> None:
     setup_test_environment()
-    name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with throwaway_database():
         run(total)
-    finally:
-        connection.creation.destroy_test_db(name, verbosity=0)
 
 
 def run(total: int) -> None:
     from listening.models import Author, Brand, Channel, Mention, Platform, TrackedTerm
     from responses.models import Department, RoutingRule
-    from responses.routing import route_mentions, rule_preview
+    from responses.routing import route_mentions
+    from responses.selectors import rule_preview
 
     rng = random.Random(7)
     brand = Brand.objects.create(name="Bench", slug="bench")

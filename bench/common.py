@@ -1,0 +1,28 @@
+"""What every benchmark shares: a database of its own, never the one DATABASE_URL names.
+
+``throwaway_database`` creates ``bench_<name>`` beside the configured database (apart from the
+test suite's ``test_<name>``, so both can run at once), migrates it, and drops it afterwards; ``keep=True`` leaves it for the next run, which
+reuses it as it is (a million mentions take minutes to load). The configured database is never
+written, so a benchmark can run against a server that holds real data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection
+
+
+@contextmanager
+def throwaway_database(*, keep: bool = False) -> Iterator[str]:
+    configured = connection.settings_dict["NAME"]
+    if connection.vendor != "sqlite":  # SQLite's throwaway database lives in memory
+        connection.settings_dict["TEST"]["NAME"] = f"bench_{configured}"
+    name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=keep)
+    print(f"benchmark database: {name}" + (" (kept for the next run)" if keep else " (dropped at the end)"))
+    try:
+        yield name
+    finally:
+        connection.close()
+        connection.creation.destroy_test_db(configured, verbosity=0, keepdb=keep)
