@@ -102,6 +102,7 @@ CHANNEL_HEALTH_FIELDS = (
     "rate_limit_remaining",
     "rate_limit_reset_at",
     "newest_item_at",
+    "rejected_items",
 )
 
 

@@ -4,31 +4,50 @@
 pushed it or a file was imported: normalize → skip known → language → sentiment → tracked terms →
 authors → bulk insert → threads → the registered steps (``listening.pipeline``: routing), with
 the channel's cursor advanced in the same transaction.
+
+One bad item never blocks its page: when the database refuses the batch as data, each item is
+stored on its own, and the ones it still refuses are skipped and recorded on the channel (their
+platform id and the reason, shown with the channel's health) while the rest are stored and the
+cursor moves on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import DataError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from listening import pipeline
 from listening.connectors import FetchedAuthor, FetchedItem, RateBudget
+from listening.connectors.base import storable_text
 from listening.language import detect_language
 from listening.models import Author, Channel, Mention
 from listening.sentiment import analyze
 from listening.terms import compile_terms, matching_term_ids
+
+# What one item can make the database or its driver refuse as data: a number out of the column's
+# range, a date it cannot hold, a value it cannot encode. Anything else (a lost connection, a bug)
+# still fails the whole page, which is then fetched again: nothing is dropped for it.
+ITEM_ERRORS = (DataError, ValueError, OverflowError)
+REJECTED_KEPT = 20  # the latest items a channel could not store, shown with its health
+
+
+@dataclass(frozen=True)
+class RejectedItem:
+    external_id: str
+    reason: str
 
 
 @dataclass
 class IngestResult:
     created: list[Mention]
     skipped: int  # already stored, or repeated within the batch
+    rejected: list[RejectedItem] = field(default_factory=list)  # could not be stored; recorded on the channel
 
 
 def _upsert_authors(platform: str, people: Iterable[FetchedAuthor]) -> dict[str, Author]:
@@ -120,6 +139,8 @@ def ingest_items(
     the same channel take turns. ``cursor`` and ``budget``, when given, are saved in the same
     transaction as the mentions they cover. New mentions go through routing before commit,
     unless ``route`` is False (a historical import should not open tickets for old complaints).
+    An item the database refuses even on its own is left out, listed in ``rejected`` and on the
+    channel; the rest of the page is stored.
     """
     unique: dict[str, FetchedItem] = {}
     for item in items:
@@ -129,18 +150,23 @@ def ingest_items(
     now = timezone.now()
 
     with transaction.atomic():
-        locked = Channel.objects.select_for_update().only("pk", "brand_id", "platform").get(pk=channel.pk)
+        locked = (
+            Channel.objects.select_for_update().only("pk", "brand_id", "platform", "rejected_items").get(pk=channel.pk)
+        )
         known = set(
             Mention.objects.filter(channel=locked, external_id__in=list(unique)).values_list("external_id", flat=True)
         )
         fresh = [item for item in unique.values() if item.external_id not in known]
         skipped += len(known)
         created: list[Mention] = []
+        rejected: list[RejectedItem] = []
         if fresh:
-            created = _insert(locked, fresh, now)
+            created, rejected = _store(locked, fresh, now)
             if route:
                 pipeline.run(created)
         state = _channel_state_fields(cursor, budget)
+        if rejected:
+            state["rejected_items"] = _recorded(rejected, locked.rejected_items, now)
         if created:
             newest = max(m.published_at for m in created)
             current = Channel.objects.filter(pk=locked.pk).aggregate(newest=Max("newest_item_at"))["newest"]
@@ -150,7 +176,43 @@ def ingest_items(
             Channel.objects.filter(pk=locked.pk).update(**state)
             for field, value in state.items():
                 setattr(channel, field, value)
-    return IngestResult(created=created, skipped=skipped)
+    return IngestResult(created=created, skipped=skipped, rejected=rejected)
+
+
+def _store(channel: Channel, items: list[FetchedItem], now: datetime) -> tuple[list[Mention], list[RejectedItem]]:
+    """Insert ``items`` in one go; if the database refuses that as data, each on its own.
+
+    Each attempt runs in a savepoint, so a refused item leaves nothing half-written behind it.
+    """
+    try:
+        with transaction.atomic():
+            return _insert(channel, items, now), []
+    except ITEM_ERRORS:
+        pass
+    created: list[Mention] = []
+    rejected: list[RejectedItem] = []
+    for item in items:
+        try:
+            with transaction.atomic():
+                created += _insert(channel, [item], now)
+        except ITEM_ERRORS as error:
+            rejected.append(RejectedItem(external_id=item.external_id, reason=_reason(error)))
+    return created, rejected
+
+
+def _reason(error: Exception) -> str:
+    # The first line of the driver's message names the problem ("bigint out of range"); the rest
+    # may quote the row.
+    message = (str(error).strip().splitlines() or [""])[0]
+    return storable_text(f"{type(error).__name__}: {message}")[:300]
+
+
+def _recorded(rejected: list[RejectedItem], earlier: Any, now: datetime) -> list[dict[str, str]]:
+    """The channel's list of items not stored: the new ones first, each item once, the latest few."""
+    fresh = [{"external_id": r.external_id[:255], "reason": r.reason, "at": now.isoformat()} for r in rejected]
+    ids = {record["external_id"] for record in fresh}
+    kept = [r for r in earlier or [] if isinstance(r, dict) and r.get("external_id") not in ids]
+    return (fresh + kept)[:REJECTED_KEPT]
 
 
 def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[Mention]:

@@ -130,6 +130,16 @@ class Channel(models.Model):
     rate_limit_remaining = models.IntegerField(_("rate limit remaining"), null=True, blank=True)
     rate_limit_reset_at = models.DateTimeField(_("rate limit resets"), null=True, blank=True)
     newest_item_at = models.DateTimeField(_("newest item"), null=True, blank=True)
+    # The latest items the database refused even on their own, newest first: {"external_id",
+    # "reason", "at"}. The rest of their page was stored; these are shown so nobody wonders.
+    rejected_items = models.JSONField(
+        _("items not stored"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "The latest items the database refused (platform id, reason, time); the rest of their page was stored."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from config.backoff import backoff_seconds as jittered_backoff
 from listening.connectors import ConnectorError, RateLimited, get_connector
+from listening.connectors.base import storable_text
 from listening.ingest import ingest_items
 from listening.models import Channel
 
@@ -137,7 +138,9 @@ def _record_failure(channel: Channel, message: str, *, stop: bool) -> None:
 
 
 def _record_health(channel: Channel, **fields: Any) -> None:
-    # An UPDATE of these fields only: the cursor saved by ingestion is never overwritten.
+    # An UPDATE of these fields only: the cursor saved by ingestion is never overwritten. An error
+    # message may quote what the platform sent, NUL included.
+    fields = {name: storable_text(value) if isinstance(value, str) else value for name, value in fields.items()}
     Channel.objects.filter(pk=channel.pk).update(**fields)
     for name, value in fields.items():
         setattr(channel, name, value)

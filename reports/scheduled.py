@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 from email.mime.image import MIMEImage
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from config.mail import email_message
 from listening.selectors import brands_for_user
 from reports import charts, selectors, series
 from reports.models import ReportSubscription
@@ -69,7 +69,7 @@ def _send_report(sub: ReportSubscription, now: datetime, days: int) -> None:
         }
         text = render_to_string("reports/email/report.txt", context)
         html = render_to_string("reports/email/report.html", context)
-    message = EmailMultiAlternatives(subject=str(subject), body=text, to=[sub.user.email])
+    message = email_message(subject=str(subject), body=text, to=[sub.user.email])
     message.attach_alternative(html, "text/html")
     # multipart/related: the images belong to the HTML part (cid: links) rather than showing
     # up as separate downloads; the plain-text part stays for clients that show no HTML.

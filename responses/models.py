@@ -256,7 +256,10 @@ class Notification(models.Model):
     url = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
-    # Claimed by the e-mail task before sending, so a redelivered task sends nothing twice.
+    # The e-mail copy: a worker claims the row (a conditional UPDATE of email_claimed_at) before
+    # sending, so two workers never both send it, and stamps emailed_at only once the mail server
+    # took it; a failed send releases the claim for the retry. See notifications.notification_email_send.
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

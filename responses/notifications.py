@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
+from config.backoff import backoff_seconds
 from config.celery import queue_after_commit
+from config.mail import email_message
 from config.roles import COMMUNITY_MANAGER
 from listening.selectors import brand_members
 from responses.models import Department, Notification
+
+log = logging.getLogger(__name__)
+
+# Longer than the e-mail task's hard time limit: a claim this old belonged to a worker that died.
+EMAIL_CLAIM_SECONDS = 300
+EMAIL_RETRY_BASE_SECONDS = 60
+EMAIL_RETRY_CAP_SECONDS = 3600
+EMAIL_MAX_RETRIES = 8  # two to three hours of trying, then the failure stays in the worker's log
 
 
 def notify(
@@ -57,3 +72,83 @@ def community_managers(brand_id: int) -> QuerySet:
 
 def department_members(department: Department) -> QuerySet:
     return department.members.filter(is_active=True)
+
+
+# --- the e-mail copy ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EmailDelivery:
+    """What one attempt did: "sent", "done" (sent before, or nothing to send), "failed" (the mail
+    server refused or could not be reached) or "busy" (another worker holds the claim); the last
+    two come back after ``retry_in`` seconds."""
+
+    outcome: str
+    retry_in: float = 0.0
+
+
+def _absolute(url: str) -> str:
+    if url.startswith(("http://", "https://")):
+        return url
+    return f"{settings.SITE_URL}{url}"
+
+
+def _failed(attempt: int, error: Exception, to: str) -> EmailDelivery:
+    log.warning("E-mail to %s failed (attempt %s): %s", to, attempt + 1, error)
+    return EmailDelivery(
+        "failed", backoff_seconds(attempt + 1, base=EMAIL_RETRY_BASE_SECONDS, cap=EMAIL_RETRY_CAP_SECONDS)
+    )
+
+
+def notification_email_send(
+    *, notification_id: int, subject: str = "", body: str = "", attempt: int = 0
+) -> EmailDelivery:
+    """E-mail one notification to its user, once, and stamp it e-mailed only when the mail server took it.
+
+    The row is claimed with a conditional UPDATE, so of two workers running the same task only
+    one sends. A failed send releases the claim, for the retry. A claim older than
+    ``EMAIL_CLAIM_SECONDS`` died with its worker and is taken again: the one case that can send
+    twice is a worker killed between the mail server's answer and the stamp.
+    ``subject`` and ``body`` replace the ones drawn from the message (see ``notify``).
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=EMAIL_CLAIM_SECONDS)
+    unsent = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True)
+    claimed = unsent.filter(Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=stale)).update(
+        email_claimed_at=now
+    )
+    if not claimed:
+        held = list(unsent.values_list("email_claimed_at", flat=True)[:1])
+        if not held:
+            return EmailDelivery("done")
+        # Another worker is sending it, or died doing so (its redelivered task lands here): look
+        # again when that claim would have gone stale.
+        return EmailDelivery("busy", max((held[0] - stale).total_seconds(), 1.0) if held[0] else 1.0)
+    mine = Notification.objects.filter(pk=notification_id, email_claimed_at=now)
+    notification = Notification.objects.select_related("user").get(pk=notification_id)
+    address = notification.user.email
+    if not address:
+        mine.update(email_claimed_at=None)
+        return EmailDelivery("done")
+    text = body or notification.message
+    text = f"{text}\n\n{_absolute(notification.url)}" if notification.url else text
+    try:
+        email_message(subject=subject or f"[Escucha] {notification.message}", body=text, to=[address]).send()
+    except OSError as error:  # smtplib's errors, refused connections and timeouts
+        mine.update(email_claimed_at=None)
+        return _failed(attempt, error, address)
+    except BaseException:
+        mine.update(email_claimed_at=None)
+        raise
+    mine.update(emailed_at=timezone.now())
+    return EmailDelivery("sent")
+
+
+def address_email_send(
+    *, address: str, message: str, url: str, subject: str = "", body: str = "", attempt: int = 0
+) -> EmailDelivery:
+    """E-mail a shared address (a department's inbox) that has no user, and so no row, behind it."""
+    text = f"{body or message}\n\n{_absolute(url)}"
+    try:
+        email_message(subject=subject or f"[Escucha] {message}", body=text, to=[address]).send()
+    except OSError as error:
+        return _failed(attempt, error, address)
+    return EmailDelivery("sent")

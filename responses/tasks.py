@@ -2,44 +2,55 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import Task, shared_task
 from celery.exceptions import Retry
-from django.conf import settings
-from django.core.mail import send_mail
-from django.utils import timezone
 
-from responses.models import Notification
+from responses.notifications import (
+    EMAIL_MAX_RETRIES,
+    EmailDelivery,
+    address_email_send,
+    notification_email_send,
+)
 from responses.replies import replies_sweep, reply_deliver
 from responses.tickets import ticket_flag_breaches
 
-
-def _absolute(url: str) -> str:
-    if url.startswith(("http://", "https://")):
-        return url
-    return f"{settings.SITE_URL}{url}"
+log = logging.getLogger(__name__)
 
 
-@shared_task(name="responses.notify_email", soft_time_limit=30, time_limit=60)
-def notify_email(notification_id: int, subject: str = "", body: str = "") -> None:
-    """E-mail one notification to its user, once: the stamp is claimed before sending.
+def _again(task: Task, delivery: EmailDelivery, what: str) -> str | Retry:
+    """Retry an e-mail that did not go out, with backoff, a bounded number of times."""
+    if not delivery.retry_in:
+        return delivery.outcome
+    if task.request.retries >= EMAIL_MAX_RETRIES:
+        log.error("Giving up on %s after %s attempts", what, task.request.retries + 1)
+        return delivery.outcome
+    # Run eagerly (tests, a broker-less setup), a returned Retry makes Celery run the retry at once.
+    return task.retry(countdown=delivery.retry_in, max_retries=EMAIL_MAX_RETRIES, throw=not task.request.is_eager)
+
+
+@shared_task(name="responses.notify_email", bind=True, soft_time_limit=30, time_limit=60)
+def notify_email(self: Task, notification_id: int, subject: str = "", body: str = "") -> str | Retry:
+    """E-mail one notification to its user, once; retried with backoff while the mail server fails.
 
     ``subject`` and ``body`` replace the ones drawn from the message (see notifications.notify).
     """
-    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(emailed_at=timezone.now())
-    if not claimed:
-        return
-    notification = Notification.objects.select_related("user").get(pk=notification_id)
-    if not notification.user.email:
-        return
-    text = body or notification.message
-    text = f"{text}\n\n{_absolute(notification.url)}" if notification.url else text
-    send_mail(subject or f"[Escucha] {notification.message[:80]}", text, None, [notification.user.email])
+    delivery = notification_email_send(
+        notification_id=notification_id, subject=subject, body=body, attempt=self.request.retries
+    )
+    return _again(self, delivery, f"notification {notification_id}")
 
 
-@shared_task(name="responses.notify_email_address", soft_time_limit=30, time_limit=60)
-def notify_email_address(address: str, message: str, url: str, subject: str = "", body: str = "") -> None:
+@shared_task(name="responses.notify_email_address", bind=True, soft_time_limit=30, time_limit=60)
+def notify_email_address(
+    self: Task, address: str, message: str, url: str, subject: str = "", body: str = ""
+) -> str | Retry:
     """E-mail a shared address (a department's inbox) that has no user behind it."""
-    send_mail(subject or f"[Escucha] {message[:80]}", f"{body or message}\n\n{_absolute(url)}", None, [address])
+    delivery = address_email_send(
+        address=address, message=message, url=url, subject=subject, body=body, attempt=self.request.retries
+    )
+    return _again(self, delivery, f"the e-mail to {address}")
 
 
 @shared_task(name="responses.check_slas", soft_time_limit=50, time_limit=60)

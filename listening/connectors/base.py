@@ -9,12 +9,17 @@ and speaks failure in three words only:
   with backoff.
 - ``ConnectorError(permanent=True)``: retrying will not help; ``reconnect=True`` when the cause is
   a revoked or wrong credential (401/403 auth), so the channel shows "reconnect needed".
+
+Text is kept as the platform gave it except for what no database column can hold: building a
+``FetchedItem``, ``FetchedAuthor`` or ``FetchResult`` drops NUL and lone surrogates from every
+string in it (``storable_text``), so every source — polls, webhooks, imports — hands ingestion
+storable text, and one stranger's ``&#0;`` never makes PostgreSQL refuse a whole page.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -22,6 +27,38 @@ from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
     from listening.models import Channel
+
+
+# PostgreSQL's text and jsonb cannot hold NUL; a lone surrogate (a JSON "\ud800", a feed's
+# "&#xD800;") cannot even be encoded as UTF-8. Everything else — emoji, right-to-left marks,
+# newlines — is what the person wrote, and stays.
+UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def storable_text(text: str) -> str:
+    """``text`` without the characters no database column or e-mail can hold (NUL, lone surrogates)."""
+    return UNSTORABLE.sub("", text)
+
+
+def storable_json(value: Any) -> Any:
+    """``value`` with ``storable_text`` applied to every string in it, keys included."""
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, dict):
+        return {storable_json(key): storable_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable_json(item) for item in value]
+    return value
+
+
+def _store_cleaned(instance: Any, *names: str) -> None:
+    # Frozen dataclasses: the cleaned values are set once, while the object is being built.
+    for spec in fields(instance):
+        if names and spec.name not in names:
+            continue
+        value = getattr(instance, spec.name)
+        if isinstance(value, str | dict | list):
+            object.__setattr__(instance, spec.name, storable_json(value))
 
 
 class ConnectorError(Exception):
@@ -49,6 +86,9 @@ class FetchedAuthor:
     profile_url: str = ""
     avatar_url: str = ""
 
+    def __post_init__(self) -> None:
+        _store_cleaned(self)
+
 
 @dataclass(frozen=True)
 class FetchedItem:
@@ -65,6 +105,9 @@ class FetchedItem:
     source: str = ""  # site, forum, video or page it was found on
     metrics: dict[str, int] = field(default_factory=dict)
     raw_language: str = ""  # the platform's own language tag, a hint only
+
+    def __post_init__(self) -> None:
+        _store_cleaned(self)
 
 
 @dataclass(frozen=True)
@@ -85,6 +128,10 @@ class FetchResult:
     cursor: dict[str, Any]
     budget: RateBudget = field(default_factory=RateBudget)
     has_more: bool = False  # more pages are waiting: poll again soon instead of at the interval
+
+    def __post_init__(self) -> None:
+        # The cursor is saved as JSON and may carry the platform's ids (a feed's guids).
+        _store_cleaned(self, "cursor")
 
 
 @dataclass(frozen=True)

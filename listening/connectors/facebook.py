@@ -53,14 +53,17 @@ COMMENT_FIELDS = "id,message,created_time,from,parent{id},permalink_url,like_cou
 def parse_time(value: Any) -> datetime:
     """Graph times are ISO strings like ``2026-11-20T10:00:00+0000``; webhooks send unix seconds."""
     if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC)
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):  # a time no calendar holds (1e300, NaN)
+            return datetime.now(UTC)
     text = str(value or "")
     for parse in (datetime.fromisoformat, lambda v: datetime.strptime(v, "%Y-%m-%dT%H:%M:%S%z")):
         try:
             parsed = parse(text)
-        except ValueError:
+            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        except (ValueError, OverflowError):  # OverflowError: "0001-01-01T00:00:00+14:00" in UTC
             continue
-        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return datetime.now(UTC)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import re
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -35,6 +36,25 @@ from listening.connectors.base import (
 SEEN_KEPT = 500
 MAX_ID_LENGTH = 255
 USER_AGENT = "Escucha feed reader (+https://github.com/escucha)"
+
+
+# A numeric character reference to a surrogate ("&#xD800;") or past Unicode ("&#x110000;") names no
+# character, and feedparser's fallback parser crashes on it, losing the whole feed; such references
+# are dropped before parsing. Every other reference ("&#0;" included) is left to the parser.
+CHAR_REF = re.compile(rb"&#(?:([0-9]+)|[xX]([0-9a-fA-F]+));")
+
+
+def without_impossible_char_refs(content: bytes) -> bytes:
+    def keep(match: re.Match[bytes]) -> bytes:
+        digits, base = (match.group(1), 10) if match.group(1) is not None else (match.group(2), 16)
+        digits = digits.lstrip(b"0") or b"0"
+        if len(digits) <= 7:
+            code = int(digits, base)
+            if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
+                return match.group(0)
+        return b""
+
+    return CHAR_REF.sub(keep, content)
 
 
 def entry_id(entry: Any) -> str:
@@ -104,7 +124,7 @@ class FeedConnector(Connector):
 
         # Text is kept verbatim (pages escape it on display), so feedparser's HTML sanitizer stays off.
         parsed = feedparser.parse(
-            response.content,
+            without_impossible_char_refs(response.content),
             response_headers={k.lower(): v for k, v in response.headers.items()},
             sanitize_html=False,
         )

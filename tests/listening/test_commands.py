@@ -106,3 +106,68 @@ def test_import_mentions_can_skip_routing_for_history(team, tmp_path, monkeypatc
     path.write_text(json.dumps({**row, "external_id": "new-1"}))
     call_command("import_mentions", str(path), "--channel", str(channel.pk), stdout=StringIO())
     assert routed == ["new-1"]
+
+
+@pytest.mark.postgres  # PostgreSQL refuses NUL in text; SQLite stores it
+def test_import_mentions_stores_a_row_with_a_nul_and_every_other_row_of_its_batch(team, tmp_path):
+    channel = ChannelFactory(brand=team.brand)
+    row = {"published_at": "2026-11-20T10:00:00Z", "author_id": "p1"}
+    lines = [
+        json.dumps({**row, "id": "n1", "text": "Acme before"}),
+        json.dumps({**row, "id": "n2", "text": "Acme\u0000 nul", "author_name": "Nu\u0000l"}),
+        json.dumps({**row, "id": "n3", "text": "Acme after"}),
+    ]
+    path = tmp_path / "nul.jsonl"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    assert "\\u0000" in path.read_text()
+    out, err = StringIO(), StringIO()
+    call_command("import_mentions", str(path), "--channel", str(channel.pk), stdout=out, stderr=err)
+    assert "3 mentions imported, 0 already there, 0 lines skipped." in out.getvalue()
+    assert Mention.objects.get(external_id="n2").text == "Acme nul"
+
+    csv_path = tmp_path / "nul.csv"
+    csv_path.write_text(
+        "id,text,published_at,author_id\nc1,Acme\x00 csv,2026-11-20T10:00:00Z,p2\nc2,ok,2026-11-20T10:00:00Z,p2\n"
+    )
+    call_command("import_mentions", str(csv_path), "--channel", str(channel.pk), stdout=StringIO())
+    assert Mention.objects.get(external_id="c1").text == "Acme csv"
+    assert Mention.objects.filter(external_id="c2").exists()
+
+
+def test_import_mentions_reports_rows_the_database_refuses_by_line_and_keeps_the_rest(team, tmp_path):
+    channel = ChannelFactory(brand=team.brand)
+    row = {"published_at": "2026-11-20T10:00:00Z", "text": "Acme"}
+    lines = [
+        json.dumps({**row, "id": "r1", "author_id": "p1"}),
+        json.dumps({**row, "id": "r2", "author_id": "liar", "author_followers": "99999999999999999999"}),
+        json.dumps({**row, "id": "r3", "author_id": "p3"}),
+    ]
+    path = tmp_path / "big.jsonl"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    out, err = StringIO(), StringIO()
+    call_command("import_mentions", str(path), "--channel", str(channel.pk), stdout=out, stderr=err)
+    assert "2 mentions imported, 0 already there, 1 lines skipped." in out.getvalue()
+    assert "big.jsonl:2: skipped, " in err.getvalue()
+    assert sorted(Mention.objects.values_list("external_id", flat=True)) == ["r1", "r3"]
+
+
+def test_import_mentions_reports_a_line_that_is_not_utf8_and_keeps_the_rest(team, tmp_path):
+    channel = ChannelFactory(brand=team.brand)
+    good = json.dumps({"id": "u1", "text": "Acme", "published_at": "2026-11-20T10:00:00Z", "author_id": "p"})
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(
+        good.encode() + b"\n" + b'{"id": "u2", "text": "caf\xe9"}\n' + good.replace("u1", "u3").encode() + b"\n"
+    )
+    out, err = StringIO(), StringIO()
+    call_command("import_mentions", str(path), "--channel", str(channel.pk), stdout=out, stderr=err)
+    assert "2 mentions imported, 0 already there, 1 lines skipped." in out.getvalue()
+    assert "latin1.jsonl:2: skipped, not UTF-8 text" in err.getvalue()
+
+    csv_path = tmp_path / "latin1.csv"
+    csv_path.write_bytes(
+        b"id,text,published_at,author_id\nv1,caf\xe9,2026-11-20T10:00:00Z,p\nv2,Acme,2026-11-20T10:00:00Z,p\n"
+    )
+    out, err = StringIO(), StringIO()
+    call_command("import_mentions", str(csv_path), "--channel", str(channel.pk), stdout=out, stderr=err)
+    assert "1 mentions imported, 0 already there, 1 lines skipped." in out.getvalue()
+    assert "latin1.csv:2: skipped, not UTF-8 text" in err.getvalue()

@@ -189,3 +189,96 @@ def test_a_failure_inside_the_batch_stores_nothing_and_keeps_the_cursor(channel,
         ingest_items(channel=channel, items=[item("1", "a")], cursor={"since_id": "1"})
     channel.refresh_from_db()
     assert channel.cursor == {} and not Mention.objects.exists()
+
+
+# --- text from strangers that a database cannot hold -------------------------------------------
+@pytest.mark.postgres  # PostgreSQL refuses NUL in text and jsonb; SQLite stores it
+def test_a_nul_in_one_item_is_dropped_and_the_whole_page_stored(channel):
+    hostile = FetchedItem(
+        external_id="2\x00",
+        text="Acme\x00 charged me twice 😡\n\u202b\u0645\u0631\u062d\u0628\u0627\u202c \ud800end",
+        title="Re\x00fund",
+        author=FetchedAuthor(external_id="u\x002", handle="nul\x00byte", name="Null\x00 Byte \udfff"),
+        published_at=T0,
+        url="https://example.com/p/2\x00",
+        source="forum\x00",
+        metrics={"likes\x00": 3},
+    )
+    result = ingest_items(
+        channel=channel, items=[item("1", "Acme is fine"), hostile, item("3", "Acme again")], cursor={"since_id": "3"}
+    )
+    assert len(result.created) == 3 and result.rejected == []
+    mention = Mention.objects.select_related("author").get(channel=channel, external_id="2")
+    # Only NUL and the lone surrogates go: emoji, right-to-left marks and newlines stay.
+    assert mention.text == "Acme charged me twice 😡\n\u202b\u0645\u0631\u062d\u0628\u0627\u202c end"
+    assert (mention.title, mention.url, mention.source, mention.metrics) == (
+        "Refund",
+        "https://example.com/p/2",
+        "forum",
+        {"likes": 3},
+    )
+    assert (mention.author.external_id, mention.author.handle, mention.author.name) == ("u2", "nulbyte", "Null Byte ")
+    channel.refresh_from_db()
+    assert channel.cursor == {"since_id": "3"}
+    assert channel.rejected_items == []
+
+
+def test_a_nul_in_a_cursor_is_dropped_too(channel):
+    from listening.connectors import FetchResult
+
+    page = FetchResult(items=[item("1", "Acme")], cursor={"seen": ["guid-\x001"], "etag": '"v\x00"'})
+    ingest_items(channel=channel, items=page.items, cursor=page.cursor)
+    channel.refresh_from_db()
+    assert channel.cursor == {"seen": ["guid-1"], "etag": '"v"'}
+
+
+def test_an_item_the_database_refuses_is_skipped_and_recorded_and_the_page_stored(team, channel):
+    absurd = FetchedItem(
+        external_id="bad-1",
+        text="Acme",
+        author=FetchedAuthor(external_id="liar", followers=10**19),  # past the column's range
+        published_at=T0,
+    )
+    page = [item("1", "Acme one"), absurd, item("3", "Acme three")]
+    result = ingest_items(channel=channel, items=page, cursor={"since_id": "3"})
+    assert sorted(m.external_id for m in result.created) == ["1", "3"]
+    assert [r.external_id for r in result.rejected] == ["bad-1"]
+    channel.refresh_from_db()
+    assert channel.cursor == {"since_id": "3"}  # the page is done: the next poll moves on
+    [record] = channel.rejected_items
+    assert record["external_id"] == "bad-1"
+    assert record["reason"]
+    assert record["at"]
+
+    # The same page again (a redelivery): nothing is stored twice, the refusal is listed once.
+    again = ingest_items(channel=channel, items=page, cursor={"since_id": "3"})
+    assert again.created == [] and again.skipped == 2
+    assert Mention.objects.filter(channel=channel).count() == 2
+    channel.refresh_from_db()
+    assert [r["external_id"] for r in channel.rejected_items] == ["bad-1"]
+
+
+def test_the_items_not_stored_are_shown_with_the_channel_health(team, channel):
+    from rest_framework.test import APIClient
+
+    channel.credentials = {"bearer_token": "s3cret-bearer"}
+    channel.save()
+    absurd = FetchedItem(
+        external_id="bad-7", text="Acme", author=FetchedAuthor(external_id="liar", followers=10**19), published_at=T0
+    )
+    ingest_items(channel=channel, items=[item("1", "Acme one"), absurd])
+
+    api = APIClient()
+    api.force_authenticate(team.manager)
+    data = api.get(f"/api/v1/channels/{channel.pk}/").json()
+    [record] = data["rejected_items"]
+    assert record["external_id"] == "bad-7" and record["reason"]
+
+    from django.test import Client
+
+    page = Client()
+    page.force_login(team.cm)
+    html = page.get("/channels/").content.decode()
+    assert "1 item not stored" in html
+    assert "bad-7" in html and record["reason"] in html
+    assert "s3cret-bearer" not in html and "s3cret-bearer" not in str(data)

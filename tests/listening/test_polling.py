@@ -220,3 +220,70 @@ def test_x_401_needs_a_reconnect(x_channel, wire):  # noqa: F811
     assert x_channel.state == Channel.State.RECONNECT
     assert x_channel.last_error
     assert x_channel.pk not in polling.channels_claim_due()
+
+
+# --- text no database can hold, from the real clients ------------------------------------------
+@pytest.mark.postgres  # PostgreSQL refuses NUL in text and jsonb; SQLite stores it
+def test_x_page_with_a_json_nul_in_one_tweet_stores_every_tweet(x_channel, wire):  # noqa: F811
+    wire.add("GET", X_MENTIONS, fixture="x/mentions_hostile_chars.json", headers=x_headers(440))
+    outcome = polling.channel_poll(channel=x_channel)
+    assert (outcome.created, outcome.error) == (3, "")
+    x_channel.refresh_from_db()
+    assert x_channel.state == Channel.State.OK
+    assert x_channel.cursor == {"mentions": {"since_id": "1861234567890124003"}}
+    hostile = Mention.objects.select_related("author").get(external_id="1861234567890124002")
+    assert hostile.text == "@acme charged twice, no answer 😡\n\u202bstill waiting\u202c "
+    assert (hostile.author.handle, hostile.author.name) == ("nulbyte", "Null Byte ")
+    assert hostile.author.avatar_url == "https://pbs.twimg.com/profile_images/5/n_normal.jpg"
+
+
+@pytest.mark.postgres  # PostgreSQL refuses NUL in text and jsonb; SQLite stores it
+def test_feed_with_a_nul_character_reference_in_one_entry_stores_every_entry(team, wire):  # noqa: F811
+    channel = ChannelFactory(brand=team.brand, platform=Platform.FEED, settings={"url": f"{wire.url}/foro.rss"})
+    wire.add("GET", "/foro.rss", fixture="feeds/hostile_chars.rss", content_type="application/rss+xml")
+    outcome = polling.channel_poll(channel=channel)
+    assert (outcome.created, outcome.error) == (3, "")
+    channel.refresh_from_db()
+    assert channel.state == Channel.State.OK
+    assert channel.cursor["seen"] == ["ruta-1001", "ruta-1002", "ruta-1003"]
+    hostile = Mention.objects.select_related("author").get(channel=channel, external_id="ruta-1002")
+    assert hostile.title == "Acme cobra dos veces"
+    assert (
+        hostile.text
+        == "Me cobraron dos veces y nadie contesta. 😡 \u202b\u0645\u0631\u062d\u0628\u0627\u202c\nSegunda línea."
+    )
+    assert hostile.url == "https://foro.ruta.example/t/cobro-doble/2"
+    assert hostile.author.name == "Pedro"
+    # A reference to no character at all is dropped, not the entry.
+    refund = Mention.objects.get(channel=channel, external_id="ruta-1003")
+    assert refund.text == "Sigo esperando el reembolso de Acme  tres semanas después."
+
+    # The next poll of the same feed stores nothing twice.
+    assert polling.channel_poll(channel=channel).created == 0
+    assert Mention.objects.filter(channel=channel).count() == 3
+
+
+def test_a_poll_whose_page_holds_an_item_the_database_refuses_stores_the_rest(channel, connector):
+    bad = FetchedItem(
+        external_id="9",
+        text="Acme",
+        author=FetchedAuthor(external_id="liar", followers=10**19),
+        published_at=datetime(2026, 11, 20, tzinfo=UTC),
+    )
+    good = page("1", "2", cursor={"since_id": "9"})
+    connector(FetchResult(items=[good.items[0], bad, good.items[1]], cursor={"since_id": "9"}))
+    outcome = polling.channel_poll(channel=channel)
+    assert (outcome.created, outcome.error) == (2, "")
+    channel.refresh_from_db()
+    assert channel.state == Channel.State.OK and channel.consecutive_failures == 0
+    assert channel.cursor == {"since_id": "9"}
+    assert [r["external_id"] for r in channel.rejected_items] == ["9"]
+
+
+@pytest.mark.postgres  # PostgreSQL refuses NUL in text; SQLite stores it
+def test_an_error_quoting_a_nul_from_the_platform_is_recorded(channel, connector):
+    connector(ConnectorError("Platform said: bad\x00 request"))
+    assert polling.channel_poll(channel=channel).error
+    channel.refresh_from_db()
+    assert channel.state == Channel.State.BACKING_OFF
+    assert channel.last_error == "Platform said: bad request"

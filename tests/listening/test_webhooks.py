@@ -159,3 +159,24 @@ def test_redelivery_stores_one_mention_each(client, channel):
         "2201000000000003_3300000000000010",
         "2201000000000003_3300000000000011",
     }
+
+
+@pytest.mark.postgres  # PostgreSQL refuses NUL in text; SQLite stores it
+def test_signed_delivery_with_a_nul_answers_200_and_stores_every_comment(client, channel):
+    body = (FIXTURES / "webhook_comment_nul.json").read_bytes()
+    assert b"\\u0000" in body
+    response = post(client, channel, body, signed(body))
+    assert response.status_code == 200
+    stored = {m.external_id: m for m in Mention.objects.filter(channel=channel).select_related("author")}
+    assert set(stored) == {"2201000000000003_3300000000000020", "2201000000000003_3300000000000021"}
+    hostile = stored["2201000000000003_3300000000000020"]
+    assert hostile.text == "Mi factura sale duplicada\nY nadie responde 😠"
+    assert hostile.author.name == "Nuria Gil"
+
+
+@pytest.mark.parametrize("created_time", [b"1e300", b'"0001-01-01T00:00:00+14:00"'])
+def test_a_delivery_with_a_time_out_of_range_is_stored_with_the_time_it_arrived(client, channel, created_time):
+    body = (FIXTURES / "webhook_comment_add.json").read_bytes().replace(b"1795499990", created_time)
+    response = post(client, channel, body, signed(body))
+    assert response.status_code == 200
+    assert Mention.objects.filter(channel=channel, external_id="2201000000000003_3300000000000010").exists()

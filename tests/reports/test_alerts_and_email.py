@@ -115,3 +115,17 @@ def test_no_spike_under_the_factor_or_the_minimum(team, settings):
     with time_machine.travel(SPIKE_AT, tick=False):
         assert spikes_detect() == 0
     assert not Notification.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_brand_name_with_a_line_break_still_gets_its_report(team, week):
+    team.brand.name = "Acme\r\nBcc: everyone@example.com"
+    team.brand.save()
+    team.manager.email = "marta@example.com"
+    team.manager.save()
+    ReportSubscription.objects.create(user=team.manager, brand=team.brand)
+    with time_machine.travel(NOW, tick=False):
+        assert scheduled_reports_send() == 1
+    (message,) = mail.outbox
+    assert message.subject.startswith("Acme Bcc: everyone@example.com: report ")
+    assert message.bcc == [] and message.to == ["marta@example.com"]

@@ -100,3 +100,100 @@ def test_no_one_reads_another_persons_notifications(client: Client, team, opened
     client.post(reverse("responses:notification_read"), {"id": notification.pk})
     notification.refresh_from_db()
     assert notification.read_at is None
+
+
+# --- e-mail that must go out -------------------------------------------------------------------
+@pytest.fixture
+def flaky_smtp(monkeypatch):
+    """The mail server drops the first ``failures[address]`` attempts to each address."""
+    from smtplib import SMTPServerDisconnected
+
+    from django.core.mail.backends.locmem import EmailBackend
+
+    failures: dict[str, int] = {}
+    attempts: list[str] = []
+    send_messages = EmailBackend.send_messages
+
+    def flaky(self, messages):
+        for message in messages:
+            attempts.append(message.to[0])
+            if failures.get(message.to[0], 0) > 0:
+                failures[message.to[0]] -= 1
+                raise SMTPServerDisconnected("Connection unexpectedly closed")
+        return send_messages(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", flaky)
+    return failures, attempts
+
+
+def test_a_mention_with_a_newline_still_reaches_the_department(
+    team, django_capture_on_commit_callbacks, mailoutbox
+) -> None:
+    mention = MentionFactory(channel=ChannelFactory(brand=team.brand), text="Charged twice\r\nBcc: everyone@evil\nhelp")
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket, _ = ticket_open(mention=mention, department=team.billing)
+    assert sorted(m.to[0] for m in mailoutbox) == ["bruno@example.com", team.billing.email]
+    for message in mailoutbox:
+        assert (
+            message.subject == f"[Escucha] New ticket #{ticket.pk} for Billing: Charged twice Bcc: everyone@evil help"
+        )
+        assert "\n" not in message.message()["Subject"]
+        assert message.bcc == []
+    assert Notification.objects.get(user=team.billing_member).emailed_at is not None
+
+
+def test_an_smtp_failure_is_retried_and_each_email_sent_once(
+    team, flaky_smtp, django_capture_on_commit_callbacks, mailoutbox
+) -> None:
+    failures, attempts = flaky_smtp
+    failures.update({"bruno@example.com": 1, team.billing.email: 2})
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_open(mention=MentionFactory(channel=ChannelFactory(brand=team.brand)), department=team.billing)
+    assert sorted(m.to[0] for m in mailoutbox) == ["bruno@example.com", team.billing.email]
+    assert sorted(attempts) == ["bruno@example.com"] * 2 + [team.billing.email] * 3
+    assert Notification.objects.get(user=team.billing_member).emailed_at is not None
+
+
+def test_a_notification_is_not_marked_emailed_while_the_mail_server_is_down(
+    team, flaky_smtp, django_capture_on_commit_callbacks, mailoutbox
+) -> None:
+    from responses.notifications import EMAIL_MAX_RETRIES
+
+    failures, attempts = flaky_smtp
+    failures["carla@example.com"] = 1000
+    with django_capture_on_commit_callbacks(execute=True):
+        [notification] = notify(users=[team.cm], verb="spike", message="Acme: 12 negative mentions.", url="/inbox/")
+    assert mailoutbox == []
+    assert len(attempts) == EMAIL_MAX_RETRIES + 1  # bounded
+    notification.refresh_from_db()
+    assert notification.emailed_at is None and notification.email_claimed_at is None
+
+    # The server is back: the next run of the task sends it, once.
+    from responses.tasks import notify_email
+
+    failures.clear()
+    notify_email.apply(args=[notification.pk])
+    notify_email.apply(args=[notification.pk])
+    assert [m.to for m in mailoutbox] == [["carla@example.com"]]
+
+
+def test_two_workers_never_both_send_a_notification_and_a_dead_ones_claim_is_taken_again(team, mailoutbox) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from responses.notifications import EMAIL_CLAIM_SECONDS, notification_email_send
+
+    notification = Notification.objects.create(user=team.cm, verb="spike", message="Acme spike", url="/inbox/")
+    # Another worker claimed it a moment ago and is sending it: this one stays away, and looks
+    # again once that claim would be stale.
+    Notification.objects.filter(pk=notification.pk).update(email_claimed_at=timezone.now())
+    busy = notification_email_send(notification_id=notification.pk)
+    assert busy.outcome == "busy" and 0 < busy.retry_in <= EMAIL_CLAIM_SECONDS
+    assert mailoutbox == []
+    # That worker died without sending: its claim goes stale and is taken again.
+    stale = timezone.now() - timedelta(seconds=EMAIL_CLAIM_SECONDS + 1)
+    Notification.objects.filter(pk=notification.pk).update(email_claimed_at=stale)
+    assert notification_email_send(notification_id=notification.pk).outcome == "sent"
+    assert notification_email_send(notification_id=notification.pk).outcome == "done"
+    assert [m.to for m in mailoutbox] == [["carla@example.com"]]

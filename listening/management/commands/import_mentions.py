@@ -5,13 +5,15 @@ required, the item's id on its platform), ``text`` (required), ``created_at`` (o
 ``published_at``; ISO 8601, required), ``author`` (the handle) and/or ``author_id`` (one of them
 required), ``author_name``, ``author_followers``, ``url``, ``title``, ``parent_id``, ``kind``,
 ``source``. A bad line is reported with its number and
-skipped; the good ones are stored, and importing the same file twice stores nothing twice.
+skipped — one that is not UTF-8, not valid, or that the database refuses — and every good one is
+stored; importing the same file twice stores nothing twice.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC
 from pathlib import Path
@@ -26,21 +28,35 @@ from listening.ingest import ingest_items
 from listening.models import Channel, Mention
 
 BATCH = 500
+SURROGATE = re.compile(r"[\ud800-\udfff]")
+NOT_UTF8 = "not UTF-8 text"
 
 
 def _rows(path: Path) -> Iterator[tuple[int, Any]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        if path.suffix.lower() == ".csv":
+    """(line number, row or the ValueError that makes it bad): one bad line never stops the file."""
+    if path.suffix.lower() == ".csv":
+        # Bytes that are not UTF-8 become lone surrogates here (CSV has no escapes that could
+        # make one), so the row they are in is reported instead of the whole file failing.
+        with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
             for number, row in enumerate(csv.DictReader(handle), start=2):
-                yield number, row
-            return
-        for number, line in enumerate(handle, start=1):
+                values = [str(value) for value in row.values()]
+                yield number, ValueError(NOT_UTF8) if any(SURROGATE.search(value) for value in values) else row
+        return
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                yield number, ValueError(NOT_UTF8)
+                continue
             if not line.strip():
                 continue
             try:
                 yield number, json.loads(line)
             except json.JSONDecodeError as error:
                 yield number, ValueError(f"not JSON ({error.msg})")
+            except RecursionError:
+                yield number, ValueError("not JSON (nested too deep)")
 
 
 def item_from_row(row: Any) -> FetchedItem:
@@ -120,22 +136,31 @@ class Command(BaseCommand):
             raise CommandError(f"No channel with id {options['channel']}.")
         created = skipped = bad = 0
         batch: list[FetchedItem] = []
+        lines: dict[str, int] = {}  # platform id → the first line that gave it, in this batch
 
         def flush() -> None:
-            nonlocal created, skipped
+            nonlocal created, skipped, bad
             if batch:
                 result = ingest_items(channel=channel, items=batch, route=not options["no_route"])
                 created += len(result.created)
                 skipped += result.skipped
+                # Refused by the database: the rest of the batch is stored, these are reported.
+                for rejected in result.rejected:
+                    bad += 1
+                    number = lines.get(rejected.external_id, "?")
+                    self.stderr.write(f"{path.name}:{number}: skipped, {rejected.reason}")
                 batch.clear()
+                lines.clear()
 
         for number, row in _rows(path):
             try:
-                batch.append(item_from_row(row))
+                item = item_from_row(row)
             except ValueError as error:
                 bad += 1
                 self.stderr.write(f"{path.name}:{number}: skipped, {error}")
                 continue
+            batch.append(item)
+            lines.setdefault(item.external_id, number)
             if len(batch) >= BATCH:
                 flush()
         flush()

@@ -105,3 +105,15 @@ def test_feeds_cannot_be_answered(channel):
     with pytest.raises(ConnectorError, match="feeds cannot be answered") as error:
         connector.post_reply("techpress-48213", "thanks")
     assert error.value.permanent
+
+
+def test_a_character_reference_to_no_character_loses_only_itself(channel, wire):
+    # "&#xD800;" (a lone surrogate) and "&#x110000;" (past Unicode) used to crash the whole feed.
+    wire.add("GET", RSS, fixture="feeds/hostile_chars.rss", content_type="application/rss+xml")
+    items = get_connector(channel).fetch({}).items
+    assert [i.external_id for i in items] == ["ruta-1001", "ruta-1002", "ruta-1003"]
+    assert items[2].text == "Sigo esperando el reembolso de Acme  tres semanas después."
+    # "&#0;" parses to NUL, which the item drops; everything else stays as written.
+    assert items[1].title == "Acme cobra dos veces"
+    assert items[1].author.name == "Pedro"
+    assert items[1].text.endswith("😡 \u202b\u0645\u0631\u062d\u0628\u0627\u202c\nSegunda línea.")
