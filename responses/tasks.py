@@ -59,15 +59,18 @@ def check_slas() -> int:
     return ticket_flag_breaches()
 
 
-@shared_task(name="responses.send_reply", bind=True, acks_late=True, soft_time_limit=60, time_limit=90)
+# max_retries=None on the task: the attempt counter on the row bounds the retries
+# (MAX_DELIVERY_ATTEMPTS); passing None to retry() itself would mean Celery's default of 3.
+@shared_task(
+    name="responses.send_reply", bind=True, acks_late=True, max_retries=None, soft_time_limit=60, time_limit=90
+)
 def send_reply(self: Task, reply_id: int) -> str | Retry:
     """Post one reply. The row's status makes a redelivered or repeated task a no-op."""
     delivery = reply_deliver(reply_id=reply_id)
     if delivery.outcome == "retry":
-        # The attempt counter on the row bounds the retries, so no max_retries here. Run eagerly
-        # (tests, a broker-less setup), a returned Retry makes Celery run the retry at once
-        # instead of raising it into the caller.
-        return self.retry(countdown=delivery.retry_in, max_retries=None, throw=not self.request.is_eager)
+        # Run eagerly (tests, a broker-less setup), a returned Retry makes Celery run the retry at
+        # once instead of raising it into the caller.
+        return self.retry(countdown=delivery.retry_in, throw=not self.request.is_eager)
     return delivery.outcome
 
 

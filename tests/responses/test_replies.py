@@ -163,6 +163,17 @@ def test_the_task_retries_by_itself_with_backoff(team, mention, wire):
     assert reply.status == Reply.Status.SENT and reply.attempts == 2
 
 
+def test_the_task_keeps_retrying_until_the_replys_own_attempt_limit(team, mention, wire):
+    for _ in range(MAX_DELIVERY_ATTEMPTS - 1):
+        wire.add("POST", TWEETS, fixture="x/error_503.json", status=503)
+    wire.add("POST", TWEETS, fixture="x/create_tweet.json", status=201)
+    reply = ReplyFactory(mention=mention, author=team.cm, status=Reply.Status.QUEUED)
+    send_reply.apply(args=[reply.pk])
+    reply.refresh_from_db()
+    assert reply.status == Reply.Status.SENT and reply.attempts == MAX_DELIVERY_ATTEMPTS
+    assert len(wire.calls(TWEETS)) == MAX_DELIVERY_ATTEMPTS
+
+
 def test_a_platform_that_keeps_failing_makes_the_reply_failed_with_the_reason(team, mention, wire):
     wire.add("POST", TWEETS, fixture="x/error_503.json", status=503)
     reply = ReplyFactory(mention=mention, author=team.cm, status=Reply.Status.QUEUED)
