@@ -1,4 +1,4 @@
-"""What every app's REST API shares: permissions named per method by each view."""
+"""What every app's REST API shares: permissions named per method by each view, and throttling."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ from typing import Any
 
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+from config.auth import client_ip
 
 
 class RolePermission(BasePermission):
@@ -23,3 +27,25 @@ def read_write(read: str, write: str, create: str | None = None) -> dict[str, st
     perms = {method: read for method in READ} | {"PATCH": write, "PUT": write, "DELETE": write}
     perms["POST"] = create or write
     return perms
+
+
+class _Throttle:
+    """DRF binds its rates at import time; these read ``DEFAULT_THROTTLE_RATES`` per request, so a
+    changed setting takes effect. A client is counted by the address login throttling uses too
+    (DRF's own would believe any X-Forwarded-For a client sends)."""
+
+    scope: str
+
+    def get_rate(self) -> str | None:
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_ident(self, request: Request) -> str:
+        return client_ip(request)
+
+
+class AnonThrottle(_Throttle, AnonRateThrottle):
+    """Anonymous requests, counted by client address."""
+
+
+class UserThrottle(_Throttle, UserRateThrottle):
+    """Authenticated requests (session or token), counted by user."""

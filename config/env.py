@@ -119,6 +119,17 @@ class Env:
             raise SettingError(f"{name}={value!r} is not one of: {', '.join(choices)} (example: {name}={default}).")
         return value
 
+    def rate(self, name: str, default: str) -> str:
+        """A request rate as DRF reads it, checked now: DRF would fail only at the first request."""
+        value = self.raw(name) or default
+        number, _slash, period = value.partition("/")
+        if not (number.isascii() and number.isdigit() and period in ("second", "minute", "hour", "day")):
+            raise SettingError(
+                f"{name}={value!r} is not a rate: a number, a slash and second, minute, hour or day "
+                f"(example: {name}={default})."
+            )
+        return value
+
     def time_zone(self, name: str, default: str) -> str:
         value = self.raw(name) or default
         try:

@@ -32,7 +32,7 @@ def scheduled_reports_send(*, now: datetime | None = None) -> int:
         # An hour of slack so that a report sent at 08:00:05 is due again at 08:00 next time.
         if sub.last_sent_at and sub.last_sent_at > now - timedelta(days=days) + timedelta(hours=1):
             continue
-        if not sub.user.email or not brands_for_user(sub.user).filter(pk=sub.brand_id).exists():
+        if not may_receive(sub):
             continue
         claimed = ReportSubscription.objects.filter(pk=sub.pk, last_sent_at=sub.last_sent_at).update(last_sent_at=now)
         if not claimed:
@@ -44,6 +44,19 @@ def scheduled_reports_send(*, now: datetime | None = None) -> int:
             raise
         sent += 1
     return sent
+
+
+def may_receive(sub: ReportSubscription) -> bool:
+    """Whether the subscriber may still read this report, asked again at every send: someone who
+    was deactivated, lost the right to read reports or left the brand since subscribing gets
+    nothing (the subscription stays, and resumes if the access comes back)."""
+    user = sub.user
+    return bool(
+        user.is_active
+        and user.email
+        and user.has_perm("listening.view_reports")
+        and brands_for_user(user).filter(pk=sub.brand_id).exists()
+    )
 
 
 def _send_report(sub: ReportSubscription, now: datetime, days: int) -> None:

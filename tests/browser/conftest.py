@@ -67,6 +67,16 @@ def page(browser, live_server) -> Iterator[object]:
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.dialogs = dialogs  # a script-injection test asserts this stays empty
+    # Errors the page logged: a Content-Security-Policy violation shows up here ("Refused to …").
+    console_errors: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error" and console_errors.append(f"{message.text} ({message.location.get('url')})")
+        ),
+    )
+    page.on("pageerror", lambda error: console_errors.append(str(error)))
+    page.console_errors = console_errors
     yield page
     context.close()
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from unittest import mock
 
 import pytest
+from django.db.utils import OperationalError
 from django.test import Client
 
 
@@ -14,9 +15,22 @@ def test_healthz_reports_database_and_broker(client: Client) -> None:
 
 
 @pytest.mark.django_db
-def test_healthz_is_503_when_the_broker_is_unreachable(client: Client) -> None:
-    with mock.patch("config.views.celery_app.connection_for_write", side_effect=ConnectionRefusedError("refused")):
+def test_healthz_names_the_unreachable_broker_without_the_error_text(client: Client) -> None:
+    refused = ConnectionRefusedError("[Errno 111] Connection refused to redis://:s3cret@10.0.0.7:6379/0")
+    with mock.patch("config.views.celery_app.connection_for_write", side_effect=refused):
         response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["checks"]["broker"] == "ConnectionRefusedError: refused"
-    assert response.json()["checks"]["database"] == "ok"
+    assert response.json() == {"status": "unavailable", "checks": {"database": "ok", "broker": "unreachable"}}
+    for leak in ("s3cret", "10.0.0.7", "Connection refused", "ConnectionRefusedError"):
+        assert leak not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_healthz_names_the_unreachable_database_without_the_error_text(client: Client) -> None:
+    down = OperationalError('connection to server at "db.internal" (10.0.0.5), port 5432 failed')
+    with mock.patch("config.views.connection.cursor", side_effect=down):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "unreachable", "broker": "ok"}
+    assert "db.internal" not in response.content.decode()
+    assert "10.0.0.5" not in response.content.decode()

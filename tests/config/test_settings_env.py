@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -161,3 +162,36 @@ def test_email_urls_mean_what_mail_clients_mean() -> None:
     assert Env({}).email("EMAIL_URL") is None
     with pytest.raises(ImproperlyConfigured, match="both TLS and SSL"):
         Env({"EMAIL_URL": "smtp+tls://mail.example.org?ssl=true"}).email("EMAIL_URL")
+
+
+def test_production_pages_carry_the_deployment_checklist_headers() -> None:
+    # The page's static links need collectstatic's manifest in production: plain storage here.
+    code = (
+        "from django.test import Client, override_settings; "
+        "plain = {**settings.STORAGES, 'staticfiles': {'BACKEND': 'django.contrib.staticfiles.storage.StaticFilesStorage'}}; "
+        "override_settings(STORAGES=plain).enable(); "
+        "r = Client().get('/accounts/login/', secure=True, HTTP_HOST='escucha.example.com'); "
+        "import json; print(json.dumps({'status': r.status_code, 'headers': dict(r.headers), "
+        "'cookies': {k: {'secure': v['secure'], 'httponly': v['httponly']} for k, v in r.cookies.items()}}))"
+    )
+    result = _settings_in_subprocess(
+        {
+            "ESCUCHA_PROFILE": "production",
+            "SECRET_KEY": "k" * 20 + "-Zq8!x" + "v" * 30,
+            "ALLOWED_HOSTS": "escucha.example.com",
+            "DATABASE_URL": "sqlite:////tmp/escucha-deploy-check.sqlite3",
+        },
+        code,
+    )
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["status"] == 200
+    headers = answer["headers"]
+    csp = headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert answer["cookies"]["csrftoken"]["secure"] is True

@@ -50,6 +50,35 @@ def test_no_report_for_a_brand_the_user_left(team, week):
     assert mail.outbox == []
 
 
+def _leave_brand(user) -> None:
+    user.brand_memberships.all().delete()
+
+
+def _lose_report_permission(user) -> None:
+    user.groups.clear()
+
+
+def _deactivate(user) -> None:
+    user.is_active = False
+    user.save()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("change", [_deactivate, _lose_report_permission, _leave_brand])
+def test_the_report_recipient_is_checked_again_at_send_time(team, week, change):
+    """A manager subscribed while they could read the report; by the next send they can't."""
+    team.manager.email = "marta@example.com"
+    team.manager.save()
+    ReportSubscription.objects.create(user=team.manager, brand=team.brand)
+    with time_machine.travel(NOW, tick=False):
+        assert scheduled_reports_send() == 1
+    change(team.manager)
+    with time_machine.travel(NOW + timedelta(days=7), tick=False):
+        assert scheduled_reports_send() == 0
+    assert len(mail.outbox) == 1
+    assert ReportSubscription.objects.filter(user=team.manager).exists()  # resumes if access comes back
+
+
 def negative_mentions(channel, count: int, since: datetime, text: str, author=None) -> None:
     for n in range(count):
         kwargs = {"author": author} if author else {}
