@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
+def host_port(url: str) -> str:
+    """``host:port`` of ``url``, the port filled in from the scheme, e.g. ``127.0.0.1:8000``."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower(), 0)
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 class Env:
@@ -74,6 +83,25 @@ class Env:
         if value is None:
             return list(default or [])
         return [item.strip() for item in value.split(",") if item.strip()]
+
+    def host_ports(self, name: str, default: list[str] | None = None) -> list[str]:
+        """Comma-separated ``host:port`` values (``[::1]:8000`` for IPv6), normalized to lower case."""
+        value = self.raw(name)
+        if value is None:
+            return list(default or [])
+        entries = []
+        for item in (item.strip() for item in value.split(",")):
+            if not item:
+                continue
+            try:
+                parts = urlsplit(f"//{item}")
+                valid = bool(parts.hostname and parts.port) and parts.netloc == item and parts.username is None
+            except ValueError:  # a port that is not a number from 0 to 65535
+                valid = False
+            if not valid or parts.geturl() != f"//{item}":
+                raise ImproperlyConfigured(f"{name}: {item!r} is not host:port (e.g. 10.0.0.5:8080 or [::1]:8000).")
+            entries.append(host_port(f"http://{item}"))
+        return entries
 
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
         value = self.raw(name)
