@@ -49,6 +49,14 @@ def settings_or_exit() -> None:
         raise SystemExit(2) from None
 
 
+def host_port(url: str) -> str:
+    """``host:port`` of ``url``, the port filled in from the scheme, e.g. ``127.0.0.1:8000``."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower(), 0)
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 class Env:
     """Typed access to a mapping of environment variables (``os.environ`` by default)."""
 
@@ -108,6 +116,25 @@ class Env:
         if value is None:
             return list(default or [])
         return [item.strip() for item in value.split(",") if item.strip()]
+
+    def host_ports(self, name: str, default: list[str] | None = None) -> list[str]:
+        """Comma-separated ``host:port`` values (``[::1]:8000`` for IPv6), normalized to lower case."""
+        value = self.raw(name)
+        if value is None:
+            return list(default or [])
+        entries = []
+        for item in (item.strip() for item in value.split(",")):
+            if not item:
+                continue
+            try:
+                parts = urlsplit(f"//{item}")
+                valid = bool(parts.hostname and parts.port) and parts.netloc == item and parts.username is None
+            except ValueError:  # a port that is not a number from 0 to 65535
+                valid = False
+            if not valid or parts.geturl() != f"//{item}":
+                raise SettingError(f"{name}: {item!r} is not host:port (example: {name}=10.0.0.5:8080,[::1]:8000).")
+            entries.append(host_port(f"http://{item}"))
+        return entries
 
     def choice(self, name: str, default: str, choices: tuple[str, ...], *, ignore_case: bool = False) -> str:
         value = self.raw(name)

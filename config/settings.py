@@ -15,7 +15,7 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
-from config.env import Env, SettingError
+from config.env import Env, SettingError, host_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = Env()
@@ -316,6 +316,9 @@ CREDENTIALS_KEY = env.str("CREDENTIALS_KEY")
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=not PRODUCTION)
 DEMO_GENERATOR_INTERVAL = env.int("DEMO_GENERATOR_INTERVAL", 20, minimum=1)
 HTTP_TIMEOUT_SECONDS = env.int("HTTP_TIMEOUT_SECONDS", 20, minimum=1)
+# host:port values on a private network (loopback, 10.x, fc00::/7 …) that connectors and feeds may
+# reach; everything else private is refused. Outside production: SITE_URL's, for the demo's sandbox.
+PRIVATE_NETWORK_ALLOWLIST = env.host_ports("PRIVATE_NETWORK_ALLOWLIST", [] if PRODUCTION else [host_port(SITE_URL)])
 # Spike alert: negative mentions in the last hour above SPIKE_FACTOR times the hourly mean of the
 # 24 hours before, and at least SPIKE_MIN_COUNT of them.
 SPIKE_FACTOR = env.float("SPIKE_FACTOR", 3.0, minimum=1.0)

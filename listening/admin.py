@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from listening.models import Author, Brand, BrandMembership, Channel, Mention, MentionEvent, TrackedTerm
 
@@ -42,6 +43,12 @@ class ChannelAdmin(admin.ModelAdmin):
         "rate_limit_reset_at",
         "newest_item_at",
     ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Channel | None = None) -> list[str]:
+        # Where a channel connects changes only where its credentials can be given again with it
+        # (the channel form, the API): a stored secret never follows a new address on its own.
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "api_base_url", "settings"] if obj is not None else fields
 
 
 @admin.register(Author)

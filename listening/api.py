@@ -18,7 +18,7 @@ from listening.selectors import (
     brands_for_user,
     channels_for_user,
 )
-from listening.services import brand_create, brand_update, channel_create, channel_update
+from listening.services import brand_create, brand_update, channel_address_errors, channel_create, channel_update
 
 
 # --- Brands ------------------------------------------------------------------------------------
@@ -110,7 +110,13 @@ class ChannelSerializer(serializers.ModelSerializer):
     brand = serializers.PrimaryKeyRelatedField(queryset=Brand.objects.none())
     settings = serializers.JSONField(required=False)
     credentials = serializers.JSONField(
-        write_only=True, required=False, help_text=_("Write-only. On update, the keys given replace the stored ones.")
+        write_only=True,
+        required=False,
+        help_text=_(
+            "Write-only. On update, the keys given replace the stored ones. A change of api_base_url (or of "
+            "a feed's settings.url) must give every stored credential again in the same request, or it is "
+            "refused with a 400 on that field: a credential is only ever sent to the address it was entered for."
+        ),
     )
     credentials_set = serializers.SerializerMethodField(help_text=_("The names of the credentials stored."))
     lag_seconds = serializers.FloatField(read_only=True)
@@ -133,6 +139,15 @@ class ChannelSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", *CHANNEL_HEALTH_FIELDS, "created_at"]
+        extra_kwargs = {
+            "api_base_url": {
+                "help_text": _(
+                    "Blank: the platform's official host. Changing it needs every stored credential again in "
+                    "the same request (credentials). An address on a private network (loopback, 10.x, "
+                    "169.254.x, fc00::/7 …) is refused unless the server's PRIVATE_NETWORK_ALLOWLIST lists it."
+                )
+            }
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -174,6 +189,19 @@ class ChannelSerializer(serializers.ModelSerializer):
             if credential_errors:
                 errors["credentials"] = credential_errors
             attrs["credentials"] = cleaned
+        if not errors:
+            address_errors = channel_address_errors(
+                platform=platform,
+                api_base_url=api_base_url,
+                settings=attrs.get("settings", instance.settings if instance else {}),
+                credentials=attrs.get("credentials"),
+                channel=instance,
+            )
+            for field, message in address_errors.items():
+                if field == "api_base_url":
+                    errors[field] = [message]
+                else:
+                    errors.setdefault("settings", {})[field] = [message]
         if errors:
             raise ValidationError(errors)
         return attrs

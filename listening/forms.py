@@ -9,7 +9,13 @@ from django.utils.translation import gettext_lazy as _
 
 from listening.connectors import connector_class
 from listening.models import Channel, TrackedTerm
-from listening.services import channel_create, channel_update, tracked_term_save
+from listening.services import (
+    channel_address_errors,
+    channel_create,
+    channel_credentials_to_renew,
+    channel_update,
+    tracked_term_save,
+)
 
 # What each platform setting and credential is called on screen.
 FIELD_LABELS = {
@@ -52,7 +58,10 @@ class ChannelForm(forms.ModelForm):
         label=_("API base URL"),
         required=False,
         assume_scheme="https",
-        help_text=_("Blank uses the platform's official host."),
+        help_text=_(
+            "Blank uses the platform's official host. Changing it needs the stored credentials again; "
+            "an address on a private network is refused unless PRIVATE_NETWORK_ALLOWLIST lists it."
+        ),
     )
 
     class Meta:
@@ -110,7 +119,29 @@ class ChannelForm(forms.ModelForm):
             self.add_error(f"credential_{key}", message)
         self.cleaned_settings = settings
         self.cleaned_credentials = credentials
+        if "api_base_url" not in self.errors and not any(name.startswith("setting_") for name in self.errors):
+            self._check_address(data.get("api_base_url") or "")
         return data
+
+    def _check_address(self, api_base_url: str) -> None:
+        channel = self.instance if self.instance.pk else None
+        errors = channel_address_errors(
+            platform=self.platform,
+            api_base_url=api_base_url,
+            settings=self.cleaned_settings,
+            credentials=self.cleaned_credentials,
+            channel=channel,
+        )
+        for field, message in errors.items():
+            self.add_error(field if field in self.fields else f"setting_{field}", message)
+        if channel is not None:
+            for key in channel_credentials_to_renew(
+                channel=channel,
+                api_base_url=api_base_url,
+                settings=self.cleaned_settings,
+                credentials=self.cleaned_credentials,
+            ):
+                self.add_error(f"credential_{key}", _("Enter it again: the address changed."))
 
     def save(self) -> Channel:
         fields = {name: self.cleaned_data[name] for name in self._meta.fields}

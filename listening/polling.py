@@ -1,7 +1,7 @@
 """Polling: which channels are due, fetching one through its connector, and keeping its health.
 
 ``channel_poll`` never raises for a platform failure: the failure is stored on the channel (shown
-on the channels page) and decides when the next poll comes.
+on the channels page, with no secret in it: ``scrub_error``) and decides when the next poll comes.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from django.utils import timezone
 
 from config.backoff import backoff_seconds as jittered_backoff
-from listening.connectors import ConnectorError, RateLimited, get_connector
+from listening.connectors import ConnectorError, RateLimited, get_connector, scrub_error
 from listening.connectors.base import storable_text
 from listening.ingest import ingest_items
 from listening.models import Channel
@@ -87,12 +87,12 @@ def channel_poll(*, channel: Channel) -> PollOutcome:
             if not more or outcome.pages >= POLL_MAX_PAGES or time.monotonic() - started > POLL_TIME_BUDGET_SECONDS:
                 break
     except RateLimited as error:
-        outcome.error = str(error)
+        outcome.error = scrub_error(error, channel=channel)
         wait = max(float(error.retry_after or 0), 1.0)
         _record_health(
             channel,
             state=Channel.State.RATE_LIMITED,
-            last_error=str(error),
+            last_error=outcome.error,
             last_error_at=timezone.now(),
             rate_limit_remaining=error.remaining,
             rate_limit_reset_at=timezone.now() + timedelta(seconds=wait),
@@ -100,12 +100,12 @@ def channel_poll(*, channel: Channel) -> PollOutcome:
         )
         return outcome
     except ConnectorError as error:
-        outcome.error = str(error)
-        _record_failure(channel, str(error), stop=error.permanent or error.reconnect)
+        outcome.error = scrub_error(error, channel=channel)
+        _record_failure(channel, outcome.error, stop=error.permanent or error.reconnect)
         return outcome
     except Exception as error:
         log.exception("Polling channel %s failed unexpectedly", channel.pk)
-        outcome.error = f"{type(error).__name__}: {error}"
+        outcome.error = scrub_error(f"{type(error).__name__}: {error}", channel=channel)
         _record_failure(channel, outcome.error, stop=False)
         return outcome
     delay = MORE_PAGES_DELAY_SECONDS if more else channel.poll_interval_seconds

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from listening.connectors import connector_class, destination_refusal
 from listening.models import Brand, BrandMembership, Channel, Mention, MentionEvent, Sentiment, TrackedTerm
 from listening.polling import channel_resume
 
@@ -156,6 +160,66 @@ def brand_update(*, brand: Brand, terms: Iterable[Mapping[str, Any]] | None = No
 
 
 # --- Channels -----------------------------------------------------------------------------------
+def _same_address(old: str, new: str) -> bool:
+    def normal(url: str) -> str:
+        parts = urlsplit(url.strip())
+        return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}" if url.strip() else ""
+
+    return normal(old) == normal(new)
+
+
+def _renew_message(missing: list[str]) -> str:
+    return _(
+        "The address changed: give the stored credentials again in the same request (%(keys)s). "
+        "A credential is only ever sent to the address it was entered for."
+    ) % {"keys": ", ".join(missing)}
+
+
+def channel_credentials_to_renew(
+    *,
+    channel: Channel,
+    api_base_url: str,
+    settings: Mapping[str, Any],
+    credentials: Mapping[str, Any] | None,
+) -> list[str]:
+    """The stored credentials that must be given again because the channel would connect elsewhere.
+
+    A stored secret goes only to the address it was entered for: when the API base URL (or a feed's
+    address) changes, every stored credential comes with the change, or the change is refused.
+    """
+    connector = connector_class(channel.platform)
+    old = connector.address(channel.settings or {}, channel.api_base_url)[1]
+    new = connector.address(dict(settings), api_base_url)[1]
+    if _same_address(old, new):
+        return []
+    return sorted(key for key in channel.credentials or {} if key not in (credentials or {}))
+
+
+def channel_address_errors(
+    *,
+    platform: str,
+    api_base_url: str,
+    settings: Mapping[str, Any],
+    credentials: Mapping[str, Any] | None = None,
+    channel: Channel | None = None,
+) -> dict[str, str]:
+    """What is wrong with where a channel would connect, by field (``api_base_url``, or a feed's ``url``
+    setting): an address on a private network the policy refuses (``PRIVATE_NETWORK_ALLOWLIST``), or
+    a new address without the stored credentials given again. The form and the API show these."""
+    field, url = connector_class(platform).address(dict(settings), api_base_url)
+    errors: dict[str, str] = {}
+    refusal = destination_refusal(url) if url else ""
+    if refusal:
+        errors[field] = refusal
+    if channel is not None:
+        missing = channel_credentials_to_renew(
+            channel=channel, api_base_url=api_base_url, settings=settings, credentials=credentials
+        )
+        if missing:
+            errors.setdefault(field, _renew_message(missing))
+    return errors
+
+
 @transaction.atomic
 def channel_create(
     *, brand: Brand, platform: str, credentials: Mapping[str, Any] | None = None, **fields: Any
@@ -167,7 +231,19 @@ def channel_create(
 @transaction.atomic
 def channel_update(*, channel: Channel, credentials: Mapping[str, Any] | None = None, **fields: Any) -> Channel:
     """Change a channel's fields; ``credentials`` replace the stored ones key by key (a key not
-    given keeps its stored value, since a secret is never shown again to be sent back)."""
+    given keeps its stored value, since a secret is never shown again to be sent back).
+
+    A new address (API base URL, a feed's url) needs every stored credential given again
+    (``channel_credentials_to_renew``); without them the change is refused with a ValidationError.
+    """
+    missing = channel_credentials_to_renew(
+        channel=channel,
+        api_base_url=fields.get("api_base_url", channel.api_base_url),
+        settings=fields.get("settings", channel.settings or {}),
+        credentials=credentials,
+    )
+    if missing:
+        raise ValidationError(_renew_message(missing))
     for name, value in fields.items():
         setattr(channel, name, value)
     changed = list(fields)

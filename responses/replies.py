@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.backoff import backoff_seconds as jittered_backoff
 from config.celery import queue_after_commit
-from listening.connectors import connector_class, get_connector
+from listening.connectors import connector_class, get_connector, scrub_error
 from listening.connectors.base import ConnectorError, RateLimited
 from listening.models import Mention, Platform
 from listening.services import mention_set_status
@@ -161,11 +161,12 @@ def reply_deliver(*, reply_id: int) -> Delivery:
         return _transient(reply, exc, wait=exc.retry_after)
     except ConnectorError as exc:
         if exc.permanent:
-            return _fail(reply, str(exc))
+            return _fail(reply, scrub_error(exc, channel=mention.channel))
         return _transient(reply, exc, wait=backoff_seconds(reply.attempts))
     except Exception as exc:  # unknown outcome: the post may have gone out, so never retry it alone
         logger.exception("reply %s: unexpected error while posting", reply_id)
-        return _fail(reply, _("Unexpected error (%(error)s); check the platform before retrying.") % {"error": exc})
+        error = scrub_error(exc, channel=mention.channel)
+        return _fail(reply, _("Unexpected error (%(error)s); check the platform before retrying.") % {"error": error})
 
     # Recorded on its own first: the post is out, and nothing that follows may make it look unsent
     # (an unsent-looking row would invite a second post).
@@ -222,10 +223,11 @@ def replies_sweep() -> tuple[int, int]:
 
 
 def _transient(reply: Reply, exc: ConnectorError, *, wait: float) -> Delivery:
+    error = scrub_error(exc, channel=reply.mention.channel)
     if reply.attempts >= MAX_DELIVERY_ATTEMPTS:
-        return _fail(reply, _("Gave up after %(n)d attempts: %(error)s") % {"n": reply.attempts, "error": exc})
+        return _fail(reply, _("Gave up after %(n)d attempts: %(error)s") % {"n": reply.attempts, "error": error})
     Reply.objects.filter(pk=reply.pk, status=Reply.Status.SENDING).update(
-        status=Reply.Status.QUEUED, error=_("Retrying: %(error)s") % {"error": exc}
+        status=Reply.Status.QUEUED, error=_("Retrying: %(error)s") % {"error": error}
     )
     return Delivery("retry", retry_in=wait)
 

@@ -54,7 +54,8 @@ def _error(status: int, reason: str, message: str, domain: str = "youtube.commen
 
 @require_GET
 def comment_threads(request: HttpRequest) -> HttpResponse:
-    if not request.GET.get("key") and not request.headers.get("Authorization"):
+    # An API key comes as ?key= or in the X-Goog-Api-Key header (Google's system parameters).
+    if not (request.GET.get("key") or request.headers.get("X-Goog-Api-Key") or request.headers.get("Authorization")):
         return _error(403, "forbidden", "The request is missing a valid API key.", "global")
     threads = SandboxPost.objects.filter(platform="youtube", kind="comment")
     if request.GET.get("videoId"):

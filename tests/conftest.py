@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 
+from config.env import host_port
 from config.roles import COMMUNITY_MANAGER, DEPARTMENT_STAFF, MANAGER
 from listening.models import Brand
 from responses.models import Department
@@ -52,3 +53,11 @@ def team(db: None) -> Team:
     billing.members.add(billing_member)
     support = DepartmentFactory(brand=brand, name="Support")
     return Team(brand, other, billing, support, cm, billing_member, manager, outsider)
+
+
+@pytest.fixture
+def live_server(live_server, settings):
+    """pytest-django's live server, reachable by the connectors: its ``host:port`` is on a private
+    network, so it is added to ``PRIVATE_NETWORK_ALLOWLIST`` as a deployment lists its sandbox."""
+    settings.PRIVATE_NETWORK_ALLOWLIST = [*settings.PRIVATE_NETWORK_ALLOWLIST, host_port(live_server.url)]
+    return live_server

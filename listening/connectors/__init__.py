@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
+from listening.connectors._http import OutboundRefused, destination_refusal, scrub_error
 from listening.connectors.base import (
     Connector,
     ConnectorError,
@@ -45,10 +46,13 @@ __all__ = [
     "FetchResult",
     "FetchedAuthor",
     "FetchedItem",
+    "OutboundRefused",
     "PostedReply",
     "RateBudget",
     "RateLimited",
     "SettingField",
     "connector_class",
+    "destination_refusal",
     "get_connector",
+    "scrub_error",
 ]

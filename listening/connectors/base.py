@@ -217,6 +217,12 @@ class Connector:
         return cleaned, errors
 
     @classmethod
+    def address(cls, settings: dict[str, Any], api_base_url: str) -> tuple[str, str]:
+        """Where a channel of this platform connects, and so where its credentials go: (the field that
+        sets it, the URL; "" for the platform's own host)."""
+        return "api_base_url", (api_base_url or "").strip()
+
+    @classmethod
     def clean_credentials(cls, raw: Any) -> tuple[dict[str, str], dict[str, str]]:
         """(cleaned credentials, errors by key): known keys only, each a non-empty string."""
         if not isinstance(raw, dict):

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import facebook
 import requests
 
-from listening.connectors._http import http_timeout, mount_rewrite, safe_url, unique_items
+from listening.connectors._http import http_timeout, mount_outbound, safe_url, unique_items
 from listening.connectors.base import (
     Connector,
     ConnectorError,
@@ -144,8 +144,11 @@ class FacebookConnector(Connector):
         token = self.credentials.get("page_access_token") or self.credentials.get("access_token")
         if not token:
             raise ConnectorError("Facebook needs a page_access_token credential", reconnect=True)
-        session = requests.Session()
-        mount_rewrite(session, self.base_url, OFFICIAL_HOSTS)
+        session = mount_outbound(requests.Session(), self.base_url, OFFICIAL_HOSTS)
+        # The token goes in the Authorization header, never in the URL (where facebook-sdk puts it when
+        # given one): URLs end up in logs and error messages. graph.facebook.com takes OAuth 2.0 bearer
+        # tokens in the header (RFC 6750 section 2.1), as Meta's WhatsApp Cloud API docs show for it.
+        session.headers["Authorization"] = f"Bearer {token}"
         last: dict[str, Any] = {}
 
         def remember(response: requests.Response, *args: Any, **kwargs: Any) -> None:
@@ -154,7 +157,7 @@ class FacebookConnector(Connector):
         session.hooks["response"].append(remember)
         # facebook-sdk 3.1 only accepts versions up to 3.1 in its constructor; the version is just
         # the first segment of the path it builds, so the current one is set afterwards.
-        graph = facebook.GraphAPI(access_token=token, timeout=http_timeout(), version="3.1", session=session)
+        graph = facebook.GraphAPI(access_token=None, timeout=http_timeout(), version="3.1", session=session)
         version = str(self.settings.get("graph_version") or DEFAULT_GRAPH_VERSION)
         graph.version = version if version.startswith("v") else f"v{version}"
         return graph, last

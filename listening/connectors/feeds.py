@@ -1,8 +1,8 @@
 """RSS and Atom feeds (blogs, forums, news, alert feeds) through feedparser.
 
 Settings: ``url`` (the feed; when blank the channel's ``api_base_url`` is the feed's address).
-No credentials. The bytes are fetched here with requests (timeout, conditional GET with ETag and
-Last-Modified) and handed to ``feedparser.parse``.
+No credentials. The bytes are fetched here with requests under the outbound policy (``_http``;
+conditional GET with ETag and Last-Modified) and handed to ``feedparser.parse``.
 
 Cursor: ``{"etag": …, "last_modified": …, "seen": [ids of the latest entries]}``; entries already
 seen are not sent again.
@@ -21,7 +21,7 @@ import feedparser
 import requests
 from django.utils.translation import gettext as _
 
-from listening.connectors._http import http_timeout, safe_url
+from listening.connectors._http import http_timeout, mount_outbound, safe_url
 from listening.connectors.base import (
     Connector,
     ConnectorError,
@@ -86,9 +86,15 @@ class FeedConnector(Connector):
             errors["url"] = _("The feed's address is required.")
         return cleaned, errors
 
+    @classmethod
+    def address(cls, settings: dict[str, Any], api_base_url: str) -> tuple[str, str]:
+        if settings.get("url"):
+            return "url", str(settings["url"]).strip()
+        return super().address(settings, api_base_url)
+
     @property
     def feed_url(self) -> str:
-        return str(self.settings.get("url") or self.channel.api_base_url or "")
+        return self.address(self.settings, self.channel.api_base_url)[1]
 
     def fetch(self, cursor: dict[str, Any]) -> FetchResult:
         url = self.feed_url
@@ -102,10 +108,14 @@ class FeedConnector(Connector):
             headers["If-None-Match"] = cursor["etag"]
         if cursor.get("last_modified"):
             headers["If-Modified-Since"] = cursor["last_modified"]
+        # Feeds move (http to https, a new path): redirects are followed, each checked like the first.
+        session = mount_outbound(requests.Session(), follow_redirects=True)
         try:
-            response = requests.get(url, headers=headers, timeout=http_timeout())
+            response = session.get(url, headers=headers, timeout=http_timeout())
         except requests.RequestException as exc:
             raise ConnectorError(f"Feed could not be reached: {exc}") from exc
+        finally:
+            session.close()
         if response.status_code == 304:
             return FetchResult(items=[], cursor=dict(cursor))
         if response.status_code == 429:

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import requests
 import tweepy
 
-from listening.connectors._http import mount_rewrite, safe_url, unique_items
+from listening.connectors._http import mount_outbound, safe_url, unique_items
 from listening.connectors.base import (
     Connector,
     ConnectorError,
@@ -92,7 +92,8 @@ class XConnector(Connector):
             client = tweepy.Client(
                 bearer_token=creds["bearer_token"], return_type=requests.Response, wait_on_rate_limit=False
             )
-        mount_rewrite(client.session, self.base_url, OFFICIAL_HOSTS)
+        # The bearer token and the OAuth 1.0a signature travel in the Authorization header.
+        mount_outbound(client.session, self.base_url, OFFICIAL_HOSTS)
         return client
 
     def _call(self, method: Any, *args: Any, **kwargs: Any) -> tuple[dict[str, Any], RateBudget]:

@@ -26,7 +26,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import Error as GoogleApiError
 from googleapiclient.errors import HttpError
 
-from listening.connectors._http import http_timeout, safe_url
+from listening.connectors._http import OutboundHttp, safe_url
 from listening.connectors.base import (
     Connector,
     ConnectorError,
@@ -82,15 +82,14 @@ class YouTubeConnector(Connector):
     settings_need_one_of = ("channel_id", "video_id")
     credential_keys = ("api_key", "client_id", "client_secret", "refresh_token", "access_token")
 
-    def _service(self, http: Any = None, *, developer_key: str | None = None) -> Any:
+    def _service(self, http: Any) -> Any:
         return build(
             "youtube",
             "v3",
-            developerKey=developer_key,
             static_discovery=True,
             cache_discovery=False,
             client_options={"api_endpoint": self.base_url + "/"},
-            http=http or httplib2.Http(timeout=http_timeout()),
+            http=http,
         )
 
     def _execute(self, request: Any) -> dict[str, Any]:
@@ -157,7 +156,9 @@ class YouTubeConnector(Connector):
         if self.settings.get("search_terms"):
             params["searchTerms"] = self.settings["search_terms"]
 
-        service = self._service(developer_key=api_key)
+        # The key goes in a header instead of the ``key=`` query parameter the client library would use,
+        # so it is never part of a URL: https://cloud.google.com/apis/docs/system-parameters
+        service = self._service(OutboundHttp(headers={"X-Goog-Api-Key": api_key}))
         try:
             return self._fetch(service, params, cursor)
         finally:
@@ -293,7 +294,8 @@ class YouTubeConnector(Connector):
             raise ConnectorError(
                 "YouTube replies need OAuth credentials (client_id, client_secret, refresh_token)", reconnect=True
             )
-        return google_auth_httplib2.AuthorizedHttp(oauth, http=httplib2.Http(timeout=http_timeout()))
+        # The OAuth access token goes in the Authorization header; the refresh goes through the same policy.
+        return google_auth_httplib2.AuthorizedHttp(oauth, http=OutboundHttp())
 
     def post_reply(self, parent_external_id: str, text: str) -> PostedReply:
         service = self._service(self._oauth_http())

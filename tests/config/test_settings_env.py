@@ -195,3 +195,25 @@ def test_production_pages_carry_the_deployment_checklist_headers() -> None:
     assert headers["Referrer-Policy"] == "same-origin"
     assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert answer["cookies"]["csrftoken"]["secure"] is True
+
+
+def test_the_private_network_allowlist_is_host_port_values_and_defaults_to_the_site_outside_production() -> None:
+    env = Env({"ALLOW": " Gateway.Internal:8443, 10.0.0.5:80 ,[::1]:8000", "BAD": "10.0.0.5"})
+    assert env.host_ports("ALLOW") == ["gateway.internal:8443", "10.0.0.5:80", "[::1]:8000"]
+    for bad in ("10.0.0.5", "10.0.0.5:http", "http://10.0.0.5:80", "10.0.0.5:80/feed", "10.0.0.5:99999"):
+        with pytest.raises(ImproperlyConfigured, match=r"PRIVATE_NETWORK_ALLOWLIST: .* is not host:port"):
+            Env({"PRIVATE_NETWORK_ALLOWLIST": bad}).host_ports("PRIVATE_NETWORK_ALLOWLIST")
+
+    show = "print(settings.PRIVATE_NETWORK_ALLOWLIST)"
+    development = _settings_in_subprocess({"SITE_URL": "http://127.0.0.1:8123"}, show)
+    assert development.stdout.strip() == "['127.0.0.1:8123']", development.stderr
+    production = {
+        "ESCUCHA_PROFILE": "production",
+        "SECRET_KEY": "k" * 60,
+        "ALLOWED_HOSTS": "escucha.example.com",
+        "SITE_URL": "http://127.0.0.1:8000",
+    }
+    assert _settings_in_subprocess(production, show).stdout.strip() == "[]"
+    wrong = _settings_in_subprocess({"PRIVATE_NETWORK_ALLOWLIST": "redis"}, show)
+    assert wrong.returncode != 0
+    assert "PRIVATE_NETWORK_ALLOWLIST: 'redis' is not host:port" in wrong.stderr

@@ -334,3 +334,33 @@ def test_each_demo_channel_delivers_to_the_sandbox(live_server, settings, platfo
     posted = SandboxReply.objects.get()
     assert (posted.platform, posted.in_reply_to, posted.text) == (platform, answered, "Thanks for telling us")
     assert reply.external_id == posted.external_id
+
+
+# --- No secret in a reply's stored error ----------------------------------------------------------
+def test_a_transient_error_echoing_a_secret_is_stored_without_it(team, mention, wire):
+    mention.channel.credentials = {**CREDENTIALS, "consumer_secret": "cs-Secret-42", "access_token": "at-Secret-7"}
+    mention.channel.save()
+    echoed = "signature for consumer_secret=cs-Secret-42 and token at-Secret-7 rejected"
+    wire.add("POST", TWEETS, body={"errors": [{"message": echoed}], "title": "Unavailable"}, status=503)
+    reply = ReplyFactory(mention=mention, author=team.cm, status=Reply.Status.QUEUED, text="Hi")
+    assert reply_deliver(reply_id=reply.pk).outcome == "retry"
+    reply.refresh_from_db()
+    assert "X server error" in reply.error
+    assert "cs-Secret-42" not in reply.error and "at-Secret-7" not in reply.error
+
+
+def test_a_refused_oauth_refresh_echoing_the_client_secret_is_stored_without_it(team, wire):
+    secrets = {"client_id": "id-1", "client_secret": "GOCSPX-client-Secret", "refresh_token": "1//refresh-Secret"}
+    wire.add(
+        "POST",
+        "/token",
+        status=400,
+        body={"error": "invalid_client", "error_description": f"client_secret {secrets['client_secret']} is wrong"},
+    )
+    channel = ChannelFactory(brand=team.brand, platform=Platform.YOUTUBE, api_base_url=wire.url, credentials=secrets)
+    mention = MentionFactory(channel=channel, kind=Mention.Kind.COMMENT, external_id="UgzTopLevel")
+    reply = ReplyFactory(mention=mention, author=team.cm, status=Reply.Status.QUEUED, text="Thanks")
+    assert reply_deliver(reply_id=reply.pk).outcome == "failed"
+    reply.refresh_from_db()
+    assert reply.error.startswith("YouTube refused the OAuth credentials")
+    assert all(secret not in reply.error for secret in secrets.values())

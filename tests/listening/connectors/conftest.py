@@ -90,7 +90,9 @@ class Wire:
 
 
 @pytest.fixture
-def wire() -> Iterator[Wire]:
+def wire(settings) -> Iterator[Wire]:
+    """The recorded platform on 127.0.0.1, a private address: only its port is allowed, as
+    PRIVATE_NETWORK_ALLOWLIST would list a deployment's own gateway."""
     state = Wire()
 
     class Handler(BaseHTTPRequestHandler):
@@ -123,6 +125,7 @@ def wire() -> Iterator[Wire]:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    settings.PRIVATE_NETWORK_ALLOWLIST = [f"127.0.0.1:{server.server_address[1]}"]
     try:
         yield state
     finally:

@@ -71,7 +71,9 @@ def test_poll_reads_feed_pages_comments_and_tags(channel, wire):
     comments_call = wire.calls("/v21.0/104857600000001_2201000000000003/comments")[0]
     assert comments_call.query["filter"] == "stream"
     assert comments_call.query["since"] == str(SINCE)
-    assert comments_call.query["access_token"] == "PAGE_TOKEN"
+    # the token travels in the Authorization header, never in a URL
+    assert comments_call.headers["authorization"] == "Bearer PAGE_TOKEN"
+    assert all("access_token" not in call.query for call in wire.requests)
     assert wire.calls(VISITOR)[0].query["since"] == str(SINCE)
 
 
@@ -172,7 +174,8 @@ def test_reply_is_a_comment_on_the_comment(channel, wire):
     from urllib.parse import parse_qs
 
     form = parse_qs(call.body.decode())
-    assert form == {"message": ["Hola Carlos, te escribimos por DM."], "access_token": ["PAGE_TOKEN"]}
+    assert form == {"message": ["Hola Carlos, te escribimos por DM."]}
+    assert call.headers["authorization"] == "Bearer PAGE_TOKEN"
 
 
 def test_reply_max_length():

@@ -183,8 +183,9 @@ def test_malformed_json_is_transient(channel, wire):
     assert not error.value.permanent
 
 
-def test_unreachable_host_is_transient(channel):
+def test_unreachable_host_is_transient(channel, settings):
     channel.api_base_url = "http://127.0.0.1:9"
+    settings.PRIVATE_NETWORK_ALLOWLIST = ["127.0.0.1:9"]  # else refused before any connection
     with pytest.raises(ConnectorError) as error:
         get_connector(channel).fetch({})
     assert not error.value.permanent

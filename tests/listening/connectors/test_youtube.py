@@ -72,9 +72,9 @@ def test_first_poll_reads_threads_with_replies_over_pages(channel, wire):
         "maxResults": "100",
         "order": "time",
         "textFormat": "plainText",
-        "key": "AIza-test",
         "alt": "json",
     }
+    assert first.headers["x-goog-api-key"] == "AIza-test"  # in a header, never in a URL
     assert second.query["pageToken"] == TOKEN
 
 
