@@ -11,7 +11,7 @@ from rest_framework.routers import BaseRouter
 
 from listening.selectors import brands_for_user
 from reports import selectors
-from reports.views import BadPeriod, parse_period
+from reports.views import BadPeriod, brand_lookup, parse_period
 
 
 class CanViewReports(permissions.BasePermission):
@@ -37,8 +37,7 @@ class ReportSummaryViewSet(viewsets.ViewSet):
         value = request.query_params.get("brand", "").strip()
         if not value:
             raise ValidationError({"brand": "required"})
-        lookup = {"pk": int(value)} if value.isdigit() else {"slug": value}
-        brand = brands_for_user(request.user).filter(**lookup).first()
+        brand = brands_for_user(request.user).filter(**brand_lookup(value)).first()
         if brand is None:
             raise NotFound()
         try:

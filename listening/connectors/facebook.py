@@ -53,14 +53,17 @@ COMMENT_FIELDS = "id,message,created_time,from,parent{id},permalink_url,like_cou
 def parse_time(value: Any) -> datetime:
     """Graph times are ISO strings like ``2026-11-20T10:00:00+0000``; webhooks send unix seconds."""
     if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC)
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (ValueError, OverflowError, OSError):  # out of the datetime range, or NaN
+            return datetime.now(UTC)
     text = str(value or "")
     for parse in (datetime.fromisoformat, lambda v: datetime.strptime(v, "%Y-%m-%dT%H:%M:%S%z")):
         try:
             parsed = parse(text)
-        except ValueError:
+            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 shifted to UTC
             continue
-        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return datetime.now(UTC)
 
 
@@ -93,7 +96,7 @@ def parse_webhook(payload: Any, page_id: str = "", *, include_own: bool = False,
             if not isinstance(value, dict) or value.get("verb") not in ("add", "edited"):
                 continue
             item_type = value.get("item")
-            sender = value.get("from") or {}
+            sender = value.get("from") if isinstance(value.get("from"), dict) else {}
             if not include_own and page_id and str(sender.get("id") or "") == str(page_id):
                 continue
             post_id = str(value.get("post_id") or "")

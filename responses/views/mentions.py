@@ -19,6 +19,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config import params
 from listening.models import Mention, Sentiment
 from listening.selectors import brand_members, brands_for_user, mention_thread
 from listening.services import mention_assign, mention_correct_sentiment, mention_set_status
@@ -86,8 +87,10 @@ def mention_update(request: HttpRequest, pk: int) -> HttpResponse:
         mention_set_status(mention=mention, status=value, actor=request.user)
     elif field == "sentiment" and value in Sentiment.values:
         mention_correct_sentiment(mention=mention, label=value, actor=request.user)
-    elif field == "assignee":
-        assignee = get_object_or_404(brand_members([mention.brand_id]), pk=value) if value.isdigit() else None
+    elif field == "assignee" and value in ("", "none"):
+        mention_assign(mention=mention, assignee=None, actor=request.user)
+    elif field == "assignee" and (assignee_id := params.id_or_none(value)):
+        assignee = get_object_or_404(brand_members([mention.brand_id]), pk=assignee_id)
         mention_assign(mention=mention, assignee=assignee, actor=request.user)
     else:
         return HttpResponseBadRequest(_("Unknown change."))

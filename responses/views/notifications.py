@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from config import params
 from responses.models import Notification
 from responses.selectors import unread_notifications
 
@@ -22,8 +23,8 @@ def notification_read(request: HttpRequest) -> HttpResponse:
     """Mark one notification (``id``) or all of them read, then follow its link or come back."""
     unread = unread_notifications(request.user)
     ref = request.POST.get("id", "")
-    if ref.isdigit():
-        unread = unread.filter(pk=int(ref))
+    if ref:
+        unread = unread.filter(pk=params.id_or_none(ref) or 0)
     unread.update(read_at=timezone.now())
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
