@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
@@ -33,7 +35,7 @@ class ReportSummaryViewSet(viewsets.ViewSet):
         ],
         responses={200: dict},
     )
-    def list(self, request: Request) -> Response:
+    def list(self, request: Request, **kwargs: Any) -> Response:
         value = request.query_params.get("brand", "").strip()
         if not value:
             raise ValidationError({"brand": "required"})

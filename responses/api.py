@@ -257,7 +257,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 raise ValidationError({"department": [str(error)]}) from None
         return qs
 
-    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+    def partial_update(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         if not request.user.has_perm("responses.change_ticket"):
             return Response({"detail": "You may not change tickets."}, status=status.HTTP_403_FORBIDDEN)
         ticket = self.get_object()
@@ -281,7 +281,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(self.get_serializer(self.get_queryset().get(pk=ticket.pk)).data)
 
     @action(detail=True, methods=["get", "post"], serializer_class=NoteSerializer)
-    def notes(self, request: Request, pk: str | None = None) -> Response:
+    def notes(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """GET the internal notes; POST ``{"body": ...}`` adds one."""
         ticket = self.get_object()
         if request.method == "GET":

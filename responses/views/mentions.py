@@ -14,7 +14,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -162,8 +161,9 @@ def reply_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _collision_warning(mention: Mention, user: AbstractBaseUser, loaded_at: str) -> str:
     """A reply someone else wrote after this page was loaded, worded as a question, or ""."""
-    since = parse_datetime(loaded_at)
-    if since is None:
+    try:
+        since = params.parse_moment(loaded_at)
+    except params.BadParam:  # a form without the hidden field, or one tampered with
         return ""
     other = (
         mention.replies.filter(created_at__gt=since)
