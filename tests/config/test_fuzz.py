@@ -173,8 +173,12 @@ def test_the_rule_builder_and_preview(world, field, op, action, values) -> None:
     assert answer(world["cm"], "post", "/api/v1/routing-rules/", json.dumps(rule), content_type="application/json") in (201, 400)  # fmt: skip
 
 
+# A NUL inside a platform's item is for the ingestion boundary to clean (tests/listening); here the
+# shape and the values of a signed delivery vary.
+plain = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=40)
+item_value = st.one_of(plain, numbers, days)
 json_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), text, nul),
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), plain),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
     max_leaves=10,
 )
@@ -193,10 +197,10 @@ def test_the_webhook_with_anything(world, mode, token, challenge, signature, bod
 
 @FUZZ
 @given(payload=st.one_of(json_values, st.fixed_dictionaries({"object": st.just("page"), "entry": st.lists(
-    st.fixed_dictionaries({"id": odd, "time": st.integers(), "changes": st.lists(st.fixed_dictionaries({
+    st.fixed_dictionaries({"id": item_value, "time": st.integers(), "changes": st.lists(st.fixed_dictionaries({
         "field": st.just("feed"),
         "value": st.fixed_dictionaries({"item": st.sampled_from(["comment", "post", "status"]), "verb": st.just("add"),
-                                         "post_id": odd, "comment_id": odd, "parent_id": odd, "message": text,
+                                         "post_id": item_value, "comment_id": item_value, "parent_id": item_value, "message": plain,
                                          "from": json_values, "created_time": st.one_of(st.integers(), st.floats(), days)}),
     }), max_size=2)}), max_size=2)})))  # fmt: skip
 def test_the_webhook_with_signed_odd_payloads(world, payload) -> None:
