@@ -6,6 +6,30 @@ from typing import Any
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponseBase
 
+from config.params import query_without_nul, without_nul
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class NulFreeInputMiddleware:
+    """Drop NUL characters from the query string, form fields and cookies before anything reads them.
+
+    Nobody types a NUL, and PostgreSQL text cannot hold one: a NUL in a search box, a note or the
+    session cookie would otherwise fail the request with a 500. The API's bodies (JSON and forms)
+    are cleaned the same way by ``config.parsers``.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        request.GET = query_without_nul(request.GET)
+        if request.method == "POST" and request.content_type in FORM_TYPES:
+            request.POST = query_without_nul(request.POST)
+        if any("\x00" in value for value in request.COOKIES.values()):
+            request.COOKIES = {without_nul(name): without_nul(value) for name, value in request.COOKIES.items()}
+        return self.get_response(request)
+
 
 class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
     """Every page is behind login, except what authenticates on its own.

@@ -19,6 +19,8 @@ from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.params import EARLIEST_MOMENT, LATEST_MOMENT, parse_id
+
 M = TypeVar("M", bound=Model)
 
 
@@ -33,13 +35,21 @@ def encode_cursor(row: Any, field: str = "published_at") -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
-    """(timestamp, id) of a cursor, or None when it is not one of ours."""
+    """(timestamp, id) of a cursor, or None when it is not one of ours.
+
+    A forged cursor is read as strictly as a query string: an impossible date (2026-02-30), a year
+    a time zone shift would overflow, or an id beyond the database's integers is not a position.
+    """
+    if not cursor.isascii() or len(cursor) > 200:
+        return None
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
         stamp, _sep, pk = raw.partition("|")
         moment = datetime.fromisoformat(stamp)
-        return (moment, int(pk)) if timezone.is_aware(moment) else None
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        if not timezone.is_aware(moment) or not EARLIEST_MOMENT <= moment <= LATEST_MOMENT:
+            return None
+        return moment, parse_id(pk)
+    except (ValueError, binascii.Error):
         return None
 
 

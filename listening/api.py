@@ -11,6 +11,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.routers import BaseRouter
 
+from config import params
 from config.api import RolePermission, read_write
 from listening.connectors import connector_class
 from listening.models import Brand, Channel, TrackedTerm
@@ -229,8 +230,12 @@ class ChannelViewSet(
 
     def get_queryset(self) -> QuerySet[Channel]:
         qs = channels_for_user(self.request.user).order_by("brand__name", "name", "id")
-        brand = self.request.query_params.get("brand", "")
-        return qs.filter(brand_id=int(brand)) if brand.isdigit() else qs
+        if brand := self.request.query_params.get("brand", ""):
+            try:
+                qs = qs.filter(brand_id=params.parse_id(brand))
+            except params.BadParam as error:
+                raise ValidationError({"brand": [str(error)]}) from None
+        return qs
 
 
 def register(router: BaseRouter) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -12,9 +12,9 @@ from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db import connection
 from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
+from config import params
 from config.roles import ADMIN
 from listening.models import Brand, Channel, Mention, Platform, Sentiment, TrackedTerm
 
@@ -71,10 +71,10 @@ class MentionFilters:
     until: datetime | None = None
 
     @classmethod
-    def from_params(cls, params: Mapping[str, str]) -> MentionFilters:
+    def from_params(cls, query: Mapping[str, str]) -> MentionFilters:
         """Filters from a query string, leniently: a value that does not parse is left out, so a
         stale shared link still opens. The API uses ``parse_mention_filters`` to report them."""
-        return parse_mention_filters(params)[0]
+        return parse_mention_filters(query)[0]
 
 
 def mentions_filtered(*, user: AbstractBaseUser, filters: MentionFilters) -> QuerySet[Mention]:
@@ -99,10 +99,10 @@ def mentions_filtered(*, user: AbstractBaseUser, filters: MentionFilters) -> Que
         qs = qs.filter(assignee=user)
     elif filters.assignee == "none":
         qs = qs.filter(assignee__isnull=True)
-    elif filters.assignee.isdigit():
-        qs = qs.filter(assignee_id=int(filters.assignee))
-    if filters.term.isdigit():
-        qs = qs.filter(terms__id=int(filters.term))
+    elif assignee_id := params.id_or_none(filters.assignee):
+        qs = qs.filter(assignee_id=assignee_id)
+    if term_id := params.id_or_none(filters.term):
+        qs = qs.filter(terms__id=term_id)
     elif filters.term in TrackedTerm.Kind.values:
         # EXISTS rather than a join, so a mention matching two competitors is listed once.
         qs = qs.filter(
@@ -149,31 +149,15 @@ def mentions_matching_text(qs: QuerySet[Mention], q: str) -> QuerySet[Mention]:
     return qs
 
 
-def _parse_moment(value: str, *, end_of_day: bool = False) -> datetime | None:
-    """An ISO date-time, or a date (its start; with ``end_of_day`` the next day's start).
-
-    "today" stays relative, so a saved view "Competitors today" is today's whenever it is opened.
-    A date is read as a date before trying a date-time: Python 3.11 would read "2026-03-03" as
-    that day's midnight, and ``until`` would leave the whole day out.
-    """
+def _parse_moment(value: str, *, end_of_day: bool = False) -> datetime:
+    """``config.params.parse_moment``, with "today" kept relative: a saved view "Competitors
+    today" is today's whenever it is opened."""
     if value == "today":
         value = timezone.localdate().isoformat()
-    try:
-        day = parse_date(value) if len(value) == 10 else None
-        if day is not None:
-            moment = datetime.combine(day + timedelta(days=1) if end_of_day else day, time.min)
-        else:
-            moment = parse_datetime(value)
-    except ValueError:  # well-formed but impossible, e.g. 2026-02-30
-        return None
-    if moment is None:
-        return None
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    return moment
+    return params.parse_moment(value, end_of_day=end_of_day)
 
 
-def parse_mention_filters(params: Mapping[str, str]) -> tuple[MentionFilters, dict[str, list[str]]]:
+def parse_mention_filters(query: Mapping[str, str]) -> tuple[MentionFilters, dict[str, list[str]]]:
     """Read ``MentionFilters`` from query parameters; (filters, errors by parameter).
 
     One reader for the inbox's URL, the API and the CSV export, so a link means the same everywhere.
@@ -183,15 +167,17 @@ def parse_mention_filters(params: Mapping[str, str]) -> tuple[MentionFilters, di
     values: dict[str, object] = {}
 
     def text(name: str) -> str:
-        value = params.get(name, "")
-        return value.strip() if isinstance(value, str) else ""
+        # Saved views and "next" links carry a query string inside a field, so a NUL can arrive
+        # percent-encoded past the request's own cleaning: it is dropped here too.
+        value = query.get(name, "")
+        return params.without_nul(value).strip() if isinstance(value, str) else ""
 
     for name in ("brand", "channel"):
         if value := text(name):
-            if value.isdigit():
-                values[name] = int(value)
-            else:
-                errors[name] = [_("Must be a whole number (an id).")]
+            try:
+                values[name] = params.parse_id(value)
+            except params.BadParam as error:
+                errors[name] = [str(error)]
     for name, choices in (
         ("platform", Platform.values),
         ("sentiment", Sentiment.values),
@@ -203,12 +189,12 @@ def parse_mention_filters(params: Mapping[str, str]) -> tuple[MentionFilters, di
             else:
                 errors[name] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)}]
     if value := text("assignee"):
-        if value in ("me", "none") or value.isdigit():
+        if value in ("me", "none") or params.id_or_none(value):
             values["assignee"] = value
         else:
             errors["assignee"] = [_("Use me, none or a user id.")]
     if value := text("term"):
-        if value.isdigit() or value in TrackedTerm.Kind.values:
+        if params.id_or_none(value) or value in TrackedTerm.Kind.values:
             values["term"] = value
         else:
             errors["term"] = [
@@ -220,11 +206,10 @@ def parse_mention_filters(params: Mapping[str, str]) -> tuple[MentionFilters, di
         values["q"] = value[:200]
     for name in ("since", "until"):
         if value := text(name):
-            moment = _parse_moment(value, end_of_day=name == "until")
-            if moment is None:
-                errors[name] = [_("Use a date (2026-01-31) or an ISO date-time.")]
-            else:
-                values[name] = moment
+            try:
+                values[name] = _parse_moment(value, end_of_day=name == "until")
+            except params.BadParam as error:
+                errors[name] = [str(error)]
     return MentionFilters(**values), errors
 
 

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config import params
 from listening.forms import ChannelForm, TermForm
 from listening.models import Brand, Channel, Platform
 from listening.polling import channel_resume
@@ -78,13 +79,13 @@ def term_list(request: HttpRequest, slug: str) -> HttpResponse:
     """A brand's tracked terms: add one, edit one, retire or bring back one."""
     brand = _configurable_brand(request, slug)
     editing = None
-    if term_id := request.GET.get("edit", ""):
-        editing = get_object_or_404(brand.terms, pk=int(term_id)) if term_id.isdigit() else None
+    if request.GET.get("edit", ""):
+        editing = get_object_or_404(brand.terms, pk=params.id_or_none(request.GET["edit"]) or 0)
     form = TermForm(request.POST or None, brand=brand, instance=editing)
     if request.method == "POST":
         if "toggle" in request.POST:
-            toggle = request.POST.get("toggle", "")
-            tracked_term_toggle(term=get_object_or_404(brand.terms, pk=int(toggle) if toggle.isdigit() else 0))
+            toggle = params.id_or_none(request.POST.get("toggle", ""))
+            tracked_term_toggle(term=get_object_or_404(brand.terms, pk=toggle or 0))
             return redirect("listening:term_list", slug=brand.slug)
         if form.is_valid():
             term = form.save()

@@ -25,11 +25,16 @@ from listening.models import Channel, Platform
 log = logging.getLogger(__name__)
 
 
+def _same(expected: str, given: str) -> bool:
+    """Constant-time equality of two texts; as bytes, since ``compare_digest`` refuses non-ASCII str."""
+    return hmac.compare_digest(expected.encode("utf-8", "replace"), given.encode("utf-8", "replace"))
+
+
 def signature_is_valid(body: bytes, header: str, secret: str) -> bool:
     if not secret or not header.startswith("sha256="):
         return False
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.removeprefix("sha256=").strip().lower())
+    return _same(expected, header.removeprefix("sha256=").strip().lower())
 
 
 @csrf_exempt
@@ -40,7 +45,7 @@ def facebook_webhook(request: HttpRequest, channel_id: int) -> HttpResponse:
     if request.method == "GET":
         expected = str(credentials.get("verify_token") or "")
         given = request.GET.get("hub.verify_token", "")
-        if request.GET.get("hub.mode") == "subscribe" and expected and hmac.compare_digest(expected, given):
+        if request.GET.get("hub.mode") == "subscribe" and expected and _same(expected, given):
             return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
         return HttpResponseForbidden("verification failed", content_type="text/plain")
 
@@ -58,7 +63,7 @@ def facebook_webhook(request: HttpRequest, channel_id: int) -> HttpResponse:
             include_own=bool((channel.settings or {}).get("include_own_posts", False)),
             source=str((channel.settings or {}).get("page_name") or ""),
         )
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python goes
         return HttpResponseBadRequest("malformed payload", content_type="text/plain")
     if items and channel.is_active:
         ingest_items(channel=channel, items=items)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
@@ -11,7 +13,7 @@ from rest_framework.routers import BaseRouter
 
 from listening.selectors import brands_for_user
 from reports import selectors
-from reports.views import BadPeriod, parse_period
+from reports.views import BadPeriod, brand_lookup, parse_period
 
 
 class CanViewReports(permissions.BasePermission):
@@ -33,12 +35,11 @@ class ReportSummaryViewSet(viewsets.ViewSet):
         ],
         responses={200: dict},
     )
-    def list(self, request: Request) -> Response:
+    def list(self, request: Request, **kwargs: Any) -> Response:
         value = request.query_params.get("brand", "").strip()
         if not value:
             raise ValidationError({"brand": "required"})
-        lookup = {"pk": int(value)} if value.isdigit() else {"slug": value}
-        brand = brands_for_user(request.user).filter(**lookup).first()
+        brand = brands_for_user(request.user).filter(**brand_lookup(value)).first()
         if brand is None:
             raise NotFound()
         try:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, timedelta
 
 from django.contrib import messages
@@ -8,10 +9,10 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from config import params
 from listening.models import Brand, Sentiment
 from listening.selectors import MentionFilters, brands_for_user
 from reports import exports, rollups, selectors, series, tables
@@ -25,21 +26,18 @@ class BadPeriod(ValueError):
     pass
 
 
-def parse_period(params: dict[str, str]) -> selectors.Period:
+def parse_period(query: Mapping[str, str]) -> selectors.Period:
     """since/until as YYYY-MM-DD, both included; missing means the last 30 days. BadPeriod on nonsense."""
     default = selectors.Period.last_days(30)
 
     def day(name: str, fallback: date) -> date:
-        value = params.get(name, "").strip()
+        value = query.get(name, "").strip()
         if not value:
             return fallback
         try:
-            parsed = parse_date(value)
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            raise BadPeriod(_("Dates are written YYYY-MM-DD."))
-        return parsed
+            return params.parse_day(value)
+        except params.BadParam as error:
+            raise BadPeriod(str(error)) from None
 
     until = day("until", default.until)
     since = day("since", until - timedelta(days=29))
@@ -59,8 +57,14 @@ def brand_for(request: HttpRequest) -> Brand:
         if brand is None:
             raise Http404
         return brand
-    lookup = {"pk": int(value)} if value.isdigit() else {"slug": value}
-    return get_object_or_404(brands, **lookup)
+    return get_object_or_404(brands, **brand_lookup(value))
+
+
+def brand_lookup(value: str) -> dict[str, object]:
+    """A brand reference (an id or a slug) as a lookup; what is neither matches no brand."""
+    if value.isascii() and value.isdigit():
+        return {"pk": params.id_or_none(value) or 0}
+    return {"slug": value}
 
 
 def _report_or_error(request: HttpRequest) -> tuple[Brand, selectors.Period, str]:
@@ -150,7 +154,7 @@ def export_mentions(request: HttpRequest) -> HttpResponse:
 @require_POST
 @permission_required("listening.view_reports", raise_exception=True)
 def subscribe(request: HttpRequest) -> HttpResponse:
-    brand = get_object_or_404(brands_for_user(request.user), pk=request.POST.get("brand", "0") or 0)
+    brand = get_object_or_404(brands_for_user(request.user), pk=params.id_or_none(request.POST.get("brand", "")) or 0)
     if request.POST.get("action") == "unsubscribe":
         report_subscription_delete(user=request.user, brand=brand)
         messages.success(request, _("You will no longer receive this report by e-mail."))

@@ -22,10 +22,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
+from config import params
 from config.api import READ, RolePermission, read_write
 from config.pagination import BadCursor, keyset_page
 from listening.models import Brand, Mention, Platform, Sentiment
-from listening.selectors import MentionFilters, brands_for_user, mentions_filtered, parse_mention_filters
+from listening.selectors import (
+    MentionFilters,
+    brand_members,
+    brands_for_user,
+    mentions_filtered,
+    parse_mention_filters,
+)
 from responses import reply_api
 from responses.models import Department, RoutingRule, SlaPolicy, Ticket, TicketEvent
 from responses.rules import RuleInvalid, clean_rule
@@ -42,7 +49,7 @@ class SlaPolicySerializer(serializers.ModelSerializer):
 
 class DepartmentSerializer(serializers.ModelSerializer):
     brand = serializers.PrimaryKeyRelatedField(queryset=Brand.objects.none())
-    members = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=get_user_model().objects.all())
+    members = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=get_user_model().objects.none())
     sla_policies = SlaPolicySerializer(many=True, read_only=True)
 
     class Meta:
@@ -55,7 +62,10 @@ class DepartmentSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            self.fields["brand"].queryset = brands_for_user(request.user)
+            brands = brands_for_user(request.user)
+            self.fields["brand"].queryset = brands
+            # People outside the user's brands are "not found", like ids that are nobody.
+            self.fields["members"].child_relation.queryset = brand_members(brands.values_list("pk", flat=True))
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         brand = attrs.get("brand") or getattr(self.instance, "brand", None)
@@ -176,7 +186,7 @@ class TicketEventSerializer(serializers.ModelSerializer):
 class TicketSerializer(serializers.ModelSerializer):
     department_name = serializers.CharField(source="department.name", read_only=True)
     assignee = serializers.PrimaryKeyRelatedField(
-        queryset=get_user_model().objects.all(), allow_null=True, required=False
+        queryset=get_user_model().objects.none(), allow_null=True, required=False
     )
 
     class Meta:
@@ -205,6 +215,13 @@ class TicketSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = [f for f in fields if f not in ("status", "assignee", "resolution")]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            # Only people of the user's brands can be found; the department check comes after.
+            self.fields["assignee"].queryset = brand_members(brands_for_user(request.user).values_list("pk", flat=True))
+
 
 class NoteSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=10000)
@@ -226,14 +243,21 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def get_queryset(self) -> QuerySet[Ticket]:
         qs = tickets_for_user(self.request.user).select_related("department")
-        params = self.request.query_params
-        if params.get("status") in Ticket.Status.values:
-            qs = qs.filter(status=params["status"])
-        if (params.get("department") or "").isdigit():
-            qs = qs.filter(department_id=int(params["department"]))
+        query = self.request.query_params
+        if status_filter := query.get("status", ""):
+            if status_filter not in Ticket.Status.values:
+                raise ValidationError(
+                    {"status": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(Ticket.Status.values)}]}
+                )
+            qs = qs.filter(status=status_filter)
+        if department := query.get("department", ""):
+            try:
+                qs = qs.filter(department_id=params.parse_id(department))
+            except params.BadParam as error:
+                raise ValidationError({"department": [str(error)]}) from None
         return qs
 
-    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+    def partial_update(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         if not request.user.has_perm("responses.change_ticket"):
             return Response({"detail": "You may not change tickets."}, status=status.HTTP_403_FORBIDDEN)
         ticket = self.get_object()
@@ -257,7 +281,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(self.get_serializer(self.get_queryset().get(pk=ticket.pk)).data)
 
     @action(detail=True, methods=["get", "post"], serializer_class=NoteSerializer)
-    def notes(self, request: Request, pk: str | None = None) -> Response:
+    def notes(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """GET the internal notes; POST ``{"body": ...}`` adds one."""
         ticket = self.get_object()
         if request.method == "GET":
@@ -380,10 +404,10 @@ class MentionViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(parameters=MENTION_FILTER_PARAMETERS)
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        size_param = request.query_params.get("page_size", "50")
-        if not size_param.isdigit() or not 1 <= int(size_param) <= MAX_PAGE_SIZE:
-            raise ValidationError({"page_size": [_("A whole number from 1 to %(max)d.") % {"max": MAX_PAGE_SIZE}]})
-        size = int(size_param)
+        try:
+            size = params.parse_int(request.query_params.get("page_size", "50"), minimum=1, maximum=MAX_PAGE_SIZE)
+        except params.BadParam as error:
+            raise ValidationError({"page_size": [str(error)]}) from None
         try:
             page = keyset_page(self.get_queryset(), after=request.query_params.get("cursor", ""), size=size)
         except BadCursor as error:
@@ -391,9 +415,9 @@ class MentionViewSet(viewsets.ReadOnlyModelViewSet):
         rows, next_cursor = page.rows, page.next_cursor
         next_url = None
         if next_cursor:
-            params = request.query_params.copy()
-            params["cursor"] = next_cursor
-            next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+            query = request.query_params.copy()
+            query["cursor"] = next_cursor
+            next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
         return Response({"results": self.get_serializer(rows, many=True).data, "next": next_url, "page_size": size})
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext as _
 
+from config import params
 from listening.selectors import brands_for_user
 from responses.models import RoutingRule
 from responses.rules import RuleInvalid, clean_rule
@@ -80,8 +81,8 @@ class RuleBuilder:
         if not rule.name:
             self.errors["name"] = _("Give the rule a name.")
         if not rule.pk:
-            brand_ref = post.get("brand", "")
-            brand = brands_for_user(self.user).filter(pk=int(brand_ref)).first() if brand_ref.isdigit() else None
+            brand_id = params.id_or_none(post.get("brand", ""))
+            brand = brands_for_user(self.user).filter(pk=brand_id).first() if brand_id else None
             if brand is None:
                 self.errors["brand"] = _("Choose one of your brands.")
                 return False

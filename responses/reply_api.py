@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from rest_framework import mixins, serializers, status, viewsets
@@ -48,7 +50,7 @@ class MentionReplyViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, CanReply]
     serializer_class = NewReplySerializer
 
-    def create(self, request: Request, mention_id: str) -> Response:
+    def create(self, request: Request, mention_id: str, **kwargs: Any) -> Response:
         mention = get_object_or_404(mentions_visible_to(request.user).select_related("channel", "brand"), pk=mention_id)
         incoming = NewReplySerializer(data=request.data)
         incoming.is_valid(raise_exception=True)

@@ -15,6 +15,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config import params
 from listening.models import Channel, Mention, Platform, TrackedTerm
 from listening.selectors import brand_members
 from listening.terms import fold
@@ -115,21 +116,15 @@ def _clean_condition(brand_id: int, index: int, raw: Any, errors: dict[str, str]
         return None
     if field_name == "sentiment":
         try:
-            number = float(value)
-        except (TypeError, ValueError):
-            errors[f"{key}.value"] = _("Enter a number between -1 and 1.")
-            return None
-        if not -1 <= number <= 1:
+            number = params.parse_decimal(value, minimum=-1, maximum=1)
+        except params.BadParam:
             errors[f"{key}.value"] = _("Enter a number between -1 and 1.")
             return None
         return {"field": field_name, "op": op, "value": number}
     if field_name == "followers":
         try:
-            count = int(str(value).strip())
-        except (TypeError, ValueError):
-            errors[f"{key}.value"] = _("Enter a whole number of followers.")
-            return None
-        if count < 0:
+            count = params.parse_int(value, maximum=params.INT_MAX)
+        except params.BadParam:
             errors[f"{key}.value"] = _("Enter a whole number of followers.")
             return None
         return {"field": field_name, "op": op, "value": count}
@@ -159,8 +154,8 @@ def _clean_condition(brand_id: int, index: int, raw: Any, errors: dict[str, str]
             return None
     elif field_name == "channel":
         try:
-            ids = sorted({int(v) for v in values})
-        except (TypeError, ValueError):
+            ids = sorted({params.parse_id(v) for v in values})
+        except params.BadParam:
             errors[f"{key}.value"] = _("Choose channels of this brand.")
             return None
         if Channel.objects.filter(brand_id=brand_id, pk__in=ids).count() != len(ids):
@@ -168,9 +163,9 @@ def _clean_condition(brand_id: int, index: int, raw: Any, errors: dict[str, str]
             return None
         values = ids
     elif field_name == "language":
-        values = [str(v).lower() for v in values]
+        values = [params.without_nul(str(v)).lower()[:8] for v in values]
     elif field_name == "text":
-        values = [str(v) for v in values if fold(str(v))]
+        values = [params.without_nul(str(v)) for v in values if fold(params.without_nul(str(v)))]
         if not values:
             errors[f"{key}.value"] = _("Enter at least one word or phrase.")
             return None
@@ -178,21 +173,22 @@ def _clean_condition(brand_id: int, index: int, raw: Any, errors: dict[str, str]
 
 
 def _find_user(brand_id: int, ref: Any) -> Any:
-    """A brand member by id or username, or None."""
+    """A brand member by id or username, or None (whoever else it may be)."""
     members = brand_members([brand_id]).filter(is_active=True)
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
-        return members.filter(pk=int(ref)).first()
-    if isinstance(ref, str) and ref.strip():
-        return members.filter(username=ref.strip()).first()
+    if (pk := params.id_or_none(ref)) is not None:
+        return members.filter(pk=pk).first()
+    if isinstance(ref, str) and params.without_nul(ref).strip():
+        return members.filter(username=params.without_nul(ref).strip()).first()
     return None
 
 
 def _find_department(brand_id: int, ref: Any) -> Department | None:
+    """One of the brand's departments by id or name, or None (another brand's is not found either)."""
     departments = Department.objects.filter(brand_id=brand_id)
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
-        return departments.filter(pk=int(ref)).first()
-    if isinstance(ref, str) and ref.strip():
-        return departments.filter(name__iexact=ref.strip()).first()
+    if (pk := params.id_or_none(ref)) is not None:
+        return departments.filter(pk=pk).first()
+    if isinstance(ref, str) and params.without_nul(ref).strip():
+        return departments.filter(name__iexact=params.without_nul(ref).strip()).first()
     return None
 
 
@@ -226,7 +222,7 @@ def _clean_action(brand_id: int, index: int, raw: Any, errors: dict[str, str]) -
             return None
         return {"type": kind, "status": status}
     if kind == "tag":
-        tag = str(raw.get("tag") or "").strip()[:60]
+        tag = params.without_nul(str(raw.get("tag") or "")).strip()[:60]
         if not tag:
             errors[f"{key}.tag"] = _("Enter a tag.")
             return None

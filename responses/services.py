@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -20,8 +19,9 @@ from django.db import IntegrityError, transaction
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
+from config import params
 from listening.models import Brand, Mention, Sentiment
-from listening.selectors import MentionFilters, brands_for_user, mentions_for_user
+from listening.selectors import MentionFilters, brand_members, brands_for_user, mentions_for_user
 from listening.services import mention_assign, mention_correct_sentiment, mention_set_status
 from responses.models import Department, RoutingRule, SavedView
 from responses.tickets import ticket_open
@@ -79,12 +79,13 @@ def _assign(user: AbstractBaseUser, mentions: list[Mention], assignee: str) -> l
         target: AbstractBaseUser | None = user
     elif assignee == "none":
         target = None
-    elif assignee.isdigit():
-        target = get_user_model().objects.filter(pk=int(assignee)).first()
+    else:
+        # Only the people of the user's own brands can be found: anyone else, or an id that is
+        # nobody, is the same "does not exist", so the form cannot tell who works elsewhere.
+        colleagues = brand_members(brands_for_user(user).values_list("pk", flat=True))
+        target = colleagues.filter(pk=params.id_or_none(assignee) or 0).first()
         if target is None:
             raise ValidationError(_("That person does not exist."))
-    else:
-        raise ValidationError(_("Choose who to assign to."))
     changed = []
     for mention in mentions:
         # Only someone who works the mention's brand can be given it.
@@ -98,9 +99,12 @@ def _assign(user: AbstractBaseUser, mentions: list[Mention], assignee: str) -> l
 def _send_to_department(
     user: AbstractBaseUser, mentions: list[Mention], department_id: int | None, note: str
 ) -> list[Mention]:
-    department = Department.objects.filter(pk=department_id).first() if department_id else None
-    if department is None:
+    if department_id is None:
         raise ValidationError(_("Choose a department."))
+    # Another brand's department is not found, like one that does not exist.
+    department = Department.objects.filter(pk=department_id, brand__in=brands_for_user(user)).first()
+    if department is None:
+        raise ValidationError(_("That department does not exist."))
     changed = []
     for mention in mentions:
         if mention.brand_id != department.brand_id:

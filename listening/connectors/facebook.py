@@ -96,7 +96,7 @@ def parse_webhook(payload: Any, page_id: str = "", *, include_own: bool = False,
             if not isinstance(value, dict) or value.get("verb") not in ("add", "edited"):
                 continue
             item_type = value.get("item")
-            sender = value.get("from") or {}
+            sender = value.get("from") if isinstance(value.get("from"), dict) else {}
             if not include_own and page_id and str(sender.get("id") or "") == str(page_id):
                 continue
             post_id = str(value.get("post_id") or "")

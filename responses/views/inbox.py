@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
+from config import params
 from config.pagination import encode_cursor
 from listening.models import Mention, Platform, Sentiment, TrackedTerm
 from listening.selectors import MentionFilters, brand_members, brands_for_user, channels_for_user, mentions_for_user
@@ -138,16 +139,14 @@ def inbox_new(request: HttpRequest) -> HttpResponse:
 @permission_required("listening.work_inbox", raise_exception=True)
 def inbox_bulk(request: HttpRequest) -> HttpResponse:
     """One action on the selected mentions (or one row's quick action): the same service either way."""
-    ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isdigit()]
-    department = request.POST.get("department", "")
     try:
         changed = mentions_bulk_update(
             user=request.user,
-            ids=ids,
+            ids=params.ids(request.POST.getlist("ids")),
             action=request.POST.get("action", ""),
             assignee=request.POST.get("assignee", ""),
             sentiment=request.POST.get("sentiment", ""),
-            department_id=int(department) if department.isdigit() else None,
+            department_id=params.id_or_none(request.POST.get("department", "")),
             note=request.POST.get("note", "")[:1000],
         )
     except ValidationError as error:

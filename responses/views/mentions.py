@@ -14,11 +14,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config import params
 from listening.models import Mention, Sentiment
 from listening.selectors import brand_members, brands_for_user, mention_thread
 from listening.services import mention_assign, mention_correct_sentiment, mention_set_status
@@ -86,8 +86,10 @@ def mention_update(request: HttpRequest, pk: int) -> HttpResponse:
         mention_set_status(mention=mention, status=value, actor=request.user)
     elif field == "sentiment" and value in Sentiment.values:
         mention_correct_sentiment(mention=mention, label=value, actor=request.user)
-    elif field == "assignee":
-        assignee = get_object_or_404(brand_members([mention.brand_id]), pk=value) if value.isdigit() else None
+    elif field == "assignee" and value in ("", "none"):
+        mention_assign(mention=mention, assignee=None, actor=request.user)
+    elif field == "assignee" and (assignee_id := params.id_or_none(value)):
+        assignee = get_object_or_404(brand_members([mention.brand_id]), pk=assignee_id)
         mention_assign(mention=mention, assignee=assignee, actor=request.user)
     else:
         return HttpResponseBadRequest(_("Unknown change."))
@@ -159,8 +161,9 @@ def reply_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _collision_warning(mention: Mention, user: AbstractBaseUser, loaded_at: str) -> str:
     """A reply someone else wrote after this page was loaded, worded as a question, or ""."""
-    since = parse_datetime(loaded_at)
-    if since is None:
+    try:
+        since = params.parse_moment(loaded_at)
+    except params.BadParam:  # a form without the hidden field, or one tampered with
         return ""
     other = (
         mention.replies.filter(created_at__gt=since)

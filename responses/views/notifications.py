@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from config import params
 from responses.models import Notification
 from responses.selectors import unread_notifications
 
@@ -22,10 +23,11 @@ def notification_read(request: HttpRequest) -> HttpResponse:
     """Mark one notification (``id``) or all of them read, then follow its link or come back."""
     unread = unread_notifications(request.user)
     ref = request.POST.get("id", "")
-    if ref.isdigit():
-        unread = unread.filter(pk=int(ref))
+    if ref:
+        unread = unread.filter(pk=params.id_or_none(ref) or 0)
     unread.update(read_at=timezone.now())
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = ""
-    return redirect(target or "responses:notification_list")
+    # Only a path of this site ("next=0" or "next=inbox" is no URL name to look up: the list).
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return HttpResponseRedirect(target)
+    return redirect("responses:notification_list")

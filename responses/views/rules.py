@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config import params
 from listening.models import Mention
 from listening.selectors import brand_members, brands_for_user
 from responses import rules
@@ -72,7 +73,7 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 def rule_preview_view(request: HttpRequest) -> HttpResponse:
     """The builder's preview button (htmx): count and examples, or the errors, as a fragment."""
     ref = request.POST.get("rule", "")
-    rule = get_object_or_404(rules_for_user(request.user), pk=int(ref)) if ref.isdigit() else RoutingRule()
+    rule = get_object_or_404(rules_for_user(request.user), pk=params.id_or_none(ref) or 0) if ref else RoutingRule()
     builder = RuleBuilder(user=request.user, rule=rule, data=request.POST)
     preview = rule_preview(rule=rule) if builder.is_valid() else None
     return render(request, "responses/_rule_preview.html", {"preview": preview, "errors": builder.errors})

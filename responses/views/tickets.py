@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config import params
 from responses.models import Ticket
 from responses.selectors import (
     QUEUE_TABS,
@@ -27,12 +28,12 @@ from responses.tickets import TRANSITIONS, TicketError, ticket_add_note, ticket_
 @permission_required("responses.view_ticket", raise_exception=True)
 def ticket_list(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("tab") if request.GET.get("tab") in QUEUE_TABS else "all"
-    department = request.GET.get("department", "")
+    department = params.id_or_none(request.GET.get("department", ""))
     status = request.GET.get("status", "")
     tickets, cursor = ticket_queue(
         user=request.user,
         tab=tab,
-        department=int(department) if department.isdigit() else None,
+        department=department,
         status=status,
         after=request.GET.get("after", ""),
     )
@@ -42,7 +43,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "tab": tab,
         "tabs": [("unassigned", _("Unassigned")), ("mine", _("Mine")), ("all", _("All"))],
         "departments": departments_for_user(request.user).select_related("brand"),
-        "department": department,
+        "department": str(department or ""),
         "status": status,
         "statuses": Ticket.Status.choices,
         "see_all": request.user.has_perm("responses.manage_all_tickets"),
@@ -111,13 +112,19 @@ def ticket_status(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("responses.change_ticket", raise_exception=True)
 def ticket_assign_view(request: HttpRequest, pk: int) -> HttpResponse:
     ref = request.POST.get("assignee", "")
-    if ref == "me":
-        assignee = request.user
-    else:
-        assignee = get_user_model().objects.filter(pk=int(ref)).first() if ref.isdigit() else None
-    return _ticket_action(
-        request, pk, lambda ticket: ticket_assign(ticket=ticket, assignee=assignee, actor=request.user)
-    )
+
+    def assign(ticket: Ticket) -> None:
+        assignee = request.user if ref == "me" else None
+        if ref not in ("", "none", "me"):
+            assignee = get_user_model().objects.filter(pk=params.id_or_none(ref) or 0).first()
+            if assignee is None:
+                # Refused like someone outside the department: the form tells nobody which ids are people.
+                raise TicketError(
+                    _("Only a member of %(department)s can take this ticket.") % {"department": ticket.department}
+                )
+        ticket_assign(ticket=ticket, assignee=assignee, actor=request.user)
+
+    return _ticket_action(request, pk, assign)
 
 
 @require_POST

@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from listening import polling
 from listening.connectors import FetchResult
@@ -171,3 +172,25 @@ def test_import_mentions_reports_a_line_that_is_not_utf8_and_keeps_the_rest(team
     call_command("import_mentions", str(csv_path), "--channel", str(channel.pk), stdout=out, stderr=err)
     assert "1 mentions imported, 0 already there, 1 lines skipped." in out.getvalue()
     assert "latin1.csv:2: skipped, not UTF-8 text" in err.getvalue()
+
+
+@pytest.mark.parametrize("channel_id", ["\u0661\u0662", "²", str(2**64), "0"])
+def test_commands_read_channel_ids_strictly(team, tmp_path, channel_id):
+    # "١٢" would be channel 12 to int(); a channel id is ASCII digits within the database's integers.
+    ChannelFactory(brand=team.brand, pk=12)
+    (tmp_path / "x.jsonl").write_text("")
+    for command, args in (("poll_channels", []), ("import_mentions", [str(tmp_path / "x.jsonl")])):
+        with translation.override("en"), pytest.raises(CommandError, match="Must be a whole number"):
+            call_command(command, *args, "--channel", channel_id, stdout=StringIO(), stderr=StringIO())
+
+
+def test_import_mentions_skips_a_follower_count_no_column_can_hold(team, tmp_path):
+    channel = ChannelFactory(brand=team.brand)
+    row = {"id": "a1", "text": "hi", "published_at": "2026-11-20T10:00:00Z", "author_id": "p1"}
+    lines = [json.dumps({**row, "author_followers": "9" * 12}), json.dumps({**row, "id": "a2"})]
+    path = tmp_path / "m.jsonl"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    err = StringIO()
+    call_command("import_mentions", str(path), "--channel", str(channel.pk), stdout=StringIO(), stderr=err)
+    assert "m.jsonl:1: skipped, author_followers is not a whole number" in err.getvalue()
+    assert list(Mention.objects.values_list("external_id", flat=True)) == ["a2"]

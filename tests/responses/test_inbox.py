@@ -6,6 +6,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -198,9 +199,15 @@ def test_assign_to_me_by_htmx_returns_the_row_in_place(client: Client, team, cha
 
 
 def test_cannot_assign_to_someone_outside_the_brand(team, channel) -> None:
+    """Someone of another brand is "not found", exactly like an id that is nobody: the form does
+    not tell which ids are people working elsewhere, nor their names."""
     mention = MentionFactory(channel=channel)
-    with pytest.raises(Exception, match="does not work on this brand"):
-        mentions_bulk_update(user=team.cm, ids=[mention.pk], action="assign", assignee=str(team.outsider.pk))
+    messages = []
+    for ref in (str(team.outsider.pk), "987654"):
+        with pytest.raises(ValidationError) as refused:
+            mentions_bulk_update(user=team.cm, ids=[mention.pk], action="assign", assignee=ref)
+        messages.append(refused.value.messages)
+    assert messages[0] == messages[1] == ["That person does not exist."]
     mention.refresh_from_db()
     assert mention.assignee is None
 

@@ -23,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from config.params import BadParam, id_argument, parse_int
 from listening.connectors import FetchedAuthor, FetchedItem
 from listening.ingest import ingest_items
 from listening.models import Channel, Mention
@@ -88,9 +89,10 @@ def item_from_row(row: Any) -> FetchedItem:
         raise ValueError(f"created_at is not an ISO date-time: {created[:40]!r}")
     if timezone.is_naive(published):
         published = published.replace(tzinfo=UTC)
-    followers = str(row.get("author_followers") or "0").strip()
-    if not followers.isdigit():
-        raise ValueError("author_followers is not a whole number")
+    try:
+        followers = parse_int(row.get("author_followers") or "0")
+    except BadParam:
+        raise ValueError("author_followers is not a whole number up to 2147483647") from None
     kind = str(row.get("kind") or Mention.Kind.MENTION)
     if kind not in Mention.Kind.values:
         raise ValueError(f"kind must be one of {', '.join(Mention.Kind.values)}")
@@ -104,7 +106,7 @@ def item_from_row(row: Any) -> FetchedItem:
             external_id=author_id,
             handle=handle,
             name=str(row.get("author_name") or ""),
-            followers=int(followers),
+            followers=followers,
         ),
         published_at=published,
         kind=kind,
@@ -120,7 +122,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", type=Path)
-        parser.add_argument("--channel", type=int, required=True, help="the id of the channel they belong to")
+        parser.add_argument("--channel", type=id_argument, required=True, help="the id of the channel they belong to")
         parser.add_argument(
             "--no-route",
             action="store_true",

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from config.params import id_argument
 from listening.models import Channel
 from listening.polling import channel_poll, channels_claim_due
 
@@ -14,7 +15,9 @@ class Command(BaseCommand):
     help = "Poll channels now: the ones given with --channel, or every channel that is due."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--channel", type=int, action="append", default=[], help="a channel id (repeatable)")
+        parser.add_argument(
+            "--channel", type=id_argument, action="append", default=[], help="a channel id (repeatable)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         ids = options["channel"] or channels_claim_due()
