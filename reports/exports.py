@@ -17,7 +17,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 1000
 MENTION_HEADERS = [
     "id", "published_at", "platform", "channel", "author", "text", "url", "language", "sentiment",
-    "analyzer_sentiment", "terms", "status", "assignee", "ticket_id", "ticket_status",
+    "analyzer_sentiment", "terms", "status", "assignee", "ticket_id", "ticket_status", "author_handle",
 ]  # fmt: skip
 
 
@@ -35,6 +35,9 @@ class _Echo:
 
 
 def csv_lines(rows: Iterable[Iterable[object]]) -> Iterator[str]:
+    """CSV text for a streamed download: UTF-8 with a byte-order mark, which is how Excel knows
+    the file is UTF-8 (without it, accents and emoji come out garbled); every cell defused."""
+    yield "\ufeff"
     writer = csv.writer(_Echo())
     for row in rows:
         yield writer.writerow([safe_cell(v if isinstance(v, int | float | type(None)) else str(v)) for v in row])
@@ -69,7 +72,7 @@ def mention_rows(*, user: AbstractBaseUser, filters: MentionFilters) -> Iterator
                 m.published_at.isoformat(),
                 m.channel.platform,
                 m.channel.name,
-                m.author.handle,
+                m.author.name or m.author.handle or m.author.external_id,
                 m.text,
                 m.url,
                 m.language,
@@ -80,6 +83,7 @@ def mention_rows(*, user: AbstractBaseUser, filters: MentionFilters) -> Iterator
                 m.assignee.get_username() if m.assignee else "",
                 ticket.pk if ticket else "",
                 ticket.status if ticket else "",
+                m.author.handle,
             ]
         if len(mentions) < CHUNK:
             return

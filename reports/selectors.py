@@ -254,8 +254,9 @@ def opinion_leaders(brand: Brand, period: Period) -> dict:
         score = math.log10(1 + a.followers) + math.log10(1 + r["engagement"]) + 2 * math.log10(1 + r["n"])
         leaders.append(
             {
-                "handle": str(a),
-                "name": a.name,
+                "handle": str(a),  # as shown: @handle, or the name where the platform has no handle
+                "name": a.name or a.handle or a.external_id,
+                "raw_handle": a.handle,
                 "platform": a.get_platform_display(),
                 "profile_url": a.profile_url if a.profile_url.startswith(("http://", "https://")) else "",
                 "followers": a.followers,
@@ -387,7 +388,16 @@ def team(brand: Brand, period: Period) -> dict:
                          / len(with_sla) * 100, 1) if with_sla else None,
         "followed_up": round(sum(t.followed_up_at is not None for t in resolved) / len(resolved) * 100, 1)
         if resolved else None,
-        "repeat_authors": [{"handle": str(repeat_authors[r["author_id"]]), "negative": r["neg"]} for r in repeat[:TOP]],
+        "repeat_authors": [
+            {
+                "handle": str(author),
+                "name": author.name or author.handle or author.external_id,
+                "raw_handle": author.handle,
+                "negative": r["neg"],
+            }
+            for r in repeat[:TOP]
+            for author in [repeat_authors[r["author_id"]]]
+        ],
         "repeat_author_count": len(repeat),
         "repeat_tickets": repeat_tickets,
     }  # fmt: skip

@@ -46,14 +46,18 @@ def _timing(rows: list[dict]) -> list[list[object]]:
 
 def _leaders(rows: list[dict]) -> list[list[object]]:
     return [
-        [i, r["handle"], r["platform"], r["followers"], r["engagement"], r["mentions"], r["sentiment"], r["score"]]
+        [i, r["name"], r["raw_handle"], r["platform"], r["followers"], r["engagement"], r["mentions"], r["sentiment"],
+         r["score"]]
         for i, r in enumerate(rows, 1)
-    ]
+    ]  # fmt: skip
 
 
+# Handles without their "@": a cell starting with "@" is a formula to a spreadsheet, and the
+# guard that defuses it would show as a stray apostrophe.
 LEADER_HEADERS = [
     _("Rank"),
     _("Author"),
+    _("Handle"),
     _("Platform"),
     _("Followers"),
     _("Engagement"),
@@ -101,8 +105,8 @@ TABLES: dict[str, tuple[str | Promise, list[str | Promise], Callable[[Report], l
         lambda r: [[d["name"], d["opened"], d["resolved"], d["median_ack"], d["median_resolve"], d["sla_met"],
                     d["followed_up"]] for d in r.team["departments"]],
     ),
-    "repeat_complaints": (_("Repeat complaints"), [_("Author"), _("Negative mentions")],
-                          lambda r: [[a["handle"], a["negative"]] for a in r.team["repeat_authors"]]),
+    "repeat_complaints": (_("Repeat complaints"), [_("Author"), _("Handle"), _("Negative mentions")],
+                          lambda r: [[a["name"], a["raw_handle"], a["negative"]] for a in r.team["repeat_authors"]]),
 }  # fmt: skip
 
 

@@ -8,15 +8,18 @@ import re
 import pytest
 import time_machine
 
+from listening.models import Platform
 from reports.models import ReportSubscription
-from tests.factories import MentionFactory
+from tests.factories import AuthorFactory, MentionFactory
 from tests.reports.conftest import NOW
 
 URL = "/reports/?since=2026-03-01&until=2026-03-07"
 
 
 def csv_rows(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    body = b"".join(response.streaming_content)
+    assert body.startswith("\ufeff".encode())  # Excel reads it as UTF-8
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
 
 
 @pytest.mark.django_db
@@ -110,6 +113,23 @@ def test_inbox_csv_one_row_per_mention_guarded_against_formulas(client, team, we
     assert rows[1][5] == '\'=HYPERLINK("http://evil")'
     client.force_login(team.outsider)
     assert len(csv_rows(client.get("/inbox/export.csv"))) == 1  # only the header: no other brand's mentions
+
+
+@pytest.mark.django_db
+def test_csv_exports_open_in_a_spreadsheet_without_stray_apostrophes_or_empty_authors(client, team, week):
+    page_author = AuthorFactory(platform=Platform.FACEBOOK, handle="", name="Ana Núñez", external_id="fb-1")
+    MentionFactory(channel=week.mentions[1].channel, author=page_author, text="¿Hay envíos?", published_at=NOW)
+    client.force_login(team.manager)
+    leaders = csv_rows(
+        client.get(f"/reports/export/leaders.csv?brand={team.brand.pk}&since=2026-03-01&until=2026-03-07")
+    )
+    assert leaders[0][:3] == ["Rank", "Author", "Handle"]
+    handles = [row[2] for row in leaders[1:]]
+    assert "bigvoice" in handles and not any(h.startswith(("@", "'")) for h in handles)
+    client.force_login(team.cm)
+    rows = csv_rows(client.get("/inbox/export.csv?q=env%C3%ADos"))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert (row["author"], row["author_handle"], row["text"]) == ("Ana Núñez", "", "¿Hay envíos?")
 
 
 @pytest.mark.django_db

@@ -96,7 +96,7 @@ def test_team_response_tickets_sla_followup_and_repeats(report):
          "sla_met": 0.0, "followed_up": None},
     ]  # fmt: skip
     assert (t["opened"], t["resolved"], t["sla_met"], t["followed_up"]) == (3, 2, 33.3, 50.0)
-    assert t["repeat_authors"] == [{"handle": "@angry", "negative": 3}]
+    assert [(a["handle"], a["raw_handle"], a["negative"]) for a in t["repeat_authors"]] == [("@angry", "angry", 3)]
     # billing2 (03-03 12:00) comes from @angry one hour after billing1 was resolved; support (10:30) before it.
     assert t["repeat_tickets"] == 1
 
