@@ -365,5 +365,21 @@ LOGGING = {
         "handlers": ["console"],
         "level": env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), ignore_case=True),
     },
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Client libraries that log whole requests (headers with bearer tokens, URLs with keys) at
+        # DEBUG: never below INFO, so LOG_LEVEL=DEBUG cannot write a platform secret to the logs.
+        **{
+            name: {"level": "INFO"}
+            for name in (
+                "tweepy",
+                "urllib3",
+                "requests_oauthlib",
+                "oauthlib",
+                "googleapiclient",
+                "facebook",
+                "httplib2",
+            )
+        },
+    },
 }

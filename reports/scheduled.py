@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from email.mime.image import MIMEImage
 
@@ -16,6 +17,8 @@ from listening.selectors import brands_for_user
 from reports import charts, selectors, series
 from reports.models import ReportSubscription
 
+log = logging.getLogger(__name__)
+
 FREQUENCY_DAYS = {ReportSubscription.Frequency.DAILY: 1, ReportSubscription.Frequency.WEEKLY: 7}
 
 
@@ -23,7 +26,8 @@ def scheduled_reports_send(*, now: datetime | None = None) -> int:
     """Send each due subscription its report; returns how many were sent.
 
     A subscription is claimed by a conditional UPDATE of last_sent_at, so two workers (or a
-    retried task) never send the same report twice.
+    retried task) never send the same report twice. One that fails is released for the next run
+    and logged; the others are still sent.
     """
     now = now or timezone.now()
     sent = 0
@@ -39,9 +43,10 @@ def scheduled_reports_send(*, now: datetime | None = None) -> int:
             continue
         try:
             _send_report(sub, now, days)
-        except Exception:
+        except Exception:  # a mail server refusing one address, a report that cannot render
+            log.exception("Report for subscription %s could not be sent; it is tried again next hour", sub.pk)
             ReportSubscription.objects.filter(pk=sub.pk).update(last_sent_at=sub.last_sent_at)
-            raise
+            continue
         sent += 1
     return sent
 

@@ -217,3 +217,14 @@ def test_the_private_network_allowlist_is_host_port_values_and_defaults_to_the_s
     wrong = _settings_in_subprocess({"PRIVATE_NETWORK_ALLOWLIST": "redis"}, show)
     assert wrong.returncode != 0
     assert "PRIVATE_NETWORK_ALLOWLIST: 'redis' is not host:port" in wrong.stderr
+
+
+def test_debug_logging_never_writes_the_client_libraries_requests() -> None:
+    code = (
+        "import logging; print(logging.getLogger().getEffectiveLevel(), "
+        "*(logging.getLogger(n).getEffectiveLevel() for n in ('tweepy', 'urllib3', 'requests_oauthlib')))"
+    )
+    result = _settings_in_subprocess({"LOG_LEVEL": "DEBUG"}, code)
+    assert result.returncode == 0, result.stderr
+    root, *libraries = (int(level) for level in result.stdout.split())
+    assert root == 10 and all(level >= 20 for level in libraries)

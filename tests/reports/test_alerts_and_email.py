@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import smtplib
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 
 from listening.models import Sentiment
 from reports.alerts import spikes_detect
@@ -38,6 +40,30 @@ def test_weekly_report_in_the_outbox_once_a_week(team, week, settings):
     with time_machine.travel(NOW + timedelta(days=7), tick=False):
         assert scheduled_reports_send() == 1
     assert len(mail.outbox) == 2
+
+
+@pytest.mark.django_db
+def test_one_report_that_cannot_be_sent_does_not_stop_the_others(team, week, monkeypatch):
+    for user, address in ((team.manager, "marta@example.com"), (team.cm, "carla@example.com")):
+        user.email = address
+        user.save()
+        ReportSubscription.objects.create(user=user, brand=team.brand)
+    real = EmailMultiAlternatives.send
+
+    def refuse_marta(message, *args, **kwargs):
+        if message.to == ["marta@example.com"]:
+            raise smtplib.SMTPRecipientsRefused({"marta@example.com": (550, b"mailbox unavailable")})
+        return real(message, *args, **kwargs)
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", refuse_marta)
+    with time_machine.travel(NOW, tick=False):
+        assert scheduled_reports_send() == 1
+    assert [m.to for m in mail.outbox] == [["carla@example.com"]]
+    assert ReportSubscription.objects.get(user=team.manager).last_sent_at is None  # tried again next run
+    monkeypatch.setattr(EmailMultiAlternatives, "send", real)
+    with time_machine.travel(NOW, tick=False):
+        assert scheduled_reports_send() == 1
+    assert mail.outbox[-1].to == ["marta@example.com"]
 
 
 @pytest.mark.django_db
