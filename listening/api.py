@@ -121,6 +121,9 @@ class ChannelSerializer(serializers.ModelSerializer):
     )
     credentials_set = serializers.SerializerMethodField(help_text=_("The names of the credentials stored."))
     lag_seconds = serializers.FloatField(read_only=True)
+    poll_interrupted = serializers.BooleanField(
+        read_only=True, help_text=_("A poll stopped before it finished; it is retried within a minute.")
+    )
 
     class Meta:
         model = Channel
@@ -137,6 +140,7 @@ class ChannelSerializer(serializers.ModelSerializer):
             "is_active",
             *CHANNEL_HEALTH_FIELDS,
             "lag_seconds",
+            "poll_interrupted",
             "created_at",
         ]
         read_only_fields = ["id", *CHANNEL_HEALTH_FIELDS, "created_at"]

@@ -155,6 +155,15 @@ class Channel(models.Model):
         return f"{self.name} ({self.get_platform_display()})"
 
     @property
+    def poll_interrupted(self) -> bool:
+        """A poll started, then neither finished nor renewed its lease: its worker stopped. The
+        next dispatch polls the channel again (within a minute); the page says so meanwhile."""
+        if self.last_polled_at is None:
+            return False
+        ended = max((at for at in (self.last_success_at, self.last_error_at) if at is not None), default=None)
+        return (ended is None or ended < self.last_polled_at) and self.next_poll_at <= timezone.now()
+
+    @property
     def lag_seconds(self) -> float | None:
         """How far behind the platform we may be: time since the last successful poll."""
         if self.last_success_at is None:

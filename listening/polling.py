@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.utils import timezone
 
 from config.backoff import backoff_seconds as jittered_backoff
@@ -27,7 +30,10 @@ BACKOFF_CAP_SECONDS = 3600
 MORE_PAGES_DELAY_SECONDS = 2  # the platform has more waiting: come back almost at once
 POLL_TIME_BUDGET_SECONDS = 60  # then let other channels have the worker
 POLL_MAX_PAGES = 10
-LEASE_SECONDS = 600  # a claimed channel whose task was lost is claimed again after this
+# A poll holds its channel with a lease (next_poll_at pushed ahead) and a lock, both renewed
+# after every page. A worker killed mid-poll stops renewing them: the channel is claimed and polled
+# again within a minute, without waiting for the broker to hand the lost task back.
+LEASE_SECONDS = 60
 
 
 def backoff_seconds(failures: int) -> float:
@@ -56,6 +62,31 @@ def channels_claim_due(*, limit: int = 200) -> list[int]:
     ]
 
 
+def _lock_key(channel_id: int) -> str:
+    return f"listening:poll:{channel_id}"
+
+
+@contextmanager
+def poll_lock(channel_id: int) -> Iterator[bool]:
+    """Whether this process may poll the channel now: False while another poll holds it.
+
+    The lock lives LEASE_SECONDS unless renewed (``channel_poll`` renews it with every page), so
+    the lock of a worker that died expires with its lease.
+    """
+    held = cache.add(_lock_key(channel_id), "1", timeout=LEASE_SECONDS)
+    try:
+        yield held
+    finally:
+        if held:
+            cache.delete(_lock_key(channel_id))
+
+
+def _renew(channel: Channel) -> None:
+    """Tell dispatchers this poll is alive: push its lease and its lock another LEASE_SECONDS ahead."""
+    Channel.objects.filter(pk=channel.pk).update(next_poll_at=timezone.now() + timedelta(seconds=LEASE_SECONDS))
+    cache.touch(_lock_key(channel.pk), LEASE_SECONDS)
+
+
 @dataclass
 class PollOutcome:
     created: int = 0
@@ -73,7 +104,9 @@ def channel_poll(*, channel: Channel) -> PollOutcome:
     outcome = PollOutcome()
     started = time.monotonic()
     now = timezone.now()
-    Channel.objects.filter(pk=channel.pk).update(last_polled_at=now)
+    Channel.objects.filter(pk=channel.pk).update(
+        last_polled_at=now, next_poll_at=now + timedelta(seconds=LEASE_SECONDS)
+    )
     more = False
     try:
         connector = get_connector(channel)
@@ -86,6 +119,7 @@ def channel_poll(*, channel: Channel) -> PollOutcome:
             more = result.has_more
             if not more or outcome.pages >= POLL_MAX_PAGES or time.monotonic() - started > POLL_TIME_BUDGET_SECONDS:
                 break
+            _renew(channel)
     except RateLimited as error:
         outcome.error = scrub_error(error, channel=channel)
         wait = max(float(error.retry_after or 0), 1.0)

@@ -5,17 +5,12 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.core.cache import cache
 from django.db import transaction
 
 from listening import polling
 from listening.models import Channel
 
 log = logging.getLogger(__name__)
-
-# Longer than a poll can run (the soft time limit), so a lock outlives its holder only if the
-# worker died; then it expires and the channel is polled again.
-POLL_LOCK_SECONDS = 300
 
 
 @shared_task(name="listening.dispatch_due_channels", ignore_result=True, soft_time_limit=30, time_limit=60)
@@ -30,11 +25,10 @@ def dispatch_due_channels() -> int:
 @shared_task(name="listening.poll_channel", ignore_result=True, acks_late=True, soft_time_limit=120, time_limit=180)
 def poll_channel(channel_id: int) -> None:
     """Poll one channel. A second copy of this task for the same channel returns at once."""
-    lock = f"listening:poll:{channel_id}"
-    if not cache.add(lock, "1", timeout=POLL_LOCK_SECONDS):
-        log.info("Channel %s is already being polled", channel_id)
-        return
-    try:
+    with polling.poll_lock(channel_id) as held:
+        if not held:
+            log.info("Channel %s is already being polled", channel_id)
+            return
         channel = Channel.objects.filter(pk=channel_id, is_active=True).first()
         if channel is None:
             return
@@ -47,5 +41,3 @@ def poll_channel(channel_id: int) -> None:
             outcome.pages,
             f", error: {outcome.error}" if outcome.error else "",
         )
-    finally:
-        cache.delete(lock)

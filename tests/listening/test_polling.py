@@ -6,6 +6,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -144,6 +145,53 @@ def test_dispatch_queues_a_poll_for_each_due_channel(channel, connector, django_
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.dispatch_due_channels() == 1
     assert Mention.objects.filter(channel=channel).count() == 1
+
+
+def test_a_poll_whose_worker_died_is_claimed_again_within_a_minute(channel):
+    channel.next_poll_at = timezone.now() - timedelta(seconds=1)
+    channel.save()
+    assert polling.channels_claim_due() == [channel.pk]
+    # The worker is killed here: nothing renews the lease and nothing records an outcome.
+    Channel.objects.filter(pk=channel.pk).update(last_polled_at=timezone.now())
+    assert polling.channels_claim_due() == []  # still leased
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
+        channel.refresh_from_db()
+        assert channel.poll_interrupted
+        assert polling.channels_claim_due() == [channel.pk]
+
+
+def test_a_long_poll_keeps_its_channel_and_its_lock_page_after_page(channel, connector, monkeypatch):
+    renewed_at: list[datetime] = []
+    touched: list[int] = []
+    real_touch = cache.touch
+    monkeypatch.setattr(cache, "touch", lambda key, timeout: touched.append(timeout) or real_touch(key, timeout))
+
+    class Slow(ScriptedConnector):
+        def fetch(self, cursor):
+            renewed_at.append(Channel.objects.get(pk=channel.pk).next_poll_at)
+            return super().fetch(cursor)
+
+    slow = Slow([page("1", cursor={"n": 1}, more=True), page("2", cursor={"n": 2}, more=True), page("3", cursor={})])
+    monkeypatch.setattr(polling, "get_connector", lambda c: slow)
+    with polling.poll_lock(channel.pk) as held:
+        assert held
+        polling.channel_poll(channel=channel)
+    # Before every page the channel is leased ahead of now, so no dispatcher takes it meanwhile.
+    assert len(renewed_at) == 3 and all(at > timezone.now() for at in renewed_at)
+    assert touched == [polling.LEASE_SECONDS, polling.LEASE_SECONDS]
+    channel.refresh_from_db()
+    assert not channel.poll_interrupted and channel.state == Channel.State.OK
+
+
+def test_an_interrupted_poll_is_shown_on_the_channel(channel, client, team):
+    Channel.objects.filter(pk=channel.pk).update(
+        last_polled_at=timezone.now() - timedelta(minutes=2),
+        last_success_at=timezone.now() - timedelta(minutes=10),
+        next_poll_at=timezone.now() - timedelta(minutes=1),
+    )
+    client.force_login(team.cm)
+    assert "Interrupted, retrying" in client.get("/channels/").content.decode()
+    assert client.get(f"/api/v1/channels/{channel.pk}/").json()["poll_interrupted"] is True
 
 
 def test_a_channel_already_being_polled_is_not_polled_twice(channel, connector):
