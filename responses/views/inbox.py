@@ -75,7 +75,7 @@ def _inbox_context(request: HttpRequest, filters: MentionFilters) -> dict[str, A
         "channels": channels_for_user(user).only("id", "name", "platform"),
         "sentiments": Sentiment.choices,
         "statuses": Mention.Status.choices,
-        "languages": LANGUAGES,
+        "mention_languages": LANGUAGES,
         "term_kinds": TrackedTerm.Kind.choices,
         "terms": TrackedTerm.objects.filter(brand_id__in=brand_ids, is_active=True).only("id", "kind", "text"),
         "saved_views": saved_views_for_user(user),

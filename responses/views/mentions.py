@@ -19,10 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config import params
+from config.params import id_or_none
 from listening.models import Mention, Sentiment
 from listening.selectors import brand_members, brands_for_user, mention_thread
 from listening.services import mention_assign, mention_correct_sentiment, mention_set_status
-from responses.models import Reply, SavedReply
+from responses.models import Reply, SavedReply, Ticket
 from responses.replies import (
     reply_approve,
     reply_create,
@@ -31,7 +32,13 @@ from responses.replies import (
     reply_retry,
     saved_reply_render,
 )
-from responses.selectors import author_mentions_page, author_summary, authors_visible_to, mentions_visible_to
+from responses.selectors import (
+    author_mentions_page,
+    author_summary,
+    authors_visible_to,
+    mentions_visible_to,
+    tickets_for_user,
+)
 from responses.services import mention_presence_touch
 
 
@@ -61,7 +68,7 @@ def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "members": brand_members([mention.brand_id]),
         "can_change": request.user.has_perm("listening.change_mention"),
         **replies_context(request, mention),
-        **composer_context(request, mention),
+        **composer_context(request, mention, ticket=_follow_up_ticket(request, mention, request.GET.get("ticket"))),
     }
     return render(request, "responses/mention_detail.html", context)
 
@@ -123,8 +130,23 @@ def replies_context(request: HttpRequest, mention: Mention) -> dict[str, Any]:
     }
 
 
+def _follow_up_ticket(request: HttpRequest, mention: Mention, ref: object) -> Ticket | None:
+    """The ticket a public reply follows up (``?ticket=`` from the follow-up list): one of this
+    mention's tickets that the user may see, else None."""
+    ticket_id = id_or_none(ref)
+    if ticket_id is None:
+        return None
+    return tickets_for_user(request.user).filter(pk=ticket_id, mention=mention).select_related("department").first()
+
+
 def composer_context(
-    request: HttpRequest, mention: Mention, *, text: str = "", error: str = "", warning: str = ""
+    request: HttpRequest,
+    mention: Mention,
+    *,
+    text: str = "",
+    error: str = "",
+    warning: str = "",
+    ticket: Ticket | None = None,
 ) -> dict[str, Any]:
     saved = [
         (s, saved_reply_render(saved_reply=s, mention=mention, agent=request.user))
@@ -138,7 +160,9 @@ def composer_context(
         "can_answer": platform_limit > 0,
         "can_reply": request.user.has_perm("responses.add_reply"),
         "loaded_at": timezone.now().isoformat(),
-        "text": text,
+        # The public follow-up of a resolved ticket starts from what the department wrote.
+        "text": text or (ticket.resolution if ticket is not None and ticket.status == Ticket.Status.RESOLVED else ""),
+        "ticket": ticket,
         "error": error,
         "warning": warning,
     }
@@ -184,6 +208,7 @@ def _collision_warning(mention: Mention, user: AbstractBaseUser, loaded_at: str)
 def reply_send(request: HttpRequest, pk: int) -> HttpResponse:
     mention = _reply_mention(request, pk)
     text = request.POST.get("text", "")
+    ticket = _follow_up_ticket(request, mention, request.POST.get("ticket"))
     warning = (
         ""
         if request.POST.get("confirm")
@@ -192,11 +217,11 @@ def reply_send(request: HttpRequest, pk: int) -> HttpResponse:
     error = ""
     if not warning:
         try:
-            reply_create(mention=mention, author=request.user, text=text)
+            reply_create(mention=mention, author=request.user, text=text, ticket=ticket)
         except ValidationError as exc:
             error = " ".join(exc.messages)
     if warning or error:
-        context = composer_context(request, mention, text=text, error=error, warning=warning)
+        context = composer_context(request, mention, text=text, error=error, warning=warning, ticket=ticket)
         if request.htmx:
             response = render(request, "responses/_composer.html", context)
             response["HX-Retarget"] = "#composer"

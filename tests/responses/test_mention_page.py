@@ -305,3 +305,34 @@ def test_the_page_costs_the_same_queries_with_many_replies_events_and_earlier_me
 def test_api_root_lists_without_error(client, team):
     client.force_login(team.cm)
     assert client.get("/api/v1/").status_code == 200
+
+
+def test_the_public_follow_up_starts_from_the_resolution_and_closes_its_ticket(client, team, mention, monkeypatch):
+    monkeypatch.setattr("responses.replies._enqueue", lambda reply: None)
+    resolved = TicketFactory(
+        mention=mention, department=team.billing, status="resolved", resolution="Refunded the second charge."
+    )
+    client.force_login(team.cm)
+    follow_up = client.get("/follow-up/").content.decode()
+    assert f"/mentions/{mention.pk}/?ticket={resolved.pk}#reply" in follow_up  # the query before the fragment
+    page = client.get(f"{url(mention)}?ticket={resolved.pk}").content.decode()
+    assert f'name="ticket" value="{resolved.pk}"' in page
+    assert ">Refunded the second charge.</textarea>" in page
+    client.post(
+        reverse("responses:reply_send", args=[mention.pk]),
+        {"text": "We refunded the second charge, sorry!", "ticket": resolved.pk, "confirm": "1"},
+    )
+    assert Reply.objects.get(mention=mention).ticket_id == resolved.pk
+    # Another brand's ticket id, or a ticket of another mention, is not taken up.
+    other = TicketFactory(mention=MentionFactory(channel=mention.channel), department=team.billing, status="resolved")
+    assert 'name="ticket"' not in client.get(f"{url(mention)}?ticket={other.pk}").content.decode()
+
+
+def test_the_inbox_language_filter_lists_codes_and_filters(client, team, channel):
+    MentionFactory(channel=channel, text="Me encanta Acme", language="es")
+    MentionFactory(channel=channel, text="I love Acme", language="en")
+    client.force_login(team.cm)
+    page = client.get("/inbox/").content.decode()
+    assert '<option value="es"' in page and "bidi" not in page
+    filtered = client.get("/inbox/?language=es").content.decode()
+    assert "Me encanta Acme" in filtered and "I love Acme" not in filtered
