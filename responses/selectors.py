@@ -99,7 +99,8 @@ def ticket_timeline(ticket: Ticket) -> list[TimelineItem]:
     items += [TimelineItem(m.published_at, "conversation", m) for m in thread.select_related("author").distinct()[:200]]
     replies = Reply.objects.filter(mention=mention).select_related("author")
     items += [TimelineItem(r.sent_at or r.created_at, "reply", r) for r in replies]
-    events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
+    # The ticket's "reply" event records the follow-up for the history; the reply itself is shown.
+    events = TicketEvent.objects.filter(ticket=ticket).exclude(kind=TicketEvent.Kind.REPLY).select_related("actor")
     items += [TimelineItem(e.created_at, e.kind, e) for e in events]
     return sorted(items, key=lambda item: item.at)
 

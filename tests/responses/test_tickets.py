@@ -176,12 +176,25 @@ def test_ticket_page_timeline_and_status_buttons(client: Client, team, ticket) -
     assert Ticket.objects.get(pk=ticket.pk).status == "resolved"
 
 
+def test_a_closed_tickets_timeline_shows_its_follow_up_once_by_name(client: Client, team, ticket) -> None:
+    _walk(ticket, team.billing_member, "acknowledged", "resolved")
+    team.cm.first_name, team.cm.last_name = "Carla", "Ruiz"
+    team.cm.save()
+    reply = ReplyFactory(mention=ticket.mention, author=team.cm, text="Refunded, sorry!", ticket=ticket, status="sent")
+    ticket_on_reply_sent(reply=reply)
+    assert Ticket.objects.get(pk=ticket.pk).status == "closed"
+    client.force_login(team.cm)
+    html = client.get(reverse("responses:ticket_detail", args=[ticket.pk])).content.decode()
+    assert html.count("Public reply</strong>") == 1
+    assert "by Carla Ruiz" in html and "by —" not in html
+
+
 def test_follow_up_page_lists_resolved_tickets_for_the_cm(client: Client, team, ticket) -> None:
     _walk(ticket, team.billing_member, "acknowledged", "resolved")
     client.force_login(team.cm)
     html = client.get(reverse("responses:follow_up")).content.decode()
     assert "Refunded the double charge." in html
-    assert f"/mentions/{ticket.mention_id}/#reply?ticket={ticket.pk}" in html
+    assert f"/mentions/{ticket.mention_id}/?ticket={ticket.pk}#reply" in html
     client.force_login(team.billing_member)
     assert client.get(reverse("responses:follow_up")).status_code == 403
 
