@@ -8,6 +8,7 @@ written, so a benchmark can run against a server that holds real data.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -18,7 +19,10 @@ from django.db import connection
 def throwaway_database(*, keep: bool = False) -> Iterator[str]:
     configured = connection.settings_dict["NAME"]
     if connection.vendor != "sqlite":  # SQLite's throwaway database lives in memory
-        connection.settings_dict["TEST"]["NAME"] = f"bench_{configured}"
+        # A kept database has a name the next run finds; a throwaway one is this process's own,
+        # so two benchmarks running at once never drop each other's.
+        suffix = "" if keep else f"_{os.getpid()}"
+        connection.settings_dict["TEST"]["NAME"] = f"bench_{configured}{suffix}"
     name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=keep)
     print(f"benchmark database: {name}" + (" (kept for the next run)" if keep else " (dropped at the end)"))
     try:

@@ -179,16 +179,18 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "listening.*": {"queue": "polling"},
     "responses.send_reply": {"queue": "outbound"},
+    "responses.deliver_webhook": {"queue": "integrations"},
     "responses.notify_*": {"queue": "notifications"},
     "responses.*": {"queue": "default"},
     "reports.*": {"queue": "reports"},
 }
-CELERY_QUEUES_ALL = "default,polling,outbound,notifications,reports"
+CELERY_QUEUES_ALL = "default,polling,outbound,notifications,reports,integrations"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-channels": {"task": "listening.dispatch_due_channels", "schedule": 5.0},
     "check-ticket-slas": {"task": "responses.check_slas", "schedule": 60.0},
     "sweep-replies": {"task": "responses.sweep_replies", "schedule": 300.0},
+    "sweep-webhook-deliveries": {"task": "responses.sweep_webhook_deliveries", "schedule": 300.0},
     "refresh-rollups": {"task": "reports.refresh_rollups", "schedule": 60.0},
     "detect-spikes": {"task": "reports.detect_spikes", "schedule": 300.0},
     "send-scheduled-reports": {"task": "reports.send_scheduled_reports", "schedule": crontab(minute=0)},
@@ -323,8 +325,8 @@ CREDENTIALS_KEY = env.str("CREDENTIALS_KEY")
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=not PRODUCTION)
 DEMO_GENERATOR_INTERVAL = env.int("DEMO_GENERATOR_INTERVAL", 20, minimum=1)
 HTTP_TIMEOUT_SECONDS = env.int("HTTP_TIMEOUT_SECONDS", 20, minimum=1)
-# host:port values on a private network (loopback, 10.x, fc00::/7 …) that connectors and feeds may
-# reach; everything else private is refused. Outside production: SITE_URL's, for the demo's sandbox.
+# host:port values on a private network (loopback, 10.x, fc00::/7 …) that connectors, feeds and
+# webhooks may reach; everything else private is refused. Outside production: SITE_URL's, for the demo's sandbox.
 PRIVATE_NETWORK_ALLOWLIST = env.host_ports("PRIVATE_NETWORK_ALLOWLIST", [] if PRODUCTION else [host_port(SITE_URL)])
 # Spike alert: negative mentions in the last hour above SPIKE_FACTOR times the hourly mean of the
 # 24 hours before, and at least SPIKE_MIN_COUNT of them.

@@ -1,4 +1,4 @@
-"""A model field that keeps a JSON object encrypted at rest (channel credentials)."""
+"""Model fields that keep secrets encrypted at rest: channel credentials, webhook secrets, bearer URLs."""
 
 from __future__ import annotations
 
@@ -51,4 +51,35 @@ class EncryptedJSONField(models.TextField):
 
     def value_to_string(self, obj: models.Model) -> str:
         # Fixtures and dumpdata never carry secrets in clear.
+        return ""
+
+
+class EncryptedTextField(models.TextField):
+    """Stores a string as a Fernet token; reads it back as the string ("" when unset).
+
+    For one secret on its own (a webhook's signing secret, a Slack or Teams incoming-webhook URL,
+    which carries its own token). A token that cannot be decrypted reads as "", like an unset one.
+    """
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str:
+        return self.decrypt(value)
+
+    def to_python(self, value: Any) -> str:
+        return "" if value is None else str(value)
+
+    def get_prep_value(self, value: Any) -> str:
+        if not value:
+            return ""
+        return _fernet().encrypt(str(value).encode()).decode()
+
+    @staticmethod
+    def decrypt(value: str | None) -> str:
+        if not value:
+            return ""
+        try:
+            return _fernet().decrypt(value.encode()).decode()
+        except (InvalidToken, ValueError):
+            return ""
+
+    def value_to_string(self, obj: models.Model) -> str:
         return ""

@@ -11,7 +11,9 @@ class ResponsesConfig(AppConfig):
 
     def ready(self) -> None:
         from listening import pipeline
-        from responses import routing, tasks  # noqa: F401 - tasks: registered for queueing by name
+        from responses import routing, tasks, webhooks  # noqa: F401 - tasks: registered for queueing by name
 
-        # Every new mention is routed inside the transaction that stores it.
+        # Every new mention is routed inside the transaction that stores it, then announced to the
+        # brand's webhooks, routed already (what routing did is part of the announcement).
         pipeline.register(routing.route_mentions)
+        pipeline.register(webhooks.mentions_announce)

@@ -1,7 +1,9 @@
 """What we do about it: the inbox's saved views, replies, saved replies, departments, routing rules,
-tickets and notifications."""
+tickets, notifications, and what is sent out: webhooks and Slack and Teams posts."""
 
 from __future__ import annotations
+
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -9,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from listening.fields import EncryptedTextField
 from listening.models import Brand, Mention
 
 
@@ -19,11 +22,27 @@ class Priority(models.TextChoices):
     URGENT = "urgent", _("Urgent")
 
 
+def site_language() -> str:
+    """The default language of what is written to a department: the site's (``LANGUAGE_CODE``)."""
+    return settings.LANGUAGE_CODE
+
+
 class Department(models.Model):
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="departments")
     name = models.CharField(_("name"), max_length=120)
     email = models.EmailField(_("e-mail"), blank=True, help_text=_("Where new-ticket notifications go."))
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="departments", blank=True)
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=site_language,
+        help_text=_("The language of the department's Slack and Teams messages."),
+    )
+    # Incoming-webhook URLs carry their own token: whoever has one can post to the channel. Kept
+    # encrypted like channel credentials and never shown again in full.
+    slack_webhook_url = EncryptedTextField(_("Slack incoming webhook"), blank=True)
+    teams_webhook_url = EncryptedTextField(_("Microsoft Teams incoming webhook"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -294,3 +313,123 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- What is sent out: webhooks, Slack and Teams ----------------------------------------------------
+class WebhookEvent(models.TextChoices):
+    """What an endpoint can subscribe to; the value is the ``event`` of the payload, and stable."""
+
+    MENTION_CREATED = "mention.created", _("Mention created")
+    MENTION_ROUTED = "mention.routed", _("Mention routed")
+    TICKET_OPENED = "ticket.opened", _("Ticket opened")
+    TICKET_RESOLVED = "ticket.resolved", _("Ticket resolved")
+    TICKET_BREACHED = "ticket.breached", _("Ticket missed its SLA")
+    REPLY_SENT = "reply.sent", _("Reply sent")
+    REPLY_FAILED = "reply.failed", _("Reply failed")
+
+
+class WebhookEndpoint(models.Model):
+    """A URL that receives the events it subscribed to for one brand, each signed with its secret."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField(_("URL"), max_length=2000)
+    secret = EncryptedTextField(_("signing secret"))
+    events = models.JSONField(_("events"), default=list)
+    is_active = models.BooleanField(_("active"), default=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["brand", "url", "id"]
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+
+    def __str__(self) -> str:
+        return self.description or self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event (or one Slack or Teams post) on its way to one destination, with every attempt.
+
+    The row is the idempotency key: a worker claims it (pending → sending) before the request, so
+    a redelivered task or two workers never send it twice, and a delivered row is never sent again
+    on its own. ``body`` is the exact text sent (and signed); the destination's URL and secret are
+    read at sending time, never copied here.
+    """
+
+    class Target(models.TextChoices):
+        ENDPOINT = "endpoint", _("Webhook")
+        SLACK = "slack", "Slack"
+        TEAMS = "teams", "Microsoft Teams"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    target = models.CharField(_("to"), max_length=8, choices=Target.choices)
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, null=True, blank=True, related_name="chat_deliveries"
+    )
+    event = models.CharField(_("event"), max_length=64)
+    # The event's id, the same for every destination and every re-send: receivers dedupe on it.
+    event_id = models.UUIDField(_("event id"), default=uuid.uuid4, db_index=True)
+    body = models.TextField(_("body"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_status_code = models.PositiveSmallIntegerField(_("last answer"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # When the next attempt is due; a pending row long past it lost its task (see the sweep).
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    resent_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="resends", verbose_name=_("re-send of")
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target="endpoint", endpoint__isnull=False)
+                | Q(target__in=["slack", "teams"], department__isnull=False),
+                name="webhook_delivery_has_destination",
+            ),
+        ]
+        indexes = [
+            # The sweep: pending rows whose attempt is overdue, sending rows whose claim is stale.
+            models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due_idx"),
+            models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_endpoint_idx"),
+        ]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+
+    def __str__(self) -> str:
+        return f"{self.event} #{self.pk}"
+
+
+class WebhookAttempt(models.Model):
+    """One request of a delivery: what the destination answered, or why there was no answer."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField(_("attempt"))
+    started_at = models.DateTimeField(_("at"), default=timezone.now)
+    duration_ms = models.PositiveIntegerField(_("took (ms)"), null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField(_("answer"), null=True, blank=True)
+    response_excerpt = models.TextField(_("start of the answer"), blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number", "id"]
+        verbose_name = _("webhook attempt")
+        verbose_name_plural = _("webhook attempts")
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} #{self.number}"

@@ -1,22 +1,26 @@
-"""In-app notifications with an e-mail copy, and who gets told about a ticket."""
+"""In-app notifications with an e-mail copy (and a Slack or Teams post for a department), and who
+gets told about a ticket."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import Promise
 
 from config.backoff import backoff_seconds
 from config.celery import queue_after_commit
 from config.mail import email_message
 from config.roles import COMMUNITY_MANAGER
 from listening.selectors import brand_members
+from responses.chat import chat_post
 from responses.models import Department, Notification
 
 log = logging.getLogger(__name__)
@@ -32,26 +36,36 @@ def notify(
     *,
     users: Iterable[AbstractBaseUser],
     verb: str,
-    message: str,
+    message: str | Promise,
     url: str,
     emails: Iterable[str] = (),
     subject: str = "",
     body: str = "",
+    params: Mapping[str, Any] | None = None,
+    departments: Iterable[Department] = (),
 ) -> list[Notification]:
-    """Tell ``users`` in the app and by e-mail; ``emails`` are extra addresses (a department's inbox).
+    """Tell ``users`` in the app and by e-mail; ``emails`` are extra addresses (a department's inbox);
+    ``departments`` get it in their Slack and Teams channels, if they have them.
 
+    ``message`` may be a translatable text (``gettext_lazy``) to fill with ``params``: each
+    department's post is then written in the department's language, the rest in the current one.
     The e-mail's subject is the message's start and its text the message, unless ``subject`` or
     ``body`` say otherwise (a longer text than fits in the app); the link follows either way.
-    The e-mails are queued after the surrounding transaction commits, so a rolled-back change
-    never announces itself.
+    E-mails and posts are queued after the surrounding transaction commits, so a rolled-back
+    change never announces itself.
     """
+
+    def render() -> str:
+        return str(message) % params if params is not None else str(message)
+
+    text = render()
     seen: set[int] = set()
     rows = []
     for user in users:
         if user is None or user.pk in seen or not user.is_active:
             continue
         seen.add(user.pk)
-        rows.append(Notification(user=user, verb=verb, message=message[:500], url=url[:500]))
+        rows.append(Notification(user=user, verb=verb, message=text[:500], url=url[:500]))
     created = Notification.objects.bulk_create(rows)
     ids = [n.pk for n in created]  # PostgreSQL and SQLite ≥ 3.35 return the new ids
     addresses = sorted({address for address in emails if address})
@@ -61,7 +75,9 @@ def notify(
     for pk in ids:
         queue_after_commit("responses.notify_email", pk, **email)
     for address in addresses:
-        queue_after_commit("responses.notify_email_address", address, message[:500], url[:500], **email)
+        queue_after_commit("responses.notify_email_address", address, text[:500], url[:500], **email)
+    for department in departments:
+        chat_post(department=department, verb=verb, text=lambda: render()[:500], url=url)
     return created
 
 

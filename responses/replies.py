@@ -25,8 +25,9 @@ from listening.connectors import connector_class, get_connector, scrub_error
 from listening.connectors.base import ConnectorError, RateLimited
 from listening.models import Mention, Platform
 from listening.services import mention_set_status
-from responses.models import Reply, SavedReply, Ticket
+from responses.models import Reply, SavedReply, Ticket, WebhookEvent
 from responses.tickets import ticket_on_reply_sent
+from responses.webhooks import reply_data, webhook_event
 
 logger = logging.getLogger(__name__)
 
@@ -168,21 +169,29 @@ def reply_deliver(*, reply_id: int) -> Delivery:
         error = scrub_error(exc, channel=mention.channel)
         return _fail(reply, _("Unexpected error (%(error)s); check the platform before retrying.") % {"error": error})
 
-    # Recorded on its own first: the post is out, and nothing that follows may make it look unsent
-    # (an unsent-looking row would invite a second post).
-    Reply.objects.filter(pk=reply.pk).update(
-        status=Reply.Status.SENT,
-        external_id=posted.external_id,
-        external_url=posted.url,
-        sent_at=timezone.now(),
-        error="",
-    )
-    reply.refresh_from_db()
+    # Recorded first, with its webhook only: the post is out, and nothing that follows may make it
+    # look unsent (an unsent-looking row would invite a second post).
+    with transaction.atomic():
+        Reply.objects.filter(pk=reply.pk).update(
+            status=Reply.Status.SENT,
+            external_id=posted.external_id,
+            external_url=posted.url,
+            sent_at=timezone.now(),
+            error="",
+        )
+        reply.refresh_from_db()
+        _announce(reply, WebhookEvent.REPLY_SENT)
     with transaction.atomic():
         # The claim makes this the only path to "sent" for this row: ticket_on_reply_sent runs once.
         mention_set_status(mention=mention, status=Mention.Status.REPLIED, actor=reply.author)
         ticket_on_reply_sent(reply=reply)
     return Delivery("sent")
+
+
+def _announce(reply: Reply, event: str) -> None:
+    """The brand's webhooks hear that a reply went out or failed (in the caller's transaction)."""
+    reply = Reply.objects.select_related("mention__brand").get(pk=reply.pk)
+    webhook_event(event=event, brand=reply.mention.brand, data={"reply": reply_data(reply)})
 
 
 def _give_up_interrupted(reply_id: int) -> bool:
@@ -194,10 +203,18 @@ def _fail_interrupted(replies: QuerySet[Reply]) -> int:
     """Rows "sending" long after their claim become failed, never posted again on their own:
     whether the platform got the post is unknown, so a person checks it before retrying."""
     stale = timezone.now() - timedelta(seconds=SENDING_STALE_SECONDS)
-    return replies.filter(status=Reply.Status.SENDING, claimed_at__lt=stale).update(
-        status=Reply.Status.FAILED,
-        error=_("Delivery was interrupted; check on the platform whether it went out before retrying."),
-    )
+    failed = 0
+    for pk in replies.filter(status=Reply.Status.SENDING, claimed_at__lt=stale).values_list("pk", flat=True)[:500]:
+        with transaction.atomic():
+            # One row at a time, each conditional: the one that moves it is the one that announces it.
+            moved = Reply.objects.filter(pk=pk, status=Reply.Status.SENDING, claimed_at__lt=stale).update(
+                status=Reply.Status.FAILED,
+                error=_("Delivery was interrupted; check on the platform whether it went out before retrying."),
+            )
+            if moved:
+                failed += 1
+                _announce(Reply(pk=pk), WebhookEvent.REPLY_FAILED)
+    return failed
 
 
 QUEUED_LOST_SECONDS = 15 * 60
@@ -232,10 +249,12 @@ def _transient(reply: Reply, exc: ConnectorError, *, wait: float) -> Delivery:
     return Delivery("retry", retry_in=wait)
 
 
+@transaction.atomic
 def _fail(reply: Reply, reason: str) -> Delivery:
-    Reply.objects.filter(pk=reply.pk, status=Reply.Status.SENDING).update(
+    if Reply.objects.filter(pk=reply.pk, status=Reply.Status.SENDING).update(
         status=Reply.Status.FAILED, error=str(reason)[:2000]
-    )
+    ):
+        _announce(reply, WebhookEvent.REPLY_FAILED)
     return Delivery("failed")
 
 

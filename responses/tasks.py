@@ -15,6 +15,7 @@ from responses.notifications import (
 )
 from responses.replies import replies_sweep, reply_deliver
 from responses.tickets import ticket_flag_breaches
+from responses.webhooks import webhook_deliveries_sweep, webhook_delivery_send
 
 log = logging.getLogger(__name__)
 
@@ -78,3 +79,23 @@ def send_reply(self: Task, reply_id: int) -> str | Retry:
 def sweep_replies() -> tuple[int, int]:
     """Fail replies interrupted mid-send and queue again the ones whose task was lost."""
     return replies_sweep()
+
+
+# Longer limits than a reply's: the outbound policy allows HTTP_TIMEOUT_SECONDS to connect, as long
+# for the answer to start and as long for the whole of it. The row's attempt counter bounds the
+# retries (webhooks.MAX_ATTEMPTS), as for replies.
+@shared_task(
+    name="responses.deliver_webhook", bind=True, acks_late=True, max_retries=None, soft_time_limit=90, time_limit=120
+)
+def deliver_webhook(self: Task, delivery_id: int) -> str | Retry:
+    """Send one webhook delivery or Slack/Teams post; a delivered one is never sent again by this task."""
+    outcome = webhook_delivery_send(delivery_id=delivery_id)
+    if outcome.outcome == "retry":
+        return self.retry(countdown=outcome.retry_in, throw=not self.request.is_eager)
+    return outcome.outcome
+
+
+@shared_task(name="responses.sweep_webhook_deliveries", soft_time_limit=50, time_limit=60)
+def sweep_webhook_deliveries() -> tuple[int, int]:
+    """Queue again the deliveries interrupted mid-request and the ones whose task was lost."""
+    return webhook_deliveries_sweep()

@@ -10,11 +10,13 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from listening.models import Mention
 from listening.services import mention_set_status
-from responses.models import Department, Priority, Reply, RoutingRule, SlaPolicy, Ticket, TicketEvent
+from responses.models import Department, Priority, Reply, RoutingRule, SlaPolicy, Ticket, TicketEvent, WebhookEvent
 from responses.notifications import community_managers, department_members, notify
+from responses.webhooks import ticket_data, webhook_event
 
 Status = Ticket.Status
 
@@ -51,7 +53,7 @@ def ticket_open(
 
     A mention has at most one live ticket per department: asking again returns the live one.
     The SLA deadlines come from the department's policy for the priority; the department's
-    members and its e-mail address are told.
+    members, its e-mail address and its Slack or Teams channel are told, and the brand's webhooks.
     """
     live = Ticket.objects.filter(mention=mention, department=department).exclude(status=Status.CLOSED).first()
     if live is not None:
@@ -77,11 +79,13 @@ def ticket_open(
     notify(
         users=department_members(department),
         verb="ticket_opened",
-        message=_("New ticket #%(id)s for %(department)s: %(subject)s")
-        % {"id": ticket.pk, "department": department.name, "subject": ticket.subject},
+        message=gettext_lazy("New ticket #%(id)s for %(department)s: %(subject)s"),
+        params={"id": ticket.pk, "department": department.name, "subject": ticket.subject},
         url=ticket_url(ticket),
         emails=[department.email],
+        departments=[department],
     )
+    webhook_event(event=WebhookEvent.TICKET_OPENED, brand=mention.brand, data={"ticket": ticket_data(ticket)})
     return ticket, True
 
 
@@ -145,6 +149,7 @@ def ticket_transition(
             % {"id": current.pk, "department": current.department.name},
             url=reverse("responses:follow_up"),
         )
+        webhook_event(event=WebhookEvent.TICKET_RESOLVED, brand=current.brand, data={"ticket": ticket_data(current)})
     ticket.refresh_from_db()  # the caller's copy shows the new state too
     return current
 
@@ -202,23 +207,31 @@ def ticket_flag_breaches(now: datetime | None = None) -> int:
     for which, due in sweeps:
         stamp = f"{which}_breached_at"
         # At most 500 per run: a backlog is worked off over the next minutes, never in one long task.
-        for ticket in Ticket.objects.filter(due & live).select_related("department").order_by("pk")[:500]:
+        for ticket in Ticket.objects.filter(due & live).select_related("department", "brand").order_by("pk")[:500]:
             with transaction.atomic():
                 if not Ticket.objects.filter(pk=ticket.pk, **{f"{stamp}__isnull": True}).update(**{stamp: now}):
                     continue
                 flagged += 1
                 TicketEvent.objects.create(ticket=ticket, kind=TicketEvent.Kind.BREACH, body=which, created_at=now)
                 message = (
-                    _("Ticket #%(id)s missed its acknowledge deadline (%(department)s).")
+                    gettext_lazy("Ticket #%(id)s missed its acknowledge deadline (%(department)s).")
                     if which == "acknowledge"
-                    else _("Ticket #%(id)s missed its resolve deadline (%(department)s).")
-                ) % {"id": ticket.pk, "department": ticket.department.name}
+                    else gettext_lazy("Ticket #%(id)s missed its resolve deadline (%(department)s).")
+                )
                 notify(
                     users=[*department_members(ticket.department), *community_managers(ticket.brand_id)],
                     verb="sla_breach",
                     message=message,
+                    params={"id": ticket.pk, "department": ticket.department.name},
                     url=ticket_url(ticket),
                     emails=[ticket.department.email],
+                    departments=[ticket.department],
+                )
+                setattr(ticket, stamp, now)
+                webhook_event(
+                    event=WebhookEvent.TICKET_BREACHED,
+                    brand=ticket.brand,
+                    data={"ticket": ticket_data(ticket), "deadline": which},
                 )
     return flagged
 

@@ -66,7 +66,7 @@ def test_routed_complaint_is_resolved_by_billing_and_closed_by_the_public_reply(
     item = page.locator(".follow-up li", has_text="charged me twice")
     assert "Refunded the duplicate charge of 19.90 €." in item.inner_text()
     link = item.get_by_role("link", name="Reply in public")
-    assert link.get_attribute("href") == f"/mentions/{mention.pk}/#reply?ticket={ticket.pk}"
+    assert link.get_attribute("href") == f"/mentions/{mention.pk}/?ticket={ticket.pk}#reply"
     link.click()
     page.fill("#reply-text", "We have refunded the duplicate charge, sorry for the trouble.")
     page.get_by_role("button", name="Send reply").click()

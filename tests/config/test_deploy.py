@@ -188,7 +188,7 @@ def test_the_image_builds_and_every_compose_service_comes_up_healthy(image, thro
                 stderr=subprocess.PIPE,
                 start_new_session=True,
             )
-        assert {"web", "beat"} <= set(processes) and sum(name.startswith("worker") for name in processes) == 4
+        assert {"web", "beat"} <= set(processes) and sum(name.startswith("worker") for name in processes) == 5
 
         for name, process in processes.items():
             check = services[name].get("healthcheck", {})

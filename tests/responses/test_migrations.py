@@ -51,3 +51,28 @@ def test_saved_views_and_their_permissions_survive_the_move_between_apps():
     with connection.cursor() as cursor:
         tables = connection.introspection.table_names(cursor)
     assert "responses_savedview" in tables and "listening_savedview" not in tables
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_existing_install_gives_its_admin_role_the_webhook_permissions():
+    """The Admin role holds every permission; an install from before the webhooks gets theirs too."""
+    before = [("responses", "0006_notification_email_claim")]
+    executor = _migrate(before)
+    old = executor.loader.project_state(before).apps
+    # As on an install migrated before the webhook models existed: the role, and no permissions
+    # for those models yet.
+    old.get_model("auth", "Group").objects.get_or_create(name="Admin")
+    old.get_model("auth", "Permission").objects.filter(content_type__model__startswith="webhook").delete()
+
+    _migrate(executor.loader.graph.leaf_nodes())
+
+    from django.contrib.auth.models import Group
+
+    admin = Group.objects.get(name="Admin")
+    granted = set(admin.permissions.filter(content_type__app_label="responses").values_list("codename", flat=True))
+    assert {
+        "view_webhookendpoint",
+        "change_webhookendpoint",
+        "add_webhookendpoint",
+        "change_webhookdelivery",
+    } <= granted

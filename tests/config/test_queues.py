@@ -1,0 +1,54 @@
+"""Every queue a task is routed to has a worker: in production (docker-compose.yml) and in `make run`."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def routed_queues() -> set[str]:
+    return {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()} | {settings.CELERY_TASK_DEFAULT_QUEUE}
+
+
+def consumed(argv: list[str]) -> set[str]:
+    """The queues of a `celery worker -Q a,b` command line."""
+    for flag in ("-Q", "--queues"):
+        if flag in argv:
+            return set(argv[argv.index(flag) + 1].split(","))
+    return set()
+
+
+def compose_workers() -> dict[str, set[str]]:
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    return {
+        name: consumed(service["command"])
+        for name, service in services.items()
+        if isinstance(service.get("command"), list) and "worker" in service["command"]
+    }
+
+
+def test_every_routed_queue_has_a_compose_worker() -> None:
+    workers = compose_workers()
+    covered = set().union(*workers.values())
+    assert routed_queues() - covered == set(), workers
+
+
+def test_the_development_worker_consumes_every_routed_queue() -> None:
+    lines = dict(line.split(":", 1) for line in (ROOT / "Procfile.dev").read_text().splitlines() if line.strip())
+    assert routed_queues() <= consumed(shlex.split(lines["worker"]))
+    assert set(settings.CELERY_QUEUES_ALL.split(",")) == routed_queues()
+
+
+def test_webhooks_have_a_worker_of_their_own() -> None:
+    """A slow or failing receiver must never hold up a reply to a customer or an e-mail."""
+    from config.celery import app
+
+    queue = app.amqp.router.route({}, "responses.deliver_webhook")["queue"].name
+    assert queue == "integrations"
+    assert [name for name, queues in compose_workers().items() if queue in queues] == ["worker-integrations"]
+    assert compose_workers()["worker-integrations"] == {"integrations"}
