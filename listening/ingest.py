@@ -20,8 +20,8 @@ from django.utils import timezone
 from listening import pipeline
 from listening.connectors import FetchedAuthor, FetchedItem, RateBudget
 from listening.language import detect_language
+from listening.learning import analyzer_for
 from listening.models import Author, Channel, Mention
-from listening.sentiment import analyze
 from listening.terms import compile_terms, matching_term_ids
 
 
@@ -155,6 +155,7 @@ def ingest_items(
 
 def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[Mention]:
     brand_terms = compile_terms(channel.brand.terms.filter(is_active=True))
+    analyze = analyzer_for(channel.brand_id)
     authors = _upsert_authors(channel.platform, (item.author for item in items))
     parents = dict(
         Mention.objects.filter(
@@ -165,7 +166,7 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[M
     term_ids: list[list[int]] = []
     for item in items:
         text = item.text or ""
-        language = detect_language(f"{item.title}\n{text}", item.raw_language)
+        language = detect_language(f"{item.title}\n{text}", item.raw_language, channel.brand.languages)
         scored = analyze(text or item.title, language)
         mentions.append(
             Mention(
@@ -184,6 +185,9 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[M
                 analyzer_sentiment=scored.label,
                 sentiment=scored.label,
                 sentiment_score=scored.compound,
+                analyzer_intent=scored.intent,
+                intent=scored.intent,
+                analysis=scored.analysis(),
                 metrics=dict(item.metrics or {}),
                 published_at=item.published_at,
                 fetched_at=now,
