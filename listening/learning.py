@@ -101,56 +101,69 @@ class CareModel:
     def __post_init__(self) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        self._word = TfidfVectorizer(**WORD_PARAMS, vocabulary={t: i for i, t in enumerate(self.word_terms)})
-        self._word.idf_ = self.word_idf
-        self._char = TfidfVectorizer(**CHAR_PARAMS, vocabulary={t: i for i, t in enumerate(self.char_terms)})
-        self._char.idf_ = self.char_idf
-
-    def features(self, texts: Sequence[str], lexicons: Sequence[float | None]) -> csr_matrix:
-        from scipy.sparse import hstack
-
-        return hstack(
-            [self._word.transform(texts), self._char.transform(texts), _lexicon_features(lexicons)], format="csr"
+        # The vectorizers' own analyzers: the exact tokens and n-grams they were fitted with.
+        self._analyzers = (
+            TfidfVectorizer(**WORD_PARAMS).build_analyzer(),
+            TfidfVectorizer(**CHAR_PARAMS).build_analyzer(),
         )
+        self._vocabularies = ({t: i for i, t in enumerate(self.word_terms.tolist())},
+                              {t: i for i, t in enumerate(self.char_terms.tolist())})  # fmt: skip
 
-    def probabilities(self, texts: Sequence[str], lexicons: Sequence[float | None]) -> np.ndarray:
-        scores = self.features(texts, lexicons) @ self.coef.T + self.intercept
-        scores = np.asarray(scores) - np.asarray(scores).max(axis=1, keepdims=True)
-        exp = np.exp(scores)
-        return exp / exp.sum(axis=1, keepdims=True)
+    def _vector(self, text: str, lexicon: float | None) -> tuple[np.ndarray, np.ndarray]:
+        """The text's features as (columns, values): each vectorizer's sublinear tf-idf, L2-normalized
+        as the vectorizer does, then the lexicon's two. One text at a time without the vectorizers'
+        input checks, which cost a few milliseconds a call."""
+        columns: list[int] = []
+        values: list[float] = []
+        offset = 0
+        for analyzer, vocabulary, idf in zip(
+            self._analyzers, self._vocabularies, (self.word_idf, self.char_idf), strict=True
+        ):
+            counts: dict[int, int] = {}
+            for gram in analyzer(text):
+                if (j := vocabulary.get(gram)) is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            if counts:
+                weights = np.array([(1 + math.log(n)) * idf[j] for j, n in counts.items()], dtype=np.float64)
+                weights /= np.linalg.norm(weights)
+                columns += [offset + j for j in counts]
+                values += weights.tolist()
+            offset += len(vocabulary)
+        lexicon = lexicon or 0.0
+        columns += [offset, offset + 1]
+        values += [LEXICON_SCALE * max(lexicon, 0.0), LEXICON_SCALE * max(-lexicon, 0.0)]
+        return np.array(columns, dtype=np.int64), np.array(values, dtype=np.float64)
 
     def predict(self, text: str, lexicon: float | None) -> Prediction:
-        x = self.features([text], [lexicon])
-        scores = np.asarray(x @ self.coef.T + self.intercept)[0]
+        columns, values = self._vector(text, lexicon)
+        scores = self.coef[:, columns] @ values + self.intercept
         exp = np.exp(scores - scores.max())
         probabilities = exp / exp.sum()
         best = int(probabilities.argmax())
         ranked = sorted(zip(self.classes, map(float, probabilities), strict=True), key=lambda pair: -pair[1])
-        return Prediction(self.classes[best], float(probabilities[best]), self._reasons(text, x, best), tuple(ranked))
+        reasons = self._reasons(text, columns, values, best)
+        return Prediction(self.classes[best], float(probabilities[best]), reasons, tuple(ranked))
 
-    def _reasons(self, text: str, x: csr_matrix, label: int, top: int = 3) -> tuple[tuple[str, float], ...]:
+    def _reasons(
+        self, text: str, columns: np.ndarray, values: np.ndarray, label: int, top: int = 3
+    ) -> tuple[tuple[str, float], ...]:
         """The words that pushed hardest toward ``label``: a word's own features plus the character
         n-grams inside it (char_wb n-grams never cross a word boundary)."""
-        row = x.getrow(0).tocoo()
         # Against the mean of the classes, so a word common to every class explains nothing.
-        weights = self.coef[label] - self.coef.mean(axis=0)
-        n_word = len(self.word_terms)
-        tokens = sorted({t.lower() for t in TOKEN.findall(text) if len(t) > 1} - FUNCTION_WORDS)
-        by_word: dict[str, float] = dict.fromkeys(tokens, 0.0)
-        for j, value in zip(row.col, row.data, strict=True):
-            contribution = float(value * weights[j])
-            if j < n_word:
-                for token in str(self.word_terms[j]).split():
-                    if token in by_word:
-                        by_word[token] += contribution
-            elif j < n_word + len(self.char_terms):
-                gram = str(self.char_terms[j - n_word])
-                core = gram.strip()
-                for token in tokens:
-                    padded = f" {token} "
-                    if gram in padded and core:
-                        by_word[token] += contribution
-        ranked = sorted(((w, c) for w, c in by_word.items() if c > 0), key=lambda pair: -pair[1])
+        weights = self.coef[label, columns] - self.coef[:, columns].mean(axis=0)
+        contribution = dict(zip(columns.tolist(), (values * weights).tolist(), strict=True))
+        words, chars = self._vocabularies
+        n_word = len(words)
+        by_word: dict[str, float] = {}
+        for token in {t.lower() for t in TOKEN.findall(text) if len(t) > 1} - FUNCTION_WORDS:
+            total = contribution.get(words.get(token, -1), 0.0)
+            total += sum(contribution.get(n_word + chars[g], 0.0) for g in set(self._analyzers[1](token)) if g in chars)
+            by_word[token] = total
+        for bigram, j in ((g, words[g]) for g in set(self._analyzers[0](text)) if " " in g and g in words):
+            for token in bigram.split():
+                if token in by_word:
+                    by_word[token] += contribution.get(j, 0.0)
+        ranked = sorted(((w, c) for w, c in by_word.items() if c > 0), key=lambda pair: (-pair[1], pair[0]))
         return tuple((word, round(weight, 3)) for word, weight in ranked[:top])
 
     # --- Storage: a NumPy archive, no pickle -------------------------------------------------------
