@@ -50,8 +50,9 @@ CHUNK = 50_000
 COLUMNS = (
     "brand_id, channel_id, external_id, author_id, text, title, url, language, kind, parent_external_id, source, "
     "analyzer_sentiment, sentiment_score, sentiment, tags, metrics, routing_log, published_at, fetched_at, status, "
-    "updated_at, assignee_id"
+    "updated_at, assignee_id, analyzer_intent, intent, analysis"
 )
+INTENTS = ["complaint"] * 3 + ["question"] * 2 + ["praise"] * 2 + ["other"] * 2 + ["unclassified"]
 
 
 def fill(n: int, refill: bool) -> tuple[Brand, object]:
@@ -144,6 +145,9 @@ def fill(n: int, refill: bool) -> tuple[Brand, object]:
                     rng.choice(STATUSES),
                     now.isoformat(),
                     assignee,
+                    "unclassified",
+                    rng.choice(INTENTS),
+                    "{}",
                 ]
                 rows.write("\t".join(str(f) for f in fields) + "\n")
             rows.seek(0)
@@ -215,6 +219,7 @@ def measure(args: argparse.Namespace) -> None:
         ("first page", "/inbox/"),
         (f"page {page} (keyset cursor)", f"/inbox/?after={cursor}"),
         ("negative + unassigned", "/inbox/?sentiment=negative&assignee=none"),
+        ("complaints + unassigned", "/inbox/?intent=complaint&assignee=none"),
         ("negative + unassigned + new", "/inbox/?sentiment=negative&assignee=none&status=new"),
         ("text search 'refund'", "/inbox/?q=refund"),
         ("competitors", "/inbox/?term=competitor"),

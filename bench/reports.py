@@ -43,6 +43,7 @@ WORDS = (
     "screen camera thanks awesome terrible help account password store shipping late new feature"
 ).split()
 SENTIMENTS = ["positive", "neutral", "negative", "unscored"]
+INTENTS = ["complaint", "question", "praise", "other", "other"]
 
 
 def timed(label: str, fn, *args, **kwargs):
@@ -82,7 +83,7 @@ def load(mentions: int, days: int, seed: int = 7) -> tuple[object, object]:
     columns = (
         "brand_id, channel_id, external_id, author_id, text, title, url, language, kind, parent_external_id, "
         "source, analyzer_sentiment, sentiment, tags, metrics, routing_log, published_at, fetched_at, status, "
-        "updated_at"
+        "updated_at, analyzer_intent, intent, analysis"
     )
     batch = 100_000
     with connection.cursor() as cursor:
@@ -91,6 +92,7 @@ def load(mentions: int, days: int, seed: int = 7) -> tuple[object, object]:
             for n in range(start, min(start + batch, mentions)):
                 channel = channels[n % 3]
                 sentiment = rng.choices(SENTIMENTS, weights=[3, 4, 2, 1])[0]
+                intent = INTENTS[n % len(INTENTS)]
                 text = " ".join(rng.choices(WORDS, k=8)) + ("?" if n % 17 == 0 else "") + (" #bench" if n % 5 else "")
                 published = now - timedelta(seconds=rng.randint(0, days * 86400))
                 source = f"site{n % 40}.example" if channel.platform == Platform.FEED else ""
@@ -117,6 +119,9 @@ def load(mentions: int, days: int, seed: int = 7) -> tuple[object, object]:
                             published.isoformat(),
                             "new",
                             published.isoformat(),
+                            intent,
+                            intent,
+                            "{}",
                         ]
                     )
                     + "\n"

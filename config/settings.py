@@ -194,6 +194,7 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-rollups": {"task": "reports.refresh_rollups", "schedule": 60.0},
     "detect-spikes": {"task": "reports.detect_spikes", "schedule": 300.0},
     "send-scheduled-reports": {"task": "reports.send_scheduled_reports", "schedule": crontab(minute=0)},
+    "train-analyzers": {"task": "listening.train_analyzers", "schedule": crontab(hour=3, minute=17)},
 }
 CELERY_TIMEZONE = "UTC"
 

@@ -3,7 +3,16 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from listening.models import Author, Brand, BrandMembership, Channel, Mention, MentionEvent, TrackedTerm
+from listening.models import (
+    AnalyzerModel,
+    Author,
+    Brand,
+    BrandMembership,
+    Channel,
+    Mention,
+    MentionEvent,
+    TrackedTerm,
+)
 
 
 class TrackedTermInline(admin.TabularInline):
@@ -60,10 +69,10 @@ class AuthorAdmin(admin.ModelAdmin):
 
 @admin.register(Mention)
 class MentionAdmin(admin.ModelAdmin):
-    list_display = ["external_id", "brand", "channel", "author", "sentiment", "status", "published_at"]
-    list_filter = ["status", "sentiment", "kind", "channel__platform"]
+    list_display = ["external_id", "brand", "channel", "author", "sentiment", "intent", "status", "published_at"]
+    list_filter = ["status", "sentiment", "intent", "kind", "channel__platform"]
     search_fields = ["external_id", "text"]
-    raw_id_fields = ["author", "parent", "channel", "assignee", "sentiment_corrected_by"]
+    raw_id_fields = ["author", "parent", "channel", "assignee", "sentiment_corrected_by", "intent_corrected_by"]
     filter_horizontal = ["terms"]
     show_full_result_count = False  # a count(*) over millions of rows on every page is not free
 
@@ -72,3 +81,18 @@ class MentionAdmin(admin.ModelAdmin):
 class MentionEventAdmin(admin.ModelAdmin):
     list_display = ["mention", "kind", "actor", "old_value", "new_value", "created_at"]
     raw_id_fields = ["mention", "actor"]
+
+
+@admin.register(AnalyzerModel)
+class AnalyzerModelAdmin(admin.ModelAdmin):
+    """Read-only: the nightly training writes these rows; the weights are never shown or edited."""
+
+    list_display = ["brand", "language", "target", "in_use", "model_accuracy", "builtin_accuracy", "trained_at"]
+    list_filter = ["target", "language", "in_use", "brand"]
+    exclude = ["weights"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AnalyzerModel | None = None) -> bool:
+        return False

@@ -48,7 +48,7 @@ class BrandSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Brand
-        fields = ["id", "name", "slug", "require_reply_approval", "terms", "created_at"]
+        fields = ["id", "name", "slug", "require_reply_approval", "languages", "terms", "created_at"]
         read_only_fields = ["id", "created_at"]
 
     def validate_terms(self, terms: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -26,8 +26,8 @@ from listening import pipeline
 from listening.connectors import FetchedAuthor, FetchedItem, RateBudget
 from listening.connectors.base import storable_text
 from listening.language import detect_language
+from listening.learning import analyzer_for
 from listening.models import Author, Channel, Mention
-from listening.sentiment import analyze
 from listening.terms import compile_terms, matching_term_ids
 
 # What one item can make the database or its driver refuse as data: a number out of the column's
@@ -217,6 +217,7 @@ def _recorded(rejected: list[RejectedItem], earlier: Any, now: datetime) -> list
 
 def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[Mention]:
     brand_terms = compile_terms(channel.brand.terms.filter(is_active=True))
+    analyze = analyzer_for(channel.brand_id)
     authors = _upsert_authors(channel.platform, (item.author for item in items))
     parents = dict(
         Mention.objects.filter(
@@ -227,7 +228,7 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[M
     term_ids: list[list[int]] = []
     for item in items:
         text = item.text or ""
-        language = detect_language(f"{item.title}\n{text}", item.raw_language)
+        language = detect_language(f"{item.title}\n{text}", item.raw_language, channel.brand.languages)
         scored = analyze(text or item.title, language)
         mentions.append(
             Mention(
@@ -246,6 +247,9 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[M
                 analyzer_sentiment=scored.label,
                 sentiment=scored.label,
                 sentiment_score=scored.compound,
+                analyzer_intent=scored.intent,
+                intent=scored.intent,
+                analysis=scored.analysis(),
                 metrics=dict(item.metrics or {}),
                 published_at=item.published_at,
                 fetched_at=now,

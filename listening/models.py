@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -26,6 +27,34 @@ class Sentiment(models.TextChoices):
     UNSCORED = "unscored", _("Unscored")
 
 
+class Intent(models.TextChoices):
+    """What a mention wants from the brand; ``unclassified`` for languages without intent rules."""
+
+    COMPLAINT = "complaint", _("Complaint")
+    QUESTION = "question", _("Question")
+    PRAISE = "praise", _("Praise")
+    OTHER = "other", _("Other")
+    UNCLASSIFIED = "unclassified", _("Unclassified")
+
+
+def default_languages() -> list[str]:
+    return ["en", "es"]
+
+
+def validate_languages(value: object) -> None:
+    """A list of ISO 639-1 codes the detector knows ("en", "es", "ca" …)."""
+    from listening.language import DETECTABLE
+
+    if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
+        raise ValidationError(_('List language codes, e.g. ["en", "es"].'))
+    unknown = [code for code in value if code not in DETECTABLE]
+    if unknown:
+        raise ValidationError(
+            _("Unknown language %(codes)s; use: %(known)s.")
+            % {"codes": ", ".join(unknown), "known": ", ".join(sorted(DETECTABLE))}
+        )
+
+
 class Brand(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
@@ -33,6 +62,15 @@ class Brand(models.Model):
         _("replies need approval"),
         default=False,
         help_text=_("Replies from users without the publish permission wait for a community manager."),
+    )
+    # Short posts are read among these first: "Me encanta Acme" is Spanish for a brand that expects
+    # Spanish, not Portuguese. Other languages are still detected when the text is long enough.
+    languages = models.JSONField(
+        _("expected languages"),
+        default=default_languages,
+        blank=True,
+        validators=[validate_languages],
+        help_text=_('Language codes the brand\'s audience writes in, e.g. ["en", "es"].'),
     )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="BrandMembership", related_name="brands", blank=True
@@ -240,6 +278,17 @@ class Mention(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     sentiment_corrected_at = models.DateTimeField(null=True, blank=True)
+    analyzer_intent = models.CharField(
+        _("analyzer intent"), max_length=16, choices=Intent.choices, default=Intent.UNCLASSIFIED
+    )
+    # What the inbox, rules and reports use: the analyzer's intent unless an agent corrected it.
+    intent = models.CharField(_("intent"), max_length=16, choices=Intent.choices, default=Intent.UNCLASSIFIED)
+    intent_corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    intent_corrected_at = models.DateTimeField(null=True, blank=True)
+    # Why the analyzer said so: its cues and weighed words, the lexicon's own score, which analyzer.
+    analysis = models.JSONField(_("analysis"), default=dict, blank=True)
 
     terms = models.ManyToManyField(TrackedTerm, blank=True, related_name="mentions")
     tags = models.JSONField(_("tags"), default=list, blank=True)
@@ -270,6 +319,8 @@ class Mention(models.Model):
             models.Index(fields=["brand", "status", "-published_at", "-id"], name="mention_inbox_status_idx"),
             # Inbox filtered by sentiment ("negative"), and the sentiment reports' recounts.
             models.Index(fields=["brand", "sentiment", "-published_at", "-id"], name="mention_inbox_sentiment_idx"),
+            # Inbox filtered by intent ("complaint").
+            models.Index(fields=["brand", "intent", "-published_at", "-id"], name="mention_inbox_intent_idx"),
             # "Assigned to me".
             models.Index(fields=["assignee", "status", "-published_at"], name="mention_assignee_idx"),
             # A channel's stream, and the channel filter.
@@ -290,6 +341,10 @@ class Mention(models.Model):
         return self.sentiment_corrected_by_id is not None
 
     @property
+    def intent_corrected(self) -> bool:
+        return self.intent_corrected_by_id is not None
+
+    @property
     def term_labels(self) -> list[tuple[str, str]]:
         """(kind, label) of the matched terms, once each: "Acme" and "@acme" are one brand.
 
@@ -305,6 +360,7 @@ class MentionEvent(models.Model):
         STATUS = "status", _("Status changed")
         ASSIGNED = "assigned", _("Assigned")
         SENTIMENT = "sentiment", _("Sentiment corrected")
+        INTENT = "intent", _("Intent corrected")
         ROUTED = "routed", _("Routed")
         TAGGED = "tagged", _("Tagged")
         NOTE = "note", _("Note")
@@ -325,3 +381,39 @@ class MentionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.old_value} → {self.new_value}"
+
+
+class AnalyzerModel(models.Model):
+    """A brand's learned model of one language and one target (intent or sentiment), trained by
+    ``listening.train_analyzers`` on the mentions its team reviewed.
+
+    ``model_accuracy`` and ``builtin_accuracy`` are cross-validated on those same mentions; the
+    model is used (``in_use``) only while it beats the built-in analyzer. ``weights`` is a NumPy
+    archive read without pickle (``listening.learning.CareModel``).
+    """
+
+    class Target(models.TextChoices):
+        INTENT = "intent", _("Intent")
+        SENTIMENT = "sentiment", _("Sentiment")
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="analyzer_models")
+    language = models.CharField(_("language"), max_length=8)
+    target = models.CharField(_("target"), max_length=16, choices=Target.choices)
+    trained_at = models.DateTimeField(_("trained"), default=timezone.now)
+    examples = models.PositiveIntegerField(_("reviewed mentions"), default=0)
+    corrections = models.PositiveIntegerField(_("corrections"), default=0)
+    model_accuracy = models.FloatField(_("model's agreement with agents"))
+    builtin_accuracy = models.FloatField(_("built-in analyzer's agreement with agents"))
+    in_use = models.BooleanField(_("in use"), default=False)
+    features_version = models.PositiveSmallIntegerField(default=1)
+    weights = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "language", "target"], name="analyzer_model_unique"),
+        ]
+        verbose_name = _("learned analyzer")
+        verbose_name_plural = _("learned analyzers")
+
+    def __str__(self) -> str:
+        return f"{self.brand_id} {self.language} {self.target}"

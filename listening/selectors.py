@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from config import params
 from config.roles import ADMIN
-from listening.models import Brand, Channel, Mention, Platform, Sentiment, TrackedTerm
+from listening.models import Brand, Channel, Intent, Mention, Platform, Sentiment, TrackedTerm
 
 
 def user_sees_all_brands(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -62,6 +62,7 @@ class MentionFilters:
     channel: int | None = None
     platform: str = ""
     sentiment: str = ""
+    intent: str = ""
     status: str = ""
     language: str = ""
     assignee: str = ""
@@ -91,6 +92,8 @@ def mentions_filtered(*, user: AbstractBaseUser, filters: MentionFilters) -> Que
         qs = qs.filter(channel__platform=filters.platform)
     if filters.sentiment:
         qs = qs.filter(sentiment=filters.sentiment)
+    if filters.intent:
+        qs = qs.filter(intent=filters.intent)
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.language:
@@ -181,6 +184,7 @@ def parse_mention_filters(query: Mapping[str, str]) -> tuple[MentionFilters, dic
     for name, choices in (
         ("platform", Platform.values),
         ("sentiment", Sentiment.values),
+        ("intent", Intent.values),
         ("status", Mention.Status.values),
     ):
         if value := text(name):

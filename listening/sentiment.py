@@ -1,4 +1,4 @@
-"""The one place a mention's sentiment is computed.
+"""The one place a mention's sentiment and intent are computed.
 
 `analyze(text, language)` picks an analyzer by language and never scores text with another
 language's lexicon: an English model reads a Spanish complaint as neutral, which hides it from
@@ -9,6 +9,11 @@ English is vaderSentiment. Spanish is a lexicon analyzer in the spirit of VADER 
 ICWSM 2014): the AFINN-es word list plus a curated overlay (listening/lexicons/README.md), with
 VADER's negation, booster, "but", punctuation and capitals rules adapted to Spanish. Its measured
 accuracy is printed by `manage.py sentiment_benchmark --language es`.
+
+Customer care is read with its intent (``listening.intent``): a complaint is negative even when
+it uses no angry word, so its score is moved below the negative threshold (and misplaced
+positivity, the sarcasm of "Fantastic service.", is flipped); praise is positive; a question's
+courtesy ("please", "thanks") is not sentiment. Text with no care cue keeps the lexicon's score.
 """
 
 from __future__ import annotations
@@ -16,12 +21,14 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from listening.models import Sentiment
+from listening.intent import CUE_INTENT, DECIDE, GLAD, Classified, Cue, classify
+from listening.learning import CareModel, Prediction, builtin
+from listening.models import Intent, Sentiment
 
 if TYPE_CHECKING:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -68,12 +75,39 @@ TOKEN = re.compile(r"\w+")
 _FOLD = str.maketrans("áéíóúüàèìòùâêîôû", "aeiouuaeiouaeiou")
 
 
+# How far below (or above) the threshold a complaint (or praise) the lexicon missed is moved:
+# the middle of the band VADER calls moderately negative, so a rule "score below -0.05" and the
+# label agree.
+CARE_SCORE = 0.3
+# A plain question in customer care leans less than this either way: it is neutral ("Will the
+# clinic be open on the bank holiday?" leans +0.4 on "holiday").
+PLAIN_LEAN = 0.5
+
+
 @dataclass(frozen=True)
 class Scored:
-    """A sentiment label and VADER-style compound in [-1, 1]; compound is None when unscored."""
+    """A sentiment label and VADER-style compound in [-1, 1] (None when unscored), the intent, the
+    rules' cues, the words a learned model weighed most, the lexicon's own compound before the
+    care-aware adjustment, and which analyzer decided ("rules", "built-in", "brand")."""
 
     label: str
     compound: float | None
+    intent: str = Intent.UNCLASSIFIED.value
+    cues: tuple[Cue, ...] = ()
+    lexicon: float | None = None
+    words: tuple[tuple[str, float], ...] = ()
+    analyzer: str = ""
+
+    def analysis(self) -> dict[str, object]:
+        """What a mention keeps of why it got its label and intent (``Mention.analysis``)."""
+        if self.compound is None:
+            return {}
+        return {
+            "analyzer": self.analyzer,
+            "lexicon": self.lexicon,
+            "cues": [[cue.kind, cue.text] for cue in self.cues],
+            "words": [[word, weight] for word, weight in self.words],
+        }
 
 
 UNSCORED = Scored(Sentiment.UNSCORED.value, None)
@@ -309,17 +343,165 @@ def _punctuation_emphasis(text: str) -> float:
 # --- Dispatch ------------------------------------------------------------------------------------
 
 ANALYZERS = {
-    "en": ("vaderSentiment 3.3.2 (VADER lexicon and rules)", analyze_english),
-    "es": ("AFINN-es + curated overlay, VADER-style rules (listening/lexicons/)", analyze_spanish),
+    "en": ("vaderSentiment 3.3.2 (VADER lexicon and rules) + customer-care intent rules", analyze_english),
+    "es": ("AFINN-es + curated overlay, VADER-style rules (listening/lexicons/) + customer-care intent rules",
+           analyze_spanish),
+}  # fmt: skip
+
+# Words of courtesy and of the service asked about, not of sentiment, in a request: "Could you help
+# me pay my bill, please? Thanks!" is a neutral question. Only the request's formulas and a thanks
+# closing it count, so a "thanks!" said for itself keeps its warmth.
+COURTESY = {
+    "en": re.compile(
+        r"\b(?:please|pls|plz|kindly|(?:thanks|thank you) in advance|in advance|help (?:me|us)|could you help|"
+        r"pay|paid|paying|cancel|cancelled|canceled|cancelling|charged?|debt|hardship|complaint|leak|broken|lost|"
+        r"damage|damaged|accidental|faulty)\b|"
+        r"(?<=\?)\s*(?:many thanks|thanks|thank you|thx|ty|cheers)\b[\w\s!.]*$",
+        re.IGNORECASE,
+    ),
+    "es": re.compile(
+        r"\b(?:por favor|porfa|gracias de antemano|de antemano|(?:me|nos) (?:podeis|podéis|pueden|podrian|podrían) "
+        r"ayudar|ayudarme|ayudarnos|cobra[rn]?|comisi[oó]n(?:es)?|pagar|pago|cancelar|baja|reclamaci[oó]n|"
+        r"aver[ií]as?|da[nñ]os?|siniestro|multa|deuda|funciona)\b|"
+        r"(?<=\?)\s*(?:muchas gracias|mil gracias|gracias)\b[\w\s!.]*$",
+        re.IGNORECASE,
+    ),
 }
 
 
-def analyze(text: str, language: str) -> Scored:
-    """Sentiment of `text` written in `language` (ISO 639-1, e.g. "es", "en-US" is read as "en").
+def _code(language: str) -> str:
+    return (language or "").split("-")[0].split("_")[0].lower()
 
-    Unknown languages and empty text are `unscored`; never scored with another language's model.
-    """
-    entry = ANALYZERS.get((language or "").split("-")[0].split("_")[0].lower())
+
+def lexicon_score(text: str, language: str) -> Scored:
+    """The lexicon alone, without intent: what the analyzer said before it knew customer care."""
+    entry = ANALYZERS.get(_code(language))
     if entry is None or not (text or "").strip():
         return UNSCORED
     return entry[1](text)
+
+
+def _praised(classified: Classified) -> bool:
+    """Praise the rules can point at (not a bare "thanks", which may be curt or ironic), said louder
+    than the cross words around it."""
+    praise = sum(c.weight for c in classified.cues if c.kind in ("praise", "solved"))
+    cross = sum(c.weight for c in classified.cues if c.kind == "negative_words")
+    return praise >= 1 + cross
+
+
+def _plain(text: str, language: str) -> str:
+    """A request without its courtesy and its service words (see ``COURTESY``)."""
+    courtesy = COURTESY.get(language)
+    return courtesy.sub(" ", text) if courtesy else text
+
+
+def care_aware(text: str, language: str, lexicon: float, classified: Classified, *, care: bool = False) -> Scored:
+    """The label and score of a text from its lexicon score and its intent.
+
+    In customer care (``care``: a mention of a brand) the intent decides: a complaint is negative,
+    praise positive, a plain question neutral. Elsewhere only the rules' own cues move the score,
+    so general text keeps the lexicon's.
+    """
+    compound = lexicon
+    complained = sum(c.weight for c in classified.cues if CUE_INTENT[c.kind] == Intent.COMPLAINT)
+    if classified.intent == Intent.COMPLAINT and lexicon > -THRESHOLD and (complained >= DECIDE or care):
+        compound = -max(abs(lexicon), CARE_SCORE)
+    elif classified.intent == Intent.PRAISE and lexicon < THRESHOLD and (_praised(classified) or care):
+        compound = max(abs(lexicon), CARE_SCORE)
+    elif classified.intent == Intent.QUESTION:
+        plain = _plain(text, language)
+        if plain != text:
+            compound = ANALYZERS[language][1](plain).compound if plain.strip() else 0.0
+        if care and abs(compound) < PLAIN_LEAN:
+            compound = 0.0
+    compound = round(compound, 4)
+    return Scored(label_for(compound), compound, classified.intent, classified.cues, lexicon)
+
+
+def in_band(compound: float, label: str) -> float:
+    """``compound`` moved into ``label``'s band, so a rule on the score agrees with the label."""
+    if label == Sentiment.NEGATIVE and compound > -THRESHOLD:
+        return -max(abs(compound), CARE_SCORE)
+    if label == Sentiment.POSITIVE and compound < THRESHOLD:
+        return max(abs(compound), CARE_SCORE)
+    if label == Sentiment.NEUTRAL and abs(compound) >= THRESHOLD:
+        return 0.0
+    return compound
+
+
+@dataclass(frozen=True)
+class Models:
+    """The learned models a brand uses instead of the built-in ones, by language."""
+
+    intent: dict[str, CareModel]
+    sentiment: dict[str, CareModel]
+
+
+# The rules overrule a learned model on a complaint they see plainly: sarcasm, or cues of two
+# kinds weighing this much ("Four calls, two promises, zero callbacks": again and again, no answer).
+DECISIVE = 1.5
+
+
+def _decisive(rules: Classified) -> bool:
+    """Whether the rules' complaint cues are too plain for a model to overrule."""
+    if rules.intent != Intent.COMPLAINT:
+        return False
+    cues = [c for c in rules.cues if CUE_INTENT[c.kind] == Intent.COMPLAINT and c.kind != "negative_words"]
+    if any(c.kind == "sarcasm" for c in cues):
+        return True
+    return len({c.kind for c in cues}) >= 2 and sum(c.weight for c in cues) >= DECISIVE
+
+
+def _intent(text: str, language: str, lexicon: float, rules: Classified, model: CareModel) -> Prediction:
+    """The model's intent, except where the rules see a complaint plainly, or where it calls glad
+    words a complaint the rules see no sign of ("Yay, an awesome evening … and yet again the
+    marathon was incomplete")."""
+    prediction = model.predict(text, lexicon)
+    if prediction.label != Intent.COMPLAINT and _decisive(rules):
+        return Prediction(Intent.COMPLAINT.value, dict(prediction.ranked).get(Intent.COMPLAINT, 0.0), prediction.words)
+    if prediction.label == Intent.COMPLAINT and lexicon >= GLAD and len(prediction.ranked) > 1:
+        complained = sum(c.weight for c in rules.cues if CUE_INTENT[c.kind] == Intent.COMPLAINT)
+        if complained < 1 and not any(c.kind == "sarcasm" for c in rules.cues):
+            return prediction.runner_up()
+    return prediction
+
+
+def analyze(text: str, language: str, models: Models | None = None, *, care: bool = False) -> Scored:
+    """Sentiment and intent of `text` written in `language` (ISO 639-1, e.g. "es"; "en-US" is read as "en").
+
+    ``care``: the text is a mention of a brand (ingestion), so customer care. Then the intent is a
+    learned model's (the brand's in ``models`` when it has one for the language, otherwise the
+    built-in one) and decides the label (``care_aware``). Otherwise the rules decide and only their
+    cues move the score, so general text keeps the lexicon's. The rules' cues are kept either way,
+    to explain. Unknown languages and empty text are `unscored` and `unclassified`; never scored
+    with another language's model.
+    """
+    language = _code(language)
+    lexicon = lexicon_score(text, language)
+    if lexicon.compound is None:
+        return UNSCORED
+    score = ANALYZERS[language][1]
+    # What a question is about ("damage", "cancel") is not how its author feels.
+    asked = lexicon.compound
+    if re.search(r"[?¿]", text) and (plain := _plain(text, language)) != text:
+        asked = score(plain).compound if plain.strip() else 0.0
+    rules = classify(text, language, asked, lambda other: score(other).compound or 0.0)
+    brand_model = models.intent.get(language) if models else None
+    model = brand_model or (builtin(language) if care else None)
+    if model is None:
+        return _with(care_aware(text, language, lexicon.compound, rules), analyzer="rules")
+    prediction = _intent(text, language, lexicon.compound, rules, model)
+    scored = care_aware(text, language, lexicon.compound, Classified(prediction.label, rules.cues), care=care)
+    scored = _with(scored, words=prediction.words, analyzer="brand" if brand_model else "built-in")
+    if models and (sentiment_model := models.sentiment.get(language)):
+        label = sentiment_model.predict(text, lexicon.compound).label
+        # A complaint is negative whoever reads it.
+        if scored.intent == Intent.COMPLAINT:
+            label = Sentiment.NEGATIVE.value
+        compound = round(in_band(scored.compound or 0.0, label), 4)
+        scored = _with(scored, label=label_for(compound), compound=compound)
+    return scored
+
+
+def _with(scored: Scored, **changes: object) -> Scored:
+    return replace(scored, **changes)

@@ -1,6 +1,6 @@
 """Writes of the listening app that people make: a mention's state, brands, tracked terms, channels.
 
-Every writer of a mention's status, assignee, sentiment or tags goes through the ``mention_*``
+Every writer of a mention's status, assignee, sentiment, intent or tags goes through the ``mention_*``
 functions, which record a MentionEvent, so the history ("who changed it, and when") is complete
 whatever screen, API call or rule made the change. Forms, the API and commands save brands, terms
 and channels through the functions here, so each write has one meaning wherever it comes from.
@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from listening.connectors import connector_class, destination_refusal
-from listening.models import Brand, BrandMembership, Channel, Mention, MentionEvent, Sentiment, TrackedTerm
+from listening.models import Brand, BrandMembership, Channel, Intent, Mention, MentionEvent, Sentiment, TrackedTerm
 from listening.polling import channel_resume
 
 
@@ -74,6 +74,23 @@ def mention_correct_sentiment(*, mention: Mention, label: str, actor: AbstractBa
     mention.sentiment_corrected_at = timezone.now()
     mention.save(update_fields=["sentiment", "sentiment_corrected_by", "sentiment_corrected_at", "updated_at"])
     _record(mention, actor, MentionEvent.Kind.SENTIMENT, old, label)
+    return True
+
+
+@transaction.atomic
+def mention_correct_intent(*, mention: Mention, intent: str, actor: AbstractBaseUser) -> bool:
+    """An agent relabels the intent (complaint, question, praise, other). The analyzer's intent is
+    kept beside it, for the agreement the report shows and for the brand's learned model."""
+    if intent not in Intent.values or intent == Intent.UNCLASSIFIED:
+        raise ValueError(f"unknown intent {intent!r}")
+    old = mention.intent
+    if old == intent and mention.intent_corrected_by_id:
+        return False
+    mention.intent = intent
+    mention.intent_corrected_by = actor
+    mention.intent_corrected_at = timezone.now()
+    mention.save(update_fields=["intent", "intent_corrected_by", "intent_corrected_at", "updated_at"])
+    _record(mention, actor, MentionEvent.Kind.INTENT, old, intent)
     return True
 
 

@@ -1,13 +1,15 @@
-"""Celery tasks of the listening app: thin, named, idempotent; the work is in ``listening.polling``."""
+"""Celery tasks of the listening app: thin, named, idempotent; the work is in ``listening.polling``
+and ``listening.learning``."""
 
 from __future__ import annotations
 
 import logging
 
 from celery import shared_task
+from django.core.cache import cache
 from django.db import transaction
 
-from listening import polling
+from listening import learning, polling
 from listening.models import Channel
 
 log = logging.getLogger(__name__)
@@ -41,3 +43,22 @@ def poll_channel(channel_id: int) -> None:
             outcome.pages,
             f", error: {outcome.error}" if outcome.error else "",
         )
+
+
+# Longer than a training of every brand can run: a second copy of the task returns at once.
+TRAIN_LOCK_SECONDS = 3600
+
+
+@shared_task(
+    name="listening.train_analyzers", ignore_result=True, acks_late=True, soft_time_limit=3000, time_limit=3300
+)
+def train_analyzers() -> int:
+    """Retrain each brand's learned analyzers on its team's corrections (beat runs this nightly)."""
+    lock = "listening:train-analyzers"
+    if not cache.add(lock, "1", timeout=TRAIN_LOCK_SECONDS):
+        log.info("Analyzers are already being trained")
+        return 0
+    try:
+        return learning.analyzer_models_train_all()
+    finally:
+        cache.delete(lock)

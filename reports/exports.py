@@ -17,7 +17,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 1000
 MENTION_HEADERS = [
     "id", "published_at", "platform", "channel", "author", "text", "url", "language", "sentiment",
-    "analyzer_sentiment", "terms", "status", "assignee", "ticket_id", "ticket_status", "author_handle",
+    "analyzer_sentiment", "intent", "analyzer_intent", "terms", "status", "assignee", "ticket_id", "ticket_status", "author_handle",
 ]  # fmt: skip
 
 
@@ -78,6 +78,8 @@ def mention_rows(*, user: AbstractBaseUser, filters: MentionFilters) -> Iterator
                 m.language,
                 m.sentiment,
                 m.analyzer_sentiment,
+                m.intent,
+                m.analyzer_intent,
                 "; ".join(sorted(t.label for t in m.terms.all())),
                 m.status,
                 m.assignee.get_username() if m.assignee else "",

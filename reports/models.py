@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from listening.models import Author, Brand, Channel, Sentiment, TrackedTerm
+from listening.models import Author, Brand, Channel, Intent, Sentiment, TrackedTerm
 
 
 class RollupRow(models.Model):
@@ -106,6 +106,16 @@ class WordDay(RollupRow):
         ]
 
 
+class IntentDay(RollupRow):
+    """What people wanted that day: complaints, questions, praise, other."""
+
+    intent = models.CharField(max_length=16, choices=Intent.choices)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand", "day", "intent"], name="rollup_intent_day_unique")]
+
+
 class QuestionDay(RollupRow):
     """Questions asked that day, grouped by their normalized wording."""
 
@@ -117,12 +127,16 @@ class QuestionDay(RollupRow):
 
 
 class QualityDay(RollupRow):
-    """Sentiment quality: mentions an agent reviewed, corrected, and where the analyzer agreed."""
+    """Analyzer quality: mentions an agent reviewed, corrected, and where the analyzer agreed, for
+    sentiment and for intent."""
 
     total = models.PositiveIntegerField(default=0)
     reviewed = models.PositiveIntegerField(default=0)
     corrected = models.PositiveIntegerField(default=0)
     agreed = models.PositiveIntegerField(default=0)
+    intent_reviewed = models.PositiveIntegerField(default=0)
+    intent_corrected = models.PositiveIntegerField(default=0)
+    intent_agreed = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["brand", "day"], name="rollup_quality_day_unique")]

@@ -15,8 +15,18 @@ from django.db.models import Count, F, Max, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from listening.models import Mention, Sentiment
-from reports.models import AuthorDay, ChannelDay, QualityDay, QuestionDay, RollupState, SourceDay, TermDay, WordDay
+from listening.models import Intent, Mention, Sentiment
+from reports.models import (
+    AuthorDay,
+    ChannelDay,
+    IntentDay,
+    QualityDay,
+    QuestionDay,
+    RollupState,
+    SourceDay,
+    TermDay,
+    WordDay,
+)
 from reports.text import question_of, words_of
 
 # Days always recounted: late edits that skip updated_at (a term added through the M2M) land here.
@@ -36,7 +46,7 @@ def _recount_day(brand_id: int, day: date) -> None:
     start, end = utc_day_bounds(day)
     mentions = Mention.objects.filter(brand_id=brand_id, published_at__gte=start, published_at__lt=end)
     with transaction.atomic():
-        for model in (ChannelDay, TermDay, AuthorDay, SourceDay, WordDay, QuestionDay, QualityDay):
+        for model in (ChannelDay, TermDay, AuthorDay, SourceDay, WordDay, QuestionDay, QualityDay, IntentDay):
             model.objects.filter(brand_id=brand_id, day=day).delete()
         # Words and questions need the text: one pass over this day's texts (a bounded slice).
         words: dict[str, Counter[str]] = {s: Counter() for s in Sentiment.values}
@@ -99,8 +109,15 @@ def _recount_day(brand_id: int, day: date) -> None:
             reviewed=Count("id", filter=_reviewed()),
             corrected=Count("id", filter=Q(sentiment_corrected_by__isnull=False)),
             agreed=Count("id", filter=_reviewed() & Q(analyzer_sentiment=F("sentiment"))),
+            intent_reviewed=Count("id", filter=_intent_reviewed()),
+            intent_corrected=Count("id", filter=Q(intent_corrected_by__isnull=False)),
+            intent_agreed=Count("id", filter=_intent_reviewed() & Q(analyzer_intent=F("intent"))),
         )
         QualityDay.objects.create(brand_id=brand_id, day=day, **quality)
+        IntentDay.objects.bulk_create(
+            IntentDay(brand_id=brand_id, day=day, intent=row["intent"], count=row["n"])
+            for row in mentions.values("intent").annotate(n=Count("id")).order_by()
+        )
 
         WordDay.objects.bulk_create(
             WordDay(brand_id=brand_id, day=day, word=word, sentiment=sentiment, count=n)
@@ -123,6 +140,14 @@ def _reviewed() -> Q:
     return Q(sentiment_corrected_by__isnull=False) | (
         Q(status__in=[Mention.Status.REPLIED, Mention.Status.ROUTED, Mention.Status.CLOSED])
         & ~Q(analyzer_sentiment=Sentiment.UNSCORED)
+    )
+
+
+def _intent_reviewed() -> Q:
+    """A mention whose intent a person looked at: corrected, or handled with the analyzer's kept."""
+    return Q(intent_corrected_by__isnull=False) | (
+        Q(status__in=[Mention.Status.REPLIED, Mention.Status.ROUTED, Mention.Status.CLOSED])
+        & ~Q(analyzer_intent=Intent.UNCLASSIFIED)
     )
 
 

@@ -18,8 +18,9 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from listening.models import Author, Brand, Channel, Platform, Sentiment, TrackedTerm
-from reports.models import AuthorDay, ChannelDay, QualityDay, QuestionDay, SourceDay, TermDay, WordDay
+from listening.learning import MIN_CORRECTIONS
+from listening.models import AnalyzerModel, Author, Brand, Channel, Intent, Platform, Sentiment, TrackedTerm
+from reports.models import AuthorDay, ChannelDay, IntentDay, QualityDay, QuestionDay, SourceDay, TermDay, WordDay
 from responses.models import Reply, Ticket
 
 SENTIMENTS = [Sentiment.POSITIVE, Sentiment.NEUTRAL, Sentiment.NEGATIVE, Sentiment.UNSCORED]
@@ -403,17 +404,70 @@ def team(brand: Brand, period: Period) -> dict:
     }  # fmt: skip
 
 
+INTENTS = [Intent.COMPLAINT, Intent.QUESTION, Intent.PRAISE, Intent.OTHER, Intent.UNCLASSIFIED]
+
+
+def intents(brand: Brand, period: Period) -> dict:
+    """What people wanted: mentions per intent, their share, and the previous period's count."""
+
+    def counts(p: Period) -> dict[str, int]:
+        rows = IntentDay.objects.filter(brand=brand, day__gte=p.since, day__lte=p.until)
+        return dict(rows.values("intent").annotate(n=Sum("count")).values_list("intent", "n"))
+
+    now, before = counts(period), counts(period.previous())
+    total = sum(now.values())
+    return {
+        "total": total,
+        "rows": [
+            {
+                "intent": intent,
+                "label": Intent(intent).label,
+                "count": now.get(intent, 0),
+                "share": round(now.get(intent, 0) / total * 100, 1) if total else 0.0,
+                "previous": before.get(intent, 0),
+                "change": _change(now.get(intent, 0), before.get(intent, 0)),
+            }
+            for intent in INTENTS
+            if now.get(intent) or before.get(intent)
+        ],
+    }
+
+
 def quality(brand: Brand, period: Period) -> dict:
-    """Agent corrections and the analyzer's agreement with the people who reviewed its labels.
+    """Agent corrections and the analyzers' agreement with the people who reviewed their labels.
 
     Reviewed = corrected by an agent, or handled (replied, routed, closed) with the analyzer's
-    label left in place. Agreement = reviewed mentions whose final label is the analyzer's.
+    label left in place. Agreement = reviewed mentions whose final label is the analyzer's; for
+    sentiment and for intent. ``analyzers``: per language and target, the brand's learned model
+    against the built-in analyzer on the brand's own reviewed mentions (cross-validated), and which
+    of the two is in use.
     """
     q = QualityDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until).aggregate(
-        total=Sum("total"), reviewed=Sum("reviewed"), corrected=Sum("corrected"), agreed=Sum("agreed")
+        total=Sum("total"),
+        reviewed=Sum("reviewed"),
+        corrected=Sum("corrected"),
+        agreed=Sum("agreed"),
+        intent_reviewed=Sum("intent_reviewed"),
+        intent_corrected=Sum("intent_corrected"),
+        intent_agreed=Sum("intent_agreed"),
     )
     q = {k: v or 0 for k, v in q.items()}
     q["agreement"] = round(q["agreed"] / q["reviewed"] * 100, 1) if q["reviewed"] else None
+    q["intent_agreement"] = round(q["intent_agreed"] / q["intent_reviewed"] * 100, 1) if q["intent_reviewed"] else None
+    q["min_corrections"] = MIN_CORRECTIONS
+    q["analyzers"] = [
+        {
+            "language": m.language,
+            "target": m.get_target_display(),
+            "examples": m.examples,
+            "corrections": m.corrections,
+            "builtin": round(m.builtin_accuracy * 100, 1),
+            "model": round(m.model_accuracy * 100, 1),
+            "in_use": m.in_use,
+            "trained_at": m.trained_at,
+        }
+        for m in AnalyzerModel.objects.filter(brand=brand).order_by("language", "target")
+    ]
     return q
 
 
@@ -442,6 +496,7 @@ def report(brand: Brand, period: Period) -> Report:
             "questions": frequent_questions(brand, period),
             "leaders": opinion_leaders(brand, period),
             "team": team(brand, period),
+            "intents": intents(brand, period),
             "quality": quality(brand, period),
         },
     )

@@ -107,6 +107,15 @@ TABLES: dict[str, tuple[str | Promise, list[str | Promise], Callable[[Report], l
     ),
     "repeat_complaints": (_("Repeat complaints"), [_("Author"), _("Handle"), _("Negative mentions")],
                           lambda r: [[a["name"], a["raw_handle"], a["negative"]] for a in r.team["repeat_authors"]]),
+    "intents": (_("Mentions by intent"), [_("Intent"), _("Mentions"), _("Share %"), _("Previous period"), _("Change %")],
+                lambda r: [[i["label"], i["count"], i["share"], i["previous"], i["change"]] for i in r.intents["rows"]]),
+    "analyzers": (
+        _("Learned analyzers"),
+        [_("Language"), _("Target"), _("Reviewed mentions"), _("Corrections"), _("Built-in agreement %"),
+         _("Learned model agreement %"), _("In use")],
+        lambda r: [[a["language"], a["target"], a["examples"], a["corrections"], a["builtin"], a["model"],
+                    _("yes") if a["in_use"] else _("no")] for a in r.quality["analyzers"]],
+    ),
 }  # fmt: skip
 
 

@@ -25,7 +25,7 @@ from rest_framework.routers import BaseRouter
 from config import params
 from config.api import READ, RolePermission, read_write
 from config.pagination import BadCursor, keyset_page
-from listening.models import Brand, Mention, Platform, Sentiment
+from listening.models import Brand, Intent, Mention, Platform, Sentiment
 from listening.selectors import (
     MentionFilters,
     brand_members,
@@ -302,6 +302,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 class MentionSerializer(serializers.ModelSerializer):
     platform = serializers.CharField(source="channel.platform", read_only=True)
     sentiment = serializers.SerializerMethodField()
+    intent = serializers.SerializerMethodField()
     author = serializers.SerializerMethodField()
     terms = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField(source="published_at", read_only=True)
@@ -323,6 +324,7 @@ class MentionSerializer(serializers.ModelSerializer):
             "parent",
             "source",
             "sentiment",
+            "intent",
             "author",
             "terms",
             "tags",
@@ -340,6 +342,18 @@ class MentionSerializer(serializers.ModelSerializer):
             "compound": mention.sentiment_score,
             "analyzer_label": mention.analyzer_sentiment,
             "corrected": mention.sentiment_corrected,
+        }
+
+    def get_intent(self, mention: Mention) -> dict[str, Any]:
+        analysis = mention.analysis or {}
+        return {
+            "label": mention.intent,
+            "analyzer_label": mention.analyzer_intent,
+            "corrected": mention.intent_corrected,
+            # Why: the rules' cues ([kind, words]) and the words a learned model weighed most.
+            "cues": analysis.get("cues", []),
+            "words": [word for word, _weight in analysis.get("words", [])],
+            "analyzer": analysis.get("analyzer", ""),
         }
 
     def get_author(self, mention: Mention) -> dict[str, Any]:
@@ -366,6 +380,7 @@ MENTION_FILTER_PARAMETERS = [
     OpenApiParameter("channel", OpenApiTypes.INT),
     OpenApiParameter("platform", OpenApiTypes.STR, enum=Platform.values),
     OpenApiParameter("sentiment", OpenApiTypes.STR, enum=Sentiment.values),
+    OpenApiParameter("intent", OpenApiTypes.STR, enum=Intent.values),
     OpenApiParameter("status", OpenApiTypes.STR, enum=Mention.Status.values),
     OpenApiParameter("language", OpenApiTypes.STR),
     OpenApiParameter("assignee", OpenApiTypes.STR, description="me, none or a user id"),

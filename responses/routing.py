@@ -72,6 +72,7 @@ def _compile_condition(condition: dict[str, Any]) -> Predicate:
         "channel": lambda m: m.channel_id,
         "language": lambda m: (m.language or "").lower(),
         "kind": lambda m: m.kind,
+        "intent": lambda m: m.intent,
     }
     getter, wanted = getters[field_name], set(value)
     if op == "in":

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from config import params
-from listening.models import Channel, Mention, Platform, TrackedTerm
+from listening.models import Channel, Intent, Mention, Platform, TrackedTerm
 from listening.selectors import brand_members
 from listening.terms import fold
 from responses.models import Department, Priority, RoutingRule
@@ -29,6 +29,7 @@ CONDITION_OPS: dict[str, tuple[str, ...]] = {
     "text": ("any", "all", "none"),
     "term_kind": ("any", "none"),
     "sentiment": NUMBER_OPS,
+    "intent": LIST_OPS,
     "platform": LIST_OPS,
     "channel": LIST_OPS,
     "language": LIST_OPS,
@@ -42,6 +43,7 @@ CONDITION_LABELS = {
     "text": gettext_lazy("Words or phrases"),
     "term_kind": gettext_lazy("Tracked term kind"),
     "sentiment": gettext_lazy("Sentiment score"),
+    "intent": gettext_lazy("Intent"),
     "platform": gettext_lazy("Platform"),
     "channel": gettext_lazy("Channel"),
     "language": gettext_lazy("Language"),
@@ -142,6 +144,7 @@ def _clean_condition(brand_id: int, index: int, raw: Any, errors: dict[str, str]
         "term_kind": TrackedTerm.Kind.values,
         "platform": Platform.values,
         "kind": Mention.Kind.values,
+        "intent": Intent.values,
     }.get(field_name)
     if allowed is not None:
         values = [str(v).lower() for v in values]

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config import params
 from config.pagination import encode_cursor
-from listening.models import Mention, Platform, Sentiment, TrackedTerm
+from listening.models import Intent, Mention, Platform, Sentiment, TrackedTerm
 from listening.selectors import MentionFilters, brand_members, brands_for_user, channels_for_user, mentions_for_user
 from responses.models import Department
 from responses.selectors import inbox_new_count, inbox_newer_rows, inbox_page, inbox_rows, saved_views_for_user
@@ -31,6 +31,7 @@ FILTER_KEYS = (
     "platform",
     "channel",
     "sentiment",
+    "intent",
     "status",
     "assignee",
     "language",
@@ -74,6 +75,7 @@ def _inbox_context(request: HttpRequest, filters: MentionFilters) -> dict[str, A
         "platforms": Platform.choices,
         "channels": channels_for_user(user).only("id", "name", "platform"),
         "sentiments": Sentiment.choices,
+        "intents": Intent.choices,
         "statuses": Mention.Status.choices,
         "mention_languages": LANGUAGES,
         "term_kinds": TrackedTerm.Kind.choices,

@@ -1,5 +1,6 @@
 """One mention and one author: the mention page (thread, history, author panel, who else is here,
-status, assignee and sentiment), its replies and composer, and the author page."""
+status, assignee, sentiment and intent with why the analyzer said so), its replies and composer,
+and the author page."""
 
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ from django.views.decorators.http import require_POST
 
 from config import params
 from config.params import id_or_none
-from listening.models import Mention, Sentiment
+from listening.intent import explain
+from listening.models import Intent, Mention, Sentiment
 from listening.selectors import brand_members, brands_for_user, mention_thread
-from listening.services import mention_assign, mention_correct_sentiment, mention_set_status
+from listening.services import mention_assign, mention_correct_intent, mention_correct_sentiment, mention_set_status
 from responses.models import Reply, SavedReply, Ticket
 from responses.replies import (
     reply_approve,
@@ -46,7 +48,13 @@ def _visible_mention(request: HttpRequest, pk: int) -> Mention:
     # Another brand's mention is a 404, not a 403: its existence is not the outsider's business.
     return get_object_or_404(
         mentions_visible_to(request.user).select_related(
-            "author", "channel", "brand", "assignee", "sentiment_corrected_by", "parent__author"
+            "author",
+            "channel",
+            "brand",
+            "assignee",
+            "sentiment_corrected_by",
+            "intent_corrected_by",
+            "parent__author",
         ),
         pk=pk,
     )
@@ -64,7 +72,9 @@ def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "author_summary": author_summary(user=request.user, author=mention.author, exclude=mention),
         "viewers": mention_presence_touch(mention_id=mention.pk, user=request.user),
         "statuses": Mention.Status.choices,
-        "sentiments": Sentiment.choices,
+        "sentiments": [(value, label) for value, label in Sentiment.choices if value != Sentiment.UNSCORED],
+        "intents": [(value, label) for value, label in Intent.choices if value != Intent.UNCLASSIFIED],
+        "why": explain(mention.analysis or {}),
         "members": brand_members([mention.brand_id]),
         "can_change": request.user.has_perm("listening.change_mention"),
         **replies_context(request, mention),
@@ -86,13 +96,15 @@ def mention_presence(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("listening.change_mention", raise_exception=True)
 def mention_update(request: HttpRequest, pk: int) -> HttpResponse:
-    """Status, assignee or sentiment from the mention page; each change is recorded by the actions."""
+    """Status, assignee, sentiment or intent from the mention page; each change is recorded by the actions."""
     mention = _visible_mention(request, pk)
     field, value = request.POST.get("field", ""), request.POST.get("value", "")
     if field == "status" and value in Mention.Status.values:
         mention_set_status(mention=mention, status=value, actor=request.user)
     elif field == "sentiment" and value in Sentiment.values:
         mention_correct_sentiment(mention=mention, label=value, actor=request.user)
+    elif field == "intent" and value in Intent.values and value != Intent.UNCLASSIFIED:
+        mention_correct_intent(mention=mention, intent=value, actor=request.user)
     elif field == "assignee" and value in ("", "none"):
         mention_assign(mention=mention, assignee=None, actor=request.user)
     elif field == "assignee" and (assignee_id := params.id_or_none(value)):

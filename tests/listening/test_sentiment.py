@@ -4,7 +4,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from listening import sentiment
 from listening.management.commands.sentiment_benchmark import evaluate, read_examples
@@ -154,3 +154,34 @@ def test_macro_f1_counts_a_class_never_predicted_as_zero() -> None:
     assert report.f1("positive") == pytest.approx(2 * 0.5 * 1.0 / 1.5)
     assert report.f1("neutral") is None
     assert report.macro_f1 == pytest.approx((2 / 3) / 3)
+
+
+def test_benchmark_reports_intent_accuracy_and_per_intent_precision_and_recall(tmp_path: Path) -> None:
+    care = tmp_path / "care.tsv"
+    care.write_text(
+        "text\tsentiment\tintent\n"
+        "Four calls, two promises, zero callbacks.\tnegative\tcomplaint\n"
+        "Does the store open on Sundays?\tneutral\tquestion\n"
+        "Sorted my refund in five minutes, thank you!\tpositive\tpraise\n",
+        encoding="utf-8",
+    )
+    out = StringIO()
+    call_command("sentiment_benchmark", "--language", "en", "--data", str(care), "--errors", stdout=out)
+    text = out.getvalue()
+    assert "care.tsv: 3 texts" in text
+    assert "intent accuracy 100.0% (3/3)" in text
+    assert "  complaint   100.0%    100.0%  100.0%      1          1" in text
+    assert "confusion (rows gold, columns predicted: com que pra oth)" in text
+
+    out = StringIO()
+    call_command("sentiment_benchmark", "--language", "en", "--data", str(care), "--lexicon-only", stdout=out)
+    assert "(lexicon only)" in out.getvalue() and "intent accuracy" not in out.getvalue()
+    # The lexicon alone reads the complaint as positive: the before of the before-and-after.
+    assert "accuracy 66.7% (2/3)" in out.getvalue()
+
+
+def test_benchmark_refuses_an_unknown_intent(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("a text\tnegative\trant\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="unknown intent 'rant'"):
+        call_command("sentiment_benchmark", "--language", "en", "--data", str(bad), stdout=StringIO())

@@ -61,13 +61,19 @@ DEPARTMENTS = {
     ),
 }
 
+# Complaints are found by intent, not by a sentiment threshold: most of them use no angry word
+# ("support chat has been 'connecting' for 40 minutes. Anyone there?").
 RULES = [
     {
         "name": "Billing complaints go to Billing",
         "match": RoutingRule.Match.ALL,
         "conditions": [
-            {"field": "text", "op": "any", "value": ["refund", "charged", "invoice", "reembolso", "cobro", "factura"]},
-            {"field": "sentiment", "op": "below", "value": -0.05},
+            {"field": "intent", "op": "in", "value": ["complaint"]},
+            {
+                "field": "text",
+                "op": "any",
+                "value": ["refund", "charged", "charge", "invoice", "reembolso", "cobro", "factura"],
+            },
         ],
         "actions": [{"type": "ticket", "department": "Billing", "priority": Priority.HIGH}],
         "stop_processing": True,
@@ -76,23 +82,24 @@ RULES = [
         "name": "Influential complaints to Public relations",
         "match": RoutingRule.Match.ALL,
         "conditions": [
+            {"field": "intent", "op": "in", "value": ["complaint"]},
             {"field": "followers", "op": "above", "value": 10000},
-            {"field": "sentiment", "op": "below", "value": -0.05},
         ],
         "actions": [{"type": "ticket", "department": "Public relations", "priority": Priority.URGENT}],
         "stop_processing": True,
     },
     {
-        "name": "Product problems to Support",
-        "match": RoutingRule.Match.ANY,
-        "conditions": [
-            {
-                "field": "text",
-                "op": "any",
-                "value": ["broken", "doesn't work", "not working", "no funciona", "roto", "error"],
-            },
-        ],
+        "name": "Other complaints to Support",
+        "match": RoutingRule.Match.ALL,
+        "conditions": [{"field": "intent", "op": "in", "value": ["complaint"]}],
         "actions": [{"type": "ticket", "department": "Support", "priority": Priority.NORMAL}],
+        "stop_processing": True,
+    },
+    {
+        "name": "Questions tagged for the FAQ",
+        "match": RoutingRule.Match.ALL,
+        "conditions": [{"field": "intent", "op": "in", "value": ["question"]}],
+        "actions": [{"type": "tag", "tag": "question"}],
         "stop_processing": False,
     },
 ]
@@ -100,6 +107,7 @@ RULES = [
 # Inbox views shared with the brand; "today" in a filter is relative, so the view stays current.
 SAVED_VIEWS = [
     ("Negative, unassigned", "sentiment=negative&assignee=none"),
+    ("Complaints, unassigned", "intent=complaint&assignee=none"),
     ("Competitors today", "term=competitor&since=today"),
 ]
 

@@ -1,0 +1,74 @@
+"""Short texts are read among the brand's languages first; other languages stay detectable."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from listening.connectors import FetchedAuthor, FetchedItem
+from listening.ingest import ingest_items
+from listening.language import detect_language
+from listening.models import Intent, Mention, Platform, Sentiment
+from tests.factories import BrandFactory, ChannelFactory
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Me encanta Acme", "es"),  # Catalan leads lingua's scores on three words
+        ("No funciona", "es"),  # Spanish, Portuguese and Catalan tie
+        ("Thanks Acme", "en"),
+    ],
+)
+def test_short_texts_are_read_among_the_expected_languages_first(text: str, expected: str) -> None:
+    assert detect_language(text, expected=["en", "es"]) == expected
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("Gràcies Acme", "ca"),
+        ("Obrigado Acme", "pt"),
+        ("Molt bon servei, gràcies", "ca"),
+        ("Très bon service, merci beaucoup", "fr"),
+        ("Muito obrigado pelo atendimento de ontem", "pt"),
+    ],
+)
+def test_other_languages_stay_detectable(text: str, language: str) -> None:
+    assert detect_language(text, expected=["en", "es"]) == language
+
+
+def test_a_brand_that_expects_other_languages_reads_short_texts_its_way() -> None:
+    assert detect_language("Me encanta Acme", expected=["en"]) == "ca"
+    assert detect_language("Me encanta Acme", expected=["ca", "es"]) in ("ca", "es")
+
+
+@pytest.mark.django_db
+def test_ingestion_uses_the_brands_languages_and_leaves_others_unscored() -> None:
+    brand = BrandFactory()
+    assert brand.languages == ["en", "es"]
+    channel = ChannelFactory(brand=brand, platform=Platform.X)
+    author = FetchedAuthor(external_id="a", handle="h")
+    at = datetime(2026, 11, 20, tzinfo=UTC)
+    ingest_items(
+        channel=channel,
+        items=[
+            FetchedItem(external_id="1", text="Me encanta Acme", author=author, published_at=at),
+            FetchedItem(external_id="2", text="Molt bon servei, gràcies", author=author, published_at=at),
+        ],
+    )
+    spanish, catalan = Mention.objects.filter(channel=channel).order_by("external_id")
+    assert (spanish.language, spanish.sentiment) == ("es", Sentiment.POSITIVE)
+    assert (catalan.language, catalan.sentiment, catalan.intent) == ("ca", Sentiment.UNSCORED, Intent.UNCLASSIFIED)
+
+
+@pytest.mark.django_db
+def test_a_brand_lists_only_languages_we_detect() -> None:
+    brand = BrandFactory()
+    brand.languages = ["en", "klingon"]
+    with pytest.raises(ValidationError):
+        brand.full_clean()
+    brand.languages = ["en", "ca"]
+    brand.full_clean()
