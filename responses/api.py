@@ -464,7 +464,7 @@ class MentionSerializer(KnownFieldsOnly, serializers.ModelSerializer):
         actor = self.context["request"].user
         with transaction.atomic():
             # The row lock: two people changing one mention at once each see the other's change.
-            locked = Mention.objects.select_for_update().select_related("assignee").get(pk=mention.pk)
+            locked = Mention.objects.select_for_update(of=("self",)).select_related("assignee").get(pk=mention.pk)
             if "assignee" in validated:
                 mention_assign(mention=locked, assignee=validated["assignee"], actor=actor)
             if "status" in validated:
