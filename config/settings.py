@@ -266,12 +266,16 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Escucha <escucha@localhost>"
 
 
 REST_FRAMEWORK = {
+    # Token first: its challenge makes a missing or bad token a 401 with WWW-Authenticate (the
+    # session scheme has none, and the first scheme's challenge is the one DRF sends).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.Schema",
+    "DEFAULT_PAGINATION_CLASS": "config.rest.KeysetPagination",
+    "EXCEPTION_HANDLER": "config.rest.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

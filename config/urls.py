@@ -21,5 +21,7 @@ urlpatterns = [
     path("", include("reports.urls")),
 ]
 
+handler404 = "config.views.not_found"
+
 if settings.SANDBOX_ENABLED:
     urlpatterns.append(path("sandbox/", include("sandbox.urls")))

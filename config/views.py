@@ -6,6 +6,8 @@ from django.contrib.auth.decorators import login_not_required, login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
@@ -68,3 +70,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
 api_docs = login_required(
     SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/swagger_ui.html")
 )
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 for a URL that matches nothing: under /api/ in the API's error shape (an id with a dot in
+    it, a path segment too many), elsewhere the page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"non_field_errors": [_("Not found.")]}, status=404)
+    return defaults.page_not_found(request, exception)

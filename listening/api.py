@@ -1,29 +1,92 @@
-"""REST API v1 for listening: brands with their tracked terms, and channels. Mentions are served by
-``responses.api`` (each carries its ticket)."""
+"""REST API v1 for listening: brands with their tracked terms and people, and channels. Mentions are
+served by ``responses.api`` (each carries its ticket).
+
+A brand is named by its id everywhere; where a person types one (the ``brand`` query parameter, a
+body's ``brand``) its slug is accepted too.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from django.db.models import QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Model, QuerySet
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
 from config import params
 from config.api import RolePermission, read_write
+from config.rest import KnownFieldsOnly, query_bool, query_choice, query_text
 from listening.connectors import connector_class
-from listening.models import Brand, Channel, TrackedTerm
-from listening.selectors import (
-    brands_for_user,
-    channels_for_user,
+from listening.models import Brand, Channel, Platform, TrackedTerm
+from listening.selectors import brand_members, brands_for_user, channels_for_user
+from listening.services import (
+    brand_create,
+    brand_update,
+    channel_address_errors,
+    channel_create,
+    channel_retire,
+    channel_update,
 )
-from listening.services import brand_create, brand_update, channel_address_errors, channel_create, channel_update
+
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,120}")
+BRAND_PARAMETER = OpenApiParameter("brand", OpenApiTypes.STR, description="One of your brands: its id or slug.")
+
+
+def brand_reference(value: object, brands: QuerySet[Brand]) -> Brand | None:
+    """The brand among ``brands`` that ``value`` names by id or slug; None when it names none of them.
+    Raises BadParam when it is neither an id nor a slug."""
+    if isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit()):
+        return brands.filter(pk=params.parse_id(value)).first()
+    if isinstance(value, str) and SLUG.fullmatch(value):
+        return brands.filter(slug=value).first()
+    raise params.BadParam(_("Use a brand's id or slug."))
+
+
+def query_brand(request: Request) -> Brand | None:
+    """``?brand=`` (id or slug) among the user's brands, or None when not given. A brand the user does
+    not work on is a 400, like a malformed value: which brands exist elsewhere is nobody's business."""
+    value = query_text(request, "brand")
+    if not value:
+        return None
+    try:
+        brand = brand_reference(value, brands_for_user(request.user))
+    except params.BadParam as error:
+        raise ValidationError({"brand": [str(error)]}) from None
+    if brand is None:
+        raise ValidationError({"brand": [_("None of your brands has this id or slug.")]})
+    return brand
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string", "pattern": SLUG.pattern}],
+        "description": "A brand's id (in answers, always the id); its slug is accepted on input.",
+    }
+)
+class BrandField(serializers.PrimaryKeyRelatedField):
+    """A brand by id or slug among the queryset (the user's brands); answered as its id."""
+
+    def to_internal_value(self, data: Any) -> Model:
+        try:
+            brand = brand_reference(data, self.get_queryset())
+        except params.BadParam:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if brand is None:
+            self.fail("does_not_exist", pk_value=data)
+        return brand
 
 
 # --- Brands ------------------------------------------------------------------------------------
-class TermSerializer(serializers.ModelSerializer):
+class TermSerializer(KnownFieldsOnly, serializers.ModelSerializer):
     class Meta:
         model = TrackedTerm
         fields = ["id", "kind", "text", "group", "exclusions", "is_active"]
@@ -43,13 +106,14 @@ class TermSerializer(serializers.ModelSerializer):
         return [item.strip() for item in value if item.strip()]
 
 
-class BrandSerializer(serializers.ModelSerializer):
+class BrandSerializer(KnownFieldsOnly, serializers.ModelSerializer):
     terms = TermSerializer(many=True, required=False)
 
     class Meta:
         model = Brand
         fields = ["id", "name", "slug", "require_reply_approval", "languages", "terms", "created_at"]
         read_only_fields = ["id", "created_at"]
+        extra_kwargs = {"slug": {"required": False, "help_text": _("Made from the name when not given.")}}
 
     def validate_terms(self, terms: list[dict[str, Any]]) -> list[dict[str, Any]]:
         seen: set[tuple[str, str]] = set()
@@ -72,6 +136,22 @@ class BrandSerializer(serializers.ModelSerializer):
         return brand_update(brand=brand, **validated)
 
 
+class BrandUserSerializer(serializers.ModelSerializer):
+    name = serializers.SerializerMethodField()
+    roles = serializers.SerializerMethodField()
+
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username", "name", "roles"]
+        read_only_fields = fields
+
+    def get_name(self, user: Any) -> str:
+        return user.get_full_name()
+
+    def get_roles(self, user: Any) -> list[str]:
+        return sorted(group.name for group in user.groups.all())
+
+
 class BrandViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -87,7 +167,16 @@ class BrandViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Brand]:
-        return brands_for_user(self.request.user).prefetch_related("terms").order_by("name")
+        return brands_for_user(self.request.user).prefetch_related("terms")
+
+    @extend_schema(responses=BrandUserSerializer(many=True))
+    @action(detail=True, methods=["get"], serializer_class=BrandUserSerializer)
+    def users(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
+        """The people who work on the brand, with their roles: whom a mention or a ticket can be given to."""
+        brand = self.get_object()
+        self.keyset_field = "date_joined"
+        people = self.paginate_queryset(brand_members([brand.pk]).prefetch_related("groups"))
+        return self.get_paginated_response(BrandUserSerializer(people, many=True).data)
 
 
 # --- Channels ----------------------------------------------------------------------------------
@@ -107,9 +196,15 @@ CHANNEL_HEALTH_FIELDS = (
 )
 
 
-class ChannelSerializer(serializers.ModelSerializer):
-    brand = serializers.PrimaryKeyRelatedField(queryset=Brand.objects.none())
-    settings = serializers.JSONField(required=False)
+class ChannelSerializer(KnownFieldsOnly, serializers.ModelSerializer):
+    brand = BrandField(queryset=Brand.objects.none())
+    settings = serializers.JSONField(
+        required=False,
+        help_text=_(
+            "The platform's settings. On update, the keys given replace the stored ones and a key set to "
+            "null is removed; the keys not given are kept."
+        ),
+    )
     credentials = serializers.JSONField(
         write_only=True,
         required=False,
@@ -120,7 +215,7 @@ class ChannelSerializer(serializers.ModelSerializer):
         ),
     )
     credentials_set = serializers.SerializerMethodField(help_text=_("The names of the credentials stored."))
-    lag_seconds = serializers.FloatField(read_only=True)
+    lag_seconds = serializers.FloatField(read_only=True, allow_null=True)
     poll_interrupted = serializers.BooleanField(
         read_only=True, help_text=_("A poll stopped before it finished; it is retried within a minute.")
     )
@@ -185,7 +280,13 @@ class ChannelSerializer(serializers.ModelSerializer):
         api_base_url = attrs.get("api_base_url", instance.api_base_url if instance else "")
         errors: dict[str, Any] = {}
         if "settings" in attrs or instance is None:
-            cleaned, setting_errors = connector.clean_settings(attrs.get("settings", {}), api_base_url=api_base_url)
+            given = attrs.get("settings", {})
+            if not isinstance(given, dict):
+                raise ValidationError({"settings": [_("Must be an object of platform settings.")]})
+            if instance is not None:
+                # A PATCH merges, like credentials: what is not named is kept; null removes a key.
+                given = {**(instance.settings or {}), **given}
+            cleaned, setting_errors = connector.clean_settings(given, api_base_url=api_base_url)
             if setting_errors:
                 errors["settings"] = setting_errors
             attrs["settings"] = cleaned
@@ -218,28 +319,44 @@ class ChannelSerializer(serializers.ModelSerializer):
         return channel_update(channel=channel, **validated)
 
 
+CHANNEL_FILTERS = [
+    BRAND_PARAMETER,
+    OpenApiParameter("platform", OpenApiTypes.STR, enum=Platform.values),
+    OpenApiParameter("is_active", OpenApiTypes.BOOL, description="false lists the retired channels."),
+]
+
+
+@extend_schema_view(list=extend_schema(parameters=CHANNEL_FILTERS))
 class ChannelViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Where Escucha listens. Credentials are write-only; health fields are read-only."""
+    """Where Escucha listens. Credentials are write-only; health fields are read-only. DELETE retires a
+    channel (``is_active`` false): it is no longer polled, and its mentions stay."""
 
     serializer_class = ChannelSerializer
     permission_classes = [RolePermission]
     permission_for = read_write("listening.view_channel", "listening.configure_brand")
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Channel]:
-        qs = channels_for_user(self.request.user).order_by("brand__name", "name", "id")
-        if brand := self.request.query_params.get("brand", ""):
-            try:
-                qs = qs.filter(brand_id=params.parse_id(brand))
-            except params.BadParam as error:
-                raise ValidationError({"brand": [str(error)]}) from None
+        qs = channels_for_user(self.request.user)
+        if self.action != "list":
+            return qs
+        if brand := query_brand(self.request):
+            qs = qs.filter(brand=brand)
+        if platform := query_choice(self.request, "platform", Platform.values):
+            qs = qs.filter(platform=platform)
+        if (active := query_bool(self.request, "is_active")) is not None:
+            qs = qs.filter(is_active=active)
         return qs
+
+    def perform_destroy(self, instance: Channel) -> None:
+        channel_retire(channel=instance)
 
 
 def register(router: BaseRouter) -> None:

@@ -55,7 +55,10 @@ class MentionFilters:
     """The filters the inbox, the API and the CSV export share. Empty values mean "any".
 
     ``assignee`` is "me", "none" or a user id; ``term`` a TrackedTerm id or a kind
-    ("competitor" = any competitor); ``since``/``until`` bound ``published_at`` (until exclusive).
+    ("competitor" = any competitor); ``since``/``until`` bound ``published_at``, the platform's
+    time, and ``stored_since``/``stored_until`` bound ``fetched_at``, when Escucha stored the
+    mention (both ``until``s exclusive): an integration syncs on the latter, since a mention
+    published long ago can be stored today (a backfill, a late webhook).
     """
 
     brand: int | None = None
@@ -70,6 +73,8 @@ class MentionFilters:
     q: str = ""
     since: datetime | None = None
     until: datetime | None = None
+    stored_since: datetime | None = None
+    stored_until: datetime | None = None
 
     @classmethod
     def from_params(cls, query: Mapping[str, str]) -> MentionFilters:
@@ -115,6 +120,10 @@ def mentions_filtered(*, user: AbstractBaseUser, filters: MentionFilters) -> Que
         qs = qs.filter(published_at__gte=filters.since)
     if filters.until:
         qs = qs.filter(published_at__lt=filters.until)
+    if filters.stored_since:
+        qs = qs.filter(fetched_at__gte=filters.stored_since)
+    if filters.stored_until:
+        qs = qs.filter(fetched_at__lt=filters.stored_until)
     if filters.q:
         qs = mentions_matching_text(qs, filters.q)
     return qs.order_by("-published_at", "-id")
@@ -208,10 +217,10 @@ def parse_mention_filters(query: Mapping[str, str]) -> tuple[MentionFilters, dic
         values["language"] = value[:8].lower()
     if value := text("q"):
         values["q"] = value[:200]
-    for name in ("since", "until"):
+    for name in ("since", "until", "stored_since", "stored_until"):
         if value := text(name):
             try:
-                values[name] = _parse_moment(value, end_of_day=name == "until")
+                values[name] = _parse_moment(value, end_of_day=name.endswith("until"))
             except params.BadParam as error:
                 errors[name] = [str(error)]
     return MentionFilters(**values), errors

@@ -17,6 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from listening.connectors import connector_class, destination_refusal
@@ -105,6 +106,27 @@ def mention_add_tag(*, mention: Mention, tag: str, actor: AbstractBaseUser | Non
     return True
 
 
+@transaction.atomic
+def mention_remove_tag(*, mention: Mention, tag: str, actor: AbstractBaseUser | None = None) -> bool:
+    """Take ``tag`` off; recorded as a tag event from the tag to nothing."""
+    if tag not in mention.tags:
+        return False
+    mention.tags = [kept for kept in mention.tags if kept != tag]
+    mention.save(update_fields=["tags", "updated_at"])
+    _record(mention, actor, MentionEvent.Kind.TAGGED, tag, "")
+    return True
+
+
+@transaction.atomic
+def mention_set_tags(*, mention: Mention, tags: Iterable[str], actor: AbstractBaseUser | None = None) -> bool:
+    """Make ``tags`` the mention's tags, one ``mention_add_tag`` / ``mention_remove_tag`` (and so one
+    recorded event) per change; False when nothing changed."""
+    wanted = list(dict.fromkeys(tag.strip() for tag in tags if tag.strip()))
+    removed = [mention_remove_tag(mention=mention, tag=tag, actor=actor) for tag in mention.tags if tag not in wanted]
+    added = [mention_add_tag(mention=mention, tag=tag, actor=actor) for tag in wanted]
+    return any(removed) or any(added)
+
+
 # --- Brands and what they track ---------------------------------------------------------------------
 @transaction.atomic
 def tracked_term_save(
@@ -155,9 +177,22 @@ def brand_terms_set(*, brand: Brand, terms: Iterable[Mapping[str, Any]]) -> list
     return kept
 
 
+def brand_slug_for(name: str) -> str:
+    """A free slug made from ``name``: "Acme Café" → "acme-cafe", then "acme-cafe-2" if taken."""
+    base = slugify(name)[:100] or "brand"
+    slug, n = base, 1
+    while Brand.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
 @transaction.atomic
 def brand_create(*, creator: AbstractBaseUser, terms: Iterable[Mapping[str, Any]] = (), **fields: Any) -> Brand:
-    """A new brand, with its creator as its first member and the terms it tracks."""
+    """A new brand, with its creator as its first member and the terms it tracks. Without a
+    ``slug``, one is made from the name."""
+    if not fields.get("slug"):
+        fields["slug"] = brand_slug_for(fields.get("name", ""))
     brand = Brand.objects.create(**fields)
     BrandMembership.objects.get_or_create(brand=brand, user=creator)
     brand_terms_set(brand=brand, terms=terms)
@@ -273,4 +308,13 @@ def channel_update(*, channel: Channel, credentials: Mapping[str, Any] | None = 
     if credentials and channel.state == Channel.State.RECONNECT:
         # New credentials are the fix "reconnect needed" asks for: poll again now.
         channel_resume(channel=channel)
+    return channel
+
+
+def channel_retire(*, channel: Channel) -> Channel:
+    """Stop listening on a channel: it is no longer polled and what its webhook delivers is not stored,
+    while its mentions, their history and the reports keep it. ``is_active`` brings it back."""
+    if channel.is_active:
+        channel.is_active = False
+        channel.save(update_fields=["is_active"])
     return channel

@@ -511,7 +511,7 @@ def summary(brand: Brand, period: Period) -> dict:
         "since": period.since.isoformat(),
         "until": period.until.isoformat(),
         "mentions": v["total"],
-        "previous_mentions": v["previous"]["total"],
+        "previous_mentions": v["previous"],
         "change_percent": v["change"],
         "platforms": {p["code"]: p["total"] for p in v["platforms"]},
         "share_of_voice": [

@@ -23,7 +23,11 @@ MAX_DAYS = 366
 
 
 class BadPeriod(ValueError):
-    pass
+    """A period that cannot be reported; ``field`` names the parameter at fault."""
+
+    def __init__(self, message: str, field: str = "since") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def parse_period(query: Mapping[str, str]) -> selectors.Period:
@@ -37,14 +41,14 @@ def parse_period(query: Mapping[str, str]) -> selectors.Period:
         try:
             return params.parse_day(value)
         except params.BadParam as error:
-            raise BadPeriod(str(error)) from None
+            raise BadPeriod(str(error), name) from None
 
     until = day("until", default.until)
     since = day("since", until - timedelta(days=29))
     if since > until:
         raise BadPeriod(_("The start date is after the end date."))
     if (until - since).days >= MAX_DAYS:
-        raise BadPeriod(_("A report covers at most a year."))
+        raise BadPeriod(_("A report covers at most a year."), "until")
     return selectors.Period(since, until)
 
 

@@ -23,7 +23,7 @@ from config import params
 from listening.models import Brand, Mention, Sentiment
 from listening.selectors import MentionFilters, brand_members, brands_for_user, mentions_for_user
 from listening.services import mention_assign, mention_correct_sentiment, mention_set_status
-from responses.models import Department, RoutingRule, SavedView
+from responses.models import Department, RoutingRule, SavedView, SlaPolicy
 from responses.tickets import ticket_open
 
 # --- Inbox actions on many mentions ------------------------------------------------------------
@@ -182,6 +182,26 @@ def routing_rule_toggle(*, rule: RoutingRule) -> RoutingRule:
 
 def routing_rule_delete(*, rule: RoutingRule) -> None:
     rule.delete()
+
+
+# --- Departments ------------------------------------------------------------------------------------
+@transaction.atomic
+def department_sla_policies_set(*, department: Department, policies: Iterable[dict[str, Any]]) -> list[SlaPolicy]:
+    """The policies given (one per priority) are the department's from now on; a priority left out
+    has no SLA. Tickets opened from now on get their deadlines from these; open ones keep theirs."""
+    kept = [
+        SlaPolicy.objects.update_or_create(
+            department=department,
+            priority=policy["priority"],
+            defaults={
+                "acknowledge_minutes": policy["acknowledge_minutes"],
+                "resolve_minutes": policy["resolve_minutes"],
+            },
+        )[0]
+        for policy in policies
+    ]
+    department.sla_policies.exclude(pk__in=[policy.pk for policy in kept]).delete()
+    return kept
 
 
 # --- Who else has a mention open ---------------------------------------------------------------------

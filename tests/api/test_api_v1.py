@@ -31,7 +31,7 @@ def admin(team):
 
 # --- authentication --------------------------------------------------------------------------
 def test_anonymous_gets_401_and_a_token_from_the_command_works(team):
-    assert APIClient().get("/api/v1/mentions/").status_code in (401, 403)
+    assert APIClient().get("/api/v1/mentions/").status_code == 401
     out = io.StringIO()
     call_command("drf_create_token", team.cm.username, stdout=out)
     key = Token.objects.get(user=team.cm).key
@@ -52,7 +52,7 @@ def test_schema_and_docs_are_served(team):
 
 # --- brands ----------------------------------------------------------------------------------
 def test_brands_list_only_the_users_brands(team):
-    names = [brand["name"] for brand in client_for(team.cm).get("/api/v1/brands/").json()]
+    names = [brand["name"] for brand in client_for(team.cm).get("/api/v1/brands/").json()["results"]]
     assert names == ["Acme"]
     assert client_for(team.outsider).get(f"/api/v1/brands/{team.brand.pk}/").status_code == 404
 
@@ -84,15 +84,15 @@ def test_a_community_manager_cannot_create_brands(team):
 @pytest.mark.parametrize(
     ("terms", "field"),
     [
-        ([{"kind": "rival", "text": "Globex"}], "terms"),
-        ([{"kind": "brand", "text": "#"}], "terms"),
+        ([{"kind": "rival", "text": "Globex"}], "terms.0.kind"),
+        ([{"kind": "brand", "text": "#"}], "terms.0.text"),
         ([{"kind": "brand", "text": "Acme"}, {"kind": "brand", "text": "acme"}], "terms"),
     ],
 )
 def test_bad_terms_get_a_400_naming_the_field(admin, terms, field):
     response = client_for(admin).post("/api/v1/brands/", {"name": "N", "slug": "n", "terms": terms}, format="json")
     assert response.status_code == 400
-    assert field in response.json()
+    assert list(response.json()) == [field]
 
 
 def test_patching_terms_keeps_the_listed_ones_and_deactivates_the_rest(team):
@@ -141,31 +141,28 @@ def test_a_channel_for_another_brand_is_refused(team):
 
 
 @pytest.mark.parametrize(
-    ("payload", "path"),
+    ("payload", "key"),
     [
-        ({"platform": "facebook", "settings": {"graph_version": "v21.0"}}, ("settings", "page_id")),
-        ({"platform": "facebook", "settings": {"page_id": "1", "graph_version": "21"}}, ("settings", "graph_version")),
-        ({"platform": "x", "settings": {}}, ("settings", "user_id")),
-        ({"platform": "x", "settings": {"user_id": "1", "userid": "2"}}, ("settings", "userid")),
-        ({"platform": "youtube", "settings": {"search_terms": "acme"}}, ("settings", "channel_id")),
-        ({"platform": "feed", "settings": {"url": "javascript:alert(1)"}}, ("settings", "url")),
-        (
-            {"platform": "x", "settings": {"user_id": "1"}, "credentials": {"password": "x"}},
-            ("credentials", "password"),
-        ),
-        ({"platform": "myspace", "settings": {}}, ("platform",)),
-        ({"platform": "x", "settings": {"user_id": "1"}, "poll_interval_seconds": 1}, ("poll_interval_seconds",)),
+        ({"platform": "facebook", "settings": {"graph_version": "v21.0"}}, "settings.page_id"),
+        ({"platform": "facebook", "settings": {"page_id": "1", "graph_version": "21"}}, "settings.graph_version"),
+        ({"platform": "x", "settings": {}}, "settings.user_id"),
+        ({"platform": "x", "settings": {"user_id": "1", "userid": "2"}}, "settings.userid"),
+        ({"platform": "youtube", "settings": {"search_terms": "acme"}}, "settings.channel_id"),
+        ({"platform": "feed", "settings": {"url": "javascript:alert(1)"}}, "settings.url"),
+        ({"platform": "x", "settings": {"user_id": "1"}, "credentials": {"password": "x"}}, "credentials.password"),
+        ({"platform": "x", "settings": ["user_id"]}, "settings"),
+        ({"platform": "myspace", "settings": {}}, "platform"),
+        ({"platform": "x", "settings": {"user_id": "1"}, "poll_interval_seconds": 1}, "poll_interval_seconds"),
     ],
 )
-def test_bad_channel_input_gets_a_400_with_the_field(team, payload, path):
+def test_bad_channel_input_gets_a_400_with_the_field(team, payload, key):
     response = client_for(team.cm).post(
         "/api/v1/channels/", {"brand": team.brand.pk, "name": "C", **payload}, format="json"
     )
     assert response.status_code == 400, response.content
     errors = response.json()
-    for key in path:
-        assert key in errors, errors
-        errors = errors[key]
+    assert key in errors, errors
+    assert all(isinstance(message, str) for message in errors[key])
     assert not Channel.objects.filter(name="C").exists()
 
 
@@ -253,7 +250,7 @@ def test_mention_shape_and_filters(team):
         "page_size=0",
         "since=yesterday",
         "cursor=bm9wZQ",
-        "brand=acme",
+        "brand=a%20b",
         "status=done",
     ],
 )
@@ -266,15 +263,16 @@ def test_bad_mention_queries_get_a_400(team, query):
 def test_mentions_of_other_brands_are_invisible(team):
     theirs = MentionFactory(channel=ChannelFactory(brand=team.other_brand))
     assert client_for(team.cm).get(f"/api/v1/mentions/{theirs.pk}/").status_code == 404
-    assert client_for(team.cm).get(f"/api/v1/mentions/?brand={team.other_brand.pk}").json()["results"] == []
+    response = client_for(team.cm).get(f"/api/v1/mentions/?brand={team.other_brand.pk}")
+    assert response.status_code == 400 and list(response.json()) == ["brand"]
     assert client_for(team.billing_member).get("/api/v1/mentions/").status_code == 403
     assert Mention.objects.count() == 1
 
 
 # --- departments -----------------------------------------------------------------------------
 def test_departments_are_listed_per_brand_and_created_by_admins(team, admin):
-    names = [d["name"] for d in client_for(team.cm).get("/api/v1/departments/").json()]
-    assert names == ["Billing", "Support"]
+    names = [d["name"] for d in client_for(team.cm).get("/api/v1/departments/").json()["results"]]
+    assert sorted(names) == ["Billing", "Support"]
     assert client_for(team.outsider).get(f"/api/v1/departments/{team.billing.pk}/").status_code == 404
     assert (
         client_for(team.cm).post("/api/v1/departments/", {"brand": team.brand.pk, "name": "Legal"}).status_code == 403
@@ -305,4 +303,4 @@ def test_until_a_date_includes_that_whole_day(team):
     MentionFactory(channel=channel, published_at=evening)
     MentionFactory(channel=channel, published_at=evening + timedelta(days=1))
     rows = client_for(team.cm).get("/api/v1/mentions/?since=2026-03-03&until=2026-03-03").json()["results"]
-    assert [row["created_at"][:10] for row in rows] == ["2026-03-03"]
+    assert [row["published_at"][:10] for row in rows] == ["2026-03-03"]

@@ -13,7 +13,8 @@ pytestmark = pytest.mark.django_db
 
 def test_anonymous_gets_no_schema_and_is_sent_to_log_in_for_the_docs(team) -> None:
     client = Client()
-    assert client.get("/api/schema/").status_code in (401, 403)  # 403: the session scheme sends no challenge
+    response = client.get("/api/schema/")
+    assert response.status_code == 401 and response["WWW-Authenticate"] == "Token"
     for url in ("/api/docs/", "/api/docs/?script="):
         response = client.get(url)
         assert response.status_code == 302, url

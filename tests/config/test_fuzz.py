@@ -98,18 +98,23 @@ def test_inbox_and_its_export(world, query) -> None:
 
 
 @FUZZ
-@given(query=params(*INBOX_KEYS, "cursor", "page_size"))
+@given(query=params(*INBOX_KEYS, "cursor", "page_size", "stored_since", "stored_until"))
 def test_the_mentions_api(world, query) -> None:
     assert answer(world["cm"], "get", "/api/v1/mentions/", query) in (200, 400)
 
 
 @FUZZ
-@given(query=params("tab", "department", "status", "after"), ref=odd)
+@given(query=params("tab", "department", "status", "after", "brand", "priority", "cursor", "page_size"), ref=odd)
 def test_tickets(world, query, ref) -> None:
     for client in (world["cm"], world["staff"]):
         assert answer(client, "get", "/tickets/", query) < 500
         assert answer(client, "get", "/api/v1/tickets/", query) in (200, 400)
-        assert answer(client, "get", "/api/v1/channels/", {"brand": ref}) in (200, 400, 403)
+        assert answer(client, "get", "/api/v1/channels/", {"brand": ref, "platform": ref, "is_active": ref}) in (
+            200,
+            400,
+            403,
+        )
+        assert answer(client, "get", "/api/v1/departments/", {"brand": ref, "page_size": ref}) in (200, 400, 403)
     ticket = world["ticket"].pk
     assert answer(world["staff"], "post", f"/tickets/{ticket}/assign/", {"assignee": ref}) < 500
     assert answer(world["cm"], "patch", f"/api/v1/tickets/{ticket}/", {"assignee": ref}, content_type="application/json") < 500  # fmt: skip

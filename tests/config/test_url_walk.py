@@ -65,8 +65,8 @@ def ui(outsider: Any, staff: Any, manager: Any, cm: Any) -> tuple[Any, Any, Any,
 
 
 def api(outsider: Any, staff: Any, manager: Any, cm: Any) -> tuple[Any, Any, Any, Any, Any]:
-    """An API endpoint: without a session or token, 403."""
-    return (403, outsider, staff, manager, cm)
+    """An API endpoint: without a session or token, 401."""
+    return (401, outsider, staff, manager, cm)
 
 
 def pk(name: str, key: str = "pk") -> Callable[[World], dict[str, Any]]:
@@ -99,6 +99,7 @@ TABLE: dict[str, Row] = {
     "api-root": Row(api(200, 200, 200, 200)),
     "brand-list": Row(api(200, 403, 200, 200)),
     "brand-detail": Row(api(404, 403, 200, 200), params=pk("brand")),
+    "brand-users": Row(api(404, 403, 200, 200), params=pk("brand")),
     "channel-list": Row(api(200, 403, 200, 200)),
     "channel-detail": Row(api(404, 403, 200, 200), params=pk("channel")),
     "mention-list": Row(api(200, 403, 200, 200)),
@@ -118,7 +119,8 @@ TABLE: dict[str, Row] = {
     "ticket-detail": Row(api(404, 200, 200, 200), params=pk("ticket")),
     "ticket-notes": Row(api(404, 200, 200, 200), params=pk("ticket")),
     "reply-detail": Row(api(404, 200, 200, 200), params=pk("reply")),
-    "report-summary-list": Row(api(404, 403, 200, 200), query=BRAND_QUERY),
+    # Another brand named in a parameter is a bad value, like a malformed one.
+    "report-summary-list": Row(api(400, 403, 200, 200), query=BRAND_QUERY),
     # --- listening: channels, terms, the webhook -------------------------------------------------
     "listening:channel_list": Row(ui(200, 403, 403, 200)),
     "listening:channel_edit": Row(ui(404, 403, 403, 200), params=pk("channel")),

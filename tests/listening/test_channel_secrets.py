@@ -136,21 +136,19 @@ def test_the_service_refuses_it_too_whoever_calls_it(x_channel):
 
 # --- A private address is refused when it is saved ------------------------------------------------
 @pytest.mark.parametrize(
-    ("payload", "path"),
+    ("payload", "key"),
     [
-        ({"platform": "feed", "settings": {"url": "http://127.0.0.1:6379/"}}, ("settings", "url")),
-        ({"platform": "feed", "settings": {"url": "http://169.254.169.254/latest/meta-data/"}}, ("settings", "url")),
-        ({"platform": "feed", "settings": {}, "api_base_url": "http://[::1]:5432/"}, ("api_base_url",)),
-        ({"platform": "x", "settings": {"user_id": "1"}, "api_base_url": "http://10.0.0.7/"}, ("api_base_url",)),
+        ({"platform": "feed", "settings": {"url": "http://127.0.0.1:6379/"}}, "settings.url"),
+        ({"platform": "feed", "settings": {"url": "http://169.254.169.254/latest/meta-data/"}}, "settings.url"),
+        ({"platform": "feed", "settings": {}, "api_base_url": "http://[::1]:5432/"}, "api_base_url"),
+        ({"platform": "x", "settings": {"user_id": "1"}, "api_base_url": "http://10.0.0.7/"}, "api_base_url"),
     ],
 )
-def test_the_api_refuses_a_private_address_naming_the_setting(team, settings, payload, path):
+def test_the_api_refuses_a_private_address_naming_the_setting(team, settings, payload, key):
     settings.PRIVATE_NETWORK_ALLOWLIST = []
     response = api(team.cm).post("/api/v1/channels/", {"brand": team.brand.pk, "name": "C", **payload}, format="json")
     assert response.status_code == 400
-    errors = response.json()
-    for key in path:
-        errors = errors[key]
+    errors = response.json()[key]
     assert "metadata" in errors[0] or "PRIVATE_NETWORK_ALLOWLIST" in errors[0]
     assert not Channel.objects.filter(name="C").exists()
 

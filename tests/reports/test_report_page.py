@@ -45,7 +45,7 @@ def test_permissions_and_brands(client, team, week):
     client.force_login(team.outsider)
     assert client.get(f"/reports/?brand={team.brand.pk}").status_code == 404
     assert client.get(f"/reports/export/volume.csv?brand={team.brand.pk}").status_code == 404
-    assert client.get(f"/api/v1/reports/summary/?brand={team.brand.pk}").status_code == 404
+    assert client.get(f"/api/v1/reports/summary/?brand={team.brand.pk}").status_code == 400
 
 
 @pytest.mark.django_db
@@ -67,6 +67,8 @@ def test_summary_api(client, team, week):
     data = client.get("/api/v1/reports/summary/?brand=acme&since=2026-03-01&until=2026-03-07").json()
     assert data["mentions"]["total"] == 9
     assert data["mentions"]["negative"] == 4
+    assert data["brand"] == team.brand.pk
+    assert set(data["previous_mentions"]) == {"positive", "neutral", "negative", "unscored", "total", "net"}
     assert data["platforms"] == {"x": 6, "facebook": 3}
     assert data["share_of_voice"] == [
         {"label": "Acme", "mentions": 7, "share": 70.0, "net": -0.143},

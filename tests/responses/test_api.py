@@ -48,7 +48,7 @@ def test_cm_creates_lists_patches_and_deletes_a_rule(api, team) -> None:
     assert response.status_code == 201, response.data
     rule = RoutingRule.objects.get(pk=response.data["id"])
     assert rule.actions == [{"type": "ticket", "department": team.billing.pk, "priority": "high"}]
-    assert [r["id"] for r in api.get("/api/v1/routing-rules/").data] == [rule.pk]
+    assert [r["id"] for r in api.get("/api/v1/routing-rules/").data["results"]] == [rule.pk]
     response = api.patch(f"/api/v1/routing-rules/{rule.pk}/", {"is_active": False}, format="json")
     assert response.status_code == 200 and response.data["is_active"] is False
     assert api.delete(f"/api/v1/routing-rules/{rule.pk}/").status_code == 204
@@ -66,7 +66,7 @@ def test_invalid_rule_is_a_400_with_per_field_messages(api, team) -> None:
 def test_rules_of_other_brands_are_invisible(api, team) -> None:
     theirs = RoutingRuleFactory(brand=team.other_brand)
     api.force_authenticate(team.cm)
-    assert api.get("/api/v1/routing-rules/").data == []
+    assert api.get("/api/v1/routing-rules/").data["results"] == []
     assert api.patch(f"/api/v1/routing-rules/{theirs.pk}/", {"name": "x"}, format="json").status_code == 404
     response = api.post("/api/v1/routing-rules/", {**RULE, "brand": team.other_brand.pk}, format="json")
     assert response.status_code == 400 and "brand" in response.data
@@ -93,7 +93,7 @@ def test_notes_are_added_and_read(api, team, billing_ticket) -> None:
     api.force_authenticate(team.billing_member)
     url = f"/api/v1/tickets/{billing_ticket.pk}/notes/"
     assert api.post(url, {"body": "Called the bank"}, format="json").status_code == 201
-    assert [n["body"] for n in api.get(url).data] == ["Called the bank"]
+    assert [n["body"] for n in api.get(url).data["results"]] == ["Called the bank"]
     assert api.post(url, {"body": ""}, format="json").status_code == 400
 
 
@@ -112,7 +112,7 @@ def test_department_member_of_a_cannot_touch_b(api, team, billing_ticket, suppor
 
 
 def test_outsider_and_anonymous_see_nothing(api, team, billing_ticket) -> None:
-    assert api.get("/api/v1/tickets/").status_code in (401, 403)
+    assert api.get("/api/v1/tickets/").status_code == 401
     api.force_authenticate(team.outsider)
     assert api.get("/api/v1/tickets/").data["results"] == []
     assert api.get(f"/api/v1/tickets/{billing_ticket.pk}/").status_code == 404
