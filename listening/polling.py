@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from config.backoff import backoff_seconds as jittered_backoff
+from config.locks import cache_lock
 from listening.connectors import ConnectorError, RateLimited, get_connector, scrub_error
 from listening.connectors.base import storable_text
 from listening.ingest import ingest_items
@@ -73,12 +74,8 @@ def poll_lock(channel_id: int) -> Iterator[bool]:
     The lock lives LEASE_SECONDS unless renewed (``channel_poll`` renews it with every page), so
     the lock of a worker that died expires with its lease.
     """
-    held = cache.add(_lock_key(channel_id), "1", timeout=LEASE_SECONDS)
-    try:
+    with cache_lock(_lock_key(channel_id), LEASE_SECONDS) as held:
         yield held
-    finally:
-        if held:
-            cache.delete(_lock_key(channel_id))
 
 
 def _renew(channel: Channel) -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.core.cache import cache
 from django.db import transaction
 
+from config.locks import cache_lock
 from listening import learning, polling
 from listening.models import Channel
 
@@ -54,11 +54,8 @@ TRAIN_LOCK_SECONDS = 3600
 )
 def train_analyzers() -> int:
     """Retrain each brand's learned analyzers on its team's corrections (beat runs this nightly)."""
-    lock = "listening:train-analyzers"
-    if not cache.add(lock, "1", timeout=TRAIN_LOCK_SECONDS):
-        log.info("Analyzers are already being trained")
-        return 0
-    try:
+    with cache_lock("listening:train-analyzers", TRAIN_LOCK_SECONDS) as held:
+        if not held:
+            log.info("Analyzers are already being trained")
+            return 0
         return learning.analyzer_models_train_all()
-    finally:
-        cache.delete(lock)

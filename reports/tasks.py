@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.core.cache import cache
 
+from config.locks import cache_lock
 from reports import alerts, rollups, scheduled
 
 # Longer than any refresh should take; if a worker dies holding it, the next beat after expiry runs.
@@ -14,13 +14,9 @@ REFRESH_LOCK_SECONDS = 600
 
 @shared_task(name="reports.refresh_rollups", soft_time_limit=540, time_limit=600)
 def refresh_rollups() -> int | None:
-    # cache.add is atomic in Redis and the file cache: one refresh at a time, a second one skips.
-    if not cache.add(REFRESH_LOCK, "1", REFRESH_LOCK_SECONDS):
-        return None
-    try:
-        return rollups.rollups_refresh()
-    finally:
-        cache.delete(REFRESH_LOCK)
+    # One refresh at a time: a second one skips.
+    with cache_lock(REFRESH_LOCK, REFRESH_LOCK_SECONDS) as held:
+        return rollups.rollups_refresh() if held else None
 
 
 @shared_task(name="reports.detect_spikes", soft_time_limit=240, time_limit=280)
