@@ -389,6 +389,7 @@ def team(brand: Brand, period: Period) -> dict:
                          / len(with_sla) * 100, 1) if with_sla else None,
         "followed_up": round(sum(t.followed_up_at is not None for t in resolved) / len(resolved) * 100, 1)
         if resolved else None,
+        "sla_measured": len(with_sla),  # the tickets sla_met is a rate of
         "repeat_authors": [
             {
                 "handle": str(author),
