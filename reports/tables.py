@@ -133,7 +133,8 @@ def all_tables(report: Report) -> dict[str, Table]:
     (the CSV keeps every day, for spreadsheets)."""
     out = {name: table(report, name) for name in TABLES}
     volume = out["volume"]
-    out["volume"] = Table(volume.name, volume.title, volume.headers, fold_empty_days(volume.rows))
+    rows = [row if isinstance(row, Gap) else [_day(row[0], "D j M"), *row[1:]] for row in fold_empty_days(volume.rows)]
+    out["volume"] = Table(volume.name, volume.title, volume.headers, rows)
     return out
 
 
@@ -177,8 +178,9 @@ def fold_empty_days(rows: list[list[object]]) -> list[list[object] | Gap]:
     return out
 
 
-def _day(value: object) -> str:
-    return date_format(value, "j M") if isinstance(value, date) else str(value)
+def _day(value: object, format: str = "j M") -> str:
+    """A day as people read it on the page and in the PDF ("Tue 10 Nov"); the CSV keeps ISO dates."""
+    return date_format(value, format) if isinstance(value, date) else str(value)
 
 
 # --- Headline figures: a number, what it counts, and how it moved against the period before ---
