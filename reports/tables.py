@@ -232,10 +232,20 @@ def _minutes(value: float | None) -> str:
     return "—" if value is None else gettext("%(minutes)s min") % {"minutes": _num(value)}
 
 
-def change(now: float | None, before: float | None, days: int, *, up: str = "", points: bool = False) -> Change | None:
+def change(
+    now: float | None,
+    before: float | None,
+    days: int,
+    *,
+    up: str = "",
+    points: bool = False,
+    shown: Callable[[float], str] | None = None,
+) -> Change | None:
     """``now`` against ``before`` (the ``days`` days before the period): a percentage, or a
     difference in points for a figure that is itself a ratio. ``up`` is the verdict on a rise:
-    "better", "worse" or "" (neither). None when either side was not measured."""
+    "better", "worse" or "" (neither); ``shown`` writes the previous value ("200 min"). None when
+    either side was not measured."""
+    shown = shown or _num
     if now is None or before is None:
         return None
     since = ngettext("vs the previous %(days)s day", "vs the previous %(days)s days", days) % {"days": days}
@@ -246,7 +256,7 @@ def change(now: float | None, before: float | None, days: int, *, up: str = "", 
         difference = round(now - before, 3)
         text = gettext("%(difference)s %(since)s, which had %(before)s") % {
             "difference": ("+" if difference > 0 else MINUS) + _num(abs(difference)), "since": since,
-            "before": _num(before)}  # fmt: skip
+            "before": shown(before)}  # fmt: skip
     elif before == 0:
         direction, text = "up", gettext("up from 0 %(since)s") % {"since": since}
     else:
@@ -254,7 +264,7 @@ def change(now: float | None, before: float | None, days: int, *, up: str = "", 
         direction = "up" if now > before else "down"
         text = gettext("%(percent)s %% %(since)s, which had %(before)s") % {
             "percent": ("+" if percent > 0 else MINUS if percent < 0 else "±") + _num(abs(percent)),
-            "since": since, "before": _num(before)}  # fmt: skip
+            "since": since, "before": shown(before)}  # fmt: skip
     verdict = ""
     if up and direction != "flat":
         verdict = up if direction == "up" else {"better": "worse", "worse": "better"}[up]
@@ -321,6 +331,8 @@ def team_figures(report: Report) -> list[Figure]:
             "first_response", gettext("First response, median"), _minutes(t["response"]["median"]),
             gettext("of %(what)s; 90 %% within %(p90)s") % {"what": replied_text, "p90": _minutes(t["response"]["p90"])}
             if replied else f"({replied_text})",
+            change(t["response"]["median"], report.previous_response["median"], report.period.days, up="worse",
+                   shown=_minutes),
         ),
         Figure("sla_met", gettext("SLA met"), sla_value, sla_detail),
         Figure("followed_up", gettext("Resolved tickets followed up in public"), followed_value, followed_detail),

@@ -4,12 +4,14 @@ import csv
 import io
 import json
 import re
+from datetime import timedelta
 
 import pytest
 import time_machine
 
 from listening.models import Platform
 from reports.models import ReportSubscription
+from responses.models import Reply
 from tests.factories import AuthorFactory, MentionFactory
 from tests.reports.conftest import NOW
 
@@ -235,3 +237,19 @@ def test_every_exported_author_has_a_name_or_handle_and_handles_have_no_at_sign(
     )
     assert repeat[0] == ["Author", "Handle", "Negative mentions"]
     assert [r[1] for r in repeat[1:]] == ["angry"]
+
+
+@pytest.mark.django_db
+def test_a_faster_first_response_is_better_and_says_against_what(client, team, week):
+    before = week.mentions[10]  # 25 February, in the 7 days before 1-7 March
+    Reply.objects.create(
+        mention=before, author=team.cm, text="sorry", status=Reply.Status.SENT,
+        sent_at=before.published_at + timedelta(minutes=60),
+    )  # fmt: skip
+    client.force_login(team.manager)
+    with time_machine.travel(NOW, tick=False):
+        figures = figures_of(client.get(f"{URL}&brand={team.brand.pk}").content.decode())
+    assert figures["first_response"] == (
+        "First response, median 30 min of 3 replied mentions; 90 % within 120 min "
+        "▼ \u221250 % vs the previous 7 days, which had 60 min · better"
+    )
