@@ -201,7 +201,7 @@ class Change:
 
     @property
     def arrow(self) -> str:
-        return {"up": "▲", "down": "▼"}.get(self.direction, "▶")
+        return {"up": "▲", "down": "▼"}.get(self.direction, "=")
 
 
 @dataclass(frozen=True)
