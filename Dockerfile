@@ -9,8 +9,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     ESCUCHA_VAR_DIR=/app/var
 
 WORKDIR /app
+# Pango, HarfBuzz and a font: WeasyPrint's system libraries, for the report PDF.
 RUN groupadd --system escucha && useradd --system --gid escucha --home-dir /app escucha \
     && apt-get update && apt-get install -y --no-install-recommends gettext curl \
+       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 
 COPY requirements.txt .

@@ -374,6 +374,8 @@ LOGGING = {
     },
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # WeasyPrint logs each step and page of every report PDF at INFO: fifteen lines per PDF.
+        "weasyprint.progress": {"level": "WARNING"},
         # Client libraries that log whole requests (headers with bearer tokens, URLs with keys) at
         # DEBUG: never below INFO, so LOG_LEVEL=DEBUG cannot write a platform secret to the logs.
         **{

@@ -1,15 +1,19 @@
-"""Streamed CSV: the report's tables and the mentions behind an inbox filter."""
+"""Streamed CSV (the report's tables and the mentions behind an inbox filter) and the report as PDF."""
 
 from __future__ import annotations
 
+import base64
 import csv
 from collections.abc import Iterable, Iterator
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch
+from django.template.loader import render_to_string
 
 from listening.models import Mention, TrackedTerm
 from listening.selectors import MentionFilters, mentions_filtered
+from reports import charts, tables
+from reports.selectors import Report
 from responses.models import Ticket
 
 # A spreadsheet runs a cell that starts with one of these as a formula: CSV injection.
@@ -90,3 +94,37 @@ def mention_rows(*, user: AbstractBaseUser, filters: MentionFilters) -> Iterator
         if len(mentions) < CHUNK:
             return
         last = (mentions[-1].published_at, mentions[-1].pk)
+
+
+def report_blocks_context(data: Report) -> dict:
+    """What templates/reports/_blocks.html needs, on the page and in the PDF alike."""
+    return {
+        "brand": data.brand,
+        "period": data.period,
+        "report": data,
+        "figures": tables.headline(data),
+        "team_figures": tables.team_figures(data),
+        "tables": tables.all_tables(data),
+    }
+
+
+def report_pdf(data: Report, *, url: str = "") -> bytes:
+    """The report page as a PDF, from the same blocks template: one page per block, the brand and
+    the period on every page, each chart drawn as SVG from the numbers Chart.js draws on the page.
+
+    WeasyPrint lays the HTML out itself (no browser). It may fetch only the data: URLs of the
+    charts: nothing in a report makes the server request another address.
+    """
+    from weasyprint import HTML, URLFetcher  # imported here: it loads Pango, which takes a moment
+
+    specs = charts.chart_specs(data)
+    context = report_blocks_context(data) | {
+        "pdf": True,
+        "url": url,
+        "chart_images": {
+            name: "data:image/svg+xml;base64," + base64.b64encode(charts.chart_svg(spec).encode()).decode()
+            for name, spec in specs.items()
+        },
+    }
+    html = render_to_string("reports/report_pdf.html", context)
+    return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"})).write_pdf()

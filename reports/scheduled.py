@@ -7,14 +7,16 @@ from datetime import UTC, datetime, timedelta
 from email.mime.image import MIMEImage
 
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import SafeMIMEMultipart
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from config.mail import email_message
+from config.mail import UNENCODABLE, email_subject
 from listening.selectors import brands_for_user
-from reports import charts, selectors, series
+from reports import charts, exports, selectors, series, tables
 from reports.models import ReportSubscription
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,7 @@ def _send_report(sub: ReportSubscription, now: datetime, days: int) -> None:
     )
     context = {"brand": sub.brand, "period": period, "report": data, "url": url, "bars": email_bars(data)}
     with translation.override(getattr(sub.user, "language", None) or settings.LANGUAGE_CODE):
+        context["figures"] = tables.headline(data)
         subject = _("%(brand)s: report %(since)s to %(until)s") % {
             "brand": sub.brand.name,
             "since": period.since,
@@ -87,17 +90,41 @@ def _send_report(sub: ReportSubscription, now: datetime, days: int) -> None:
         }
         text = render_to_string("reports/email/report.txt", context)
         html = render_to_string("reports/email/report.html", context)
-    message = email_message(subject=str(subject), body=text, to=[sub.user.email])
+        pdf = exports.report_pdf(data, url=url)
+    # As config.mail.email_message builds every message: one-line subject, a body that encodes.
+    message = ReportEmail(subject=email_subject(str(subject)), body=UNENCODABLE.sub("", text), to=[sub.user.email])
     message.attach_alternative(html, "text/html")
-    # multipart/related: the images belong to the HTML part (cid: links) rather than showing
-    # up as separate downloads; the plain-text part stays for clients that show no HTML.
-    message.mixed_subtype = "related"
+    # The charts belong to the HTML part (cid: links), so they sit with it in a multipart/related
+    # rather than showing up as separate downloads; the PDF is the one real attachment.
+    message.related_images = []
     for content_id, png in images.items():
         image = MIMEImage(png, "png")
         image.add_header("Content-ID", f"<{content_id}>")
         image.add_header("Content-Disposition", "inline", filename=f"{content_id}.png")
-        message.attach(image)
+        message.related_images.append(image)
+    message.attach(f"{sub.brand.slug}-report-{period.since}-{period.until}.pdf", pdf, "application/pdf")
     message.send()
+
+
+class ReportEmail(EmailMultiAlternatives):
+    """multipart/mixed [multipart/related [text and HTML alternatives, the HTML's chart images], PDF].
+
+    Django puts every attachment in one container whose subtype is either "related" (then mail
+    clients hide the PDF, or show the charts as downloads) or "mixed" (then the cid: images may
+    not show); the report needs both, so the images are wrapped with the body here.
+    """
+
+    related_images: list[MIMEImage]
+
+    def _create_alternatives(self, msg):
+        body = super()._create_alternatives(msg)
+        if not getattr(self, "related_images", None):
+            return body
+        related = SafeMIMEMultipart(_subtype="related", encoding=self.encoding or settings.DEFAULT_CHARSET)
+        related.attach(body)
+        for image in self.related_images:
+            related.attach(image)
+        return related
 
 
 def email_charts(data: selectors.Report) -> dict[str, bytes]:

@@ -13,9 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from config import params
-from listening.models import Brand, Sentiment
+from listening.models import Brand
 from listening.selectors import MentionFilters, brands_for_user
-from reports import exports, rollups, selectors, series, tables
+from reports import charts, exports, rollups, selectors, tables
 from reports.models import ReportSubscription
 from reports.services import report_subscription_delete, report_subscription_set
 
@@ -83,14 +83,10 @@ def _report_or_error(request: HttpRequest) -> tuple[Brand, selectors.Period, str
 def report(request: HttpRequest) -> HttpResponse:
     brand, period, error = _report_or_error(request)
     data = selectors.report(brand, period)
-    context = {
-        "brand": brand,
+    context = exports.report_blocks_context(data) | {
         "brands": brands_for_user(request.user).order_by("name"),
-        "period": period,
         "error": error,
-        "report": data,
-        "tables": tables.all_tables(data),
-        "charts": charts(data),
+        "charts": charts.chart_specs(data),
         "subscribed": ReportSubscription.objects.filter(user=request.user, brand=brand).first(),
         "refreshed_at": rollups.last_refreshed_at(),
         "query": f"brand={brand.pk}&since={period.since}&until={period.until}",
@@ -98,34 +94,19 @@ def report(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/report.html", context)
 
 
-def charts(data: selectors.Report) -> dict:
-    """What reports.js draws; every number is also in the table beside its chart."""
-    volume = series.volume(data)
-    platforms = series.platforms(data)
-    share_of_voice = series.share_of_voice_by_day(data)
-    return {
-        "volume": {"type": "bar", "stacked": True, "labels": _days(volume), "series": _by_sentiment(volume)},
-        "platforms": {"type": "bar", "stacked": True, "labels": platforms.labels, "series": _by_sentiment(platforms)},
-        "share_of_voice": {"type": "line", "labels": _days(share_of_voice), "series": share_of_voice.values},
-        "negative_terms": _bars(series.negative_terms(data)),
-        "positive_terms": _bars(series.positive_terms(data)),
-        "sources": _bars(series.sources(data)),
-        "response_by_channel": _bars(series.response_by_channel(data)),
-    }
-
-
-def _days(chart: series.Series) -> list[str]:
-    return [day.isoformat() for day in chart.labels]
-
-
-def _by_sentiment(chart: series.Series) -> dict[str, list]:
-    """Series named as the legend shows them: the sentiment's translated name."""
-    return {str(Sentiment(s).label): values for s, values in chart.values.items()}
-
-
-def _bars(chart: series.Series) -> dict:
-    return {"type": "bar", "horizontal": True, "labels": [str(label) for label in chart.labels],
-            "series": chart.values}  # fmt: skip
+@permission_required("listening.view_reports", raise_exception=True)
+def report_pdf(request: HttpRequest) -> HttpResponse:
+    """The page as a PDF, rendered here from the same blocks (see exports.report_pdf)."""
+    brand, period, error = _report_or_error(request)
+    if error:
+        return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
+    page = request.build_absolute_uri(
+        f"{reverse('reports:report')}?brand={brand.pk}&since={period.since}&until={period.until}"
+    )
+    pdf = exports.report_pdf(selectors.report(brand, period), url=page)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{brand.slug}-report-{period.since}-{period.until}.pdf"'
+    return response
 
 
 @permission_required("listening.view_reports", raise_exception=True)

@@ -5,14 +5,13 @@
   var source = document.getElementById("report-charts");
   if (!source || typeof Chart === "undefined") return;
   var data = JSON.parse(source.textContent);
-  var palette = ["#2f855a", "#718096", "#c53030", "#cbd5e0", "#2b6cb0", "#b7791f", "#6b46c1", "#0f766e"];
 
   document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
     var spec = data[canvas.dataset.chart];
     if (!spec) return;
     var names = Object.keys(spec.series);
     var datasets = names.map(function (name, i) {
-      var color = palette[i % palette.length];
+      var color = spec.colors[i];  // the PDF's SVG charts use the same colours (reports/charts.py)
       return { label: name, data: spec.series[name], backgroundColor: color, borderColor: color, fill: false };
     });
     canvas.chart = new Chart(canvas, {

@@ -32,7 +32,9 @@ def test_weekly_report_in_the_outbox_once_a_week(team, week, settings):
     message = mail.outbox[0]
     assert message.to == ["marta@example.com"]
     assert "Acme" in message.subject
-    assert "Mentions: 9 (previous period: 1)" in message.body  # 1-7 March, against 22-28 February
+    # 1-7 March, against 22-28 February; a change always says what it compares with.
+    assert "Mentions: 9 in 7 days; +800 % vs the previous 7 days, which had 1" in message.body
+    assert "SLA met: 33.3 % of 3 tickets with an SLA" in message.body
     assert "https://escucha.example/reports/?brand=" in message.body
     html = message.alternatives[0][0]
     assert "width:100%" in html  # a bar chart drawn with CSS

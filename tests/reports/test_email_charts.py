@@ -51,7 +51,7 @@ def sent(team, week):
 
 
 def images_of(message) -> dict[str, MIMEImage]:
-    return {a["Content-ID"]: a for a in message.attachments if isinstance(a, MIMEImage)}
+    return {a["Content-ID"]: a for a in message.related_images}
 
 
 @pytest.mark.django_db
@@ -64,13 +64,17 @@ def test_the_report_email_carries_both_charts_inline(sent):
     assert 'src="cid:volume"' in html and 'src="cid:share-of-voice"' in html
     assert 'alt="Mentions per day, stacked by sentiment' in html
     assert "width:100%" in html  # the tables of numbers stay beside the images
-    assert "Mentions: 9 (previous period: 1)" in sent.body  # the plain-text part is kept
-    # The images belong to the HTML (multipart/related), which has its text alternative.
+    assert "Mentions: 9 in 7 days" in sent.body  # the plain-text part is kept
+    # The images belong to the HTML (multipart/related), which has its text alternative; the PDF
+    # is beside them, the one attachment a mail client lists.
     whole = sent.message()
-    assert whole.get_content_type() == "multipart/related"
-    parts = [p.get_content_type() for p in whole.walk()]
+    assert whole.get_content_type() == "multipart/mixed"
+    related, pdf = whole.get_payload()
+    assert related.get_content_type() == "multipart/related"
+    parts = [p.get_content_type() for p in related.walk()]
     assert parts.count("text/plain") == 1 and parts.count("text/html") == 1
     assert parts.count("image/png") == 2
+    assert pdf.get_content_type() == "application/pdf"
 
 
 @pytest.mark.django_db

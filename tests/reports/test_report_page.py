@@ -4,12 +4,14 @@ import csv
 import io
 import json
 import re
+from datetime import timedelta
 
 import pytest
 import time_machine
 
 from listening.models import Platform
 from reports.models import ReportSubscription
+from responses.models import Reply
 from tests.factories import AuthorFactory, MentionFactory
 from tests.reports.conftest import NOW
 
@@ -143,3 +145,111 @@ def test_subscribe_toggle(client, team):
     assert not ReportSubscription.objects.exists()
     client.force_login(team.outsider)
     assert client.post("/reports/subscribe/", {"brand": team.brand.pk}).status_code == 404
+
+
+def figures_of(html: str) -> dict[str, str]:
+    """Each headline figure's text, whitespace squashed, by its data-figure key (first occurrence)."""
+    out: dict[str, str] = {}
+    for key, body in re.findall(r'<div class="card figure" data-figure="(\w+)">(.*?)</div>', html, re.S):
+        out.setdefault(key, " ".join(re.sub(r"<[^>]+>", " ", body).split()))
+    return out
+
+
+@pytest.mark.django_db
+def test_every_rate_says_what_it_rests_on_and_every_change_what_it_compares_with(client, team, week):
+    client.force_login(team.manager)
+    with time_machine.travel(NOW, tick=False):
+        html = client.get(f"{URL}&brand={team.brand.pk}").content.decode()
+    figures = figures_of(html)
+    assert figures["mentions"] == "Mentions 9 in 7 days ▲ +800 % vs the previous 7 days, which had 1"
+    assert (
+        figures["negative"]
+        == "Negative mentions 4 44.4 % of mentions ▲ +300 % vs the previous 7 days, which had 1 · worse"
+    )
+    # Net sentiment (3 - 4) / 8 scored against -1 before: up, and up is better.
+    assert figures["net"] == (
+        "Net sentiment -0.125 (positive - negative) / 8 scored mentions "
+        "▲ +0.875 vs the previous 7 days, which had -1 · better"
+    )
+    assert figures["first_response"] == "First response, median 30 min of 3 replied mentions; 90 % within 120 min"
+    assert figures["sla_met"] == "SLA met 33.3 % of 3 tickets with an SLA"
+    assert figures["followed_up"] == "Resolved tickets followed up in public 50 % of 2 resolved tickets"
+    assert 'class="change change-up change-worse"' in html  # the colour, beside the word
+
+
+@pytest.mark.django_db
+def test_a_rate_with_nothing_measured_shows_a_dash_and_the_zero_behind_it(client, team):
+    MentionFactory(channel__brand=team.brand, published_at=NOW.replace(day=3))
+    from reports.rollups import rollups_refresh
+
+    rollups_refresh()
+    client.force_login(team.manager)
+    with time_machine.travel(NOW, tick=False):
+        figures = figures_of(client.get(f"{URL}&brand={team.brand.pk}").content.decode())
+    assert figures["sla_met"] == "SLA met — (0 tickets with an SLA)"
+    assert figures["followed_up"] == "Resolved tickets followed up in public — (0 resolved tickets)"
+    assert figures["first_response"] == "First response, median — (0 replied mentions)"
+    assert figures["mentions"] == "Mentions 1 in 7 days ▲ up from 0 vs the previous 7 days"
+
+
+def test_a_fall_in_something_bad_is_better_and_says_so():
+    from reports.tables import change
+
+    down = change(5, 10, 30, up="worse")
+    assert (down.text, down.direction, down.verdict, down.verdict_text) == (
+        "\u221250 % vs the previous 30 days, which had 10", "down", "better", "better",
+    )  # fmt: skip
+    assert change(10, 10, 30, up="worse").text == "no change vs the previous 30 days"
+    assert change(None, 3, 30) is None  # nothing to compare: no change shown
+    assert change(12, 10, 1).text == "+20 % vs the previous 1 day, which had 10"
+    assert change(12, 10, 7, up="").verdict_text == ""  # volume: neither better nor worse
+
+
+@pytest.mark.django_db
+def test_long_runs_of_empty_days_fold_into_one_row_on_the_page_but_not_in_the_csv(client, team, week):
+    client.force_login(team.manager)
+    query = f"brand={team.brand.pk}&since=2026-02-01&until=2026-03-07"
+    with time_machine.travel(NOW, tick=False):
+        html = client.get(f"/reports/?{query}").content.decode()
+        rows = csv_rows(client.get(f"/reports/export/volume.csv?{query}"))
+    gaps = re.findall(r'<tr class="gap"><td colspan="7">(.*?)</td></tr>', html)
+    # 25 February has the previous period's mention; 7 March alone is too short a run to fold.
+    assert gaps == ["24 days without mentions (1 Feb to 24 Feb)", "3 days without mentions (26 Feb to 28 Feb)"]
+    assert len(rows) == 1 + 35  # the CSV: every day, for a spreadsheet
+
+
+@pytest.mark.django_db
+def test_every_exported_author_has_a_name_or_handle_and_handles_have_no_at_sign(client, team, week):
+    """A Facebook comment whose sender Graph leaves out still has an author in the CSV; handles
+    sit in their own column without their '@' (no formula guard, no stray apostrophe)."""
+    nobody = AuthorFactory(platform=Platform.FACEBOOK, handle="", name="", external_id="unknown")
+    MentionFactory(channel=week.mentions[5].channel, author=nobody, text="sin remitente", published_at=NOW)
+    client.force_login(team.cm)
+    rows = csv_rows(client.get("/inbox/export.csv"))
+    header, body = rows[0], [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+    assert "author" in header and "author_handle" in header
+    assert all(r["author"] for r in body)
+    assert not any(r["author_handle"].startswith(("@", "'")) for r in body)
+    assert {r["author_handle"] for r in body} >= {"bigvoice", "angry"}
+    client.force_login(team.manager)
+    repeat = csv_rows(
+        client.get(f"/reports/export/repeat_complaints.csv?brand={team.brand.pk}&since=2026-03-01&until=2026-03-07")
+    )
+    assert repeat[0] == ["Author", "Handle", "Negative mentions"]
+    assert [r[1] for r in repeat[1:]] == ["angry"]
+
+
+@pytest.mark.django_db
+def test_a_faster_first_response_is_better_and_says_against_what(client, team, week):
+    before = week.mentions[10]  # 25 February, in the 7 days before 1-7 March
+    Reply.objects.create(
+        mention=before, author=team.cm, text="sorry", status=Reply.Status.SENT,
+        sent_at=before.published_at + timedelta(minutes=60),
+    )  # fmt: skip
+    client.force_login(team.manager)
+    with time_machine.travel(NOW, tick=False):
+        figures = figures_of(client.get(f"{URL}&brand={team.brand.pk}").content.decode())
+    assert figures["first_response"] == (
+        "First response, median 30 min of 3 replied mentions; 90 % within 120 min "
+        "▼ \u221250 % vs the previous 7 days, which had 60 min · better"
+    )

@@ -1,0 +1,116 @@
+"""The report as a PDF: rendered on the server from the page's blocks, and attached to the e-mail."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+
+import pytest
+import time_machine
+from django.core import mail
+
+from reports import charts, exports, selectors
+from reports.models import ReportSubscription
+from reports.scheduled import scheduled_reports_send
+from tests.reports.conftest import NOW, PERIOD
+
+DATES = "1 Mar 2026 \u2013 7 Mar 2026"  # the period as the PDF's page header writes it
+pytestmark = pytest.mark.skipif(not shutil.which("pdftotext"), reason="pdftotext (poppler-utils) is not installed")
+
+
+def pdf_text(pdf: bytes, *, layout: bool = False) -> list[str]:
+    """The text of each page, as pdftotext reads it."""
+    assert pdf.startswith(b"%PDF-")
+    out = subprocess.run(
+        ["pdftotext", *(["-layout"] if layout else []), "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    return out.split("\f")[:-1]  # pdftotext ends every page with a form feed
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.django_db
+def test_download_pdf_has_the_brand_period_and_headline_on_its_pages(client, team, week):
+    client.force_login(team.manager)
+    with time_machine.travel(NOW, tick=False):
+        page = client.get(f"/reports/?brand={team.brand.pk}&since=2026-03-01&until=2026-03-07").content.decode()
+        assert f'href="/reports/pdf/?brand={team.brand.pk}&amp;since=2026-03-01&amp;until=2026-03-07"' in page
+        response = client.get(f"/reports/pdf/?brand={team.brand.pk}&since=2026-03-01&until=2026-03-07")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="acme-report-2026-03-01-2026-03-07.pdf"'
+    pages = pdf_text(response.content)
+    assert len(pages) >= 8  # the headline, then one page (or more) per block
+    for text in pages:  # the margin boxes: brand and period head every page
+        assert text.lstrip().startswith("Acme") and DATES in text
+    first = squash(pages[0])
+    for figure in (
+        "Mentions 9 in 7 days",
+        "+800 % vs the previous 7 days, which had 1",
+        "Negative mentions 4",
+        "First response, median 30 min of 3 replied mentions",
+        "SLA met 33.3 % of 3 tickets with an SLA",
+    ):
+        assert figure in first
+    whole = squash(" ".join(pages))
+    assert "Share of voice" in whole and "how do i get a refund" in whole
+    # One block per page: each block's title starts a page of its own.
+    starts = [squash(p).removeprefix(f"Acme {DATES} ") for p in pages]
+    for title in ("Volume and sentiment", "Share of voice", "Opinion leaders", "Team", "Sentiment quality"):
+        assert any(s.startswith(title) for s in starts), title
+
+
+@pytest.mark.django_db
+def test_pdf_charts_are_svg_drawn_from_the_page_chart_data(team, week):
+    data = selectors.report(team.brand, PERIOD)
+    spec = charts.chart_specs(data)["volume"]
+    svg = ET.fromstring(charts.chart_svg(spec))  # noqa: S314 - our own SVG
+    bars = [r for r in svg.iter("{http://www.w3.org/2000/svg}rect") if r.get("fill") == spec["colors"][2]]
+    # Negatives per day, 1 to 7 March: 0, 1, 2, 0, 0, 1, 0 — one bar on each day that has any.
+    heights = sorted(float(r.get("height")) for r in bars if float(r.get("y")) > 20)
+    assert len(heights) == 3
+    assert heights[2] == pytest.approx(2 * heights[0], rel=0.02) and heights[0] == heights[1]
+
+
+def test_a_hostile_label_stays_text_in_the_svg():
+    spec = {"type": "bar", "horizontal": True, "labels": ['<script>alert(1)</script>"'], "series": {"": [3]}}
+    svg = charts.chart_svg(spec)
+    root = ET.fromstring(svg)  # noqa: S314 - our own SVG, still well-formed
+    assert "<script>" not in svg
+    assert any("<script>" in (t.text or "") for t in root.iter("{http://www.w3.org/2000/svg}text"))
+
+
+@pytest.mark.django_db
+def test_the_pdf_fetches_nothing_but_its_own_charts(team, week, monkeypatch):
+    fetched: list[str] = []
+    from weasyprint import URLFetcher
+
+    original = URLFetcher.fetch
+
+    def spy(self, url, *args, **kwargs):
+        fetched.append(url)
+        return original(self, url, *args, **kwargs)
+
+    monkeypatch.setattr(URLFetcher, "fetch", spy)
+    team.brand.name = 'Acme <img src="http://127.0.0.1:9/x.png">'
+    team.brand.save()
+    pdf = exports.report_pdf(selectors.report(team.brand, PERIOD))
+    assert fetched and all(url.startswith("data:image/svg+xml;base64,") for url in fetched)
+    assert '<img src="http://127.0.0.1:9/x.png">' in pdf_text(pdf)[0]  # the name, as text
+
+
+@pytest.mark.django_db
+def test_the_scheduled_email_carries_the_pdf(team, week):
+    team.manager.email = "marta@example.com"
+    team.manager.save()
+    ReportSubscription.objects.create(user=team.manager, brand=team.brand)
+    with time_machine.travel(NOW, tick=False):
+        assert scheduled_reports_send() == 1
+    (attachment,) = [a for a in mail.outbox[0].attachments if not hasattr(a, "get_content_type")]
+    name, pdf, mimetype = attachment
+    assert (name, mimetype) == ("acme-report-2026-03-01-2026-03-07.pdf", "application/pdf")
+    first = squash(pdf_text(pdf)[0])
+    assert "Acme" in first and DATES in first and "Mentions 9" in first
