@@ -24,7 +24,7 @@ from config.params import id_or_none
 from config.people import person_name
 from listening.connectors import item_link
 from listening.intent import explain
-from listening.models import Intent, Mention, Sentiment
+from listening.models import Intent, Mention, MentionEvent, Sentiment
 from listening.selectors import brand_members, brands_for_user, mention_thread
 from listening.services import mention_assign, mention_correct_intent, mention_correct_sentiment, mention_set_status
 from responses.models import Department, Reply, SavedReply, Ticket
@@ -67,13 +67,14 @@ def _visible_mention(request: HttpRequest, pk: int) -> Mention:
 def _mention_context(request: HttpRequest, mention: Mention) -> dict[str, Any]:
     """What the mention page shows, and the live update redraws from."""
     parent, others = mention_thread(mention)
+    members = list(brand_members([mention.brand_id]))
     return {
         "mention": mention,
         "parent": parent,
         "others": others,
         "parent_link": "" if parent else item_link(mention.channel.platform, mention.parent_external_id),
         "terms": mention.term_labels,
-        "events": mention.events.select_related("actor"),
+        "events": _history(mention, members),
         "author_summary": author_summary(user=request.user, author=mention.author, exclude=mention),
         "case": mention_case(user=request.user, mention=mention),
         "departments": Department.objects.filter(brand_id=mention.brand_id).order_by("name"),
@@ -82,11 +83,23 @@ def _mention_context(request: HttpRequest, mention: Mention) -> dict[str, Any]:
         "sentiments": [(value, label) for value, label in Sentiment.choices if value != Sentiment.UNSCORED],
         "intents": [(value, label) for value, label in Intent.choices if value != Intent.UNCLASSIFIED],
         "why": explain(mention.analysis or {}),
-        "members": brand_members([mention.brand_id]),
+        "members": members,
         "can_change": request.user.has_perm("listening.change_mention"),
         "live_version": mention_live_version(mention),
         **replies_context(request, mention),
     }
+
+
+def _history(mention: Mention, members: list[AbstractBaseUser]) -> list[MentionEvent]:
+    """The mention's events, assignments naming people as every page does. Events keep the
+    username (the API's history shows it); the page shows the name, for people still on the team."""
+    names = {member.get_username(): person_name(member) for member in members}
+    events = list(mention.events.select_related("actor"))
+    for event in events:
+        if event.kind == MentionEvent.Kind.ASSIGNED:
+            event.old_value = names.get(event.old_value, event.old_value)
+            event.new_value = names.get(event.new_value, event.new_value)
+    return events
 
 
 def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:

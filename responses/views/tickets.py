@@ -8,17 +8,20 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from config import params
+from config.people import person_name
 from listening.connectors import item_link
 from listening.selectors import mention_thread
-from responses.models import Ticket
+from responses.models import Ticket, TicketEvent
 from responses.selectors import (
     QUEUE_TABS,
+    TimelineItem,
     departments_for_user,
     ready_for_follow_up,
     ticket_live_version,
@@ -68,6 +71,7 @@ def _visible_ticket(request: HttpRequest, pk: int) -> Ticket:
 def _ticket_context(request: HttpRequest, ticket: Ticket, *, error: str = "") -> dict[str, Any]:
     """What the ticket page shows, and the live update redraws from."""
     parent, others = mention_thread(ticket.mention)
+    members = list(ticket.department.members.filter(is_active=True).order_by("username"))
     return {
         "ticket": ticket,
         "mention": ticket.mention,
@@ -75,13 +79,22 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, *, error: str = "") ->
         "others": others,
         "parent_link": "" if parent else item_link(ticket.mention.channel.platform, ticket.mention.parent_external_id),
         "live_version": ticket_live_version(ticket),
-        "timeline": ticket_timeline(ticket),
+        "timeline": _named(ticket_timeline(ticket), members),
         "transitions": [(s, Ticket.Status(s).label) for s in TRANSITIONS[ticket.status]],
-        "members": ticket.department.members.filter(is_active=True).order_by("username"),
+        "members": members,
         "can_change": request.user.has_perm("responses.change_ticket"),
         "error": error,
         "form": request.POST if request.method == "POST" else {},
     }
+
+
+def _named(timeline: list[TimelineItem], members: list[AbstractBaseUser]) -> list[TimelineItem]:
+    """An assignment's event records the username (as the API shows it); the page shows the name."""
+    names = {member.get_username(): person_name(member) for member in members}
+    for item in timeline:
+        if item.kind == TicketEvent.Kind.ASSIGNED:
+            item.obj.body = names.get(item.obj.body, item.obj.body)
+    return timeline
 
 
 def _ticket_page(request: HttpRequest, ticket: Ticket, *, error: str = "", status: int = 200) -> HttpResponse:

@@ -40,7 +40,10 @@ def test_pages_name_people_by_their_full_name(client, named) -> None:
     assert f'<option value="{team.cm.pk}" selected>Carla Ruiz</option>' in page  # the assign menu
     history = page[page.index('id="history"') :]
     assert "· Carla Ruiz ·" in history and "· carla ·" not in history  # who did it
+    assert "— → Carla Ruiz" in history  # whom it was given to
     ticket_page = client.get(reverse("responses:ticket_detail", args=[ticket.pk])).content.decode()
     assert '<span class="ticket-assignee">Bruno Bravo</span>' in ticket_page  # the ticket's header
+    timeline = ticket_page[ticket_page.index('id="ticket-timeline"') :]
+    assert '<p class="text">Bruno Bravo</p>' in timeline and ">bruno<" not in timeline
     tickets = client.get(reverse("responses:ticket_list")).content.decode()
     assert "<td>Bruno Bravo</td>" in tickets and "<td>bruno</td>" not in tickets
