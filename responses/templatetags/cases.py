@@ -29,9 +29,13 @@ def duration_text(span: timedelta) -> str:
 @register.inclusion_tag("responses/_sla.html")
 def sla(ticket: Ticket | None) -> dict[str, Any]:
     """The ticket's SLA: a countdown, "due soon" or "overdue", in words as well as colour."""
-    clock = ticket_sla_clock(ticket) if ticket is not None else None
-    if clock is None:
+    if ticket is None:
         return {"clock": None}
+    clock = ticket_sla_clock(ticket)
+    if clock is None:
+        # A finished case keeps saying that it missed a deadline; one that met them says nothing.
+        missed = ticket.acknowledge_breached_at or ticket.resolve_breached_at
+        return {"clock": None, "missed": bool(missed)}
     time = duration_text(clock.remaining)
     acknowledge = clock.deadline == "acknowledge"
     if clock.state == "overdue":

@@ -94,7 +94,10 @@ def test_after_acknowledging_the_clock_counts_to_the_resolve_deadline(team, tick
     with time_machine.travel(START + timedelta(days=2, minutes=240), tick=False):
         assert "resolution was due 2 d 0 h ago" in sla(ticket)
     ticket_transition(ticket=ticket, to_status="resolved", actor=team.billing_member, resolution="Refunded")
-    assert sla(ticket) == ""
+    assert sla(ticket) == ""  # finished, and in time
+    Ticket.objects.filter(pk=ticket.pk).update(resolve_breached_at=START)
+    ticket.refresh_from_db()
+    assert "SLA missed" in sla(ticket) and "sla-overdue" in sla(ticket)
 
 
 def test_a_breach_stamped_by_the_sweep_stays_overdue(team, ticket) -> None:
