@@ -47,3 +47,16 @@ def test_pages_name_people_by_their_full_name(client, named) -> None:
     assert '<p class="text">Bruno Bravo</p>' in timeline and ">bruno<" not in timeline
     tickets = client.get(reverse("responses:ticket_list")).content.decode()
     assert "<td>Bruno Bravo</td>" in tickets and "<td>bruno</td>" not in tickets
+
+
+def test_a_rejected_reply_names_who_rejected_it(named) -> None:
+    from responses.models import Reply
+    from responses.replies import reply_reject
+    from tests.factories import ReplyFactory
+
+    reply = ReplyFactory(
+        mention=MentionFactory(channel=ChannelFactory(brand=named.brand)), status=Reply.Status.PENDING_APPROVAL
+    )
+    reply_reject(reply=reply, user=named.cm)
+    reply.refresh_from_db()
+    assert reply.error == "Rejected by Carla Ruiz"
