@@ -73,7 +73,6 @@ def _mention_context(request: HttpRequest, mention: Mention) -> dict[str, Any]:
         "parent": parent,
         "others": others,
         "parent_link": "" if parent else item_link(mention.channel.platform, mention.parent_external_id),
-        "terms": mention.term_labels,
         "events": _history(mention, members),
         "author_summary": author_summary(user=request.user, author=mention.author, exclude=mention),
         "case": mention_case(user=request.user, mention=mention),
@@ -114,9 +113,9 @@ def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def mention_live(request: HttpRequest, pk: int) -> HttpResponse:
-    """Polled by the mention page with the version it shows: 204 while nothing changed (one
-    small read), else its live parts (conversation, replies, case, status, history) out of band.
-    The composer is never redrawn, so nothing being typed is lost."""
+    """Polled by the mention page with the version it shows: 204 while nothing changed (four
+    small reads), else its live parts (conversation, replies, case, status, history, author) out
+    of band. The composer is never redrawn, so nothing being typed is lost."""
     mention = _visible_mention(request, pk)
     if mention_live_version(mention) == request.GET.get("v"):
         return HttpResponse(status=204)
@@ -127,7 +126,7 @@ def mention_live(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("responses.add_ticket", raise_exception=True)
 @permission_required("listening.work_inbox", raise_exception=True)
 def mention_open_ticket(request: HttpRequest, pk: int) -> HttpResponse:
-    """ "Open a ticket" from the case panel: the inbox's "send to a department", for one mention."""
+    """The case panel's "Open a ticket": the inbox's "send to a department", for one mention."""
     mention = _visible_mention(request, pk)
     try:
         mentions_bulk_update(
