@@ -1,4 +1,4 @@
-"""Server time of the mention page and the author page for an author with a long history.
+"""Server time of the mention page, its live poll, and the author page for an author with a long history.
 
     DATABASE_URL=postgres://… .venv/bin/python bench/mention_page.py [mentions_by_author]
 
@@ -31,13 +31,13 @@ from bench.common import throwaway_database  # noqa: E402
 RUNS = 40
 
 
-def timed(client: Client, url: str) -> tuple[float, float]:
+def timed(client: Client, url: str, status: int = 200) -> tuple[float, float]:
     samples = []
     for _ in range(RUNS):
         start = time.perf_counter()
         response = client.get(url)
         samples.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, response.status_code
+        assert response.status_code == status, response.status_code
     samples.sort()
     return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
@@ -49,7 +49,9 @@ def main() -> None:
         from config.pagination import encode_cursor
         from config.roles import COMMUNITY_MANAGER
         from listening.models import Author, Brand, BrandMembership, Channel, Mention, MentionEvent
-        from responses.models import Reply
+        from responses.models import Department, Reply
+        from responses.selectors import mention_live_version
+        from responses.tickets import ticket_open
         from tests.factories import UserFactory
 
         brand = Brand.objects.create(name="Acme", slug="acme")
@@ -75,6 +77,7 @@ def main() -> None:
         MentionEvent.objects.bulk_create(
             MentionEvent(mention=mention, actor=cm, kind="note", note=f"n{i}") for i in range(20)
         )
+        ticket_open(mention=mention, department=Department.objects.create(brand=brand, name="Billing"))
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")  # what autovacuum does after a bulk load
@@ -83,12 +86,14 @@ def main() -> None:
         oldest = Mention.objects.order_by("published_at", "id").first()
         deep = encode_cursor(oldest)
         engine = connection.vendor
-        for label, url in [
-            ("mention page", f"/mentions/{mention.pk}/"),
-            ("author page, first", f"/authors/{author.pk}/"),
-            ("author page, near the end", f"/authors/{author.pk}/?before={deep}"),
+        for label, url, status in [
+            ("mention page", f"/mentions/{mention.pk}/", 200),
+            ("live poll, nothing changed", f"/mentions/{mention.pk}/live/?v={mention_live_version(mention)}", 204),
+            ("live poll, something changed", f"/mentions/{mention.pk}/live/?v=stale", 200),
+            ("author page, first", f"/authors/{author.pk}/", 200),
+            ("author page, near the end", f"/authors/{author.pk}/?before={deep}", 200),
         ]:
-            median, p95 = timed(client, url)
+            median, p95 = timed(client, url, status)
             print(f"{engine} {count} mentions by one author  {label:<28} median {median:6.1f} ms  p95 {p95:6.1f} ms")
 
 

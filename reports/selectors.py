@@ -18,6 +18,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from config.people import person_name
 from listening.learning import MIN_CORRECTIONS
 from listening.models import AnalyzerModel, Author, Brand, Channel, Intent, Platform, Sentiment, TrackedTerm
 from reports.models import AuthorDay, ChannelDay, IntentDay, QualityDay, QuestionDay, SourceDay, TermDay, WordDay
@@ -326,7 +327,7 @@ def team(brand: Brand, period: Period) -> dict:
     for reply in first.values():
         minutes = _minutes(reply.sent_at - reply.mention.published_at)
         by_channel[reply.mention.channel.name].append(minutes)
-        by_agent[reply.author.get_username() if reply.author else "—"].append(minutes)
+        by_agent[person_name(reply.author) or "—"].append(minutes)
     all_times = [m for times in by_channel.values() for m in times]
 
     def timing(name: str, times: list[float]) -> dict:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.backoff import backoff_seconds as jittered_backoff
 from config.celery import queue_after_commit
+from config.people import person_name
 from listening.connectors import connector_class, get_connector, scrub_error
 from listening.connectors.base import ConnectorError, RateLimited
 from listening.models import Mention, Platform
@@ -116,7 +117,7 @@ def reply_approve(*, reply: Reply, user: AbstractBaseUser) -> Reply:
 def reply_reject(*, reply: Reply, user: AbstractBaseUser, reason: str = "") -> Reply:
     if not user.has_perm("responses.publish_reply"):
         raise PermissionDenied
-    note = reason.strip() or _("Rejected by %(user)s") % {"user": user.get_username()}
+    note = reason.strip() or _("Rejected by %(user)s") % {"user": person_name(user)}
     if not _move(reply, Reply.Status.PENDING_APPROVAL, status=Reply.Status.REJECTED, approved_by=user, error=note):
         raise ValidationError(_("This reply is no longer waiting for approval."))
     return reply

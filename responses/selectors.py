@@ -3,12 +3,13 @@ author pages, ticket queues and timelines, and what a routing rule would have ma
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from config.pagination import Page, decode_cursor, encode_cursor, keyset_page_or_first, newer_than, older_than
@@ -90,19 +91,81 @@ class TimelineItem:
 
 
 def ticket_timeline(ticket: Ticket) -> list[TimelineItem]:
-    """Everything about a ticket in time order: the mention, its public thread, replies, events."""
+    """What happened to a ticket in time order: our public replies and its events. The
+    conversation itself is drawn above it by the same component as on the mention page."""
     mention = ticket.mention
-    items = [TimelineItem(mention.published_at, "mention", mention)]
-    thread = Mention.objects.filter(
-        Q(parent=mention) | Q(channel_id=mention.channel_id, parent_external_id=mention.external_id)
-    )
-    items += [TimelineItem(m.published_at, "conversation", m) for m in thread.select_related("author").distinct()[:200]]
+    items: list[TimelineItem] = []
     replies = Reply.objects.filter(mention=mention).select_related("author")
     items += [TimelineItem(r.sent_at or r.created_at, "reply", r) for r in replies]
     # The ticket's "reply" event records the follow-up for the history; the reply itself is shown.
     events = TicketEvent.objects.filter(ticket=ticket).exclude(kind=TicketEvent.Kind.REPLY).select_related("actor")
     items += [TimelineItem(e.created_at, e.kind, e) for e in events]
     return sorted(items, key=lambda item: item.at)
+
+
+LIVE_TICKET_STATUSES = (
+    Ticket.Status.OPEN,
+    Ticket.Status.ACKNOWLEDGED,
+    Ticket.Status.IN_PROGRESS,
+    Ticket.Status.WAITING,
+)
+
+
+def mention_case(*, user: AbstractBaseUser, mention: Mention) -> list[Ticket]:
+    """The mention's tickets the user may see for the case panel: live ones first, then the
+    newest; each with what the panel shows (department, assignee)."""
+    tickets = (
+        tickets_for_user(user)
+        .filter(mention=mention)
+        .select_related("department", "assignee")
+        .order_by("-created_at", "-id")
+    )
+    return sorted(tickets, key=lambda t: t.status not in LIVE_TICKET_STATUSES)
+
+
+# --- Live pages: a version that changes whenever what the page shows changes ----------------------
+def _digest(*parts: object) -> str:
+    return hashlib.sha1(repr(parts).encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def _conversation_parts(mention: Mention) -> tuple[object, ...]:
+    """Our replies with their delivery state, and the public thread around the mention."""
+    replies = list(Reply.objects.filter(mention_id=mention.pk).order_by("id").values_list("id", "status", "error"))
+    around = [mention.external_id] + ([mention.parent_external_id] if mention.parent_external_id else [])
+    thread_filter = Q(channel_id=mention.channel_id, parent_external_id__in=around)
+    if mention.parent_external_id:
+        thread_filter |= Q(channel_id=mention.channel_id, external_id=mention.parent_external_id)
+    thread = Mention.objects.filter(thread_filter).aggregate(n=Count("id"), last=Max("id"))
+    return replies, thread["n"], thread["last"]
+
+
+def _tickets_parts(tickets: QuerySet[Ticket]) -> list[tuple[object, ...]]:
+    # updated_at moves on every save; the SLA sweep stamps breaches with an UPDATE, so those count
+    # too; the last event catches notes.
+    return list(
+        tickets.annotate(last_event=Max("events__id"))
+        .order_by("id")
+        .values_list(
+            "id", "status", "assignee_id", "updated_at", "acknowledge_breached_at", "resolve_breached_at", "last_event"
+        )
+    )
+
+
+def mention_live_version(mention: Mention) -> str:
+    """Changes when the mention page's live parts would: the mention's status, assignee and
+    history, our replies and their delivery, its tickets, the conversation around it."""
+    row = (
+        Mention.objects.filter(pk=mention.pk)
+        .annotate(last_event=Max("events__id"))
+        .values_list("status", "assignee_id", "sentiment", "intent", "last_event")
+        .first()
+    )
+    return _digest(row, _conversation_parts(mention), _tickets_parts(Ticket.objects.filter(mention_id=mention.pk)))
+
+
+def ticket_live_version(ticket: Ticket) -> str:
+    """Changes when the ticket page would: the ticket and its events, replies, the conversation."""
+    return _digest(_tickets_parts(Ticket.objects.filter(pk=ticket.pk)), _conversation_parts(ticket.mention))
 
 
 def unread_notifications(user: AbstractBaseUser) -> QuerySet[Notification]:
@@ -189,7 +252,11 @@ def _position(cursor: str) -> tuple[datetime, int] | None:
 
 def inbox_rows(qs: QuerySet[Mention]) -> QuerySet[Mention]:
     """Everything a row shows, in a fixed number of queries whatever the page size."""
-    return qs.select_related("author", "channel", "assignee").prefetch_related("terms")
+    # Each row's SLA comes from its live tickets (one query for the page).
+    live = Ticket.objects.filter(status__in=LIVE_TICKET_STATUSES).order_by("created_at", "id")
+    return qs.select_related("author", "channel", "assignee").prefetch_related(
+        "terms", Prefetch("tickets", queryset=live, to_attr="live_tickets")
+    )
 
 
 @dataclass

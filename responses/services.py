@@ -20,6 +20,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from config import params
+from config.people import person_name
 from listening.models import Brand, Mention, Sentiment
 from listening.selectors import MentionFilters, brand_members, brands_for_user, mentions_for_user
 from listening.services import mention_assign, mention_correct_sentiment, mention_set_status
@@ -215,6 +216,6 @@ def mention_presence_touch(*, mention_id: int, user: AbstractBaseUser) -> list[s
     key = f"presence:mention:{mention_id}"
     now = time.time()
     viewers = {uid: seen for uid, seen in (cache.get(key) or {}).items() if now - seen[1] < PRESENCE_SECONDS}
-    viewers[user.pk] = (user.get_short_name() or user.get_username(), now)
+    viewers[user.pk] = (person_name(user), now)
     cache.set(key, viewers, PRESENCE_SECONDS)
     return sorted(name for uid, (name, _) in viewers.items() if uid != user.pk)

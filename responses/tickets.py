@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -255,3 +256,43 @@ def ticket_on_reply_sent(*, reply: Reply) -> None:
             ticket.save(update_fields=["followed_up_at", "updated_at"])
             TicketEvent.objects.create(ticket=ticket, actor=reply.author, kind=TicketEvent.Kind.REPLY, body=reply.text)
             ticket_transition(ticket=ticket, to_status=Status.CLOSED, actor=reply.author)
+
+
+# --- The SLA clock that pages show ---------------------------------------------------------------
+@dataclass(frozen=True)
+class SlaClock:
+    """The deadline a live ticket is running against now, and how it stands."""
+
+    deadline: str  # "acknowledge" or "resolve"
+    due_at: datetime
+    state: str  # "ok", "soon" or "overdue"
+    remaining: timedelta  # negative once overdue
+
+
+# "Due soon" once less than this share of the time allowed is left: the last 15 minutes of an
+# hour, the last hour of four; a fixed number of minutes would be too late for long SLAs.
+DUE_SOON_SHARE = 0.25
+
+
+def ticket_sla_clock(ticket: Ticket, now: datetime | None = None) -> SlaClock | None:
+    """The acknowledge deadline until the ticket is acknowledged, then the resolve deadline;
+    None once it is resolved or closed, or when its department has no SLA for its priority."""
+    if ticket.status in (Status.RESOLVED, Status.CLOSED):
+        return None
+    now = now or timezone.now()
+    if ticket.acknowledged_at is None and ticket.acknowledge_due_at is not None:
+        deadline, due_at, breached = "acknowledge", ticket.acknowledge_due_at, ticket.acknowledge_breached_at
+    elif ticket.resolve_due_at is not None:
+        deadline, due_at, breached = "resolve", ticket.resolve_due_at, ticket.resolve_breached_at
+    else:
+        return None
+    remaining = due_at - now
+    allowed = due_at - ticket.created_at
+    # The sweep's stamp counts too: a deadline moved later by hand does not un-miss it.
+    if breached is not None or remaining <= timedelta(0):
+        state = "overdue"
+    elif remaining <= allowed * DUE_SOON_SHARE:
+        state = "soon"
+    else:
+        state = "ok"
+    return SlaClock(deadline=deadline, due_at=due_at, state=state, remaining=remaining)

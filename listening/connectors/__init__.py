@@ -36,6 +36,13 @@ def connector_class(platform: str) -> type[Connector]:
     return getattr(import_module(module_name), class_name)
 
 
+def item_link(platform: str, external_id: str) -> str:
+    """The public address of a platform item known only by its id, or ""."""
+    if not external_id or platform not in CONNECTORS:
+        return ""
+    return connector_class(platform).item_url(external_id)
+
+
 def get_connector(channel: Channel) -> Connector:
     return connector_class(channel.platform)(channel)
 
@@ -54,5 +61,6 @@ __all__ = [
     "connector_class",
     "destination_refusal",
     "get_connector",
+    "item_link",
     "scrub_error",
 ]

@@ -252,3 +252,9 @@ class Connector:
     def post_reply(self, parent_external_id: str, text: str) -> PostedReply:
         """Publish ``text`` as a public answer to the item ``parent_external_id``."""
         raise NotImplementedError
+
+    @classmethod
+    def item_url(cls, external_id: str) -> str:
+        """The public address of an item known only by its id (a parent we never stored), or ""
+        when the platform's ids do not make one."""
+        return ""

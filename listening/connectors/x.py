@@ -276,6 +276,11 @@ class XConnector(Connector):
             )
         return items
 
+    @classmethod
+    def item_url(cls, external_id: str) -> str:
+        # A post's id alone makes its address (https://x.com/i/web/status/<id>); ids are digits.
+        return f"https://x.com/i/web/status/{external_id}" if external_id.isdigit() else ""
+
     # --- replying -----------------------------------------------------------------------------
     def post_reply(self, parent_external_id: str, text: str) -> PostedReply:
         client = self._client(user_auth=True)

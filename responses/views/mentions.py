@@ -17,15 +17,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from config import params
 from config.params import id_or_none
+from config.people import person_name
+from listening.connectors import item_link
 from listening.intent import explain
-from listening.models import Intent, Mention, Sentiment
+from listening.models import Intent, Mention, MentionEvent, Sentiment
 from listening.selectors import brand_members, brands_for_user, mention_thread
 from listening.services import mention_assign, mention_correct_intent, mention_correct_sentiment, mention_set_status
-from responses.models import Reply, SavedReply, Ticket
+from responses.models import Department, Reply, SavedReply, Ticket
 from responses.replies import (
     reply_approve,
     reply_create,
@@ -38,10 +40,12 @@ from responses.selectors import (
     author_mentions_page,
     author_summary,
     authors_visible_to,
+    mention_case,
+    mention_live_version,
     mentions_visible_to,
     tickets_for_user,
 )
-from responses.services import mention_presence_touch
+from responses.services import mention_presence_touch, mentions_bulk_update
 
 
 def _visible_mention(request: HttpRequest, pk: int) -> Mention:
@@ -60,27 +64,81 @@ def _visible_mention(request: HttpRequest, pk: int) -> Mention:
     )
 
 
-def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    mention = _visible_mention(request, pk)
+def _mention_context(request: HttpRequest, mention: Mention) -> dict[str, Any]:
+    """What the mention page shows, and the live update redraws from."""
     parent, others = mention_thread(mention)
-    context = {
+    members = list(brand_members([mention.brand_id]))
+    return {
         "mention": mention,
         "parent": parent,
         "others": others,
-        "terms": mention.term_labels,
-        "events": mention.events.select_related("actor"),
+        "parent_link": "" if parent else item_link(mention.channel.platform, mention.parent_external_id),
+        "events": _history(mention, members),
         "author_summary": author_summary(user=request.user, author=mention.author, exclude=mention),
-        "viewers": mention_presence_touch(mention_id=mention.pk, user=request.user),
+        "case": mention_case(user=request.user, mention=mention),
+        "departments": Department.objects.filter(brand_id=mention.brand_id).order_by("name"),
+        "can_route": request.user.has_perm("responses.add_ticket") and request.user.has_perm("listening.work_inbox"),
         "statuses": Mention.Status.choices,
         "sentiments": [(value, label) for value, label in Sentiment.choices if value != Sentiment.UNSCORED],
         "intents": [(value, label) for value, label in Intent.choices if value != Intent.UNCLASSIFIED],
         "why": explain(mention.analysis or {}),
-        "members": brand_members([mention.brand_id]),
+        "members": members,
         "can_change": request.user.has_perm("listening.change_mention"),
+        "live_version": mention_live_version(mention),
         **replies_context(request, mention),
+    }
+
+
+def _history(mention: Mention, members: list[AbstractBaseUser]) -> list[MentionEvent]:
+    """The mention's events, assignments naming people as every page does. Events keep the
+    username (the API's history shows it); the page shows the name, for people still on the team."""
+    names = {member.get_username(): person_name(member) for member in members}
+    events = list(mention.events.select_related("actor"))
+    for event in events:
+        if event.kind == MentionEvent.Kind.ASSIGNED:
+            event.old_value = names.get(event.old_value, event.old_value)
+            event.new_value = names.get(event.new_value, event.new_value)
+    return events
+
+
+def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    mention = _visible_mention(request, pk)
+    context = {
+        **_mention_context(request, mention),
+        "viewers": mention_presence_touch(mention_id=mention.pk, user=request.user),
         **composer_context(request, mention, ticket=_follow_up_ticket(request, mention, request.GET.get("ticket"))),
     }
     return render(request, "responses/mention_detail.html", context)
+
+
+@require_GET
+def mention_live(request: HttpRequest, pk: int) -> HttpResponse:
+    """Polled by the mention page with the version it shows: 204 while nothing changed (four
+    small reads), else its live parts (conversation, replies, case, status, history, author) out
+    of band. The composer is never redrawn, so nothing being typed is lost."""
+    mention = _visible_mention(request, pk)
+    if mention_live_version(mention) == request.GET.get("v"):
+        return HttpResponse(status=204)
+    return render(request, "responses/_mention_live.html", _mention_context(request, mention))
+
+
+@require_POST
+@permission_required("responses.add_ticket", raise_exception=True)
+@permission_required("listening.work_inbox", raise_exception=True)
+def mention_open_ticket(request: HttpRequest, pk: int) -> HttpResponse:
+    """The case panel's "Open a ticket": the inbox's "send to a department", for one mention."""
+    mention = _visible_mention(request, pk)
+    try:
+        mentions_bulk_update(
+            user=request.user,
+            ids=[mention.pk],
+            action="department",
+            department_id=params.id_or_none(request.POST.get("department", "")),
+            note=request.POST.get("note", "")[:1000],
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(reverse("responses:mention_detail", args=[mention.pk]) + "#case")
 
 
 @require_POST
@@ -195,13 +253,13 @@ def reply_list(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "responses/_replies.html", replies_context(request, mention))
 
 
-def _collision_warning(mention: Mention, user: AbstractBaseUser, loaded_at: str) -> str:
-    """A reply someone else wrote after this page was loaded, worded as a question, or ""."""
+def _colleague_reply(mention: Mention, user: AbstractBaseUser, loaded_at: str) -> Reply | None:
+    """A reply someone else wrote after this page was loaded, or None."""
     try:
         since = params.parse_moment(loaded_at)
     except params.BadParam:  # a form without the hidden field, or one tampered with
-        return ""
-    other = (
+        return None
+    return (
         mention.replies.filter(created_at__gt=since)
         .exclude(author=user)
         .exclude(status=Reply.Status.REJECTED)
@@ -209,9 +267,13 @@ def _collision_warning(mention: Mention, user: AbstractBaseUser, loaded_at: str)
         .order_by("-created_at")
         .first()
     )
+
+
+def _collision_warning(other: Reply | None) -> str:
+    """The colleague's reply worded as a question, or ""."""
     if other is None:
         return ""
-    name = (other.author.get_short_name() or other.author.get_username()) if other.author else _("Someone")
+    name = person_name(other.author) or _("Someone")
     return _("%(name)s replied %(ago)s ago — send anyway?") % {"name": name, "ago": timesince(other.created_at)}
 
 
@@ -221,11 +283,12 @@ def reply_send(request: HttpRequest, pk: int) -> HttpResponse:
     mention = _reply_mention(request, pk)
     text = request.POST.get("text", "")
     ticket = _follow_up_ticket(request, mention, request.POST.get("ticket"))
-    warning = (
-        ""
+    colleague = (
+        None
         if request.POST.get("confirm")
-        else _collision_warning(mention, request.user, request.POST.get("loaded_at", ""))
+        else _colleague_reply(mention, request.user, request.POST.get("loaded_at", ""))
     )
+    warning = _collision_warning(colleague)
     error = ""
     if not warning:
         try:
@@ -234,6 +297,7 @@ def reply_send(request: HttpRequest, pk: int) -> HttpResponse:
             error = " ".join(exc.messages)
     if warning or error:
         context = composer_context(request, mention, text=text, error=error, warning=warning, ticket=ticket)
+        context["colleague_reply"] = colleague
         if request.htmx:
             response = render(request, "responses/_composer.html", context)
             response["HX-Retarget"] = "#composer"
@@ -243,7 +307,13 @@ def reply_send(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(reverse("responses:mention_detail", args=[mention.pk]) + "#reply")
     if request.htmx:
         # The new reply in the list, and a fresh composer swapped in beside it.
-        context = {**replies_context(request, mention), **composer_context(request, mention), "oob": True}
+        # The page's live poll goes on from here, every 2 s while the reply is on its way.
+        context = {
+            **replies_context(request, mention),
+            **composer_context(request, mention),
+            "oob": True,
+            "live_version": mention_live_version(mention),
+        }
         return render(request, "responses/_reply_sent.html", context)
     messages.success(request, _("Reply queued."))
     return redirect(reverse("responses:mention_detail", args=[mention.pk]) + "#replies")

@@ -4,20 +4,27 @@ follow-up list (resolved cases waiting for their public answer)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from config import params
-from responses.models import Ticket
+from config.people import person_name
+from listening.connectors import item_link
+from listening.selectors import mention_thread
+from responses.models import Ticket, TicketEvent
 from responses.selectors import (
     QUEUE_TABS,
+    TimelineItem,
     departments_for_user,
     ready_for_follow_up,
+    ticket_live_version,
     ticket_queue,
     ticket_timeline,
     tickets_for_user,
@@ -61,23 +68,55 @@ def _visible_ticket(request: HttpRequest, pk: int) -> Ticket:
     )
 
 
-def _ticket_page(request: HttpRequest, ticket: Ticket, *, error: str = "", status: int = 200) -> HttpResponse:
-    context = {
+def _ticket_context(request: HttpRequest, ticket: Ticket, *, error: str = "") -> dict[str, Any]:
+    """What the ticket page shows, and the live update redraws from."""
+    parent, others = mention_thread(ticket.mention)
+    members = list(ticket.department.members.filter(is_active=True).order_by("username"))
+    return {
         "ticket": ticket,
-        "timeline": ticket_timeline(ticket),
+        "mention": ticket.mention,
+        "parent": parent,
+        "others": others,
+        "parent_link": "" if parent else item_link(ticket.mention.channel.platform, ticket.mention.parent_external_id),
+        "live_version": ticket_live_version(ticket),
+        "timeline": _named(ticket_timeline(ticket), members),
         "transitions": [(s, Ticket.Status(s).label) for s in TRANSITIONS[ticket.status]],
-        "members": ticket.department.members.filter(is_active=True).order_by("username"),
+        "members": members,
         "can_change": request.user.has_perm("responses.change_ticket"),
         "error": error,
         "form": request.POST if request.method == "POST" else {},
     }
+
+
+def _named(timeline: list[TimelineItem], members: list[AbstractBaseUser]) -> list[TimelineItem]:
+    """An assignment's event records the username (as the API shows it); the page shows the name."""
+    names = {member.get_username(): person_name(member) for member in members}
+    for item in timeline:
+        if item.kind == TicketEvent.Kind.ASSIGNED:
+            item.obj.body = names.get(item.obj.body, item.obj.body)
+    return timeline
+
+
+def _ticket_page(request: HttpRequest, ticket: Ticket, *, error: str = "", status: int = 200) -> HttpResponse:
     template = "responses/_ticket_body.html" if request.htmx else "responses/ticket_detail.html"
-    return render(request, template, context, status=status)
+    return render(request, template, _ticket_context(request, ticket, error=error), status=status)
 
 
 @permission_required("responses.view_ticket", raise_exception=True)
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _ticket_page(request, _visible_ticket(request, pk))
+
+
+@require_GET
+@permission_required("responses.view_ticket", raise_exception=True)
+def ticket_live(request: HttpRequest, pk: int) -> HttpResponse:
+    """Polled by the ticket page with the version it shows: 204 while nothing changed, else the
+    ticket's header, actions, conversation and timeline out of band; text being typed in the
+    resolution or note is kept (hx-preserve)."""
+    ticket = _visible_ticket(request, pk)
+    if ticket_live_version(ticket) == request.GET.get("v"):
+        return HttpResponse(status=204)
+    return render(request, "responses/_ticket_live.html", {**_ticket_context(request, ticket), "live": True})
 
 
 def _ticket_action(request: HttpRequest, pk: int, change: Callable[[Ticket], object]) -> HttpResponse:

@@ -145,6 +145,11 @@ TABLE: dict[str, Row] = {
         data=lambda w: {"field": "status", "value": "closed"},
     ),
     "responses:reply_list": Row(ui(404, 200, 200, 200), params=pk("mention")),
+    "responses:mention_live": Row(ui(404, 200, 200, 200), params=pk("mention")),
+    # Opening a ticket is the community manager's: department staff and managers do not route.
+    "responses:mention_open_ticket": Row(
+        ui(404, 403, 403, 302), method="post", params=pk("mention"), data=lambda w: {"department": w.department.pk}
+    ),
     "responses:reply_send": Row(
         ui(404, 403, 403, 302), method="post", params=pk("mention"), data=lambda w: {"text": "Hi", "confirm": "1"}
     ),
@@ -155,6 +160,7 @@ TABLE: dict[str, Row] = {
     "responses:reply_retry": Row(ui(404, 403, 403, 302), method="post", params=pk("reply")),
     "responses:ticket_list": Row(ui(200, 200, 200, 200)),
     "responses:ticket_detail": Row(ui(404, 200, 200, 200), params=pk("ticket")),
+    "responses:ticket_live": Row(ui(404, 200, 200, 200), params=pk("ticket")),
     "responses:ticket_status": Row(
         ui(404, 302, 403, 302), method="post", params=pk("ticket"), data=lambda w: {"status": "acknowledged"}
     ),

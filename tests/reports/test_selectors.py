@@ -10,6 +10,11 @@ from tests.reports.conftest import PERIOD
 
 @pytest.fixture
 def report(week, team) -> selectors.Report:
+    # The team table names people as every page does: full name, else username.
+    team.cm.first_name, team.cm.last_name = "Carla", "Ruiz"
+    team.cm.save()
+    team.manager.first_name = ""
+    team.manager.save()
     return selectors.report(team.brand, PERIOD)
 
 
@@ -86,7 +91,7 @@ def test_team_response_tickets_sla_followup_and_repeats(report):
         {"name": "Acme on X", "replied": 2, "median": 20.0, "p90": 30.0},
     ]
     assert t["by_agent"] == [
-        {"name": "carla", "replied": 2, "median": 75.0, "p90": 120.0},
+        {"name": "Carla Ruiz", "replied": 2, "median": 75.0, "p90": 120.0},
         {"name": "marta", "replied": 1, "median": 10.0, "p90": 10.0},
     ]
     assert t["departments"] == [

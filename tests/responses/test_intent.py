@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.core.management import call_command
+from django.utils.html import escape
 from rest_framework.test import APIClient
 
 from listening.connectors import FetchedAuthor, FetchedItem
@@ -83,7 +84,8 @@ def test_the_mention_page_shows_why_and_corrects_the_intent_in_one_click(client,
     mention.refresh_from_db()
     assert (mention.intent, mention.analyzer_intent, mention.intent_corrected_by) == ("question", "complaint", team.cm)
     assert MentionEvent.objects.filter(mention=mention, kind=MentionEvent.Kind.INTENT, actor=team.cm).exists()
-    assert "corrected by carla from Complaint" in client.get(f"/mentions/{mention.pk}/").content.decode()
+    page = client.get(f"/mentions/{mention.pk}/").content.decode()
+    assert f"corrected by {escape(team.cm.get_full_name())} from Complaint" in page
 
 
 def test_only_people_who_may_change_mentions_correct_intent(client, team, mentions) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from listening.models import Mention, MentionEvent, Platform, Sentiment
 from responses.models import Reply
@@ -145,7 +147,7 @@ def test_sentiment_correction_is_recorded_and_shown(client, team, mention):
     mention.refresh_from_db()
     assert mention.sentiment == Sentiment.NEUTRAL and mention.sentiment_corrected_by == team.cm
     body = client.get(url(mention)).content.decode()
-    assert "corrected by carla from Negative" in body
+    assert f"corrected by {escape(team.cm.get_full_name())} from Negative" in body
 
 
 def test_status_and_assignment_controls(client, team, mention):
@@ -173,8 +175,13 @@ def test_sending_a_reply_queues_it_and_the_list_polls_until_delivered(client, te
     assert 'id="composer"' in body and 'hx-swap-oob="true"' in body
     reply = Reply.objects.get()
     Reply.objects.filter(pk=reply.pk).update(status=Reply.Status.SENT, external_id="777")
-    listing = client.get(reverse("responses:reply_list", args=[mention.pk])).content.decode()
-    assert "777" in listing and "every 2s" not in listing
+    version = re.search(r'id="live"[^>]*\?v=(\w+)', body).group(1)
+    live = reverse("responses:mention_live", args=[mention.pk])
+    listing = client.get(f"{live}?v={version}", headers={"HX-Request": "true"}).content.decode()
+    assert "777" in listing and "every 2s" not in listing and "every 5s" in listing
+    assert client.get(f"{live}?v={version}").status_code == 200  # changed since
+    latest = re.search(r'id="live"[^>]*\?v=(\w+)', listing).group(1)
+    assert client.get(f"{live}?v={latest}").status_code == 204  # nothing new: nothing sent
 
 
 def test_a_failed_reply_shows_the_reason_and_a_retry_button(client, team, mention, monkeypatch):
