@@ -177,6 +177,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
+    # A webhook delivery is stored on a queue of its own, so it never waits behind the polls.
+    "listening.ingest_webhook": {"queue": "webhooks"},
     "listening.*": {"queue": "polling"},
     "responses.send_reply": {"queue": "outbound"},
     "responses.deliver_webhook": {"queue": "integrations"},
@@ -184,7 +186,7 @@ CELERY_TASK_ROUTES = {
     "responses.*": {"queue": "default"},
     "reports.*": {"queue": "reports"},
 }
-CELERY_QUEUES_ALL = "default,polling,outbound,notifications,reports,integrations"
+CELERY_QUEUES_ALL = "webhooks,default,polling,outbound,notifications,reports,integrations"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-channels": {"task": "listening.dispatch_due_channels", "schedule": 5.0},
