@@ -45,7 +45,8 @@ def poll_channel(channel_id: int) -> None:
         )
 
 
-@shared_task(name="listening.ingest_webhook", ignore_result=True, acks_late=True, soft_time_limit=30, time_limit=60)
+# As long as a poll may take: a pool process's first ingestion also loads the language models.
+@shared_task(name="listening.ingest_webhook", ignore_result=True, acks_late=True, soft_time_limit=45, time_limit=55)
 def ingest_webhook(channel_id: int, payload: dict) -> int:
     """Store a signed Facebook webhook delivery, on the ``webhooks`` queue, as soon as a worker is free.
 

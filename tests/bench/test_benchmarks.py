@@ -23,6 +23,8 @@ BENCHMARKS = [
     (["bench/mention_page.py", "60"], "author page, near the end", False),
     (["bench/inbox.py", "--mentions", "120", "--requests", "1"], "new-mentions poll", True),
     (["bench/reports.py", "--mentions", "120", "--days", "3", "--runs", "1"], "summary API, 30 days", True),
+    # The whole stack for a few seconds: its own Redis, gunicorn, two workers and beat, all stopped again.
+    (["bench/soak.py", "--minutes", "0.2", "--users", "1", "--drain", "0"], "webhook → inbox", True),
 ]
 
 
