@@ -233,44 +233,43 @@ class Process:
 
 @dataclass
 class Memory:
-    """Peak resident memory (the kernel's VmHWM) of every process each started process leads."""
+    """Peak memory of every process each started process leads: resident (the kernel's VmHWM) and
+    proportional (PSS, sampled each second: pages shared by a worker's pool counted once)."""
 
-    peaks: dict[int, tuple[str, int]] = field(default_factory=dict)  # pid → (label, KiB)
+    peaks: dict[int, list] = field(default_factory=dict)  # pid → [label, peak RSS KiB, peak PSS KiB]
 
     @staticmethod
-    def _status(pid: int) -> dict[str, str]:
+    def _fields(path: str) -> dict[str, str]:
         try:
-            lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+            lines = Path(path).read_text().splitlines()
         except OSError:
             return {}
         return dict(line.split(":", 1) for line in lines if ":" in line)
+
+    @staticmethod
+    def _kib(fields: dict[str, str], name: str) -> int:
+        return int((fields.get(name) or "0 kB").split()[0])
 
     def sample(self, processes: list[Process]) -> None:
         parents: dict[int, int] = {}
         for entry in os.scandir("/proc"):
             if entry.name.isdigit():
-                status = self._status(int(entry.name))
+                status = self._fields(f"/proc/{entry.name}/status")
                 if "PPid" in status:
                     parents[int(entry.name)] = int(status["PPid"])
         for process in processes:
             if not process.popen or process.popen.poll() is not None:
                 continue
             root = process.popen.pid
-            tree = [root] + [pid for pid, parent in parents.items() if parent == root]
-            for pid in tree:
-                kib = int((self._status(pid).get("VmHWM") or "0 kB").split()[0])
-                known = self.peaks.get(pid)
-                if known is None:
-                    children = sum(
-                        1
-                        for label, _ in self.peaks.values()
-                        if label.startswith(f"{process.name} #{process.starts} child")
-                    )
+            for pid in [root] + [pid for pid, parent in parents.items() if parent == root]:
+                if pid not in self.peaks:
+                    prefix = f"{process.name} #{process.starts} child"
+                    children = sum(1 for peak in self.peaks.values() if peak[0].startswith(prefix))
                     label = f"{process.name} #{process.starts} " + ("main" if pid == root else f"child {children + 1}")
-                else:
-                    label = known[0]
-                if kib > (known or ("", 0))[1]:
-                    self.peaks[pid] = (label, kib)
+                    self.peaks[pid] = [label, 0, 0]
+                peak = self.peaks[pid]
+                peak[1] = max(peak[1], self._kib(self._fields(f"/proc/{pid}/status"), "VmHWM"))
+                peak[2] = max(peak[2], self._kib(self._fields(f"/proc/{pid}/smaps_rollup"), "Pss"))
 
 
 # --- The run ----------------------------------------------------------------------------------
@@ -389,14 +388,13 @@ def soak(args: argparse.Namespace, work: Path, db_name: str, site: str, redis: P
         print(f"set up and started in {time.monotonic() - BEGAN:.0f} s", flush=True)
         load = start_load(args, work, site, people)
         timeline = run(args, processes, redis, memory, facebook)
-    finally:
-        if load is not None and load.poll() is None:
-            load.wait(60)
-    try:
-        drained = drain(args, processes, redis, memory)
+        load.wait(60)  # Locust stops at the same deadline
+        drained = drain(args, processes, redis, memory, timeline)
         report(args, work, timeline, memory, drained)
     finally:
         print(f"stopping; {time.monotonic() - BEGAN:.0f} s since the start", flush=True)
+        if load is not None and load.poll() is None:
+            os.killpg(load.pid, signal.SIGKILL)
         for process in processes:
             process.signal_group(signal.SIGTERM)
         for process in processes:
@@ -448,6 +446,7 @@ class Timeline:
     refused_deliveries: int = 0
     latencies: list[tuple[float, float]] = field(default_factory=list)  # (sent at, seconds to the inbox)
     unseen: int = 0  # deliveries the inbox had not shown when the run ended
+    exits: int = 0  # processes that exited by themselves and were started again
     started: float = field(default_factory=time.monotonic)
     events: list[str] = field(default_factory=list)
 
@@ -472,6 +471,7 @@ def run(args, processes, redis, memory, facebook) -> Timeline:
     while (now := time.monotonic() - started) < seconds:
         if now >= next_sample:
             memory.sample([*processes, redis])
+            supervise(processes, timeline)
             next_sample = now + 1
         if now >= next_post:
             post_sandbox_item(generator)
@@ -498,14 +498,27 @@ def run(args, processes, redis, memory, facebook) -> Timeline:
             time.sleep(1)
             redis.start()
             timeline.events.append(f"{time.monotonic() - started:6.1f} s  Redis started again")
-        time.sleep(0.05)
+        time.sleep(0.1)  # the inbox query ten times a second while deliveries wait
     # Deliveries still waiting get a last few seconds to show, then count as unseen.
     deadline = time.monotonic() + min(10, args.drain)
     while pending and time.monotonic() < deadline:
         see_in_inbox(pending, timeline)
-        time.sleep(0.05)
+        time.sleep(0.1)
     timeline.unseen = len(pending)
     return timeline
+
+
+def supervise(processes: list[Process], timeline: Timeline) -> None:
+    """Start again a process that exited by itself, as docker compose's restart policy does."""
+    for process in processes:
+        if process.popen and process.popen.poll() is not None:
+            code = process.popen.returncode
+            timeline.events.append(
+                f"{time.monotonic() - timeline.started:6.1f} s  {process.name} exited by itself (status {code}): "
+                f"started again (see {process.log.name})"
+            )
+            timeline.exits += 1
+            process.start()
 
 
 def post_sandbox_item(generator) -> None:
@@ -609,7 +622,7 @@ def replies_in_flight() -> int:
     return Reply.objects.filter(status__in=[Reply.Status.QUEUED, Reply.Status.SENDING]).count()
 
 
-def drain(args, processes, redis, memory) -> float:
+def drain(args, processes, redis, memory, timeline: Timeline) -> float:
     """Every channel polled at once, then wait for the last items and replies (or ``--drain``)."""
     from django.db import transaction
     from django.utils import timezone
@@ -627,6 +640,7 @@ def drain(args, processes, redis, memory) -> float:
         Channel.objects.filter(pk__in=list(free.values_list("pk", flat=True))).update(next_poll_at=timezone.now())
     while time.monotonic() - started < args.drain:
         memory.sample([*processes, redis])
+        supervise(processes, timeline)
         if not missing_by_platform() and not replies_in_flight():
             break
         time.sleep(2)
@@ -685,9 +699,10 @@ def report(args, work: Path, timeline: Timeline, memory: Memory, drained: float)
         f"posted twice: {twice}; by state: {states}"
     )
 
-    print("peak memory (VmHWM):")
-    for label, kib in sorted(memory.peaks.values()):
-        print(f"   {label:44} {kib / 1024:7.0f} MiB")
+    print(f"peak memory per process   {'RSS MiB':>8} {'PSS MiB':>8}")
+    for label, rss, pss in sorted(memory.peaks.values()):
+        print(f"   {label:30} {rss / 1024:8.0f} {pss / 1024:8.0f}")
+    print(f"processes that exited by themselves (started again): {timeline.exits}")
 
     lat = [seconds for _sent, seconds in timeline.latencies]
     warm = [seconds for sent, seconds in timeline.latencies if sent >= 60]
