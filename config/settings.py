@@ -177,6 +177,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
+    # A webhook delivery is stored on a queue of its own, so it never waits behind the polls.
+    "listening.ingest_webhook": {"queue": "webhooks"},
     "listening.*": {"queue": "polling"},
     "responses.send_reply": {"queue": "outbound"},
     "responses.deliver_webhook": {"queue": "integrations"},
@@ -184,7 +186,7 @@ CELERY_TASK_ROUTES = {
     "responses.*": {"queue": "default"},
     "reports.*": {"queue": "reports"},
 }
-CELERY_QUEUES_ALL = "default,polling,outbound,notifications,reports,integrations"
+CELERY_QUEUES_ALL = "webhooks,default,polling,outbound,notifications,reports,integrations"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-channels": {"task": "listening.dispatch_due_channels", "schedule": 5.0},
@@ -329,6 +331,9 @@ CREDENTIALS_KEY = env.str("CREDENTIALS_KEY")
 # Serve the local emulator of the X, Graph and YouTube APIs under /sandbox/ (the demo uses it).
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=not PRODUCTION)
 DEMO_GENERATOR_INTERVAL = env.int("DEMO_GENERATOR_INTERVAL", 20, minimum=1)
+# Share of sandbox API requests answered with the platform's rate limit or server error (0 to 1):
+# the soak benchmark and fault drills turn it on; the demo leaves it off.
+SANDBOX_FAULT_RATE = env.float("SANDBOX_FAULT_RATE", 0.0, minimum=0.0)
 HTTP_TIMEOUT_SECONDS = env.int("HTTP_TIMEOUT_SECONDS", 20, minimum=1)
 # host:port values on a private network (loopback, 10.x, fc00::/7 …) that connectors, feeds and
 # webhooks may reach; everything else private is refused. Outside production: SITE_URL's, for the demo's sandbox.

@@ -9,7 +9,7 @@ from celery import shared_task
 from django.db import transaction
 
 from config.locks import cache_lock
-from listening import learning, polling
+from listening import learning, polling, webhooks
 from listening.models import Channel
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,17 @@ def poll_channel(channel_id: int) -> None:
             outcome.pages,
             f", error: {outcome.error}" if outcome.error else "",
         )
+
+
+# As long as a poll may take: a pool process's first ingestion also loads the language models.
+@shared_task(name="listening.ingest_webhook", ignore_result=True, acks_late=True, soft_time_limit=45, time_limit=55)
+def ingest_webhook(channel_id: int, payload: dict) -> int:
+    """Store a signed Facebook webhook delivery, on the ``webhooks`` queue, as soon as a worker is free.
+
+    The payload travels with the task: it was checked against the app secret by the view, and a
+    redelivered task stores nothing twice.
+    """
+    return webhooks.facebook_delivery_ingest(channel_id=channel_id, payload=payload)
 
 
 # Longer than a training of every brand can run: a second copy of the task returns at once.

@@ -1,9 +1,11 @@
 """Platform webhooks: the Facebook Page ``feed`` subscription.
 
 Facebook proves each delivery with ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw body with the
-app secret); a delivery without a valid signature is refused and nothing is stored. Deliveries go
-through the same ingestion as polls, which dedupes by channel and platform id, so a redelivery
-stores nothing twice.
+app secret); a delivery without a valid signature is refused and nothing is stored. A signed
+delivery is checked and answered at once, and stored by its own task (``listening.ingest_webhook``)
+on the ``webhooks`` queue, which no poll waits in front of: it is in the inbox within seconds, not
+on the channel's next poll. It goes through the same ingestion as polls, which dedupes by channel
+and platform id, so a redelivery, or a poll that read the same comment, stores nothing twice.
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ import hashlib
 import hmac
 import json
 import logging
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+from kombu.exceptions import OperationalError
 
+from config.celery import app
+from listening.connectors import FetchedItem
 from listening.connectors.facebook import parse_webhook
 from listening.ingest import ingest_items
 from listening.models import Channel, Platform
@@ -57,14 +63,36 @@ def facebook_webhook(request: HttpRequest, channel_id: int) -> HttpResponse:
         return HttpResponseForbidden("bad signature", content_type="text/plain")
     try:
         payload = json.loads(body)
-        items = parse_webhook(
-            payload,
-            str((channel.settings or {}).get("page_id") or ""),
-            include_own=bool((channel.settings or {}).get("include_own_posts", False)),
-            source=str((channel.settings or {}).get("page_name") or ""),
-        )
+        items = delivery_items(channel, payload)
     except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python goes
         return HttpResponseBadRequest("malformed payload", content_type="text/plain")
     if items and channel.is_active:
-        ingest_items(channel=channel, items=items)
+        try:
+            # Queued now, not after commit: the request wrote nothing, and a broker that is down
+            # must turn into the 503 below while Facebook still waits for the answer.
+            app.signature("listening.ingest_webhook", args=(channel.pk, payload)).apply_async()
+        except OperationalError:
+            # The broker is down: a 5xx makes Facebook deliver it again later, so nothing is lost.
+            log.warning("Facebook webhook for channel %s not queued: the broker is unreachable", channel.pk)
+            return HttpResponse("try again later", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
+
+
+def delivery_items(channel: Channel, payload: Any) -> list[FetchedItem]:
+    """The mentions a delivery carries for ``channel``; ValueError when it is not a Page delivery."""
+    channel_settings = channel.settings or {}
+    return parse_webhook(
+        payload,
+        str(channel_settings.get("page_id") or ""),
+        include_own=bool(channel_settings.get("include_own_posts", False)),
+        source=str(channel_settings.get("page_name") or ""),
+    )
+
+
+def facebook_delivery_ingest(*, channel_id: int, payload: Any) -> int:
+    """Store a signed delivery's items (the ``listening.ingest_webhook`` task); how many were new."""
+    channel = Channel.objects.filter(pk=channel_id, platform=Platform.FACEBOOK, is_active=True).first()
+    if channel is None:  # removed or paused since the delivery came
+        return 0
+    items = delivery_items(channel, payload)
+    return len(ingest_items(channel=channel, items=items).created) if items else 0

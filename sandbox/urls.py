@@ -3,18 +3,27 @@ from __future__ import annotations
 from django.urls import path
 
 from sandbox import feeds, graph, x, youtube
+from sandbox.common import with_faults
 
 app_name = "sandbox"
 urlpatterns = [
     # X API v2, as tweepy builds it on https://api.twitter.com
-    path("x/2/users/<str:user_id>/mentions", x.mentions, name="x_mentions"),
-    path("x/2/tweets/search/recent", x.search, name="x_search"),
-    path("x/2/tweets", x.tweets, name="x_tweets"),
+    path("x/2/users/<str:user_id>/mentions", with_faults("x")(x.mentions), name="x_mentions"),
+    path("x/2/tweets/search/recent", with_faults("x")(x.search), name="x_search"),
+    path("x/2/tweets", with_faults("x")(x.tweets), name="x_tweets"),
     # Graph API, as facebook-sdk builds it on https://graph.facebook.com/
-    path("facebook/<str:version>/<str:object_id>/<str:edge>", graph.object_edge, name="graph_edge"),
+    path(
+        "facebook/<str:version>/<str:object_id>/<str:edge>",
+        with_faults("facebook")(graph.object_edge),
+        name="graph_edge",
+    ),
     # YouTube Data API v3, as googleapiclient builds it from its discovery document and api_endpoint
-    path("youtube/youtube/v3/commentThreads", youtube.comment_threads, name="youtube_comment_threads"),
-    path("youtube/youtube/v3/comments", youtube.comments, name="youtube_comments"),
+    path(
+        "youtube/youtube/v3/commentThreads",
+        with_faults("youtube")(youtube.comment_threads),
+        name="youtube_comment_threads",
+    ),
+    path("youtube/youtube/v3/comments", with_faults("youtube")(youtube.comments), name="youtube_comments"),
     path("youtube/token", youtube.token, name="youtube_token"),
-    path("feed/rss.xml", feeds.rss, name="feed_rss"),
+    path("feed/rss.xml", with_faults("feed")(feeds.rss), name="feed_rss"),
 ]

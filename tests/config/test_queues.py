@@ -52,3 +52,13 @@ def test_webhooks_have_a_worker_of_their_own() -> None:
     assert queue == "integrations"
     assert [name for name, queues in compose_workers().items() if queue in queues] == ["worker-integrations"]
     assert compose_workers()["worker-integrations"] == {"integrations"}
+
+
+def test_facebook_deliveries_have_a_queue_and_a_worker_of_their_own() -> None:
+    """No poll, however long, stands between a webhook delivery and the inbox."""
+    from config.celery import app
+
+    queue = app.amqp.router.route({}, "listening.ingest_webhook")["queue"].name
+    assert queue == "webhooks"
+    assert [name for name, queues in compose_workers().items() if queue in queues] == ["worker-webhooks"]
+    assert compose_workers()["worker-webhooks"] == {"webhooks"}

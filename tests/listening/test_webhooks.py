@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from listening.ingest import IngestResult
 from listening.models import Mention, Platform
 from tests.factories import ChannelFactory
 
@@ -27,11 +29,12 @@ def channel(db):
 
 @pytest.fixture
 def ingested(monkeypatch) -> list[dict]:
-    """The view's seam: records what it hands to ``listening.ingest.ingest_items``."""
+    """The delivery's seam: records what its task hands to ``listening.ingest.ingest_items``."""
     calls: list[dict] = []
 
     def fake_ingest_items(**kwargs):
         calls.append(kwargs)
+        return IngestResult(created=[], skipped=0)
 
     monkeypatch.setattr("listening.webhooks.ingest_items", fake_ingest_items)
     return calls
@@ -180,3 +183,65 @@ def test_a_delivery_with_a_time_out_of_range_is_stored_with_the_time_it_arrived(
     response = post(client, channel, body, signed(body))
     assert response.status_code == 200
     assert Mention.objects.filter(channel=channel, external_id="2201000000000003_3300000000000010").exists()
+
+
+@pytest.fixture
+def queued(monkeypatch) -> list:
+    """Tasks queued by name, recorded instead of run: what a worker would take from the broker."""
+    from celery.canvas import Signature
+
+    signatures: list[Signature] = []
+    monkeypatch.setattr(Signature, "apply_async", lambda self, *args, **kwargs: signatures.append(self))
+    return signatures
+
+
+def test_a_delivery_is_stored_by_its_own_task_on_the_webhooks_queue_not_by_a_poll(client, team, queued, monkeypatch):
+    from django.http import QueryDict
+
+    from config.celery import app
+    from listening.selectors import MentionFilters
+    from responses.selectors import inbox_new_count, inbox_page
+    from tests.factories import MentionFactory
+
+    channel = ChannelFactory(
+        brand=team.brand,
+        platform=Platform.FACEBOOK,
+        settings={"page_id": PAGE, "page_name": "Acme"},
+        credentials={"page_access_token": "t", "app_secret": SECRET, "verify_token": "v"},
+    )
+    # The newest row shown before the delivery: older than the delivered comments.
+    MentionFactory(brand=team.brand, channel=channel, published_at=datetime(2026, 1, 1, tzinfo=UTC))
+    filters = MentionFilters.from_params(QueryDict())
+    top = inbox_page(user=team.cm, filters=filters).top_cursor
+    body = (FIXTURES / "webhook_comment_add.json").read_bytes()
+
+    assert post(client, channel, body, signed(body)).status_code == 200
+    # Answered at once; the delivery waits for no poll, and for no ingestion inside the request.
+    [task] = queued
+    assert task.task == "listening.ingest_webhook"
+    assert app.amqp.router.route({}, task.task)["queue"].name == "webhooks"
+    assert Mention.objects.filter(channel=channel).count() == 1
+
+    def no_poll(*args, **kwargs):
+        raise AssertionError("a webhook delivery must not wait for a poll")
+
+    monkeypatch.setattr("listening.connectors.facebook.FacebookConnector.fetch", no_poll)
+    assert app.tasks[task.task](*task.args, **task.kwargs) == 2
+    stored = set(Mention.objects.filter(channel=channel).values_list("external_id", flat=True))
+    assert {"2201000000000003_3300000000000010", "2201000000000003_3300000000000011"} <= stored
+    # The inbox's "N new" counter sees both on its next refresh.
+    assert inbox_new_count(user=team.cm, filters=filters, top=top) == 2
+
+
+def test_a_delivery_the_broker_cannot_take_is_refused_so_facebook_sends_it_again(client, channel, monkeypatch):
+    from celery.canvas import Signature
+    from kombu.exceptions import OperationalError
+
+    def broker_down(self, *args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(Signature, "apply_async", broker_down)
+    body = (FIXTURES / "webhook_comment_add.json").read_bytes()
+    response = post(client, channel, body, signed(body))
+    assert response.status_code == 503
+    assert Mention.objects.count() == 0

@@ -213,3 +213,30 @@ def test_beat_schedules_the_generator_only_with_the_sandbox(flag, scheduled):
     env = {**os.environ, "SANDBOX_ENABLED": flag, "DEMO_GENERATOR_INTERVAL": "7"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == str(scheduled)
+
+
+@pytest.mark.parametrize("platform", [Platform.X, Platform.FACEBOOK, Platform.YOUTUBE, Platform.FEED])
+@pytest.mark.parametrize("rate_limited", [True, False], ids=["rate-limit", "server-error"])
+def test_injected_faults_reach_each_connector_as_that_platforms_own_errors(
+    demo_channels, settings, monkeypatch, platform, rate_limited
+):
+    from listening.connectors import RateLimited
+    from sandbox import common
+
+    generator.generate(5, seed=3)
+    settings.SANDBOX_FAULT_RATE = 1
+    monkeypatch.setattr(common.FAULT_RNG, "random", lambda: 0.0 if rate_limited else 0.99)
+    with pytest.raises(ConnectorError) as error:
+        get_connector(demo_channels[platform]).fetch({})
+    assert isinstance(error.value, RateLimited) == rate_limited
+    # Transient either way: the channel waits and comes back by itself, no person needed.
+    assert not error.value.permanent and not error.value.reconnect
+    if rate_limited:
+        assert 0 < error.value.retry_after <= 15 * 60
+
+
+def test_an_injected_fault_on_a_reply_posts_nothing(demo_channels, settings):
+    settings.SANDBOX_FAULT_RATE = 1
+    with pytest.raises(ConnectorError):
+        get_connector(demo_channels[Platform.X]).post_reply("1599999999999999999", "Thanks!")
+    assert not SandboxReply.objects.exists()
