@@ -30,3 +30,20 @@ def queue_after_commit(task_name: str, *args: Any, **kwargs: Any) -> None:
     so the name resolves to the task itself (eager in tests) in every process.
     """
     transaction.on_commit(lambda: app.signature(task_name, args=args, kwargs=kwargs).apply_async())
+
+
+def queue_all_after_commit(calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]]) -> None:
+    """Queue many tasks (name, args, kwargs) once the surrounding transaction commits, in order.
+
+    ``queue_after_commit`` for a batch (a page of routed mentions queues an e-mail per
+    notification): one hook for all of them, and one producer connection to the broker.
+    """
+    if not calls:
+        return
+
+    def send() -> None:
+        with app.producer_or_acquire() as producer:
+            for task_name, args, kwargs in calls:
+                app.signature(task_name, args=args, kwargs=kwargs).apply_async(producer=producer)
+
+    transaction.on_commit(send)

@@ -19,13 +19,13 @@ from datetime import datetime
 from typing import Any
 
 from django.db import DataError, transaction
-from django.db.models import Max
 from django.utils import timezone
 
+from config.bulk import bulk_set
 from listening import pipeline
 from listening.connectors import FetchedAuthor, FetchedItem, RateBudget
 from listening.connectors.base import storable_text
-from listening.language import detect_language
+from listening.language import detect_languages
 from listening.learning import analyzer_for
 from listening.models import Author, Channel, Mention
 from listening.terms import compile_terms, matching_term_ids
@@ -150,8 +150,12 @@ def ingest_items(
     now = timezone.now()
 
     with transaction.atomic():
+        # The channel row locked (not its brand's), read with what the page needs of the brand.
         locked = (
-            Channel.objects.select_for_update().only("pk", "brand_id", "platform", "rejected_items").get(pk=channel.pk)
+            Channel.objects.select_for_update(of=("self",))
+            .select_related("brand")
+            .only("pk", "brand__languages", "platform", "rejected_items", "newest_item_at")
+            .get(pk=channel.pk)
         )
         known = set(
             Mention.objects.filter(channel=locked, external_id__in=list(unique)).values_list("external_id", flat=True)
@@ -169,7 +173,7 @@ def ingest_items(
             state["rejected_items"] = _recorded(rejected, locked.rejected_items, now)
         if created:
             newest = max(m.published_at for m in created)
-            current = Channel.objects.filter(pk=locked.pk).aggregate(newest=Max("newest_item_at"))["newest"]
+            current = locked.newest_item_at  # read under the lock: no one moved it since
             if current is None or newest > current:
                 state["newest_item_at"] = newest
         if state:
@@ -224,11 +228,16 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[M
             channel=channel, external_id__in={item.parent_external_id for item in items if item.parent_external_id}
         ).values_list("external_id", "pk")
     )
+    # The page's languages in one call: lingua reads a batch far faster than text by text.
+    languages = detect_languages(
+        [f"{item.title}\n{item.text or ''}" for item in items],
+        [item.raw_language for item in items],
+        channel.brand.languages,
+    )
     mentions: list[Mention] = []
     term_ids: list[list[int]] = []
-    for item in items:
+    for item, language in zip(items, languages, strict=True):
         text = item.text or ""
-        language = detect_language(f"{item.title}\n{text}", item.raw_language, channel.brand.languages)
         scored = analyze(text or item.title, language)
         mentions.append(
             Mention(
@@ -277,7 +286,7 @@ def _link_threads(channel: Channel, mentions: list[Mention]) -> None:
             mention.parent_id = parent.pk
             linked.append(mention)
     if linked:
-        Mention.objects.bulk_update(linked, ["parent"])
+        bulk_set(Mention, linked, ["parent"])
     orphans = list(
         Mention.objects.filter(channel=channel, parent__isnull=True, parent_external_id__in=list(by_external_id))
         .exclude(pk__in=[m.pk for m in mentions])
@@ -286,4 +295,4 @@ def _link_threads(channel: Channel, mentions: list[Mention]) -> None:
     for orphan in orphans:
         orphan.parent_id = by_external_id[orphan.parent_external_id].pk
     if orphans:
-        Mention.objects.bulk_update(orphans, ["parent"])
+        bulk_set(Mention, orphans, ["parent"])

@@ -45,6 +45,7 @@ TARGETS = ("intent", "sentiment")
 WORD_PARAMS: dict[str, Any] = {"ngram_range": (1, 2), "sublinear_tf": True, "dtype": np.float32}
 CHAR_PARAMS: dict[str, Any] = {"analyzer": "char_wb", "ngram_range": (2, 5), "sublinear_tf": True, "dtype": np.float32}
 LEXICON_SCALE = 0.5  # the lexicon's two features against thousands of n-grams
+WORD_CACHE = 200_000  # words whose character n-grams a model keeps (a few tens of MB at most)
 C = 2.0  # inverse regularization, chosen by comparing held-out rounds of the labelled set
 TOKEN = re.compile(r"\w+")
 # Words that carry no meaning of their own are left out of a model's reasons: "been" may weigh,
@@ -108,58 +109,83 @@ class CareModel:
         )
         self._vocabularies = ({t: i for i, t in enumerate(self.word_terms.tolist())},
                               {t: i for i, t in enumerate(self.char_terms.tolist())})  # fmt: skip
+        self._word_chars: dict[str, tuple[int, ...]] = {}
 
-    def _vector(self, text: str, lexicon: float | None) -> tuple[np.ndarray, np.ndarray]:
+    def _char_columns(self, word: str) -> tuple[int, ...]:
+        """The vocabulary's character n-grams of one lowercased word, as columns, in order.
+
+        char_wb n-grams never cross a word boundary, so a text's are its words' one after the
+        other: each word is cut into n-grams once a process, not once a text (most of the time
+        a mention's reading took)."""
+        found = self._word_chars.get(word)
+        if found is None:
+            chars = self._vocabularies[1]
+            found = tuple(j for gram in self._analyzers[1](word) if (j := chars.get(gram)) is not None)
+            if len(self._word_chars) >= WORD_CACHE:
+                self._word_chars.clear()
+            self._word_chars[word] = found
+        return found
+
+    def _vector(self, text: str, lexicon: float | None, word_grams: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """The text's features as (columns, values): each vectorizer's sublinear tf-idf, L2-normalized
         as the vectorizer does, then the lexicon's two. One text at a time without the vectorizers'
         input checks, which cost a few milliseconds a call."""
         columns: list[int] = []
         values: list[float] = []
+        words, _chars = self._vocabularies
+        word_counts: dict[int, int] = {}
+        for gram in word_grams:
+            if (j := words.get(gram)) is not None:
+                word_counts[j] = word_counts.get(j, 0) + 1
+        char_counts: dict[int, int] = {}
+        for word in text.lower().split():  # as the char_wb analyzer splits a text
+            for j in self._char_columns(word):
+                char_counts[j] = char_counts.get(j, 0) + 1
         offset = 0
-        for analyzer, vocabulary, idf in zip(
-            self._analyzers, self._vocabularies, (self.word_idf, self.char_idf), strict=True
-        ):
-            counts: dict[int, int] = {}
-            for gram in analyzer(text):
-                if (j := vocabulary.get(gram)) is not None:
-                    counts[j] = counts.get(j, 0) + 1
+        for counts, idf in ((word_counts, self.word_idf), (char_counts, self.char_idf)):
             if counts:
-                weights = np.array([(1 + math.log(n)) * idf[j] for j, n in counts.items()], dtype=np.float64)
+                # Each weight as the vectorizer makes it, (1 + log n) times the idf in float32,
+                # for the whole text at once.
+                tf = 1 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+                weights = (tf.astype(np.float32) * idf[np.fromiter(counts, dtype=np.int64, count=len(counts))]).astype(
+                    np.float64
+                )
                 weights /= np.linalg.norm(weights)
                 columns += [offset + j for j in counts]
                 values += weights.tolist()
-            offset += len(vocabulary)
+            offset += len(idf)
         lexicon = lexicon or 0.0
         columns += [offset, offset + 1]
         values += [LEXICON_SCALE * max(lexicon, 0.0), LEXICON_SCALE * max(-lexicon, 0.0)]
         return np.array(columns, dtype=np.int64), np.array(values, dtype=np.float64)
 
     def predict(self, text: str, lexicon: float | None) -> Prediction:
-        columns, values = self._vector(text, lexicon)
+        word_grams = self._analyzers[0](text)
+        columns, values = self._vector(text, lexicon, word_grams)
         scores = self.coef[:, columns] @ values + self.intercept
         exp = np.exp(scores - scores.max())
         probabilities = exp / exp.sum()
         best = int(probabilities.argmax())
         ranked = sorted(zip(self.classes, map(float, probabilities), strict=True), key=lambda pair: -pair[1])
-        reasons = self._reasons(text, columns, values, best)
+        reasons = self._reasons(text, columns, values, best, word_grams)
         return Prediction(self.classes[best], float(probabilities[best]), reasons, tuple(ranked))
 
     def _reasons(
-        self, text: str, columns: np.ndarray, values: np.ndarray, label: int, top: int = 3
+        self, text: str, columns: np.ndarray, values: np.ndarray, label: int, word_grams: list[str], top: int = 3
     ) -> tuple[tuple[str, float], ...]:
         """The words that pushed hardest toward ``label``: a word's own features plus the character
         n-grams inside it (char_wb n-grams never cross a word boundary)."""
         # Against the mean of the classes, so a word common to every class explains nothing.
         weights = self.coef[label, columns] - self.coef[:, columns].mean(axis=0)
         contribution = dict(zip(columns.tolist(), (values * weights).tolist(), strict=True))
-        words, chars = self._vocabularies
+        words, _chars = self._vocabularies
         n_word = len(words)
         by_word: dict[str, float] = {}
         for token in {t.lower() for t in TOKEN.findall(text) if len(t) > 1} - FUNCTION_WORDS:
             total = contribution.get(words.get(token, -1), 0.0)
-            total += sum(contribution.get(n_word + chars[g], 0.0) for g in set(self._analyzers[1](token)) if g in chars)
+            total += sum(contribution.get(n_word + j, 0.0) for j in set(self._char_columns(token)))
             by_word[token] = total
-        for bigram, j in ((g, words[g]) for g in set(self._analyzers[0](text)) if " " in g and g in words):
+        for bigram, j in ((g, words[g]) for g in set(word_grams) if " " in g and g in words):
             for token in bigram.split():
                 if token in by_word:
                     by_word[token] += contribution.get(j, 0.0)

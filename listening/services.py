@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from config.bulk import bulk_set
 from listening.connectors import connector_class, destination_refusal
 from listening.models import Brand, BrandMembership, Channel, Intent, Mention, MentionEvent, Sentiment, TrackedTerm
 from listening.polling import channel_resume
@@ -30,18 +31,100 @@ def _record(mention: Mention, actor: AbstractBaseUser | None, kind: str, old: st
     MentionEvent.objects.create(mention=mention, actor=actor, kind=kind, old_value=old, new_value=new, note=note)
 
 
+class MentionChanges:
+    """Changes to mentions' state, made in memory at once and written together by ``save()``.
+
+    Each change follows the rules of its ``mention_*`` function (a mention assigned while new
+    becomes open, a tag is added once…) and records its MentionEvent in the order it happened.
+    ``save()`` writes the changed mentions with one UPDATE per set of changed fields and the
+    events with one INSERT: routing records a whole batch's changes this way, and each
+    ``mention_*`` function is a batch of one.
+    """
+
+    def __init__(self) -> None:
+        self._changed: dict[int, tuple[Mention, set[str]]] = {}
+        self._events: list[MentionEvent] = []
+
+    def _record(
+        self, mention: Mention, fields: Iterable[str], actor: AbstractBaseUser | None, kind: str, old: str, new: str,
+        note: str = "",
+    ) -> None:  # fmt: skip
+        mention.updated_at = timezone.now()
+        self._changed.setdefault(id(mention), (mention, set()))[1].update(fields)
+        self._events.append(
+            MentionEvent(mention=mention, actor=actor, kind=kind, old_value=old, new_value=new, note=note)
+        )
+
+    def set_status(self, mention: Mention, status: str, actor: AbstractBaseUser | None = None, note: str = "") -> bool:
+        if status not in Mention.Status.values:
+            raise ValueError(f"unknown mention status {status!r}")
+        old = mention.status
+        if old == status:
+            return False
+        mention.status = status
+        self._record(mention, ["status"], actor, MentionEvent.Kind.STATUS, old, status, note)
+        return True
+
+    def assign(
+        self, mention: Mention, assignee: AbstractBaseUser | None, actor: AbstractBaseUser | None = None
+    ) -> bool:
+        if mention.assignee_id == (assignee.pk if assignee else None):
+            return False
+        old = mention.assignee.get_username() if mention.assignee else ""
+        mention.assignee = assignee
+        fields = ["assignee"]
+        if assignee is not None and mention.status == Mention.Status.NEW:
+            mention.status = Mention.Status.OPEN
+            fields.append("status")
+        self._record(
+            mention, fields, actor, MentionEvent.Kind.ASSIGNED, old, assignee.get_username() if assignee else ""
+        )
+        return True
+
+    def add_tag(self, mention: Mention, tag: str, actor: AbstractBaseUser | None = None) -> bool:
+        tag = tag.strip()
+        if not tag or tag in mention.tags:
+            return False
+        mention.tags = [*mention.tags, tag]
+        self._record(mention, ["tags"], actor, MentionEvent.Kind.TAGGED, "", tag)
+        return True
+
+    def remove_tag(self, mention: Mention, tag: str, actor: AbstractBaseUser | None = None) -> bool:
+        if tag not in mention.tags:
+            return False
+        mention.tags = [kept for kept in mention.tags if kept != tag]
+        self._record(mention, ["tags"], actor, MentionEvent.Kind.TAGGED, tag, "")
+        return True
+
+    def save(self) -> None:
+        """Write what was recorded; the recorder is empty afterwards."""
+        changed, events = list(self._changed.values()), self._events
+        self._changed, self._events = {}, []
+        if len(changed) == 1:
+            mention, fields = changed[0]
+            mention.save(update_fields=[*sorted(fields), "updated_at"])
+        else:
+            # Grouped by the fields each mention changed: a mention whose tags changed never writes
+            # back a status it did not touch.
+            groups: dict[tuple[str, ...], list[Mention]] = {}
+            for mention, fields in changed:
+                groups.setdefault(tuple(sorted(fields)), []).append(mention)
+            for fields, mentions in groups.items():
+                bulk_set(Mention, mentions, [*fields, "updated_at"])
+        MentionEvent.objects.bulk_create(events, batch_size=500)
+
+
+def _one(change: str, mention: Mention, *args: Any, **kwargs: Any) -> bool:
+    changes = MentionChanges()
+    changed = getattr(changes, change)(mention, *args, **kwargs)
+    changes.save()
+    return changed
+
+
 @transaction.atomic
 def mention_set_status(*, mention: Mention, status: str, actor: AbstractBaseUser | None = None, note: str = "") -> bool:
     """Move a mention to ``status``; returns False (and records nothing) when it already is there."""
-    if status not in Mention.Status.values:
-        raise ValueError(f"unknown mention status {status!r}")
-    old = mention.status
-    if old == status:
-        return False
-    mention.status = status
-    mention.save(update_fields=["status", "updated_at"])
-    _record(mention, actor, MentionEvent.Kind.STATUS, old, status, note)
-    return True
+    return _one("set_status", mention, status, actor=actor, note=note)
 
 
 @transaction.atomic
@@ -49,17 +132,7 @@ def mention_assign(
     *, mention: Mention, assignee: AbstractBaseUser | None, actor: AbstractBaseUser | None = None
 ) -> bool:
     """Give a mention to ``assignee`` (None to unassign). A new mention becomes open when assigned."""
-    if mention.assignee_id == (assignee.pk if assignee else None):
-        return False
-    old = mention.assignee.get_username() if mention.assignee else ""
-    mention.assignee = assignee
-    fields = ["assignee", "updated_at"]
-    if assignee is not None and mention.status == Mention.Status.NEW:
-        mention.status = Mention.Status.OPEN
-        fields.append("status")
-    mention.save(update_fields=fields)
-    _record(mention, actor, MentionEvent.Kind.ASSIGNED, old, assignee.get_username() if assignee else "")
-    return True
+    return _one("assign", mention, assignee, actor=actor)
 
 
 @transaction.atomic
@@ -97,24 +170,13 @@ def mention_correct_intent(*, mention: Mention, intent: str, actor: AbstractBase
 
 @transaction.atomic
 def mention_add_tag(*, mention: Mention, tag: str, actor: AbstractBaseUser | None = None) -> bool:
-    tag = tag.strip()
-    if not tag or tag in mention.tags:
-        return False
-    mention.tags = [*mention.tags, tag]
-    mention.save(update_fields=["tags", "updated_at"])
-    _record(mention, actor, MentionEvent.Kind.TAGGED, "", tag)
-    return True
+    return _one("add_tag", mention, tag, actor=actor)
 
 
 @transaction.atomic
 def mention_remove_tag(*, mention: Mention, tag: str, actor: AbstractBaseUser | None = None) -> bool:
     """Take ``tag`` off; recorded as a tag event from the tag to nothing."""
-    if tag not in mention.tags:
-        return False
-    mention.tags = [kept for kept in mention.tags if kept != tag]
-    mention.save(update_fields=["tags", "updated_at"])
-    _record(mention, actor, MentionEvent.Kind.TAGGED, tag, "")
-    return True
+    return _one("remove_tag", mention, tag, actor=actor)
 
 
 @transaction.atomic

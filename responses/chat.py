@@ -83,6 +83,11 @@ def chat_post(*, department: Department, verb: str, text: Callable[[], str], url
     ``text`` is called with the department's language active. The posts are written with the
     change that caused them and sent after it commits.
     """
+    return deliveries_queue(chat_deliveries(department=department, verb=verb, text=text, url=url))
+
+
+def chat_deliveries(*, department: Department, verb: str, text: Callable[[], str], url: str) -> list[WebhookDelivery]:
+    """The posts ``chat_post`` writes, not yet stored: a batch of notifications stores them together."""
     targets = [
         (WebhookDelivery.Target.SLACK, slack_message, department.slack_webhook_url),
         (WebhookDelivery.Target.TEAMS, teams_message, department.teams_webhook_url),
@@ -96,7 +101,7 @@ def chat_post(*, department: Department, verb: str, text: Callable[[], str], url
         title = _("Escucha · %(department)s") % {"department": department.name}
         label = _("Open in Escucha")
     event_id, now = uuid.uuid4(), timezone.now()
-    rows = [
+    return [
         WebhookDelivery(
             brand_id=department.brand_id,
             target=target,
@@ -109,4 +114,3 @@ def chat_post(*, department: Department, verb: str, text: Callable[[], str], url
         )
         for target, build in targets
     ]
-    return deliveries_queue(rows)

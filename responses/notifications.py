@@ -4,8 +4,8 @@ gets told about a ticket."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -16,12 +16,13 @@ from django.utils import timezone
 from django.utils.functional import Promise
 
 from config.backoff import backoff_seconds
-from config.celery import queue_after_commit
+from config.celery import queue_all_after_commit
 from config.mail import email_message
 from config.roles import COMMUNITY_MANAGER
 from listening.selectors import brand_members
-from responses.chat import chat_post
+from responses.chat import chat_deliveries
 from responses.models import Department, Notification
+from responses.webhooks import deliveries_queue
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,25 @@ EMAIL_CLAIM_SECONDS = 300
 EMAIL_RETRY_BASE_SECONDS = 60
 EMAIL_RETRY_CAP_SECONDS = 3600
 EMAIL_MAX_RETRIES = 8  # two to three hours of trying, then the failure stays in the worker's log
+
+
+@dataclass
+class Notice:
+    """One ``notify()`` call, kept to be sent with others (``notify_all``).
+
+    ``url`` and ``params`` may be functions, read when the batch is sent: a notice about a ticket
+    opened in the same batch knows the ticket's number only once the ticket is stored.
+    """
+
+    users: Iterable[AbstractBaseUser]
+    verb: str
+    message: str | Promise
+    url: str | Callable[[], str]
+    emails: Iterable[str] = ()
+    subject: str = ""
+    body: str = ""
+    params: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None
+    departments: Iterable[Department] = field(default_factory=tuple)
 
 
 def notify(
@@ -54,30 +74,53 @@ def notify(
     E-mails and posts are queued after the surrounding transaction commits, so a rolled-back
     change never announces itself.
     """
+    notice = Notice(
+        users=users, verb=verb, message=message, url=url, emails=emails, subject=subject, body=body,
+        params=params, departments=departments,
+    )  # fmt: skip
+    return notify_all([notice])
 
-    def render() -> str:
-        return str(message) % params if params is not None else str(message)
 
-    text = render()
-    seen: set[int] = set()
-    rows = []
-    for user in users:
-        if user is None or user.pk in seen or not user.is_active:
-            continue
-        seen.add(user.pk)
-        rows.append(Notification(user=user, verb=verb, message=text[:500], url=url[:500]))
-    created = Notification.objects.bulk_create(rows)
-    ids = [n.pk for n in created]  # PostgreSQL and SQLite ≥ 3.35 return the new ids
-    addresses = sorted({address for address in emails if address})
-    # Passed only when given: every other notification queues the task message it always did, which
-    # a worker still running the previous code (mid-deploy) can run.
-    email = {key: value for key, value in (("subject", subject), ("body", body)) if value}
-    for pk in ids:
-        queue_after_commit("responses.notify_email", pk, **email)
-    for address in addresses:
-        queue_after_commit("responses.notify_email_address", address, text[:500], url[:500], **email)
-    for department in departments:
-        chat_post(department=department, verb=verb, text=lambda: render()[:500], url=url)
+def notify_all(notices: Sequence[Notice]) -> list[Notification]:
+    """``notify()`` for many notices at once, each meaning what it would alone: the notifications in
+    one INSERT, the Slack and Teams posts in another, and every e-mail queued by one hook after
+    the surrounding transaction commits, in the order of the notices."""
+    rows: list[Notification] = []
+    mails: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+    posts = []
+    for notice in notices:
+        params = notice.params() if callable(notice.params) else notice.params
+        url = notice.url() if callable(notice.url) else notice.url
+        message = notice.message
+
+        def render(message: str | Promise = message, params: Mapping[str, Any] | None = params) -> str:
+            return str(message) % params if params is not None else str(message)
+
+        text = render()
+        seen: set[int] = set()
+        first = len(rows)
+        for user in notice.users:
+            if user is None or user.pk in seen or not user.is_active:
+                continue
+            seen.add(user.pk)
+            rows.append(Notification(user=user, verb=notice.verb, message=text[:500], url=url[:500]))
+        # Passed only when given: every other notification queues the task message it always did,
+        # which a worker still running the previous code (mid-deploy) can run.
+        email = {key: value for key, value in (("subject", notice.subject), ("body", notice.body)) if value}
+        # The notifications' ids are known once stored: their e-mails are filled in below.
+        mails += [("responses.notify_email", (index,), email) for index in range(first, len(rows))]
+        for address in sorted({address for address in notice.emails if address}):
+            mails.append(("responses.notify_email_address", (address, text[:500], url[:500]), email))
+        for department in notice.departments:
+            posts += chat_deliveries(department=department, verb=notice.verb, text=lambda r=render: r()[:500], url=url)
+    created = Notification.objects.bulk_create(rows)  # PostgreSQL and SQLite ≥ 3.35 return the new ids
+    queue_all_after_commit(
+        [
+            (name, (created[args[0]].pk,) if name == "responses.notify_email" else args, kwargs)
+            for name, args, kwargs in mails
+        ]
+    )
+    deliveries_queue(posts)
     return created
 
 

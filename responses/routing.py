@@ -19,12 +19,13 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.bulk import bulk_set
 from listening.models import Mention, Sentiment
-from listening.services import mention_add_tag, mention_assign, mention_set_status
+from listening.services import MentionChanges
 from listening.terms import fold, phrase_pattern
 from responses.models import Department, Priority, RoutingRule, Ticket
-from responses.notifications import notify
-from responses.tickets import ticket_open
+from responses.notifications import Notice, notify_all
+from responses.tickets import TicketBatch
 
 # A new negative mention by an author whose ticket closed this recently is a repeat complaint.
 REPEAT_WINDOW = timedelta(days=30)
@@ -125,8 +126,20 @@ def _brand_contexts(brand_ids: set[int]) -> dict[int, _BrandContext]:
     return contexts
 
 
-def _apply_action(action: dict[str, Any], mention: Mention, rule: RoutingRule, context: _BrandContext) -> str:
-    """Do one action; returns a short record for the mention's routing log."""
+@dataclass
+class _Batch:
+    """What routing a batch does, recorded in memory first and written together at the end."""
+
+    changes: MentionChanges = field(default_factory=MentionChanges)
+    notices: list[Notice] = field(default_factory=list)
+    tickets: TicketBatch | None = None
+
+
+def _apply_action(
+    action: dict[str, Any], mention: Mention, rule: RoutingRule, context: _BrandContext, batch: _Batch
+) -> str | Callable[[], str]:
+    """Do one action (in ``batch``); returns a short record for the mention's routing log, or a
+    function that writes it once the batch is stored (a new ticket's number)."""
     kind = action.get("type")
     if kind == "ticket":
         ref = action.get("department")
@@ -135,35 +148,38 @@ def _apply_action(action: dict[str, Any], mention: Mention, rule: RoutingRule, c
         department = context.departments.get(key)
         if department is None:
             return "ticket: department missing"
-        ticket, created = ticket_open(
+        assert batch.tickets is not None
+        ticket, created = batch.tickets.open(
             mention=mention, department=department, priority=action.get("priority", Priority.NORMAL), rule=rule
         )
-        return f"ticket #{ticket.pk} {department.name}" + ("" if created else " (already open)")
+        return lambda: f"ticket #{ticket.pk} {department.name}" + ("" if created else " (already open)")
     if kind == "assign":
         user = context.users.get(action.get("user"))
         if user is None:
             return "assign: user missing"
-        mention_assign(mention=mention, assignee=user)
+        batch.changes.assign(mention, user)
         return f"assign {user.get_username()}"
     if kind == "status":
-        mention_set_status(mention=mention, status=action["status"], note=rule.name)
+        batch.changes.set_status(mention, action["status"], note=rule.name)
         return f"status {action['status']}"
     if kind == "spam":
-        mention_set_status(mention=mention, status=Mention.Status.SPAM, note=rule.name)
+        batch.changes.set_status(mention, Mention.Status.SPAM, note=rule.name)
         return "spam"
     if kind == "tag":
-        mention_add_tag(mention=mention, tag=action["tag"])
+        batch.changes.add_tag(mention, action["tag"])
         return f"tag {action['tag']}"
     if kind == "notify":
         user = context.users.get(action.get("user"))
         if user is None:
             return "notify: user missing"
-        notify(
-            users=[user],
-            verb="rule",
-            message=_("Rule “%(rule)s” matched a mention by %(author)s.")
-            % {"rule": rule.name, "author": mention.author},
-            url=f"/mentions/{mention.pk}/",
+        batch.notices.append(
+            Notice(
+                users=[user],
+                verb="rule",
+                message=_("Rule “%(rule)s” matched a mention by %(author)s.")
+                % {"rule": rule.name, "author": mention.author},
+                url=f"/mentions/{mention.pk}/",
+            )
         )
         return f"notify {user.get_username()}"
     return f"unknown action {kind}"
@@ -185,32 +201,57 @@ def _repeat_authors(mentions: Sequence[Mention]) -> set[int]:
 def route_mentions(mentions: Sequence[Mention]) -> None:
     """Run each new mention through its brand's active rules, once, in order.
 
-    A pipeline step: ingestion calls it inside its transaction. Rules, departments and users are loaded once per
-    batch; authors, channels and terms are prefetched. What each matching rule did is appended to
-    ``mention.routing_log``; a mention that already has a log was routed before and is skipped.
+    A pipeline step: ingestion calls it inside its transaction. Set-based: rules, departments,
+    users, SLA policies and the mentions' live tickets are read once per batch; each mention's
+    actions are decided in memory in rule order, as if it were routed alone, then written
+    together: the tickets and their events, the mentions' changes and their events, the
+    notifications (e-mails queued by one hook after commit) and the webhook events, each kind in
+    one statement or a few. What each matching rule did is appended to ``mention.routing_log``;
+    a mention that already has a log was routed before and is skipped.
     """
     mentions = [m for m in mentions if not m.routing_log]
     if not mentions:
         return
-    prefetch_related_objects(mentions, "author", "channel", "terms")
+    prefetch_related_objects(mentions, "author", "channel", "terms", "brand")
     contexts = _brand_contexts({m.brand_id for m in mentions})
     repeat_authors = _repeat_authors(mentions)
     now = timezone.now().isoformat()
+    batch = _Batch()
+    opens = _opens_tickets(contexts)
+    batch.tickets = TicketBatch(
+        mentions=mentions if opens else (),
+        departments={d.pk: d for c in contexts.values() for d in c.departments.values()}.values() if opens else (),
+        changes=batch.changes,
+        notices=batch.notices,
+    )
+    logs: list[tuple[Mention, list[dict[str, Any]]]] = []
     for mention in mentions:
         log: list[dict[str, Any]] = []
         if mention.author_id in repeat_authors and mention.sentiment == Sentiment.NEGATIVE:
-            mention_add_tag(mention=mention, tag=REPEAT_TAG)
+            batch.changes.add_tag(mention, REPEAT_TAG)
             log.append({"at": now, "repeat": True, "did": [f"tag {REPEAT_TAG}"]})
         for compiled in contexts[mention.brand_id].rules:
             if not compiled.matches(mention):
                 continue
             rule = compiled.rule
-            did = [_apply_action(action, mention, rule, contexts[mention.brand_id]) for action in rule.actions]
+            did = [_apply_action(action, mention, rule, contexts[mention.brand_id], batch) for action in rule.actions]
             log.append({"at": now, "rule": rule.pk, "name": rule.name, "did": did, "stop": rule.stop_processing})
             if rule.stop_processing:
                 break
         if not log:
             log.append({"at": now, "did": []})  # routed, nothing matched: never routed again
+        logs.append((mention, log))
+    tickets = batch.tickets.store()
+    batch.changes.save()
+    notify_all(batch.notices)
+    batch.tickets.announce(tickets)
+    for mention, log in logs:
+        for entry in log:
+            entry["did"] = [record() if callable(record) else record for record in entry["did"]]
         mention.routing_log = log
-    # One UPDATE for the batch: the actions above saved only the fields they change.
-    Mention.objects.bulk_update(mentions, ["routing_log"], batch_size=500)
+    # One UPDATE for the batch: the changes above saved only the fields they change.
+    bulk_set(Mention, mentions, ["routing_log"])
+
+
+def _opens_tickets(contexts: dict[int, _BrandContext]) -> bool:
+    return any(a.get("type") == "ticket" for c in contexts.values() for r in c.rules for a in r.rule.actions)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,10 +15,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from listening.models import Mention
-from listening.services import mention_set_status
+from listening.services import MentionChanges
 from responses.models import Department, Priority, Reply, RoutingRule, SlaPolicy, Ticket, TicketEvent, WebhookEvent
-from responses.notifications import community_managers, department_members, notify
-from responses.webhooks import ticket_data, webhook_event
+from responses.notifications import Notice, community_managers, department_members, notify, notify_all
+from responses.webhooks import ticket_data, webhook_event, webhook_events
 
 Status = Ticket.Status
 
@@ -56,38 +57,141 @@ def ticket_open(
     The SLA deadlines come from the department's policy for the priority; the department's
     members, its e-mail address and its Slack or Teams channel are told, and the brand's webhooks.
     """
-    live = Ticket.objects.filter(mention=mention, department=department).exclude(status=Status.CLOSED).first()
-    if live is not None:
-        return live, False
-    now = timezone.now()
-    policy = SlaPolicy.objects.filter(department=department, priority=priority).first()
-    ticket = Ticket.objects.create(
-        brand_id=mention.brand_id,
-        department=department,
-        mention=mention,
-        rule=rule,
-        subject=(mention.title or mention.text)[:120],
-        priority=priority,
-        created_by=actor,
-        created_at=now,
-        acknowledge_due_at=now + timedelta(minutes=policy.acknowledge_minutes) if policy else None,
-        resolve_due_at=now + timedelta(minutes=policy.resolve_minutes) if policy else None,
+    batch = TicketBatch(mentions=[mention])
+    ticket, created = batch.open(
+        mention=mention, department=department, priority=priority, actor=actor, rule=rule, note=note
     )
-    TicketEvent.objects.create(
-        ticket=ticket, actor=actor, kind=TicketEvent.Kind.CREATED, to_status=ticket.status, body=note
-    )
-    mention_set_status(mention=mention, status=Mention.Status.ROUTED, actor=actor, note=department.name)
-    notify(
-        users=department_members(department),
-        verb="ticket_opened",
-        message=gettext_lazy("New ticket #%(id)s for %(department)s: %(subject)s"),
-        params={"id": ticket.pk, "department": department.name, "subject": ticket.subject},
-        url=ticket_url(ticket),
-        emails=[department.email],
-        departments=[department],
-    )
-    webhook_event(event=WebhookEvent.TICKET_OPENED, brand=mention.brand, data={"ticket": ticket_data(ticket)})
-    return ticket, True
+    batch.save()
+    return ticket, created
+
+
+class TicketBatch:
+    """Tickets opened together, each as ``ticket_open`` would open it alone (routing opens a page's).
+
+    ``open`` decides at once what an opening does: it finds the live ticket of the mention and
+    department (stored, or opened earlier in the batch) or makes a new one, and moves the mention
+    to routed in ``changes``. ``save`` then writes the new tickets, their events, the mentions'
+    changes, the notifications and the webhook events in a fixed number of statements, whatever
+    the number of tickets. The SLA policies and the departments' members are read once a batch.
+
+    ``changes`` and ``notices`` may be shared with the caller, whose own changes and notices then
+    keep their order among the tickets' (routing's tags, assignments and rule notifications).
+    """
+
+    def __init__(
+        self,
+        *,
+        mentions: Sequence[Mention] = (),
+        departments: Iterable[Department] = (),
+        changes: MentionChanges | None = None,
+        notices: list[Notice] | None = None,
+    ) -> None:
+        self.changes = changes if changes is not None else MentionChanges()
+        self.notices = notices if notices is not None else []
+        self._new: list[Ticket] = []
+        self._events: list[TicketEvent] = []
+        self._live: dict[tuple[int, int], Ticket] = {}
+        self._looked_up: set[int] = set()
+        self._policies: dict[int, dict[str, SlaPolicy]] = {}
+        self._members: dict[int, list[AbstractBaseUser]] = {}
+        self._look_up([m.pk for m in mentions])
+        self._read_departments([d.pk for d in departments])
+
+    def _look_up(self, mention_ids: list[int]) -> None:
+        wanted = [pk for pk in mention_ids if pk not in self._looked_up]
+        if not wanted:
+            return
+        self._looked_up.update(wanted)
+        for ticket in Ticket.objects.filter(mention_id__in=wanted).exclude(status=Status.CLOSED):
+            self._live[(ticket.mention_id, ticket.department_id)] = ticket
+
+    def _read_departments(self, department_ids: list[int]) -> None:
+        wanted = [pk for pk in department_ids if pk not in self._policies]
+        if not wanted:
+            return
+        for pk in wanted:
+            self._policies[pk], self._members[pk] = {}, []
+        for policy in SlaPolicy.objects.filter(department_id__in=wanted):
+            self._policies[policy.department_id][policy.priority] = policy
+        members = Department.members.through.objects.filter(department_id__in=wanted, user__is_active=True)
+        for row in members.select_related("user").order_by("department_id", "user_id"):
+            self._members[row.department_id].append(row.user)
+
+    def open(
+        self,
+        *,
+        mention: Mention,
+        department: Department,
+        priority: str = Priority.NORMAL,
+        actor: AbstractBaseUser | None = None,
+        rule: RoutingRule | None = None,
+        note: str = "",
+    ) -> tuple[Ticket, bool]:
+        """The live ticket and False, or a new ticket (stored by ``save``) and True."""
+        self._look_up([mention.pk])
+        self._read_departments([department.pk])
+        live = self._live.get((mention.pk, department.pk))
+        if live is not None:
+            return live, False
+        now = timezone.now()
+        policy = self._policies[department.pk].get(priority)
+        ticket = Ticket(
+            brand_id=mention.brand_id,
+            department=department,
+            mention=mention,
+            rule=rule,
+            subject=(mention.title or mention.text)[:120],
+            priority=priority,
+            created_by=actor,
+            created_at=now,
+            acknowledge_due_at=now + timedelta(minutes=policy.acknowledge_minutes) if policy else None,
+            resolve_due_at=now + timedelta(minutes=policy.resolve_minutes) if policy else None,
+        )
+        self._live[(mention.pk, department.pk)] = ticket
+        self._new.append(ticket)
+        self._events.append(
+            TicketEvent(ticket=ticket, actor=actor, kind=TicketEvent.Kind.CREATED, to_status=ticket.status, body=note)
+        )
+        self.changes.set_status(mention, Mention.Status.ROUTED, actor=actor, note=department.name)
+        self.notices.append(
+            Notice(
+                users=self._members[department.pk],
+                verb="ticket_opened",
+                message=gettext_lazy("New ticket #%(id)s for %(department)s: %(subject)s"),
+                params=lambda: {"id": ticket.pk, "department": department.name, "subject": ticket.subject},
+                url=lambda: ticket_url(ticket),
+                emails=[department.email],
+                departments=[department],
+            )
+        )
+        return ticket, True
+
+    def save(self) -> list[Ticket]:
+        """Store the new tickets and everything that follows from them; returns them.
+
+        With ``changes`` and ``notices`` shared, the caller stores the tickets (``store``), then
+        saves its changes and sends its notices, then calls ``announce``.
+        """
+        tickets = self.store()
+        self.changes.save()
+        notify_all(self.notices)
+        self.notices.clear()
+        self.announce(tickets)
+        return tickets
+
+    def store(self) -> list[Ticket]:
+        """The new tickets and their events, in one INSERT each."""
+        tickets, events = self._new, self._events
+        self._new, self._events = [], []
+        Ticket.objects.bulk_create(tickets)  # PostgreSQL and SQLite ≥ 3.35 return the ids
+        for event in events:
+            event.ticket_id = event.ticket.pk
+        TicketEvent.objects.bulk_create(events)
+        return tickets
+
+    def announce(self, tickets: Sequence[Ticket]) -> None:
+        """``ticket.opened`` to the brands' webhooks, once the tickets are stored."""
+        webhook_events([(WebhookEvent.TICKET_OPENED, t.mention.brand, {"ticket": ticket_data(t)}) for t in tickets])
 
 
 def _locked(ticket: Ticket) -> Ticket:

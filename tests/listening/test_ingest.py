@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from listening.connectors import FetchedAuthor, FetchedItem, RateBudget
 from listening.ingest import ingest_items
@@ -282,3 +284,23 @@ def test_the_items_not_stored_are_shown_with_the_channel_health(team, channel):
     assert "1 item not stored" in html
     assert "bad-7" in html and record["reason"] in html
     assert "s3cret-bearer" not in html and "s3cret-bearer" not in str(data)
+
+
+def test_a_page_is_stored_in_the_same_number_of_queries_whatever_its_size(team, channel):
+    TrackedTermFactory(brand=team.brand, kind=TrackedTerm.Kind.BRAND, text="Acme")
+    ingest_items(channel=channel, items=[item("0", "Acme", author="old")])  # an author known, and new ones below
+
+    def page(first: int, size: int) -> list[FetchedItem]:
+        return [
+            item(str(n), f"Acme {n}", author="old" if n == first else f"{first}-{n % 7}", parent=str(n - 1), minutes=n)
+            for n in range(first, first + size)
+        ]
+
+    counts = []
+    for first, size in ((1, 10), (11, 100)):
+        with CaptureQueriesContext(connection) as queries:
+            result = ingest_items(channel=channel, items=page(first, size), cursor={"since_id": str(first)})
+        assert len(result.created) == size
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert Mention.objects.get(external_id="11").parent.external_id == "10"  # threaded across pages

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
 
 from listening.connectors import FetchedAuthor, FetchedItem
 from listening.ingest import ingest_items
-from listening.language import detect_language
+from listening.language import detect_language, detect_languages
 from listening.models import Intent, Mention, Platform, Sentiment
 from tests.factories import BrandFactory, ChannelFactory
 
@@ -72,3 +73,19 @@ def test_a_brand_lists_only_languages_we_detect() -> None:
         brand.full_clean()
     brand.languages = ["en", "ca"]
     brand.full_clean()
+
+
+def _labelled_texts() -> list[str]:
+    root = Path(__file__).resolve().parents[2]
+    files = [root / "listening/lexicons/care_en.tsv", root / "listening/lexicons/care_es.tsv"]
+    files += sorted((root / "tests/fixtures/sentiment").glob("*.tsv"))
+    return [row.split("\t")[0] for path in files for row in path.read_text(encoding="utf-8").splitlines()[1:] if row]
+
+
+def test_a_batch_is_read_as_each_text_alone() -> None:
+    texts = [*_labelled_texts(), "Me encanta Acme", "No funciona", "Gràcies Acme", "Obrigado Acme", "ok", "", "@acme"]
+    hints = ["pt" if i % 5 == 0 else "" for i in range(len(texts))]
+    for expected in (["en", "es"], ["en"], []):
+        alone = [detect_language(text, hint, expected) for text, hint in zip(texts, hints, strict=True)]
+        assert detect_languages(texts, hints, expected) == alone
+    assert detect_languages(["ok", "@acme hi"], ["es-MX", "klingon"]) == ["es", ""]  # too short: the hint decides

@@ -130,3 +130,18 @@ def test_the_nightly_task_trains_every_brand_once_at_a_time(team, few_correction
     cache.delete("listening:train-analyzers")
     assert train_analyzers() == 1
     assert settings.CELERY_BEAT_SCHEDULE["train-analyzers"]["task"] == train_analyzers.name
+
+
+def test_a_texts_features_are_the_vectorizers_own_however_often_its_words_were_seen() -> None:
+    texts = ["My BOOTS broke  twice, twice!", "Glorb cloak\tand boots", "¿Dónde está mi pedido?", "map map map"]
+    model = learning.fit(
+        target="intent", language="en", texts=texts, lexicons=[0.0] * 4, labels=["complaint", "other"] * 2
+    )
+    word, char = learning._vectorizers()
+    expected = np.hstack([word.fit(texts).transform(texts).toarray(), char.fit(texts).transform(texts).toarray()])
+    for _round in range(2):  # the second time every word's n-grams come from the model's memory
+        for text, row in zip(texts, expected, strict=True):
+            columns, values = model._vector(text, 0.0, model._analyzers[0](text))
+            dense = np.zeros(expected.shape[1] + 2)
+            dense[columns] = values
+            assert np.allclose(dense[:-2], row, atol=1e-6)

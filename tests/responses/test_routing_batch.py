@@ -1,0 +1,188 @@
+"""Routing a batch at once ends exactly as routing its mentions one by one: the same state, history,
+tickets, notifications, e-mails and webhook events, whatever the batch."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from listening.models import Author, Mention, MentionEvent, Platform, Sentiment
+from responses.models import Notification, SlaPolicy, Ticket, TicketEvent, WebhookDelivery, WebhookEndpoint
+from responses.routing import route_mentions
+from tests.factories import AuthorFactory, ChannelFactory, MentionFactory, RoutingRuleFactory, TicketFactory
+
+pytestmark = pytest.mark.django_db
+
+WORDS = ["refund", "broken", "hello", "casino", "thanks", "late", "again"]
+NUMBERS = re.compile(r"(#|/)\d+")
+
+mentions = st.lists(
+    st.fixed_dictionaries(
+        {
+            "words": st.lists(st.sampled_from(WORDS), min_size=1, max_size=4),
+            "score": st.one_of(st.none(), st.floats(-1, 1)),
+            "author": st.integers(0, 3),  # author 0 had a ticket closed last week: a repeat complaint
+            "status": st.sampled_from([Mention.Status.NEW, Mention.Status.OPEN]),
+        }
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+def _rules(team) -> None:
+    rule = RoutingRuleFactory
+    brand = team.brand
+    rule(brand=brand, name="Refunds", position=0, stop_processing=False,
+         conditions=[{"field": "text", "op": "any", "value": ["refund"]}],
+         actions=[{"type": "ticket", "department": team.billing.pk, "priority": "high"}, {"type": "tag", "tag": "money"}])  # fmt: skip
+    rule(brand=brand, name="Broken", position=1, stop_processing=False, match="any",
+         conditions=[{"field": "text", "op": "any", "value": ["broken"]}, {"field": "sentiment", "op": "below", "value": -0.5}],
+         actions=[{"type": "ticket", "department": "Support"}, {"type": "ticket", "department": "Billing"},
+                  {"type": "notify", "user": team.cm.pk}])  # fmt: skip
+    rule(brand=brand, name="Greeting", position=2, stop_processing=False,
+         conditions=[{"field": "text", "op": "any", "value": ["hello"]}],
+         actions=[{"type": "assign", "user": team.cm.pk}, {"type": "status", "status": "open"},
+                  {"type": "tag", "tag": "money"}])  # fmt: skip
+    rule(brand=brand, name="Spam", position=3, stop_processing=True,
+         conditions=[{"field": "text", "op": "all", "value": ["casino", "again"]}],
+         actions=[{"type": "spam"}, {"type": "notify", "user": team.billing_member.pk}])  # fmt: skip
+    rule(brand=brand, name="Late", position=4,
+         conditions=[{"field": "text", "op": "any", "value": ["late"]}],
+         actions=[{"type": "status", "status": "closed"}, {"type": "ticket", "department": "Support", "priority": "low"}])  # fmt: skip
+
+
+def _normal(text: str) -> str:
+    return NUMBERS.sub(r"\1N", text)
+
+
+def _outcome(mention: Mention) -> dict[str, Any]:
+    """What routing did to ``mention``, with the ids that differ between two runs left out."""
+    mention.refresh_from_db()
+    tickets = list(Ticket.objects.filter(mention=mention).order_by("pk"))
+    for entry in mention.routing_log:
+        for record in entry["did"]:
+            if record.startswith("ticket #"):
+                number = int(record.split("#")[1].split()[0])
+                assert number in {t.pk for t in tickets}  # the log names the mention's own ticket
+    ticket_urls = [f"/tickets/{t.pk}/" for t in tickets]
+    return {
+        "state": (mention.status, mention.assignee_id, mention.tags),
+        "log": [
+            {**{k: v for k, v in e.items() if k != "at"}, "did": [_normal(d) for d in e["did"]]}
+            for e in mention.routing_log
+        ],
+        "events": list(
+            MentionEvent.objects.filter(mention=mention)
+            .order_by("pk")
+            .values_list("kind", "old_value", "new_value", "note", "actor")
+        ),
+        "tickets": [
+            (
+                t.department_id,
+                t.priority,
+                t.rule_id,
+                t.status,
+                t.subject,
+                t.acknowledge_due_at and t.acknowledge_due_at - t.created_at,
+                t.resolve_due_at and t.resolve_due_at - t.created_at,
+                list(TicketEvent.objects.filter(ticket=t).values_list("kind", "to_status", "body")),
+            )
+            for t in tickets
+        ],
+        "notifications": sorted(
+            (n.user_id, n.verb, _normal(n.message), _normal(n.url))
+            for n in Notification.objects.filter(url__in=[f"/mentions/{mention.pk}/", *ticket_urls])
+        ),
+        "webhooks": sorted(
+            (d.event, d.target, d.department_id)
+            for d in WebhookDelivery.objects.filter(body__contains=f'"mention_id":{mention.pk},')
+        ),
+    }
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(specs=mentions)
+def test_a_batch_ends_as_routing_one_by_one(
+    team, receiver, django_capture_on_commit_callbacks, mailoutbox, specs
+) -> None:
+    if not team.brand.routing_rules.exists():
+        _rules(team)
+        SlaPolicy.objects.create(department=team.billing, priority="high", acknowledge_minutes=60, resolve_minutes=240)
+        team.support.slack_webhook_url = receiver.url + "/slack"
+        team.support.save()
+        WebhookEndpoint.objects.create(
+            brand=team.brand, url=receiver.url + "/hook", secret="s" * 20, events=["ticket.opened"]
+        )
+        channel = ChannelFactory(brand=team.brand, platform=Platform.X)
+        for n in range(4):
+            AuthorFactory(external_id=f"routing-{n}")
+        repeating = Author.objects.get(external_id="routing-0")
+        old = TicketFactory(mention=MentionFactory(channel=channel, author=repeating), department=team.billing)
+        Ticket.objects.filter(pk=old.pk).update(status="closed", closed_at=timezone.now() - timedelta(days=7))
+    channel = team.brand.channels.get()
+    authors = list(Author.objects.filter(external_id__startswith="routing-").order_by("external_id"))
+
+    def make() -> list[Mention]:
+        made = []
+        for spec in specs:
+            score = spec["score"]
+            sentiment = Sentiment.NEGATIVE if score is not None and score < -0.05 else Sentiment.NEUTRAL
+            made.append(
+                MentionFactory(
+                    channel=channel,
+                    author=authors[spec["author"]],
+                    text=" ".join(spec["words"]),
+                    sentiment_score=score,
+                    sentiment=sentiment,
+                    status=spec["status"],
+                )
+            )
+        return [Mention.objects.get(pk=m.pk) for m in made]  # as ingestion hands them over
+
+    alone, together = make(), make()
+    mails, posts = len(mailoutbox), len(receiver.received)
+    with django_capture_on_commit_callbacks(execute=True):
+        for mention in alone:
+            route_mentions([mention])
+    alone_mails = sorted((m.to[0], _normal(m.subject)) for m in mailoutbox[mails:])
+    alone_posts = sorted((r.path, r.headers.get("X-Escucha-Event", "")) for r in receiver.received[posts:])
+    mails, posts = len(mailoutbox), len(receiver.received)
+    with django_capture_on_commit_callbacks(execute=True):
+        route_mentions(together)
+    together_mails = sorted((m.to[0], _normal(m.subject)) for m in mailoutbox[mails:])
+    together_posts = sorted((r.path, r.headers.get("X-Escucha-Event", "")) for r in receiver.received[posts:])
+
+    for one, other in zip(alone, together, strict=True):
+        assert _outcome(one) == _outcome(other)
+    assert together_mails == alone_mails
+    assert together_posts == alone_posts
+
+
+def test_a_batch_opens_its_tickets_in_a_fixed_number_of_queries(team, django_capture_on_commit_callbacks) -> None:
+    _rules(team)
+    channel = ChannelFactory(brand=team.brand)
+
+    def batch(size: int) -> list[Mention]:
+        made = [MentionFactory(channel=channel, text="refund broken hello late") for _ in range(size)]
+        return [Mention.objects.get(pk=m.pk) for m in made]
+
+    small, large = batch(3), batch(30)
+    with django_capture_on_commit_callbacks() as queued:
+        with CaptureQueriesContext(connection) as few:
+            route_mentions(small)
+        with CaptureQueriesContext(connection) as many:
+            route_mentions(large)
+    assert len(many) == len(few)
+    assert Ticket.objects.filter(mention__in=large).count() == 60  # Billing and Support each
+    assert len(queued) == 2  # a batch's e-mails are queued by one hook
