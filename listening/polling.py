@@ -105,6 +105,7 @@ def channel_poll(*, channel: Channel) -> PollOutcome:
         last_polled_at=now, next_poll_at=now + timedelta(seconds=LEASE_SECONDS)
     )
     more = False
+    deferred = 0
     try:
         connector = get_connector(channel)
         while True:
@@ -114,6 +115,7 @@ def channel_poll(*, channel: Channel) -> PollOutcome:
             outcome.skipped += ingested.skipped
             outcome.pages += 1
             more = result.has_more
+            deferred = result.deferred
             if not more or outcome.pages >= POLL_MAX_PAGES or time.monotonic() - started > POLL_TIME_BUDGET_SECONDS:
                 break
             _renew(channel)
@@ -145,6 +147,7 @@ def channel_poll(*, channel: Channel) -> PollOutcome:
         state=Channel.State.OK,
         consecutive_failures=0,
         last_success_at=timezone.now(),
+        threads_deferred=deferred,
         next_poll_at=timezone.now() + timedelta(seconds=delay),
     )
     return outcome
