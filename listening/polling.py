@@ -29,11 +29,12 @@ log = logging.getLogger(__name__)
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 3600
 MORE_PAGES_DELAY_SECONDS = 2  # the platform has more waiting: come back almost at once
-POLL_TIME_BUDGET_SECONDS = 60  # then let other channels have the worker
+POLL_TIME_BUDGET_SECONDS = 30  # then let other channels have the worker (the task stops at 45 s)
 POLL_MAX_PAGES = 10
 # A poll holds its channel with a lease (next_poll_at pushed ahead) and a lock, both renewed
 # after every page. A worker killed mid-poll stops renewing them: the channel is claimed and polled
-# again within a minute, without waiting for the broker to hand the lost task back.
+# again within a minute, without waiting for the broker to hand the lost task back. The poll task's
+# hard time limit is below it, so a live poll never loses its lock (see config/settings.py).
 LEASE_SECONDS = 60
 
 

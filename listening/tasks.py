@@ -24,7 +24,8 @@ def dispatch_due_channels() -> int:
     return len(claimed)
 
 
-@shared_task(name="listening.poll_channel", ignore_result=True, acks_late=True, soft_time_limit=120, time_limit=180)
+# Hard limit below polling.LEASE_SECONDS: a running poll never outlives its lock (config/settings.py).
+@shared_task(name="listening.poll_channel", ignore_result=True, acks_late=True, soft_time_limit=45, time_limit=55)
 def poll_channel(channel_id: int) -> None:
     """Poll one channel. A second copy of this task for the same channel returns at once."""
     with polling.poll_lock(channel_id) as held:
@@ -45,12 +46,14 @@ def poll_channel(channel_id: int) -> None:
         )
 
 
-# Longer than a training of every brand can run: a second copy of the task returns at once.
+# Longer than a training of every brand can run: a second copy of the task returns at once. The
+# task is acknowledged when it starts (it outlasts the broker's visibility timeout); a night's
+# training lost with its worker is the next night's.
 TRAIN_LOCK_SECONDS = 3600
 
 
 @shared_task(
-    name="listening.train_analyzers", ignore_result=True, acks_late=True, soft_time_limit=3000, time_limit=3300
+    name="listening.train_analyzers", ignore_result=True, acks_late=False, soft_time_limit=3000, time_limit=3300
 )
 def train_analyzers() -> int:
     """Retrain each brand's learned analyzers on its team's corrections (beat runs this nightly)."""
