@@ -3,9 +3,12 @@ and ``listening.learning``."""
 
 from __future__ import annotations
 
+import gc
 import logging
+from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_init
 from django.db import transaction
 
 from config.locks import cache_lock
@@ -13,6 +16,23 @@ from listening import learning, polling
 from listening.models import Channel
 
 log = logging.getLogger(__name__)
+
+
+@worker_init.connect
+def load_models_before_forking(**kwargs: Any) -> None:
+    """Load the read-only models of ingestion in the worker's parent, before it forks its pool.
+
+    Each pool process then shares one copy of them (copy-on-write pages it reads but never
+    writes) instead of loading its own on its first ingestion: lingua's language models alone are
+    ~170 MiB. ``gc.freeze`` keeps the collector from touching, and so copying, their objects.
+    """
+    from listening.language import language_models_preload
+    from listening.sentiment import analyze
+
+    language_models_preload()
+    for language, text in (("en", "Thanks, it works again"), ("es", "Gracias, ya funciona")):
+        analyze(text, language, care=True)  # the lexicons and the built-in intent model of each
+    gc.freeze()
 
 
 @shared_task(name="listening.dispatch_due_channels", ignore_result=True, soft_time_limit=30, time_limit=60)
