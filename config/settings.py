@@ -341,6 +341,12 @@ CONTENT_SECURITY_POLICY = {
 # --- Escucha --------------------------------------------------------------------------------
 # Channel credentials are encrypted at rest with this key (defaults to one derived from SECRET_KEY).
 CREDENTIALS_KEY = env.str("CREDENTIALS_KEY")
+# Earlier keys, comma-separated, still accepted while a rotation is under way: secrets stored with
+# them are read, new ones are written with the current key, and `manage.py rotate_credentials_key`
+# re-encrypts every stored one so the earlier key can be dropped (README "Operations"). Signed
+# sessions and links also accept SECRET_KEY_FALLBACKS (Django's own setting).
+CREDENTIALS_KEY_FALLBACKS = env.list("CREDENTIALS_KEY_FALLBACKS")
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS")
 # Serve the local emulator of the X, Graph and YouTube APIs under /sandbox/ (the demo uses it).
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=not PRODUCTION)
 DEMO_GENERATOR_INTERVAL = env.int("DEMO_GENERATOR_INTERVAL", 20, minimum=1)
