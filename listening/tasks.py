@@ -40,7 +40,9 @@ def dispatch_due_channels() -> int:
     """Queue a poll for every channel that is due (beat runs this every few seconds)."""
     claimed = polling.channels_claim_due()
     for channel_id in claimed:
-        transaction.on_commit(lambda channel_id=channel_id: poll_channel.delay(channel_id))
+        # Robust: with the broker unreachable the claim stands and expires with its lease, and
+        # the next dispatch queues the poll again.
+        transaction.on_commit(lambda channel_id=channel_id: poll_channel.delay(channel_id), robust=True)
     return len(claimed)
 
 
