@@ -18,10 +18,10 @@ from tests.responses.test_replies import TWEETS, mention  # noqa: F401 - the men
 @pytest.mark.redis
 def test_a_reply_queued_while_redis_is_down_is_kept_queued_again_and_posted_once(
     team,
-    mention,
-    wire,
+    mention,  # noqa: F811 - the fixture imported above
+    wire,  # noqa: F811 - the fixture imported above
     broker,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     wire.add("POST", TWEETS, fixture="x/create_tweet.json", status=201)
     broker.stop()

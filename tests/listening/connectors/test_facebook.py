@@ -307,3 +307,38 @@ def test_posts_past_the_budget_are_owed_shown_and_read_on_the_next_poll(channel,
     assert wire.calls(f"/v21.0/{ids[29]}/comments")[0].query["since"] == str(SINCE)
     assert channel.mentions.filter(external_id="2201000000000001_3300000000000001").count() == 1
     assert channel.state == channel.State.OK
+
+
+def test_webhook_deliveries_tell_which_conversations_moved(channel, wire):
+    """A comment or a reply the webhook delivered makes its post one to read on the next poll."""
+    from listening.connectors.facebook import parse_webhook
+    from listening.ingest import ingest_items
+
+    post = f"{PAGE}_2201000000000099"
+    comment = {"item": "comment", "verb": "add", "post_id": post, "comment_id": "99_1", "parent_id": post}
+    reply = {"item": "comment", "verb": "add", "post_id": post, "comment_id": "99_2", "parent_id": "99_1"}
+    for value in (comment, reply):
+        delivery = {
+            "object": "page",
+            "entry": [
+                {
+                    "id": PAGE,
+                    "changes": [
+                        {
+                            "field": "feed",
+                            "value": {
+                                **value,
+                                "message": "Any news on my refund?",
+                                "from": {"id": "100077", "name": "Ana"},
+                                "created_time": SINCE + 3600,
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+        ingest_items(channel=channel, items=parse_webhook(delivery, PAGE))
+    since = datetime.fromtimestamp(SINCE - 86400, UTC)
+    assert set(get_connector(channel).recent_threads(since)) == {post}
+    # a conversation quiet since before the window is not followed for it
+    assert get_connector(channel).recent_threads(datetime.fromtimestamp(SINCE + 7200, UTC)) == {}
