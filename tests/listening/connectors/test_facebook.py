@@ -342,3 +342,14 @@ def test_webhook_deliveries_tell_which_conversations_moved(channel, wire):
     assert set(get_connector(channel).recent_threads(since)) == {post}
     # a conversation quiet since before the window is not followed for it
     assert get_connector(channel).recent_threads(datetime.fromtimestamp(SINCE + 7200, UTC)) == {}
+
+
+def test_past_its_time_for_comments_a_fetch_owes_the_posts_it_did_not_reach(channel, wire, monkeypatch):
+    from listening.connectors import facebook
+
+    ids = _busy_page(wire, posts=3)
+    monkeypatch.setattr(facebook, "COMMENTS_SECONDS", -1)  # a Graph so slow the time is up at once
+    result = get_connector(channel).fetch({"since": SINCE})
+    assert result.deferred == 3
+    assert result.cursor["comments_owed"] == dict.fromkeys(ids, SINCE)
+    assert not [r for r in wire.requests if r.path.endswith("/comments")]
