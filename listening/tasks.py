@@ -18,14 +18,22 @@ from listening.models import Channel
 log = logging.getLogger(__name__)
 
 
+# The queues whose tasks ingest mentions: only their workers load the models ahead.
+INGESTING_QUEUES = frozenset({"polling"})
+
+
 @worker_init.connect
-def load_models_before_forking(**kwargs: Any) -> None:
+def load_models_before_forking(sender: Any = None, **kwargs: Any) -> None:
     """Load the read-only models of ingestion in the worker's parent, before it forks its pool.
 
     Each pool process then shares one copy of them (copy-on-write pages it reads but never
     writes) instead of loading its own on its first ingestion: lingua's language models alone are
     ~170 MiB. ``gc.freeze`` keeps the collector from touching, and so copying, their objects.
+    A worker of other queues only (replies, reports) never ingests, and loads nothing.
     """
+    consumed = set(sender.app.amqp.queues.consume_from or ()) if sender is not None else set()
+    if consumed and not consumed & INGESTING_QUEUES:
+        return
     from listening.language import language_models_preload
     from listening.sentiment import analyze
 

@@ -36,6 +36,25 @@ def test_the_models_are_loaded_by_the_worker_before_it_forks():
     assert any(receiver() is tasks.load_models_before_forking for _, receiver in worker_init.receivers)
 
 
+@pytest.mark.parametrize(
+    ("queues", "loads"),
+    [(["polling"], True), (["default", "polling"], True), (["outbound", "reports"], False), ([], True)],
+)
+def test_only_workers_of_an_ingesting_queue_load_the_models(monkeypatch, queues, loads):
+    from types import SimpleNamespace
+
+    from listening import language
+
+    loaded = []
+    monkeypatch.setattr(language, "language_models_preload", lambda: loaded.append(True))
+    monkeypatch.setattr(tasks, "INGESTING_QUEUES", frozenset({"polling"}))
+    monkeypatch.setattr(gc, "freeze", lambda: None)
+    queues_ = SimpleNamespace(consume_from={name: None for name in queues} or None)
+    worker = SimpleNamespace(app=SimpleNamespace(amqp=SimpleNamespace(queues=queues_)))
+    tasks.load_models_before_forking(sender=worker)
+    assert bool(loaded) == loads
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and forks, as a prefork pool does")
 def test_a_pool_process_reads_mixed_languages_without_loading_models_of_its_own():
     try:
