@@ -44,6 +44,12 @@ TEXTS = (
 )
 
 
+if os.environ.get("BENCH_MEMORY_QUEUE"):  # in the worker: its queue ingests, as `polling` does
+    from listening import tasks as listening_tasks
+
+    listening_tasks.INGESTING_QUEUES = listening_tasks.INGESTING_QUEUES | {os.environ["BENCH_MEMORY_QUEUE"]}
+
+
 @app.task(name=TASK, ignore_result=True)
 def memory_ingest(channel_id: int, batch: int, size: int) -> None:
     """Ingest ``size`` mixed-language items; each mention's source names the pool process."""
@@ -112,6 +118,7 @@ def main(concurrency: int = 2, size: int = 200) -> None:
             "DATABASE_URL": f"postgres://{params['USER']}:{params['PASSWORD'] or ''}@{params['HOST'] or '127.0.0.1'}:"
             f"{params['PORT'] or 5432}/{name}",
             "CELERY_BROKER_URL": os.environ["REDIS_URL"],
+            "BENCH_MEMORY_QUEUE": queue,
         }
         worker = subprocess.Popen(
             [
