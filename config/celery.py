@@ -28,8 +28,12 @@ def queue_after_commit(task_name: str, *args: Any, **kwargs: Any) -> None:
     is often the one the service queues (a reply's delivery, a notification's e-mail): each
     module then imports only the one below it. Each app's ``ready()`` imports its tasks module,
     so the name resolves to the task itself (eager in tests) in every process.
+
+    Robust: when the broker cannot be reached, the failure is logged and the caller's work stands
+    (it is committed already); every queued job has a sweep that queues it again (replies,
+    webhook deliveries) or a lease that expires (polls).
     """
-    transaction.on_commit(lambda: app.signature(task_name, args=args, kwargs=kwargs).apply_async())
+    transaction.on_commit(lambda: app.signature(task_name, args=args, kwargs=kwargs).apply_async(), robust=True)
 
 
 def queue_all_after_commit(calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]]) -> None:
@@ -46,4 +50,4 @@ def queue_all_after_commit(calls: list[tuple[str, tuple[Any, ...], dict[str, Any
             for task_name, args, kwargs in calls:
                 app.signature(task_name, args=args, kwargs=kwargs).apply_async(producer=producer)
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)

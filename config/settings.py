@@ -151,6 +151,21 @@ else:
     }
 
 # --- Celery ---------------------------------------------------------------------------------
+# How the time limits, the broker's visibility timeout and the poll lease fit together:
+# - Tasks are acknowledged after they run (acks_late): a worker killed mid-task leaves its message
+#   unacknowledged, and Redis hands it to a worker again once the visibility timeout has passed.
+# - So the timeout must outlast every late-acked task's hard time_limit plus the minute a reserved
+#   message may wait for its pool process (else a task still running is handed out a second time),
+#   and stays short so a killed reply or delivery is back in minutes (the sweeps also find them).
+#   tests/config/test_celery_limits.py holds every task to it.
+# - Tasks longer than that (rollups, spikes, scheduled reports, training) are periodic: they are
+#   acknowledged when they start (acks_late=False); beat queues them again and a lock keeps two
+#   runs from overlapping.
+# - A poll holds its channel with a lease and a lock of listening.polling.LEASE_SECONDS, renewed
+#   every page, and the poll task's hard time_limit is below it: a live poll never loses its lock,
+#   and a killed one frees its channel within LEASE_SECONDS, long before its message comes back.
+CELERY_VISIBILITY_TIMEOUT = 300
+CELERY_RESERVED_WAIT_SECONDS = 60
 CELERY_BROKER_URL = env.url(
     "CELERY_BROKER_URL", REDIS_URL or "filesystem://", schemes=("redis", "rediss", "amqp", "filesystem")
 )
@@ -166,7 +181,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message to be redelivered
@@ -328,6 +343,12 @@ CONTENT_SECURITY_POLICY = {
 # --- Escucha --------------------------------------------------------------------------------
 # Channel credentials are encrypted at rest with this key (defaults to one derived from SECRET_KEY).
 CREDENTIALS_KEY = env.str("CREDENTIALS_KEY")
+# Earlier keys, comma-separated, still accepted while a rotation is under way: secrets stored with
+# them are read, new ones are written with the current key, and `manage.py rotate_credentials_key`
+# re-encrypts every stored one so the earlier key can be dropped (README "Operations"). Signed
+# sessions and links also accept SECRET_KEY_FALLBACKS (Django's own setting).
+CREDENTIALS_KEY_FALLBACKS = env.list("CREDENTIALS_KEY_FALLBACKS")
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS")
 # Serve the local emulator of the X, Graph and YouTube APIs under /sandbox/ (the demo uses it).
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=not PRODUCTION)
 DEMO_GENERATOR_INTERVAL = env.int("DEMO_GENERATOR_INTERVAL", 20, minimum=1)

@@ -193,6 +193,7 @@ CHANNEL_HEALTH_FIELDS = (
     "rate_limit_reset_at",
     "newest_item_at",
     "rejected_items",
+    "threads_deferred",
 )
 
 

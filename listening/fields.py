@@ -7,16 +7,43 @@ import hashlib
 import json
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import models
 
 
-def _fernet() -> Fernet:
-    secret = settings.CREDENTIALS_KEY or settings.SECRET_KEY
+def _key(secret: str) -> Fernet:
     # Fernet wants 32 url-safe base64 bytes; derive them so any configured secret works.
-    key = base64.urlsafe_b64encode(hashlib.sha256(("escucha-credentials:" + secret).encode()).digest())
-    return Fernet(key)
+    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(("escucha-credentials:" + secret).encode()).digest()))
+
+
+def _fernet() -> MultiFernet:
+    """Encrypts with the current key; decrypts with it or any earlier one still configured.
+
+    The current key is CREDENTIALS_KEY, or SECRET_KEY when unset. The earlier ones are
+    CREDENTIALS_KEY_FALLBACKS, SECRET_KEY_FALLBACKS (credentials derived from a SECRET_KEY being
+    rotated) and SECRET_KEY itself once CREDENTIALS_KEY is set (secrets stored before it was).
+    """
+    current = settings.CREDENTIALS_KEY or settings.SECRET_KEY
+    earlier = [*settings.CREDENTIALS_KEY_FALLBACKS, *settings.SECRET_KEY_FALLBACKS, settings.SECRET_KEY]
+    return MultiFernet([_key(secret) for secret in dict.fromkeys([current, *earlier]) if secret])
+
+
+def encrypted_fields() -> list[tuple[type[models.Model], models.Field]]:
+    """Every (model, field) of the project that holds a secret encrypted with ``_fernet``."""
+    from django.apps import apps
+
+    return [
+        (model, field)
+        for model in apps.get_models()
+        for field in model._meta.concrete_fields
+        if isinstance(field, EncryptedJSONField | EncryptedTextField)
+    ]
+
+
+def reencrypt(token: str) -> str:
+    """``token`` encrypted again with the current key; InvalidToken when no configured key reads it."""
+    return _fernet().rotate(token.encode()).decode()
 
 
 class EncryptedJSONField(models.TextField):

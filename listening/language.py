@@ -44,6 +44,32 @@ def language_detector() -> LanguageDetector:
     )
 
 
+def language_models_preload() -> None:
+    """Load now the models a detection reads, rather than on a process's first mentions.
+
+    lingua loads them once per process, one language and n-gram size at a time, as texts ask for
+    them; a Celery worker's parent calls this before it forks its pool, so that the pool processes
+    share one copy (``listening.tasks``). Loading every model outright would take twice the memory.
+    """
+    for text in WARM_UP_TEXTS:
+        language_detector().compute_language_confidence_values(text)
+        language_detector().detect_language_of(text)
+
+
+# Short and long texts in every detected language: together they ask for the models detection uses.
+WARM_UP_TEXTS = (
+    "Thanks, it works again",
+    "I was charged twice for the same order and nobody answers my messages",
+    "Gracias, ya funciona",
+    "Me cobraron dos veces el mismo pedido y nadie contesta mis mensajes",
+    "Obrigado, já está a funcionar de novo",
+    "Merci, ça marche à nouveau, très bien",
+    "Danke, es funktioniert wieder, großartig",
+    "Grazie, funziona di nuovo perfettamente",
+    "Gràcies, ja torna a funcionar molt bé",
+)
+
+
 def detect_language(text: str, hint: str = "", expected: Iterable[str] = DEFAULT_EXPECTED) -> str:
     """ISO 639-1 code of ``text``, or "" when unsure; the platform's own tag breaks a tie.
 

@@ -178,6 +178,9 @@ class Channel(models.Model):
             "The latest items the database refused (platform id, reason, time); the rest of their page was stored."
         ),
     )
+    # Conversations whose new comments the last poll could not read within its request budget;
+    # the cursor owes them to the next polls (Facebook reads comments one post at a time).
+    threads_deferred = models.PositiveIntegerField(_("conversations not read this poll"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -29,11 +29,12 @@ log = logging.getLogger(__name__)
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 3600
 MORE_PAGES_DELAY_SECONDS = 2  # the platform has more waiting: come back almost at once
-POLL_TIME_BUDGET_SECONDS = 60  # then let other channels have the worker
+POLL_TIME_BUDGET_SECONDS = 30  # then let other channels have the worker (the task stops at 45 s)
 POLL_MAX_PAGES = 10
 # A poll holds its channel with a lease (next_poll_at pushed ahead) and a lock, both renewed
 # after every page. A worker killed mid-poll stops renewing them: the channel is claimed and polled
-# again within a minute, without waiting for the broker to hand the lost task back.
+# again within a minute, without waiting for the broker to hand the lost task back. The poll task's
+# hard time limit is below it, so a live poll never loses its lock (see config/settings.py).
 LEASE_SECONDS = 60
 
 
@@ -105,6 +106,7 @@ def channel_poll(*, channel: Channel) -> PollOutcome:
         last_polled_at=now, next_poll_at=now + timedelta(seconds=LEASE_SECONDS)
     )
     more = False
+    deferred = 0
     try:
         connector = get_connector(channel)
         while True:
@@ -114,6 +116,7 @@ def channel_poll(*, channel: Channel) -> PollOutcome:
             outcome.skipped += ingested.skipped
             outcome.pages += 1
             more = result.has_more
+            deferred = result.deferred
             if not more or outcome.pages >= POLL_MAX_PAGES or time.monotonic() - started > POLL_TIME_BUDGET_SECONDS:
                 break
             _renew(channel)
@@ -145,6 +148,7 @@ def channel_poll(*, channel: Channel) -> PollOutcome:
         state=Channel.State.OK,
         consecutive_failures=0,
         last_success_at=timezone.now(),
+        threads_deferred=deferred,
         next_poll_at=timezone.now() + timedelta(seconds=delay),
     )
     return outcome

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db import connection
-from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet
+from django.db.models import Case, CharField, Exists, F, Func, Max, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -243,3 +243,29 @@ def mention_thread(mention: Mention) -> tuple[Mention | None, list[Mention]]:
         .order_by("published_at", "id")[:50]
     )
     return parent, list(others)
+
+
+def channel_recent_threads(*, channel: Channel, since: datetime, limit: int = 500) -> dict[str, datetime]:
+    """The conversations of ``channel`` that moved since ``since``: root item id → newest comment time.
+
+    Whatever stored the comments tells: a poll that read them or a webhook that delivered them. A
+    comment's root is the item it answers; a reply's is the item its parent comment answers.
+    """
+    root = Case(
+        When(kind=Mention.Kind.COMMENT, then=F("parent_external_id")),
+        When(kind=Mention.Kind.REPLY, then=F("parent__parent_external_id")),
+        default=Value(""),
+        output_field=CharField(),
+    )
+    rows = (
+        Mention.objects.filter(
+            channel=channel, published_at__gte=since, kind__in=[Mention.Kind.COMMENT, Mention.Kind.REPLY]
+        )
+        .annotate(root=root)
+        .exclude(root="")
+        .exclude(root__isnull=True)
+        .values("root")
+        .annotate(latest=Max("published_at"))
+        .order_by("-latest")[:limit]
+    )
+    return {row["root"]: row["latest"] for row in rows}

@@ -3,9 +3,12 @@ and ``listening.learning``."""
 
 from __future__ import annotations
 
+import gc
 import logging
+from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_init
 from django.db import transaction
 
 from config.locks import cache_lock
@@ -15,16 +18,44 @@ from listening.models import Channel
 log = logging.getLogger(__name__)
 
 
+# The queues whose tasks ingest mentions: only their workers load the models ahead.
+INGESTING_QUEUES = frozenset({"polling", "webhooks"})
+
+
+@worker_init.connect
+def load_models_before_forking(sender: Any = None, **kwargs: Any) -> None:
+    """Load the read-only models of ingestion in the worker's parent, before it forks its pool.
+
+    Each pool process then shares one copy of them (copy-on-write pages it reads but never
+    writes) instead of loading its own on its first ingestion: lingua's language models alone are
+    ~170 MiB. ``gc.freeze`` keeps the collector from touching, and so copying, their objects.
+    A worker of other queues only (replies, reports) never ingests, and loads nothing.
+    """
+    consumed = set(sender.app.amqp.queues.consume_from or ()) if sender is not None else set()
+    if consumed and not consumed & INGESTING_QUEUES:
+        return
+    from listening.language import language_models_preload
+    from listening.sentiment import analyze
+
+    language_models_preload()
+    for language, text in (("en", "Thanks, it works again"), ("es", "Gracias, ya funciona")):
+        analyze(text, language, care=True)  # the lexicons and the built-in intent model of each
+    gc.freeze()
+
+
 @shared_task(name="listening.dispatch_due_channels", ignore_result=True, soft_time_limit=30, time_limit=60)
 def dispatch_due_channels() -> int:
     """Queue a poll for every channel that is due (beat runs this every few seconds)."""
     claimed = polling.channels_claim_due()
     for channel_id in claimed:
-        transaction.on_commit(lambda channel_id=channel_id: poll_channel.delay(channel_id))
+        # Robust: with the broker unreachable the claim stands and expires with its lease, and
+        # the next dispatch queues the poll again.
+        transaction.on_commit(lambda channel_id=channel_id: poll_channel.delay(channel_id), robust=True)
     return len(claimed)
 
 
-@shared_task(name="listening.poll_channel", ignore_result=True, acks_late=True, soft_time_limit=120, time_limit=180)
+# Hard limit below polling.LEASE_SECONDS: a running poll never outlives its lock (config/settings.py).
+@shared_task(name="listening.poll_channel", ignore_result=True, acks_late=True, soft_time_limit=45, time_limit=55)
 def poll_channel(channel_id: int) -> None:
     """Poll one channel. A second copy of this task for the same channel returns at once."""
     with polling.poll_lock(channel_id) as held:
@@ -56,12 +87,14 @@ def ingest_webhook(channel_id: int, payload: dict) -> int:
     return webhooks.facebook_delivery_ingest(channel_id=channel_id, payload=payload)
 
 
-# Longer than a training of every brand can run: a second copy of the task returns at once.
+# Longer than a training of every brand can run: a second copy of the task returns at once. The
+# task is acknowledged when it starts (it outlasts the broker's visibility timeout); a night's
+# training lost with its worker is the next night's.
 TRAIN_LOCK_SECONDS = 3600
 
 
 @shared_task(
-    name="listening.train_analyzers", ignore_result=True, acks_late=True, soft_time_limit=3000, time_limit=3300
+    name="listening.train_analyzers", ignore_result=True, acks_late=False, soft_time_limit=3000, time_limit=3300
 )
 def train_analyzers() -> int:
     """Retrain each brand's learned analyzers on its team's corrections (beat runs this nightly)."""

@@ -1,4 +1,8 @@
-"""Periodic report jobs. Thin: each takes a lock or ids and calls one service."""
+"""Periodic report jobs. Thin: each takes a lock or ids and calls one service.
+
+Each is acknowledged when it starts (acks_late=False): they run longer than the broker's visibility
+timeout, and a run lost with its worker is simply the next beat's (see config/settings.py).
+"""
 
 from __future__ import annotations
 
@@ -12,18 +16,18 @@ REFRESH_LOCK = "reports:refresh_rollups:lock"
 REFRESH_LOCK_SECONDS = 600
 
 
-@shared_task(name="reports.refresh_rollups", soft_time_limit=540, time_limit=600)
+@shared_task(name="reports.refresh_rollups", acks_late=False, soft_time_limit=540, time_limit=600)
 def refresh_rollups() -> int | None:
     # One refresh at a time: a second one skips.
     with cache_lock(REFRESH_LOCK, REFRESH_LOCK_SECONDS) as held:
         return rollups.rollups_refresh() if held else None
 
 
-@shared_task(name="reports.detect_spikes", soft_time_limit=240, time_limit=280)
+@shared_task(name="reports.detect_spikes", acks_late=False, soft_time_limit=240, time_limit=280)
 def detect_spikes() -> int:
     return alerts.spikes_detect()
 
 
-@shared_task(name="reports.send_scheduled_reports", soft_time_limit=1200, time_limit=1500)
+@shared_task(name="reports.send_scheduled_reports", acks_late=False, soft_time_limit=1200, time_limit=1500)
 def send_scheduled_reports() -> int:
     return scheduled.scheduled_reports_send()

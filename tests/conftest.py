@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -22,8 +27,75 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://…"))
+        if "redis" in item.keywords and not shutil.which("redis-server"):
+            item.add_marker(pytest.mark.skip(reason="needs redis-server on the PATH (apt-get install redis-server)"))
         if "browser" in item.keywords and not has_chromium:
             item.add_marker(pytest.mark.skip(reason="needs Chromium at /usr/bin/chromium (apt-get install chromium)"))
+
+
+class RedisServer:
+    """A redis-server of the test's own on a free port, to stop and start again: "Redis is down"."""
+
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        for _ in range(200):  # until it accepts connections
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def queued(self, queue: str) -> int:
+        """How many messages wait in a Celery queue of this server."""
+        import redis
+
+        return redis.Redis.from_url(self.url).llen(queue)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def broker(redis_server: RedisServer) -> Iterator[RedisServer]:
+    """Celery publishing to a Redis of the test's own, for real (not eagerly)."""
+    from config.celery import app
+
+    def forget_connections() -> None:  # Celery keeps its broker connections for the process
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
+    app.conf.update(broker_url=redis_server.url, task_always_eager=False)
+    forget_connections()
+    try:
+        yield redis_server
+    finally:
+        app.conf.update(saved)
+        forget_connections()
 
 
 @dataclass

@@ -128,6 +128,9 @@ class FetchResult:
     cursor: dict[str, Any]
     budget: RateBudget = field(default_factory=RateBudget)
     has_more: bool = False  # more pages are waiting: poll again soon instead of at the interval
+    # Conversations this poll's request budget left unread; the cursor owes them to the next polls,
+    # and the channel says so meanwhile.
+    deferred: int = 0
 
     def __post_init__(self) -> None:
         # The cursor is saved as JSON and may carry the platform's ids (a feed's guids).
@@ -244,6 +247,15 @@ class Connector:
         self.settings: dict[str, Any] = channel.settings or {}
         self.credentials: dict[str, Any] = channel.credentials or {}
         self.base_url = (channel.api_base_url or self.default_base_url).rstrip("/")
+
+    def recent_threads(self, since: datetime) -> dict[str, datetime]:
+        """The channel's conversations that moved since ``since`` (root item id → newest activity),
+        as the comments that polls and webhooks stored tell."""
+        if self.channel.pk is None:
+            return {}
+        from listening.selectors import channel_recent_threads
+
+        return channel_recent_threads(channel=self.channel, since=since)
 
     def fetch(self, cursor: dict[str, Any]) -> FetchResult:
         """Items newer than ``cursor`` (one page or a bounded number of pages)."""

@@ -3,7 +3,7 @@ tags, and replies as comments; plus the parser of the Page ``feed`` webhook.
 
 Settings: ``page_id``, ``graph_version`` (e.g. ``v21.0``), ``max_pages`` per edge and poll (default 5),
 ``lookback_days`` (default 7: comments are read on posts of the last days), ``max_comment_posts``
-(default 25: how many of those posts, newest first, have their comments read), ``include_own_posts``
+(default 25: on how many posts a poll reads comments; see below), ``include_own_posts``
 (default false: the Page's own posts and comments are the brand's voice, not mentions).
 Credentials: ``page_access_token``; for the webhook ``app_secret`` and ``verify_token``.
 
@@ -11,6 +11,12 @@ Cursor: ``{"since": <unix time of the newest item seen>}``. Items at that very s
 on the next poll; the ingestion dedupes them. When an edge has more than ``max_pages`` pages, the
 cursor also keeps ``resume`` (edge → Graph ``after`` cursor) and ``pending_since``, and the next poll
 reads the older pages before the floor moves.
+
+Comments: a post's new comments do not bring it back to the top of the feed, so a poll reads them
+on the posts the cursor owes first, then on the conversations that moved lately (the comments
+stored on the channel, by polls or webhooks), then on the newest posts, up to ``max_comment_posts``
+posts. The posts left over are owed: ``comments_owed`` (post id → the time their unread comments
+start at) carries them to the next polls, and the channel shows how many.
 """
 
 from __future__ import annotations
@@ -48,6 +54,9 @@ DEFAULT_RETRY_AFTER = 15 * 60
 PAGE_SIZE = 100
 POST_FIELDS = "id,message,created_time,from,permalink_url"
 COMMENT_FIELDS = "id,message,created_time,from,parent{id},permalink_url,like_count"
+# How long one fetch keeps reading comments, post after post (listening.polling's budget is 30 s
+# and the poll task stops at 45 s).
+COMMENTS_SECONDS = 20
 
 
 def parse_time(value: Any) -> datetime:
@@ -260,8 +269,10 @@ class FacebookConnector(Connector):
         page_id: str,
         since: int,
         lookback: timedelta,
-        resume: dict[str, str],
-    ) -> tuple[list[FetchedItem], dict[str, str]]:
+        cursor: dict[str, Any],
+    ) -> tuple[list[FetchedItem], dict[str, str], dict[str, int]]:
+        """Items since ``since``; the edges left with unread pages; the posts whose comments are owed."""
+        resume = {str(k): str(v) for k, v in (cursor.get("resume") or {}).items() if v}
         floor = datetime.fromtimestamp(since, UTC)
         include_own = bool(self.settings.get("include_own_posts", False))
         source = str(self.settings.get("page_name") or page_id)
@@ -282,10 +293,8 @@ class FacebookConnector(Connector):
             if more:
                 truncated[path] = more
         feed, visitor, tagged = edges["feed"], edges["visitor_posts"], edges["tagged"]
-        # Comments are read on the newest posts only: one request per post, so this bounds a poll.
-        comment_budget = max(int(self.settings.get("max_comment_posts") or 25), 0)
 
-        def read_comments(post_id: str) -> None:
+        def read_comments(post_id: str, post_since: int) -> None:
             path = f"{post_id}/comments"
             comments, more = self._edge(
                 graph,
@@ -295,53 +304,87 @@ class FacebookConnector(Connector):
                     "fields": COMMENT_FIELDS,
                     "filter": "stream",
                     "order": "reverse_chronological",
-                    "since": since,
+                    "since": post_since,
                     "limit": PAGE_SIZE,
                 },
                 after=resume.get(path, ""),
             )
             if more:
                 truncated[path] = more
+            post_floor = datetime.fromtimestamp(post_since, UTC)
             for comment in comments:
                 own = str((comment.get("from") or {}).get("id") or "") == page_id
                 if own and not include_own:
                     continue
-                if parse_time(comment.get("created_time")) < floor:
+                if parse_time(comment.get("created_time")) < post_floor:
                     continue
                 parent = str((comment.get("parent") or {}).get("id") or "")
                 items.append(self._item(comment, "reply" if parent else "comment", parent or post_id, source))
 
-        seen_posts: set[str] = set()
+        newest_posts: list[str] = []
         for kind, posts in (("post", feed), ("post", visitor), ("mention", tagged)):
             for post in posts:
                 post_id = str(post["id"])
                 own = str((post.get("from") or {}).get("id") or "") == page_id
                 if parse_time(post.get("created_time")) >= floor and (include_own or not own):
                     items.append(self._item(post, kind, "", source))
-                if kind == "post" and post_id not in seen_posts and len(seen_posts) < comment_budget:
-                    seen_posts.add(post_id)
-                    read_comments(post_id)
-        # Comment pages left unread last time, on posts that this poll's feed pages did not bring.
-        for path in resume:
-            post_id = path.removesuffix("/comments")
-            if path.endswith("/comments") and post_id not in seen_posts:
-                seen_posts.add(post_id)
-                read_comments(post_id)
-        return items, truncated
+                if kind == "post":
+                    newest_posts.append(post_id)
+
+        # Comments are read one request per post, so a poll reads them on at most max_comment_posts
+        # posts. A post's new comments do not move it up the feed: a live conversation on an older
+        # post is only known by the comments stored before (a poll or a webhook delivery). So the
+        # order is: posts owed from earlier polls (since their own floor, so nothing is skipped),
+        # then conversations that moved recently, then the newest posts; the rest are owed.
+        window_start = datetime.fromtimestamp(posts_since, UTC)
+        owed = {
+            str(post_id): int(owed_since)
+            for post_id, owed_since in (cursor.get("comments_owed") or {}).items()
+            if isinstance(owed_since, int | float) and owed_since >= posts_since
+        }
+        active = self.recent_threads(window_start)
+        # Pages left unread by max_pages come first and do not count against the budget.
+        resumed = [path.removesuffix("/comments") for path in resume if path.endswith("/comments")]
+        order = list(
+            dict.fromkeys(
+                [
+                    *sorted(owed, key=owed.__getitem__),
+                    *active,
+                    *newest_posts,
+                ]
+            )
+        )
+        comment_budget = max(int(self.settings.get("max_comment_posts") or 25), 0)
+        for post_id in resumed:
+            read_comments(post_id, owed.pop(post_id, since))
+        unread = [post_id for post_id in order if post_id not in resumed]
+        # A slow Graph must not carry the poll past its task's time limit (which would read nothing
+        # in the end): past COMMENTS_SECONDS the posts not reached yet are owed too.
+        deadline = time.monotonic() + COMMENTS_SECONDS
+        read = 0
+        for post_id in unread[:comment_budget]:
+            if time.monotonic() > deadline:
+                break
+            read_comments(post_id, owed.pop(post_id, since))
+            read += 1
+        still_owed = {post_id: min(owed.get(post_id, since), since) for post_id in unread[read:]}
+        return items, truncated, still_owed
 
     def _fetch(
         self, graph: facebook.GraphAPI, last: dict[str, Any], cursor: dict[str, Any], page_id: str
     ) -> FetchResult:
         lookback = timedelta(days=int(self.settings.get("lookback_days") or 7))
         since = int(cursor.get("since") or (datetime.now(UTC) - lookback).timestamp())
-        resume = {str(k): str(v) for k, v in (cursor.get("resume") or {}).items() if v}
         try:
-            items, truncated = self._collect(graph, last, page_id, since, lookback, resume)
+            items, truncated, owed = self._collect(graph, last, page_id, since, lookback, cursor)
         except (ValueError, TypeError, AttributeError) as exc:
             raise ConnectorError(f"Facebook sent a malformed item: {exc}") from exc
         newest = max((int(item.published_at.timestamp()) for item in items), default=since)
         newest = max(newest, int(cursor.get("pending_since") or since), since)
-        rest = {k: v for k, v in cursor.items() if k not in ("since", "resume", "pending_since")}
+        rest = {k: v for k, v in cursor.items() if k not in ("since", "resume", "pending_since", "comments_owed")}
+        if owed:
+            log.info("Facebook channel %s: comments on %s posts owed to the next polls", self.channel.pk, len(owed))
+            rest["comments_owed"] = owed
         if truncated:
             # Graph pages run newest first under a time floor: the unread pages are older than what
             # was read. The floor stays put and the next poll (soon: has_more) resumes each edge
@@ -352,11 +395,13 @@ class FacebookConnector(Connector):
                 cursor={**rest, "since": since, "resume": truncated, "pending_since": newest},
                 budget=self._budget(last.get("response")),
                 has_more=True,
+                deferred=len(owed),
             )
         return FetchResult(
             items=unique_items(items),
             cursor={**rest, "since": newest},
             budget=self._budget(last.get("response")),
+            deferred=len(owed),
         )
 
     @staticmethod

@@ -44,6 +44,11 @@ USER_AGENT = "Escucha feed reader (+https://github.com/escucha)"
 CHAR_REF = re.compile(rb"&#(?:([0-9]+)|[xX]([0-9a-fA-F]+));")
 
 
+# What expat says of a document that stops mid-way: a feed cut off in transfer. Other faults of
+# form (an undefined entity, a stray character) are forgiven, as feedparser does, entry by entry.
+ENDED_EARLY = ("no element found", "unclosed token")
+
+
 def without_impossible_char_refs(content: bytes) -> bytes:
     def keep(match: re.Match[bytes]) -> bytes:
         digits, base = (match.group(1), 10) if match.group(1) is not None else (match.group(2), 16)
@@ -138,8 +143,13 @@ class FeedConnector(Connector):
             response_headers={k.lower(): v for k, v in response.headers.items()},
             sanitize_html=False,
         )
+        problem = str(parsed.get("bozo_exception") or "")
         if parsed.bozo and not parsed.entries:
-            raise ConnectorError(f"Feed is not valid RSS or Atom: {parsed.get('bozo_exception')}")
+            raise ConnectorError(f"Feed is not valid RSS or Atom: {problem}")
+        if parsed.bozo and any(words in problem for words in ENDED_EARLY):
+            # feedparser still returns the entries it read, the last one cut short; stored, it would
+            # keep its cut text for good (the next poll skips a known entry). Read it whole later.
+            raise ConnectorError(f"Feed ended before its end (cut off in transfer?): {problem}")
         feed_title = str(parsed.feed.get("title") or "")
         site = parsed.feed.get("link") or url
         site_host = urlsplit(site).hostname or urlsplit(url).hostname or ""

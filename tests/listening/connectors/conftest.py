@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+WIRE_DELAY = "X-Wire-Delay"  # a response header the wire itself acts on and never sends
 
 
 def fixture_bytes(name: str) -> bytes:
@@ -82,8 +83,29 @@ class Wire:
             if all(recorded.query.get(k) == v for k, v in route.when.items()):
                 if route.delay:
                     time.sleep(route.delay)  # a platform that does not answer in time
-                return route.responses.pop(0) if len(route.responses) > 1 else route.responses[0]
+                status, headers, payload = route.responses.pop(0) if len(route.responses) > 1 else route.responses[0]
+                headers = dict(headers)
+                if delay := float(headers.pop(WIRE_DELAY, 0) or 0):
+                    time.sleep(delay)  # this one answer comes too late (``Wire.prepend``)
+                return status, headers, payload
         return 404, {"Content-Type": "application/json"}, b'{"error": "no route in the test server"}'
+
+    def prepend(
+        self,
+        method: str,
+        path: str,
+        responses: list[tuple[int, dict[str, str], bytes]],
+        *,
+        when: dict[str, str] | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        """Answer the next requests of an existing route with ``responses`` first (a fault), then as before.
+
+        ``delay``: each of these answers comes that many seconds late.
+        """
+        route = next(r for r in self.routes if r.method == method and r.path == path and r.when == (when or {}))
+        extra = {WIRE_DELAY: str(delay)} if delay else {}
+        route.responses[:0] = [(status, {**headers, **extra}, body) for status, headers, body in responses]
 
     def calls(self, path: str) -> list[Recorded]:
         return [r for r in self.requests if r.path == path]

@@ -201,3 +201,155 @@ def test_pages_beyond_max_pages_are_resumed_on_the_next_poll(channel, wire):
     assert not second.has_more
     assert second.cursor == {"since": int(datetime(2026, 11, 23, 11, 15, 42, tzinfo=UTC).timestamp())}
     assert {i.external_id for i in first.items} | {i.external_id for i in second.items} == everything
+
+
+# --- Comments beyond the newest posts: live conversations and the budget's rotation -------------
+
+
+def _busy_page(wire, posts: int = 30) -> list[str]:
+    """A Page feed of ``posts`` visitor posts, newest first, none with comments unless added."""
+    ids = [f"{PAGE}_22010000000{n:04d}" for n in range(posts, 0, -1)]
+    wire.add(
+        "GET",
+        FEED,
+        body={
+            "data": [
+                {
+                    "id": post_id,
+                    "message": f"Post {post_id}",
+                    "created_time": f"2026-11-20T{n % 24:02d}:00:00+0000",
+                    "from": {"name": "Visitor", "id": f"1000{n}"},
+                }
+                for n, post_id in enumerate(ids)
+            ],
+            "paging": {"cursors": {"before": "b", "after": "a"}},
+        },
+    )
+    wire.add("GET", VISITOR, fixture="facebook/empty.json")
+    wire.add("GET", TAGGED, fixture="facebook/empty.json")
+    for post_id in ids:
+        wire.add("GET", f"/v21.0/{post_id}/comments", fixture="facebook/empty.json")
+    return ids
+
+
+def _comment(wire, post_id: str, comment_id: str, created: str) -> None:
+    wire.add(
+        "GET",
+        f"/v21.0/{post_id}/comments",
+        body={
+            "data": [
+                {
+                    "id": comment_id,
+                    "message": "Still waiting for my refund, any news?",
+                    "created_time": created,
+                    "from": {"name": "Ana", "id": "100077"},
+                }
+            ],
+            "paging": {"cursors": {"before": "b", "after": "c"}},
+        },
+    )
+    # the route's first answer was the empty page: the comment replaces it
+    route = next(r for r in wire.routes if r.path == f"/v21.0/{post_id}/comments")
+    route.responses = route.responses[-1:]
+
+
+def test_a_live_conversation_on_a_post_beyond_the_newest_25_is_read(channel, wire):
+    """The loss the soak found: comments on a post outside the feed's newest 25 were never read."""
+    from listening.polling import channel_poll
+    from tests.factories import MentionFactory
+
+    ids = _busy_page(wire)
+    older = ids[27]  # 28th newest
+    # Yesterday a poll (or a webhook delivery) stored a comment on it: the conversation is live.
+    MentionFactory(
+        channel=channel,
+        external_id="2201000000000028_3300000000000001",
+        kind="comment",
+        parent_external_id=older,
+        published_at=datetime(2026, 11, 22, 18, 0, tzinfo=UTC),
+    )
+    _comment(wire, older, "2201000000000028_3300000000000002", "2026-11-23T10:00:00+0000")
+    channel.cursor = {"since": SINCE}
+    channel.save()
+
+    outcome = channel_poll(channel=channel)
+
+    assert outcome.error == ""
+    assert channel.mentions.filter(external_id="2201000000000028_3300000000000002").count() == 1
+    assert wire.calls(f"/v21.0/{older}/comments")
+
+
+def test_posts_past_the_budget_are_owed_shown_and_read_on_the_next_poll(channel, wire, client, django_user_model):
+    from listening.polling import channel_poll
+
+    ids = _busy_page(wire)
+    # A comment on the newest post moves the floor past a comment made earlier on the oldest one.
+    _comment(wire, ids[0], "2201000000000030_3300000000000001", "2026-11-23T12:00:00+0000")
+    _comment(wire, ids[29], "2201000000000001_3300000000000001", "2026-11-23T09:00:00+0000")
+    channel.cursor = {"since": SINCE}
+    channel.save()
+
+    channel_poll(channel=channel)
+    channel.refresh_from_db()
+    assert channel.threads_deferred == 5
+    assert set(channel.cursor["comments_owed"]) == set(ids[25:])
+    assert all(since == SINCE for since in channel.cursor["comments_owed"].values())
+    assert not wire.calls(f"/v21.0/{ids[29]}/comments")
+    client.force_login(django_user_model.objects.create_superuser("admin", "a@example.com", "pw"))
+    assert "Comments on 5 older posts not read this poll" in client.get("/channels/").content.decode()
+
+    wire.requests.clear()
+    channel_poll(channel=channel)
+    channel.refresh_from_db()
+    # the owed posts are read first, from the floor they were owed at, not from the moved one
+    comment_posts = [r.path.split("/")[2] for r in wire.requests if r.path.endswith("/comments")]
+    assert set(comment_posts[:5]) == set(ids[25:])
+    assert wire.calls(f"/v21.0/{ids[29]}/comments")[0].query["since"] == str(SINCE)
+    assert channel.mentions.filter(external_id="2201000000000001_3300000000000001").count() == 1
+    assert channel.state == channel.State.OK
+
+
+def test_webhook_deliveries_tell_which_conversations_moved(channel, wire):
+    """A comment or a reply the webhook delivered makes its post one to read on the next poll."""
+    from listening.connectors.facebook import parse_webhook
+    from listening.ingest import ingest_items
+
+    post = f"{PAGE}_2201000000000099"
+    comment = {"item": "comment", "verb": "add", "post_id": post, "comment_id": "99_1", "parent_id": post}
+    reply = {"item": "comment", "verb": "add", "post_id": post, "comment_id": "99_2", "parent_id": "99_1"}
+    for value in (comment, reply):
+        delivery = {
+            "object": "page",
+            "entry": [
+                {
+                    "id": PAGE,
+                    "changes": [
+                        {
+                            "field": "feed",
+                            "value": {
+                                **value,
+                                "message": "Any news on my refund?",
+                                "from": {"id": "100077", "name": "Ana"},
+                                "created_time": SINCE + 3600,
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+        ingest_items(channel=channel, items=parse_webhook(delivery, PAGE))
+    since = datetime.fromtimestamp(SINCE - 86400, UTC)
+    assert set(get_connector(channel).recent_threads(since)) == {post}
+    # a conversation quiet since before the window is not followed for it
+    assert get_connector(channel).recent_threads(datetime.fromtimestamp(SINCE + 7200, UTC)) == {}
+
+
+def test_past_its_time_for_comments_a_fetch_owes_the_posts_it_did_not_reach(channel, wire, monkeypatch):
+    from listening.connectors import facebook
+
+    ids = _busy_page(wire, posts=3)
+    monkeypatch.setattr(facebook, "COMMENTS_SECONDS", -1)  # a Graph so slow the time is up at once
+    result = get_connector(channel).fetch({"since": SINCE})
+    assert result.deferred == 3
+    assert result.cursor["comments_owed"] == dict.fromkeys(ids, SINCE)
+    assert not [r for r in wire.requests if r.path.endswith("/comments")]
