@@ -46,7 +46,7 @@ def mention_set_status(*, mention: Mention, status: str, actor: AbstractBaseUser
 
 @transaction.atomic
 def mention_assign(
-    *, mention: Mention, assignee: AbstractBaseUser | None, actor: AbstractBaseUser | None = None
+    *, mention: Mention, assignee: AbstractBaseUser | None, actor: AbstractBaseUser | None = None, note: str = ""
 ) -> bool:
     """Give a mention to ``assignee`` (None to unassign). A new mention becomes open when assigned."""
     if mention.assignee_id == (assignee.pk if assignee else None):
@@ -58,7 +58,7 @@ def mention_assign(
         mention.status = Mention.Status.OPEN
         fields.append("status")
     mention.save(update_fields=fields)
-    _record(mention, actor, MentionEvent.Kind.ASSIGNED, old, assignee.get_username() if assignee else "")
+    _record(mention, actor, MentionEvent.Kind.ASSIGNED, old, assignee.get_username() if assignee else "", note)
     return True
 
 
@@ -75,6 +75,21 @@ def mention_correct_sentiment(*, mention: Mention, label: str, actor: AbstractBa
     mention.sentiment_corrected_at = timezone.now()
     mention.save(update_fields=["sentiment", "sentiment_corrected_by", "sentiment_corrected_at", "updated_at"])
     _record(mention, actor, MentionEvent.Kind.SENTIMENT, old, label)
+    return True
+
+
+@transaction.atomic
+def mention_withdraw_sentiment_correction(*, mention: Mention, actor: AbstractBaseUser | None, note: str = "") -> bool:
+    """Take an agent's correction back (an undo): the analyzer's label again, and no longer counted
+    as a correction by the agreement reports or the learned models."""
+    if mention.sentiment_corrected_by_id is None and mention.sentiment == mention.analyzer_sentiment:
+        return False
+    old = mention.sentiment
+    mention.sentiment = mention.analyzer_sentiment
+    mention.sentiment_corrected_by = None
+    mention.sentiment_corrected_at = None
+    mention.save(update_fields=["sentiment", "sentiment_corrected_by", "sentiment_corrected_at", "updated_at"])
+    _record(mention, actor, MentionEvent.Kind.SENTIMENT, old, mention.sentiment, note)
     return True
 
 
