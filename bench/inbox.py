@@ -216,7 +216,10 @@ def measure(args: argparse.Namespace) -> None:
         ).content.decode()
     top = first.split("top=")[1].split('"')[0] if "top=" in first else ""
     scenarios = [
-        ("first page", "/inbox/"),
+        ("first page (Open tab, 4 counts)", "/inbox/"),
+        ("Unassigned tab", "/inbox/?tab=unassigned"),
+        ("Mine tab", "/inbox/?tab=mine"),
+        ("All tab", "/inbox/?tab=all"),
         (f"page {page} (keyset cursor)", f"/inbox/?after={cursor}"),
         ("negative + unassigned", "/inbox/?sentiment=negative&assignee=none"),
         ("complaints + unassigned", "/inbox/?intent=complaint&assignee=none"),

@@ -326,6 +326,19 @@ class Mention(models.Model):
             models.Index(fields=["brand", "intent", "-published_at", "-id"], name="mention_inbox_intent_idx"),
             # "Assigned to me".
             models.Index(fields=["assignee", "status", "-published_at"], name="mention_assignee_idx"),
+            # The inbox's Open queue (new and open, what still needs someone) and its count: the
+            # handled mentions of a large brand are not in it, so a page and a capped count read
+            # only the queue. The Unassigned tab has its own, as most open work is assigned.
+            models.Index(
+                fields=["brand", "-published_at", "-id"],
+                name="mention_open_queue_idx",
+                condition=Q(status__in=["new", "open"]),
+            ),
+            models.Index(
+                fields=["brand", "-published_at", "-id"],
+                name="mention_unassigned_queue_idx",
+                condition=Q(status__in=["new", "open"], assignee__isnull=True),
+            ),
             # A channel's stream, and the channel filter.
             models.Index(fields=["channel", "-published_at", "-id"], name="mention_channel_idx"),
             # The author page: every earlier mention of one author.

@@ -66,8 +66,9 @@ class MentionChanges:
         return True
 
     def assign(
-        self, mention: Mention, assignee: AbstractBaseUser | None, actor: AbstractBaseUser | None = None
-    ) -> bool:
+        self, mention: Mention, assignee: AbstractBaseUser | None, actor: AbstractBaseUser | None = None,
+        note: str = "",
+    ) -> bool:  # fmt: skip
         if mention.assignee_id == (assignee.pk if assignee else None):
             return False
         old = mention.assignee.get_username() if mention.assignee else ""
@@ -77,7 +78,7 @@ class MentionChanges:
             mention.status = Mention.Status.OPEN
             fields.append("status")
         self._record(
-            mention, fields, actor, MentionEvent.Kind.ASSIGNED, old, assignee.get_username() if assignee else ""
+            mention, fields, actor, MentionEvent.Kind.ASSIGNED, old, assignee.get_username() if assignee else "", note
         )
         return True
 
@@ -129,10 +130,10 @@ def mention_set_status(*, mention: Mention, status: str, actor: AbstractBaseUser
 
 @transaction.atomic
 def mention_assign(
-    *, mention: Mention, assignee: AbstractBaseUser | None, actor: AbstractBaseUser | None = None
+    *, mention: Mention, assignee: AbstractBaseUser | None, actor: AbstractBaseUser | None = None, note: str = ""
 ) -> bool:
     """Give a mention to ``assignee`` (None to unassign). A new mention becomes open when assigned."""
-    return _one("assign", mention, assignee, actor=actor)
+    return _one("assign", mention, assignee, actor=actor, note=note)
 
 
 @transaction.atomic
@@ -148,6 +149,21 @@ def mention_correct_sentiment(*, mention: Mention, label: str, actor: AbstractBa
     mention.sentiment_corrected_at = timezone.now()
     mention.save(update_fields=["sentiment", "sentiment_corrected_by", "sentiment_corrected_at", "updated_at"])
     _record(mention, actor, MentionEvent.Kind.SENTIMENT, old, label)
+    return True
+
+
+@transaction.atomic
+def mention_withdraw_sentiment_correction(*, mention: Mention, actor: AbstractBaseUser | None, note: str = "") -> bool:
+    """Take an agent's correction back (an undo): the analyzer's label again, and no longer counted
+    as a correction by the agreement reports or the learned models."""
+    if mention.sentiment_corrected_by_id is None and mention.sentiment == mention.analyzer_sentiment:
+        return False
+    old = mention.sentiment
+    mention.sentiment = mention.analyzer_sentiment
+    mention.sentiment_corrected_by = None
+    mention.sentiment_corrected_at = None
+    mention.save(update_fields=["sentiment", "sentiment_corrected_by", "sentiment_corrected_at", "updated_at"])
+    _record(mention, actor, MentionEvent.Kind.SENTIMENT, old, mention.sentiment, note)
     return True
 
 

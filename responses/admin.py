@@ -177,8 +177,8 @@ class ReplyAdmin(admin.ModelAdmin):
 
 @admin.register(SavedReply)
 class SavedReplyAdmin(admin.ModelAdmin):
-    list_display = ["shortcut", "title", "brand"]
-    list_filter = ["brand"]
+    list_display = ["shortcut", "title", "brand", "language"]
+    list_filter = ["brand", "language"]
 
 
 @admin.register(Notification)
@@ -189,7 +189,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 @admin.register(SavedView)
 class SavedViewAdmin(admin.ModelAdmin):
-    list_display = ("name", "user", "brand", "shared", "query")
+    list_display = ("name", "user", "brand", "shared", "position", "query")
     list_filter = ("shared", "brand")
     search_fields = ("name", "user__username")
 

@@ -1,4 +1,4 @@
-"""Forms of the responses app: the routing rule builder.
+"""Forms of the responses app: the routing rule builder, saved replies and saved views.
 
 The builder posts numbered rows (``cond-0-field``, ``act-1-department`` …) rather than a fixed set
 of fields, so it is not a Django form: ``RuleBuilder`` reads the rows, validates them with
@@ -7,15 +7,21 @@ of fields, so it is not a Django form: ``RuleBuilder`` reads the rows, validates
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
+from django import forms
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 
 from config import params
 from listening.selectors import brands_for_user
-from responses.models import RoutingRule
+from responses.models import RoutingRule, SavedReply
+from responses.replies import SAVED_REPLY_VARIABLES
 from responses.rules import RuleInvalid, clean_rule
 from responses.services import routing_rule_create, routing_rule_update
 
@@ -136,3 +142,84 @@ class RuleBuilder:
         return rows + [
             {"type": "", "index": i, "errors": {}} for i in range(len(rows), min(MAX_ROWS, len(rows) + EXTRA_ROWS))
         ]
+
+
+# --- Saved replies and saved views, managed by the community managers ------------------------------
+_ANY_VARIABLE = re.compile(r"\{\{(.*?)\}\}")
+
+
+def _variables_text() -> str:
+    return ", ".join("{{ " + name + " }}" for name in SAVED_REPLY_VARIABLES)
+
+
+def _language_choices() -> list[tuple[str, str]]:
+    from listening.language import DETECTABLE
+
+    def label(code: str) -> str:
+        try:
+            return f"{code} · {get_language_info(code)['name_translated']}"
+        except KeyError:
+            return code
+
+    return [("", _("Every language")), *((code, label(code)) for code in sorted(DETECTABLE))]
+
+
+class SavedReplyForm(forms.ModelForm):
+    """A saved reply: its brand (one of the user's), shortcut, title, language and text. A variable
+    the composer would not fill ("{{ author.nme }}") is refused here rather than sent as written."""
+
+    class Meta:
+        model = SavedReply
+        fields = ["brand", "shortcut", "title", "language", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 6})}
+
+    def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        brands = brands_for_user(user)
+        self.fields["brand"].queryset = brands
+        self.fields["brand"].empty_label = None
+        self.fields["language"] = forms.ChoiceField(
+            label=_("Language"),
+            choices=_language_choices(),
+            required=False,
+            help_text=SavedReply._meta.get_field("language").help_text,
+        )
+        # Plain text here, checked as a slug once a leading "/" is taken off (clean_shortcut).
+        self.fields["shortcut"] = forms.CharField(
+            label=self.fields["shortcut"].label,
+            max_length=41,
+            help_text=_("Typed as /shortcut in the reply box: letters, digits, - and _."),
+        )
+        self.fields["body"].help_text = _("Variables: %(variables)s.") % {"variables": _variables_text()}
+
+    def clean_shortcut(self) -> str:
+        # "/thanks" is how it is typed in the composer; the slash is not part of the shortcut.
+        shortcut = self.cleaned_data["shortcut"].strip().removeprefix("/")
+        validate_slug(shortcut)
+        if len(shortcut) > SavedReply._meta.get_field("shortcut").max_length:
+            raise ValidationError(_("Keep the shortcut to 40 characters."))
+        return shortcut
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"]
+        unknown = [
+            match.group(0)
+            for match in _ANY_VARIABLE.finditer(body)
+            if match.group(1).strip() not in SAVED_REPLY_VARIABLES
+        ]
+        if unknown:
+            raise ValidationError(
+                _("%(unknown)s is not a variable. Use: %(variables)s.")
+                % {
+                    "unknown": ", ".join(dict.fromkeys(unknown)),
+                    "variables": _variables_text(),
+                }
+            )
+        return body
+
+
+class SavedViewForm(forms.Form):
+    """Rename a saved view and share it with the brand, or stop sharing it."""
+
+    name = forms.CharField(label=_("Name"), max_length=120)
+    shared = forms.BooleanField(label=_("Share with the brand"), required=False)

@@ -255,6 +255,12 @@ class SavedReply(models.Model):
         _("text"),
         help_text=_("May use {{ author.name }}, {{ author.handle }}, {{ brand.name }}, {{ agent.first_name }}."),
     )
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        blank=True,
+        help_text=_("Offered on mentions in this language only; blank offers it on every mention."),
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -303,10 +309,12 @@ class SavedView(models.Model):
     name = models.CharField(_("name"), max_length=120)
     query = models.CharField(_("filters"), max_length=2000, blank=True)
     shared = models.BooleanField(_("shared with the brand"), default=False)
+    # The owner's order of their views in the inbox's side list (0 first).
+    position = models.PositiveIntegerField(_("position"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["name", "id"]
+        ordering = ["position", "name", "id"]
         constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_view_unique_per_user")]
         verbose_name = _("saved view")
         verbose_name_plural = _("saved views")

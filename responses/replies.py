@@ -260,7 +260,9 @@ def _fail(reply: Reply, reason: str) -> Delivery:
 
 
 # --- Saved replies ----------------------------------------------------------------------------
-_VARIABLE = re.compile(r"\{\{\s*(author\.name|author\.handle|brand\.name|agent\.first_name)\s*\}\}")
+# The variables a saved reply may use; the form refuses any other "{{ … }}".
+SAVED_REPLY_VARIABLES = ("author.name", "author.handle", "brand.name", "agent.first_name")
+_VARIABLE = re.compile(r"\{\{\s*(" + "|".join(re.escape(name) for name in SAVED_REPLY_VARIABLES) + r")\s*\}\}")
 
 
 def saved_reply_render(*, saved_reply: SavedReply, mention: Mention, agent: AbstractBaseUser) -> str:

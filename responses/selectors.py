@@ -4,18 +4,19 @@ author pages, ticket queues and timelines, and what a routing rule would have ma
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from config.pagination import Page, decode_cursor, encode_cursor, keyset_page_or_first, newer_than, older_than
 from listening.models import Author, Mention, Sentiment, TrackedTerm
 from listening.selectors import MentionFilters, brands_for_user, mentions_filtered, mentions_for_user
-from responses.models import Department, Notification, Reply, RoutingRule, SavedView, Ticket, TicketEvent
+from responses.models import Department, Notification, Reply, RoutingRule, SavedReply, SavedView, Ticket, TicketEvent
 from responses.routing import compile_rule
 
 
@@ -259,6 +260,50 @@ def inbox_rows(qs: QuerySet[Mention]) -> QuerySet[Mention]:
     )
 
 
+# The inbox's queues. "Open" is what still needs someone (new and open); replied, routed, closed
+# and spam mentions have left it. Unassigned and Mine are parts of it; All is everything.
+INBOX_TABS = ("open", "unassigned", "mine", "all")
+QUEUE_STATUSES = (Mention.Status.NEW, Mention.Status.OPEN)
+# A tab's count stops here ("999+"): a capped count reads at most this many index entries, so it
+# costs the same on a brand with a million mentions as on one with a thousand.
+TAB_COUNT_CAP = 1000
+
+
+def inbox_tab(query: Mapping[str, str]) -> str:
+    """The tab a query string asks for. Without one the inbox opens on Open, unless the query
+    filters on a status (an older saved view, "closed" …), which the Open tab would hide."""
+    tab = query.get("tab", "")
+    if tab in INBOX_TABS:
+        return tab
+    return "all" if query.get("status") else "open"
+
+
+def mentions_in_tab(qs: QuerySet[Mention], *, tab: str, user: AbstractBaseUser) -> QuerySet[Mention]:
+    if tab == "all":
+        return qs
+    # The statuses as a literal list: it is the predicate of the partial queue indexes.
+    qs = qs.filter(status__in=list(QUEUE_STATUSES))
+    if tab == "unassigned":
+        return qs.filter(assignee__isnull=True)
+    if tab == "mine":
+        return qs.filter(assignee=user)
+    return qs
+
+
+def inbox_mentions(*, user: AbstractBaseUser, filters: MentionFilters, tab: str = "all") -> QuerySet[Mention]:
+    """The inbox's mentions: the user's, narrowed by the filters and the tab, newest first."""
+    return mentions_in_tab(mentions_filtered(user=user, filters=filters), tab=tab, user=user)
+
+
+def inbox_tab_counts(*, user: AbstractBaseUser, brand: int | None = None) -> dict[str, int]:
+    """How many mentions each tab holds, up to ``TAB_COUNT_CAP``: the size of each queue in the
+    user's brands (or the one brand), not of the current filters, so every count is one bounded
+    read of an index (mention_open_queue_idx, mention_unassigned_queue_idx, mention_assignee_idx,
+    mention_inbox_idx) whatever the filters are."""
+    base = mentions_filtered(user=user, filters=MentionFilters(brand=brand)).order_by()
+    return {tab: mentions_in_tab(base, tab=tab, user=user)[:TAB_COUNT_CAP].count() for tab in INBOX_TABS}
+
+
 @dataclass
 class InboxPage:
     mentions: list[Mention]
@@ -267,11 +312,12 @@ class InboxPage:
 
 
 def inbox_page(
-    *, user: AbstractBaseUser, filters: MentionFilters, after: str = "", size: int = INBOX_PAGE_SIZE
+    *, user: AbstractBaseUser, filters: MentionFilters, tab: str = "all", after: str = "", size: int = INBOX_PAGE_SIZE
 ) -> InboxPage:
     """One page of the inbox, starting after the opaque cursor ``after`` (empty: the newest)."""
     # A mangled link shows the newest page rather than an error.
-    page = keyset_page_or_first(inbox_rows(mentions_filtered(user=user, filters=filters)), after=after, size=size)
+    qs = inbox_rows(inbox_mentions(user=user, filters=filters, tab=tab))
+    page = keyset_page_or_first(qs, after=after, size=size)
     rows = page.rows
     return InboxPage(mentions=rows, next_cursor=page.next_cursor, top_cursor=encode_cursor(rows[0]) if rows else "")
 
@@ -279,18 +325,18 @@ def inbox_page(
 NEW_MENTIONS_CAP = 100
 
 
-def inbox_new_count(*, user: AbstractBaseUser, filters: MentionFilters, top: str) -> int:
+def inbox_new_count(*, user: AbstractBaseUser, filters: MentionFilters, top: str, tab: str = "all") -> int:
     """How many mentions matching ``filters`` arrived after the row at ``top`` (capped: "99+")."""
-    qs = mentions_filtered(user=user, filters=filters)
+    qs = inbox_mentions(user=user, filters=filters, tab=tab)
     if position := _position(top):
         qs = newer_than(qs, position)
     return qs[:NEW_MENTIONS_CAP].count()
 
 
-def inbox_newer_rows(*, user: AbstractBaseUser, filters: MentionFilters, top: str) -> list[Mention]:
+def inbox_newer_rows(*, user: AbstractBaseUser, filters: MentionFilters, top: str, tab: str = "all") -> list[Mention]:
     """The new rows just above ``top``, newest first. When more than the cap arrived, the ones
     nearest the top come first, so the list never has a hole; the counter shows the rest."""
-    qs = mentions_filtered(user=user, filters=filters)
+    qs = inbox_mentions(user=user, filters=filters, tab=tab)
     if position := _position(top):
         qs = newer_than(qs, position)
     rows = list(inbox_rows(qs.order_by("published_at", "id"))[:NEW_MENTIONS_CAP])
@@ -298,8 +344,32 @@ def inbox_newer_rows(*, user: AbstractBaseUser, filters: MentionFilters, top: st
 
 
 def saved_views_for_user(user: AbstractBaseUser) -> QuerySet[SavedView]:
-    """The user's own views and the ones shared in their brands."""
-    return SavedView.objects.filter(Q(user=user) | Q(shared=True, brand__in=brands_for_user(user))).distinct()
+    """The user's own views in their order, then the ones colleagues shared in their brands."""
+    return (
+        SavedView.objects.filter(Q(user=user) | Q(shared=True, brand__in=brands_for_user(user)))
+        .annotate(foreign=Case(When(user=user, then=Value(0)), default=Value(1)))
+        .select_related("user", "brand")
+        .order_by("foreign", "position", "name", "id")
+        .distinct()
+    )
+
+
+def saved_replies_for_mention(mention: Mention) -> QuerySet[SavedReply]:
+    """The saved replies the composer offers: the brand's, in the mention's language or in every
+    language (all of them when the mention's language is unknown)."""
+    qs = SavedReply.objects.filter(brand_id=mention.brand_id)
+    if mention.language:
+        qs = qs.filter(Q(language="") | Q(language=mention.language))
+    return qs.order_by("shortcut")
+
+
+def saved_replies_for_user(user: AbstractBaseUser) -> QuerySet[SavedReply]:
+    """The saved replies of the user's brands, by brand then shortcut."""
+    return (
+        SavedReply.objects.filter(brand__in=brands_for_user(user))
+        .select_related("brand")
+        .order_by("brand__name", "shortcut")
+    )
 
 
 # --- What a routing rule would have matched ----------------------------------------------------------

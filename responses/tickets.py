@@ -286,6 +286,48 @@ def ticket_assign(*, ticket: Ticket, assignee: AbstractBaseUser | None, actor: A
     return current
 
 
+@transaction.atomic
+def ticket_withdraw(*, ticket: Ticket, actor: AbstractBaseUser | None) -> Ticket:
+    """Take back a ticket opened by mistake (the inbox's Undo), while its department has not taken
+    it up: still open, unassigned, with nothing in its timeline but its opening.
+
+    The ticket is closed, not deleted: its number was announced (notification, e-mail, Slack,
+    webhook), so it stays, with the withdrawal in its history, and the department is told. One
+    the department has already taken up stays theirs: the refusal says so.
+    """
+    current = _locked(ticket)
+    taken_up = (
+        current.status != Status.OPEN
+        or current.assignee_id is not None
+        or current.events.exclude(kind__in=[TicketEvent.Kind.CREATED, TicketEvent.Kind.BREACH]).exists()
+    )
+    if taken_up:
+        raise TicketError(
+            _("Ticket #%(id)s was already taken up by %(department)s: it stays with them.")
+            % {"id": current.pk, "department": current.department.name}
+        )
+    current.status = Status.CLOSED
+    current.closed_at = timezone.now()
+    current.save(update_fields=["status", "closed_at", "updated_at"])
+    TicketEvent.objects.create(
+        ticket=current,
+        actor=actor,
+        kind=TicketEvent.Kind.STATUS,
+        from_status=Status.OPEN,
+        to_status=Status.CLOSED,
+        body=_("Withdrawn: sent to this department by mistake."),
+    )
+    notify(
+        users=department_members(current.department),
+        verb="ticket_withdrawn",
+        message=gettext_lazy("Ticket #%(id)s was withdrawn: it was sent to %(department)s by mistake."),
+        params={"id": current.pk, "department": current.department.name},
+        url=ticket_url(current),
+    )
+    ticket.refresh_from_db()
+    return current
+
+
 def ticket_add_note(*, ticket: Ticket, body: str, actor: AbstractBaseUser | None) -> TicketEvent:
     """An internal note: seen by the department and the community managers, never by the customer."""
     body = body.strip()

@@ -2,14 +2,23 @@ from __future__ import annotations
 
 from django.urls import path
 
-from responses.views import inbox, mentions, notifications, rules, tickets
+from responses.views import inbox, mentions, notifications, rules, saved, tickets
 
 app_name = "responses"
 urlpatterns = [
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/new/", inbox.inbox_new, name="inbox_new"),
     path("inbox/bulk/", inbox.inbox_bulk, name="inbox_bulk"),
+    path("inbox/undo/", inbox.inbox_undo, name="inbox_undo"),
     path("inbox/views/", inbox.saved_view_save, name="saved_view_create"),
+    path("saved-views/", saved.saved_view_list, name="saved_view_list"),
+    path("saved-views/<int:pk>/", saved.saved_view_edit, name="saved_view_edit"),
+    path("saved-views/<int:pk>/move/", saved.saved_view_move_view, name="saved_view_move"),
+    path("saved-views/<int:pk>/delete/", saved.saved_view_delete_view, name="saved_view_delete"),
+    path("saved-replies/", saved.saved_reply_list, name="saved_reply_list"),
+    path("saved-replies/new/", saved.saved_reply_create, name="saved_reply_create"),
+    path("saved-replies/<int:pk>/", saved.saved_reply_edit, name="saved_reply_edit"),
+    path("saved-replies/<int:pk>/delete/", saved.saved_reply_delete_view, name="saved_reply_delete"),
     path("mentions/<int:pk>/", mentions.mention_detail, name="mention_detail"),
     path("mentions/<int:pk>/presence/", mentions.mention_presence, name="mention_presence"),
     path("mentions/<int:pk>/update/", mentions.mention_update, name="mention_update"),

@@ -27,7 +27,7 @@ from listening.intent import explain
 from listening.models import Intent, Mention, MentionEvent, Sentiment
 from listening.selectors import brand_members, brands_for_user, mention_thread
 from listening.services import mention_assign, mention_correct_intent, mention_correct_sentiment, mention_set_status
-from responses.models import Department, Reply, SavedReply, Ticket
+from responses.models import Department, Reply, Ticket
 from responses.replies import (
     reply_approve,
     reply_create,
@@ -43,6 +43,7 @@ from responses.selectors import (
     mention_case,
     mention_live_version,
     mentions_visible_to,
+    saved_replies_for_mention,
     tickets_for_user,
 )
 from responses.services import mention_presence_touch, mentions_bulk_update
@@ -220,7 +221,7 @@ def composer_context(
 ) -> dict[str, Any]:
     saved = [
         (s, saved_reply_render(saved_reply=s, mention=mention, agent=request.user))
-        for s in SavedReply.objects.filter(brand_id=mention.brand_id).order_by("shortcut")
+        for s in saved_replies_for_mention(mention)
     ]
     platform_limit = reply_max_length(mention)
     return {

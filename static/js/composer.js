@@ -53,11 +53,35 @@
       });
     }
     count();
+    // Arriving from the inbox's "r" (the address ends in #reply): the cursor is in the text, at its
+    // end. Again once the page has loaded, since the browser's own move to the #reply heading (not
+    // focusable) puts the focus back on the page.
+    if (window.location.hash === "#reply" && !form.dataset.focused) {
+      form.dataset.focused = "1";
+      focusText(area);
+      window.addEventListener("load", function () { window.setTimeout(function () { focusText(area); }, 0); });
+    }
+  }
+
+  function focusText(area) {
+    if (!document.body.contains(area)) return;
+    area.focus();
+    area.selectionStart = area.selectionEnd = area.value.length;
   }
 
   function setupAll() {
     document.querySelectorAll("form[data-composer]").forEach(setup);
   }
+  // On the mention page too, "r" (outside a field) puts the cursor in the reply.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "r" || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.target.closest && event.target.closest("input, textarea, select, [contenteditable='true']")) return;
+    if (document.getElementById("mention-list")) return; // the inbox's "r" opens the mention instead
+    var area = document.querySelector("form[data-composer] textarea[name=text]");
+    if (!area) return;
+    event.preventDefault();
+    focusText(area);
+  });
   document.addEventListener("DOMContentLoaded", setupAll);
   document.addEventListener("htmx:load", setupAll);
 })();

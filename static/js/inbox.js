@@ -4,14 +4,16 @@
   "use strict";
 
   var current = null; // id of the highlighted mention, kept across htmx swaps
+  var currentIndex = -1; // its place in the list: when an action takes the row out, the next one is there
 
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("#mention-list > li.mention")); }
   function row() { return current ? document.getElementById("mention-" + current) : null; }
 
   function highlight(el) {
     rows().forEach(function (r) { r.classList.remove("current"); r.removeAttribute("aria-current"); });
-    if (!el) { current = null; return; }
+    if (!el) { current = null; currentIndex = -1; return; }
     current = el.dataset.id;
+    currentIndex = rows().indexOf(el);
     el.classList.add("current");
     el.setAttribute("aria-current", "true");
     el.scrollIntoView({ block: "nearest" });
@@ -33,6 +35,22 @@
     // would fall back to a full-page post.
     if (window.htmx) window.htmx.process(button.form);
     button.click();
+  }
+
+  function undo() {
+    var button = document.querySelector("#bulk-result form.undo button");
+    if (!button) return;
+    if (window.htmx) window.htmx.process(button.form);
+    button.click();
+  }
+
+  // The Undo button goes after a few seconds (the server still honours a click made just before).
+  function expireUndo() {
+    document.querySelectorAll("#bulk-result form.undo[data-undo-seconds]").forEach(function (form) {
+      if (form.dataset.timer) return;
+      form.dataset.timer = "1";
+      window.setTimeout(function () { form.remove(); }, parseInt(form.dataset.undoSeconds, 10) * 1000);
+    });
   }
 
   function countSelected() {
@@ -65,7 +83,9 @@
         if (el) { var box = el.querySelector("input.select"); box.checked = !box.checked; countSelected(); }
         break;
       case "o": if (el) window.location.href = el.dataset.open; break;
+      // The mention page puts the cursor in the composer when its address ends in #reply.
       case "r": if (el) window.location.href = el.dataset.open + "#reply"; break;
+      case "z": undo(); break;
       case "a": press("assign"); break;
       case "e": press("close"); break;
       case "s": press("spam"); break;
@@ -82,13 +102,33 @@
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-help-open]")) help(true);
     if (event.target.closest("[data-help-close]")) help(false);
+    // A filter chip's ×: clear that field of the filter form and let the form ask again, so the
+    // form and the list agree (the link itself works without JavaScript).
+    var chip = event.target.closest("a[data-clear]");
+    var field = chip && document.querySelector("#filters [name='" + chip.dataset.clear + "']");
+    if (field) {
+      event.preventDefault();
+      field.value = "";
+      field.dispatchEvent(new Event("change", { bubbles: true }));
+    }
     var li = event.target.closest("#mention-list > li.mention");
     if (li && !event.target.closest("a, button, input")) highlight(li);
   });
-  // A row replaced after an action keeps the highlight; a new list starts with none selected.
+  // A row replaced after an action keeps the highlight; a row the action took out of the queue
+  // passes it to the row that took its place; a new list starts with none selected.
   document.addEventListener("htmx:afterSettle", function () {
     var el = row();
-    if (el) highlight(el); else current = null;
+    if (el) highlight(el);
+    else if (current && currentIndex >= 0 && rows().length) highlight(rows()[Math.min(currentIndex, rows().length - 1)]);
+    else { current = null; currentIndex = -1; }
     countSelected();
+    expireUndo();
+    var empty = document.getElementById("inbox-empty");
+    if (empty) empty.hidden = rows().length > 0 || !!document.getElementById("load-more");
+  });
+  // After an undo the list is drawn again under the same filters: the mentions put back return.
+  document.body.addEventListener("inbox-refresh", function () {
+    var next = document.getElementById("bulk-next");
+    if (window.htmx && next) window.htmx.ajax("GET", next.value, { target: "#inbox-results", swap: "innerHTML" });
   });
 })();

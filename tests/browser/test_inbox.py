@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from listening.models import Mention, MentionEvent, Sentiment
+from responses.models import Ticket
+from tests.browser.test_reply import sandbox_x  # noqa: F401 - the sandbox X channel fixture
 from tests.factories import AuthorFactory, ChannelFactory, MentionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,33 +45,38 @@ def test_community_manager_filters_and_works_the_inbox_from_the_keyboard(team, l
     assert not page.get_by_text("lovely product").is_visible()
     assert not page.get_by_text("already taken").is_visible()
 
-    # j selects the first row, j the second; a assigns it to me, e closes it.
+    # j selects the first row, j the second; a assigns it to me: it leaves this unassigned view,
+    # and the highlight passes to the row that took its place; e closes that one.
     page.keyboard.press("j")
     page.keyboard.press("j")
     second = page.locator(f"#mention-{angry[1].pk}")
     assert "current" in (second.get_attribute("class") or "")
     page.keyboard.press("a")
-    second.get_by_text(team.cm.first_name or team.cm.username).wait_for()
+    page.locator("#bulk-result").get_by_text("1 mention assigned to you.").wait_for()
+    expect(second).to_have_count(0)
+    expect(page.locator(f"#mention-{angry[2].pk}")).to_have_class(re.compile(r"\bcurrent\b"))
     page.keyboard.press("e")
-    page.locator(f"#mention-{angry[1].pk} .status").get_by_text("Closed").wait_for()
+    page.locator("#bulk-result").get_by_text("1 mention closed.").wait_for()
+    expect(page.locator(f"#mention-{angry[2].pk}")).to_have_count(0)
     angry[1].refresh_from_db()
-    assert angry[1].assignee == team.cm and angry[1].status == Mention.Status.CLOSED
-    # k goes back up; x selects; the first and third get closed together from the bar.
-    page.keyboard.press("k")
+    assert angry[1].assignee == team.cm and angry[1].status == Mention.Status.OPEN
+    # The highlight is on the last row left; x selects it and the bar closes it.
+    expect(page.locator(f"#mention-{angry[0].pk}")).to_have_class(re.compile(r"\bcurrent\b"))
     page.keyboard.press("x")
-    page.locator(f"#mention-{angry[2].pk} input.select").check()
-    assert page.locator("#selected-count").inner_text() == "2"
+    assert page.locator("#selected-count").inner_text() == "1"
     page.locator("#bulk button[value=close]").click()
-    page.locator("#bulk-result").get_by_text("2 mentions changed").wait_for()
-    for mention in angry:
+    page.locator("#bulk-result").get_by_text("1 mention closed.").wait_for()
+    page.get_by_text("Nothing here: this queue is empty.").wait_for()
+    for mention in (angry[0], angry[2]):
         mention.refresh_from_db()
         assert mention.status == Mention.Status.CLOSED
-    assert MentionEvent.objects.filter(actor=team.cm, kind=MentionEvent.Kind.STATUS, new_value="closed").count() == 3
+    assert MentionEvent.objects.filter(actor=team.cm, kind=MentionEvent.Kind.STATUS, new_value="closed").count() == 2
 
     # The URL holds the filters: the back button returns to the previous filter set.
     page.go_back()
     page.wait_for_url("**/inbox/?sentiment=negative")
     page.get_by_text("already taken").wait_for()
+    page.get_by_text("angry 1").wait_for()
 
 
 def test_keyboard_help_and_search_focus(team, login) -> None:
@@ -113,3 +121,80 @@ def test_new_mentions_show_as_a_counter_and_load_on_top_when_clicked(team, login
     page.locator("#mention-list > li.mention").first.get_by_text("just arrived").wait_for()
     assert page.locator("#mention-list > li.mention").count() == 2
     expect(page.locator("#new-mentions")).to_have_text("")
+
+
+def test_community_manager_empties_the_open_queue_reply_route_close_undo(team, sandbox_x, login) -> None:  # noqa: F811
+    """The day's queue: three mentions to handle, one already closed and out of sight. She answers
+    the first from the keyboard, sends the second to Billing, takes that back with Undo, sends it
+    again, closes the third — and the Open queue is empty."""
+    now = timezone.now()
+    broken = MentionFactory(
+        channel=sandbox_x, external_id="1861234567890123461", text="my order arrived broken", published_at=now
+    )
+    billed = MentionFactory(channel=sandbox_x, text="charged twice this month", published_at=now - timedelta(minutes=1))
+    chatter = MentionFactory(channel=sandbox_x, text="acme ad on tv again", published_at=now - timedelta(minutes=2))
+    MentionFactory(channel=sandbox_x, text="solved last week", status=Mention.Status.CLOSED)
+    page = login(team.cm)
+    page.goto("/inbox/")
+    open_tab = page.locator("#inbox-tabs a[data-tab=open]")
+    expect(open_tab).to_have_attribute("aria-current", "page")
+    expect(open_tab.locator(".count")).to_have_text("3")
+    expect(page.locator("#inbox-tabs a[data-tab=all] .count")).to_have_text("4")
+    assert not page.get_by_text("solved last week").is_visible()
+
+    # Reply: j, then r opens the mention with the cursor in the reply box.
+    page.keyboard.press("j")
+    page.keyboard.press("r")
+    page.wait_for_url(f"**/mentions/{broken.pk}/#reply")
+    expect(page.locator("#reply-text")).to_be_focused()
+    page.keyboard.type("Sorry about that! Could you DM us your order number?")
+    page.get_by_role("button", name="Send reply").click()
+    page.locator("#replies .reply.delivery-sent").wait_for()
+    page.goto("/inbox/")
+    expect(page.locator(f"#mention-{broken.pk}")).to_have_count(0)
+    expect(open_tab.locator(".count")).to_have_text("2")
+
+    # Route: the charge goes to Billing, and the answer names the ticket.
+    page.locator(f"#mention-{billed.pk} input.select").check()
+    page.select_option("#bulk select[name=department]", str(team.billing.pk))
+    page.locator("#bulk button[value=department]").click()
+    sent = page.locator("#bulk-result").get_by_text(re.compile(r"1 mention sent to Billing as #\d+\."))
+    sent.wait_for()
+    first = Ticket.objects.get(mention=billed)
+    assert f"#{first.pk}." in sent.inner_text()
+    expect(page.locator(f"#mention-{billed.pk}")).to_have_count(0)
+    expect(open_tab.locator(".count")).to_have_text("1")
+
+    # Undo (z): the ticket is withdrawn and the mention is back in the queue.
+    page.keyboard.press("z")
+    page.locator("#bulk-result").get_by_text("Undone: 1 mention is back as it was.").wait_for()
+    page.locator(f"#mention-{billed.pk}").wait_for()
+    expect(open_tab.locator(".count")).to_have_text("2")
+    first.refresh_from_db()
+    billed.refresh_from_db()
+    assert first.status == Ticket.Status.CLOSED and billed.status == Mention.Status.NEW
+
+    # Sent again, for good; and the last one closed from its row.
+    page.locator(f"#mention-{billed.pk} input.select").check()
+    page.locator("#bulk button[value=department]").click()
+    page.locator("#bulk-result").get_by_text("1 mention sent to Billing as").wait_for()
+    page.locator(f"#mention-{chatter.pk} button[value=close]").click()
+    page.locator("#bulk-result").get_by_text("1 mention closed.").wait_for()
+    page.get_by_text("Nothing here: this queue is empty.").wait_for()
+    expect(open_tab.locator(".count")).to_have_text("0")
+    assert Ticket.objects.filter(mention=billed).exclude(status=Ticket.Status.CLOSED).count() == 1
+    assert page.console_errors == []
+
+
+def test_filter_chips_remove_one_filter_and_the_form_follows(team, login) -> None:
+    channel = ChannelFactory(brand=team.brand)
+    MentionFactory(channel=channel, sentiment=Sentiment.NEGATIVE, text="angry one")
+    MentionFactory(channel=channel, sentiment=Sentiment.POSITIVE, text="happy one")
+    page = login(team.cm)
+    page.goto("/inbox/?sentiment=negative")
+    assert not page.get_by_text("happy one").is_visible()
+    page.get_by_role("link", name="Remove the filter Sentiment: Negative").click()
+    page.wait_for_url(re.compile(r"/inbox/$"))
+    page.get_by_text("happy one").wait_for()
+    expect(page.locator("#filters select[name=sentiment]")).to_have_value("")
+    expect(page.locator("#filter-chips")).to_have_count(0)

@@ -23,8 +23,15 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from listening.models import Platform
-from responses.models import Notification, Reply
-from tests.factories import ChannelFactory, MentionFactory, ReplyFactory, RoutingRuleFactory, TicketFactory
+from responses.models import Notification, Reply, SavedView
+from tests.factories import (
+    ChannelFactory,
+    MentionFactory,
+    ReplyFactory,
+    RoutingRuleFactory,
+    SavedReplyFactory,
+    TicketFactory,
+)
 
 ROLES = ("anonymous", "outsider", "staff", "manager", "cm")
 
@@ -43,6 +50,8 @@ class World:
     department: Any
     users: dict[str, Any]
     clients: dict[str, Client] = field(default_factory=dict)
+    saved_view: Any = None  # the community manager's own
+    saved_reply: Any = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +145,25 @@ TABLE: dict[str, Row] = {
         ui(302, 403, 403, 302), method="post", data=lambda w: {"ids": [w.mention.pk], "action": "close"}
     ),
     "responses:saved_view_create": Row(ui(302, 403, 403, 302), method="post", data=lambda w: {"name": "Mine"}),
+    # An undo without a valid token goes back to the inbox with the error.
+    "responses:inbox_undo": Row(ui(302, 403, 403, 302), method="post", data=lambda w: {"token": "forged"}),
+    # Saved views: each person changes only their own; a colleague's is not found.
+    "responses:saved_view_list": Row(ui(200, 403, 403, 200)),
+    "responses:saved_view_edit": Row(
+        ui(404, 403, 403, 302),
+        method="post",
+        params=pk("saved_view"),
+        data=lambda w: {f"view-{w.saved_view.pk}-name": "Renamed"},
+    ),
+    "responses:saved_view_move": Row(
+        ui(404, 403, 403, 302), method="post", params=pk("saved_view"), data=lambda w: {"direction": "up"}
+    ),
+    "responses:saved_view_delete": Row(ui(404, 403, 403, 302), method="post", params=pk("saved_view")),
+    # Saved replies: the community managers of the brand (another brand's is not found).
+    "responses:saved_reply_list": Row(ui(200, 403, 403, 200)),
+    "responses:saved_reply_create": Row(ui(200, 403, 403, 200)),
+    "responses:saved_reply_edit": Row(ui(404, 403, 403, 200), params=pk("saved_reply")),
+    "responses:saved_reply_delete": Row(ui(404, 403, 403, 302), method="post", params=pk("saved_reply")),
     "responses:mention_detail": Row(ui(404, 200, 200, 200), params=pk("mention")),
     "responses:mention_presence": Row(ui(404, 200, 200, 200), method="post", params=pk("mention")),
     "responses:mention_update": Row(
@@ -277,7 +305,12 @@ def world(team) -> World:
     for role, user in users.items():
         clients[role] = Client()
         clients[role].force_login(user)
-    return World(team.brand, channel, facebook, mention, ticket, reply, rule, team.billing, users, clients)
+    world = World(team.brand, channel, facebook, mention, ticket, reply, rule, team.billing, users, clients)
+    world.saved_view = SavedView.objects.create(
+        user=team.cm, brand=team.brand, name="Angry", query="sentiment=negative"
+    )
+    world.saved_reply = SavedReplyFactory(brand=team.brand, shortcut="thanks")
+    return world
 
 
 def check(world: World, pattern: Pattern) -> None:
