@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config import params
 from config.pagination import encode_cursor
+from config.people import person_name
 from listening.models import Intent, Mention, Platform, Sentiment, TrackedTerm
 from listening.selectors import MentionFilters, brand_members, brands_for_user, channels_for_user
 from responses.models import Department
@@ -158,7 +159,7 @@ def _chips(user: AbstractBaseUser, query: QueryDict, filters: MentionFilters) ->
     elif assignee_id := params.id_or_none(filters.assignee):
         person = brand_members(brands_for_user(user).values_list("pk", flat=True)).filter(pk=assignee_id).first()
         if person is not None:
-            values["assignee"] = person.get_full_name() or person.get_username()
+            values["assignee"] = person_name(person)
     if filters.language:
         values["language"] = filters.language
     if filters.term in TrackedTerm.Kind.values:
@@ -286,10 +287,6 @@ def _ticket_numbers(ids: list[int]) -> str:
     return ", ".join(f"#{run[0]}" if len(run) == 1 else f"#{run[0]}\N{EN DASH}#{run[-1]}" for run in runs)
 
 
-def _person(user: AbstractBaseUser) -> str:
-    return user.get_full_name() or user.get_username()
-
-
 def _outcome_message(outcome: BulkOutcome, user: AbstractBaseUser) -> str:
     """What the action did, in one sentence: "3 mentions sent to Billing as #41-#43"."""
     count = len(outcome.changed)
@@ -306,7 +303,7 @@ def _outcome_message(outcome: BulkOutcome, user: AbstractBaseUser) -> str:
             "%(count)d mention assigned to %(name)s.", "%(count)d mentions assigned to %(name)s.", count
         ) % {
             "count": count,
-            "name": _person(outcome.assignee),
+            "name": person_name(outcome.assignee),
         }
     if outcome.action == "close":
         return ngettext("%(count)d mention closed.", "%(count)d mentions closed.", count) % {"count": count}
