@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from listening import pipeline
 from listening.connectors import connector_class, destination_refusal
 from listening.models import Brand, BrandMembership, Channel, Intent, Mention, MentionEvent, Sentiment, TrackedTerm
 from listening.polling import channel_resume
@@ -40,6 +41,7 @@ def mention_set_status(*, mention: Mention, status: str, actor: AbstractBaseUser
         return False
     mention.status = status
     mention.save(update_fields=["status", "updated_at"])
+    pipeline.changed(mention, {"status": old})
     _record(mention, actor, MentionEvent.Kind.STATUS, old, status, note)
     return True
 
@@ -58,6 +60,8 @@ def mention_assign(
         mention.status = Mention.Status.OPEN
         fields.append("status")
     mention.save(update_fields=fields)
+    if "status" in fields:
+        pipeline.changed(mention, {"status": Mention.Status.NEW})
     _record(mention, actor, MentionEvent.Kind.ASSIGNED, old, assignee.get_username() if assignee else "")
     return True
 
@@ -70,10 +74,12 @@ def mention_correct_sentiment(*, mention: Mention, label: str, actor: AbstractBa
     old = mention.sentiment
     if old == label and mention.sentiment_corrected_by_id:
         return False
+    before = {"sentiment": old, "sentiment_corrected_by_id": mention.sentiment_corrected_by_id}
     mention.sentiment = label
     mention.sentiment_corrected_by = actor
     mention.sentiment_corrected_at = timezone.now()
     mention.save(update_fields=["sentiment", "sentiment_corrected_by", "sentiment_corrected_at", "updated_at"])
+    pipeline.changed(mention, before)
     _record(mention, actor, MentionEvent.Kind.SENTIMENT, old, label)
     return True
 
@@ -87,10 +93,12 @@ def mention_correct_intent(*, mention: Mention, intent: str, actor: AbstractBase
     old = mention.intent
     if old == intent and mention.intent_corrected_by_id:
         return False
+    before = {"intent": old, "intent_corrected_by_id": mention.intent_corrected_by_id}
     mention.intent = intent
     mention.intent_corrected_by = actor
     mention.intent_corrected_at = timezone.now()
     mention.save(update_fields=["intent", "intent_corrected_by", "intent_corrected_at", "updated_at"])
+    pipeline.changed(mention, before)
     _record(mention, actor, MentionEvent.Kind.INTENT, old, intent)
     return True
 
