@@ -46,8 +46,9 @@ from reports.models import (
 from reports.text import question_of, words_of
 
 HANDLED = (Mention.Status.REPLIED, Mention.Status.ROUTED, Mention.Status.CLOSED)
-# Days recounted in one transaction by a full refresh: bounds its memory and how long it holds locks.
-RECOUNT_CHUNK_DAYS = 7
+# Days recounted in one transaction by a full refresh: fewer statements per day, yet a bounded
+# transaction (a month of a million-mention year is ~100,000 mentions read once).
+RECOUNT_CHUNK_DAYS = 31
 ROLLUPS = (ChannelDay, TermDay, GroupDay, AuthorDay, SourceDay, WordDay, QuestionDay, QualityDay, IntentDay)
 # Per table: the columns after (brand, day) that make a row, and the counted columns.
 DIMENSIONS: dict[type[models.Model], tuple[str, ...]] = {
@@ -343,68 +344,50 @@ def rollups_remove_mention(sender: type, instance: Mention, origin: Any = None, 
 def _recount(brand_id: int, days: Sequence[date]) -> None:
     """Replace every rollup row of one brand on ``days`` with a fresh count, atomically: SQL
     aggregates for what needs no text, one pass over the texts for words, hashtags, questions
-    and engagement."""
+    and engagement; written with the statements the deltas use (``_apply``)."""
     wanted = set(days)
     start, end = utc_day_bounds(min(wanted))[0], utc_day_bounds(max(wanted))[1]
-    day = TruncDate("published_at", tzinfo=UTC)
     mentions = (
         Mention.objects.filter(brand_id=brand_id, published_at__gte=start, published_at__lt=end)
-        .annotate(day=day)
+        .annotate(day=TruncDate("published_at", tzinfo=UTC))
         .filter(day__in=wanted)
     )
-    through = Mention.terms.through.objects.filter(mention__in=mentions.values("pk")).annotate(
-        day=TruncDate("mention__published_at", tzinfo=UTC)
+    through = (
+        Mention.terms.through.objects.filter(
+            mention__brand_id=brand_id, mention__published_at__gte=start, mention__published_at__lt=end
+        )
+        .annotate(day=TruncDate("mention__published_at", tzinfo=UTC))
+        .filter(day__in=wanted)
     )
+    b = brand_id
+    out: Deltas = {model: defaultdict(Counter) for model in ROLLUPS}
     with transaction.atomic():
         for model in ROLLUPS:
             model.objects.filter(brand_id=brand_id, day__in=wanted).delete()
-        deltas: Deltas = {WordDay: defaultdict(Counter), QuestionDay: defaultdict(Counter)}
-        hashtags: Counter[tuple] = Counter()
-        engagement: Counter[tuple[date, int]] = Counter()
         rows = mentions.values_list("day", "text", "language", "sentiment", "author_id", "metrics")
         for d, text, language, sentiment, author_id, metrics in rows.iterator(chunk_size=5000):
-            engagement[(d, author_id)] += engagement_of(metrics)
+            if engagement := engagement_of(metrics):
+                out[AuthorDay][(b, d, author_id)]["engagement"] += engagement
             for word in set(words_of(text, language)):
-                deltas[WordDay][(brand_id, d, word, sentiment)]["count"] += 1
+                out[WordDay][(b, d, word, sentiment)]["count"] += 1
                 if word.startswith("#"):
-                    hashtags[(d, word, sentiment)] += 1
+                    out[SourceDay][(b, d, SourceDay.Kind.HASHTAG, word, sentiment)]["count"] += 1
             if question := question_of(text):
-                deltas[QuestionDay][(brand_id, d, question)]["count"] += 1
+                out[QuestionDay][(b, d, question)]["count"] += 1
 
-        def create(model: type[models.Model], objs: Iterable[models.Model]) -> None:
-            model.objects.bulk_create(objs, batch_size=2000)
-
-        create(
-            ChannelDay,
-            (
-                ChannelDay(
-                    brand_id=brand_id, day=r["day"], channel_id=r["channel_id"], sentiment=r["sentiment"], count=r["n"]
-                )
-                for r in mentions.values("day", "channel_id", "sentiment").annotate(n=Count("id")).order_by()
-            ),
-        )
-        create(
-            TermDay,
-            (
-                TermDay(
-                    brand_id=brand_id,
-                    day=r["day"],
-                    term_id=r["trackedterm_id"],
-                    sentiment=r["mention__sentiment"],
-                    count=r["n"],
-                )
-                for r in through.values("day", "trackedterm_id", "mention__sentiment")
-                .annotate(n=Count("id"))
-                .order_by()
-            ),
-        )
+        for r in mentions.values("day", "channel_id", "sentiment").annotate(n=Count("id")).order_by():
+            out[ChannelDay][(b, r["day"], r["channel_id"], r["sentiment"])]["count"] = r["n"]
+        for r in through.values("day", "trackedterm_id", "mention__sentiment").annotate(n=Count("id")).order_by():
+            out[TermDay][(b, r["day"], r["trackedterm_id"], r["mention__sentiment"])]["count"] = r["n"]
         # Share of voice: distinct mentions per group, so "Acme", "@acme" and "#acme" in one mention count once.
         brand_rows = (
             through.filter(trackedterm__kind=TrackedTerm.Kind.BRAND)
             .values("day", "mention__sentiment")
-            .annotate(n=Count("mention_id", distinct=True), g=Value(""))
+            .annotate(n=Count("mention_id", distinct=True))
             .order_by()
         )
+        for r in brand_rows:
+            out[GroupDay][(b, r["day"], True, "", r["mention__sentiment"])]["count"] = r["n"]
         competitor_rows = (
             through.filter(trackedterm__kind=TrackedTerm.Kind.COMPETITOR)
             .annotate(g=Coalesce(NullIf(F("trackedterm__group"), Value("")), F("trackedterm__text")))
@@ -412,44 +395,22 @@ def _recount(brand_id: int, days: Sequence[date]) -> None:
             .annotate(n=Count("mention_id", distinct=True))
             .order_by()
         )
-        create(
-            GroupDay,
-            (
-                GroupDay(
-                    brand_id=brand_id,
-                    day=r["day"],
-                    is_brand=is_brand,
-                    group=r["g"],
-                    sentiment=r["mention__sentiment"],
-                    count=r["n"],
-                )
-                for is_brand, group_rows in ((True, brand_rows), (False, competitor_rows))
-                for r in group_rows
-            ),
+        for r in competitor_rows:
+            out[GroupDay][(b, r["day"], False, r["g"], r["mention__sentiment"])]["count"] = r["n"]
+        authors = mentions.values("day", "author_id").annotate(
+            n=Count("id"),
+            pos=Count("id", filter=Q(sentiment=Sentiment.POSITIVE)),
+            neg=Count("id", filter=Q(sentiment=Sentiment.NEGATIVE)),
+            neu=Count("id", filter=Q(sentiment=Sentiment.NEUTRAL)),
         )
-        create(
-            AuthorDay,
-            (
-                AuthorDay(
-                    brand_id=brand_id,
-                    day=r["day"],
-                    author_id=r["author_id"],
-                    count=r["n"],
-                    scored=r["pos"] + r["neg"] + r["neu"],
-                    negative=r["neg"],
-                    engagement=engagement[(r["day"], r["author_id"])],
-                    sentiment_sum=r["pos"] - r["neg"],
-                )
-                for r in mentions.values("day", "author_id")
-                .annotate(
-                    n=Count("id"),
-                    pos=Count("id", filter=Q(sentiment=Sentiment.POSITIVE)),
-                    neg=Count("id", filter=Q(sentiment=Sentiment.NEGATIVE)),
-                    neu=Count("id", filter=Q(sentiment=Sentiment.NEUTRAL)),
-                )
-                .order_by()
-            ),
-        )
+        for r in authors.order_by():
+            row = out[AuthorDay][(b, r["day"], r["author_id"])]
+            row.update(count=r["n"], scored=r["pos"] + r["neg"] + r["neu"], negative=r["neg"],
+                       sentiment_sum=r["pos"] - r["neg"])  # fmt: skip
+        for r in mentions.values("day", "channel__platform", "sentiment").annotate(n=Count("id")).order_by():
+            out[SourceDay][(b, r["day"], SourceDay.Kind.PLATFORM, r["channel__platform"], r["sentiment"])]["count"] = r[
+                "n"
+            ]
         sites = list(
             mentions.exclude(source="")
             .values("day", "source", "sentiment", "channel_id")
@@ -458,81 +419,28 @@ def _recount(brand_id: int, days: Sequence[date]) -> None:
         )
         channels = {c.pk: c for c in Channel.objects.filter(brand_id=brand_id).only("platform", "name")}
         titles = _titles([brand_id], {r["source"] for r in sites}) if sites else {}
-        site_counts: Counter[tuple] = Counter()
-        site_labels: dict[str, str] = {}
+        labels: dict[tuple, str] = {}
         for r in sites:
-            site_counts[(r["day"], r["source"][:255], r["sentiment"])] += r["n"]
+            name = r["source"][:255]
+            out[SourceDay][(b, r["day"], SourceDay.Kind.SITE, name, r["sentiment"])]["count"] += r["n"]
             channel = channels[r["channel_id"]]
-            site_labels[r["source"][:255]] = site_labels.get(r["source"][:255]) or source_label(
-                r["source"], channel.platform, channel.name, titles
-            )
-        create(
-            SourceDay,
-            [
-                *(
-                    SourceDay(
-                        brand_id=brand_id,
-                        day=r["day"],
-                        kind=SourceDay.Kind.PLATFORM,
-                        name=r["channel__platform"],
-                        sentiment=r["sentiment"],
-                        count=r["n"],
-                    )
-                    for r in mentions.values("day", "channel__platform", "sentiment").annotate(n=Count("id")).order_by()
-                ),
-                *(
-                    SourceDay(
-                        brand_id=brand_id,
-                        day=d,
-                        kind=SourceDay.Kind.SITE,
-                        name=name,
-                        label=site_labels[name],
-                        sentiment=s,
-                        count=n,
-                    )
-                    for (d, name, s), n in site_counts.items()
-                ),
-                *(
-                    SourceDay(brand_id=brand_id, day=d, kind=SourceDay.Kind.HASHTAG, name=tag, sentiment=s, count=n)
-                    for (d, tag, s), n in hashtags.items()
-                ),
-            ],
+            key = (b, r["day"], SourceDay.Kind.SITE, name)
+            labels[key] = labels.get(key) or source_label(r["source"], channel.platform, channel.name, titles)
+        quality = mentions.values("day").annotate(
+            total=Count("id"),
+            reviewed=Count("id", filter=_reviewed()),
+            corrected=Count("id", filter=Q(sentiment_corrected_by__isnull=False)),
+            agreed=Count("id", filter=_reviewed() & Q(analyzer_sentiment=F("sentiment"))),
+            intent_reviewed=Count("id", filter=_intent_reviewed()),
+            intent_corrected=Count("id", filter=Q(intent_corrected_by__isnull=False)),
+            intent_agreed=Count("id", filter=_intent_reviewed() & Q(analyzer_intent=F("intent"))),
         )
-        create(
-            QualityDay,
-            (
-                QualityDay(brand_id=brand_id, **r)
-                for r in mentions.values("day")
-                .annotate(
-                    total=Count("id"),
-                    reviewed=Count("id", filter=_reviewed()),
-                    corrected=Count("id", filter=Q(sentiment_corrected_by__isnull=False)),
-                    agreed=Count("id", filter=_reviewed() & Q(analyzer_sentiment=F("sentiment"))),
-                    intent_reviewed=Count("id", filter=_intent_reviewed()),
-                    intent_corrected=Count("id", filter=Q(intent_corrected_by__isnull=False)),
-                    intent_agreed=Count("id", filter=_intent_reviewed() & Q(analyzer_intent=F("intent"))),
-                )
-                .order_by()
-            ),
-        )
-        create(
-            IntentDay,
-            (
-                IntentDay(brand_id=brand_id, day=r["day"], intent=r["intent"], count=r["n"])
-                for r in mentions.values("day", "intent").annotate(n=Count("id")).order_by()
-            ),
-        )
-        create(
-            WordDay,
-            (
-                WordDay(brand_id=b, day=d, word=w, sentiment=s, count=c["count"])
-                for (b, d, w, s), c in deltas[WordDay].items()
-            ),
-        )
-        create(QuestionDay, (
-            QuestionDay(brand_id=b, day=d, question=question, count=c["count"])
-            for (b, d, question), c in deltas[QuestionDay].items()
-        ))  # fmt: skip
+        for r in quality.order_by():
+            out[QualityDay][(b, r.pop("day"))].update(r)
+        for r in mentions.values("day", "intent").annotate(n=Count("id")).order_by():
+            out[IntentDay][(b, r["day"], r["intent"])]["count"] = r["n"]
+        for model in ROLLUPS:
+            _apply(model, out[model], labels if model is SourceDay else {})
 
 
 def _reviewed() -> Q:

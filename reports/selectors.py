@@ -325,30 +325,34 @@ def opinion_leaders(brand: Brand, period: Period) -> dict:
         .order_by("-n")[:500]
     )
     authors = Author.objects.in_bulk([r["author_id"] for r in rows])
-    leaders = []
+    scored = []
     for r in rows:
         a = authors[r["author_id"]]
         score = math.log10(1 + a.followers) + math.log10(1 + r["engagement"]) + 2 * math.log10(1 + r["n"])
-        leaders.append(
-            {
-                "handle": str(a),  # as shown: @handle, or the name where the platform has no handle
-                "name": a.name or a.handle or a.external_id,
-                "raw_handle": a.handle,
-                "platform": a.get_platform_display(),
-                "profile_url": a.profile_url if a.profile_url.startswith(("http://", "https://")) else "",
-                "followers": a.followers,
-                "mentions": r["n"],
-                "engagement": r["engagement"],
-                "sentiment": round(r["sent"] / r["scored"], 2) if r["scored"] else None,
-                "score": round(score, 2),
-                "is_internal": a.is_internal,
-            }
-        )
-    leaders.sort(key=lambda r: (-r["score"], r["handle"]))
+        scored.append((round(score, 2), str(a), a, r))
+    # Only the shown rows are built: display names and translations for 500 authors are most of the time.
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    shown = [x for x in scored if not x[2].is_internal][:TOP] + [x for x in scored if x[2].is_internal][:TOP]
+    leaders = [
+        {
+            "handle": handle,  # as shown: @handle, or the name where the platform has no handle
+            "name": a.name or a.handle or a.external_id,
+            "raw_handle": a.handle,
+            "platform": a.get_platform_display(),
+            "profile_url": a.profile_url if a.profile_url.startswith(("http://", "https://")) else "",
+            "followers": a.followers,
+            "mentions": r["n"],
+            "engagement": r["engagement"],
+            "sentiment": round(r["sent"] / r["scored"], 2) if r["scored"] else None,
+            "score": score,
+            "is_internal": a.is_internal,
+        }
+        for score, handle, a, r in shown
+    ]
     return {
         "formula": INFLUENCE_FORMULA,
-        "external": [r for r in leaders if not r["is_internal"]][:TOP],
-        "internal": [r for r in leaders if r["is_internal"]][:TOP],
+        "external": [r for r in leaders if not r["is_internal"]],
+        "internal": [r for r in leaders if r["is_internal"]],
     }
 
 
