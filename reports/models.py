@@ -170,14 +170,14 @@ class QualityDay(RollupRow):
 
 
 class RollupState(models.Model):
-    """The refresh watermark: mentions changed after it have days still to recount."""
+    """When the rollups were last checked against the mentions (and any day that no longer
+    matched recounted): what the report page shows as their freshness."""
 
     key = models.CharField(max_length=32, unique=True, default="default")
-    watermark = models.DateTimeField(null=True, blank=True)
     refreshed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return f"{self.key}: {self.watermark}"
+        return f"{self.key}: {self.refreshed_at}"
 
 
 class ReportSubscription(models.Model):

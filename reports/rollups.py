@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.db.models import Count, F, Max, Q, Value
+from django.db.models import Count, F, Max, Q, Sum, Value
 from django.db.models.functions import Coalesce, NullIf, TruncDate
 from django.utils import timezone
 
@@ -477,13 +477,32 @@ def _stored_counts(brand_id: int | None, since: date | None) -> dict[tuple[int, 
     return {(row["brand_id"], row["day"]): row["total"] for row in stored.values("brand_id", "day", "total")}
 
 
-def dirty_days(*, brand_id: int | None = None) -> set[tuple[int, date]]:
-    """The (brand, day) pairs whose rollups are not the count of their mentions: days whose raw
-    mention count (a grouped index-only scan of mention_inbox_idx) differs from the rollups'
-    total. Mentions stored, relabelled or deleted through the pipeline and the mention_* services
-    keep their days' totals right as they go, so this finds only what went around them."""
-    raw, stored = _day_counts(brand_id, None), _stored_counts(brand_id, None)
-    return {key for key in raw.keys() | stored.keys() if raw.get(key, 0) != stored.get(key, 0)}
+def dirty_days(*, brand_id: int | None = None, thorough: bool = False) -> set[tuple[int, date]]:
+    """The (brand, day) pairs whose rollups are not the count of their mentions.
+
+    Mentions stored, relabelled or deleted through the pipeline and the mention_* services keep
+    their days' totals right as they go, so this looks only for what went around them, in two
+    steps: each brand's mention count (an index-only scan of mention_inbox_idx, no per-row date
+    arithmetic) against its rollups' total, then, for a brand where they differ (or every brand
+    when ``thorough``), each day's count against that day's total. ``thorough`` also finds
+    changes around the services that cancel out over a brand (one stored, one deleted).
+    """
+    brands = Mention.objects.all()
+    stored_brands = QualityDay.objects.all()
+    if brand_id:
+        brands, stored_brands = brands.filter(brand_id=brand_id), stored_brands.filter(brand_id=brand_id)
+    raw = dict(brands.values("brand_id").annotate(n=Count("id")).order_by().values_list("brand_id", "n"))
+    stored = dict(stored_brands.values("brand_id").annotate(n=Sum("total")).order_by().values_list("brand_id", "n"))
+    suspects = (
+        raw.keys() | stored.keys()
+        if thorough
+        else {b for b in raw.keys() | stored.keys() if raw.get(b) != stored.get(b)}
+    )
+    days: set[tuple[int, date]] = set()
+    for brand in sorted(suspects):
+        raw_days, stored_days = _day_counts(brand, None), _stored_counts(brand, None)
+        days |= {key for key in raw_days.keys() | stored_days.keys() if raw_days.get(key, 0) != stored_days.get(key, 0)}
+    return days
 
 
 def rollups_refresh(
@@ -491,11 +510,12 @@ def rollups_refresh(
     brand: int | None = None,
     days: Iterable[date] | None = None,
     since: date | None = None,
+    thorough: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Bring rollups up to date; returns how many (brand, day) pairs were recounted.
 
-    Without ``days`` or ``since``, the dirty days (``dirty_days``). With ``days``, those days, and
+    Without ``days`` or ``since``, the dirty days (``dirty_days``, ``thorough`` or not). With ``days``, those days, and
     with ``since`` every day from it to today, for ``brand`` or every brand with mentions or
     rollups. ``progress(done, total)`` is told after each chunk of days.
     """
@@ -518,7 +538,7 @@ def rollups_refresh(
         else:
             pairs = {(b, d) for b in brands for d in wanted}
     else:
-        pairs = dirty_days(brand_id=brand)
+        pairs = dirty_days(brand_id=brand, thorough=thorough)
     by_brand: dict[int, list[date]] = defaultdict(list)
     for brand_id, day in sorted(pairs):
         by_brand[brand_id].append(day)

@@ -185,3 +185,21 @@ def test_refresh_command_recounts_from_a_date_with_progress(team):
     )
     assert "2/2 days recounted" in out.getvalue()
     assert WordDay.objects.filter(word="refund", sentiment=Sentiment.NEGATIVE).aggregate(n=Sum("count"))["n"] == 2
+
+
+@pytest.mark.django_db
+def test_the_refresh_finds_what_went_around_the_pipeline(team):
+    channel = ChannelFactory(brand=team.brand)
+    kept = mention(channel, "refund", days_ago=3)
+    mention(channel, "refund", days_ago=2)
+    rollups_refresh()
+    # Stored around the pipeline (a bulk load): the brand's total no longer matches.
+    mention(channel, "late refund", days_ago=5)
+    assert rollups_refresh() == 1
+    # One stored and one deleted around the services on other days: the brand's total matches
+    # again, so only the thorough check (hourly, and the command) compares every day.
+    mention(channel, "another", days_ago=4)
+    Mention.objects.filter(pk=kept.pk)._raw_delete(Mention.objects.db)
+    assert rollups_refresh() == 0
+    assert rollups_refresh(thorough=True) == 2
+    assert QualityDay.objects.filter(brand=team.brand).aggregate(n=Sum("total"))["n"] == 3

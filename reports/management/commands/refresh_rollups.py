@@ -1,6 +1,6 @@
 """Recount the report rollups: after a large import, a bulk load or a manual fix in the database.
 
-    python manage.py refresh_rollups                 # the days whose totals no longer match
+    python manage.py refresh_rollups                 # every day whose total no longer matches
     python manage.py refresh_rollups --since 2026-01-01 [--brand 3]   # every day from that date
 
 Mentions stored through the ingestion pipeline and changed through the services keep the rollups
@@ -47,5 +47,5 @@ class Command(BaseCommand):
         with cache_lock(REFRESH_LOCK, LOCK_SECONDS) as held:
             if not held:
                 raise CommandError("Another rollup refresh is running; try again when it is done.")
-            count = rollups_refresh(brand=brand, since=since, progress=progress)
+            count = rollups_refresh(brand=brand, since=since, thorough=True, progress=progress)
         self.stdout.write(self.style.SUCCESS(f"Done: {count} days recounted in {time.monotonic() - started:.1f} s."))
