@@ -321,8 +321,9 @@ CHANGED_FIELDS: dict[str, Callable[[Any], tuple[str, Any]]] = {
 def rollups_move_mention(mention: Mention, before: Mapping[str, Any]) -> None:
     """Change step: a relabelled mention (status, sentiment, intent) leaves its old rows for its new ones."""
     overrides = dict(CHANGED_FIELDS[name](value) for name, value in before.items() if name in CHANGED_FIELDS)
-    if not overrides:
-        return
+    status_only = set(overrides) == {"status"}
+    if not overrides or (status_only and not {overrides["status"], mention.status} & set(HANDLED)):
+        return  # new → open, open → spam …: no rollup counts statuses other than the handled ones
     (now,) = facts_of([mention])
     old = dataclasses.replace(now, **overrides)
     if old != now:
