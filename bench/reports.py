@@ -1,15 +1,19 @@
 """Report benchmark: fill PostgreSQL with N mentions, time the rollup refresh and the report page.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/escucha \
-        .venv/bin/python bench/reports.py --mentions 1000000 [--keep]
+        .venv/bin/python bench/reports.py --mentions 10000 1000000 [--keep]
 
-It runs in a throwaway database (bench_<name> beside DATABASE_URL's, never that one); ``--keep``
-leaves it, and ``--reuse`` then times the page again on the brand it holds.
+Each size runs in a throwaway database of its own (bench_<name> beside DATABASE_URL's, never
+that one), one after the other, and the page times of every size are compared with the first
+size's at the end; ``--keep`` leaves the (single size's) database, and ``--reuse`` then times
+the page again on the brand it holds.
 
-Mentions are spread over the last --days days on three channels, loaded with COPY in batches.
-Prints: load time, a cold refresh (every day), an incremental refresh after a burst of new
-mentions, a sentiment correction and a deletion, and the report's server time (median, p95)
-for 30 and 90 days through the test Client as a manager.
+Mentions are spread over the last --days days on three channels, loaded with COPY in batches
+(around the pipeline, as a bulk load is). Prints: load time, a cold refresh (every day counted
+from the mentions), a burst of 500 new mentions over 30 days stored through the pipeline's steps
+(routing, rollup deltas), a sentiment correction and a deletion through the services, the refresh
+after them (it recounts only days whose totals no longer match), and the report's server time
+(median, p95) for 30 and 90 days through the test Client as a manager.
 """
 
 from __future__ import annotations
@@ -139,12 +143,15 @@ def load(mentions: int, days: int, seed: int = 7) -> tuple[object, object]:
             "SELECT id, %s FROM listening_mention WHERE brand_id = %s AND id %% 10 >= 6",
             [terms[1].pk, brand.pk],
         )
-        cursor.execute("ANALYZE listening_mention; ANALYZE listening_mention_terms")
+        # What autovacuum does after a bulk load: statistics, and the visibility map that lets
+        # counts be read from the index alone.
+        cursor.execute("VACUUM ANALYZE listening_mention")
+        cursor.execute("VACUUM ANALYZE listening_mention_terms")
     assert Mention.objects.filter(brand=brand).count() == mentions
     return brand, manager
 
 
-def page_times(client: Client, url: str, runs: int) -> str:
+def page_times(client: Client, url: str, runs: int) -> tuple[str, float]:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -153,12 +160,12 @@ def page_times(client: Client, url: str, runs: int) -> str:
         assert response.status_code == 200, response.status_code
     times.sort()
     p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
-    return f"median {statistics.median(times):.0f} ms, p95 {p95:.0f} ms over {runs} requests"
+    return f"median {statistics.median(times):.0f} ms, p95 {p95:.0f} ms over {runs} requests", p95
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mentions", type=int, default=10_000)
+    parser.add_argument("--mentions", type=int, nargs="+", default=[10_000], help="one or more sizes, in turn")
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--reuse", action="store_true", help="time the page on the brand a kept run loaded")
@@ -166,18 +173,26 @@ def main() -> None:
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database.")
-    with throwaway_database(keep=args.keep or args.reuse):
-        measure(args)
+    if (args.keep or args.reuse) and len(args.mentions) > 1:
+        sys.exit("--keep and --reuse take one size.")
+    p95s: dict[int, dict[str, float]] = {}
+    for size in args.mentions:
+        with throwaway_database(keep=args.keep or args.reuse):
+            p95s[size] = measure(args, size)
+    first = args.mentions[0]
+    for size in args.mentions[1:]:
+        ratios = ", ".join(f"{page} {p95s[size][page] / p95s[first][page]:.1f}x" for page in p95s[size])
+        print(f"p95 at {size} mentions against {first}: {ratios}")
 
 
-def measure(args: argparse.Namespace) -> None:
-
+def measure(args: argparse.Namespace, mentions: int) -> dict[str, float]:
+    from listening import pipeline
     from listening.models import Brand, Mention
     from listening.services import mention_correct_sentiment
     from reports.models import ChannelDay
     from reports.rollups import rollups_refresh
 
-    print(f"mentions={args.mentions} days={args.days}")
+    print(f"mentions={mentions} days={args.days}")
     now = datetime.now(UTC)
     if args.reuse:
         brand = Brand.objects.filter(slug="bench").first()
@@ -186,39 +201,50 @@ def measure(args: argparse.Namespace) -> None:
         manager = brand.members.filter(username__startswith="bench-manager").first()
         print(f"reusing {Mention.objects.filter(brand=brand).count()} mentions")
     else:
-        brand, manager = timed("load (COPY)", load, args.mentions, args.days)
-        timed("rollups refresh, cold (every day)", rollups_refresh)
+        brand, manager = timed("load (COPY)", load, mentions, args.days)
+        timed("rollups refresh, cold (every day; days recounted)", rollups_refresh)
         timed("rollups refresh, nothing changed", rollups_refresh)
         channel = brand.channels.first()
         author = Mention.objects.filter(brand=brand).values_list("author_id", flat=True).first()
-        Mention.objects.bulk_create(
-            Mention(brand=brand, channel=channel, author_id=author, external_id=f"late-{n}-{time.time()}",
-                    text="late refund", published_at=now - timedelta(days=n % 30), sentiment="negative")
-            for n in range(500)
-        )  # fmt: skip
+
+        def burst() -> int:
+            created = Mention.objects.bulk_create(
+                Mention(brand=brand, channel=channel, author_id=author, external_id=f"late-{n}-{time.time()}",
+                        text="late refund, how do I get it? #bench", published_at=now - timedelta(days=n % 30),
+                        sentiment="negative", language="en")
+                for n in range(500)
+            )  # fmt: skip
+            pipeline.run(created)  # what ingestion runs inside its transaction: routing, rollup deltas
+            return len(created)
+
+        timed("500 new mentions over 30 days through the pipeline's steps", burst)
         victim = Mention.objects.filter(brand=brand).order_by("published_at").first()
-        mention_correct_sentiment(
-            mention=victim, label="negative" if victim.sentiment != "negative" else "positive", actor=manager
-        )
-        Mention.objects.filter(pk=Mention.objects.filter(brand=brand).order_by("-id").values("pk")[:1]).delete()
-        timed("rollups refresh after 500 new (30 days), 1 correction, 1 deletion", rollups_refresh)
-        timed("rollups refresh, steady state (today and yesterday)", rollups_refresh)
+        relabel = "negative" if victim.sentiment != "negative" else "positive"
+        timed("1 sentiment correction", lambda: mention_correct_sentiment(mention=victim, label=relabel, actor=manager))
+        timed("1 deletion", lambda: Mention.objects.filter(brand=brand).order_by("-id").first().delete())
+        timed("rollups refresh after 500 new (30 days), 1 correction, 1 deletion (days recounted)", rollups_refresh)
+        timed("rollups refresh, steady state", rollups_refresh)
     rows = ChannelDay.objects.filter(brand=brand).count()
     print(f"ChannelDay rows for the brand: {rows}")
     with connection.cursor() as cursor:
         # What autovacuum does in production after the first refresh fills the rollups.
-        cursor.execute("ANALYZE reports_channelday, reports_termday, reports_authorday, reports_sourceday, "
-                       "reports_wordday, reports_questionday, reports_qualityday")  # fmt: skip
+        cursor.execute("ANALYZE reports_channelday, reports_termday, reports_groupday, reports_authorday, "
+                       "reports_sourceday, reports_wordday, reports_questionday, reports_qualityday, "
+                       "reports_intentday")  # fmt: skip
 
     client = Client()
     client.force_login(manager)
     today = now.date()
+    p95s = {}
     for days in (30, 90):
         url = f"/reports/?brand={brand.pk}&since={today - timedelta(days=days - 1)}&until={today}"
         client.get(url)  # warm
-        print(f"report page, {days} days: {page_times(client, url, args.runs)}")
+        line, p95s[f"page {days} days"] = page_times(client, url, args.runs)
+        print(f"report page, {days} days: {line}")
     api = f"/api/v1/reports/summary/?brand={brand.pk}"
-    print(f"summary API, 30 days: {page_times(client, api, args.runs)}")
+    line, p95s["summary API"] = page_times(client, api, args.runs)
+    print(f"summary API, 30 days: {line}")
+    return p95s
 
 
 if __name__ == "__main__":

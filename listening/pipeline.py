@@ -6,23 +6,35 @@ new mentions (responses routes them to departments) registers a step here from i
 lower one importing it. Steps run inside the ingestion transaction, in registration order, so a
 step that fails rolls the whole batch back and the channel's cursor with it: the batch is fetched
 again, and nothing is stored without having been routed.
+
+A second list, the change steps, hears of a stored mention relabelled by the ``mention_*``
+services (status, sentiment, intent), with the values it had before, inside the service's
+transaction: reports moves the mention's counts in its rollups there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from listening.models import Mention
 
 NewMentionsStep = Callable[[Sequence[Mention]], None]
+# A change step hears of a batch: each relabelled mention with the values it had before.
+ChangeStep = Callable[[Sequence[tuple[Mention, Mapping[str, Any]]]], None]
 
 _steps: list[NewMentionsStep] = []
+_change_steps: list[ChangeStep] = []
 
 
-def register(step: NewMentionsStep) -> NewMentionsStep:
-    """Run ``step`` on every batch of new mentions (usable as a decorator); registering twice is a no-op."""
+def register(step: NewMentionsStep, *, first: bool = False) -> NewMentionsStep:
+    """Run ``step`` on every batch of new mentions (usable as a decorator); registering twice is a no-op.
+
+    ``first``: before the steps registered so far, for a step that must see the mentions as stored,
+    before another step (routing) changes them.
+    """
     if step not in _steps:
-        _steps.append(step)
+        _steps.insert(0 if first else len(_steps), step)
     return step
 
 
@@ -36,3 +48,26 @@ def run(mentions: Sequence[Mention]) -> None:
         return
     for step in _steps:
         step(mentions)
+
+
+def register_change(step: ChangeStep) -> ChangeStep:
+    """Run ``step([(mention, before), …])`` on every batch of relabelled mentions; registering twice
+    is a no-op."""
+    if step not in _change_steps:
+        _change_steps.append(step)
+    return step
+
+
+def changed(mention: Mention, before: Mapping[str, Any]) -> None:
+    """Tell every change step that ``mention`` was saved with new values for the fields in ``before``
+    (field attribute name → the value it had: ``{"sentiment": "positive"}``)."""
+    changed_many([(mention, before)])
+
+
+def changed_many(changes: Sequence[tuple[Mention, Mapping[str, Any]]]) -> None:
+    """``changed`` for a batch (routing relabels a page of mentions at once): each step hears of
+    the whole batch, so it can count it in a fixed number of statements."""
+    changes = [(mention, before) for mention, before in changes if before]
+    if changes:
+        for step in _change_steps:
+            step(changes)

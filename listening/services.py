@@ -21,6 +21,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from config.bulk import bulk_set
+from listening import pipeline
 from listening.connectors import connector_class, destination_refusal
 from listening.models import Brand, BrandMembership, Channel, Intent, Mention, MentionEvent, Sentiment, TrackedTerm
 from listening.polling import channel_resume
@@ -44,6 +45,8 @@ class MentionChanges:
     def __init__(self) -> None:
         self._changed: dict[int, tuple[Mention, set[str]]] = {}
         self._events: list[MentionEvent] = []
+        # The status each relabelled mention had before this batch, for the change steps.
+        self._before: dict[int, tuple[Mention, dict[str, Any]]] = {}
 
     def _record(
         self, mention: Mention, fields: Iterable[str], actor: AbstractBaseUser | None, kind: str, old: str, new: str,
@@ -61,6 +64,7 @@ class MentionChanges:
         old = mention.status
         if old == status:
             return False
+        self._before.setdefault(id(mention), (mention, {}))[1].setdefault("status", old)
         mention.status = status
         self._record(mention, ["status"], actor, MentionEvent.Kind.STATUS, old, status, note)
         return True
@@ -75,6 +79,7 @@ class MentionChanges:
         mention.assignee = assignee
         fields = ["assignee"]
         if assignee is not None and mention.status == Mention.Status.NEW:
+            self._before.setdefault(id(mention), (mention, {}))[1].setdefault("status", mention.status)
             mention.status = Mention.Status.OPEN
             fields.append("status")
         self._record(
@@ -100,7 +105,8 @@ class MentionChanges:
     def save(self) -> None:
         """Write what was recorded; the recorder is empty afterwards."""
         changed, events = list(self._changed.values()), self._events
-        self._changed, self._events = {}, []
+        before = [(mention, values) for mention, values in self._before.values() if values["status"] != mention.status]
+        self._changed, self._events, self._before = {}, [], {}
         if len(changed) == 1:
             mention, fields = changed[0]
             mention.save(update_fields=[*sorted(fields), "updated_at"])
@@ -113,6 +119,7 @@ class MentionChanges:
             for fields, mentions in groups.items():
                 bulk_set(Mention, mentions, [*fields, "updated_at"])
         MentionEvent.objects.bulk_create(events, batch_size=500)
+        pipeline.changed_many(before)
 
 
 def _one(change: str, mention: Mention, *args: Any, **kwargs: Any) -> bool:
@@ -144,10 +151,12 @@ def mention_correct_sentiment(*, mention: Mention, label: str, actor: AbstractBa
     old = mention.sentiment
     if old == label and mention.sentiment_corrected_by_id:
         return False
+    before = {"sentiment": old, "sentiment_corrected_by_id": mention.sentiment_corrected_by_id}
     mention.sentiment = label
     mention.sentiment_corrected_by = actor
     mention.sentiment_corrected_at = timezone.now()
     mention.save(update_fields=["sentiment", "sentiment_corrected_by", "sentiment_corrected_at", "updated_at"])
+    pipeline.changed(mention, before)
     _record(mention, actor, MentionEvent.Kind.SENTIMENT, old, label)
     return True
 
@@ -159,10 +168,12 @@ def mention_withdraw_sentiment_correction(*, mention: Mention, actor: AbstractBa
     if mention.sentiment_corrected_by_id is None and mention.sentiment == mention.analyzer_sentiment:
         return False
     old = mention.sentiment
+    before = {"sentiment": old, "sentiment_corrected_by_id": mention.sentiment_corrected_by_id}
     mention.sentiment = mention.analyzer_sentiment
     mention.sentiment_corrected_by = None
     mention.sentiment_corrected_at = None
     mention.save(update_fields=["sentiment", "sentiment_corrected_by", "sentiment_corrected_at", "updated_at"])
+    pipeline.changed(mention, before)
     _record(mention, actor, MentionEvent.Kind.SENTIMENT, old, mention.sentiment, note)
     return True
 
@@ -176,10 +187,12 @@ def mention_correct_intent(*, mention: Mention, intent: str, actor: AbstractBase
     old = mention.intent
     if old == intent and mention.intent_corrected_by_id:
         return False
+    before = {"intent": old, "intent_corrected_by_id": mention.intent_corrected_by_id}
     mention.intent = intent
     mention.intent_corrected_by = actor
     mention.intent_corrected_at = timezone.now()
     mention.save(update_fields=["intent", "intent_corrected_by", "intent_corrected_at", "updated_at"])
+    pipeline.changed(mention, before)
     _record(mention, actor, MentionEvent.Kind.INTENT, old, intent)
     return True
 

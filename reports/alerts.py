@@ -65,8 +65,8 @@ def _spike_notify(brand: Brand, alert: SpikeAlert, since: datetime, until: datet
         brand=brand, sentiment=Sentiment.NEGATIVE, published_at__gte=since, published_at__lt=until
     )
     words: Counter[str] = Counter()
-    for text in spike.values_list("text", flat=True)[:2000]:
-        words.update(set(words_of(text)))
+    for text, language in spike.values_list("text", "language")[:2000]:
+        words.update(set(words_of(text, language)))
     terms = [w for w, _n in words.most_common(5)]
     authors = [
         f"@{row['author__handle']}" if row["author__handle"] else row["author__name"]

@@ -36,12 +36,16 @@ class ShareSerializer(serializers.Serializer):
     label = serializers.CharField()
     mentions = serializers.IntegerField()
     share = serializers.FloatField(help_text="Percent of the mentions of the brand and its competitors.")
+    mention_share = serializers.FloatField(
+        allow_null=True, help_text="Percent of the period's mentions naming the group; null when there were none."
+    )
     net = serializers.FloatField(allow_null=True, help_text="(positive - negative) / scored; null when none scored.")
 
 
 class TimingSerializer(serializers.Serializer):
     median = serializers.FloatField(allow_null=True)
     p90 = serializers.FloatField(allow_null=True)
+    replied = serializers.IntegerField(help_text="Mentions with a first reply: what median and p90 rest on.")
 
 
 class TicketNumbersSerializer(serializers.Serializer):
@@ -49,7 +53,9 @@ class TicketNumbersSerializer(serializers.Serializer):
     resolved = serializers.IntegerField()
     median_resolve_minutes = serializers.FloatField(allow_null=True)
     sla_met_percent = serializers.FloatField(allow_null=True)
+    sla_measured = serializers.IntegerField(help_text="Tickets with an SLA: what sla_met_percent rests on.")
     followed_up_percent = serializers.FloatField(allow_null=True)
+    followed_up_measured = serializers.IntegerField(help_text="Resolved tickets: what followed_up_percent rests on.")
 
 
 @extend_schema_serializer(many=False)  # one object, though the route is a viewset's list

@@ -8,3 +8,16 @@ class ReportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reports"
     verbose_name = _("Reports")
+
+    def ready(self) -> None:
+        from django.db.models.signals import pre_delete
+
+        from listening import pipeline
+        from listening.models import Mention
+        from reports import rollups
+
+        # New mentions are counted as stored, before routing relabels them (its relabelling then
+        # moves them through the change step like an agent's would).
+        pipeline.register(rollups.rollups_add_mentions, first=True)
+        pipeline.register_change(rollups.rollups_move_mentions)
+        pre_delete.connect(rollups.rollups_remove_mention, sender=Mention, dispatch_uid="reports.rollups_remove")

@@ -1,8 +1,9 @@
 """How we are doing: rollups that keep reports fast on millions of mentions.
 
 Each rollup row counts one brand's mentions of one UTC day along one dimension. The report reads
-only these rows (a month is a few thousand rows whatever the mention volume); ``rollups_refresh``
-rebuilds a (brand, day) in one transaction from aggregate queries over that day's mentions.
+only these rows (a month is a few thousand rows whatever the mention volume). They are kept
+current by deltas as mentions are stored, relabelled or deleted, and a (brand, day) can always be
+recounted whole from its mentions (reports/rollups.py).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class ChannelDay(RollupRow):
 
 
 class TermDay(RollupRow):
-    """Volume by tracked term: share of voice (terms grouped by label) with sentiment."""
+    """Volume by tracked term, with sentiment: a mention naming two terms counts for each."""
 
     term = models.ForeignKey(TrackedTerm, on_delete=models.CASCADE, related_name="+")
     sentiment = models.CharField(max_length=16, choices=Sentiment.choices)
@@ -50,6 +51,27 @@ class TermDay(RollupRow):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["brand", "day", "term", "sentiment"], name="rollup_term_day_unique")
+        ]
+
+
+class GroupDay(RollupRow):
+    """Share of voice: mentions naming a group, each mention once per group it names.
+
+    The brand's own terms (every variant: "Acme", "@acme", "#acme") are one group with
+    ``is_brand``; each competitor's terms are one group named by their label (TrackedTerm.group,
+    or the text). A mention naming the brand and a competitor counts once for each.
+    """
+
+    group = models.CharField(max_length=200)
+    is_brand = models.BooleanField(default=False)
+    sentiment = models.CharField(max_length=16, choices=Sentiment.choices)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "day", "is_brand", "group", "sentiment"], name="rollup_group_day_unique"
+            )
         ]
 
 
@@ -82,6 +104,9 @@ class SourceDay(RollupRow):
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     name = models.CharField(max_length=255)
+    # What a person calls it: the page, video or article title, or the channel's name, when the
+    # platform's id is all the mention carries (a YouTube video id, a Facebook page id).
+    label = models.CharField(max_length=255, blank=True)
     sentiment = models.CharField(max_length=16, choices=Sentiment.choices)
     count = models.PositiveIntegerField(default=0)
 
@@ -94,7 +119,9 @@ class SourceDay(RollupRow):
 
 
 class WordDay(RollupRow):
-    """Word counts for top and emerging terms; bounded to the day's most frequent words."""
+    """Mentions using a word (or #hashtag) that day: each mention counts once per word, whatever
+    its repetitions; stop words of the mention's language are left out when counting (reports/text.py),
+    the brand's tracked terms when reading (so a new term needs no recount)."""
 
     word = models.CharField(max_length=64)
     sentiment = models.CharField(max_length=16, choices=Sentiment.choices)
@@ -117,7 +144,7 @@ class IntentDay(RollupRow):
 
 
 class QuestionDay(RollupRow):
-    """Questions asked that day, grouped by their normalized wording."""
+    """Mentions asking a question that day, grouped by its normalized wording (reports/text.py)."""
 
     question = models.CharField(max_length=200)
     count = models.PositiveIntegerField(default=0)
@@ -143,14 +170,14 @@ class QualityDay(RollupRow):
 
 
 class RollupState(models.Model):
-    """The refresh watermark: mentions changed after it have days still to recount."""
+    """When the rollups were last checked against the mentions (and any day that no longer
+    matched recounted): what the report page shows as their freshness."""
 
     key = models.CharField(max_length=32, unique=True, default="default")
-    watermark = models.DateTimeField(null=True, blank=True)
     refreshed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return f"{self.key}: {self.watermark}"
+        return f"{self.key}: {self.refreshed_at}"
 
 
 class ReportSubscription(models.Model):

@@ -14,20 +14,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
-from django.db.models import Sum
+from django.db.models import Max, Sum
 from django.urls import reverse
 from django.utils import timezone
 
 from config.people import person_name
 from listening.learning import MIN_CORRECTIONS
 from listening.models import AnalyzerModel, Author, Brand, Channel, Intent, Platform, Sentiment, TrackedTerm
-from reports.models import AuthorDay, ChannelDay, IntentDay, QualityDay, QuestionDay, SourceDay, TermDay, WordDay
+from reports.models import AuthorDay, ChannelDay, GroupDay, IntentDay, QualityDay, QuestionDay, SourceDay, WordDay
+from reports.text import term_variants
 from responses.models import Reply, Ticket
 
 SENTIMENTS = [Sentiment.POSITIVE, Sentiment.NEUTRAL, Sentiment.NEGATIVE, Sentiment.UNSCORED]
 TOP = 10
-# An emerging term needs this many mentions in the period and twice its baseline daily rate.
+# An emerging term needs this many mentions in the period, this many in the baseline before it,
+# and twice its baseline daily rate.
 EMERGING_MIN_COUNT = 5
+EMERGING_MIN_BASELINE = 3
 EMERGING_MIN_GROWTH = 2.0
 BASELINE_DAYS = 28
 INFLUENCE_FORMULA = "log10(1 + followers) + log10(1 + engagement) + 2 * log10(1 + mentions)"
@@ -81,7 +84,14 @@ def _change(now: int, before: int) -> float | None:
 
 
 def volume(brand: Brand, period: Period) -> dict:
-    """Mentions per day (sentiment stacked), per channel and per platform, with the previous period."""
+    """Mentions per day (sentiment stacked), per channel and per platform, with the previous period.
+
+    A mention belongs to the UTC day it was published (not fetched). ``total``: the period's
+    mentions by sentiment, with ``total`` (all of them) and ``net`` = (positive - negative) /
+    scored (mentions with a sentiment; None when none is scored). ``previous``: the same for
+    the period of equal length just before; ``change``: percent change of the total against it
+    (None when the previous period had none).
+    """
     rows = ChannelDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until)
     by_day: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     by_channel: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -120,45 +130,71 @@ def volume(brand: Brand, period: Period) -> dict:
 
 
 def share_of_voice(brand: Brand, period: Period) -> dict:
-    """The brand's own terms against each competitor group (TrackedTerm.label), with sentiment.
+    """The brand against each competitor, from GroupDay.
 
-    A mention naming the brand and a competitor counts for both: share of voice is share of
-    conversation each name takes part in.
+    - a group's ``total``: mentions in the period naming the group, each mention once however
+      many of the group's terms it uses ("Acme", "@acme" and "#acme" are one mention of Acme);
+      the brand's own terms are one group, each competitor's terms (TrackedTerm.group, or the
+      text) one group; a group's total never exceeds the period's mentions;
+    - a mention naming the brand and a competitor counts once for each: share of voice is the
+      share of the conversation each name takes part in;
+    - ``share``: the group's total over the sum of the groups' totals, in percent (the groups'
+      shares add up to 100); ``mention_share``: over the period's mentions (``mentions``), in
+      percent;
+    - sentiment counts and ``net`` as in ``volume``; ``series``: the group's mentions per day.
     """
-    terms = {
-        t.id: (brand.name if t.kind == TrackedTerm.Kind.BRAND else t.label)
-        for t in TrackedTerm.objects.filter(brand=brand, kind__in=[TrackedTerm.Kind.BRAND, TrackedTerm.Kind.COMPETITOR])
-    }
-    rows = TermDay.objects.filter(brand=brand, term_id__in=terms, day__gte=period.since, day__lte=period.until)
+    rows = GroupDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until)
     totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     by_day: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
-    for row in rows.values("term_id", "day", "sentiment").annotate(n=Sum("count")):
-        label = terms[row["term_id"]]
-        totals[label][row["sentiment"]] += row["n"]
-        by_day[label][row["day"]] += row["n"]
+    brand_label = brand.name
+    for row in rows.values("is_brand", "group", "day", "sentiment").annotate(n=Sum("count")):
+        label = brand_label if row["is_brand"] else row["group"]
+        totals[(row["is_brand"], label)][row["sentiment"]] += row["n"]
+        by_day[(row["is_brand"], label)][row["day"]] += row["n"]
+    mentions = (
+        ChannelDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until).aggregate(n=Sum("count"))[
+            "n"
+        ]
+        or 0
+    )
     grand = sum(sum(c.values()) for c in totals.values())
     groups = sorted(
         (
             {
                 "label": label,
-                "is_brand": label == brand.name,
+                "is_brand": is_brand,
                 "share": round(sum(c.values()) / grand * 100, 1) if grand else 0.0,
+                "mention_share": round(sum(c.values()) / mentions * 100, 1) if mentions else None,
                 **_counts(c),
             }
-            for label, c in totals.items()
+            for (is_brand, label), c in totals.items()
         ),
         key=lambda r: (-r["total"], r["label"]),
     )
     return {
         "groups": groups,
-        "series": {g["label"]: [by_day[g["label"]].get(d, 0) for d in period.day_list()] for g in groups},
+        "mentions": mentions,
+        "series": {
+            g["label"]: [by_day[(g["is_brand"], g["label"])].get(d, 0) for d in period.day_list()] for g in groups
+        },
     }
 
 
-def _word_totals(brand: Brand, period: Period, sentiments: list[str] | None = None) -> dict[str, int]:
+def tracked_words(brand: Brand) -> set[str]:
+    """Words that are the brand's own tracked terms (every kind, active or retired) in any of the
+    forms the word counts hold them: kept out of top and emerging terms, which are about what
+    else people say."""
+    return term_variants(TrackedTerm.objects.filter(brand=brand).values_list("text", flat=True))
+
+
+def _word_totals(
+    brand: Brand, period: Period, sentiments: list[str] | None = None, *, excluded: set[str] | None = None
+) -> dict[str, int]:
     rows = WordDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until)
     if sentiments:
         rows = rows.filter(sentiment__in=sentiments)
+    if excluded:
+        rows = rows.exclude(word__in=excluded)
     return dict(rows.values("word").annotate(n=Sum("count")).values_list("word", "n"))
 
 
@@ -167,51 +203,88 @@ def _top(counts: dict[str, int], n: int = TOP) -> list[dict]:
 
 
 def topics(brand: Brand, period: Period) -> dict:
-    """Top words and hashtags in negative and in positive mentions, and emerging terms."""
+    """Top words and hashtags in negative and in positive mentions, and emerging terms.
+
+    A word's ``count``: the period's mentions of that sentiment using the word (once per mention,
+    however often it repeats), from WordDay. Words of three letters or more; the stop words of the
+    mention's language (English, Spanish; both lists for another language) are not counted, and
+    the brand's tracked terms in every form ("acme", "#acme", "@acme") are left out
+    (``tracked_words``). Hashtags are listed apart (``*_hashtags``).
+    """
+    excluded = tracked_words(brand)
     out: dict = {}
     for sentiment in (Sentiment.NEGATIVE, Sentiment.POSITIVE):
-        counts = _word_totals(brand, period, [sentiment])
+        counts = _word_totals(brand, period, [sentiment], excluded=excluded)
         out[f"{sentiment}_words"] = _top({w: c for w, c in counts.items() if not w.startswith("#")})
         out[f"{sentiment}_hashtags"] = _top({w: c for w, c in counts.items() if w.startswith("#")})
-    out["emerging"] = emerging_terms(brand, period)
+    out["emerging"] = emerging_terms(brand, period, excluded=excluded)
     return out
 
 
-def emerging_terms(brand: Brand, period: Period) -> list[dict]:
-    """Words whose daily rate this period is at least EMERGING_MIN_GROWTH * their rate over the
-    BASELINE_DAYS before it, with at least EMERGING_MIN_COUNT mentions. A new word's baseline
-    counts as half a mention, so it emerges by volume alone."""
-    current = _word_totals(brand, period)
+def emerging_terms(brand: Brand, period: Period, *, excluded: set[str] | None = None) -> list[dict]:
+    """Words said more than usual: the period's mentions using the word (``count``) against the
+    BASELINE_DAYS before it (``baseline``, mentions; ``expected``, the baseline scaled to the
+    period's length), ``growth`` = count / expected.
+
+    A word is emerging when it has at least EMERGING_MIN_COUNT mentions in the period, at least
+    EMERGING_MIN_BASELINE in the baseline (so there is a real rate to grow from: a word never
+    seen before is not "65 times a baseline of 0") and a growth of at least EMERGING_MIN_GROWTH.
+    Stop words and the brand's tracked terms are left out as in ``topics``.
+    """
+    if excluded is None:
+        excluded = tracked_words(brand)
+    current = _word_totals(brand, period, excluded=excluded)
     baseline_period = Period(period.since - timedelta(days=BASELINE_DAYS), period.since - timedelta(days=1))
-    baseline = _word_totals(brand, baseline_period)
+    baseline = _word_totals(brand, baseline_period, excluded=excluded)
     rows = []
     for word, count in current.items():
-        if count < EMERGING_MIN_COUNT:
+        before = baseline.get(word, 0)
+        if count < EMERGING_MIN_COUNT or before < EMERGING_MIN_BASELINE:
             continue
-        expected = max(baseline.get(word, 0), 0.5) * period.days / BASELINE_DAYS
+        expected = before * period.days / BASELINE_DAYS
         growth = count / expected
         if growth >= EMERGING_MIN_GROWTH:
-            rows.append({"word": word, "count": count, "baseline": baseline.get(word, 0), "growth": round(growth, 1)})
+            rows.append(
+                {"word": word, "count": count, "baseline": before, "expected": round(expected, 1),
+                 "growth": round(growth, 1)}
+            )  # fmt: skip
     return sorted(rows, key=lambda r: (-r["growth"], -r["count"], r["word"]))[:TOP]
 
 
 def sources(brand: Brand, period: Period) -> dict:
-    """Top sources by volume with sentiment, and the fastest-growing against the previous period."""
+    """Top sources by volume with sentiment, and the fastest-growing against the previous period.
 
-    def totals(p: Period) -> dict[tuple[str, str], dict[str, int]]:
+    A source is a platform, a site/page/video (Mention.source) or a hashtag; its ``total`` is the
+    period's mentions from it, ``previous`` the previous period's, ``growth`` the difference.
+    ``name`` is what a person calls it: the stored title of the page or video, or the channel's
+    name where the platform gives only an id (``id`` keeps the id); sources shown under one name
+    are one row.
+    """
+
+    def totals(p: Period) -> tuple[dict[tuple[str, str], dict[str, int]], dict[tuple[str, str], str]]:
         out: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        ids: dict[tuple[str, str], str] = {}
         rows = SourceDay.objects.filter(brand=brand, day__gte=p.since, day__lte=p.until)
-        for row in rows.values("kind", "name", "sentiment").annotate(n=Sum("count")):
-            out[(row["kind"], row["name"])][row["sentiment"]] += row["n"]
-        return out
+        for row in rows.values("kind", "name", "sentiment").annotate(n=Sum("count"), label=Max("label")):
+            name = (
+                Platform(row["name"]).label if row["kind"] == SourceDay.Kind.PLATFORM else row["label"] or row["name"]
+            )
+            out[(row["kind"], name)][row["sentiment"]] += row["n"]
+            ids.setdefault((row["kind"], name), row["name"])
+        return out, ids
 
-    now, before = totals(period), totals(period.previous())
+    (now, ids), (before, _ids) = totals(period), totals(period.previous())
     labels = dict(SourceDay.Kind.choices)
     rows = [
-        {"kind": labels[k], "name": Platform(n).label if k == SourceDay.Kind.PLATFORM else n, **_counts(c),
-         "previous": sum(before.get((k, n), {}).values())}
+        {
+            "kind": labels[k],
+            "name": n,
+            "id": ids[(k, n)],
+            **_counts(c),
+            "previous": sum(before.get((k, n), {}).values()),
+        }
         for (k, n), c in now.items()
-    ]  # fmt: skip
+    ]
     for row in rows:
         row["growth"] = row["total"] - row["previous"]
     top = sorted(rows, key=lambda r: (-r["total"], r["name"]))[:TOP]
@@ -220,6 +293,9 @@ def sources(brand: Brand, period: Period) -> dict:
 
 
 def frequent_questions(brand: Brand, period: Period) -> list[dict]:
+    """The period's most asked questions: mentions whose text opens with a question (ends with
+    "?", starts with "¿" or a question word), grouped by their normalized wording (``count``
+    mentions each), with a link to them in the inbox."""
     rows = (
         QuestionDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until)
         .values("question")
@@ -250,30 +326,34 @@ def opinion_leaders(brand: Brand, period: Period) -> dict:
         .order_by("-n")[:500]
     )
     authors = Author.objects.in_bulk([r["author_id"] for r in rows])
-    leaders = []
+    scored = []
     for r in rows:
         a = authors[r["author_id"]]
         score = math.log10(1 + a.followers) + math.log10(1 + r["engagement"]) + 2 * math.log10(1 + r["n"])
-        leaders.append(
-            {
-                "handle": str(a),  # as shown: @handle, or the name where the platform has no handle
-                "name": a.name or a.handle or a.external_id,
-                "raw_handle": a.handle,
-                "platform": a.get_platform_display(),
-                "profile_url": a.profile_url if a.profile_url.startswith(("http://", "https://")) else "",
-                "followers": a.followers,
-                "mentions": r["n"],
-                "engagement": r["engagement"],
-                "sentiment": round(r["sent"] / r["scored"], 2) if r["scored"] else None,
-                "score": round(score, 2),
-                "is_internal": a.is_internal,
-            }
-        )
-    leaders.sort(key=lambda r: (-r["score"], r["handle"]))
+        scored.append((round(score, 2), str(a), a, r))
+    # Only the shown rows are built: display names and translations for 500 authors are most of the time.
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    shown = [x for x in scored if not x[2].is_internal][:TOP] + [x for x in scored if x[2].is_internal][:TOP]
+    leaders = [
+        {
+            "handle": handle,  # as shown: @handle, or the name where the platform has no handle
+            "name": a.name or a.handle or a.external_id,
+            "raw_handle": a.handle,
+            "platform": a.get_platform_display(),
+            "profile_url": a.profile_url if a.profile_url.startswith(("http://", "https://")) else "",
+            "followers": a.followers,
+            "mentions": r["n"],
+            "engagement": r["engagement"],
+            "sentiment": round(r["sent"] / r["scored"], 2) if r["scored"] else None,
+            "score": score,
+            "is_internal": a.is_internal,
+        }
+        for score, handle, a, r in shown
+    ]
     return {
         "formula": INFLUENCE_FORMULA,
-        "external": [r for r in leaders if not r["is_internal"]][:TOP],
-        "internal": [r for r in leaders if r["is_internal"]][:TOP],
+        "external": [r for r in leaders if not r["is_internal"]],
+        "internal": [r for r in leaders if r["is_internal"]],
     }
 
 
@@ -320,7 +400,26 @@ def first_response(brand: Brand, period: Period) -> dict:
 
 
 def team(brand: Brand, period: Period) -> dict:
-    """First-response times, tickets per department, SLA, follow-ups and repeat complaints."""
+    """First-response times, tickets per department, SLA, follow-ups and repeat complaints.
+
+    Read from replies and tickets (not rollups). Every rate is None when nothing was measured,
+    beside the count it rests on:
+
+    - ``response``: first response = minutes from a mention's publication to the first reply
+      sent to it, over the period's mentions that got one (``replied``); ``median`` and ``p90``
+      (nearest rank), also ``by_channel`` and ``by_agent``;
+    - ``opened``: tickets created in the period; ``resolved``: those of them resolved;
+      ``median_resolve``: minutes from creation to resolution over the resolved ones;
+    - ``sla_met``: percent of the period's tickets with an SLA (an acknowledge or resolve due
+      time; ``sla_measured`` of them) breaching neither (``sla_met_count``);
+    - ``followed_up``: percent of the resolved tickets (``followed_up_measured``) whose resolution
+      was passed on in public (``followed_up_count``);
+    - ``departments``: the same per department, with ``acknowledged`` (tickets acknowledged,
+      what ``median_ack`` rests on);
+    - ``repeat_authors``: authors with two or more negative mentions in the period
+      (``repeat_author_count`` in all); ``repeat_tickets``: tickets whose author had another
+      ticket resolved in the 30 days before it was opened.
+    """
     first = _first_replies(brand, period)
     by_channel: dict[str, list[float]] = defaultdict(list)
     by_agent: dict[str, list[float]] = defaultdict(list)
@@ -361,13 +460,20 @@ def team(brand: Brand, period: Period) -> dict:
             "resolved": d["resolved"],
             "median_ack": _median(d["ack"]),
             "median_resolve": _median(d["resolve"]),
+            "acknowledged": len(d["ack"]),
             "sla_met": round(d["sla_met"] / d["with_sla"] * 100, 1) if d["with_sla"] else None,
+            "sla_met_count": d["sla_met"],
+            "sla_measured": d["with_sla"],
             "followed_up": round(d["followed_up"] / d["resolved"] * 100, 1) if d["resolved"] else None,
+            "followed_up_count": d["followed_up"],
+            "followed_up_measured": d["resolved"],
         }
         for d in sorted(departments.values(), key=lambda d: d["name"])
     ]
     resolved = [t for t in tickets if t.resolved_at]
     with_sla = [t for t in tickets if t.acknowledge_due_at or t.resolve_due_at]
+    sla_met = sum(t.acknowledge_breached_at is None and t.resolve_breached_at is None for t in with_sla)
+    followed_up = sum(t.followed_up_at is not None for t in resolved)
     # Only days with a negative mention: a fraction of AuthorDay rows, so the GROUP BY stays small.
     repeat = (
         AuthorDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until, negative__gt=0)
@@ -399,11 +505,12 @@ def team(brand: Brand, period: Period) -> dict:
         "opened": len(tickets),
         "resolved": len(resolved),
         "median_resolve": _median([_minutes(t.resolved_at - t.created_at) for t in resolved]),
-        "sla_met": round(sum(t.acknowledge_breached_at is None and t.resolve_breached_at is None for t in with_sla)
-                         / len(with_sla) * 100, 1) if with_sla else None,
-        "followed_up": round(sum(t.followed_up_at is not None for t in resolved) / len(resolved) * 100, 1)
-        if resolved else None,
-        "sla_measured": len(with_sla),  # the tickets sla_met is a rate of
+        "sla_met": round(sla_met / len(with_sla) * 100, 1) if with_sla else None,
+        "sla_met_count": sla_met,
+        "sla_measured": len(with_sla),
+        "followed_up": round(followed_up / len(resolved) * 100, 1) if resolved else None,
+        "followed_up_count": followed_up,
+        "followed_up_measured": len(resolved),
         "repeat_authors": [
             {
                 "handle": str(author),
@@ -423,7 +530,9 @@ INTENTS = [Intent.COMPLAINT, Intent.QUESTION, Intent.PRAISE, Intent.OTHER, Inten
 
 
 def intents(brand: Brand, period: Period) -> dict:
-    """What people wanted: mentions per intent, their share, and the previous period's count."""
+    """What people wanted: mentions per intent (the agent's correction, else the analyzer's), their
+    share of the period's mentions in percent, and the previous period's count with the percent
+    change (None when it had none)."""
 
     def counts(p: Period) -> dict[str, int]:
         rows = IntentDay.objects.filter(brand=brand, day__gte=p.since, day__lte=p.until)
@@ -519,7 +628,8 @@ def report(brand: Brand, period: Period) -> Report:
 
 
 def summary(brand: Brand, period: Period) -> dict:
-    """The headline numbers: what the API, the e-mail and the page's top row show."""
+    """The headline numbers: what the API, the e-mail and the page's top row show, as defined in
+    ``volume``, ``share_of_voice`` and ``team``."""
     v = volume(brand, period)
     t = team(brand, period)
     return {
@@ -531,10 +641,13 @@ def summary(brand: Brand, period: Period) -> dict:
         "change_percent": v["change"],
         "platforms": {p["code"]: p["total"] for p in v["platforms"]},
         "share_of_voice": [
-            {"label": g["label"], "mentions": g["total"], "share": g["share"], "net": g["net"]}
+            {"label": g["label"], "mentions": g["total"], "share": g["share"], "mention_share": g["mention_share"],
+             "net": g["net"]}
             for g in share_of_voice(brand, period)["groups"]
         ],
-        "first_response_minutes": {"median": t["response"]["median"], "p90": t["response"]["p90"]},
+        "first_response_minutes": {"median": t["response"]["median"], "p90": t["response"]["p90"],
+                                   "replied": t["response"]["replied"]},
         "tickets": {"opened": t["opened"], "resolved": t["resolved"], "median_resolve_minutes": t["median_resolve"],
-                    "sla_met_percent": t["sla_met"], "followed_up_percent": t["followed_up"]},
+                    "sla_met_percent": t["sla_met"], "sla_measured": t["sla_measured"],
+                    "followed_up_percent": t["followed_up"], "followed_up_measured": t["followed_up_measured"]},
     }  # fmt: skip

@@ -7,6 +7,7 @@ timeout, and a run lost with its worker is simply the next beat's (see config/se
 from __future__ import annotations
 
 from celery import shared_task
+from django.utils import timezone
 
 from config.locks import cache_lock
 from reports import alerts, rollups, scheduled
@@ -18,9 +19,10 @@ REFRESH_LOCK_SECONDS = 600
 
 @shared_task(name="reports.refresh_rollups", acks_late=False, soft_time_limit=540, time_limit=600)
 def refresh_rollups() -> int | None:
-    # One refresh at a time: a second one skips.
+    # One refresh at a time: a second one skips. Once an hour every day's total is compared, not
+    # only each brand's (see rollups.dirty_days).
     with cache_lock(REFRESH_LOCK, REFRESH_LOCK_SECONDS) as held:
-        return rollups.rollups_refresh() if held else None
+        return rollups.rollups_refresh(thorough=timezone.now().minute == 0) if held else None
 
 
 @shared_task(name="reports.detect_spikes", acks_late=False, soft_time_limit=240, time_limit=280)

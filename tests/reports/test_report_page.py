@@ -73,12 +73,14 @@ def test_summary_api(client, team, week):
     assert set(data["previous_mentions"]) == {"positive", "neutral", "negative", "unscored", "total", "net"}
     assert data["platforms"] == {"x": 6, "facebook": 3}
     assert data["share_of_voice"] == [
-        {"label": "Acme", "mentions": 7, "share": 70.0, "net": -0.143},
-        {"label": "Globex", "mentions": 3, "share": 30.0, "net": -0.5},
+        {"label": "Acme", "mentions": 7, "share": 70.0, "mention_share": 77.8, "net": -0.143},
+        {"label": "Globex", "mentions": 3, "share": 30.0, "mention_share": 33.3, "net": -0.5},
     ]
-    assert data["first_response_minutes"] == {"median": 30.0, "p90": 120.0}
+    assert data["first_response_minutes"] == {"median": 30.0, "p90": 120.0, "replied": 3}
     assert data["tickets"]["median_resolve_minutes"] == 1440.0
     assert data["tickets"]["sla_met_percent"] == 33.3
+    assert data["tickets"]["sla_measured"] == 3
+    assert data["tickets"]["followed_up_measured"] == 2
 
 
 @pytest.mark.django_db
