@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 
 from config.backoff import backoff_seconds
@@ -22,6 +22,7 @@ from config.roles import COMMUNITY_MANAGER
 from listening.selectors import brand_members
 from responses.chat import chat_post
 from responses.models import Department, Notification
+from responses.preferences import user_languages
 
 log = logging.getLogger(__name__)
 
@@ -47,35 +48,41 @@ def notify(
     """Tell ``users`` in the app and by e-mail; ``emails`` are extra addresses (a department's inbox);
     ``departments`` get it in their Slack and Teams channels, if they have them.
 
-    ``message`` may be a translatable text (``gettext_lazy``) to fill with ``params``: each
-    department's post is then written in the department's language, the rest in the current one.
-    The e-mail's subject is the message's start and its text the message, unless ``subject`` or
-    ``body`` say otherwise (a longer text than fits in the app); the link follows either way.
+    ``message``, ``subject`` and ``body`` may be translatable texts (``gettext_lazy``) to fill with
+    ``params``: each user's notification and e-mail are then written in that user's language (their
+    profile's), each department's post in the department's language, the extra addresses in the
+    current one. The e-mail's subject is the message's start and its text the message, unless
+    ``subject`` or ``body`` say otherwise (a longer text than fits in the app); the link follows
+    either way.
     E-mails and posts are queued after the surrounding transaction commits, so a rolled-back
     change never announces itself.
     """
 
-    def render() -> str:
-        return str(message) % params if params is not None else str(message)
+    def render(text: str | Promise = message) -> str:
+        return str(text) % params if params is not None and text else str(text)
 
-    text = render()
-    seen: set[int] = set()
-    rows = []
+    def email_texts() -> dict[str, str]:
+        # Passed only when given: every other notification queues the task message it always did,
+        # which a worker still running the previous code (mid-deploy) can run.
+        return {key: render(value) for key, value in (("subject", subject), ("body", body)) if value}
+
+    recipients: dict[int, AbstractBaseUser] = {}
     for user in users:
-        if user is None or user.pk in seen or not user.is_active:
-            continue
-        seen.add(user.pk)
-        rows.append(Notification(user=user, verb=verb, message=text[:500], url=url[:500]))
+        if user is not None and user.is_active:
+            recipients.setdefault(user.pk, user)
+    languages = user_languages(recipients.values())
+    rows, emails_of = [], []
+    for user in recipients.values():
+        with translation.override(languages[user.pk]):
+            rows.append(Notification(user=user, verb=verb, message=render()[:500], url=url[:500]))
+            emails_of.append(email_texts())
     created = Notification.objects.bulk_create(rows)
-    ids = [n.pk for n in created]  # PostgreSQL and SQLite ≥ 3.35 return the new ids
-    addresses = sorted({address for address in emails if address})
-    # Passed only when given: every other notification queues the task message it always did, which
-    # a worker still running the previous code (mid-deploy) can run.
-    email = {key: value for key, value in (("subject", subject), ("body", body)) if value}
-    for pk in ids:
-        queue_after_commit("responses.notify_email", pk, **email)
-    for address in addresses:
-        queue_after_commit("responses.notify_email_address", address, text[:500], url[:500], **email)
+    # PostgreSQL and SQLite ≥ 3.35 return the new ids
+    for notification, email in zip(created, emails_of, strict=True):
+        queue_after_commit("responses.notify_email", notification.pk, **email)
+    text = render()
+    for address in sorted({address for address in emails if address}):
+        queue_after_commit("responses.notify_email_address", address, text[:500], url[:500], **email_texts())
     for department in departments:
         chat_post(department=department, verb=verb, text=lambda: render()[:500], url=url)
     return created
