@@ -48,6 +48,9 @@ def test_the_login_page_passes_axe(page, live_server) -> None:
 def test_tab_reaches_the_inbox_controls_with_a_visible_focus_ring(demo, login, page) -> None:
     login(demo.users["cm"], DEMO_PASSWORD)
     page.goto("/inbox/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to the content")
+    assert skip.is_visible() and skip.evaluate("el => el === document.activeElement")
     seen = set()
     for _ in range(40):
         page.keyboard.press("Tab")
@@ -55,7 +58,8 @@ def test_tab_reaches_the_inbox_controls_with_a_visible_focus_ring(demo, login, p
             """() => {
               const el = document.activeElement, style = getComputedStyle(el);
               const ring = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2;
-              return {key: el.id || el.name || el.textContent.trim().slice(0, 30), ring, tag: el.tagName};
+              return {key: el.id || el.name || el.textContent.trim().slice(0, 30), ring, tag: el.tagName,
+                      style: `${style.outlineStyle} ${style.outlineWidth}`, focus: el.matches(":focus")};
             }"""
         )
         assert focused["ring"], focused  # every stop shows where the focus is
