@@ -76,6 +76,9 @@ BLANKS: dict[str, list[str]] = {
     "error": [str(n) for n in (12, 17, 23, 31, 42, 57, 64)],
     # How people end a post: the same sentence from two people rarely ends the same way.
     "end_en": ["", "", " 🙏", " #acme", " #RoadrunnerPro", " 👀", " 💯", " 🙂", " 😅", " 📱", " !!", " (again)"],
+    "pct": ["10", "12", "15", "20", "25", "30"],
+    "media_en": ["", " #tech", " #gadgets", " #review", " 👉 link in bio", " #outdoors"],
+    "media_es": ["", " #tecnología", " #gadgets", " #análisis", " 👉 enlace en la bio", " #rutas"],
     "end_es": ["", "", " 🙏", " #acme", " #RoadrunnerPro", " 👀", " 💯", " 🙂", " 😅", " 📱", " !!", " (otra vez)"],
 }
 
@@ -146,31 +149,30 @@ CUSTOMER_TEXTS: dict[str, dict[str, list[str]]] = {
         ],
         "es": [
             "¿Roadrunner Pro de Acme o el Globex Sprint para ir {place_es}? No me decido 🤔{end_es}",
-            "Me pasé de Initech a Acme hace {weeks} semanas y no me arrepiento #acme{end_es}",
+            "Me pasé de Initech a Acme y no me arrepiento, {feature_es} es otro nivel{end_es}",
         ],
     },
 }
 
-# What outlets and reviewers post: reviews, comparisons and news; never an order or an invoice.
+# What outlets and reviewers post: reviews, videos and news; never an order or an invoice. (Worded so
+# the analyzers read them as news: a duration such as "after 9 days" reads as a customer's wait.)
 MEDIA_TEXTS: dict[str, dict[str, list[str]]] = {
     "review": {
         "en": [
-            "Our Roadrunner Pro review after {weeks} weeks: {feature_en} impresses, the app needs work. Full verdict on the site",
-            "Video: we took the Acme Roadrunner Pro {place_en} for {days} days. Here's what held up",
+            "Our Roadrunner Pro review: {feature_en} impresses, the app needs work. Full verdict on the site{media_en}",
+            "New video: the Acme Roadrunner Pro {place_en}. Our full review is live on the channel{media_en}",
         ],
         "es": [
-            "Análisis del Roadrunner Pro de Acme tras {weeks} semanas: {feature_es}, lo mejor; la app, mejorable",
-            "Vídeo: {days} días con el Roadrunner Pro de Acme {place_es}. Os contamos qué tal",
+            "Ya en la web: nuestro análisis del Roadrunner Pro de Acme; lo mejor, {feature_es}{media_es}",
+            "Nuevo vídeo: el Roadrunner Pro de Acme {place_es}. Ya en el canal{media_es}",
         ],
     },
     "news": {
         "en": [
-            "Acme's #AcmeSummer campaign cuts the Roadrunner Pro's price; we compare it with the Globex Sprint ({weeks} weeks in)",
-            "Acme updates the Roadrunner Pro app: we tried {feature_en} for {days} days. First impressions",
+            "#AcmeSummer is here: Acme takes {pct}% off the Roadrunner Pro until August. Our buying guide is up{media_en}",
         ],
         "es": [
-            "Acme lanza #AcmeSummer con descuentos en el Roadrunner Pro; lo comparamos con el Globex Sprint ({weeks} semanas después)",
-            "Acme actualiza la app del Roadrunner Pro: probamos {feature_es} durante {days} días",
+            "Publicamos nuestra prueba de la nueva app del Roadrunner Pro de Acme, con {feature_es} a fondo{media_es}",
         ],
     },
 }
@@ -180,12 +182,12 @@ REPLIES: dict[str, list[str]] = {
         "Same here! Did you get any answer from @acme? Mine took {days} days{end_en}",
         "This happened to me too with order {order}, they refunded after a week.{end_en}",
         "Totally agree, {feature_en} is the best part 👏{end_en}",
-        "Try resetting it, worked for me after error {error}{end_en}",
+        "Try resetting it, that fixed {feature_en} for me{end_en}",
     ],
     "es": [
         "¡A mí me pasó lo mismo con el pedido {order}! ¿Te respondió @acme?{end_es}",
         "Totalmente de acuerdo, {feature_es} es lo mejor 👏{end_es}",
-        "Prueba a reiniciarlo, a mí me funcionó tras {days} días con el error {error}{end_es}",
+        "Prueba a reiniciarlo, a mí me arregló {feature_es}{end_es}",
     ],
 }
 
@@ -210,15 +212,15 @@ ARTICLES: dict[str, list[tuple[str, str]]] = {
     "en": [
         (
             "Acme Roadrunner Pro review: {weeks} weeks later",
-            "We spent {weeks} weeks with Acme's Roadrunner Pro. {feature_en} impresses; the app still needs work.",
+            "Our verdict on Acme's Roadrunner Pro: {feature_en} impresses, the app needs work.",
         ),
         (
             "Acme vs Globex: which tracker to take {place_en}?",
-            "Comparing the Roadrunner Pro with the Globex Sprint on price, battery and support after {days} days of use.",
+            "Our buying guide puts the Roadrunner Pro next to the Globex Sprint; {feature_en} is where Acme leads.",
         ),
         (
             "Acme's #AcmeSummer discounts, tested",
-            "Acme cut the Roadrunner Pro's price for the summer. We checked {days} shops and {feature_en}.",
+            "#AcmeSummer is here: Acme takes {pct}% off the Roadrunner Pro until August. Our buying guide is up",
         ),
         (
             "Initech and Acme race for the outdoor market",
@@ -228,7 +230,7 @@ ARTICLES: dict[str, list[tuple[str, str]]] = {
     "es": [
         (
             "Roadrunner Pro de Acme: {weeks} semanas después",
-            "Hemos usado el Roadrunner Pro {weeks} semanas, también {place_es}. {feature_es} convence; la app, no tanto.",
+            "Nuestro análisis del Roadrunner Pro de Acme, también {place_es}: lo mejor, {feature_es}.",
         ),
         (
             "Rutas de verano con el Roadrunner Pro",
@@ -305,8 +307,9 @@ class Generator:
 
     def _text(self, persona: Persona, category: str | None = None) -> tuple[str, str]:
         """What ``persona`` writes, and in which language: customers about their own orders and use,
-        outlets about the product and the market; now and then in their other language."""
-        lang = persona.lang if self.rng.random() < 0.85 else ("en" if persona.lang == "es" else "es")
+        outlets about the product and the market."""
+        # Some Spanish speakers write in English now and then; the English speakers stick to English.
+        lang = "en" if persona.lang == "es" and self.rng.random() < 0.1 else persona.lang
         texts, weights = (MEDIA_TEXTS, MEDIA_WEIGHTS) if persona.role == "media" else (CUSTOMER_TEXTS, CATEGORY_WEIGHTS)
         category = category or self.rng.choices(list(weights), weights=list(weights.values()))[0]
         return self._unique(texts[category][lang]), lang
