@@ -5,6 +5,7 @@ from typing import Any
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponseBase
+from django.utils import translation
 
 from config.params import query_without_nul, without_nul
 
@@ -47,3 +48,22 @@ class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
         if request.path.startswith(self.open_prefixes):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class UserLanguageMiddleware:
+    """A signed-in person sees Escucha in the language kept on their profile, on any browser: the
+    sign-in puts it in the session (``responses.preferences``), which overrides the cookie and the
+    browser's Accept-Language that Django's LocaleMiddleware went by."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        from responses.preferences import SESSION_KEY
+
+        session = getattr(request, "session", None)
+        language = session.get(SESSION_KEY) if session is not None else None
+        if language and language != translation.get_language():
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return self.get_response(request)

@@ -7,13 +7,24 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.views import defaults
+from django.views import defaults, i18n
 from django.views.decorators.cache import never_cache
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from config.celery import app as celery_app
+from responses.preferences import user_language_set
 
 logger = logging.getLogger(__name__)
+
+
+@login_not_required
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch; a signed-in person's choice is also kept on their profile, so their
+    notifications and e-mails are written in it and it follows them to another browser."""
+    response = i18n.set_language(request)
+    if request.method == "POST" and request.user.is_authenticated:
+        user_language_set(user=request.user, language=request.POST.get("language", ""), request=request)
+    return response
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -398,6 +398,21 @@ class MentionEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.kind}: {self.old_value} → {self.new_value}"
 
+    def _label(self, value: str) -> str:
+        """A stored status, sentiment or intent as its choice's label, in the reader's language
+        ("new" reads "Nuevo" in Spanish); other values (a username, a tag) as they are."""
+        choices = {self.Kind.STATUS: Mention.Status, self.Kind.SENTIMENT: Sentiment, self.Kind.INTENT: Intent}
+        kind = choices.get(self.kind)
+        return str(kind(value).label) if kind is not None and value in kind.values else value
+
+    @property
+    def old_label(self) -> str:
+        return self._label(self.old_value)
+
+    @property
+    def new_label(self) -> str:
+        return self._label(self.new_value)
+
 
 class AnalyzerModel(models.Model):
     """A brand's learned model of one language and one target (intent or sentiment), trained by

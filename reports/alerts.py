@@ -11,7 +11,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 
 from listening.models import Brand, Mention, Sentiment
 from reports.models import SpikeAlert
@@ -73,21 +74,23 @@ def _spike_notify(brand: Brand, alert: SpikeAlert, since: datetime, until: datet
         for row in spike.values("author__handle", "author__name").annotate(n=Count("id")).order_by("-n")[:5]
     ]
     url = f"{reverse('responses:inbox')}?{urlencode({'brand': brand.pk, 'sentiment': Sentiment.NEGATIVE})}"
-    message = _("%(brand)s: %(count)s negative mentions in the last hour (usual: %(baseline).1f an hour).") % {
+    message = gettext_lazy("%(brand)s: %(count)s negative mentions in the last hour (usual: %(baseline).1f an hour).")
+    detail = gettext_lazy("Top terms: %(terms)s. Top authors: %(authors)s.")
+    params = {
         "brand": brand.name,
         "count": alert.count,
         "baseline": alert.baseline,
-    }
-    detail = _("Top terms: %(terms)s. Top authors: %(authors)s.") % {
         "terms": ", ".join(terms) or "—",
         "authors": ", ".join(authors) or "—",
     }
-    # One line in the app; the e-mail names the spike in its subject and gives the detail a line of its own.
+    # One line in the app; the e-mail names the spike in its subject and gives the detail a line of
+    # its own; each community manager reads it in their language.
     notify(
         users=community_managers(brand.pk),
         verb="spike",
-        message=f"{message} {detail}",
+        message=format_lazy("{} {}", message, detail),
+        params=params,
         url=url,
-        subject=_("Negative spike: %(brand)s") % {"brand": brand.name},
-        body=f"{message}\n{detail}",
+        subject=gettext_lazy("Negative spike: %(brand)s"),
+        body=format_lazy("{}\n{}", message, detail),
     )

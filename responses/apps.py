@@ -10,8 +10,12 @@ class ResponsesConfig(AppConfig):
     verbose_name = _("Responses")
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
         from listening import pipeline
-        from responses import routing, tasks, webhooks  # noqa: F401 - tasks: registered for queueing by name
+        from responses import preferences, routing, tasks, webhooks  # noqa: F401 - tasks: registered for queueing by name
+
+        user_logged_in.connect(preferences.language_on_login, dispatch_uid="responses.language_on_login")
 
         # Every new mention is routed inside the transaction that stores it, then announced to the
         # brand's webhooks, routed already (what routing did is part of the announcement).

@@ -204,6 +204,24 @@ class TicketEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.kind}"
 
+    @property
+    def from_status_label(self) -> str:
+        return str(Ticket.Status(self.from_status).label) if self.from_status in Ticket.Status.values else ""
+
+    @property
+    def to_status_label(self) -> str:
+        return str(Ticket.Status(self.to_status).label) if self.to_status in Ticket.Status.values else ""
+
+    @property
+    def body_label(self) -> str:
+        """The body as a reader sees it: a breach names its deadline in the reader's language."""
+        if self.kind == self.Kind.BREACH:
+            return str(BREACH_DEADLINES.get(self.body, self.body))
+        return self.body
+
+
+BREACH_DEADLINES = {"acknowledge": _("acknowledge deadline"), "resolve": _("resolve deadline")}
+
 
 class Reply(models.Model):
     """A public answer posted through the mention's channel. The row is the idempotency key."""
@@ -441,3 +459,18 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} #{self.number}"
+
+
+class Profile(models.Model):
+    """What a person chose for themselves: the language Escucha speaks to them in, on screen and in
+    what it sends them (notifications, e-mails), whoever's action caused it."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.language or '-'}"

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 
 from config.backoff import backoff_seconds
@@ -22,6 +22,7 @@ from config.roles import COMMUNITY_MANAGER
 from listening.selectors import brand_members
 from responses.chat import chat_deliveries
 from responses.models import Department, Notification
+from responses.preferences import user_languages
 from responses.webhooks import deliveries_queue
 
 log = logging.getLogger(__name__)
@@ -46,8 +47,8 @@ class Notice:
     message: str | Promise
     url: str | Callable[[], str]
     emails: Iterable[str] = ()
-    subject: str = ""
-    body: str = ""
+    subject: str | Promise = ""
+    body: str | Promise = ""
     params: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None
     departments: Iterable[Department] = field(default_factory=tuple)
 
@@ -59,18 +60,20 @@ def notify(
     message: str | Promise,
     url: str,
     emails: Iterable[str] = (),
-    subject: str = "",
-    body: str = "",
+    subject: str | Promise = "",
+    body: str | Promise = "",
     params: Mapping[str, Any] | None = None,
     departments: Iterable[Department] = (),
 ) -> list[Notification]:
     """Tell ``users`` in the app and by e-mail; ``emails`` are extra addresses (a department's inbox);
     ``departments`` get it in their Slack and Teams channels, if they have them.
 
-    ``message`` may be a translatable text (``gettext_lazy``) to fill with ``params``: each
-    department's post is then written in the department's language, the rest in the current one.
-    The e-mail's subject is the message's start and its text the message, unless ``subject`` or
-    ``body`` say otherwise (a longer text than fits in the app); the link follows either way.
+    ``message``, ``subject`` and ``body`` may be translatable texts (``gettext_lazy``) to fill with
+    ``params``: each user's notification and e-mail are then written in that user's language (their
+    profile's), each department's post in the department's language, the extra addresses in the
+    current one. The e-mail's subject is the message's start and its text the message, unless
+    ``subject`` or ``body`` say otherwise (a longer text than fits in the app); the link follows
+    either way.
     E-mails and posts are queued after the surrounding transaction commits, so a rolled-back
     change never announces itself.
     """
@@ -82,33 +85,42 @@ def notify(
 
 
 def notify_all(notices: Sequence[Notice]) -> list[Notification]:
-    """``notify()`` for many notices at once, each meaning what it would alone: the notifications in
-    one INSERT, the Slack and Teams posts in another, and every e-mail queued by one hook after
-    the surrounding transaction commits, in the order of the notices."""
-    rows: list[Notification] = []
-    mails: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
-    posts = []
+    """``notify()`` for many notices at once, each meaning what it would alone: the recipients'
+    languages in one query, the notifications in one INSERT, the Slack and Teams posts in another,
+    and every e-mail queued by one hook after the surrounding transaction commits, in the order of
+    the notices."""
+    prepared = []
+    everyone: dict[int, AbstractBaseUser] = {}
     for notice in notices:
         params = notice.params() if callable(notice.params) else notice.params
         url = notice.url() if callable(notice.url) else notice.url
-        message = notice.message
-
-        def render(message: str | Promise = message, params: Mapping[str, Any] | None = params) -> str:
-            return str(message) % params if params is not None else str(message)
-
-        text = render()
-        seen: set[int] = set()
-        first = len(rows)
+        recipients: dict[int, AbstractBaseUser] = {}
         for user in notice.users:
-            if user is None or user.pk in seen or not user.is_active:
-                continue
-            seen.add(user.pk)
-            rows.append(Notification(user=user, verb=notice.verb, message=text[:500], url=url[:500]))
-        # Passed only when given: every other notification queues the task message it always did,
-        # which a worker still running the previous code (mid-deploy) can run.
-        email = {key: value for key, value in (("subject", notice.subject), ("body", notice.body)) if value}
-        # The notifications' ids are known once stored: their e-mails are filled in below.
-        mails += [("responses.notify_email", (index,), email) for index in range(first, len(rows))]
+            if user is not None and user.is_active:
+                recipients.setdefault(user.pk, user)
+        everyone.update(recipients)
+        prepared.append((notice, params, url, list(recipients.values())))
+    languages = user_languages(everyone.values())
+
+    rows: list[Notification] = []
+    mails: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+    posts = []
+    for notice, params, url, recipients in prepared:
+
+        def render(text: str | Promise = notice.message, params: Mapping[str, Any] | None = params) -> str:
+            return str(text) % params if params is not None and text else str(text)
+
+        def email_texts(notice: Notice = notice, render: Callable[..., str] = render) -> dict[str, str]:
+            # Passed only when given: every other notification queues the task message it always
+            # did, which a worker still running the previous code (mid-deploy) can run.
+            return {key: render(value) for key, value in (("subject", notice.subject), ("body", notice.body)) if value}
+
+        for user in recipients:
+            with translation.override(languages[user.pk]):
+                rows.append(Notification(user=user, verb=notice.verb, message=render()[:500], url=url[:500]))
+                # The notification's id is known once stored: filled in below.
+                mails.append(("responses.notify_email", (len(rows) - 1,), email_texts()))
+        text, email = render(), email_texts()
         for address in sorted({address for address in notice.emails if address}):
             mails.append(("responses.notify_email_address", (address, text[:500], url[:500]), email))
         for department in notice.departments:

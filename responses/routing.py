@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from config.bulk import bulk_set
 from listening.models import Mention, Sentiment
@@ -176,8 +176,8 @@ def _apply_action(
             Notice(
                 users=[user],
                 verb="rule",
-                message=_("Rule “%(rule)s” matched a mention by %(author)s.")
-                % {"rule": rule.name, "author": mention.author},
+                message=gettext_lazy("Rule “%(rule)s” matched a mention by %(author)s."),
+                params={"rule": rule.name, "author": str(mention.author)},
                 url=f"/mentions/{mention.pk}/",
             )
         )

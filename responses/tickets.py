@@ -250,8 +250,8 @@ def ticket_transition(
         notify(
             users=community_managers(current.brand_id),
             verb="ticket_resolved",
-            message=_("Ticket #%(id)s resolved by %(department)s: ready for public follow-up.")
-            % {"id": current.pk, "department": current.department.name},
+            message=gettext_lazy("Ticket #%(id)s resolved by %(department)s: ready for public follow-up."),
+            params={"id": current.pk, "department": current.department.name},
             url=reverse("responses:follow_up"),
         )
         webhook_event(event=WebhookEvent.TICKET_RESOLVED, brand=current.brand, data={"ticket": ticket_data(current)})
@@ -278,8 +278,8 @@ def ticket_assign(*, ticket: Ticket, assignee: AbstractBaseUser | None, actor: A
         notify(
             users=[assignee],
             verb="ticket_assigned",
-            message=_("Ticket #%(id)s was assigned to you: %(subject)s")
-            % {"id": current.pk, "subject": current.subject},
+            message=gettext_lazy("Ticket #%(id)s was assigned to you: %(subject)s"),
+            params={"id": current.pk, "subject": current.subject},
             url=ticket_url(current),
         )
     ticket.assignee = assignee

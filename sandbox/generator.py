@@ -41,12 +41,15 @@ class Persona:
     followers: int
     verified: bool = False
     lang: str = "en"
+    # "customer": buys and uses the product, so praises, asks and complains about their own order;
+    # "media": an outlet or reviewer that reports on Acme and never has an order of its own.
+    role: str = "customer"
 
 
 PERSONAS = [
     Persona("2244994945", "lucia_viaja", "Lucía Fernández", 1840, lang="es"),
     Persona("3355001122", "mike_rides", "Mike O'Brien", 312),
-    Persona("4455667788", "techreviewdaily", "Tech Review Daily", 245000, verified=True),
+    Persona("4455667788", "techreviewdaily", "Tech Review Daily", 245000, verified=True, role="media"),
     Persona("5566778899", "dani.mx", "Daniela Ruiz", 96, lang="es"),
     Persona("6677889900", "sam_k", "Sam Kowalski", 2210),
     Persona("7788990011", "elena_gadgets", "Elena Gadgets ✨", 58300, verified=True, lang="es"),
@@ -55,114 +58,204 @@ PERSONAS = [
     Persona("1122334455", "outdoor_anna", "Anna Lindqvist", 15400),
     Persona("1230984567", "paco_runner", "Paco Martín 🏃", 520, lang="es"),
     Persona("2340987654", "ravi_dev", "Ravi Shah", 89),
-    Persona("3450986543", "noticias_tec", "Noticias Tec", 120500, verified=True, lang="es"),
+    Persona("3450986543", "noticias_tec", "Noticias Tec", 120500, verified=True, lang="es", role="media"),
 ]
 
-TEMPLATES: dict[str, dict[str, list[str]]] = {
+# Each text is drawn from a template and its blanks, so that no two people post the same words:
+# a template's blanks ({order}, {days}…) are filled per post, and a text already posted is drawn again.
+BLANKS: dict[str, list[str]] = {
+    "days": [str(n) for n in range(2, 15)],
+    "weeks": [str(n) for n in range(2, 9)],
+    "minutes": [str(n) for n in range(15, 125, 5)],
+    "place_en": ["on a hike", "at the beach", "on my commute", "in the mountains", "on a road trip", "at the gym"],
+    "place_es": ["en la playa", "de ruta por la sierra", "en el gimnasio", "en un viaje en coche", "por el parque"],
+    "feature_en": ["the battery", "the GPS", "the new app", "the screen", "the sleep tracking", "the charger"],
+    "feature_es": ["la batería", "el GPS", "la app nueva", "la pantalla", "el control del sueño", "el cargador"],
+    "day_en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"],
+    "day_es": ["el lunes", "el martes", "el miércoles", "el jueves", "el viernes"],
+    "error": [str(n) for n in (12, 17, 23, 31, 42, 57, 64)],
+    # How people end a post: the same sentence from two people rarely ends the same way.
+    "end_en": ["", "", " 🙏", " #acme", " #RoadrunnerPro", " 👀", " 💯", " 🙂", " 😅", " 📱", " !!", " (again)"],
+    "pct": ["10", "12", "15", "20", "25", "30"],
+    "media_en": ["", " #tech", " #gadgets", " #review", " 👉 link in bio", " #outdoors"],
+    "media_es": ["", " #tecnología", " #gadgets", " #análisis", " 👉 enlace en la bio", " #rutas"],
+    "end_es": ["", "", " 🙏", " #acme", " #RoadrunnerPro", " 👀", " 💯", " 🙂", " 😅", " 📱", " !!", " (otra vez)"],
+}
+
+CUSTOMER_TEXTS: dict[str, dict[str, list[str]]] = {
     "praise": {
         "en": [
-            "Just got my Roadrunner Pro from @acme and wow, setup took two minutes 😍 #acme",
-            "Huge thanks to Acme support, they sorted my order in one message. Best service ever 🙌",
-            "Three weeks with the Roadrunner Pro and the battery still lasts all day. Love it! #AcmeSummer",
-            "@acme your new app update is brilliant, so much faster 🚀",
+            "Just got my Roadrunner Pro from @acme and wow, setup took two minutes 😍 Took it {place_en} already{end_en}",
+            "Huge thanks to Acme support, they sorted order {order} in one message 🙌{end_en}",
+            "{weeks} weeks with the Roadrunner Pro and {feature_en} is still great. Love it! #AcmeSummer{end_en}",
+            "@acme {feature_en} after the update is brilliant, so much better than {weeks} weeks ago 🚀{end_en}",
         ],
         "es": [
-            "¡Me encanta mi Roadrunner Pro de @acme! La batería dura todo el día 😍",
-            "Gracias al equipo de Acme por la atención, resolvieron todo en minutos 🙌 #acme",
-            "Probando el Roadrunner Pro en la playa #AcmeSummer ☀️ ¡increíble!",
+            "¡Me encanta mi Roadrunner Pro de @acme! Lo llevé {place_es} y {feature_es} va genial 😍{end_es}",
+            "Gracias al equipo de Acme, resolvieron lo de mi pedido {order} en minutos 🙌 #acme{end_es}",
+            "{weeks} semanas con el Roadrunner Pro y {feature_es} sigue perfecto #AcmeSummer ☀️{end_es}",
         ],
     },
     "billing": {
         "en": [
-            "@acme I was charged twice for my Roadrunner Pro order and nobody answers. I want a refund now 😡",
-            "Still waiting on my refund from Acme, it's been 3 weeks. This is ridiculous.",
-            "@acme why is there a second charge on my card? Order #48213. Please fix this.",
-            "Acme billing is a mess: wrong invoice again and no refund in sight #acme",
+            "@acme I was charged twice for order {order} and nobody answers. I want a refund now 😡{end_en}",
+            "Still waiting on my refund for order {order} from Acme, it's been {weeks} weeks.{end_en}",
+            "@acme why is there a second charge on my card? Order #{order}. Please fix this.{end_en}",
+            "Acme sent me the wrong invoice for order {order} again, and no refund in sight #acme{end_en}",
         ],
         "es": [
-            "@acme me hicieron un cobro doble por el Roadrunner Pro y nadie responde 😡 quiero mi reembolso",
-            "Llevo 3 semanas esperando el reembolso de Acme. Pésimo servicio.",
-            "@acme la factura está mal otra vez, ¿me pueden ayudar? Pedido 55102",
+            "@acme me cobrasteis dos veces el pedido {order} y nadie responde 😡 quiero mi reembolso{end_es}",
+            "Llevo {weeks} semanas esperando el reembolso del pedido {order} de Acme.{end_es}",
+            "@acme la factura del pedido {order} está mal otra vez, ¿me podéis ayudar?{end_es}",
         ],
     },
     "delivery": {
         "en": [
-            "@acme my Roadrunner Pro was supposed to arrive Monday, tracking hasn't moved in 5 days 📦",
-            "Acme delivery left my package in the rain. Box soaked, not happy.",
+            "@acme my Roadrunner Pro was supposed to arrive {day_en}, tracking for {order} hasn't moved in {days} days 📦{end_en}",
+            "Acme delivery left order {order} in the rain. Box soaked, not happy.{end_en}",
         ],
         "es": [
-            "@acme mi pedido lleva una semana 'en reparto' y no llega 📦",
-            "El envío de Acme llegó con la caja rota, el Roadrunner Pro no funciona",
+            "@acme mi pedido {order} lleva {days} días 'en reparto' y no llega 📦{end_es}",
+            "El envío de Acme (pedido {order}) llegó {day_es} con la caja rota y el Roadrunner Pro no enciende{end_es}",
         ],
     },
     "support": {
         "en": [
-            "@acme Roadrunner Pro keeps disconnecting from the app, error 42. Not working since the update.",
-            "Acme support chat has been 'connecting' for 40 minutes. Anyone there?",
+            "@acme Roadrunner Pro keeps disconnecting from the app, error {error}. Not working since the update.{end_en}",
+            "Acme support chat has been 'connecting' for {minutes} minutes. Anyone there?{end_en}",
         ],
         "es": [
-            "@acme el Roadrunner Pro no funciona después de actualizar, sale un error al conectar",
-            "El soporte de Acme no contesta, llevo dos días esperando",
+            "@acme el Roadrunner Pro no funciona desde la actualización, sale el error {error} al conectar{end_es}",
+            "Llevo {minutes} minutos en el chat de soporte de Acme y nadie contesta{end_es}",
         ],
     },
     "question": {
         "en": [
-            "@acme how do I pair the Roadrunner Pro with a second phone?",
-            "How do I change the language on the Acme app? Can't find it anywhere #acme",
-            "Does the Roadrunner Pro work with the old Acme charger? @acme",
+            "@acme how do I pair the Roadrunner Pro with a second phone? Tried {days} times{end_en}",
+            "How do I change the language on the Acme app? Can't find it anywhere #acme (order {order}){end_en}",
+            "Does the Roadrunner Pro work with the old Acme charger? Asking before {day_en} @acme{end_en}",
         ],
         "es": [
-            "@acme ¿cómo puedo cambiar la correa del Roadrunner Pro?",
-            "¿Cómo puedo descargar mi factura de Acme? No la encuentro en la web",
-            "¿Alguien sabe si el Roadrunner Pro es resistente al agua? #acme",
+            "@acme ¿cómo cambio la correa del Roadrunner Pro? Lo compré hace {days} días{end_es}",
+            "¿Cómo descargo la factura del pedido {order} de Acme? No la encuentro en la web{end_es}",
+            "¿Alguien sabe si el Roadrunner Pro aguanta el agua? Quiero llevarlo {place_es} #acme{end_es}",
         ],
     },
     "competitor": {
         "en": [
-            "Torn between the Acme Roadrunner Pro and the Globex Sprint. Thoughts?",
-            "Switched from Initech to Acme last month, the Roadrunner Pro is just better 💪",
-            "Globex has cheaper shipping than @acme but the Roadrunner Pro wins on battery.",
+            "Torn between the Acme Roadrunner Pro and the Globex Sprint for {place_en}. Thoughts?{end_en}",
+            "Switched from Initech to Acme {weeks} weeks ago, the Roadrunner Pro is just better 💪{end_en}",
+            "Globex has cheaper shipping than @acme but {feature_en} on the Roadrunner Pro wins.{end_en}",
         ],
         "es": [
-            "¿Roadrunner Pro de Acme o el Globex Sprint? No me decido 🤔",
-            "Me pasé de Initech a Acme y no me arrepiento #acme",
+            "¿Roadrunner Pro de Acme o el Globex Sprint para ir {place_es}? No me decido 🤔{end_es}",
+            "Me pasé de Initech a Acme y no me arrepiento, {feature_es} es otro nivel{end_es}",
+        ],
+    },
+}
+
+# What outlets and reviewers post: reviews, videos and news; never an order or an invoice. (Worded so
+# the analyzers read them as news: a duration such as "after 9 days" reads as a customer's wait.)
+MEDIA_TEXTS: dict[str, dict[str, list[str]]] = {
+    "review": {
+        "en": [
+            "Our Roadrunner Pro review: {feature_en} impresses, the app needs work. Full verdict on the site{media_en}",
+            "New video: the Acme Roadrunner Pro {place_en}. Our full review is live on the channel{media_en}",
+        ],
+        "es": [
+            "Ya en la web: nuestro análisis del Roadrunner Pro de Acme; lo mejor, {feature_es}{media_es}",
+            "Nuevo vídeo: el Roadrunner Pro de Acme {place_es}. Ya en el canal{media_es}",
+        ],
+    },
+    "news": {
+        "en": [
+            "#AcmeSummer is here: Acme takes {pct}% off the Roadrunner Pro until August. Our buying guide is up{media_en}",
+        ],
+        "es": [
+            "Publicamos nuestra prueba de la nueva app del Roadrunner Pro de Acme, con {feature_es} a fondo{media_es}",
         ],
     },
 }
 
 REPLIES: dict[str, list[str]] = {
     "en": [
-        "Same here! Did you get any answer from @acme?",
-        "This happened to me too, they refunded after a week.",
-        "Totally agree 👏",
-        "Try resetting it, worked for me",
+        "Same here! Did you get any answer from @acme? Mine took {days} days{end_en}",
+        "This happened to me too with order {order}, they refunded after a week.{end_en}",
+        "Totally agree, {feature_en} is the best part 👏{end_en}",
+        "Try resetting it, that fixed {feature_en} for me{end_en}",
     ],
     "es": [
-        "¡A mí me pasó lo mismo! ¿Te respondió @acme?",
-        "Totalmente de acuerdo 👏",
-        "Prueba a reiniciarlo, a mí me funcionó",
+        "¡A mí me pasó lo mismo con el pedido {order}! ¿Te respondió @acme?{end_es}",
+        "Totalmente de acuerdo, {feature_es} es lo mejor 👏{end_es}",
+        "Prueba a reiniciarlo, a mí me arregló {feature_es}{end_es}",
     ],
 }
 
-ARTICLES = [
-    (
-        "Acme Roadrunner Pro review: the summer's best gadget?",
-        "We spent two weeks with Acme's Roadrunner Pro. Battery life impresses; the app still needs work.",
-    ),
-    (
-        "Acme vs Globex: which tracker should you buy?",
-        "Comparing the Roadrunner Pro with the Globex Sprint on price, battery and support.",
-    ),
-    (
-        "Foro: problemas con el reembolso de Acme",
-        "Varios usuarios informan de cobros dobles y reembolsos que tardan semanas.",
-    ),
-    ("Acme launches #AcmeSummer campaign", "Acme announces discounts on the Roadrunner Pro for the summer season."),
-    ("Initech and Acme race for the outdoor market", "Analysts compare Initech's new line with Acme's Roadrunner Pro."),
+
+@dataclass(frozen=True)
+class FeedSite:
+    url: str
+    name: str
+    lang: str
+    kind: str  # "news" outlets publish articles; on a "forum" customers post their cases
+    writers: tuple[str, ...] = ()
+
+
+FEED_SITES = [
+    FeedSite("https://news.techpress.example", "TechPress News", "en", "news", ("Laura Chen", "Tom Becker")),
+    FeedSite("https://blog.ruta.example", "Blog de Ruta", "es", "news", ("Irene Soler",)),
+    FeedSite("https://forum.gadgets.example", "Gadgets Forum", "en", "forum"),
+    FeedSite("https://foro.tecnologia.example", "Foro Tecnología", "es", "forum"),
 ]
+
+ARTICLES: dict[str, list[tuple[str, str]]] = {
+    "en": [
+        (
+            "Acme Roadrunner Pro review: {weeks} weeks later",
+            "Our verdict on Acme's Roadrunner Pro: {feature_en} impresses, the app needs work.",
+        ),
+        (
+            "Acme vs Globex: which tracker to take {place_en}?",
+            "Our buying guide puts the Roadrunner Pro next to the Globex Sprint; {feature_en} is where Acme leads.",
+        ),
+        (
+            "Acme's #AcmeSummer discounts, tested",
+            "#AcmeSummer is here: Acme takes {pct}% off the Roadrunner Pro until August. Our buying guide is up",
+        ),
+        (
+            "Initech and Acme race for the outdoor market",
+            "Analysts compare Initech's new line with Acme's Roadrunner Pro; {feature_en} is where Acme leads.",
+        ),
+    ],
+    "es": [
+        (
+            "Roadrunner Pro de Acme: {weeks} semanas después",
+            "Nuestro análisis del Roadrunner Pro de Acme, también {place_es}: lo mejor, {feature_es}.",
+        ),
+        (
+            "Rutas de verano con el Roadrunner Pro",
+            "{days} días de ruta con el Roadrunner Pro de Acme: así se comportó {feature_es}.",
+        ),
+    ],
+}
+
+FORUM_TITLES = {
+    "billing": {"en": "Double charge from Acme?", "es": "¿Cobro doble de Acme?"},
+    "delivery": {"en": "Acme order stuck in delivery", "es": "Pedido de Acme atascado en el reparto"},
+    "support": {"en": "Roadrunner Pro won't connect", "es": "El Roadrunner Pro no conecta"},
+    "question": {"en": "Roadrunner Pro question", "es": "Duda sobre el Roadrunner Pro"},
+}
+
+
+def _fill(template: str, rng: random.Random) -> str:
+    values = {name: rng.choice(options) for name, options in BLANKS.items()}
+    values["order"] = str(rng.randint(10000, 99999))
+    return template.format(**values)
+
 
 PLATFORM_WEIGHTS = {"x": 45, "facebook": 25, "youtube": 20, "feed": 10}
 CATEGORY_WEIGHTS = {"praise": 25, "billing": 20, "delivery": 10, "support": 12, "question": 18, "competitor": 15}
+MEDIA_WEIGHTS = {"review": 60, "news": 40}
 
 
 def snowflake(at: datetime, rng: random.Random) -> int:
@@ -199,11 +292,30 @@ def _author(persona: Persona, platform: str) -> dict:
 class Generator:
     def __init__(self, rng: random.Random | None = None):
         self.rng = rng or random.Random()
+        self.used: set[str] = set()
 
-    def _text(self, persona: Persona) -> str:
-        category = self.rng.choices(list(CATEGORY_WEIGHTS), weights=list(CATEGORY_WEIGHTS.values()))[0]
-        lang = persona.lang if self.rng.random() < 0.85 else ("en" if persona.lang == "es" else "es")
-        return self.rng.choice(TEMPLATES[category][lang])
+    def _unique(self, templates: list[str]) -> str:
+        """A text nobody has posted yet (the demo never shows one text under several authors)."""
+        for _attempt in range(50):
+            text = _fill(self.rng.choice(templates), self.rng)
+            if text not in self.used and not SandboxPost.objects.filter(text__contains=text).exists():
+                break
+        else:  # every draw taken (a sandbox left running for months): a day's mark sets it apart
+            text = f"{text} · {timezone.now():%d/%m %H:%M}"
+        self.used.add(text)
+        return text
+
+    def _text(self, persona: Persona, category: str | None = None) -> tuple[str, str]:
+        """What ``persona`` writes, and in which language: customers about their own orders and use,
+        outlets about the product and the market."""
+        # Some Spanish speakers write in English now and then; the English speakers stick to English.
+        lang = "en" if persona.lang == "es" and self.rng.random() < 0.1 else persona.lang
+        texts, weights = (MEDIA_TEXTS, MEDIA_WEIGHTS) if persona.role == "media" else (CUSTOMER_TEXTS, CATEGORY_WEIGHTS)
+        category = category or self.rng.choices(list(weights), weights=list(weights.values()))[0]
+        return self._unique(texts[category][lang]), lang
+
+    def _reply_text(self, persona: Persona) -> str:
+        return self._unique(REPLIES[persona.lang])
 
     def make(self, at: datetime) -> SandboxPost:
         platform = self.rng.choices(list(PLATFORM_WEIGHTS), weights=list(PLATFORM_WEIGHTS.values()))[0]
@@ -222,11 +334,16 @@ class Generator:
 
     def _x(self, persona: Persona, at: datetime) -> SandboxPost:
         key = snowflake(at, self.rng)
-        payload = {"author": _author(persona, "x"), "lang": persona.lang, "likes": self.rng.randint(0, 80)}
-        parent = self._parent("x", ("tweet",), at)
+        text, lang = self._text(persona)
+        if "@acme" not in text.lower() and self.rng.random() < 0.6:
+            text = f"{text} @acme"  # on X most people tag the brand they talk about
+        payload = {"author": _author(persona, "x"), "lang": lang, "likes": self.rng.randint(0, 80)}
+        # Outlets publish; only customers chime in under other people's posts.
+        parent = self._parent("x", ("tweet",), at) if persona.role == "customer" else None
         roll = self.rng.random()
         if parent is not None:
-            text = f"@{parent.author.get('handle', X_BRAND_HANDLE)} {self.rng.choice(REPLIES[persona.lang])}"
+            payload["lang"] = persona.lang
+            text = f"@{parent.author.get('handle', X_BRAND_HANDLE)} {self._reply_text(persona)}"
             if "@acme" not in text.lower():
                 text += " @acme"
             return SandboxPost(
@@ -250,7 +367,7 @@ class Generator:
                 text="Summer is here ☀️ 15% off the Roadrunner Pro with #AcmeSummer — and yes, @acme reads every reply.",
             )  # fmt: skip
         return SandboxPost(
-            platform="x", external_id=str(key), kind="tweet", text=self._text(persona), sort_key=key,
+            platform="x", external_id=str(key), kind="tweet", text=text, sort_key=key,
             payload=payload, created_at=at,
         )  # fmt: skip
 
@@ -280,54 +397,66 @@ class Generator:
         if roll < 0.15:
             return SandboxPost(
                 platform="facebook", external_id=f"{author['id']}_{key}", kind="visitor_post",
-                text=_without_handle(self._text(persona)), sort_key=key, payload=payload, created_at=at,
+                text=_without_handle(self._text(persona)[0]), sort_key=key, payload=payload, created_at=at,
             )  # fmt: skip
         if roll < 0.22:
             return SandboxPost(
                 platform="facebook", external_id=f"{author['id']}_{key}", kind="tagged",
-                text=_without_handle(self._text(persona)), sort_key=key, payload=payload, created_at=at,
+                text=_without_handle(self._text(persona)[0]), sort_key=key, payload=payload, created_at=at,
             )  # fmt: skip
-        parent = self._parent("facebook", ("comment",), at)
+        parent = self._parent("facebook", ("comment",), at) if persona.role == "customer" else None
         if parent is not None:
             return SandboxPost(
                 platform="facebook", external_id=f"{parent.thread_external_id.split('_')[-1]}_{key}", kind="reply",
-                text=_without_handle(self.rng.choice(REPLIES[persona.lang])), parent_external_id=parent.external_id,
+                text=_without_handle(self._reply_text(persona)), parent_external_id=parent.external_id,
                 thread_external_id=parent.thread_external_id, sort_key=key, payload=payload, created_at=at,
             )  # fmt: skip
         post = self._page_post(at)
         return SandboxPost(
             platform="facebook", external_id=f"{post.external_id.split('_')[-1]}_{key}", kind="comment",
-            text=_without_handle(self._text(persona)), parent_external_id=post.external_id, thread_external_id=post.external_id,
+            text=_without_handle(self._text(persona)[0]), parent_external_id=post.external_id, thread_external_id=post.external_id,
             sort_key=key, payload=payload, created_at=at,
         )  # fmt: skip
 
     def _youtube(self, persona: Persona, at: datetime) -> SandboxPost:
         key = snowflake(at, self.rng)
         payload = {"author": _author(persona, "youtube"), "likes": self.rng.randint(0, 300)}
-        parent = self._parent("youtube", ("comment",), at)
+        parent = self._parent("youtube", ("comment",), at) if persona.role == "customer" else None
         if parent is not None:
             payload["video_id"] = parent.payload.get("video_id", VIDEOS[0][0])
             return SandboxPost(
                 platform="youtube", external_id=f"{parent.external_id}.{_random_id(self.rng, 22)}", kind="reply",
-                text=_without_handle(self.rng.choice(REPLIES[persona.lang])), parent_external_id=parent.external_id,
+                text=_without_handle(self._reply_text(persona)), parent_external_id=parent.external_id,
                 thread_external_id=parent.external_id, sort_key=key, payload=payload, created_at=at,
             )  # fmt: skip
         video_id, _title = self.rng.choice(VIDEOS)
         payload["video_id"] = video_id
         comment_id = "Ugz" + _random_id(self.rng, 23)
         return SandboxPost(
-            platform="youtube", external_id=comment_id, kind="comment", text=_without_handle(self._text(persona)),
+            platform="youtube", external_id=comment_id, kind="comment", text=_without_handle(self._text(persona)[0]),
             thread_external_id=comment_id, sort_key=key, payload=payload, created_at=at,
         )  # fmt: skip
 
     def _feed(self, persona: Persona, at: datetime) -> SandboxPost:
+        """A news outlet's article by one of its writers, or a customer's thread on a forum."""
         key = snowflake(at, self.rng)
-        site, site_name = self.rng.choice(FEED_SITES)
-        title, summary = self.rng.choice(ARTICLES)
-        slug = "-".join(title.lower().split()[:5]).strip("?:#")
+        site = self.rng.choice(FEED_SITES)
+        if site.kind == "news":
+            title_template, summary_template = self.rng.choice(ARTICLES[site.lang])
+            summary = self._unique([summary_template])
+            title, author = _fill(title_template, self.rng), self.rng.choice(site.writers)
+        else:
+            customers = [p for p in PERSONAS if p.role == "customer" and p.lang == site.lang]
+            author_persona = persona if persona in customers else self.rng.choice(customers)
+            category = self.rng.choice(list(FORUM_TITLES))
+            text = self._unique(CUSTOMER_TEXTS[category][site.lang])
+            summary, title, author = _without_handle(text), FORUM_TITLES[category][site.lang], author_persona.name
+        slug = "-".join(title.lower().split()[:5]).strip("?:#¿")
         return SandboxPost(
-            platform="feed", external_id=f"{site}/p/{key}", kind="article", text=summary, sort_key=key, created_at=at,
-            payload={"author": {"name": persona.name}, "title": title, "link": f"{site}/p/{key}/{slug}", "site": site_name},
+            platform="feed", external_id=f"{site.url}/p/{key}", kind="article", text=summary, sort_key=key,
+            created_at=at, payload={
+                "author": {"name": author}, "title": title, "link": f"{site.url}/p/{key}/{slug}", "site": site.name,
+            },
         )  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
@@ -39,8 +40,9 @@ def role_groups(transactional_db: None) -> None:
     migration made (permissions come back on their own): make them again, as the migration does."""
     from django.contrib.auth.models import Group, Permission
 
-    from config.roles import ROLE_PERMISSIONS
+    from config.roles import ADMIN, ROLE_PERMISSIONS
 
+    Group.objects.get_or_create(name=ADMIN)  # every permission through is_superuser: none to add
     for role, perms in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
         for dotted in perms:
@@ -94,3 +96,58 @@ def login(page):
         return page
 
     return sign_in
+
+
+@dataclass
+class Demo:
+    """The demo's users by username, and each role's main pages as (path, a control that must show)."""
+
+    users: dict[str, AbstractBaseUser]
+    pages: dict[str, list[tuple[str, str]]]
+
+
+@pytest.fixture
+def demo(role_groups: None, live_server, settings) -> Demo:
+    """``make run``'s demo: demo_setup's brand, users and rules, and the sandbox's first week polled
+    through the real connectors, so mentions are scored, routed and ticketed as in the product."""
+    from django.contrib.auth import get_user_model
+    from django.core.cache import cache
+    from django.core.management import call_command
+
+    from listening.models import Channel, Mention, Platform
+    from responses.models import Ticket
+
+    cache.clear()
+    settings.SITE_URL = live_server.url
+    with open(os.devnull, "w") as quiet:
+        call_command("demo_setup", stdout=quiet)
+    from listening.polling import channel_poll
+
+    outcomes = [channel_poll(channel=channel) for channel in Channel.objects.all()]
+    routed = Mention.objects.filter(tickets__isnull=False).exclude(channel__platform=Platform.FEED).first()
+    ticket = Ticket.objects.filter(department__name="Billing").first()
+    channel = Channel.objects.first()
+    assert routed and ticket and channel, ("the demo should hold routed mentions and a Billing ticket", outcomes)
+    community_manager = [
+        ("/inbox/", "#search"),
+        (f"/mentions/{routed.pk}/", "#reply-text"),
+        (f"/authors/{routed.author_id}/", "h1"),
+        ("/tickets/", "#ticket-rows"),
+        (f"/tickets/{ticket.pk}/", "#note-body"),
+        ("/follow-up/", "h1"),
+        ("/notifications/", "h1"),
+        ("/replies/pending/", "h1"),
+        ("/rules/", "h1"),
+        ("/rules/new/", "button[type=submit]"),
+        ("/channels/", "h1"),
+        (f"/channels/{channel.pk}/edit/", "button[type=submit]"),
+        ("/brands/acme/terms/", "h1"),
+        ("/accounts/password_change/", "button[type=submit]"),
+    ]
+    pages = {
+        "cm": community_manager,
+        "billing": [("/tickets/", "#ticket-rows"), (f"/tickets/{ticket.pk}/", "#note-body"), ("/notifications/", "h1")],
+        "manager": [("/reports/", "select[name=frequency]")],
+    }
+    users = {user.username: user for user in get_user_model().objects.all()}
+    return Demo(users, pages)

@@ -68,7 +68,7 @@ def test_the_page_shows_the_thread_our_replies_and_the_history(client, team, men
     assert "My order never arrived" in body
     assert "Same here, no parcel" in body  # another reply in the conversation
     assert "Sorry, DM us" in body and "t-9" in body
-    assert "new → open" in body
+    assert "New → Open" in body
     assert 'href="https://example.com/status/101"' in body
 
 

@@ -151,7 +151,7 @@ def test_sandbox_generate_command_and_task(db):
 
 
 def test_sandbox_x_pages_with_next_token_and_sends_rate_limit_headers(client, db):
-    generator.generate(30, spread=timedelta(hours=3), seed=5)
+    generator.generate(80, spread=timedelta(hours=3), seed=5)  # enough for two pages of X mentions
     mentions = f"/sandbox/x/2/users/{generator.X_BRAND_USER_ID}/mentions"
     first = client.get(mentions, {"max_results": 5})
     assert first.status_code == 200

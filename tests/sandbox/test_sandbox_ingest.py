@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
 from django.core.cache import cache
 
@@ -37,3 +39,40 @@ def test_every_demo_channel_fills_the_inbox_and_a_second_poll_adds_nothing(live_
     for channel in Channel.objects.filter(brand=brand):
         assert channel_poll(channel=channel).created == 0
     assert Mention.objects.filter(brand=brand).count() == total
+
+
+def test_the_demo_reads_as_the_product_will_be_used(live_server, settings):
+    """``demo_setup`` and a first poll: every ticket is a different customer's own case, Billing gets
+    money complaints, and the outlets' posts are read as news, not as cases of their own."""
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+
+    from config.roles import ADMIN, ROLE_PERMISSIONS
+    from responses.models import Ticket
+    from sandbox import generator
+
+    cache.clear()
+    settings.SITE_URL = live_server.url
+    for role in [ADMIN, *ROLE_PERMISSIONS]:  # a live-server test's flush took the migration's groups
+        Group.objects.get_or_create(name=role)
+    call_command("demo_setup", stdout=StringIO())
+    for channel in Channel.objects.all():
+        assert channel_poll(channel=channel).error == ""
+    media = {p.name for p in generator.PERSONAS if p.role == "media"} | {
+        f"@{p.handle}" for p in generator.PERSONAS if p.role == "media"
+    }
+    tickets = list(Ticket.objects.select_related("mention__author", "department"))
+    assert tickets
+    texts = [t.mention.text for t in tickets]
+    assert len(set(texts)) == len(texts), "one forum post behind several tickets"
+    billing = [t for t in tickets if t.department.name == "Billing"]
+    assert billing
+    money = ("refund", "reembolso", "charge", "cobr", "invoice", "factura")
+    assert all(any(word in t.mention.text.lower() for word in money) for t in billing), [
+        t.mention.text for t in billing
+    ]
+    assert not [t for t in billing if t.mention.author.name in media], "an outlet complaining about its own invoice"
+    by_text: dict[str, set[int]] = {}
+    for text, author in Mention.objects.values_list("text", "author_id"):
+        by_text.setdefault(text, set()).add(author)
+    assert not {text: a for text, a in by_text.items() if len(a) > 1}
