@@ -106,6 +106,8 @@ def run(path: Path, lines: int, batch: int) -> None:
             os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, inside the batch's transaction
         return result
 
+    # A process started in the background may inherit SIGINT ignored; Ctrl-C's handler, as on a terminal.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     arguments = [str(path), "--channel", str(channel.pk), "--no-route", "--batch-size", str(batch), "--quiet"]
     import_mentions.ingest_items = interrupted
     began = time.perf_counter()
