@@ -448,3 +448,28 @@ class AnalyzerModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.brand_id} {self.language} {self.target}"
+
+
+class ImportCheckpoint(models.Model):
+    """How far ``import_mentions`` got with one file into one channel: the last line whose batch
+    was committed. Saved in the same transaction as that batch, so an import stopped by Ctrl-C or
+    a crash resumes after it, storing nothing twice and losing nothing. Deleted when the file is
+    done. A file is known by its absolute path, its size and a hash of its first kilobyte, so a
+    different file at the same path starts from the beginning."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="import_checkpoints")
+    path = models.TextField(_("file"))
+    size = models.BigIntegerField(_("size (bytes)"))
+    head_sha256 = models.CharField(_("hash of the first kilobyte"), max_length=64)
+    line = models.PositiveBigIntegerField(_("last committed line"), default=0)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "path", "size", "head_sha256"], name="import_checkpoint_unique"),
+        ]
+        verbose_name = _("import checkpoint")
+        verbose_name_plural = _("import checkpoints")
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line} → {self.channel_id}"

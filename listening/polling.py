@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from config.backoff import backoff_seconds as jittered_backoff
@@ -46,22 +47,22 @@ def backoff_seconds(failures: int) -> float:
 def channels_claim_due(*, limit: int = 200) -> list[int]:
     """Ids of channels due for a poll, each claimed with a lease so no other dispatcher queues it.
 
-    The claim is a conditional UPDATE on the ``next_poll_at`` we read: of two dispatchers that
-    read the same row, only the one whose UPDATE still finds the old value wins it.
+    Two statements whatever the number due: the due rows are locked (rows another dispatcher has
+    locked are skipped, so two never claim the same one) and their lease set in one UPDATE. One
+    UPDATE per channel took seconds per tick with 10,000 channels (``bench/polling.py``).
     """
     now = timezone.now()
-    due = (
-        Channel.objects.filter(is_active=True, next_poll_at__lte=now)
-        .exclude(state__in=[Channel.State.RECONNECT, Channel.State.PAUSED])
-        .order_by("next_poll_at")
-        .values_list("pk", "next_poll_at")[:limit]
-    )
-    lease_until = now + timedelta(seconds=LEASE_SECONDS)
-    return [
-        pk
-        for pk, due_at in due
-        if Channel.objects.filter(pk=pk, next_poll_at=due_at).update(next_poll_at=lease_until) == 1
-    ]
+    with transaction.atomic():
+        due = list(
+            Channel.objects.select_for_update(skip_locked=True)
+            .filter(is_active=True, next_poll_at__lte=now)
+            .exclude(state__in=[Channel.State.RECONNECT, Channel.State.PAUSED])
+            .order_by("next_poll_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if due:
+            Channel.objects.filter(pk__in=due).update(next_poll_at=now + timedelta(seconds=LEASE_SECONDS))
+    return due
 
 
 def _lock_key(channel_id: int) -> str:

@@ -19,6 +19,8 @@ on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.pos
 
 BENCHMARKS = [
     (["bench/ingest.py", "120", "40"], "new items:", False),
+    (["bench/import.py", "200"], "peak memory (maxrss):", False),
+    (["bench/polling.py", "50", "1"], "claimed twice in one tick: 0", False),
     (["bench/routing.py", "200"], "route_mentions:", False),
     (["bench/mention_page.py", "60"], "author page, near the end", False),
     (["bench/inbox.py", "--mentions", "120", "--requests", "1"], "new-mentions poll", True),

@@ -137,6 +137,16 @@ def test_due_channels_are_claimed_once(team):
     assert polling.channels_claim_due() == []  # leased: a second dispatcher gets nothing
 
 
+def test_claiming_takes_the_same_few_statements_however_many_are_due(team, django_assert_max_num_queries):
+    # One UPDATE per channel took seconds per tick at 10,000 channels (bench/polling.py).
+    earliest = timezone.now() - timedelta(minutes=10)
+    due = [ChannelFactory(brand=team.brand, next_poll_at=earliest + timedelta(seconds=n)).pk for n in range(12)]
+    with django_assert_max_num_queries(4):  # savepoint, SELECT … FOR UPDATE SKIP LOCKED, UPDATE, release
+        assert polling.channels_claim_due(limit=10) == due[:10]  # the longest waiting first
+    assert polling.channels_claim_due() == due[10:]
+    assert all(at > timezone.now() for at in Channel.objects.filter(pk__in=due).values_list("next_poll_at", flat=True))
+
+
 def test_dispatch_queues_a_poll_for_each_due_channel(channel, connector, django_capture_on_commit_callbacks):
     # Tasks run inline under the test settings (CELERY_TASK_ALWAYS_EAGER).
     connector(page("1", cursor={"since_id": "1"}))
