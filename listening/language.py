@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache
@@ -97,6 +98,19 @@ def detect_language(text: str, hint: str = "", expected: Iterable[str] = DEFAULT
     return hint if hint in DETECTABLE else ""
 
 
+# The pid of the process whose lingua thread pool is running. A pool's threads do not survive a
+# fork: a forked child (a Celery pool process, a worker killed and restarted) whose parent ran a
+# batch would wait for them forever, so it reads its batches one text at a time.
+_pool_pid: int | None = None
+
+
+def _may_run_in_parallel() -> bool:
+    global _pool_pid
+    if _pool_pid is None:
+        _pool_pid = os.getpid()
+    return _pool_pid == os.getpid()
+
+
 def detect_languages(
     texts: Sequence[str], hints: Sequence[str] | None = None, expected: Iterable[str] = DEFAULT_EXPECTED
 ) -> list[str]:
@@ -109,7 +123,11 @@ def detect_languages(
     found: list[str | None] = [None] * len(texts)
     short = [i for i, w in enumerate(words) if len(w) >= 3 and expected and len(w.split()) <= SHORT_WORDS]
     if short:
-        confidences = language_detector().compute_language_confidence_values_in_parallel([words[i] for i in short])
+        detector, batch = language_detector(), [words[i] for i in short]
+        if _may_run_in_parallel():
+            confidences = detector.compute_language_confidence_values_in_parallel(batch)
+        else:
+            confidences = [detector.compute_language_confidence_values(text) for text in batch]
         for i, values in zip(short, confidences, strict=True):
             ranked = [(_code(v.language), v.value) for v in values]
             if ranked:
@@ -121,9 +139,12 @@ def detect_languages(
                     found[i] = best[0]
     rest = [i for i, w in enumerate(words) if found[i] is None and len(w) >= 3]
     if rest:
-        for i, language in zip(
-            rest, language_detector().detect_languages_in_parallel_of([words[i] for i in rest]), strict=True
-        ):
+        detector, batch = language_detector(), [words[i] for i in rest]
+        if _may_run_in_parallel():
+            languages = detector.detect_languages_in_parallel_of(batch)
+        else:
+            languages = [detector.detect_language_of(text) for text in batch]
+        for i, language in zip(rest, languages, strict=True):
             if language is not None:
                 found[i] = _code(language)
     return [

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -89,3 +92,27 @@ def test_a_batch_is_read_as_each_text_alone() -> None:
         alone = [detect_language(text, hint, expected) for text, hint in zip(texts, hints, strict=True)]
         assert detect_languages(texts, hints, expected) == alone
     assert detect_languages(["ok", "@acme hi"], ["es-MX", "klingon"]) == ["es", ""]  # too short: the hint decides
+
+
+def test_a_process_forked_after_a_batch_still_detects_batches() -> None:
+    """A Celery pool process is forked from a parent that may have read a batch: lingua's thread
+    pool does not survive the fork, and waiting for it would hang the child (and its channel)."""
+    texts = ["I was charged twice for the same order", "Me cobraron dos veces el mismo pedido"]
+    assert detect_languages(texts) == ["en", "es"]  # the parent's thread pool now runs
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        try:
+            os.write(write, ",".join(detect_languages(texts)).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    deadline = time.monotonic() + 60
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if done[0] == 0:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    answer = os.read(read, 100).decode()
+    os.close(read)
+    assert answer == "en,es", "the forked child never answered"
