@@ -21,6 +21,17 @@ from responses.models import Department
 from tests.factories import BrandFactory, DepartmentFactory, MembershipFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _site_language() -> Iterator[None]:
+    """Every test starts in the site's language: a request in Spanish (a person's stored choice,
+    the switcher) leaves Spanish active in the thread, as Django does between requests."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     has_chromium = os.path.exists(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
