@@ -31,7 +31,17 @@ class Table:
     headers: list[str | Promise]
     rows: list[list[object]]
 
+    @property
+    def quotes_strangers(self) -> bool:
+        """Its first column is what people wrote (a word, a hashtag, a question, a source, a
+        handle), shown as written in every language: marked ``translate="no"`` on the page."""
+        return self.name in STRANGERS_FIRST
 
+
+STRANGERS_FIRST = frozenset(
+    {"negative_terms", "positive_terms", "negative_hashtags", "positive_hashtags", "emerging", "sources",
+     "growing_sources", "questions", "leaders", "internal_leaders", "repeat_complaints"}
+)  # fmt: skip
 SENTIMENT_HEADERS = [_("Positive"), _("Neutral"), _("Negative"), _("Unscored"), _("Total"), _("Net sentiment")]
 SENTIMENT_KEYS = ["positive", "neutral", "negative", "unscored", "total", "net"]
 

@@ -69,7 +69,7 @@ def test_a_reply_turning_sent_elsewhere_shows_without_a_reload(team, mention, lo
     assert "1870000000000000001" in page.locator(f"#reply-{reply.pk}").inner_text()
     page.locator("#replies .reply", has_text="Colleague <b>here</b>").wait_for()
     page.locator("#mention-status .status", has_text="Replied").wait_for()
-    assert "→ replied" in page.locator("#history").inner_text()
+    assert "→ Replied" in page.locator("#history").inner_text()
     assert page.input_value("#reply-text") == "a second thought, half typed"  # the composer was left alone
     assert page.console_errors == []
 

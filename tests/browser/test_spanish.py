@@ -20,13 +20,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CATALOGUE = Path(settings.BASE_DIR) / "locale" / "es" / "LC_MESSAGES" / "django.mo"
 
 # Every text node and every read-out attribute of the page; the header's language menu names each
-# language in its own tongue ("English") on purpose.
+# language in its own tongue ("English") on purpose, and what strangers wrote (marked
+# translate="no": a report's top words) is shown as written.
 VISIBLE_TEXTS = """() => {
   const out = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
     const parent = walker.currentNode.parentElement;
-    if (parent && !parent.closest("script, style, #language")) out.push(walker.currentNode.textContent.trim());
+    if (parent && !parent.closest("script, style, #language, [translate=no]")) out.push(walker.currentNode.textContent.trim());
   }
   for (const el of document.querySelectorAll("[placeholder], [aria-label], [title], [alt], input[type=submit]")) {
     for (const name of ["placeholder", "aria-label", "title", "alt", "value"]) {
