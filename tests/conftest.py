@@ -42,6 +42,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="needs redis-server on the PATH (apt-get install redis-server)"))
         if "browser" in item.keywords and not has_chromium:
             item.add_marker(pytest.mark.skip(reason="needs Chromium at /usr/bin/chromium (apt-get install chromium)"))
+    # Browser tests last: their live server's thread keeps a database connection and a cache of its
+    # own, which the fault tests (they stop Redis and drop connections) must not inherit.
+    items[:] = [item for item in items if "browser" not in item.keywords] + [
+        item for item in items if "browser" in item.keywords
+    ]
 
 
 class RedisServer:
