@@ -143,21 +143,28 @@ def mention_assign(
     return _one("assign", mention, assignee, actor=actor, note=note)
 
 
+def _relabel_sentiment(
+    mention: Mention, label: str, corrected_by: AbstractBaseUser | None, actor: AbstractBaseUser | None, note: str = ""
+) -> None:
+    """Write a sentiment and who corrected it (None: the analyzer's), tell the change steps, record it."""
+    old = mention.sentiment
+    before = {"sentiment": old, "sentiment_corrected_by_id": mention.sentiment_corrected_by_id}
+    mention.sentiment = label
+    mention.sentiment_corrected_by = corrected_by
+    mention.sentiment_corrected_at = timezone.now() if corrected_by is not None else None
+    mention.save(update_fields=["sentiment", "sentiment_corrected_by", "sentiment_corrected_at", "updated_at"])
+    pipeline.changed(mention, before)
+    _record(mention, actor, MentionEvent.Kind.SENTIMENT, old, label, note)
+
+
 @transaction.atomic
 def mention_correct_sentiment(*, mention: Mention, label: str, actor: AbstractBaseUser) -> bool:
     """An agent relabels the sentiment. The analyzer's label is kept beside it for agreement reports."""
     if label not in Sentiment.values:
         raise ValueError(f"unknown sentiment {label!r}")
-    old = mention.sentiment
-    if old == label and mention.sentiment_corrected_by_id:
+    if mention.sentiment == label and mention.sentiment_corrected_by_id:
         return False
-    before = {"sentiment": old, "sentiment_corrected_by_id": mention.sentiment_corrected_by_id}
-    mention.sentiment = label
-    mention.sentiment_corrected_by = actor
-    mention.sentiment_corrected_at = timezone.now()
-    mention.save(update_fields=["sentiment", "sentiment_corrected_by", "sentiment_corrected_at", "updated_at"])
-    pipeline.changed(mention, before)
-    _record(mention, actor, MentionEvent.Kind.SENTIMENT, old, label)
+    _relabel_sentiment(mention, label, corrected_by=actor, actor=actor)
     return True
 
 
@@ -167,14 +174,7 @@ def mention_withdraw_sentiment_correction(*, mention: Mention, actor: AbstractBa
     as a correction by the agreement reports or the learned models."""
     if mention.sentiment_corrected_by_id is None and mention.sentiment == mention.analyzer_sentiment:
         return False
-    old = mention.sentiment
-    before = {"sentiment": old, "sentiment_corrected_by_id": mention.sentiment_corrected_by_id}
-    mention.sentiment = mention.analyzer_sentiment
-    mention.sentiment_corrected_by = None
-    mention.sentiment_corrected_at = None
-    mention.save(update_fields=["sentiment", "sentiment_corrected_by", "sentiment_corrected_at", "updated_at"])
-    pipeline.changed(mention, before)
-    _record(mention, actor, MentionEvent.Kind.SENTIMENT, old, mention.sentiment, note)
+    _relabel_sentiment(mention, mention.analyzer_sentiment, corrected_by=None, actor=actor, note=note)
     return True
 
 
