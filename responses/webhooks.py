@@ -27,6 +27,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -507,6 +508,29 @@ def _request(url: str, body: bytes, headers: Mapping[str, str]) -> _Answer:
     )
 
 
+# A Teams connector that could not post the message still answers 200, with the failure in the
+# body: "Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP error
+# 429 with ContextId …". Its success body is "1"; a Workflows URL answers 202 with none.
+TEAMS_FAILURE = re.compile(r"delivery failed with error(?:.*?HTTP error (?P<status>\d{3}))?", re.IGNORECASE | re.DOTALL)
+
+
+def _teams_answer(answer: _Answer, where: str) -> _Answer:
+    """A 2xx from Teams read as what it says: a failure described in the body is a failure, with
+    the status it names (a 429 or 5xx inside a 200 is retried like one)."""
+    found = TEAMS_FAILURE.search(answer.excerpt) if not answer.error else None
+    if found is None:
+        return answer
+    status = int(found["status"]) if found["status"] else None
+    retryable = status is not None and (status >= 500 or status in RETRYABLE_STATUS)
+    return _Answer(
+        status_code=answer.status_code,
+        excerpt=answer.excerpt,
+        error=_("%(host)s answered %(answer)s but could not post the message (error %(status)s).")
+        % {"host": where, "answer": answer.status_code, "status": status or "?"},
+        permanent=not retryable,
+    )
+
+
 def webhook_delivery_send(*, delivery_id: int) -> Outcome:
     """Send one pending delivery. Called by the ``responses.deliver_webhook`` task; safe to call again."""
     now = timezone.now()
@@ -524,6 +548,8 @@ def webhook_delivery_send(*, delivery_id: int) -> Outcome:
     started = time.monotonic()
     answer = _request(url, body, _headers(delivery, secret, body))
     took = int((time.monotonic() - started) * 1000)
+    if delivery.target == WebhookDelivery.Target.TEAMS:
+        answer = _teams_answer(answer, host_port(url))
     answer = _Answer(
         status_code=answer.status_code,
         excerpt=_hide(answer.excerpt, url, secret),

@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 
 from responses.models import Department, Notification, Ticket, WebhookDelivery
 from responses.tickets import ticket_flag_breaches, ticket_open, ticket_transition
-from responses.webhooks import webhook_delivery_send
+from responses.webhooks import MAX_ATTEMPTS, webhook_delivery_send
 from tests.factories import ChannelFactory, MentionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -231,3 +231,33 @@ def test_the_admin_posts_a_test_message(team, billing, receiver, admin_client, d
 def test_a_new_department_speaks_the_sites_language(team, settings):
     settings.LANGUAGE_CODE = "es"
     assert Department.objects.create(brand=team.brand, name="Legal").language == "es"
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "retried"),
+    [("429 with ContextId tcid=0", 429, True), ("400 with ContextId MS-CV=Mg", 400, False)],
+)
+def test_a_teams_200_that_says_it_failed_is_not_counted_delivered(
+    team, billing, receiver, django_capture_on_commit_callbacks, error, status, retried
+):
+    billing.slack_webhook_url = ""
+    billing.save()
+    receiver.answers = [
+        (200, f"Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP error {error}")
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        open_ticket(team, billing)
+    delivery = WebhookDelivery.objects.get()
+    # Tasks run eagerly here, so a retried post is tried until the attempts run out.
+    assert (delivery.status, delivery.delivered_at) == ("failed", None)
+    assert delivery.attempts == (MAX_ATTEMPTS if retried else 1)
+    assert f"error {status}" in delivery.error and "TeamsSecretSig99" not in delivery.error
+
+
+def test_a_teams_200_with_its_success_body_is_delivered(team, billing, receiver, django_capture_on_commit_callbacks):
+    billing.slack_webhook_url = ""
+    billing.save()
+    receiver.answers = [(200, "1")]
+    with django_capture_on_commit_callbacks(execute=True):
+        open_ticket(team, billing)
+    assert WebhookDelivery.objects.get().status == "delivered"
