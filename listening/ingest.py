@@ -137,8 +137,9 @@ def ingest_items(
     fetched twice, a webhook redelivered or a worker killed and its task run again stores
     nothing twice. The channel row is locked for the transaction, so a poll and a webhook of
     the same channel take turns. ``cursor`` and ``budget``, when given, are saved in the same
-    transaction as the mentions they cover. New mentions go through routing before commit,
-    unless ``route`` is False (a historical import should not open tickets for old complaints).
+    transaction as the mentions they cover. New mentions go through the pipeline's steps before
+    commit; with ``route`` False only through those that count them (a historical import is in the
+    reports at once, but should not open tickets for old complaints nor announce them).
     An item the database refuses even on its own is left out, listed in ``rejected`` and on the
     channel; the rest of the page is stored.
     """
@@ -166,8 +167,7 @@ def ingest_items(
         rejected: list[RejectedItem] = []
         if fresh:
             created, rejected = _store(locked, fresh, now)
-            if route:
-                pipeline.run(created)
+            pipeline.run(created, history=not route)
         state = _channel_state_fields(cursor, budget)
         if rejected:
             state["rejected_items"] = _recorded(rejected, locked.rejected_items, now)

@@ -24,17 +24,22 @@ NewMentionsStep = Callable[[Sequence[Mention]], None]
 ChangeStep = Callable[[Sequence[tuple[Mention, Mapping[str, Any]]]], None]
 
 _steps: list[NewMentionsStep] = []
+_history_steps: set[NewMentionsStep] = set()
 _change_steps: list[ChangeStep] = []
 
 
-def register(step: NewMentionsStep, *, first: bool = False) -> NewMentionsStep:
+def register(step: NewMentionsStep, *, first: bool = False, history: bool = False) -> NewMentionsStep:
     """Run ``step`` on every batch of new mentions (usable as a decorator); registering twice is a no-op.
 
     ``first``: before the steps registered so far, for a step that must see the mentions as stored,
-    before another step (routing) changes them.
+    before another step (routing) changes them. ``history``: also on history imported without
+    acting on it (``import_mentions --no-route``): a step that counts mentions (the reports'
+    rollups) must see them; one that acts on them (routing, announcing) must not.
     """
     if step not in _steps:
         _steps.insert(0 if first else len(_steps), step)
+    if history:
+        _history_steps.add(step)
     return step
 
 
@@ -42,12 +47,14 @@ def steps() -> tuple[NewMentionsStep, ...]:
     return tuple(_steps)
 
 
-def run(mentions: Sequence[Mention]) -> None:
-    """Hand a batch of just-stored mentions to every registered step, in order."""
+def run(mentions: Sequence[Mention], *, history: bool = False) -> None:
+    """Hand a batch of just-stored mentions to every registered step, in order; with ``history``
+    only to the steps that asked for history too."""
     if not mentions:
         return
     for step in _steps:
-        step(mentions)
+        if not history or step in _history_steps:
+            step(mentions)
 
 
 def register_change(step: ChangeStep) -> ChangeStep:

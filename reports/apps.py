@@ -18,6 +18,6 @@ class ReportsConfig(AppConfig):
 
         # New mentions are counted as stored, before routing relabels them (its relabelling then
         # moves them through the change step like an agent's would).
-        pipeline.register(rollups.rollups_add_mentions, first=True)
+        pipeline.register(rollups.rollups_add_mentions, first=True, history=True)
         pipeline.register_change(rollups.rollups_move_mentions)
         pre_delete.connect(rollups.rollups_remove_mention, sender=Mention, dispatch_uid="reports.rollups_remove")

@@ -6,12 +6,15 @@ import pytest
 import time_machine
 from django.db.models import Count, Sum
 
+from listening.connectors import FetchedAuthor, FetchedItem
+from listening.ingest import ingest_items
 from listening.models import Mention, Sentiment, TrackedTerm
 from listening.services import mention_correct_sentiment
 from reports.models import AuthorDay, ChannelDay, QualityDay, TermDay, WordDay
 from reports.rollups import rollups_refresh
 from reports.text import question_of, words_of
-from tests.factories import ChannelFactory, MentionFactory
+from responses.models import Ticket
+from tests.factories import ChannelFactory, MentionFactory, RoutingRuleFactory
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -112,3 +115,33 @@ def test_statements_are_not_questions():
     assert question_of("Como siempre, genial") is None
     assert question_of("Do not buy this") is None
     assert question_of("por qué no funciona") == "por que no funciona"
+
+
+@pytest.mark.django_db
+def test_history_imported_without_routing_is_counted_at_once_but_opens_no_ticket(team):
+    """``import_mentions --no-route``: old complaints open no ticket and announce nothing, yet the
+    report counts them as soon as they are stored, not after the next recount."""
+    channel = ChannelFactory(brand=team.brand)
+    RoutingRuleFactory(
+        brand=team.brand,
+        conditions=[{"field": "text", "op": "any", "value": ["refund"]}],
+        actions=[{"type": "ticket", "department": team.billing.pk, "priority": "normal"}],
+    )
+    day = datetime(2026, 1, 5, 10, tzinfo=UTC)
+    items = [
+        FetchedItem(
+            external_id=f"h{n}",
+            text="I was charged twice and want a refund",
+            author=FetchedAuthor(external_id=f"p{n}", handle=f"person{n}"),
+            published_at=day,
+        )
+        for n in range(4)
+    ]
+    ingest_items(channel=channel, items=items[:3], route=False)
+    assert rollup_counts(team.brand.id) == _group(team.brand.id)
+    assert sum(rollup_counts(team.brand.id).values()) == 3
+    assert not Ticket.objects.exists()
+
+    ingest_items(channel=channel, items=items[3:])  # the same complaint, live: routed
+    assert sum(rollup_counts(team.brand.id).values()) == 4
+    assert Ticket.objects.count() == 1
