@@ -27,7 +27,7 @@ from listening.connectors import FetchedAuthor, FetchedItem, RateBudget
 from listening.connectors.base import storable_text
 from listening.language import detect_languages
 from listening.learning import analyzer_for
-from listening.models import Author, Channel, Mention
+from listening.models import Author, Channel, Mention, SourceTitle
 from listening.terms import compile_terms, matching_term_ids
 
 # What one item can make the database or its driver refuse as data: a number out of the column's
@@ -165,6 +165,7 @@ def ingest_items(
         skipped += len(known)
         created: list[Mention] = []
         rejected: list[RejectedItem] = []
+        _keep_source_titles(locked, unique.values())
         if fresh:
             created, rejected = _store(locked, fresh, now)
             pipeline.run(created, history=not route)
@@ -181,6 +182,19 @@ def ingest_items(
             for field, value in state.items():
                 setattr(channel, field, value)
     return IngestResult(created=created, skipped=skipped, rejected=rejected)
+
+
+def _keep_source_titles(channel: Channel, items: Iterable[FetchedItem]) -> None:
+    """Remember what the page's sources are called (one statement), before the pipeline's steps
+    read it: the reports name a video by its title from its first comment on."""
+    titles = {item.source[:255]: item.source_title[:500] for item in items if item.source and item.source_title}
+    if titles:
+        SourceTitle.objects.bulk_create(
+            [SourceTitle(channel=channel, source=source, title=title) for source, title in titles.items()],
+            update_conflicts=True,
+            unique_fields=["channel", "source"],
+            update_fields=["title", "updated_at"],
+        )
 
 
 def _store(channel: Channel, items: list[FetchedItem], now: datetime) -> tuple[list[Mention], list[RejectedItem]]:

@@ -473,3 +473,22 @@ class ImportCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line} → {self.channel_id}"
+
+
+class SourceTitle(models.Model):
+    """What a source of a channel's mentions is called where the platform names it apart from the
+    items (a YouTube video's title, read when its comments are polled). Reports name a source by
+    it; it is kept current by every page that carries the source."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="source_titles")
+    source = models.CharField(_("source"), max_length=255)
+    title = models.CharField(_("title"), max_length=500)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "source"], name="source_title_unique")]
+        verbose_name = _("source title")
+        verbose_name_plural = _("source titles")
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.title}"

@@ -30,7 +30,7 @@ from django.db.models import Count, F, Max, Q, Sum, Value
 from django.db.models.functions import Coalesce, NullIf, TruncDate
 from django.utils import timezone
 
-from listening.models import Channel, Intent, Mention, Platform, Sentiment, TrackedTerm
+from listening.models import Channel, Intent, Mention, Platform, Sentiment, SourceTitle, TrackedTerm
 from reports.models import (
     AuthorDay,
     ChannelDay,
@@ -217,13 +217,19 @@ def facts_of(mentions: Sequence[Mention]) -> list[Facts]:
 
 
 def _titles(brand_ids: Iterable[int], sources: Iterable[str]) -> dict[str, str]:
-    """The titles of stored items (a video, a post, an article) whose platform id is a source."""
+    """What each source is called: the title the platform gave it apart from its items (a
+    video's), else the title of a stored item whose platform id it is (a post, an article)."""
     channel_ids = list(Channel.objects.filter(brand_id__in=list(brand_ids)).values_list("pk", flat=True))
-    return dict(
-        Mention.objects.filter(channel_id__in=channel_ids, external_id__in=list(sources))
+    sources = list(sources)
+    stored = dict(
+        Mention.objects.filter(channel_id__in=channel_ids, external_id__in=sources)
         .exclude(title="")
         .values_list("external_id", "title")
     )
+    named = dict(
+        SourceTitle.objects.filter(channel_id__in=channel_ids, source__in=sources).values_list("source", "title")
+    )
+    return stored | named
 
 
 # --- Applying deltas ----------------------------------------------------------------------------

@@ -24,6 +24,7 @@ urlpatterns = [
         name="youtube_comment_threads",
     ),
     path("youtube/youtube/v3/comments", with_faults("youtube")(youtube.comments), name="youtube_comments"),
+    path("youtube/youtube/v3/videos", with_faults("youtube")(youtube.videos), name="youtube_videos"),
     path("youtube/token", youtube.token, name="youtube_token"),
     path("feed/rss.xml", with_faults("feed")(feeds.rss), name="feed_rss"),
 ]

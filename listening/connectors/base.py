@@ -103,6 +103,7 @@ class FetchedItem:
     title: str = ""
     parent_external_id: str = ""
     source: str = ""  # site, forum, video or page it was found on
+    source_title: str = ""  # what the source is called, where the platform says (a video's title)
     metrics: dict[str, int] = field(default_factory=dict)
     raw_language: str = ""  # the platform's own language tag, a hint only
 

@@ -6,6 +6,9 @@ Credentials: ``api_key`` to read. To reply, OAuth 2.0 of the channel owner: ``cl
 ``client_secret`` and ``refresh_token`` (refreshed at the token endpoint: ``<api_base_url>/token``
 when a base URL is set, else Google's), or a ready ``access_token``.
 
+Each comment carries its video's title (``source_title``), read with one ``videos.list`` call per
+50 videos of the poll (1 quota unit each).
+
 Cursor: ``{"newest": <ISO time of the newest comment seen>}``; threads come newest first and paging
 stops at the first thread older than that. An unfinished sweep keeps ``page_token`` and
 ``pending_newest`` and resumes on the next poll.
@@ -14,6 +17,7 @@ stops at the first thread older than that. An unfinished sweep keeps ``page_toke
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -39,6 +43,7 @@ from listening.connectors.base import (
 )
 
 MAX_REPLY_PAGES = 5  # of 100 replies each, per thread and poll
+VIDEOS_PER_CALL = 50  # videos.list's limit of ids per request
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 - an endpoint, not a secret
 QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded"}
 SHORT_RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
@@ -160,7 +165,8 @@ class YouTubeConnector(Connector):
         # so it is never part of a URL: https://cloud.google.com/apis/docs/system-parameters
         service = self._service(OutboundHttp(headers={"X-Goog-Api-Key": api_key}))
         try:
-            return self._fetch(service, params, cursor)
+            result = self._fetch(service, params, cursor)
+            return replace(result, items=self._titled(service, result.items))
         finally:
             service.close()
 
@@ -202,6 +208,26 @@ class YouTubeConnector(Connector):
             return FetchResult(items=items, cursor=new_cursor, has_more=True)
         best = max(filter(None, (newest, floor)), default=None)
         return FetchResult(items=items, cursor={"newest": best.isoformat()} if best else {})
+
+    def _titled(self, service: Any, items: list[FetchedItem]) -> list[FetchedItem]:
+        """Each comment with its video's title, so reports name the video (``videos.list``, 50 ids
+        and 1 quota unit a call: https://developers.google.com/youtube/v3/docs/videos/list). A
+        title is a courtesy: when it cannot be read the comments are stored without it."""
+        ids = sorted({item.source for item in items if item.source})
+        titles: dict[str, str] = {}
+        for start in range(0, len(ids), VIDEOS_PER_CALL):
+            chunk = ids[start : start + VIDEOS_PER_CALL]
+            try:
+                result = self._execute(
+                    service.videos().list(part="snippet", id=",".join(chunk), maxResults=VIDEOS_PER_CALL)
+                )
+            except ConnectorError:
+                break
+            for video in result.get("items") or []:
+                snippet = video.get("snippet") if isinstance(video, dict) else None
+                if isinstance(snippet, dict) and isinstance(snippet.get("title"), str):
+                    titles[str(video.get("id"))] = snippet["title"]
+        return [replace(item, source_title=titles[item.source]) if item.source in titles else item for item in items]
 
     def _thread_items(self, thread: Any) -> list[FetchedItem]:
         if not isinstance(thread, dict):

@@ -126,6 +126,27 @@ def test_sources_are_named_not_ids(team):
     assert ("Launch day", "launch-1", 1) in names
 
 
+@pytest.mark.django_db
+def test_a_video_is_named_by_its_title_from_its_first_polled_comment(team, client):
+    youtube = ChannelFactory(brand=team.brand, platform=Platform.YOUTUBE, name="Acme videos")
+    comment = FetchedItem(
+        external_id="Ugz1",
+        text="love the unboxing",
+        author=FetchedAuthor(external_id="UC1", name="Ana"),
+        published_at=noon(1),
+        source="dQacmeRR001",
+        source_title="Roadrunner Pro <b>unboxing</b>",
+    )
+    ingest_items(channel=youtube, items=[comment])
+    top = selectors.sources(team.brand, WEEK)["top"]
+    video = [(s["name"], s["total"]) for s in top if s["id"] == "dQacmeRR001"]
+    assert video == [("Roadrunner Pro <b>unboxing</b>", 1)]
+
+    client.force_login(team.manager)
+    page = client.get("/reports/").content.decode()
+    assert "Roadrunner Pro &lt;b&gt;unboxing&lt;/b&gt;" in page and "<b>unboxing</b>" not in page
+
+
 def item(external_id: str, text: str, published_at: datetime) -> FetchedItem:
     return FetchedItem(
         external_id=external_id,

@@ -16,6 +16,7 @@ from tests.factories import ChannelFactory
 
 THREADS = "/youtube/v3/commentThreads"
 COMMENTS = "/youtube/v3/comments"
+VIDEOS = "/youtube/v3/videos"
 TOKEN = "QURTSl9pMEhiX2R6Y3pQbFhmTk1ZQ1dEa2c6MTc5NTQ5OTk5MDAwMA=="
 CHANNEL_ID = "UCacme0demo0channel000001"
 
@@ -76,6 +77,31 @@ def test_first_poll_reads_threads_with_replies_over_pages(channel, wire):
     }
     assert first.headers["x-goog-api-key"] == "AIza-test"  # in a header, never in a URL
     assert second.query["pageToken"] == TOKEN
+
+
+def test_each_comment_carries_its_videos_title_read_in_one_call(channel, wire):
+    serve_threads(wire)
+    wire.add("GET", VIDEOS, fixture="youtube/videos.json")
+    items = get_connector(channel).fetch({}).items
+    titles = {item.source: item.source_title for item in items}
+    assert titles == {
+        "dQacmeRR001": "Roadrunner Pro <b>unboxing</b> & first run",  # verbatim: escaped where shown
+        "dQacmeRR002": "",  # the platform did not return it: no title, the comments all the same
+        "dQacmeRR003": "Acme support: resetting your Roadrunner Pro",
+    }
+    (call,) = wire.calls(VIDEOS)
+    assert call.query["part"] == "snippet" and call.query["id"] == "dQacmeRR001,dQacmeRR002,dQacmeRR003"
+    assert call.headers["x-goog-api-key"] == "AIza-test"
+
+
+@pytest.mark.parametrize("fixture", ["youtube/error_503.json", "youtube/error_quota.json"])
+def test_comments_are_kept_when_video_titles_cannot_be_read(channel, wire, fixture):
+    serve_threads(wire)
+    status = 503 if "503" in fixture else 403
+    wire.add("GET", VIDEOS, fixture=fixture, status=status)
+    result = get_connector(channel).fetch({})
+    assert len(result.items) == 4 and not any(item.source_title for item in result.items)
+    assert result.cursor == {"newest": "2026-11-23T17:02:11+00:00"}
 
 
 def test_incremental_poll_stops_paging_at_older_threads(channel, wire):
