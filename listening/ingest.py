@@ -24,7 +24,7 @@ from django.utils import timezone
 from config.bulk import bulk_set
 from listening import pipeline
 from listening.connectors import FetchedAuthor, FetchedItem, RateBudget
-from listening.connectors.base import storable_text
+from listening.connectors.base import RejectedItem, storable_text
 from listening.language import detect_languages
 from listening.learning import analyzer_for
 from listening.models import Author, Channel, Mention, SourceTitle
@@ -35,12 +35,6 @@ from listening.terms import compile_terms, matching_term_ids
 # still fails the whole page, which is then fetched again: nothing is dropped for it.
 ITEM_ERRORS = (DataError, ValueError, OverflowError)
 REJECTED_KEPT = 20  # the latest items a channel could not store, shown with its health
-
-
-@dataclass(frozen=True)
-class RejectedItem:
-    external_id: str
-    reason: str
 
 
 @dataclass
@@ -130,6 +124,7 @@ def ingest_items(
     cursor: dict[str, Any] | None = None,
     budget: RateBudget | None = None,
     route: bool = True,
+    unreadable: Sequence[RejectedItem] = (),
 ) -> IngestResult:
     """Store each item as exactly one Mention of ``channel``; return the new ones.
 
@@ -141,7 +136,7 @@ def ingest_items(
     commit; with ``route`` False only through those that count them (a historical import is in the
     reports at once, but should not open tickets for old complaints nor announce them).
     An item the database refuses even on its own is left out, listed in ``rejected`` and on the
-    channel; the rest of the page is stored.
+    channel, with the ``unreadable`` ones the connector set aside; the rest of the page is stored.
     """
     unique: dict[str, FetchedItem] = {}
     for item in items:
@@ -164,10 +159,11 @@ def ingest_items(
         fresh = [item for item in unique.values() if item.external_id not in known]
         skipped += len(known)
         created: list[Mention] = []
-        rejected: list[RejectedItem] = []
+        rejected: list[RejectedItem] = list(unreadable)
         _keep_source_titles(locked, unique.values())
         if fresh:
-            created, rejected = _store(locked, fresh, now)
+            created, refused = _store(locked, fresh, now)
+            rejected += refused
             pipeline.run(created, history=not route)
         state = _channel_state_fields(cursor, budget)
         if rejected:

@@ -112,7 +112,13 @@ def channel_poll(*, channel: Channel) -> PollOutcome:
         connector = get_connector(channel)
         while True:
             result = connector.fetch(dict(channel.cursor or {}))
-            ingested = ingest_items(channel=channel, items=result.items, cursor=result.cursor, budget=result.budget)
+            ingested = ingest_items(
+                channel=channel,
+                items=result.items,
+                cursor=result.cursor,
+                budget=result.budget,
+                unreadable=result.rejected,
+            )
             outcome.created += len(ingested.created)
             outcome.skipped += ingested.skipped
             outcome.pages += 1

@@ -117,6 +117,31 @@ class RateBudget:
     reset_at: datetime | None = None
 
 
+# What parsing one item raises when the platform sent it unreadable (a missing id, a time that is
+# not one): the item is set aside with the reason and the rest of its page is stored, instead of
+# the page failing on every poll and silencing the channel behind one item.
+ITEM_PARSE_ERRORS = (ValueError, TypeError, AttributeError, KeyError, OverflowError)
+
+
+@dataclass(frozen=True)
+class RejectedItem:
+    """An item not stored, and why: sent unreadable by the platform, or refused by the database.
+    Listed on the channel with its health."""
+
+    external_id: str
+    reason: str
+
+
+def unreadable_item(platform: str, raw: Any, error: Exception) -> RejectedItem:
+    """The record of an item ``raw`` (the platform's JSON object) that could not be read."""
+    external_id = raw.get("id") if isinstance(raw, dict) else None
+    message = (str(error).strip().splitlines() or [""])[0]
+    return RejectedItem(
+        external_id=storable_text(str(external_id or "?"))[:255],
+        reason=storable_text(f"{platform} sent an unreadable item ({type(error).__name__}: {message})")[:300],
+    )
+
+
 @dataclass
 class FetchResult:
     """What one poll brought: the items (any order, may repeat) and the cursor to store with them.
@@ -132,6 +157,8 @@ class FetchResult:
     # Conversations this poll's request budget left unread; the cursor owes them to the next polls,
     # and the channel says so meanwhile.
     deferred: int = 0
+    # Items the platform sent unreadable: set aside, recorded on the channel; the rest is stored.
+    rejected: list[RejectedItem] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # The cursor is saved as JSON and may carry the platform's ids (a feed's guids).

@@ -32,6 +32,7 @@ import requests
 
 from listening.connectors._http import http_timeout, mount_outbound, safe_url, unique_items
 from listening.connectors.base import (
+    ITEM_PARSE_ERRORS,
     Connector,
     ConnectorError,
     FetchedAuthor,
@@ -40,7 +41,9 @@ from listening.connectors.base import (
     PostedReply,
     RateBudget,
     RateLimited,
+    RejectedItem,
     SettingField,
+    unreadable_item,
 )
 
 log = logging.getLogger(__name__)
@@ -270,8 +273,9 @@ class FacebookConnector(Connector):
         since: int,
         lookback: timedelta,
         cursor: dict[str, Any],
-    ) -> tuple[list[FetchedItem], dict[str, str], dict[str, int]]:
-        """Items since ``since``; the edges left with unread pages; the posts whose comments are owed."""
+    ) -> tuple[list[FetchedItem], dict[str, str], dict[str, int], list[RejectedItem]]:
+        """Items since ``since``; the edges left with unread pages; the posts whose comments are owed;
+        the items Graph sent unreadable."""
         resume = {str(k): str(v) for k, v in (cursor.get("resume") or {}).items() if v}
         floor = datetime.fromtimestamp(since, UTC)
         include_own = bool(self.settings.get("include_own_posts", False))
@@ -279,6 +283,7 @@ class FacebookConnector(Connector):
         posts_since = int(since - lookback.total_seconds())
 
         items: list[FetchedItem] = []
+        rejected: list[RejectedItem] = []
         truncated: dict[str, str] = {}  # edge path → the after cursor its unread pages start at
         edges = {}
         for edge, edge_since in (("feed", posts_since), ("visitor_posts", since), ("tagged", since)):
@@ -313,22 +318,30 @@ class FacebookConnector(Connector):
                 truncated[path] = more
             post_floor = datetime.fromtimestamp(post_since, UTC)
             for comment in comments:
-                own = str((comment.get("from") or {}).get("id") or "") == page_id
-                if own and not include_own:
-                    continue
-                if parse_time(comment.get("created_time")) < post_floor:
-                    continue
-                parent = str((comment.get("parent") or {}).get("id") or "")
-                items.append(self._item(comment, "reply" if parent else "comment", parent or post_id, source))
+                try:
+                    own = str((comment.get("from") or {}).get("id") or "") == page_id
+                    if own and not include_own:
+                        continue
+                    if parse_time(comment.get("created_time")) < post_floor:
+                        continue
+                    parent = str((comment.get("parent") or {}).get("id") or "")
+                    items.append(self._item(comment, "reply" if parent else "comment", parent or post_id, source))
+                except ITEM_PARSE_ERRORS as exc:
+                    rejected.append(unreadable_item("Facebook", comment, exc))
 
         newest_posts: list[str] = []
         for kind, posts in (("post", feed), ("post", visitor), ("mention", tagged)):
             for post in posts:
+                if not isinstance(post, dict) or not post.get("id"):
+                    continue
                 post_id = str(post["id"])
-                own = str((post.get("from") or {}).get("id") or "") == page_id
-                if parse_time(post.get("created_time")) >= floor and (include_own or not own):
-                    items.append(self._item(post, kind, "", source))
-                if kind == "post":
+                try:
+                    own = str((post.get("from") or {}).get("id") or "") == page_id
+                    if parse_time(post.get("created_time")) >= floor and (include_own or not own):
+                        items.append(self._item(post, kind, "", source))
+                except ITEM_PARSE_ERRORS as exc:
+                    rejected.append(unreadable_item("Facebook", post, exc))
+                if kind == "post":  # an unreadable post's comments are read all the same
                     newest_posts.append(post_id)
 
         # Comments are read one request per post, so a poll reads them on at most max_comment_posts
@@ -368,7 +381,7 @@ class FacebookConnector(Connector):
             read_comments(post_id, owed.pop(post_id, since))
             read += 1
         still_owed = {post_id: min(owed.get(post_id, since), since) for post_id in unread[read:]}
-        return items, truncated, still_owed
+        return items, truncated, still_owed, rejected
 
     def _fetch(
         self, graph: facebook.GraphAPI, last: dict[str, Any], cursor: dict[str, Any], page_id: str
@@ -376,7 +389,7 @@ class FacebookConnector(Connector):
         lookback = timedelta(days=int(self.settings.get("lookback_days") or 7))
         since = int(cursor.get("since") or (datetime.now(UTC) - lookback).timestamp())
         try:
-            items, truncated, owed = self._collect(graph, last, page_id, since, lookback, cursor)
+            items, truncated, owed, rejected = self._collect(graph, last, page_id, since, lookback, cursor)
         except (ValueError, TypeError, AttributeError) as exc:
             raise ConnectorError(f"Facebook sent a malformed item: {exc}") from exc
         newest = max((int(item.published_at.timestamp()) for item in items), default=since)
@@ -396,12 +409,14 @@ class FacebookConnector(Connector):
                 budget=self._budget(last.get("response")),
                 has_more=True,
                 deferred=len(owed),
+                rejected=rejected,
             )
         return FetchResult(
             items=unique_items(items),
             cursor={**rest, "since": newest},
             budget=self._budget(last.get("response")),
             deferred=len(owed),
+            rejected=rejected,
         )
 
     @staticmethod

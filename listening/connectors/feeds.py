@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from listening.connectors._http import http_timeout, mount_outbound, safe_url
 from listening.connectors.base import (
+    ITEM_PARSE_ERRORS,
     Connector,
     ConnectorError,
     FetchedAuthor,
@@ -30,7 +31,9 @@ from listening.connectors.base import (
     FetchResult,
     PostedReply,
     RateLimited,
+    RejectedItem,
     SettingField,
+    unreadable_item,
 )
 
 SEEN_KEPT = 500
@@ -157,37 +160,42 @@ class FeedConnector(Connector):
         seen = list(cursor.get("seen") or [])
         seen_set = set(seen)
         items = []
+        rejected: list[RejectedItem] = []
         for entry in parsed.entries:
             external_id = entry_id(entry)
             if not external_id or external_id in seen_set:
                 continue
             seen_set.add(external_id)
             seen.append(external_id)
-            link = safe_url(entry.get("link"))
-            source = urlsplit(link).hostname if link else site_host
-            author_name = str(entry.get("author") or feed_title or source)
-            text = str(entry.get("summary") or entry.get("title") or "")
-            items.append(
-                FetchedItem(
-                    external_id=external_id,
-                    text=text,
-                    title=str(entry.get("title") or "")[:500],
-                    author=FetchedAuthor(
-                        external_id=f"{source}:{author_name}"[:255], name=author_name, profile_url=safe_url(site)
-                    ),
-                    published_at=_published(entry),
-                    kind="article",
-                    url=link,
-                    source=source,
-                    raw_language=str(entry.get("language") or parsed.feed.get("language") or ""),
-                )
-            )
+            try:
+                items.append(self._item(entry, external_id, parsed.feed, site, site_host, feed_title))
+            except ITEM_PARSE_ERRORS as exc:
+                rejected.append(unreadable_item("The feed", {"id": external_id}, exc))
         new_cursor = {
             "etag": response.headers.get("ETag", ""),
             "last_modified": response.headers.get("Last-Modified", ""),
             "seen": seen[-SEEN_KEPT:],
         }
-        return FetchResult(items=items, cursor=new_cursor)
+        return FetchResult(items=items, cursor=new_cursor, rejected=rejected)
+
+    @staticmethod
+    def _item(entry: Any, external_id: str, feed: Any, site: str, site_host: str, feed_title: str) -> FetchedItem:
+        link = safe_url(entry.get("link"))
+        source = urlsplit(link).hostname if link else site_host
+        author_name = str(entry.get("author") or feed_title or source)
+        return FetchedItem(
+            external_id=external_id,
+            text=str(entry.get("summary") or entry.get("title") or ""),
+            title=str(entry.get("title") or "")[:500],
+            author=FetchedAuthor(
+                external_id=f"{source}:{author_name}"[:255], name=author_name, profile_url=safe_url(site)
+            ),
+            published_at=_published(entry),
+            kind="article",
+            url=link,
+            source=source,
+            raw_language=str(entry.get("language") or feed.get("language") or ""),
+        )
 
     def post_reply(self, parent_external_id: str, text: str) -> PostedReply:
         raise ConnectorError("feeds cannot be answered", permanent=True)

@@ -23,6 +23,7 @@ import tweepy
 
 from listening.connectors._http import mount_outbound, safe_url, unique_items
 from listening.connectors.base import (
+    ITEM_PARSE_ERRORS,
     Connector,
     ConnectorError,
     FetchedAuthor,
@@ -31,7 +32,9 @@ from listening.connectors.base import (
     PostedReply,
     RateBudget,
     RateLimited,
+    RejectedItem,
     SettingField,
+    unreadable_item,
 )
 
 OFFICIAL_HOSTS = ("https://api.twitter.com", "https://api.x.com")
@@ -163,13 +166,20 @@ class XConnector(Connector):
         items: list[FetchedItem] = []
         new_cursor = dict(cursor or {})
         budgets: list[RateBudget] = []
+        rejected: list[RejectedItem] = []
         has_more = False
         for name, method, args, token_param in endpoints:
-            state, more = self._sweep(name, method, args, token_param, dict(new_cursor.get(name) or {}), items, budgets)
+            state, more = self._sweep(
+                name, method, args, token_param, dict(new_cursor.get(name) or {}), items, budgets, rejected
+            )
             new_cursor[name] = state
             has_more = has_more or more
         return FetchResult(
-            items=unique_items(items), cursor=new_cursor, budget=self._lowest(budgets), has_more=has_more
+            items=unique_items(items),
+            cursor=new_cursor,
+            budget=self._lowest(budgets),
+            has_more=has_more,
+            rejected=rejected,
         )
 
     def _sweep(
@@ -181,6 +191,7 @@ class XConnector(Connector):
         state: dict[str, Any],
         items: list[FetchedItem],
         budgets: list[RateBudget],
+        rejected: list[RejectedItem],
     ) -> tuple[dict[str, Any], bool]:
         since_id = state.get("since_id")
         token = state.get("next_token")
@@ -210,10 +221,7 @@ class XConnector(Connector):
             meta = body.get("meta") or {}
             if newest is None and meta.get("newest_id"):
                 newest = str(meta["newest_id"])
-            try:
-                items.extend(self._parse(body))
-            except (ValueError, TypeError, AttributeError) as exc:
-                raise ConnectorError(f"X sent a malformed item: {exc}") from exc
+            items.extend(self._parse(body, rejected))
             token = meta.get("next_token")
             if not token:
                 break
@@ -228,7 +236,7 @@ class XConnector(Connector):
             return budgets[-1] if budgets else RateBudget()
         return min(known, key=lambda b: b.remaining)
 
-    def _parse(self, body: dict[str, Any]) -> list[FetchedItem]:
+    def _parse(self, body: dict[str, Any], rejected: list[RejectedItem]) -> list[FetchedItem]:
         data = body.get("data") or []
         includes = body.get("includes") or {}
         if not isinstance(data, list) or not isinstance(includes, dict):
@@ -241,40 +249,51 @@ class XConnector(Connector):
         for tweet in data:
             if not isinstance(tweet, dict) or not tweet.get("id"):
                 continue
-            refs = [r for r in tweet.get("referenced_tweets") or [] if isinstance(r, dict)]
-            if not include_retweets and any(r.get("type") == "retweeted" for r in refs):
+            try:
+                item = self._item(tweet, users, own_id, include_retweets, include_own)
+            except ITEM_PARSE_ERRORS as exc:
+                rejected.append(unreadable_item("X", tweet, exc))
                 continue
-            author_id = str(tweet.get("author_id") or "")
-            if own_id and author_id == own_id and not include_own:
-                continue
-            parent = next((str(r.get("id")) for r in refs if r.get("type") == "replied_to"), "")
-            user = users.get(author_id, {})
-            handle = str(user.get("username") or "")
-            author = FetchedAuthor(
-                external_id=author_id,
-                handle=handle,
-                name=str(user.get("name") or ""),
-                followers=int((user.get("public_metrics") or {}).get("followers_count") or 0),
-                verified=bool(user.get("verified")),
-                profile_url=f"https://x.com/{handle}" if handle else "",
-                avatar_url=safe_url(user.get("profile_image_url")),
-            )
-            tweet_id = str(tweet["id"])
-            url = f"https://x.com/{handle}/status/{tweet_id}" if handle else f"https://x.com/i/web/status/{tweet_id}"
-            items.append(
-                FetchedItem(
-                    external_id=tweet_id,
-                    text=str(tweet.get("text") or ""),
-                    author=author,
-                    published_at=_parse_time(tweet.get("created_at")),
-                    kind="reply" if parent else "mention",
-                    url=url,
-                    parent_external_id=parent,
-                    metrics=_int_metrics(tweet.get("public_metrics")),
-                    raw_language=str(tweet.get("lang") or ""),
-                )
-            )
+            if item is not None:
+                items.append(item)
         return items
+
+    @staticmethod
+    def _item(
+        tweet: dict[str, Any], users: dict[str, Any], own_id: str, include_retweets: bool, include_own: bool
+    ) -> FetchedItem | None:
+        """One post as a FetchedItem; None for a repost or the brand's own post when they are left out."""
+        refs = [r for r in tweet.get("referenced_tweets") or [] if isinstance(r, dict)]
+        if not include_retweets and any(r.get("type") == "retweeted" for r in refs):
+            return None
+        author_id = str(tweet.get("author_id") or "")
+        if own_id and author_id == own_id and not include_own:
+            return None
+        parent = next((str(r.get("id")) for r in refs if r.get("type") == "replied_to"), "")
+        user = users.get(author_id, {})
+        handle = str(user.get("username") or "")
+        author = FetchedAuthor(
+            external_id=author_id,
+            handle=handle,
+            name=str(user.get("name") or ""),
+            followers=int((user.get("public_metrics") or {}).get("followers_count") or 0),
+            verified=bool(user.get("verified")),
+            profile_url=f"https://x.com/{handle}" if handle else "",
+            avatar_url=safe_url(user.get("profile_image_url")),
+        )
+        tweet_id = str(tweet["id"])
+        url = f"https://x.com/{handle}/status/{tweet_id}" if handle else f"https://x.com/i/web/status/{tweet_id}"
+        return FetchedItem(
+            external_id=tweet_id,
+            text=str(tweet.get("text") or ""),
+            author=author,
+            published_at=_parse_time(tweet.get("created_at")),
+            kind="reply" if parent else "mention",
+            url=url,
+            parent_external_id=parent,
+            metrics=_int_metrics(tweet.get("public_metrics")),
+            raw_language=str(tweet.get("lang") or ""),
+        )
 
     @classmethod
     def item_url(cls, external_id: str) -> str:

@@ -32,6 +32,7 @@ from googleapiclient.errors import HttpError
 
 from listening.connectors._http import OutboundHttp, safe_url
 from listening.connectors.base import (
+    ITEM_PARSE_ERRORS,
     Connector,
     ConnectorError,
     FetchedAuthor,
@@ -39,7 +40,9 @@ from listening.connectors.base import (
     FetchResult,
     PostedReply,
     RateLimited,
+    RejectedItem,
     SettingField,
+    unreadable_item,
 )
 
 MAX_REPLY_PAGES = 5  # of 100 replies each, per thread and poll
@@ -175,6 +178,7 @@ class YouTubeConnector(Connector):
         token = cursor.get("page_token")
         newest = _parse_time(cursor["pending_newest"]) if token and cursor.get("pending_newest") else None
         items: list[FetchedItem] = []
+        rejected: list[RejectedItem] = []
         reached_floor = False
         for _ in range(max(int(self.settings.get("max_pages") or 5), 1)):
             page_params = {**params, **({"pageToken": token} if token else {})}
@@ -186,16 +190,17 @@ class YouTubeConnector(Connector):
                 if not isinstance(thread, dict):
                     continue
                 try:
-                    thread_items = self._thread_items(thread)
-                    thread_items = self._with_all_replies(service, thread, thread_items)
-                except (ValueError, TypeError, AttributeError) as exc:
-                    raise ConnectorError(f"YouTube sent a malformed comment: {exc}") from exc
+                    thread_items = self._thread_items(thread, rejected)
+                except ITEM_PARSE_ERRORS as exc:  # not even its comment's id and video could be read
+                    rejected.append(unreadable_item("YouTube", thread, exc))
+                    continue
+                thread_items = self._with_all_replies(service, thread, thread_items, rejected)
                 for item in thread_items:
                     if floor is None or item.published_at >= floor:
                         items.append(item)
                         newest = max(newest, item.published_at) if newest else item.published_at
-                top = ((thread.get("snippet") or {}).get("topLevelComment") or {}).get("snippet") or {}
-                if floor is not None and _parse_time(top.get("publishedAt")) < floor:
+                top = next((item for item in thread_items if item.kind == "comment"), None)
+                if floor is not None and top is not None and top.published_at < floor:
                     reached_floor = True
             token = result.get("nextPageToken")
             if not token or reached_floor:
@@ -205,9 +210,9 @@ class YouTubeConnector(Connector):
             new_cursor = {"newest": floor.isoformat() if floor else None, "page_token": token}
             if newest:
                 new_cursor["pending_newest"] = newest.isoformat()
-            return FetchResult(items=items, cursor=new_cursor, has_more=True)
+            return FetchResult(items=items, cursor=new_cursor, has_more=True, rejected=rejected)
         best = max(filter(None, (newest, floor)), default=None)
-        return FetchResult(items=items, cursor={"newest": best.isoformat()} if best else {})
+        return FetchResult(items=items, cursor={"newest": best.isoformat()} if best else {}, rejected=rejected)
 
     def _titled(self, service: Any, items: list[FetchedItem]) -> list[FetchedItem]:
         """Each comment with its video's title, so reports name the video (``videos.list``, 50 ids
@@ -229,7 +234,8 @@ class YouTubeConnector(Connector):
                     titles[str(video.get("id"))] = snippet["title"]
         return [replace(item, source_title=titles[item.source]) if item.source in titles else item for item in items]
 
-    def _thread_items(self, thread: Any) -> list[FetchedItem]:
+    def _thread_items(self, thread: Any, rejected: list[RejectedItem]) -> list[FetchedItem]:
+        """The thread's comment and its inlined replies; an unreadable reply is set aside on its own."""
         if not isinstance(thread, dict):
             return []
         snippet = thread.get("snippet") or {}
@@ -237,18 +243,27 @@ class YouTubeConnector(Connector):
         top = snippet.get("topLevelComment") or {}
         items = []
         if top.get("id"):
-            item = self._comment(top, video_id, kind="comment", parent="")
-            reply_count = snippet.get("totalReplyCount")
-            if isinstance(reply_count, int):
-                item.metrics["replies"] = reply_count
-            items.append(item)
+            try:
+                item = self._comment(top, video_id, kind="comment", parent="")
+            except ITEM_PARSE_ERRORS as exc:  # its replies are read all the same
+                rejected.append(unreadable_item("YouTube", top, exc))
+            else:
+                reply_count = snippet.get("totalReplyCount")
+                if isinstance(reply_count, int):
+                    item.metrics["replies"] = reply_count
+                items.append(item)
         for reply in (thread.get("replies") or {}).get("comments") or []:
             if isinstance(reply, dict) and reply.get("id"):
-                parent = str((reply.get("snippet") or {}).get("parentId") or top.get("id") or "")
-                items.append(self._comment(reply, video_id, kind="reply", parent=parent))
+                try:
+                    parent = str((reply.get("snippet") or {}).get("parentId") or top.get("id") or "")
+                    items.append(self._comment(reply, video_id, kind="reply", parent=parent))
+                except ITEM_PARSE_ERRORS as exc:
+                    rejected.append(unreadable_item("YouTube", reply, exc))
         return items
 
-    def _with_all_replies(self, service: Any, thread: dict[str, Any], items: list[FetchedItem]) -> list[FetchedItem]:
+    def _with_all_replies(
+        self, service: Any, thread: dict[str, Any], items: list[FetchedItem], rejected: list[RejectedItem]
+    ) -> list[FetchedItem]:
         """A thread inlines at most 5 replies; the rest are read with ``comments.list?parentId=``.
 
         https://developers.google.com/youtube/v3/docs/commentThreads#replies
@@ -267,7 +282,10 @@ class YouTubeConnector(Connector):
             result = self._execute(service.comments().list(**params, **({"pageToken": token} if token else {})))
             for reply in result.get("items") or []:
                 if isinstance(reply, dict) and reply.get("id"):
-                    replies.append(self._comment(reply, video_id, kind="reply", parent=str(top["id"])))
+                    try:
+                        replies.append(self._comment(reply, video_id, kind="reply", parent=str(top["id"])))
+                    except ITEM_PARSE_ERRORS as exc:
+                        rejected.append(unreadable_item("YouTube", reply, exc))
             token = result.get("nextPageToken")
             if not token:
                 break

@@ -207,3 +207,49 @@ def test_a_fault_loses_nothing_doubles_nothing_and_the_channel_recovers(db, wire
     assert channel.cursor == clean.cursor
     assert channel.state == Channel.State.OK
     assert channel.consecutive_failures == 0
+
+
+def _break_x(post: dict) -> None:
+    post["created_at"] = "yesterday"
+
+
+def _break_facebook(post: dict) -> None:
+    post["from"] = "a name where an object belongs"
+
+
+def _break_youtube(thread: dict) -> None:
+    thread["snippet"]["topLevelComment"]["snippet"]["authorChannelId"] = "UC-not-an-object"
+
+
+# How each platform's item is sent unreadable: the shape the platform promised, a value it is not.
+BREAK = {"x": _break_x, "facebook": _break_facebook, "youtube": _break_youtube}
+
+
+@pytest.mark.parametrize("name", list(BREAK))
+def test_an_unreadable_item_is_set_aside_on_the_channel_and_the_rest_stored(db, wire, name):
+    """One item the platform sent unreadable once failed its whole page on every poll: the channel
+    was silent from then on. It is set aside, named on the channel; everything else is stored, and
+    the item itself once the platform sends it readable."""
+    spec = PLATFORMS[name]
+    spec.serve(wire)
+    clean = _channel(spec, wire)
+    channel_poll(channel=clean)
+
+    method, path, _when = spec.faulty
+    page = json.loads(_normal_body(wire, method, path, {}))
+    broken = next(item for item in page[spec.items_key] if item["id"] in _stored(clean))
+    BREAK[name](broken)
+    wire.prepend(method, path, [(200, JSON, json.dumps(page).encode())])
+    channel = _channel(spec, wire)
+    outcome = channel_poll(channel=channel)
+    channel.refresh_from_db()
+
+    assert not outcome.error and channel.state == Channel.State.OK
+    assert _stored(channel) == sorted(set(_stored(clean)) - {broken["id"]})
+    (record,) = channel.rejected_items
+    assert record["external_id"] == broken["id"] and "unreadable" in record["reason"]
+
+    channel.cursor = {}  # the platform sends the page again, readable now
+    channel.save(update_fields=["cursor"])
+    channel_poll(channel=channel)
+    assert _stored(channel) == _stored(clean)

@@ -268,10 +268,14 @@ def test_rate_limit_inside_a_resumed_sweep_loses_and_repeats_nothing(channel, wi
     assert second.cursor == {"mentions": {"since_id": "1861234567890123460"}}
 
 
-def test_a_malformed_item_is_a_transient_error_not_a_crash(channel, wire):
-    body = json.loads((FIXTURES / "x/mentions_incremental.json").read_text())
-    body["includes"]["users"][0]["public_metrics"]["followers_count"] = "lots"
+def test_an_unreadable_item_is_set_aside_and_the_rest_of_the_page_read(channel, wire):
+    body = json.loads((FIXTURES / "x/mentions_page1.json").read_text())
+    del body["meta"]["next_token"]
+    bad = body["data"][0]
+    bad["created_at"] = "yesterday"
     wire.add("GET", MENTIONS, body=body, headers=rate_headers())
-    with pytest.raises(ConnectorError) as error:
-        get_connector(channel).fetch({})
-    assert not error.value.permanent
+    result = get_connector(channel).fetch({})
+    assert [item.external_id for item in result.items] == ["1861234567890123455"]  # the repost is left out
+    (rejected,) = result.rejected
+    assert rejected.external_id == bad["id"] and "unreadable" in rejected.reason and "ValueError" in rejected.reason
+    assert result.cursor["mentions"]["since_id"] == body["meta"]["newest_id"]  # the page is done with
