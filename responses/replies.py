@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -211,15 +213,22 @@ def _give_up_interrupted(reply_id: int) -> bool:
     return bool(_settle_interrupted(Reply.objects.filter(pk=reply_id)))
 
 
-def _settle_interrupted(replies: QuerySet[Reply], *, limit: int = 500) -> int:
+def _settle_interrupted(replies: QuerySet[Reply], *, budget_seconds: float | None = None) -> int:
     """Rows "sending" long after their claim: whether the platform got the post is unknown, so it
     is never posted again blindly. Where the platform lets us read the brand's answers back, the
     reply is looked up: found, it is recorded as sent; certainly absent, it is queued again; else
-    (and where no lookup exists) it becomes failed for a person to check before retrying."""
+    (and where no lookup exists) it becomes failed for a person to check before retrying.
+
+    With ``budget_seconds``, no lookup starts after that long: the rest wait, still stale, for the
+    next sweep (each lookup is an HTTP call of up to HTTP_TIMEOUT_SECONDS).
+    """
+    started = time.monotonic()
     stale = timezone.now() - timedelta(seconds=SENDING_STALE_SECONDS)
     settled = 0
     rows = replies.filter(status=Reply.Status.SENDING, claimed_at__lt=stale).values_list("pk", "claimed_at")
-    for pk, claimed_at in rows[:limit]:
+    for pk, claimed_at in rows[:500]:
+        if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+            break
         # Taken anew by a conditional UPDATE, so one worker looks it up; the lookup is bounded by
         # the connector's HTTP timeout, far inside SENDING_STALE_SECONDS.
         if not Reply.objects.filter(pk=pk, status=Reply.Status.SENDING, claimed_at=claimed_at).update(
@@ -253,8 +262,9 @@ def _settle_interrupted(replies: QuerySet[Reply], *, limit: int = 500) -> int:
 
 # The lookup reads the brand's answers from a little before the interrupted claim (clocks differ).
 LOOKUP_MARGIN = timedelta(minutes=2)
-# Platform lookups one sweep makes at most (each is an HTTP call); the rest wait for the next sweep.
-SWEEP_LOOKUPS = 20
+# How long a sweep spends looking interrupted replies up: inside its 50 s soft time limit, with one
+# lookup's HTTP timeout (20 s by default) to spare.
+SWEEP_LOOKUP_SECONDS = 25
 
 
 def _look_up(reply: Reply, *, since: datetime) -> tuple[PostedReply | None, str]:
@@ -263,6 +273,8 @@ def _look_up(reply: Reply, *, since: datetime) -> tuple[PostedReply | None, str]
     channel = reply.mention.channel
     try:
         return get_connector(channel).find_reply(reply_target(reply.mention), reply.text, since=since), ""
+    except SoftTimeLimitExceeded:
+        raise  # the task is out of time, not the platform unsure: the row stays for the next sweep
     except NotImplementedError:
         return None, str(_("this platform's answers cannot be read back"))
     except ConnectorError as exc:
@@ -291,7 +303,7 @@ def replies_sweep() -> tuple[int, int]:
     with a reason (never posted again on its own). A row "queued" for long with no worker ever
     claiming it (a message lost with the broker) is queued again: the claim makes that safe.
     """
-    interrupted = _settle_interrupted(Reply.objects.all(), limit=SWEEP_LOOKUPS)
+    interrupted = _settle_interrupted(Reply.objects.all(), budget_seconds=SWEEP_LOOKUP_SECONDS)
     lost_before = timezone.now() - timedelta(seconds=QUEUED_LOST_SECONDS)
     lost = list(
         Reply.objects.filter(status=Reply.Status.QUEUED, created_at__lt=lost_before)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from listening.models import Mention, MentionEvent, Platform
@@ -80,7 +81,7 @@ def x_mention(team, wire):  # noqa: F811 - the fixture imported above
     return MentionFactory(channel=channel, external_id="1861234567890123460", text="My order never came @acme")
 
 
-def test_an_interrupted_reply_found_on_x_is_recorded_as_sent_and_never_posted_again(team, x_mention, wire):  # noqa: F811
+def test_an_interrupted_reply_found_on_x_is_recorded_as_sent_and_never_posted_again(client, team, x_mention, wire):  # noqa: F811
     wire.add("GET", USER_TWEETS, fixture="x/user_tweets_replies.json")
     reply = interrupted(x_mention, team.cm, "Sorry! We are on it & will DM you.")
     assert send_reply(reply.pk) == "sent"  # the broker redelivered the killed worker's message
@@ -92,6 +93,9 @@ def test_an_interrupted_reply_found_on_x_is_recorded_as_sent_and_never_posted_ag
     assert checks(x_mention) == [("found", "1861234567890199999")]
     lookup = wire.calls(USER_TWEETS)[0]
     assert lookup.query["start_time"] < reply.claimed_at.isoformat()  # from before the lost attempt
+    client.force_login(team.cm)
+    page = client.get(reverse("responses:mention_detail", args=[x_mention.pk])).content.decode()
+    assert "Interrupted reply looked up on the platform" in page and "found there, recorded as sent" in page
 
 
 def test_an_interrupted_reply_x_certainly_lacks_is_posted_once(
@@ -156,3 +160,16 @@ def test_a_platform_that_cannot_be_read_back_leaves_the_reply_for_a_person(team)
     assert send_reply(reply.pk) == "failed"
     reply.refresh_from_db()
     assert reply.status == Reply.Status.FAILED and "check on the platform" in reply.error
+
+
+def test_a_sweep_out_of_lookup_time_leaves_the_rest_for_the_next_sweep(team, x_mention, wire, monkeypatch):  # noqa: F811
+    wire.add("GET", USER_TWEETS, fixture="x/user_tweets_replies.json")
+    reply = interrupted(x_mention, team.cm, "Sorry! We are on it & will DM you.")
+    monkeypatch.setattr(replies, "SWEEP_LOOKUP_SECONDS", -1)  # spent before the first lookup
+    assert replies.replies_sweep() == (0, 0)
+    reply.refresh_from_db()
+    assert reply.status == Reply.Status.SENDING and wire.calls(USER_TWEETS) == []
+    monkeypatch.undo()
+    assert replies.replies_sweep() == (1, 0)
+    reply.refresh_from_db()
+    assert reply.status == Reply.Status.SENT
