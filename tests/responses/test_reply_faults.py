@@ -3,9 +3,14 @@ when its worker died after the platform accepted it (looked up on the platform, 
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from datetime import timedelta
 
 import pytest
+import time_machine
+from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
@@ -173,3 +178,38 @@ def test_a_sweep_out_of_lookup_time_leaves_the_rest_for_the_next_sweep(team, x_m
     assert replies.replies_sweep() == (1, 0)
     reply.refresh_from_db()
     assert reply.status == Reply.Status.SENT
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_after_x_accepted_the_reply_is_followed_by_no_second_post(team, x_mention, wire):  # noqa: F811
+    wire.add("POST", TWEETS, fixture="x/create_tweet.json", status=201)
+    wire.add("GET", USER_TWEETS, fixture="x/user_tweets_replies.json")  # X has the reply the worker posted
+    reply = ReplyFactory(mention=x_mention, author=team.cm, text="Sorry! We are on it & will DM you.")
+    read, write = os.pipe()
+    connections.close_all()  # the worker opens its own connection, as a pool process does
+    pid = os.fork()
+    if pid == 0:  # the worker
+        try:
+
+            def killed_before_recording(*args, **kwargs):
+                os.write(write, b"posted")
+                time.sleep(60)  # killed here: X has the reply, the row still says "sending"
+
+            replies._record_sent = killed_before_recording
+            replies.reply_deliver(reply_id=reply.pk)
+        finally:
+            os._exit(0)
+    assert os.read(read, 10) == b"posted"
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    os.close(read)
+    os.close(write)
+    reply.refresh_from_db()
+    assert reply.status == Reply.Status.SENDING and len(wire.calls(TWEETS)) == 1
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=replies.SENDING_STALE_SECONDS + 1)):
+        assert send_reply(reply.pk) == "sent"  # the broker hands the killed worker's message out again
+    reply.refresh_from_db()
+    assert reply.status == Reply.Status.SENT and reply.external_id == "1861234567890199999"
+    assert len(wire.calls(TWEETS)) == 1  # posted once
