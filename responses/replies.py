@@ -297,11 +297,12 @@ QUEUED_LOST_SECONDS = 15 * 60
 
 
 def replies_sweep() -> tuple[int, int]:
-    """Catch replies whose task went missing; returns (failed, queued again).
+    """Catch replies whose task went missing; returns (interrupted ones settled, queued again).
 
-    A row left "sending" by a worker that died, with no redelivery to notice it, becomes failed
-    with a reason (never posted again on its own). A row "queued" for long with no worker ever
-    claiming it (a message lost with the broker) is queued again: the claim makes that safe.
+    A row left "sending" by a worker that died, with no redelivery to notice it, is looked up on
+    the platform and recorded as sent, queued again or failed with a reason for a person
+    (``_settle_interrupted``); never posted again blindly. A row "queued" for long with no worker
+    ever claiming it (a message lost with the broker) is queued again: the claim makes that safe.
     """
     interrupted = _settle_interrupted(Reply.objects.all(), budget_seconds=SWEEP_LOOKUP_SECONDS)
     lost_before = timezone.now() - timedelta(seconds=QUEUED_LOST_SECONDS)
