@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rest_framework.permissions import BasePermission
@@ -10,6 +11,9 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from config.auth import client_ip
+from config.cache import CACHE_UNREACHABLE
+
+log = logging.getLogger(__name__)
 
 
 class RolePermission(BasePermission):
@@ -43,6 +47,15 @@ class _Throttle:
 
     def get_ident(self, request: Request) -> str:
         return client_ip(request)
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        # The counts live in the cache: while it is unreachable the API answers unthrottled rather
+        # than not at all (login throttling keeps its counts in the database).
+        try:
+            return super().allow_request(request, view)
+        except CACHE_UNREACHABLE as error:
+            log.warning("API throttling skipped: the cache is unreachable (%s)", error)
+            return True
 
 
 class AnonThrottle(_Throttle, AnonRateThrottle):

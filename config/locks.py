@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.core.cache import cache
-from redis.exceptions import RedisError
+
+from config.cache import CACHE_UNREACHABLE
 
 log = logging.getLogger(__name__)
 
@@ -27,5 +28,5 @@ def cache_lock(key: str, seconds: float) -> Iterator[bool]:
         if held:
             try:
                 cache.delete(key)
-            except (RedisError, OSError) as error:  # the cache (Redis, or files) went away meanwhile
+            except CACHE_UNREACHABLE as error:  # the cache (Redis, or files) went away meanwhile
                 log.warning("Could not release the lock %s (%s); it expires in %s s", key, error, seconds)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth.decorators import login_not_required, login_required
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -48,8 +49,12 @@ def _check_broker() -> None:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 
+def _check_cache() -> None:
+    cache.get("healthz")  # pages do without it (presence, API throttling); the operator should know
+
+
 # Each raises when its component cannot be reached.
-HEALTH_CHECKS = {"database": _check_database, "broker": _check_broker}
+HEALTH_CHECKS = {"database": _check_database, "broker": _check_broker, "cache": _check_cache}
 
 
 @never_cache

@@ -380,6 +380,14 @@ class MentionEvent(models.Model):
         ROUTED = "routed", _("Routed")
         TAGGED = "tagged", _("Tagged")
         NOTE = "note", _("Note")
+        REPLY_CHECK = "reply_check", _("Interrupted reply looked up on the platform")
+
+    class ReplyCheck(models.TextChoices):
+        """What the platform said of a reply whose delivery was interrupted (``REPLY_CHECK``'s new value)."""
+
+        FOUND = "found", _("found there, recorded as sent")
+        ABSENT = "absent", _("not there, posted again")
+        UNKNOWN = "unknown", _("could not tell, check before retrying")
 
     mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
@@ -401,7 +409,12 @@ class MentionEvent(models.Model):
     def _label(self, value: str) -> str:
         """A stored status, sentiment or intent as its choice's label, in the reader's language
         ("new" reads "Nuevo" in Spanish); other values (a username, a tag) as they are."""
-        choices = {self.Kind.STATUS: Mention.Status, self.Kind.SENTIMENT: Sentiment, self.Kind.INTENT: Intent}
+        choices = {
+            self.Kind.STATUS: Mention.Status,
+            self.Kind.SENTIMENT: Sentiment,
+            self.Kind.INTENT: Intent,
+            self.Kind.REPLY_CHECK: self.ReplyCheck,
+        }
         kind = choices.get(self.kind)
         return str(kind(value).label) if kind is not None and value in kind.values else value
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -23,8 +25,8 @@ from config.backoff import backoff_seconds as jittered_backoff
 from config.celery import queue_after_commit
 from config.people import person_name
 from listening.connectors import connector_class, get_connector, scrub_error
-from listening.connectors.base import ConnectorError, RateLimited
-from listening.models import Mention, Platform
+from listening.connectors.base import ConnectorError, PostedReply, RateLimited
+from listening.models import Mention, MentionEvent, Platform
 from listening.services import mention_set_status
 from responses.models import Reply, SavedReply, Ticket, WebhookEvent
 from responses.tickets import ticket_on_reply_sent
@@ -134,7 +136,8 @@ def reply_retry(*, reply: Reply, user: AbstractBaseUser) -> Reply:
 
 @dataclass(frozen=True)
 class Delivery:
-    """What one delivery attempt did: sent, retry (in ``retry_in`` seconds), failed or skipped."""
+    """What one delivery attempt did: sent, retry (in ``retry_in`` seconds), failed, skipped, or requeued
+    (an interrupted delivery looked up and not found on the platform)."""
 
     outcome: str
     retry_in: float = 0.0
@@ -153,7 +156,8 @@ def reply_deliver(*, reply_id: int) -> Delivery:
     if not claimed:
         # Gone, already sent, being sent by another worker, waiting for approval or failed.
         if _give_up_interrupted(reply_id):
-            return Delivery("failed")
+            status = Reply.objects.filter(pk=reply_id).values_list("status", flat=True).first()
+            return Delivery({Reply.Status.SENT: "sent", Reply.Status.QUEUED: "requeued"}.get(status, "failed"))
         return Delivery("skipped")
     reply = Reply.objects.select_related("mention__channel", "mention__brand").get(pk=reply_id)
     mention = reply.mention
@@ -170,6 +174,14 @@ def reply_deliver(*, reply_id: int) -> Delivery:
         error = scrub_error(exc, channel=mention.channel)
         return _fail(reply, _("Unexpected error (%(error)s); check the platform before retrying.") % {"error": error})
 
+    _record_sent(reply, posted)
+    return Delivery("sent")
+
+
+def _record_sent(reply: Reply, posted: PostedReply, *, check: str = "") -> None:
+    """Mark a claimed reply sent as ``posted``, then what follows from it (``check``: the note of a
+    platform lookup that found it, for the mention's history)."""
+    mention = reply.mention
     # Recorded first, with its webhook only: the post is out, and nothing that follows may make it
     # look unsent (an unsent-looking row would invite a second post).
     with transaction.atomic():
@@ -182,11 +194,12 @@ def reply_deliver(*, reply_id: int) -> Delivery:
         )
         reply.refresh_from_db()
         _announce(reply, WebhookEvent.REPLY_SENT)
+        if check:
+            _history(reply, MentionEvent.ReplyCheck.FOUND, check)
     with transaction.atomic():
         # The claim makes this the only path to "sent" for this row: ticket_on_reply_sent runs once.
         mention_set_status(mention=mention, status=Mention.Status.REPLIED, actor=reply.author)
         ticket_on_reply_sent(reply=reply)
-    return Delivery("sent")
 
 
 def _announce(reply: Reply, event: str) -> None:
@@ -197,38 +210,101 @@ def _announce(reply: Reply, event: str) -> None:
 
 def _give_up_interrupted(reply_id: int) -> bool:
     """A row still "sending" long after its claim: the worker died mid-post (the broker redelivered)."""
-    return bool(_fail_interrupted(Reply.objects.filter(pk=reply_id)))
+    return bool(_settle_interrupted(Reply.objects.filter(pk=reply_id)))
 
 
-def _fail_interrupted(replies: QuerySet[Reply]) -> int:
-    """Rows "sending" long after their claim become failed, never posted again on their own:
-    whether the platform got the post is unknown, so a person checks it before retrying."""
+def _settle_interrupted(replies: QuerySet[Reply], *, budget_seconds: float | None = None) -> int:
+    """Rows "sending" long after their claim: whether the platform got the post is unknown, so it
+    is never posted again blindly. Where the platform lets us read the brand's answers back, the
+    reply is looked up: found, it is recorded as sent; certainly absent, it is queued again; else
+    (and where no lookup exists) it becomes failed for a person to check before retrying.
+
+    With ``budget_seconds``, no lookup starts after that long: the rest wait, still stale, for the
+    next sweep (each lookup is an HTTP call of up to HTTP_TIMEOUT_SECONDS).
+    """
+    started = time.monotonic()
     stale = timezone.now() - timedelta(seconds=SENDING_STALE_SECONDS)
-    failed = 0
-    for pk in replies.filter(status=Reply.Status.SENDING, claimed_at__lt=stale).values_list("pk", flat=True)[:500]:
-        with transaction.atomic():
-            # One row at a time, each conditional: the one that moves it is the one that announces it.
-            moved = Reply.objects.filter(pk=pk, status=Reply.Status.SENDING, claimed_at__lt=stale).update(
-                status=Reply.Status.FAILED,
-                error=_("Delivery was interrupted; check on the platform whether it went out before retrying."),
-            )
-            if moved:
-                failed += 1
-                _announce(Reply(pk=pk), WebhookEvent.REPLY_FAILED)
-    return failed
+    settled = 0
+    rows = replies.filter(status=Reply.Status.SENDING, claimed_at__lt=stale).values_list("pk", "claimed_at")
+    for pk, claimed_at in rows[:500]:
+        if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+            break
+        # Taken anew by a conditional UPDATE, so one worker looks it up; the lookup is bounded by
+        # the connector's HTTP timeout, far inside SENDING_STALE_SECONDS.
+        if not Reply.objects.filter(pk=pk, status=Reply.Status.SENDING, claimed_at=claimed_at).update(
+            claimed_at=timezone.now()
+        ):
+            continue
+        settled += 1
+        reply = Reply.objects.select_related("mention__channel", "mention__brand").get(pk=pk)
+        found, reason = _look_up(reply, since=claimed_at - LOOKUP_MARGIN)
+        if found is not None:
+            _record_sent(reply, found, check=found.external_id)
+        elif not reason:
+            with transaction.atomic():
+                if Reply.objects.filter(pk=pk, status=Reply.Status.SENDING).update(
+                    status=Reply.Status.QUEUED,
+                    error=_("Delivery was interrupted and the reply is not on the platform; sending it again."),
+                ):
+                    _history(reply, MentionEvent.ReplyCheck.ABSENT, "")
+                    _enqueue(reply)
+        else:
+            with transaction.atomic():
+                # One row at a time, each conditional: the one that moves it is the one that announces it.
+                if Reply.objects.filter(pk=pk, status=Reply.Status.SENDING).update(
+                    status=Reply.Status.FAILED,
+                    error=_("Delivery was interrupted; check on the platform whether it went out before retrying."),
+                ):
+                    _history(reply, MentionEvent.ReplyCheck.UNKNOWN, reason)
+                    _announce(Reply(pk=pk), WebhookEvent.REPLY_FAILED)
+    return settled
+
+
+# The lookup reads the brand's answers from a little before the interrupted claim (clocks differ).
+LOOKUP_MARGIN = timedelta(minutes=2)
+# How long a sweep spends looking interrupted replies up: inside its 50 s soft time limit, with one
+# lookup's HTTP timeout (20 s by default) to spare.
+SWEEP_LOOKUP_SECONDS = 25
+
+
+def _look_up(reply: Reply, *, since: datetime) -> tuple[PostedReply | None, str]:
+    """(the brand's answer found on the platform, "") / (None, "") when it is certainly not there /
+    (None, why not) when the platform cannot tell or cannot be asked."""
+    channel = reply.mention.channel
+    try:
+        return get_connector(channel).find_reply(reply_target(reply.mention), reply.text, since=since), ""
+    except SoftTimeLimitExceeded:
+        raise  # the task is out of time, not the platform unsure: the row stays for the next sweep
+    except NotImplementedError:
+        return None, str(_("this platform's answers cannot be read back"))
+    except ConnectorError as exc:
+        return None, scrub_error(exc, channel=channel)
+    except Exception as exc:  # any surprise means "cannot tell": a person looks
+        logger.exception("reply %s: unexpected error while looking it up", reply.pk)
+        return None, scrub_error(exc, channel=channel)
+
+
+def _history(reply: Reply, outcome: str, note: str) -> None:
+    MentionEvent.objects.create(
+        mention_id=reply.mention_id,
+        kind=MentionEvent.Kind.REPLY_CHECK,
+        new_value=outcome,
+        note=str(note)[:1000],
+    )
 
 
 QUEUED_LOST_SECONDS = 15 * 60
 
 
 def replies_sweep() -> tuple[int, int]:
-    """Catch replies whose task went missing; returns (failed, queued again).
+    """Catch replies whose task went missing; returns (interrupted ones settled, queued again).
 
-    A row left "sending" by a worker that died, with no redelivery to notice it, becomes failed
-    with a reason (never posted again on its own). A row "queued" for long with no worker ever
-    claiming it (a message lost with the broker) is queued again: the claim makes that safe.
+    A row left "sending" by a worker that died, with no redelivery to notice it, is looked up on
+    the platform and recorded as sent, queued again or failed with a reason for a person
+    (``_settle_interrupted``); never posted again blindly. A row "queued" for long with no worker
+    ever claiming it (a message lost with the broker) is queued again: the claim makes that safe.
     """
-    interrupted = _fail_interrupted(Reply.objects.all())
+    interrupted = _settle_interrupted(Reply.objects.all(), budget_seconds=SWEEP_LOOKUP_SECONDS)
     lost_before = timezone.now() - timedelta(seconds=QUEUED_LOST_SECONDS)
     lost = list(
         Reply.objects.filter(status=Reply.Status.QUEUED, created_at__lt=lost_before)

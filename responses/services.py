@@ -8,6 +8,7 @@ forms and the API alike.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from config import params
+from config.cache import CACHE_UNREACHABLE
 from config.people import person_name
 from listening.models import Brand, Mention, Sentiment
 from listening.selectors import MentionFilters, brand_members, brands_for_user, mentions_for_user
@@ -33,6 +35,8 @@ from listening.services import (
 )
 from responses.models import Department, RoutingRule, SavedReply, SavedView, SlaPolicy, Ticket
 from responses.tickets import TicketError, ticket_open, ticket_withdraw
+
+log = logging.getLogger(__name__)
 
 # --- Inbox actions on many mentions ------------------------------------------------------------
 BULK_ACTIONS = ("assign", "close", "spam", "sentiment", "department")
@@ -428,9 +432,14 @@ def mention_presence_touch(*, mention_id: int, user: AbstractBaseUser) -> list[s
     """Record that ``user`` has the mention open; the names of the others who have it open."""
     # One cache entry per mention: two pings at the same instant may drop one viewer until their
     # next ping (10 s), which is good enough for "who else is here" and needs no lock.
+    # Presence lives only in the cache: while it is unreachable nobody is shown, and the page works.
     key = f"presence:mention:{mention_id}"
     now = time.time()
-    viewers = {uid: seen for uid, seen in (cache.get(key) or {}).items() if now - seen[1] < PRESENCE_SECONDS}
-    viewers[user.pk] = (person_name(user), now)
-    cache.set(key, viewers, PRESENCE_SECONDS)
+    try:
+        viewers = {uid: seen for uid, seen in (cache.get(key) or {}).items() if now - seen[1] < PRESENCE_SECONDS}
+        viewers[user.pk] = (person_name(user), now)
+        cache.set(key, viewers, PRESENCE_SECONDS)
+    except CACHE_UNREACHABLE as error:
+        log.warning("Presence on mention %s not known: the cache is unreachable (%s)", mention_id, error)
+        return []
     return sorted(name for uid, (name, _) in viewers.items() if uid != user.pk)

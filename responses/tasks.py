@@ -77,7 +77,8 @@ def send_reply(self: Task, reply_id: int) -> str | Retry:
 
 @shared_task(name="responses.sweep_replies", soft_time_limit=50, time_limit=60)
 def sweep_replies() -> tuple[int, int]:
-    """Fail replies interrupted mid-send and queue again the ones whose task was lost."""
+    """Settle replies interrupted mid-send (looked up on the platform) and queue again the ones
+    whose task was lost."""
     return replies_sweep()
 
 

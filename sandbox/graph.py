@@ -65,6 +65,23 @@ def object_edge(request: HttpRequest, version: str, object_id: str, edge: str) -
         posts = SandboxPost.objects.filter(platform="facebook", kind="visitor_post")
     elif edge == "tagged" and object_id == generator.PAGE_ID:
         posts = SandboxPost.objects.filter(platform="facebook", kind="tagged")
+    elif edge == "comments" and request.GET.get("order") == "reverse_chronological":
+        # Newest first, which only the lookup of an interrupted reply asks for: the Page's own
+        # answers to the item, on one page (the polls read the visitors' comments, oldest first).
+        answers = SandboxReply.objects.filter(platform="facebook", in_reply_to=object_id).order_by("-created_at")
+        since = request.GET.get("since", "")
+        if since.isdigit():
+            answers = answers.filter(created_at__gte=datetime.fromtimestamp(int(since), UTC))
+        data = [
+            {
+                "id": answer.external_id,
+                "message": answer.text,
+                "created_time": _time(answer.created_at),
+                "from": {"id": generator.PAGE_ID, "name": generator.PAGE_NAME},
+            }
+            for answer in answers[:100]
+        ]
+        return JsonResponse({"data": data})
     elif edge == "comments":
         posts = SandboxPost.objects.filter(
             platform="facebook", kind__in=("comment", "reply"), thread_external_id=object_id

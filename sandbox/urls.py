@@ -9,6 +9,7 @@ app_name = "sandbox"
 urlpatterns = [
     # X API v2, as tweepy builds it on https://api.twitter.com
     path("x/2/users/<str:user_id>/mentions", with_faults("x")(x.mentions), name="x_mentions"),
+    path("x/2/users/<str:user_id>/tweets", with_faults("x")(x.user_tweets), name="x_user_tweets"),
     path("x/2/tweets/search/recent", with_faults("x")(x.search), name="x_search"),
     path("x/2/tweets", with_faults("x")(x.tweets), name="x_tweets"),
     # Graph API, as facebook-sdk builds it on https://graph.facebook.com/

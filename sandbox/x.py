@@ -132,6 +132,39 @@ def mentions(request: HttpRequest, user_id: str) -> HttpResponse:
     return _page(request, posts, "mentions", "pagination_token")
 
 
+@require_GET
+def user_tweets(request: HttpRequest, user_id: str) -> HttpResponse:
+    """The brand account's own posts: the replies Escucha published, newest first, from ``start_time``
+    (one page; what a lookup of an interrupted reply reads)."""
+    replies = SandboxReply.objects.filter(platform="x").order_by("-created_at", "-pk")
+    start = request.GET.get("start_time", "")
+    if start:
+        try:
+            replies = replies.filter(created_at__gte=datetime.fromisoformat(start.replace("Z", "+00:00")))
+        except ValueError:
+            return JsonResponse({"errors": [{"message": "invalid start_time"}], "title": "Invalid Request"}, status=400)
+    limit = page_size(request, "max_results", 10, 100)
+    rows = list(replies[: limit + 1])
+    page = rows[:limit]
+    meta: dict[str, Any] = {"result_count": len(page)}
+    if len(rows) > limit:
+        meta["next_token"] = encode_token(int(page[-1].created_at.timestamp() * 1000))
+    body: dict[str, Any] = {"meta": meta}
+    if page:
+        body["data"] = [
+            {
+                "id": reply.external_id,
+                "text": reply.text,
+                "author_id": user_id,
+                "created_at": _time(reply.created_at),
+                "edit_history_tweet_ids": [reply.external_id],
+                "referenced_tweets": [{"type": "replied_to", "id": reply.in_reply_to}],
+            }
+            for reply in page
+        ]
+    return JsonResponse(body)
+
+
 def _query_terms(query: str) -> list[str]:
     """Bare words and quoted phrases of a search query; operators, negations and OR are left out."""
     terms = []

@@ -18,6 +18,7 @@ storable text, and one stranger's ``&#0;`` never makes PostgreSQL refuse a whole
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -171,6 +172,33 @@ class PostedReply:
     url: str = ""
 
 
+def same_reply_text(posted: str, written: str) -> bool:
+    """Whether the platform's text of a post is the text we sent: platforms escape ``&<>`` in what
+    they return (X does) and may trim or fold whitespace."""
+
+    def norm(text: str) -> str:
+        return " ".join(html.unescape(text or "").split())
+
+    return norm(posted) == norm(written)
+
+
+def brands_reply_among(answers: list[tuple[str, str]], text: str, *, truncated: bool, platform: str) -> str | None:
+    """The id of the brand's answer reading ``text`` among ``answers`` ((id, text) of the brand's own
+    answers to one item, in the window looked at); None when there is certainly none.
+
+    Unsure raises: an answer of the brand's with other text (the platform changed it, or a person
+    answered by hand), or more answers than one page shows. A person looks before anything is posted.
+    """
+    for answer_id, answer_text in answers:
+        if answer_id and same_reply_text(answer_text, text):
+            return answer_id
+    if answers:
+        raise ConnectorError(f"{platform} shows another answer of the brand's to this item; it may be this reply")
+    if truncated:
+        raise ConnectorError(f"{platform} has more answers than one page shows; the reply may be among them")
+    return None
+
+
 @dataclass(frozen=True)
 class SettingField:
     """One key of a channel's platform settings, as the API and the channel form accept it."""
@@ -291,6 +319,15 @@ class Connector:
 
     def post_reply(self, parent_external_id: str, text: str) -> PostedReply:
         """Publish ``text`` as a public answer to the item ``parent_external_id``."""
+        raise NotImplementedError
+
+    def find_reply(self, parent_external_id: str, text: str, *, since: datetime) -> PostedReply | None:
+        """The brand's own answer to ``parent_external_id`` reading ``text``, posted since ``since``
+        (a delivery whose outcome was lost); None when the platform certainly has none.
+
+        Raises ``ConnectorError`` when it cannot tell, and ``NotImplementedError`` where the platform
+        offers no way to read the brand's answers back.
+        """
         raise NotImplementedError
 
     @classmethod

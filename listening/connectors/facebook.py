@@ -43,6 +43,7 @@ from listening.connectors.base import (
     RateLimited,
     RejectedItem,
     SettingField,
+    brands_reply_among,
     unreadable_item,
 )
 
@@ -445,3 +446,32 @@ class FacebookConnector(Connector):
         if not comment_id:
             raise ConnectorError("Facebook did not return the id of the reply")
         return PostedReply(external_id=comment_id, url=f"https://www.facebook.com/{comment_id}")
+
+    def find_reply(self, parent_external_id: str, text: str, *, since: datetime) -> PostedReply | None:
+        """The item's comments since ``since``, read back for the Page's own answer
+        (https://developers.facebook.com/docs/graph-api/reference/object/comments/)."""
+        page_id = str(self.settings.get("page_id") or "")
+        graph, last = self._graph()
+        try:
+            result = self._request(
+                graph,
+                last,
+                f"{parent_external_id}/comments",
+                args={
+                    "fields": "id,message,from,created_time",
+                    "filter": "stream",
+                    "order": "reverse_chronological",
+                    "since": str(int(since.timestamp())),
+                    "limit": "100",
+                },
+            )
+        finally:
+            graph.session.close()
+        answers = [
+            (str(comment.get("id") or ""), str(comment.get("message") or ""))
+            for comment in result.get("data") or []
+            if isinstance(comment, dict) and str((comment.get("from") or {}).get("id") or "") == page_id
+        ]
+        truncated = bool((result.get("paging") or {}).get("next"))
+        found = brands_reply_among(answers, text, truncated=truncated, platform="Facebook")
+        return PostedReply(external_id=found, url=f"https://www.facebook.com/{found}") if found else None

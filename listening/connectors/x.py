@@ -14,6 +14,7 @@ rate limit or a crash in the middle never skips a page.
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -34,10 +35,12 @@ from listening.connectors.base import (
     RateLimited,
     RejectedItem,
     SettingField,
+    brands_reply_among,
     unreadable_item,
 )
 
 OFFICIAL_HOSTS = ("https://api.twitter.com", "https://api.x.com")
+LEADING_HANDLES = re.compile(r"^\s*(?:@\w{1,15}\s+)+")
 EXPANSIONS = ["author_id", "referenced_tweets.id"]
 USER_FIELDS = ["public_metrics", "verified", "username", "name", "profile_image_url"]
 TWEET_FIELDS = ["created_at", "lang", "public_metrics", "referenced_tweets", "conversation_id", "author_id"]
@@ -313,3 +316,38 @@ class XConnector(Connector):
         if not tweet_id:
             raise ConnectorError("X did not return the id of the reply")
         return PostedReply(external_id=tweet_id, url=f"https://x.com/i/web/status/{tweet_id}")
+
+    def find_reply(self, parent_external_id: str, text: str, *, since: datetime) -> PostedReply | None:
+        """The brand account's recent posts, read back for its answer to ``parent_external_id``
+        (https://docs.x.com/x-api/users/get-posts: newest first, ``start_time`` bounds the window)."""
+        user_id = str(self.settings.get("user_id") or "")
+        if not user_id:
+            raise ConnectorError("X needs the channel's user_id to read its replies back")
+        client = self._client(user_auth=True)
+        try:
+            body, _ = self._call(
+                client.get_users_tweets,
+                user_id,
+                start_time=since,
+                max_results=100,
+                tweet_fields=["referenced_tweets", "created_at"],
+                user_auth=True,
+            )
+        finally:
+            client.session.close()
+        # X puts the @handles of the conversation before a reply's text; ours did not write them.
+        keep_handles = text.lstrip().startswith("@")
+        answers = [
+            (str(tweet.get("id") or ""), str(tweet.get("text") or ""))
+            if keep_handles
+            else (str(tweet.get("id") or ""), LEADING_HANDLES.sub("", str(tweet.get("text") or "")))
+            for tweet in body.get("data") or []
+            if isinstance(tweet, dict)
+            and any(
+                isinstance(ref, dict) and ref.get("type") == "replied_to" and str(ref.get("id")) == parent_external_id
+                for ref in tweet.get("referenced_tweets") or []
+            )
+        ]
+        truncated = bool((body.get("meta") or {}).get("next_token"))
+        found = brands_reply_among(answers, text, truncated=truncated, platform="X")
+        return PostedReply(external_id=found, url=f"https://x.com/i/web/status/{found}") if found else None

@@ -11,7 +11,7 @@ from django.test import Client
 def test_healthz_reports_database_and_broker(client: Client) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200, response.content
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok", "cache": "ok"}}
 
 
 @pytest.mark.django_db
@@ -20,7 +20,10 @@ def test_healthz_names_the_unreachable_broker_without_the_error_text(client: Cli
     with mock.patch("config.views.celery_app.connection_for_write", side_effect=refused):
         response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "checks": {"database": "ok", "broker": "unreachable"}}
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": "ok", "broker": "unreachable", "cache": "ok"},
+    }
     for leak in ("s3cret", "10.0.0.7", "Connection refused", "ConnectionRefusedError"):
         assert leak not in response.content.decode()
 
@@ -31,6 +34,6 @@ def test_healthz_names_the_unreachable_database_without_the_error_text(client: C
     with mock.patch("config.views.connection.cursor", side_effect=down):
         response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "unreachable", "broker": "ok"}
+    assert response.json()["checks"] == {"database": "unreachable", "broker": "ok", "cache": "ok"}
     assert "db.internal" not in response.content.decode()
     assert "10.0.0.5" not in response.content.decode()

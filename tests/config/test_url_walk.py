@@ -221,6 +221,7 @@ TABLE: dict[str, Row] = {
     # Without the parameters or the credentials a platform asks for, it says so (400/403); a session
     # changes nothing.
     "sandbox:x_mentions": Row(everyone(200), params=lambda w: {"user_id": "1"}),
+    "sandbox:x_user_tweets": Row(everyone(200), params=lambda w: {"user_id": "1"}),
     "sandbox:x_search": Row(everyone(400)),
     "sandbox:x_tweets": Row(everyone(405)),  # POST only: a reply
     "sandbox:graph_edge": Row(everyone(400), params=lambda w: {"version": "v21.0", "object_id": "1", "edge": "feed"}),

@@ -240,3 +240,19 @@ def test_an_injected_fault_on_a_reply_posts_nothing(demo_channels, settings):
     with pytest.raises(ConnectorError):
         get_connector(demo_channels[Platform.X]).post_reply("1599999999999999999", "Thanks!")
     assert not SandboxReply.objects.exists()
+
+
+def test_a_reply_posted_to_the_sandbox_is_found_again_by_its_lookup(demo_channels):
+    """What an interrupted delivery reads back: the brand's answers to one item, from X's user timeline
+    and from the Graph API's comments of the item."""
+    since = timezone.now() - timedelta(minutes=2)
+    x = get_connector(demo_channels[Platform.X])
+    fb = get_connector(demo_channels[Platform.FACEBOOK])
+    assert x.find_reply("1599999999999999999", "Thanks! DM us 🙏", since=since) is None
+    assert fb.find_reply("111_222", "Gracias por escribirnos", since=since) is None
+
+    posted_x = x.post_reply("1599999999999999999", "Thanks! DM us 🙏")
+    posted_fb = fb.post_reply("111_222", "Gracias por escribirnos")
+    assert x.find_reply("1599999999999999999", "Thanks! DM us 🙏", since=since) == posted_x
+    assert fb.find_reply("111_222", "Gracias por escribirnos", since=since) == posted_fb
+    assert x.find_reply("1588888888888888888", "Thanks! DM us 🙏", since=since) is None  # another item
