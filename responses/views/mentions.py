@@ -27,7 +27,7 @@ from listening.intent import explain
 from listening.models import Intent, Mention, MentionEvent, Sentiment
 from listening.selectors import brand_members, brands_for_user, mention_thread
 from listening.services import mention_assign, mention_correct_intent, mention_correct_sentiment, mention_set_status
-from responses.models import Department, Reply, Ticket
+from responses.models import Department, Priority, Reply, Ticket
 from responses.replies import (
     reply_approve,
     reply_create,
@@ -78,6 +78,8 @@ def _mention_context(request: HttpRequest, mention: Mention) -> dict[str, Any]:
         "author_summary": author_summary(user=request.user, author=mention.author, exclude=mention),
         "case": mention_case(user=request.user, mention=mention),
         "departments": Department.objects.filter(brand_id=mention.brand_id).order_by("name"),
+        "priorities": Priority.choices,
+        "default_priority": Priority.NORMAL,
         "can_route": request.user.has_perm("responses.add_ticket") and request.user.has_perm("listening.work_inbox"),
         "statuses": Mention.Status.choices,
         "sentiments": [(value, label) for value, label in Sentiment.choices if value != Sentiment.UNSCORED],
@@ -135,6 +137,7 @@ def mention_open_ticket(request: HttpRequest, pk: int) -> HttpResponse:
             ids=[mention.pk],
             action="department",
             department_id=params.id_or_none(request.POST.get("department", "")),
+            priority=request.POST.get("priority", ""),
             note=request.POST.get("note", "")[:1000],
         )
     except ValidationError as error:

@@ -86,6 +86,32 @@ def test_a_mention_without_a_ticket_offers_to_open_one_to_those_who_route(client
     assert "Open a ticket" not in _case(_page(client, mention))
 
 
+def test_the_case_panel_opens_a_ticket_with_the_priority_chosen(client, team, mention) -> None:
+    SlaPolicy.objects.create(department=team.billing, priority="urgent", acknowledge_minutes=15, resolve_minutes=60)
+    client.force_login(team.cm)
+    case = _case(_page(client, mention))
+    assert '<select id="case-priority" name="priority">' in case
+    assert '<option value="normal" selected>Normal</option>' in case  # the default, as routing's
+    client.post(
+        reverse("responses:mention_open_ticket", args=[mention.pk]),
+        {"department": team.billing.pk, "priority": "urgent"},
+    )
+    ticket = Ticket.objects.get(mention=mention)
+    assert ticket.priority == "urgent"
+    # The deadlines are the department's for that priority.
+    assert ticket.resolve_due_at - ticket.created_at == timedelta(minutes=60)
+    assert "Urgent" in _case(_page(client, mention))
+
+
+def test_a_priority_that_does_not_exist_opens_no_ticket(client, team, mention) -> None:
+    client.force_login(team.cm)
+    client.post(
+        reverse("responses:mention_open_ticket", args=[mention.pk]), {"department": team.billing.pk, "priority": "meh"}
+    )
+    assert not Ticket.objects.exists()
+    assert "Choose a priority." in _page(client, mention)
+
+
 def test_opening_a_ticket_refuses_another_brands_department(client, team, mention) -> None:
     from tests.factories import DepartmentFactory
 
