@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
 
+from tests.browser.walk import WALKS, Walk
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -81,6 +83,14 @@ def page(browser, live_server) -> Iterator[object]:
     page.console_errors = console_errors
     yield page
     context.close()
+
+
+@pytest.fixture(params=WALKS)
+def walk(request, page) -> Walk:
+    """The walk at one width and in one language (see walk.py): a test that takes it runs four times."""
+    width, language = request.param
+    page.set_viewport_size({"width": width, "height": 844})
+    return Walk(page=page, width=width, language=language)
 
 
 @pytest.fixture
