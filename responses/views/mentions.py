@@ -312,12 +312,10 @@ def reply_send(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         # The new reply in the list, and a fresh composer swapped in beside it.
         # The page's live poll goes on from here, every 2 s while the reply is on its way.
-        context = {
-            **replies_context(request, mention),
-            **composer_context(request, mention),
-            "oob": True,
-            "live_version": mention_live_version(mention),
-        }
+        # The page's live parts are redrawn with it, as they stand now (read again: the reply may
+        # have gone out and moved the mention and its ticket already).
+        mention = _visible_mention(request, mention.pk)
+        context = {**_mention_context(request, mention), **composer_context(request, mention), "oob": True}
         return render(request, "responses/_reply_sent.html", context)
     messages.success(request, _("Reply queued."))
     return redirect(reverse("responses:mention_detail", args=[mention.pk]) + "#replies")

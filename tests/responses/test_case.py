@@ -214,6 +214,37 @@ def test_live_ticket_poll_redraws_the_ticket_and_keeps_text_being_typed(client, 
     assert 'id="note-body"' not in body
 
 
+def test_a_follow_up_that_goes_out_at_once_closes_the_case_on_the_page_it_was_sent_from(
+    client, team, mention, ticket, monkeypatch
+) -> None:
+    """A fast worker posts the reply (and closes the ticket) before the answer to "Send" is drawn:
+    that answer shows the closed case, since the live poll it starts sees nothing new after it."""
+    from responses.tickets import ticket_on_reply_sent
+
+    def post_at_once(reply) -> None:
+        Reply.objects.filter(pk=reply.pk).update(status=Reply.Status.SENT, sent_at=START)
+        reply.refresh_from_db()
+        ticket_on_reply_sent(reply=reply)
+
+    monkeypatch.setattr("responses.replies._enqueue", post_at_once)
+    ticket_transition(ticket=ticket, to_status="acknowledged", actor=team.billing_member)
+    ticket_transition(ticket=ticket, to_status="resolved", actor=team.billing_member, resolution="Refunded")
+    client.force_login(team.cm)
+    body = client.post(
+        reverse("responses:reply_send", args=[mention.pk]),
+        {"text": "We refunded you", "ticket": ticket.pk},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.CLOSED
+    case = body[body.index('id="case"') :]
+    assert case.startswith('id="case" aria-labelledby="case-title" hx-swap-oob="true"')
+    assert '<dd class="ticket-status">Closed</dd>' in case
+    assert "Reply in public" not in case
+    version = re.search(r'id="live"[^>]*\?v=(\w+)', body).group(1)
+    assert client.get(f"{reverse('responses:mention_live', args=[mention.pk])}?v={version}").status_code == 204
+
+
 def test_the_collision_guard_shows_the_colleagues_reply(client, team, mention, monkeypatch) -> None:
     monkeypatch.setattr("responses.replies._enqueue", lambda reply: None)
     client.force_login(team.cm)
