@@ -139,7 +139,7 @@ def demo(role_groups: None, live_server, settings) -> Demo:
     channel = Channel.objects.first()
     assert routed and ticket and channel, ("the demo should hold routed mentions and a Billing ticket", outcomes)
     community_manager = [
-        ("/inbox/", "#search"),
+        ("/inbox/", "#inbox-tabs"),
         (f"/mentions/{routed.pk}/", "#reply-text"),
         (f"/authors/{routed.author_id}/", "h1"),
         ("/tickets/", "#ticket-rows"),

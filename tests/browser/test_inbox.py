@@ -143,9 +143,14 @@ def test_community_manager_empties_the_open_queue_reply_route_close_undo(team, s
     expect(open_tab.locator(".count")).to_have_text("3")
     expect(page.locator("#inbox-tabs a[data-tab=all] .count")).to_have_text("4")
     assert not page.get_by_text("solved last week").is_visible()
-    if walk.phone:  # cards as wide as the screen, not a squeezed table
+    if walk.phone:  # cards as wide as the screen, the first one whole on the first screen
         card = page.locator(f"#mention-{broken.pk}").bounding_box()
         assert card and card["width"] > 300, card
+        assert card["y"] + card["height"] <= page.viewport_size["height"], card
+        assert not page.locator("#search").is_visible()  # folded under "Filters", a tap away
+        page.locator("#filter-box > summary").click()
+        expect(page.locator("#search")).to_be_visible()
+        page.locator("#filter-box > summary").click()
 
     # Reply: at a laptop j, then r opens the mention with the cursor in the reply box; on a phone
     # the card's Open link, the page stacked, and a tap in the box.
