@@ -18,6 +18,7 @@ from config.mail import UNENCODABLE, email_subject
 from listening.selectors import brands_for_user
 from reports import charts, exports, selectors, series, tables
 from reports.models import ReportSubscription
+from responses.preferences import user_languages
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +28,16 @@ FREQUENCY_DAYS = {ReportSubscription.Frequency.DAILY: 1, ReportSubscription.Freq
 def scheduled_reports_send(*, now: datetime | None = None) -> int:
     """Send each due subscription its report; returns how many were sent.
 
-    A subscription is claimed by a conditional UPDATE of last_sent_at, so two workers (or a
+    Each report is written in its subscriber's language (their profile's, else the site's). A
+    subscription is claimed by a conditional UPDATE of last_sent_at, so two workers (or a
     retried task) never send the same report twice. One that fails is released for the next run
     and logged; the others are still sent.
     """
     now = now or timezone.now()
     sent = 0
-    for sub in ReportSubscription.objects.select_related("user", "brand"):
+    subscriptions = list(ReportSubscription.objects.select_related("user", "brand"))
+    languages = user_languages(sub.user for sub in subscriptions)
+    for sub in subscriptions:
         days = FREQUENCY_DAYS[sub.frequency]
         # An hour of slack so that a report sent at 08:00:05 is due again at 08:00 next time.
         if sub.last_sent_at and sub.last_sent_at > now - timedelta(days=days) + timedelta(hours=1):
@@ -44,7 +48,7 @@ def scheduled_reports_send(*, now: datetime | None = None) -> int:
         if not claimed:
             continue
         try:
-            _send_report(sub, now, days)
+            _send_report(sub, now, days, languages[sub.user_id])
         except Exception:  # a mail server refusing one address, a report that cannot render
             log.exception("Report for subscription %s could not be sent; it is tried again next hour", sub.pk)
             ReportSubscription.objects.filter(pk=sub.pk).update(last_sent_at=sub.last_sent_at)
@@ -66,15 +70,17 @@ def may_receive(sub: ReportSubscription) -> bool:
     )
 
 
-def _send_report(sub: ReportSubscription, now: datetime, days: int) -> None:
+def _send_report(sub: ReportSubscription, now: datetime, days: int, language: str) -> None:
+    """One subscriber's report, all of it (subject, text, HTML, charts, PDF) in their language."""
     until = now.astimezone(UTC).date() - timedelta(days=1)
     period = selectors.Period(until - timedelta(days=days - 1), until)
     data = selectors.report(sub.brand, period)
     url = (
         f"{settings.SITE_URL}{reverse('reports:report')}?brand={sub.brand_id}&since={period.since}&until={period.until}"
     )
-    context = {"brand": sub.brand, "period": period, "report": data, "url": url, "bars": email_bars(data)}
-    with translation.override(getattr(sub.user, "language", None) or settings.LANGUAGE_CODE):
+    context = {"brand": sub.brand, "period": period, "report": data, "url": url}
+    with translation.override(language):
+        context["bars"] = email_bars(data)
         context["figures"] = tables.headline(data)
         subject = _("%(brand)s: report %(since)s to %(until)s") % {
             "brand": sub.brand.name,

@@ -349,6 +349,7 @@ class WebhookEvent(models.TextChoices):
     MENTION_ROUTED = "mention.routed", _("Mention routed")
     TICKET_OPENED = "ticket.opened", _("Ticket opened")
     TICKET_RESOLVED = "ticket.resolved", _("Ticket resolved")
+    TICKET_WITHDRAWN = "ticket.withdrawn", _("Ticket withdrawn")
     TICKET_BREACHED = "ticket.breached", _("Ticket missed its SLA")
     REPLY_SENT = "reply.sent", _("Reply sent")
     REPLY_FAILED = "reply.failed", _("Reply failed")

@@ -33,7 +33,7 @@ from listening.services import (
     mention_set_status,
     mention_withdraw_sentiment_correction,
 )
-from responses.models import Department, RoutingRule, SavedReply, SavedView, SlaPolicy, Ticket
+from responses.models import Department, Priority, RoutingRule, SavedReply, SavedView, SlaPolicy, Ticket
 from responses.tickets import TicketError, ticket_open, ticket_withdraw
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,7 @@ def mentions_bulk_update(
     assignee: str = "",
     sentiment: str = "",
     department_id: int | None = None,
+    priority: str = "",
     note: str = "",
 ) -> list[Mention]:
     """Apply one inbox action to the user's mentions among ``ids``; returns the mentions changed.
@@ -94,6 +95,7 @@ def mentions_bulk_update(
         assignee=assignee,
         sentiment=sentiment,
         department_id=department_id,
+        priority=priority,
         note=note,
     ).changed
 
@@ -107,13 +109,15 @@ def mentions_bulk_act(
     assignee: str = "",
     sentiment: str = "",
     department_id: int | None = None,
+    priority: str = "",
     note: str = "",
 ) -> BulkOutcome:
     """Apply one inbox action to the user's mentions among ``ids``.
 
     Ids of mentions in brands the user does not belong to are ignored, so a forged form cannot
     touch another brand. Every change goes through the ``mention_*`` services (or ``ticket_open``),
-    which record who did it and when. ``assignee`` is "me", "none" or a user id of the brand. The
+    which record who did it and when. ``assignee`` is "me", "none" or a user id of the brand; a
+    ticket opened by "department" gets ``priority`` (normal when not given). The
     outcome keeps each changed mention's state before and after, which ``mentions_bulk_undo`` needs.
     """
     if action not in BULK_ACTIONS:
@@ -144,7 +148,7 @@ def mentions_bulk_act(
         outcome.sentiment = sentiment
         outcome.changed = [m for m in mentions if mention_correct_sentiment(mention=m, label=sentiment, actor=user)]
     elif action == "department":
-        outcome.department, outcome.tickets = _send_to_department(user, mentions, department_id, note)
+        outcome.department, outcome.tickets = _send_to_department(user, mentions, department_id, priority, note)
         opened = {ticket.mention_id for ticket in outcome.tickets}
         outcome.changed = [m for m in mentions if m.pk in opened]
     outcome.before = {m.pk: before[m.pk] for m in outcome.changed}
@@ -177,10 +181,13 @@ def _assign(
 
 
 def _send_to_department(
-    user: AbstractBaseUser, mentions: list[Mention], department_id: int | None, note: str
+    user: AbstractBaseUser, mentions: list[Mention], department_id: int | None, priority: str, note: str
 ) -> tuple[Department, list[Ticket]]:
     if department_id is None:
         raise ValidationError(_("Choose a department."))
+    priority = priority or Priority.NORMAL
+    if priority not in Priority.values:
+        raise ValidationError(_("Choose a priority."))
     # Another brand's department is not found, like one that does not exist.
     department = Department.objects.filter(pk=department_id, brand__in=brands_for_user(user)).first()
     if department is None:
@@ -189,7 +196,7 @@ def _send_to_department(
     for mention in mentions:
         if mention.brand_id != department.brand_id:
             raise ValidationError(_("%(department)s belongs to another brand."), params={"department": department})
-        ticket, created = ticket_open(mention=mention, department=department, actor=user, note=note)
+        ticket, created = ticket_open(mention=mention, department=department, priority=priority, actor=user, note=note)
         if created:
             opened.append(ticket)
     return department, sorted(opened, key=lambda ticket: ticket.pk)

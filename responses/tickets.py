@@ -292,7 +292,8 @@ def ticket_withdraw(*, ticket: Ticket, actor: AbstractBaseUser | None) -> Ticket
     it up: still open, unassigned, with nothing in its timeline but its opening.
 
     The ticket is closed, not deleted: its number was announced (notification, e-mail, Slack,
-    webhook), so it stays, with the withdrawal in its history, and the department is told. One
+    webhook), so it stays, with the withdrawal in its history; the department is told, and the
+    brand's webhooks get ``ticket.withdrawn``. One
     the department has already taken up stays theirs: the refusal says so.
     """
     current = _locked(ticket)
@@ -324,6 +325,8 @@ def ticket_withdraw(*, ticket: Ticket, actor: AbstractBaseUser | None) -> Ticket
         params={"id": current.pk, "department": current.department.name},
         url=ticket_url(current),
     )
+    # A receiver that took in ``ticket.opened`` (a helpdesk, a CRM) must hear it was taken back.
+    webhook_event(event=WebhookEvent.TICKET_WITHDRAWN, brand=current.brand, data={"ticket": ticket_data(current)})
     ticket.refresh_from_db()
     return current
 

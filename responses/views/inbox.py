@@ -252,6 +252,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         # The address bar gets the filters only (a GET form sends every empty field too).
         response["HX-Push-Url"] = f"/inbox/?{context['filter_query']}" if context["filter_query"] else "/inbox/"
         return response
+    # A plain form's action (no JavaScript) answers here, after its redirect: what it did, and Undo.
+    context["result"] = request.session.pop(UNDO_SESSION_KEY, None)
     return render(request, "responses/inbox.html", {**_inbox_context(request, filters), **context})
 
 
@@ -274,6 +276,7 @@ def inbox_new(request: HttpRequest) -> HttpResponse:
 UNDO_SHOWN_SECONDS = 10
 UNDO_ACCEPTED_SECONDS = 60
 UNDO_SALT = "responses.inbox.undo"
+UNDO_SESSION_KEY = "inbox_result"
 
 
 def _ticket_numbers(ids: list[int]) -> str:
@@ -396,8 +399,10 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
         return _back_to_inbox(request)
     message = _outcome_message(outcome, request.user)
+    undo = _undo_token(outcome, request.user) if outcome.changed else ""
     if not request.htmx:
-        messages.success(request, message)
+        # The inbox page the browser is sent back to shows the answer with its Undo, a plain form.
+        request.session[UNDO_SESSION_KEY] = {"message": message, "undo": undo, "undo_seconds": UNDO_SHOWN_SECONDS}
         return _back_to_inbox(request)
     # Rows still in the view are redrawn in place (out of band), so nothing moves under the reader;
     # rows that left it (closed in the Open tab…) are taken out.
@@ -406,7 +411,7 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
         request,
         {
             "message": message,
-            "undo": _undo_token(outcome, request.user) if outcome.changed else "",
+            "undo": undo,
             "undo_seconds": UNDO_SHOWN_SECONDS,
             "changed": shown,
             "gone": gone,

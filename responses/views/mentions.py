@@ -27,7 +27,7 @@ from listening.intent import explain
 from listening.models import Intent, Mention, MentionEvent, Sentiment
 from listening.selectors import brand_members, brands_for_user, mention_thread
 from listening.services import mention_assign, mention_correct_intent, mention_correct_sentiment, mention_set_status
-from responses.models import Department, Reply, Ticket
+from responses.models import Department, Priority, Reply, Ticket
 from responses.replies import (
     reply_approve,
     reply_create,
@@ -78,6 +78,8 @@ def _mention_context(request: HttpRequest, mention: Mention) -> dict[str, Any]:
         "author_summary": author_summary(user=request.user, author=mention.author, exclude=mention),
         "case": mention_case(user=request.user, mention=mention),
         "departments": Department.objects.filter(brand_id=mention.brand_id).order_by("name"),
+        "priorities": Priority.choices,
+        "default_priority": Priority.NORMAL,
         "can_route": request.user.has_perm("responses.add_ticket") and request.user.has_perm("listening.work_inbox"),
         "statuses": Mention.Status.choices,
         "sentiments": [(value, label) for value, label in Sentiment.choices if value != Sentiment.UNSCORED],
@@ -135,6 +137,7 @@ def mention_open_ticket(request: HttpRequest, pk: int) -> HttpResponse:
             ids=[mention.pk],
             action="department",
             department_id=params.id_or_none(request.POST.get("department", "")),
+            priority=request.POST.get("priority", ""),
             note=request.POST.get("note", "")[:1000],
         )
     except ValidationError as error:
@@ -309,12 +312,10 @@ def reply_send(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         # The new reply in the list, and a fresh composer swapped in beside it.
         # The page's live poll goes on from here, every 2 s while the reply is on its way.
-        context = {
-            **replies_context(request, mention),
-            **composer_context(request, mention),
-            "oob": True,
-            "live_version": mention_live_version(mention),
-        }
+        # The page's live parts are redrawn with it, as they stand now (read again: the reply may
+        # have gone out and moved the mention and its ticket already).
+        mention = _visible_mention(request, mention.pk)
+        context = {**_mention_context(request, mention), **composer_context(request, mention), "oob": True}
         return render(request, "responses/_reply_sent.html", context)
     messages.success(request, _("Reply queued."))
     return redirect(reverse("responses:mention_detail", args=[mention.pk]) + "#replies")

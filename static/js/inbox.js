@@ -6,6 +6,12 @@
   var current = null; // id of the highlighted mention, kept across htmx swaps
   var currentIndex = -1; // its place in the list: when an action takes the row out, the next one is there
 
+  function openFilters() { var box = document.getElementById("filter-box"); if (box) box.open = true; }
+  // On a phone the filters start folded under their summary, so the queue shows on the first
+  // screen; the chips above the list still say which filters are on.
+  var filterBox = document.getElementById("filter-box");
+  if (filterBox && window.matchMedia("(max-width: 760px)").matches) filterBox.open = false;
+
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("#mention-list > li.mention")); }
   function row() { return current ? document.getElementById("mention-" + current) : null; }
 
@@ -89,7 +95,7 @@
       case "a": press("assign"); break;
       case "e": press("close"); break;
       case "s": press("spam"); break;
-      case "/": var search = document.getElementById("search"); if (search) search.focus(); break;
+      case "/": var search = document.getElementById("search"); if (search) { openFilters(); search.focus(); } break;
       case "?": help(true); break;
       default: return;
     }

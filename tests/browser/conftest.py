@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
 
+from tests.browser.walk import WALKS, Walk
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -83,6 +85,14 @@ def page(browser, live_server) -> Iterator[object]:
     context.close()
 
 
+@pytest.fixture(params=WALKS)
+def walk(request, page) -> Walk:
+    """The walk at one width and in one language (see walk.py): a test that takes it runs four times."""
+    width, language = request.param
+    page.set_viewport_size({"width": width, "height": 844})
+    return Walk(page=page, width=width, language=language)
+
+
 @pytest.fixture
 def login(page):
     """``login(user)`` signs ``user`` in through the real login form and returns the page."""
@@ -129,7 +139,7 @@ def demo(role_groups: None, live_server, settings) -> Demo:
     channel = Channel.objects.first()
     assert routed and ticket and channel, ("the demo should hold routed mentions and a Billing ticket", outcomes)
     community_manager = [
-        ("/inbox/", "#search"),
+        ("/inbox/", "#inbox-tabs"),
         (f"/mentions/{routed.pk}/", "#reply-text"),
         (f"/authors/{routed.author_id}/", "h1"),
         ("/tickets/", "#ticket-rows"),

@@ -24,18 +24,22 @@ def mention(team) -> Mention:
 
 
 def test_the_case_panel_follows_a_ticket_from_opening_to_the_public_follow_up(team, mention, login) -> None:
-    SlaPolicy.objects.create(department=team.billing, priority="normal", acknowledge_minutes=120, resolve_minutes=600)
+    SlaPolicy.objects.create(department=team.billing, priority="high", acknowledge_minutes=120, resolve_minutes=600)
     page = login(team.cm)
     page.goto(f"/mentions/{mention.pk}/")
     case = page.locator("#case")
     assert "No ticket" in case.inner_text()
     case.get_by_label("Department", exact=True).select_option(label="Billing")
+    priority = case.get_by_label("Priority", exact=True)
+    assert priority.input_value() == "normal"  # routing's default, changed here for an angry customer
+    priority.select_option(label="High")
     case.get_by_role("button", name="Open a ticket").click()
 
     ticket = Ticket.objects.get(mention=mention)
     link = case.get_by_role("link", name=f"Ticket #{ticket.pk}")
     link.wait_for()
-    assert "Billing" in case.inner_text() and "Normal" in case.inner_text()
+    assert "Billing" in case.inner_text() and "High" in case.inner_text()
+    assert ticket.priority == "high"
     assert case.locator(".sla.sla-ok").inner_text().startswith("acknowledge within ")
     assert "Open a ticket" not in case.inner_text()
 

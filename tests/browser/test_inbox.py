@@ -123,10 +123,11 @@ def test_new_mentions_show_as_a_counter_and_load_on_top_when_clicked(team, login
     expect(page.locator("#new-mentions")).to_have_text("")
 
 
-def test_community_manager_empties_the_open_queue_reply_route_close_undo(team, sandbox_x, login) -> None:  # noqa: F811
+def test_community_manager_empties_the_open_queue_reply_route_close_undo(team, sandbox_x, login, walk) -> None:  # noqa: F811
     """The day's queue: three mentions to handle, one already closed and out of sight. She answers
-    the first from the keyboard, sends the second to Billing, takes that back with Undo, sends it
-    again, closes the third — and the Open queue is empty."""
+    the first, sends the second to Billing, takes that back with Undo, sends it again, closes the
+    third — and the Open queue is empty. At a laptop she works from the keyboard; on a phone she
+    taps the cards."""
     now = timezone.now()
     broken = MentionFactory(
         channel=sandbox_x, external_id="1861234567890123461", text="my order arrived broken", published_at=now
@@ -134,55 +135,91 @@ def test_community_manager_empties_the_open_queue_reply_route_close_undo(team, s
     billed = MentionFactory(channel=sandbox_x, text="charged twice this month", published_at=now - timedelta(minutes=1))
     chatter = MentionFactory(channel=sandbox_x, text="acme ad on tv again", published_at=now - timedelta(minutes=2))
     MentionFactory(channel=sandbox_x, text="solved last week", status=Mention.Status.CLOSED)
-    page = login(team.cm)
-    page.goto("/inbox/")
+    page = walk.sign_in(login, team.cm)
+    page.wait_for_url("**/inbox/")
     open_tab = page.locator("#inbox-tabs a[data-tab=open]")
     expect(open_tab).to_have_attribute("aria-current", "page")
+    expect(open_tab).to_contain_text(walk.t("Open", "inbox tab: mentions that still need someone"))
     expect(open_tab.locator(".count")).to_have_text("3")
     expect(page.locator("#inbox-tabs a[data-tab=all] .count")).to_have_text("4")
     assert not page.get_by_text("solved last week").is_visible()
+    if walk.phone:  # cards as wide as the screen, the first one whole on the first screen
+        card = page.locator(f"#mention-{broken.pk}").bounding_box()
+        assert card and card["width"] > 300, card
+        assert card["y"] + card["height"] <= page.viewport_size["height"], card
+        assert not page.locator("#search").is_visible()  # folded under "Filters", a tap away
+        page.locator("#filter-box > summary").click()
+        expect(page.locator("#search")).to_be_visible()
+        page.locator("#filter-box > summary").click()
 
-    # Reply: j, then r opens the mention with the cursor in the reply box.
-    page.keyboard.press("j")
-    page.keyboard.press("r")
-    page.wait_for_url(f"**/mentions/{broken.pk}/#reply")
+    # Reply: at a laptop j, then r opens the mention with the cursor in the reply box; on a phone
+    # the card's Open link, the page stacked, and a tap in the box.
+    if walk.phone:
+        page.locator(f"#mention-{broken.pk}").get_by_role(
+            "link", name=walk.t("Open", "link that opens a mention"), exact=True
+        ).click()
+        page.wait_for_url(f"**/mentions/{broken.pk}/")
+        walk.stacked(".mention-main", ".mention-side")
+        page.get_by_label(walk.t("Reply text")).click()
+    else:
+        page.keyboard.press("j")
+        page.keyboard.press("r")
+        page.wait_for_url(f"**/mentions/{broken.pk}/#reply")
     expect(page.locator("#reply-text")).to_be_focused()
     page.keyboard.type("Sorry about that! Could you DM us your order number?")
-    page.get_by_role("button", name="Send reply").click()
+    walk.fits()
+    page.get_by_role("button", name=walk.t("Send reply")).click()
     page.locator("#replies .reply.delivery-sent").wait_for()
-    page.goto("/inbox/")
+    page.get_by_role("navigation", name=walk.t("Main")).get_by_role("link", name=walk.t("Inbox")).click()
     expect(page.locator(f"#mention-{broken.pk}")).to_have_count(0)
     expect(open_tab.locator(".count")).to_have_text("2")
 
     # Route: the charge goes to Billing, and the answer names the ticket.
-    page.locator(f"#mention-{billed.pk} input.select").check()
-    page.select_option("#bulk select[name=department]", str(team.billing.pk))
-    page.locator("#bulk button[value=department]").click()
-    sent = page.locator("#bulk-result").get_by_text(re.compile(r"1 mention sent to Billing as #\d+\."))
-    sent.wait_for()
+    bulk = page.locator("#bulk")
+    page.locator(f"#mention-{billed.pk}").get_by_role("checkbox", name=walk.t("Select")).check()
+    bulk.get_by_label(walk.t("Department"), exact=True).select_option(label="Billing")
+    bulk.get_by_role("button", name=walk.t("Send to department")).click()
+    answer = page.locator("#bulk-result")
+    answer.locator(".done").wait_for()
     first = Ticket.objects.get(mention=billed)
-    assert f"#{first.pk}." in sent.inner_text()
+    sent_to_billing = walk.n(
+        "%(count)d mention sent to %(department)s as %(tickets)s.",
+        "%(count)d mentions sent to %(department)s as %(tickets)s.",
+        1,
+        department="Billing",
+        tickets=f"#{first.pk}",
+    )
+    expect(answer.locator(".done")).to_have_text(sent_to_billing)
     expect(page.locator(f"#mention-{billed.pk}")).to_have_count(0)
     expect(open_tab.locator(".count")).to_have_text("1")
+    walk.fits()
 
-    # Undo (z): the ticket is withdrawn and the mention is back in the queue.
-    page.keyboard.press("z")
-    page.locator("#bulk-result").get_by_text("Undone: 1 mention is back as it was.").wait_for()
+    # Undo (z, or the button on a phone): the ticket is withdrawn and the mention is back.
+    if walk.phone:
+        answer.get_by_role("button", name=walk.t("Undo")).click()
+    else:
+        page.keyboard.press("z")
+    expect(answer).to_contain_text(
+        walk.n("Undone: %(count)d mention is back as it was.", "Undone: %(count)d mentions are back as they were.", 1)
+    )
     page.locator(f"#mention-{billed.pk}").wait_for()
     expect(open_tab.locator(".count")).to_have_text("2")
     first.refresh_from_db()
     billed.refresh_from_db()
     assert first.status == Ticket.Status.CLOSED and billed.status == Mention.Status.NEW
 
-    # Sent again, for good; and the last one closed from its row.
-    page.locator(f"#mention-{billed.pk} input.select").check()
-    page.locator("#bulk button[value=department]").click()
-    page.locator("#bulk-result").get_by_text("1 mention sent to Billing as").wait_for()
-    page.locator(f"#mention-{chatter.pk} button[value=close]").click()
-    page.locator("#bulk-result").get_by_text("1 mention closed.").wait_for()
-    page.get_by_text("Nothing here: this queue is empty.").wait_for()
+    # Sent again, for good; and the last one closed from its card.
+    page.locator(f"#mention-{billed.pk}").get_by_role("checkbox", name=walk.t("Select")).check()
+    with page.expect_response("**/inbox/bulk/"):
+        bulk.get_by_role("button", name=walk.t("Send to department")).click()
+    second = Ticket.objects.exclude(pk=first.pk).get(mention=billed)
+    expect(answer.locator(".done")).to_have_text(sent_to_billing.replace(f"#{first.pk}", f"#{second.pk}"))
+    page.locator(f"#mention-{chatter.pk}").get_by_role("button", name=walk.t("Close"), exact=True).click()
+    expect(answer.locator(".done")).to_have_text(walk.n("%(count)d mention closed.", "%(count)d mentions closed.", 1))
+    page.get_by_text(walk.t("Nothing here: this queue is empty.")).wait_for()
     expect(open_tab.locator(".count")).to_have_text("0")
-    assert Ticket.objects.filter(mention=billed).exclude(status=Ticket.Status.CLOSED).count() == 1
+    walk.fits()
+    assert second.status == Ticket.Status.OPEN
     assert page.console_errors == []
 
 

@@ -6,28 +6,11 @@ from __future__ import annotations
 import pytest
 
 from sandbox.management.commands.demo_setup import DEMO_PASSWORD
+from tests.browser.walk import overflow
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WIDTHS = [390, 1280]
-
-
-def overflow(page) -> dict:
-    """The document's width against the window's, and the widest element that sticks out (to name it)."""
-    return page.evaluate(
-        """() => {
-          const width = window.innerWidth;
-          let culprit = "";
-          for (const el of document.querySelectorAll("body *")) {
-            const box = el.getBoundingClientRect();
-            if (box.width && box.right > width + 1) {
-              culprit = `${el.tagName.toLowerCase()}#${el.id}.${el.className} right=${Math.round(box.right)}`;
-              break;
-            }
-          }
-          return {scroll: document.scrollingElement.scrollWidth, width, culprit};
-        }"""
-    )
 
 
 @pytest.mark.parametrize("role", ["cm", "billing", "manager"])

@@ -19,14 +19,20 @@ from tests.reports.conftest import at, week  # noqa: F401 (the known week, a fix
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_manager_sees_every_chart_drawn_beside_its_table(team, week, login) -> None:  # noqa: F811
+def test_manager_reads_the_report_with_every_chart_drawn_beside_its_table(team, week, login, walk) -> None:  # noqa: F811
+    """The manager's day: she opens the report, picks the week, and reads it — every chart drawn,
+    the tables beside them, on a laptop and on a phone, in English and in Spanish."""
     hostile = AuthorFactory(handle='<img src=x onerror="alert(1)">', followers=10**9)
     MentionFactory(
         channel=week.mentions[1].channel, author=hostile, published_at=at(6), text="<script>alert(2)</script>"
     )
     rollups_refresh(days=[at(6).date()])
-    page = login(team.manager)
-    page.goto(f"/reports/?brand={team.brand.pk}&since=2026-03-01&until=2026-03-07")
+    page = walk.sign_in(login, team.manager)
+    page.wait_for_url("**/reports/")
+    page.get_by_label(walk.t("From"), exact=True).fill("2026-03-01")
+    page.get_by_label(walk.t("To"), exact=True).fill("2026-03-07")
+    page.get_by_role("button", name=walk.t("Show")).click()
+    page.wait_for_url(f"**/reports/?brand={team.brand.pk}&since=2026-03-01&until=2026-03-07")
     canvases = page.locator("canvas[data-chart]")
     assert canvases.count() == 7
     page.wait_for_function("() => [...document.querySelectorAll('canvas[data-chart]')].every(c => c.chart)")
@@ -41,9 +47,15 @@ def test_manager_sees_every_chart_drawn_beside_its_table(team, week, login) -> N
     )
     assert painted["total"] == 10
     assert painted["n"] > 1000
-    assert page.get_by_role("table").filter(has_text="Share of voice").get_by_text("70.0").is_visible()
+    share = page.get_by_role("table").filter(has=page.locator("caption", has_text=walk.t("Share of voice")))
+    assert share.get_by_text(walk.number(70.0), exact=True).is_visible()
     assert page.get_by_text('<img src=x onerror="alert(1)">').first.is_visible()  # shown as text
+    if walk.phone:  # the charts one under the other, each as wide as the screen allows
+        boxes = [canvases.nth(i).bounding_box() for i in range(2)]
+        assert boxes[1]["y"] >= boxes[0]["y"] + boxes[0]["height"] - 1, boxes
+    walk.fits()
     assert page.dialogs == []
+    assert page.console_errors == []
 
 
 # --- A demo-like month: the demo's terms, three platforms, a quiet stretch, tickets and replies ---

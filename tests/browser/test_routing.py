@@ -1,9 +1,11 @@
-"""Closing the loop in a real browser: a rule routes a complaint, billing resolves it, the CM answers
-in public from the follow-up list, and that reply closes the ticket."""
+"""Closing the loop in a real browser, at a laptop's and a phone's width, in English and Spanish: a
+rule routes a complaint, billing resolves it, and the community manager follows it up from the
+mention's case panel; that public reply closes the ticket."""
 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from listening.models import Platform, Sentiment
 from responses.models import Ticket
@@ -14,9 +16,11 @@ from tests.factories import ChannelFactory, MentionFactory, RoutingRuleFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+RESOLUTION = "Refunded the duplicate charge of 19.90 €."
 
-def test_routed_complaint_is_resolved_by_billing_and_closed_by_the_public_reply(
-    team, login, live_server, settings
+
+def test_billing_resolves_a_routed_complaint_and_the_cm_follows_it_up_from_the_case_panel(
+    team, login, live_server, settings, walk
 ) -> None:
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.SITE_URL = live_server.url
@@ -44,35 +48,62 @@ def test_routed_complaint_is_resolved_by_billing_and_closed_by_the_public_reply(
     )
     route_mentions([mention])
     ticket = Ticket.objects.get(mention=mention)
+    status = Ticket.Status
 
-    page = login(team.billing_member)
-    assert "/tickets/" in page.url
+    # Billing: the ticket list is their home; the bell says something new came in.
+    page = walk.sign_in(login, team.billing_member)
+    page.wait_for_url("**/tickets/")
     row = page.locator("#ticket-rows tr.ticket", has_text="charged me twice")
-    assert row.locator(".status").inner_text() == "Open"
-    assert page.locator(".bell .unread-count").is_visible()  # the bell: a new ticket for billing
+    expect(row.locator(".status")).to_have_text(walk.label(status.OPEN))
+    assert page.locator(".bell .unread-count").is_visible()
+    if walk.phone:  # a card per ticket, as wide as the screen
+        card = row.bounding_box()
+        assert card and card["width"] > 300, card
     row.get_by_role("link", name=f"#{ticket.pk}").click()
-    page.get_by_role("button", name="Acknowledged").click()
-    page.wait_for_selector(".ticket-status:text('Acknowledged')")
-    page.get_by_role("button", name="Resolved").click()  # no resolution yet: refused with a message
-    assert "Write the resolution" in page.get_by_role("alert").inner_text()
-    page.fill("textarea[name=resolution]", "Refunded the duplicate charge of 19.90 €.")
-    page.get_by_role("button", name="Resolved").click()
-    page.wait_for_selector(".ticket-status:text('Resolved')")
-    assert page.locator(".timeline").get_by_text("open → acknowledged").is_visible()
+    page.wait_for_url(f"**/tickets/{ticket.pk}/")
+    walk.fits()
+    page.get_by_role("button", name=walk.label(status.ACKNOWLEDGED)).click()
+    expect(page.locator("#ticket-summary .ticket-status")).to_have_text(walk.label(status.ACKNOWLEDGED))
+    page.get_by_role("button", name=walk.label(status.RESOLVED)).click()  # no resolution yet: refused
+    expect(page.get_by_role("alert")).to_contain_text(
+        walk.t("Write the resolution before resolving: the community manager will pass it on.")
+    )
+    page.get_by_label(walk.t("Resolution"), exact=True).fill(RESOLUTION)
+    page.get_by_role("button", name=walk.label(status.RESOLVED)).click()
+    expect(page.locator("#ticket-summary .ticket-status")).to_have_text(walk.label(status.RESOLVED))
+    change = f"{walk.label(status.OPEN)} → {walk.label(status.ACKNOWLEDGED)}"
+    expect(page.locator("#ticket-timeline")).to_contain_text(change)
+    walk.fits()
+    page.get_by_role("button", name=walk.t("Log out")).click()
 
-    page.get_by_role("button", name="Log out").click()
-    page = login(team.cm)
-    page.goto("/follow-up/")
+    # The community manager: the follow-up list, the ticket, its conversation and the case panel.
+    page = walk.sign_in(login, team.cm)
+    page.get_by_role("navigation", name=walk.t("Main")).get_by_role("link", name=walk.t("Follow-up")).click()
     item = page.locator(".follow-up li", has_text="charged me twice")
-    assert "Refunded the duplicate charge of 19.90 €." in item.inner_text()
-    link = item.get_by_role("link", name="Reply in public")
-    assert link.get_attribute("href") == f"/mentions/{mention.pk}/?ticket={ticket.pk}#reply"
-    link.click()
-    page.fill("#reply-text", "We have refunded the duplicate charge, sorry for the trouble.")
-    page.get_by_role("button", name="Send reply").click()
+    expect(item).to_contain_text(RESOLUTION)
+    walk.fits()
+    item.get_by_role("link", name=f"#{ticket.pk}").click()
+    page.get_by_role("link", name=walk.t("Open the conversation")).click()
+    page.wait_for_url(f"**/mentions/{mention.pk}/")
+    if walk.phone:
+        walk.stacked(".mention-main", ".mention-side")  # the case panel under the conversation
+    case = page.locator("#case")
+    expect(case.locator(".ticket-status")).to_have_text(walk.label(status.RESOLVED))
+    expect(case.locator(".resolution")).to_contain_text(RESOLUTION)
+    walk.fits()
+    case.get_by_role("link", name=walk.t("Reply in public")).click()
+    page.wait_for_url(f"**/mentions/{mention.pk}/?ticket={ticket.pk}#reply")
+    # The resolution is the draft: she makes it her own and sends it.
+    reply = page.locator("#reply-text")
+    expect(reply).to_have_value(RESOLUTION)
+    reply.fill("We have refunded the duplicate charge, sorry for the trouble.")
+    page.get_by_role("button", name=walk.t("Send reply")).click()
     page.locator("#replies .reply.delivery-sent").wait_for()
+    expect(case.locator(".ticket-status")).to_have_text(walk.label(status.CLOSED))  # no reload needed
+    walk.fits()
     posted = SandboxReply.objects.get()
     assert posted.in_reply_to == "1861234567890123777"
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.CLOSED
     assert ticket.followed_up_at is not None
+    assert page.console_errors == []

@@ -114,3 +114,34 @@ def test_the_scheduled_email_carries_the_pdf(team, week):
     assert (name, mimetype) == ("acme-report-2026-03-01-2026-03-07.pdf", "application/pdf")
     first = squash(pdf_text(pdf)[0])
     assert "Acme" in first and DATES in first and "Mentions 9" in first
+
+
+@pytest.mark.django_db
+def test_each_subscriber_gets_the_report_in_their_own_language(team, week, settings):
+    from responses.models import Profile
+
+    settings.LANGUAGE_CODE = "en"
+    for user, address in ((team.manager, "marta@example.com"), (team.cm, "carla@example.com")):
+        user.email = address
+        user.save()
+        ReportSubscription.objects.create(user=user, brand=team.brand)
+    Profile.objects.create(user=team.manager, language="es")  # Carla never chose: the site's English
+    with time_machine.travel(NOW, tick=False):
+        assert scheduled_reports_send() == 2
+    sent = {message.to[0]: message for message in mail.outbox}
+
+    def parts(message) -> tuple[str, str, str, str]:
+        (attachment,) = [a for a in message.attachments if not hasattr(a, "get_content_type")]
+        return message.subject, message.body, message.alternatives[0][0], squash(" ".join(pdf_text(attachment[1])))
+
+    subject, body, html, pdf = parts(sent["marta@example.com"])
+    assert subject == "Acme: informe del 2026-03-01 al 2026-03-07"
+    assert "Cuota de voz:" in body and "El informe completo:" in body and "Positivo:" in body
+    assert "Cuota de voz" in html and "Share of voice" not in html
+    assert "Menciones negativas 4" in pdf and "Cuota de voz" in pdf and "Share of voice" not in pdf
+
+    subject, body, html, pdf = parts(sent["carla@example.com"])
+    assert subject == "Acme: report 2026-03-01 to 2026-03-07"
+    assert "Share of voice:" in body and "The full report:" in body and "Positive:" in body
+    assert "Share of voice" in html and "Cuota de voz" not in html
+    assert "Negative mentions 4" in pdf and "Share of voice" in pdf and "Cuota de voz" not in pdf

@@ -86,6 +86,32 @@ def test_a_mention_without_a_ticket_offers_to_open_one_to_those_who_route(client
     assert "Open a ticket" not in _case(_page(client, mention))
 
 
+def test_the_case_panel_opens_a_ticket_with_the_priority_chosen(client, team, mention) -> None:
+    SlaPolicy.objects.create(department=team.billing, priority="urgent", acknowledge_minutes=15, resolve_minutes=60)
+    client.force_login(team.cm)
+    case = _case(_page(client, mention))
+    assert '<select id="case-priority" name="priority">' in case
+    assert '<option value="normal" selected>Normal</option>' in case  # the default, as routing's
+    client.post(
+        reverse("responses:mention_open_ticket", args=[mention.pk]),
+        {"department": team.billing.pk, "priority": "urgent"},
+    )
+    ticket = Ticket.objects.get(mention=mention)
+    assert ticket.priority == "urgent"
+    # The deadlines are the department's for that priority.
+    assert ticket.resolve_due_at - ticket.created_at == timedelta(minutes=60)
+    assert "Urgent" in _case(_page(client, mention))
+
+
+def test_a_priority_that_does_not_exist_opens_no_ticket(client, team, mention) -> None:
+    client.force_login(team.cm)
+    client.post(
+        reverse("responses:mention_open_ticket", args=[mention.pk]), {"department": team.billing.pk, "priority": "meh"}
+    )
+    assert not Ticket.objects.exists()
+    assert "Choose a priority." in _page(client, mention)
+
+
 def test_opening_a_ticket_refuses_another_brands_department(client, team, mention) -> None:
     from tests.factories import DepartmentFactory
 
@@ -186,6 +212,37 @@ def test_live_ticket_poll_redraws_the_ticket_and_keeps_text_being_typed(client, 
     assert "We are on it" in body
     assert re.search(r'<textarea id="resolution"[^>]*hx-preserve', body)
     assert 'id="note-body"' not in body
+
+
+def test_a_follow_up_that_goes_out_at_once_closes_the_case_on_the_page_it_was_sent_from(
+    client, team, mention, ticket, monkeypatch
+) -> None:
+    """A fast worker posts the reply (and closes the ticket) before the answer to "Send" is drawn:
+    that answer shows the closed case, since the live poll it starts sees nothing new after it."""
+    from responses.tickets import ticket_on_reply_sent
+
+    def post_at_once(reply) -> None:
+        Reply.objects.filter(pk=reply.pk).update(status=Reply.Status.SENT, sent_at=START)
+        reply.refresh_from_db()
+        ticket_on_reply_sent(reply=reply)
+
+    monkeypatch.setattr("responses.replies._enqueue", post_at_once)
+    ticket_transition(ticket=ticket, to_status="acknowledged", actor=team.billing_member)
+    ticket_transition(ticket=ticket, to_status="resolved", actor=team.billing_member, resolution="Refunded")
+    client.force_login(team.cm)
+    body = client.post(
+        reverse("responses:reply_send", args=[mention.pk]),
+        {"text": "We refunded you", "ticket": ticket.pk},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.CLOSED
+    case = body[body.index('id="case"') :]
+    assert case.startswith('id="case" aria-labelledby="case-title" hx-swap-oob="true"')
+    assert '<dd class="ticket-status">Closed</dd>' in case
+    assert "Reply in public" not in case
+    version = re.search(r'id="live"[^>]*\?v=(\w+)', body).group(1)
+    assert client.get(f"{reverse('responses:mention_live', args=[mention.pk])}?v={version}").status_code == 204
 
 
 def test_the_collision_guard_shows_the_colleagues_reply(client, team, mention, monkeypatch) -> None:

@@ -314,6 +314,43 @@ def test_without_javascript_the_action_and_its_answer_still_work(client: Client,
     assert "1 mention closed." in response.content.decode()
 
 
+def test_without_javascript_the_answer_offers_an_undo_that_is_a_plain_form(client: Client, team, queue) -> None:
+    client.force_login(team.cm)
+    mention = queue["new"]
+    response = client.post(
+        "/inbox/bulk/",
+        {"ids": [mention.pk], "action": "department", "department": team.billing.pk, "next": "/inbox/?tab=all"},
+        follow=True,
+    )
+    html = response.content.decode()
+    ticket = Ticket.objects.get(mention=mention)
+    answer = html[html.index('id="bulk-result"') :]
+    answer = answer[: answer.index("</div>")]
+    assert f"1 mention sent to Billing as #{ticket.pk}." in answer
+    form = re.search(r'<form method="post" action="/inbox/undo/"(.*?)</form>', answer, re.S).group(1)
+    assert 'name="csrfmiddlewaretoken"' in form and 'name="next" value="/inbox/?tab=all"' in form
+    # The button is a plain submit: the same POST without htmx headers undoes through the service.
+    response = client.post("/inbox/undo/", {"token": undo_token(answer), "next": "/inbox/?tab=all"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/inbox/?tab=all"
+    assert f"Ticket #{ticket.pk} withdrawn" in response.content.decode()
+    ticket.refresh_from_db()
+    mention.refresh_from_db()
+    assert (ticket.status, mention.status) == (Ticket.Status.CLOSED, "new")
+    # The answer is shown once: the next visit has no stale Undo.
+    assert 'name="token"' not in client.get("/inbox/").content.decode()
+
+
+def test_without_javascript_an_undo_is_refused_after_the_same_60_seconds(client: Client, team, queue) -> None:
+    client.force_login(team.cm)
+    mention = queue["new"]
+    html = client.post("/inbox/bulk/", {"ids": [mention.pk], "action": "close"}, follow=True).content.decode()
+    with time_machine.travel(timezone.now() + timedelta(seconds=inbox_views.UNDO_ACCEPTED_SECONDS + 5)):
+        response = client.post("/inbox/undo/", {"token": undo_token(html)}, follow=True)
+    assert "Too late to undo" in response.content.decode()
+    mention.refresh_from_db()
+    assert mention.status == "closed"
+
+
 def test_nothing_changed_says_so_and_offers_no_undo(client: Client, team, queue) -> None:
     client.force_login(team.cm)
     html = client.post("/inbox/bulk/", {"ids": [queue["closed"].pk], "action": "close"}, headers=HTMX).content.decode()

@@ -381,6 +381,28 @@ def test_resolution_and_a_missed_deadline_are_announced(team, receiver, django_c
     assert resolved["ticket"]["status"] == "resolved" and resolved["ticket"]["resolution"] == "Refunded"
 
 
+def test_a_ticket_taken_back_by_undo_is_announced_as_withdrawn(
+    client, team, receiver, django_capture_on_commit_callbacks
+):
+    endpoint_for(team.brand, receiver, events=["ticket.opened", "ticket.withdrawn"])
+    mention = MentionFactory(channel=ChannelFactory(brand=team.brand), text="Charged twice for one order")
+    client.force_login(team.cm)
+    htmx = {"HX-Request": "true", "HX-Target": "bulk-result"}
+    with django_capture_on_commit_callbacks(execute=True):
+        html = client.post(
+            "/inbox/bulk/", {"ids": [mention.pk], "action": "department", "department": team.billing.pk}, headers=htmx
+        ).content.decode()
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/inbox/undo/", {"token": token}, headers=htmx)
+    opened, withdrawn = (request.json() for request in receiver.received)
+    assert opened["event"] == "ticket.opened"
+    assert withdrawn["event"] == "ticket.withdrawn"
+    assert withdrawn["ticket"]["id"] == opened["ticket"]["id"]
+    assert withdrawn["ticket"]["status"] == "closed"
+    assert receiver.received[1].headers["x-escucha-event"] == "ticket.withdrawn"
+
+
 X_CREDENTIALS = {
     "bearer_token": "b-123456789",
     "consumer_key": "ck-123456789",
