@@ -62,8 +62,11 @@ HEALTH_CHECKS = {"database": _check_database, "broker": _check_broker, "cache": 
 def healthz(request: HttpRequest) -> JsonResponse:
     """``ok``, or the name of each component that is not reachable.
 
-    Anyone can ask, so the answer names components only: why one failed (host names, addresses,
-    driver messages) goes to the log for the operator.
+    200 while web can serve its pages: ``degraded`` when only Redis (broker, cache) is down, since
+    pages keep working then and the queued work waits in the database for the sweeps; a load
+    balancer or compose must not take web out, or restart it, for what a restart cannot fix. 503
+    only without the database. Anyone can ask, so the answer names components only: why one
+    failed (host names, addresses, driver messages) goes to the log for the operator.
     """
     checks = {}
     for name, check in HEALTH_CHECKS.items():
@@ -74,10 +77,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
             checks[name] = "unreachable"
         else:
             checks[name] = "ok"
+    if checks["database"] != "ok":
+        return JsonResponse({"status": "unavailable", "checks": checks}, status=503)
     healthy = all(state == "ok" for state in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
-    )
+    return JsonResponse({"status": "ok" if healthy else "degraded", "checks": checks})
 
 
 # The API's documentation pages, for people in a browser: the login page first, like every page
