@@ -26,9 +26,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.db.models import Count, F, Max, Q, Sum, Value
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, NullIf, TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from listening.models import Channel, Intent, Mention, Platform, Sentiment, TrackedTerm
@@ -360,18 +360,14 @@ def _recount(brand_id: int, days: Sequence[date]) -> None:
     """
     wanted = set(days)
     start, end = utc_day_bounds(min(wanted))[0], utc_day_bounds(max(wanted))[1]
-    mentions = (
-        Mention.objects.filter(brand_id=brand_id, published_at__gte=start, published_at__lt=end)
-        .annotate(day=TruncDate("published_at", tzinfo=UTC))
-        .filter(day__in=wanted)
+    mentions = Mention.objects.filter(brand_id=brand_id, published_at__gte=start, published_at__lt=end).annotate(
+        day=TruncDate("published_at", tzinfo=UTC)
     )
-    through = (
-        Mention.terms.through.objects.filter(
-            mention__brand_id=brand_id, mention__published_at__gte=start, mention__published_at__lt=end
-        )
-        .annotate(day=TruncDate("mention__published_at", tzinfo=UTC))
-        .filter(day__in=wanted)
-    )
+    if len(wanted) != (max(wanted) - min(wanted)).days + 1:
+        # Only for days with gaps: on a run of days (a refresh's chunks) the time range says it
+        # all, and a filter on the computed day would make the planner expect a few rows of
+        # thousands and walk a term's every mention instead.
+        mentions = mentions.filter(day__in=wanted)
     b = brand_id
     postgres = connection.vendor == "postgresql"
     out: Deltas = {model: defaultdict(Counter) for model in ROLLUPS}
@@ -384,21 +380,23 @@ def _recount(brand_id: int, days: Sequence[date]) -> None:
 
         insert(ChannelDay, mentions.values("day", "channel_id", "sentiment").annotate(n=Count("id")),
                "day", "channel_id", "sentiment", "n")  # fmt: skip
-        insert(TermDay, through.values("day", "trackedterm_id", s=F("mention__sentiment")).annotate(n=Count("id")),
-               "day", "trackedterm_id", "s", "n")  # fmt: skip
-        # Share of voice: distinct mentions per group, so "Acme", "@acme" and "#acme" in one mention count once.
-        brand_rows = (
-            through.filter(trackedterm__kind=TrackedTerm.Kind.BRAND)
-            .values("day", s=F("mention__sentiment"))
-            .annotate(n=Count("mention_id", distinct=True))
-        )
-        insert(GroupDay, brand_rows, "day", "is_brand", "group", "s", "n", is_brand=True, group="")
-        competitor_rows = (
-            through.filter(trackedterm__kind=TrackedTerm.Kind.COMPETITOR)
-            .values("day", s=F("mention__sentiment"), g=Coalesce(NullIf(F("trackedterm__group"), Value("")), F("trackedterm__text")))
-            .annotate(n=Count("mention_id", distinct=True))
-        )  # fmt: skip
-        insert(GroupDay, competitor_rows, "day", "is_brand", "g", "s", "n", is_brand=False)
+        # From the period's mentions to their terms (not from a term to all its mentions ever,
+        # which a planner picks when a brand tracks one term).
+        terms = mentions.values("day", "sentiment", term=F("terms__id")).exclude(term=None)
+        insert(TermDay, terms.annotate(n=Count("id")), "day", "term", "sentiment", "n")
+        # Share of voice: each mention once per group it names, so "Acme", "@acme" and "#acme" in
+        # one mention count once. One semi-join per group, by term ids: joined to the terms'
+        # table, a planner would start from a term's every mention ever.
+        groups: dict[tuple[bool, str], list[int]] = defaultdict(list)
+        for term_id, kind, group, text in TrackedTerm.objects.filter(
+            brand_id=brand_id, kind__in=[TrackedTerm.Kind.BRAND, TrackedTerm.Kind.COMPETITOR]
+        ).values_list("pk", "kind", "group", "text"):
+            is_brand = kind == TrackedTerm.Kind.BRAND
+            groups[(is_brand, "" if is_brand else group or text)].append(term_id)
+        for (is_brand, label), term_ids in sorted(groups.items()):
+            names = Mention.terms.through.objects.filter(mention_id=OuterRef("pk"), trackedterm_id__in=term_ids)
+            rows = mentions.filter(Exists(names)).values("day", "sentiment").annotate(n=Count("id"))
+            insert(GroupDay, rows, "day", "is_brand", "group", "sentiment", "n", is_brand=is_brand, group=label[:200])
         authors = mentions.values("day", "author_id").annotate(
             n=Count("id"),
             scored=Count("id", filter=~Q(sentiment=Sentiment.UNSCORED)),
@@ -485,11 +483,13 @@ def _rows(queryset: models.QuerySet) -> Iterable[tuple]:
         yield from cursor
 
 
-# ``engagement_of`` in SQL: the positive whole numbers among the values of a JSON object.
+# ``engagement_of`` in SQL: the positive whole numbers among the values of a JSON object (most
+# mentions carry none: "{}" is skipped without unpacking it).
 ENGAGEMENT_SQL = (
-    'SELECT COALESCE(SUM(value::text::numeric), 0) FROM jsonb_each(CASE WHEN jsonb_typeof("listening_mention"."metrics")'
-    " = 'object' THEN \"listening_mention\".\"metrics\" ELSE '{}' END) WHERE jsonb_typeof(value) = 'number'"
-    " AND value::text ~ '^[0-9]+$'"
+    'CASE WHEN "listening_mention"."metrics" = \'{}\'::jsonb'
+    ' OR jsonb_typeof("listening_mention"."metrics") <> \'object\' THEN 0 ELSE ('
+    'SELECT COALESCE(SUM(value::text::numeric), 0) FROM jsonb_each("listening_mention"."metrics")'
+    " WHERE jsonb_typeof(value) = 'number' AND value::text ~ '^[0-9]+$') END"
 )
 
 
