@@ -28,12 +28,13 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, TruncDate, TruncWeek
 from django.utils import timezone
 
 from listening.models import Channel, Intent, Mention, Platform, Sentiment, TrackedTerm
 from reports.models import (
     AuthorDay,
+    AuthorWeek,
     ChannelDay,
     GroupDay,
     IntentDay,
@@ -50,13 +51,16 @@ HANDLED = (Mention.Status.REPLIED, Mention.Status.ROUTED, Mention.Status.CLOSED)
 # Days recounted in one transaction by a full refresh: fewer statements per day, yet a bounded
 # transaction (a month of a million-mention year is ~100,000 mentions read once).
 RECOUNT_CHUNK_DAYS = 31
-ROLLUPS = (ChannelDay, TermDay, GroupDay, AuthorDay, SourceDay, WordDay, QuestionDay, QualityDay, IntentDay)
+ROLLUPS = (
+    ChannelDay, TermDay, GroupDay, AuthorDay, AuthorWeek, SourceDay, WordDay, QuestionDay, QualityDay, IntentDay,
+)  # fmt: skip
 # Per table: the columns after (brand, day) that make a row, and the counted columns.
 DIMENSIONS: dict[type[models.Model], tuple[str, ...]] = {
     ChannelDay: ("channel_id", "sentiment"),
     TermDay: ("term_id", "sentiment"),
     GroupDay: ("is_brand", "group", "sentiment"),
     AuthorDay: ("author_id",),
+    AuthorWeek: ("author_id",),
     SourceDay: ("kind", "name", "sentiment"),
     WordDay: ("word", "sentiment"),
     QuestionDay: ("question",),
@@ -65,6 +69,7 @@ DIMENSIONS: dict[type[models.Model], tuple[str, ...]] = {
 }
 COUNTED: dict[type[models.Model], tuple[str, ...]] = {
     AuthorDay: ("count", "scored", "negative", "engagement", "sentiment_sum"),
+    AuthorWeek: ("count", "scored", "negative", "engagement", "sentiment_sum"),
     QualityDay: (
         "total", "reviewed", "corrected", "agreed", "intent_reviewed", "intent_corrected", "intent_agreed",
     ),
@@ -75,6 +80,11 @@ SIGNED = {"sentiment_sum"}  # may go below zero; every other counted column may 
 def utc_day_bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time.min, tzinfo=UTC)
     return start, start + timedelta(days=1)
+
+
+def monday(day: date) -> date:
+    """The first day of ``day``'s week: what AuthorWeek rows are dated."""
+    return day - timedelta(days=day.weekday())
 
 
 def _counted(model: type[models.Model]) -> tuple[str, ...]:
@@ -143,6 +153,7 @@ def contributions(facts: Facts, sign: int = 1) -> dict[type[models.Model], dict[
     author["negative"] += sign * (s == Sentiment.NEGATIVE)
     author["engagement"] += sign * facts.engagement
     author["sentiment_sum"] += sign * ((s == Sentiment.POSITIVE) - (s == Sentiment.NEGATIVE))
+    out[AuthorWeek][(b, monday(d), facts.author_id)].update(author)
     out[SourceDay][(b, d, SourceDay.Kind.PLATFORM, facts.platform, s)]["count"] += sign
     if facts.source:
         out[SourceDay][(b, d, SourceDay.Kind.SITE, facts.source[:255], s)]["count"] += sign
@@ -373,7 +384,8 @@ def _recount(brand_id: int, days: Sequence[date]) -> None:
     out: Deltas = {model: defaultdict(Counter) for model in ROLLUPS}
     with transaction.atomic():
         for model in ROLLUPS:
-            model.objects.filter(brand_id=brand_id, day__in=wanted).delete()
+            if model is not AuthorWeek:  # its rows are whole weeks, summed from AuthorDay at the end
+                model.objects.filter(brand_id=brand_id, day__in=wanted).delete()
 
         def insert(model: type[models.Model], queryset: models.QuerySet, *select: str, **constants: Any) -> None:
             _insert_select(model, brand_id, queryset.order_by(), select, constants)
@@ -441,6 +453,20 @@ def _recount(brand_id: int, days: Sequence[date]) -> None:
             labels[key] = labels.get(key) or source_label(r["source"], channel.platform, channel.name, titles)
         for model in ROLLUPS:
             _apply(model, out[model], labels if model is SourceDay else {})
+        _sum_weeks(brand_id, {monday(d) for d in wanted})
+
+
+def _sum_weeks(brand_id: int, weeks: set[date]) -> None:
+    """AuthorWeek rows of ``weeks`` (their Mondays) summed again from AuthorDay."""
+    AuthorWeek.objects.filter(brand_id=brand_id, day__in=weeks).delete()
+    days = (
+        AuthorDay.objects.filter(brand_id=brand_id, day__gte=min(weeks), day__lt=max(weeks) + timedelta(days=7))
+        .annotate(week=TruncWeek("day", output_field=models.DateField()))
+        .filter(week__in=weeks)
+    )
+    counted = _counted(AuthorWeek)
+    rows = days.values("week", "author_id").annotate(**{f"{c}_sum": Sum(c) for c in counted})
+    _insert_select(AuthorWeek, brand_id, rows.order_by(), ["week", "author_id", *(f"{c}_sum" for c in counted)], {})
 
 
 def _count_texts(out: Deltas, brand_id: int, mentions: models.QuerySet, *, engagement: bool) -> None:
