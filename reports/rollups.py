@@ -546,7 +546,12 @@ def _insert_select(
             items.append(f"sub.{q(name)}")
     assert len(items) == len(columns), (model, select)
     table = q(model._meta.db_table)
-    statement = f"INSERT INTO {table} ({', '.join(q(c) for c in columns)}) SELECT {', '.join(items)} FROM ({sql}) sub"  # noqa: S608
+    # In the order of the unique key: its index grows at its end instead of at random pages.
+    order = ", ".join(str(n) for n in range(2, 3 + len(DIMENSIONS[model])))
+    statement = (
+        f"INSERT INTO {table} ({', '.join(q(c) for c in columns)}) "  # noqa: S608
+        f"SELECT {', '.join(items)} FROM ({sql}) sub ORDER BY {order}"
+    )
     with connection.cursor() as cursor:
         cursor.execute(statement, [*values, *params])
 
