@@ -324,10 +324,11 @@ def frequent_questions(brand: Brand, period: Period) -> list[dict]:
     ]
 
 
-def author_totals(brand: Brand, period: Period) -> list[dict]:
+def author_totals(brand: Brand, period: Period, *, complainers: bool = False) -> list[dict]:
     """Each author's mentions of the period summed (``n``, ``scored``, ``neg``, ``engagement``,
     ``sent``): the period's whole weeks from AuthorWeek, the days around them from AuthorDay,
-    in one statement."""
+    in one statement. ``complainers``: only the rows with a negative mention, whose ``neg`` is
+    all that is then right (what the team's numbers read without the leaders)."""
     first_monday = period.since + timedelta(days=(7 - period.since.weekday()) % 7)
     weeks = max(0, (period.until - first_monday).days + 1) // 7
     after = first_monday + timedelta(days=7 * weeks)
@@ -338,6 +339,8 @@ def author_totals(brand: Brand, period: Period) -> list[dict]:
         .exclude(day__gte=first_monday, day__lt=after)
         .values_list(*columns)
     )
+    if complainers:
+        whole, rest = whole.filter(negative__gt=0), rest.filter(negative__gt=0)
     (whole_sql, whole_params), (rest_sql, rest_params) = whole.query.sql_with_params(), rest.query.sql_with_params()
     statement = (
         "SELECT author_id, SUM(count), SUM(scored), SUM(negative), SUM(engagement), SUM(sentiment_sum) "  # noqa: S608
@@ -515,7 +518,7 @@ def team(brand: Brand, period: Period, authors: list[dict] | None = None) -> dic
     with_sla = [t for t in tickets if t.acknowledge_due_at or t.resolve_due_at]
     sla_met = sum(t.acknowledge_breached_at is None and t.resolve_breached_at is None for t in with_sla)
     followed_up = sum(t.followed_up_at is not None for t in resolved)
-    totals = author_totals(brand, period) if authors is None else authors
+    totals = author_totals(brand, period, complainers=True) if authors is None else authors
     repeat = sorted((r for r in totals if r["neg"] >= 2), key=lambda r: (-r["neg"], r["author_id"]))
     repeat_authors = Author.objects.in_bulk([r["author_id"] for r in repeat[:TOP]])
     # A ticket is a repeat when the same author had another ticket resolved in the 30 days before.

@@ -163,6 +163,7 @@ def _recount(team, period: Period) -> dict:
         "questions": sorted(questions.items(), key=lambda r: (-r[1], r[0]))[: selectors.TOP],
         "authors": dict(authors.most_common(selectors.TOP)),
         "repeat_authors": {handle: n for handle, n in complaints.items() if n >= 2},
+        "repeat_authors_alone": {handle: n for handle, n in complaints.items() if n >= 2},
         "intents": dict(Counter(m.intent for m in mentions)),
         "reviewed": sum(
             m.sentiment_corrected_by_id is not None
@@ -184,6 +185,10 @@ def _from_report(team, period: Period) -> dict:
         "questions": [(q["question"], q["count"]) for q in report.questions],
         "authors": {r["raw_handle"]: r["mentions"] for r in report.leaders["external"]},
         "repeat_authors": {r["raw_handle"]: r["negative"] for r in report.team["repeat_authors"]},
+        # The team's numbers read alone (the e-mail, the API) count only the complaining rows.
+        "repeat_authors_alone": {
+            r["raw_handle"]: r["negative"] for r in selectors.team(team.brand, period)["repeat_authors"]
+        },
         "intents": {r["intent"]: r["count"] for r in report.intents["rows"] if r["count"]},
         "reviewed": report.quality["reviewed"],
         "sources": {r["name"]: r["total"] for r in report.sources["top"] if r["kind"] == "Platform"},
