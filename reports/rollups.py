@@ -26,13 +26,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.db.models import Count, F, Max, Q, Sum, Value
-from django.db.models.functions import Coalesce, NullIf, TruncDate
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, TruncDate, TruncWeek
 from django.utils import timezone
 
 from listening.models import Channel, Intent, Mention, Platform, Sentiment, SourceTitle, TrackedTerm
 from reports.models import (
     AuthorDay,
+    AuthorWeek,
     ChannelDay,
     GroupDay,
     IntentDay,
@@ -43,19 +45,22 @@ from reports.models import (
     TermDay,
     WordDay,
 )
-from reports.text import question_of, words_of
+from reports.text import question_of, stopwords_for, tokens_of, words_of
 
 HANDLED = (Mention.Status.REPLIED, Mention.Status.ROUTED, Mention.Status.CLOSED)
 # Days recounted in one transaction by a full refresh: fewer statements per day, yet a bounded
 # transaction (a month of a million-mention year is ~100,000 mentions read once).
 RECOUNT_CHUNK_DAYS = 31
-ROLLUPS = (ChannelDay, TermDay, GroupDay, AuthorDay, SourceDay, WordDay, QuestionDay, QualityDay, IntentDay)
+ROLLUPS = (
+    ChannelDay, TermDay, GroupDay, AuthorDay, AuthorWeek, SourceDay, WordDay, QuestionDay, QualityDay, IntentDay,
+)  # fmt: skip
 # Per table: the columns after (brand, day) that make a row, and the counted columns.
 DIMENSIONS: dict[type[models.Model], tuple[str, ...]] = {
     ChannelDay: ("channel_id", "sentiment"),
     TermDay: ("term_id", "sentiment"),
     GroupDay: ("is_brand", "group", "sentiment"),
     AuthorDay: ("author_id",),
+    AuthorWeek: ("author_id",),
     SourceDay: ("kind", "name", "sentiment"),
     WordDay: ("word", "sentiment"),
     QuestionDay: ("question",),
@@ -64,6 +69,7 @@ DIMENSIONS: dict[type[models.Model], tuple[str, ...]] = {
 }
 COUNTED: dict[type[models.Model], tuple[str, ...]] = {
     AuthorDay: ("count", "scored", "negative", "engagement", "sentiment_sum"),
+    AuthorWeek: ("count", "scored", "negative", "engagement", "sentiment_sum"),
     QualityDay: (
         "total", "reviewed", "corrected", "agreed", "intent_reviewed", "intent_corrected", "intent_agreed",
     ),
@@ -74,6 +80,11 @@ SIGNED = {"sentiment_sum"}  # may go below zero; every other counted column may 
 def utc_day_bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time.min, tzinfo=UTC)
     return start, start + timedelta(days=1)
+
+
+def monday(day: date) -> date:
+    """The first day of ``day``'s week: what AuthorWeek rows are dated."""
+    return day - timedelta(days=day.weekday())
 
 
 def _counted(model: type[models.Model]) -> tuple[str, ...]:
@@ -142,6 +153,7 @@ def contributions(facts: Facts, sign: int = 1) -> dict[type[models.Model], dict[
     author["negative"] += sign * (s == Sentiment.NEGATIVE)
     author["engagement"] += sign * facts.engagement
     author["sentiment_sum"] += sign * ((s == Sentiment.POSITIVE) - (s == Sentiment.NEGATIVE))
+    out[AuthorWeek][(b, monday(d), facts.author_id)].update(author)
     out[SourceDay][(b, d, SourceDay.Kind.PLATFORM, facts.platform, s)]["count"] += sign
     if facts.source:
         out[SourceDay][(b, d, SourceDay.Kind.SITE, facts.source[:255], s)]["count"] += sign
@@ -356,75 +368,80 @@ def rollups_remove_mention(sender: type, instance: Mention, origin: Any = None, 
 
 # --- Recounting ---------------------------------------------------------------------------------
 def _recount(brand_id: int, days: Sequence[date]) -> None:
-    """Replace every rollup row of one brand on ``days`` with a fresh count, atomically: SQL
-    aggregates for what needs no text, one pass over the texts for words, hashtags, questions
-    and engagement; written with the statements the deltas use (``_apply``)."""
+    """Replace every rollup row of one brand on ``days`` with a fresh count, atomically.
+
+    Each table's rows are an aggregate over the mentions that the database inserts itself
+    (``_insert_select``): a month's hundreds of thousands of author-days never pass through Python.
+    Only words, hashtags and questions are counted in Python, in one pass over the texts
+    (``_count_texts``), with the very functions the deltas use; and engagement on SQLite.
+    """
     wanted = set(days)
     start, end = utc_day_bounds(min(wanted))[0], utc_day_bounds(max(wanted))[1]
-    mentions = (
-        Mention.objects.filter(brand_id=brand_id, published_at__gte=start, published_at__lt=end)
-        .annotate(day=TruncDate("published_at", tzinfo=UTC))
-        .filter(day__in=wanted)
+    mentions = Mention.objects.filter(brand_id=brand_id, published_at__gte=start, published_at__lt=end).annotate(
+        day=TruncDate("published_at", tzinfo=UTC)
     )
-    through = (
-        Mention.terms.through.objects.filter(
-            mention__brand_id=brand_id, mention__published_at__gte=start, mention__published_at__lt=end
-        )
-        .annotate(day=TruncDate("mention__published_at", tzinfo=UTC))
-        .filter(day__in=wanted)
-    )
+    if len(wanted) != (max(wanted) - min(wanted)).days + 1:
+        # Only for days with gaps: on a run of days (a refresh's chunks) the time range says it
+        # all, and a filter on the computed day would make the planner expect a few rows of
+        # thousands and walk a term's every mention instead.
+        mentions = mentions.filter(day__in=wanted)
     b = brand_id
+    postgres = connection.vendor == "postgresql"
     out: Deltas = {model: defaultdict(Counter) for model in ROLLUPS}
     with transaction.atomic():
         for model in ROLLUPS:
-            model.objects.filter(brand_id=brand_id, day__in=wanted).delete()
-        rows = mentions.values_list("day", "text", "language", "sentiment", "author_id", "metrics")
-        for d, text, language, sentiment, author_id, metrics in rows.iterator(chunk_size=5000):
-            if engagement := engagement_of(metrics):
-                out[AuthorDay][(b, d, author_id)]["engagement"] += engagement
-            for word in set(words_of(text, language)):
-                out[WordDay][(b, d, word, sentiment)]["count"] += 1
-                if word.startswith("#"):
-                    out[SourceDay][(b, d, SourceDay.Kind.HASHTAG, word, sentiment)]["count"] += 1
-            if question := question_of(text):
-                out[QuestionDay][(b, d, question)]["count"] += 1
+            if model is not AuthorWeek:  # its rows are whole weeks, summed from AuthorDay at the end
+                model.objects.filter(brand_id=brand_id, day__in=wanted).delete()
 
-        for r in mentions.values("day", "channel_id", "sentiment").annotate(n=Count("id")).order_by():
-            out[ChannelDay][(b, r["day"], r["channel_id"], r["sentiment"])]["count"] = r["n"]
-        for r in through.values("day", "trackedterm_id", "mention__sentiment").annotate(n=Count("id")).order_by():
-            out[TermDay][(b, r["day"], r["trackedterm_id"], r["mention__sentiment"])]["count"] = r["n"]
-        # Share of voice: distinct mentions per group, so "Acme", "@acme" and "#acme" in one mention count once.
-        brand_rows = (
-            through.filter(trackedterm__kind=TrackedTerm.Kind.BRAND)
-            .values("day", "mention__sentiment")
-            .annotate(n=Count("mention_id", distinct=True))
-            .order_by()
-        )
-        for r in brand_rows:
-            out[GroupDay][(b, r["day"], True, "", r["mention__sentiment"])]["count"] = r["n"]
-        competitor_rows = (
-            through.filter(trackedterm__kind=TrackedTerm.Kind.COMPETITOR)
-            .annotate(g=Coalesce(NullIf(F("trackedterm__group"), Value("")), F("trackedterm__text")))
-            .values("day", "g", "mention__sentiment")
-            .annotate(n=Count("mention_id", distinct=True))
-            .order_by()
-        )
-        for r in competitor_rows:
-            out[GroupDay][(b, r["day"], False, r["g"], r["mention__sentiment"])]["count"] = r["n"]
+        def insert(model: type[models.Model], queryset: models.QuerySet, *select: str, **constants: Any) -> None:
+            _insert_select(model, brand_id, queryset.order_by(), select, constants)
+
+        insert(ChannelDay, mentions.values("day", "channel_id", "sentiment").annotate(n=Count("id")),
+               "day", "channel_id", "sentiment", "n")  # fmt: skip
+        # From the period's mentions to their terms (not from a term to all its mentions ever,
+        # which a planner picks when a brand tracks one term).
+        terms = mentions.values("day", "sentiment", term=F("terms__id")).exclude(term=None)
+        insert(TermDay, terms.annotate(n=Count("id")), "day", "term", "sentiment", "n")
+        # Share of voice: each mention once per group it names, so "Acme", "@acme" and "#acme" in
+        # one mention count once. One semi-join per group, by term ids: joined to the terms'
+        # table, a planner would start from a term's every mention ever.
+        groups: dict[tuple[bool, str], list[int]] = defaultdict(list)
+        for term_id, kind, group, text in TrackedTerm.objects.filter(
+            brand_id=brand_id, kind__in=[TrackedTerm.Kind.BRAND, TrackedTerm.Kind.COMPETITOR]
+        ).values_list("pk", "kind", "group", "text"):
+            is_brand = kind == TrackedTerm.Kind.BRAND
+            groups[(is_brand, "" if is_brand else group or text)].append(term_id)
+        for (is_brand, label), term_ids in sorted(groups.items()):
+            names = Mention.terms.through.objects.filter(mention_id=OuterRef("pk"), trackedterm_id__in=term_ids)
+            rows = mentions.filter(Exists(names)).values("day", "sentiment").annotate(n=Count("id"))
+            insert(GroupDay, rows, "day", "is_brand", "group", "sentiment", "n", is_brand=is_brand, group=label[:200])
         authors = mentions.values("day", "author_id").annotate(
             n=Count("id"),
-            pos=Count("id", filter=Q(sentiment=Sentiment.POSITIVE)),
+            scored=Count("id", filter=~Q(sentiment=Sentiment.UNSCORED)),
             neg=Count("id", filter=Q(sentiment=Sentiment.NEGATIVE)),
-            neu=Count("id", filter=Q(sentiment=Sentiment.NEUTRAL)),
+            engagement=_engagement_sum() if postgres else Value(0),
+            sent=Count("id", filter=Q(sentiment=Sentiment.POSITIVE)) - Count("id", filter=Q(sentiment=Sentiment.NEGATIVE)),
+        )  # fmt: skip
+        insert(AuthorDay, authors, "day", "author_id", "n", "scored", "neg", "engagement", "sent")
+        platforms = mentions.values("day", "sentiment", platform=F("channel__platform")).annotate(n=Count("id"))
+        insert(SourceDay, platforms, "day", "kind", "platform", "sentiment", "n", "label",
+               kind=SourceDay.Kind.PLATFORM, label="")  # fmt: skip
+        insert(IntentDay, mentions.values("day", "intent").annotate(n=Count("id")), "day", "intent", "n")
+        quality = mentions.values("day").annotate(
+            total=Count("id"),
+            reviewed=Count("id", filter=_reviewed()),
+            corrected=Count("id", filter=Q(sentiment_corrected_by__isnull=False)),
+            agreed=Count("id", filter=_reviewed() & Q(analyzer_sentiment=F("sentiment"))),
+            intent_reviewed=Count("id", filter=_intent_reviewed()),
+            intent_corrected=Count("id", filter=Q(intent_corrected_by__isnull=False)),
+            intent_agreed=Count("id", filter=_intent_reviewed() & Q(analyzer_intent=F("intent"))),
         )
-        for r in authors.order_by():
-            row = out[AuthorDay][(b, r["day"], r["author_id"])]
-            row.update(count=r["n"], scored=r["pos"] + r["neg"] + r["neu"], negative=r["neg"],
-                       sentiment_sum=r["pos"] - r["neg"])  # fmt: skip
-        for r in mentions.values("day", "channel__platform", "sentiment").annotate(n=Count("id")).order_by():
-            out[SourceDay][(b, r["day"], SourceDay.Kind.PLATFORM, r["channel__platform"], r["sentiment"])]["count"] = r[
-                "n"
-            ]
+        insert(QualityDay, quality, "day", *COUNTED[QualityDay])
+
+        # Words, hashtags and questions: one pass over the texts in Python, whose regular
+        # expressions split text several times faster than PostgreSQL's (bench/reports.py).
+        _count_texts(out, b, mentions, engagement=not postgres)
+
         sites = list(
             mentions.exclude(source="")
             .values("day", "source", "sentiment", "channel_id")
@@ -440,21 +457,109 @@ def _recount(brand_id: int, days: Sequence[date]) -> None:
             channel = channels[r["channel_id"]]
             key = (b, r["day"], SourceDay.Kind.SITE, name)
             labels[key] = labels.get(key) or source_label(r["source"], channel.platform, channel.name, titles)
-        quality = mentions.values("day").annotate(
-            total=Count("id"),
-            reviewed=Count("id", filter=_reviewed()),
-            corrected=Count("id", filter=Q(sentiment_corrected_by__isnull=False)),
-            agreed=Count("id", filter=_reviewed() & Q(analyzer_sentiment=F("sentiment"))),
-            intent_reviewed=Count("id", filter=_intent_reviewed()),
-            intent_corrected=Count("id", filter=Q(intent_corrected_by__isnull=False)),
-            intent_agreed=Count("id", filter=_intent_reviewed() & Q(analyzer_intent=F("intent"))),
-        )
-        for r in quality.order_by():
-            out[QualityDay][(b, r.pop("day"))].update(r)
-        for r in mentions.values("day", "intent").annotate(n=Count("id")).order_by():
-            out[IntentDay][(b, r["day"], r["intent"])]["count"] = r["n"]
         for model in ROLLUPS:
             _apply(model, out[model], labels if model is SourceDay else {})
+        _sum_weeks(brand_id, {monday(d) for d in wanted})
+
+
+def _sum_weeks(brand_id: int, weeks: set[date]) -> None:
+    """AuthorWeek rows of ``weeks`` (their Mondays) summed again from AuthorDay."""
+    AuthorWeek.objects.filter(brand_id=brand_id, day__in=weeks).delete()
+    days = (
+        AuthorDay.objects.filter(brand_id=brand_id, day__gte=min(weeks), day__lt=max(weeks) + timedelta(days=7))
+        .annotate(week=TruncWeek("day", output_field=models.DateField()))
+        .filter(week__in=weeks)
+    )
+    counted = _counted(AuthorWeek)
+    rows = days.values("week", "author_id").annotate(**{f"{c}_sum": Sum(c) for c in counted})
+    _insert_select(AuthorWeek, brand_id, rows.order_by(), ["week", "author_id", *(f"{c}_sum" for c in counted)], {})
+
+
+def _count_texts(out: Deltas, brand_id: int, mentions: models.QuerySet, *, engagement: bool) -> None:
+    """Add the words, hashtags and questions of ``mentions`` (and the engagement of their authors
+    when ``engagement``) to ``out``: each text split once (``tokens_of``), each mention counted
+    once per word, the stop words of its language taken out once per distinct word and language."""
+    b = brand_id
+    columns = ["day", "sentiment", "language", "text"] + (["author_id", "metrics"] if engagement else [])
+    tokens: dict[tuple[date, str, str], list[str]] = defaultdict(list)
+    questions = out[QuestionDay]
+    for row in _rows(mentions.values_list(*columns)):
+        d, sentiment, language, text = row[:4]
+        tokens[(d, sentiment, language)] += set(tokens_of(text))
+        if question := question_of(text):
+            questions[(b, d, question)]["count"] += 1
+        if engagement and (points := engagement_of(row[5])):
+            out[AuthorDay][(b, d, row[4])]["engagement"] += points
+    for (d, sentiment, language), words in tokens.items():
+        stop = stopwords_for(language)
+        for word, n in Counter(words).items():
+            if word.lstrip("#") in stop:
+                continue
+            out[WordDay][(b, d, word, sentiment)]["count"] += n
+            if word.startswith("#"):
+                out[SourceDay][(b, d, SourceDay.Kind.HASHTAG, word, sentiment)]["count"] += n
+
+
+def _rows(queryset: models.QuerySet) -> Iterable[tuple]:
+    """A values_list's rows, streamed: on PostgreSQL straight from a server-side cursor, without
+    the per-value conversions Django's iterator() makes (a month of a million-mention year is
+    ~100,000 texts)."""
+    if connection.vendor != "postgresql":
+        yield from queryset.iterator(chunk_size=5000)
+        return
+    sql, params = queryset.query.sql_with_params()
+    connection.ensure_connection()
+    with connection.connection.cursor(name=f"rollup_texts_{id(queryset)}") as cursor:
+        cursor.itersize = 10_000
+        cursor.execute(sql, params)
+        yield from cursor
+
+
+# ``engagement_of`` in SQL: the positive whole numbers among the values of a JSON object (most
+# mentions carry none: "{}" is skipped without unpacking it).
+ENGAGEMENT_SQL = (
+    'CASE WHEN "listening_mention"."metrics" = \'{}\'::jsonb'
+    ' OR jsonb_typeof("listening_mention"."metrics") <> \'object\' THEN 0 ELSE ('
+    'SELECT COALESCE(SUM(value::text::numeric), 0) FROM jsonb_each("listening_mention"."metrics")'
+    " WHERE jsonb_typeof(value) = 'number' AND value::text ~ '^[0-9]+$') END"
+)
+
+
+def _engagement_sum() -> Coalesce:
+    total = Sum(RawSQL(f"({ENGAGEMENT_SQL})", (), output_field=models.BigIntegerField()))  # noqa: S611 (a constant)
+    return Coalesce(total, 0, output_field=models.BigIntegerField())
+
+
+def _insert_select(
+    model: type[models.Model],
+    brand_id: int,
+    queryset: models.QuerySet,
+    select: Sequence[str],
+    constants: Mapping[str, Any],
+) -> None:
+    """Insert the rows of an aggregate into ``model``'s table in one statement: ``select`` names,
+    in the table's column order after the brand (DIMENSIONS, the counted columns, a SourceDay's
+    label), either a column of ``queryset`` (a values() name) or a key of ``constants``."""
+    q = connection.ops.quote_name
+    columns = ["brand_id", "day", *DIMENSIONS[model], *_counted(model), *(["label"] if model is SourceDay else [])]
+    sql, params = queryset.query.sql_with_params()
+    items, values = ["%s"], [brand_id]
+    for name in select:
+        if name in constants:
+            items.append("%s")
+            values.append(constants[name])
+        else:
+            items.append(f"sub.{q(name)}")
+    assert len(items) == len(columns), (model, select)
+    table = q(model._meta.db_table)
+    # In the order of the unique key: its index grows at its end instead of at random pages.
+    order = ", ".join(str(n) for n in range(2, 3 + len(DIMENSIONS[model])))
+    statement = (
+        f"INSERT INTO {table} ({', '.join(q(c) for c in columns)}) "  # noqa: S608
+        f"SELECT {', '.join(items)} FROM ({sql}) sub ORDER BY {order}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*values, *params])
 
 
 def _reviewed() -> Q:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
+from django.db import connection
 from django.db.models import Max, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +22,17 @@ from django.utils import timezone
 from config.people import person_name
 from listening.learning import MIN_CORRECTIONS
 from listening.models import AnalyzerModel, Author, Brand, Channel, Intent, Platform, Sentiment, TrackedTerm
-from reports.models import AuthorDay, ChannelDay, GroupDay, IntentDay, QualityDay, QuestionDay, SourceDay, WordDay
+from reports.models import (
+    AuthorDay,
+    AuthorWeek,
+    ChannelDay,
+    GroupDay,
+    IntentDay,
+    QualityDay,
+    QuestionDay,
+    SourceDay,
+    WordDay,
+)
 from reports.text import term_variants
 from responses.models import Reply, Ticket
 
@@ -313,22 +324,55 @@ def frequent_questions(brand: Brand, period: Period) -> list[dict]:
     ]
 
 
-def opinion_leaders(brand: Brand, period: Period) -> dict:
+def author_totals(brand: Brand, period: Period, *, complainers: bool = False) -> list[dict]:
+    """Each author's mentions of the period summed (``n``, ``scored``, ``neg``, ``engagement``,
+    ``sent``): the period's whole weeks from AuthorWeek, the days around them from AuthorDay,
+    in one statement. ``complainers``: only the rows with a negative mention, whose ``neg`` is
+    all that is then right (what the team's numbers read without the leaders)."""
+    first_monday = period.since + timedelta(days=(7 - period.since.weekday()) % 7)
+    weeks = max(0, (period.until - first_monday).days + 1) // 7
+    after = first_monday + timedelta(days=7 * weeks)
+    columns = ("author_id", "count", "scored", "negative", "engagement", "sentiment_sum")
+    whole = AuthorWeek.objects.filter(brand=brand, day__gte=first_monday, day__lt=after).values_list(*columns)
+    rest = (
+        AuthorDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until)
+        .exclude(day__gte=first_monday, day__lt=after)
+        .values_list(*columns)
+    )
+    if complainers:
+        whole, rest = whole.filter(negative__gt=0), rest.filter(negative__gt=0)
+    (whole_sql, whole_params), (rest_sql, rest_params) = whole.query.sql_with_params(), rest.query.sql_with_params()
+    statement = (
+        "SELECT author_id, SUM(count), SUM(scored), SUM(negative), SUM(engagement), SUM(sentiment_sum) "  # noqa: S608
+        f"FROM ({whole_sql} UNION ALL {rest_sql}) AS periods GROUP BY author_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*whole_params, *rest_params])
+        return [
+            {
+                "author_id": a,
+                "n": int(n),
+                "scored": int(scored),
+                "neg": int(neg),
+                "engagement": int(engagement),
+                "sent": int(sent),
+            }
+            for a, n, scored, neg, engagement, sent in cursor.fetchall()
+        ]
+
+
+def opinion_leaders(brand: Brand, period: Period, authors: list[dict] | None = None) -> dict:
     """Authors ranked by influence = log10(1 + followers) + log10(1 + engagement) + 2 * log10(1 + mentions).
 
     Reach, the engagement their mentions got, and how often they speak of the brand make the score; the average sentiment ((pos - neg) / scored) is shown
     beside it so advocates and detractors both surface. Internal authors are listed apart.
     """
-    rows = list(
-        AuthorDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until)
-        .values("author_id")
-        .annotate(n=Sum("count"), scored=Sum("scored"), sent=Sum("sentiment_sum"), engagement=Sum("engagement"))
-        .order_by("-n")[:500]
-    )
-    authors = Author.objects.in_bulk([r["author_id"] for r in rows])
+    totals = author_totals(brand, period) if authors is None else authors
+    rows = sorted(totals, key=lambda r: (-r["n"], r["author_id"]))[:500]
+    people = Author.objects.in_bulk([r["author_id"] for r in rows])
     scored = []
     for r in rows:
-        a = authors[r["author_id"]]
+        a = people[r["author_id"]]
         score = math.log10(1 + a.followers) + math.log10(1 + r["engagement"]) + 2 * math.log10(1 + r["n"])
         scored.append((round(score, 2), str(a), a, r))
     # Only the shown rows are built: display names and translations for 500 authors are most of the time.
@@ -399,7 +443,7 @@ def first_response(brand: Brand, period: Period) -> dict:
     return {"replied": len(times), "median": _median(times), "p90": _p90(times)}
 
 
-def team(brand: Brand, period: Period) -> dict:
+def team(brand: Brand, period: Period, authors: list[dict] | None = None) -> dict:
     """First-response times, tickets per department, SLA, follow-ups and repeat complaints.
 
     Read from replies and tickets (not rollups). Every rate is None when nothing was measured,
@@ -474,15 +518,8 @@ def team(brand: Brand, period: Period) -> dict:
     with_sla = [t for t in tickets if t.acknowledge_due_at or t.resolve_due_at]
     sla_met = sum(t.acknowledge_breached_at is None and t.resolve_breached_at is None for t in with_sla)
     followed_up = sum(t.followed_up_at is not None for t in resolved)
-    # Only days with a negative mention: a fraction of AuthorDay rows, so the GROUP BY stays small.
-    repeat = (
-        AuthorDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until, negative__gt=0)
-        .values("author_id")
-        .annotate(neg=Sum("negative"))
-        .filter(neg__gte=2)
-        .order_by("-neg", "author_id")
-    )
-    repeat = list(repeat)
+    totals = author_totals(brand, period, complainers=True) if authors is None else authors
+    repeat = sorted((r for r in totals if r["neg"] >= 2), key=lambda r: (-r["neg"], r["author_id"]))
     repeat_authors = Author.objects.in_bulk([r["author_id"] for r in repeat[:TOP]])
     # A ticket is a repeat when the same author had another ticket resolved in the 30 days before.
     earlier: dict[int, list[datetime]] = defaultdict(list)
@@ -609,6 +646,7 @@ class Report:
 
 
 def report(brand: Brand, period: Period) -> Report:
+    authors = author_totals(brand, period)  # read once for the leaders and the repeat complaints
     return Report(
         brand,
         period,
@@ -618,8 +656,8 @@ def report(brand: Brand, period: Period) -> Report:
             "topics": topics(brand, period),
             "sources": sources(brand, period),
             "questions": frequent_questions(brand, period),
-            "leaders": opinion_leaders(brand, period),
-            "team": team(brand, period),
+            "leaders": opinion_leaders(brand, period, authors),
+            "team": team(brand, period, authors),
             "previous_response": first_response(brand, period.previous()),
             "intents": intents(brand, period),
             "quality": quality(brand, period),

@@ -52,6 +52,9 @@ QUESTION_STARTS = (
 )  # fmt: skip
 WORD_RE = re.compile(r"#?[^\W\d_][\w'-]{2,63}", re.UNICODE)
 HANDLE_OR_URL_RE = re.compile(r"https?://\S+|@\w+")
+# What every question holds somewhere (a "?", a "¿" or a question word in any case): a text
+# without it is not one.
+QUESTION_HINT_RE = re.compile("[?¿]|" + "|".join(re.escape(w) for w in QUESTION_STARTS), re.IGNORECASE)
 
 
 def stopwords_for(language: str) -> frozenset[str]:
@@ -64,8 +67,13 @@ def words_of(text: str, language: str = "") -> list[str]:
     """Lower-cased words of three letters or more, minus the stop words of the text's language
     (``stopwords_for``); hashtags keep their #, handles and links are dropped."""
     stop = stopwords_for(language)
-    text = HANDLE_OR_URL_RE.sub(" ", text.lower())
-    return [w for w in WORD_RE.findall(text) if w.lstrip("#") not in stop]
+    return [w for w in tokens_of(text) if w.lstrip("#") not in stop]
+
+
+def tokens_of(text: str) -> list[str]:
+    """``words_of`` before the stop words: what a recount splits once per text and filters once
+    per distinct word."""
+    return WORD_RE.findall(HANDLE_OR_URL_RE.sub(" ", text.lower()))
 
 
 def term_variants(texts: Iterable[str]) -> set[str]:
@@ -87,6 +95,13 @@ def question_of(text: str) -> str | None:
     A question ends with "?" (or starts with "¿") or starts with a question word; handles, links,
     accents and punctuation are dropped so that near-identical wordings fall together.
     """
+    # Most texts are not questions: one search tells them apart before any work on the text.
+    if not QUESTION_HINT_RE.search(text):
+        return None
+    return _question_of(text)
+
+
+def _question_of(text: str) -> str | None:
     text = HANDLE_OR_URL_RE.sub(" ", text).strip()
     sentence = re.split(r"(?<=[?.!])\s", text)[0].strip() if text else ""
     lowered = sentence.lower()

@@ -20,7 +20,17 @@ from listening import pipeline
 from listening.models import Intent, Mention, Platform, Sentiment, TrackedTerm
 from listening.services import mention_correct_intent, mention_correct_sentiment, mention_set_status
 from reports import selectors
-from reports.models import AuthorDay, ChannelDay, GroupDay, QualityDay, QuestionDay, SourceDay, TermDay, WordDay
+from reports.models import (
+    AuthorDay,
+    AuthorWeek,
+    ChannelDay,
+    GroupDay,
+    QualityDay,
+    QuestionDay,
+    SourceDay,
+    TermDay,
+    WordDay,
+)
 from reports.rollups import dirty_days, rollups_refresh
 from reports.selectors import Period
 from reports.text import question_of, term_variants, words_of
@@ -134,6 +144,7 @@ def _recount(team, period: Period) -> dict:
             words[m.sentiment][word] += 1
     questions = Counter(q for m in mentions if (q := question_of(m.text)))
     authors = Counter(m.author.handle for m in mentions)
+    complaints = Counter(m.author.handle for m in mentions if m.sentiment == Sentiment.NEGATIVE)
 
     def top(counter: Counter, hashtags: bool) -> list[dict]:
         rows = sorted(
@@ -151,6 +162,8 @@ def _recount(team, period: Period) -> dict:
         "positive_hashtags": top(words[Sentiment.POSITIVE], True),
         "questions": sorted(questions.items(), key=lambda r: (-r[1], r[0]))[: selectors.TOP],
         "authors": dict(authors.most_common(selectors.TOP)),
+        "repeat_authors": {handle: n for handle, n in complaints.items() if n >= 2},
+        "repeat_authors_alone": {handle: n for handle, n in complaints.items() if n >= 2},
         "intents": dict(Counter(m.intent for m in mentions)),
         "reviewed": sum(
             m.sentiment_corrected_by_id is not None
@@ -171,6 +184,11 @@ def _from_report(team, period: Period) -> dict:
         "positive_hashtags": report.topics["positive_hashtags"],
         "questions": [(q["question"], q["count"]) for q in report.questions],
         "authors": {r["raw_handle"]: r["mentions"] for r in report.leaders["external"]},
+        "repeat_authors": {r["raw_handle"]: r["negative"] for r in report.team["repeat_authors"]},
+        # The team's numbers read alone (the e-mail, the API) count only the complaining rows.
+        "repeat_authors_alone": {
+            r["raw_handle"]: r["negative"] for r in selectors.team(team.brand, period)["repeat_authors"]
+        },
         "intents": {r["intent"]: r["count"] for r in report.intents["rows"] if r["count"]},
         "reviewed": report.quality["reviewed"],
         "sources": {r["name"]: r["total"] for r in report.sources["top"] if r["kind"] == "Platform"},
@@ -184,6 +202,7 @@ def _tables(brand_id: int) -> dict:
         TermDay: ("day", "term_id", "sentiment", "count"),
         GroupDay: ("day", "is_brand", "group", "sentiment", "count"),
         AuthorDay: ("day", "author_id", "count", "scored", "negative", "engagement", "sentiment_sum"),
+        AuthorWeek: ("day", "author_id", "count", "scored", "negative", "engagement", "sentiment_sum"),
         SourceDay: ("day", "kind", "name", "label", "sentiment", "count"),
         WordDay: ("day", "word", "sentiment", "count"),
         QuestionDay: ("day", "question", "count"),
@@ -229,7 +248,9 @@ def test_rollup_report_equals_a_recount_from_the_mentions(team, specs, ops, tick
 
         # Relabelled and deleted through the services: the deltas kept every day's totals right.
         assert dirty_days(brand_id=team.brand.pk) == set()
-        for period in (PERIOD, PERIOD.previous()):
+        # Two weeks hold a whole week (Monday to Sunday) whatever day the test runs: the leaders and
+        # repeat complaints read its AuthorWeek rows and the days around it from AuthorDay.
+        for period in (PERIOD, PERIOD.previous(), Period(PERIOD.previous().since, PERIOD.until)):
             assert _from_report(team, period) == _recount(team, period)
             for group in selectors.share_of_voice(team.brand, period)["groups"]:
                 assert group["total"] <= selectors.volume(team.brand, period)["total"]["total"]

@@ -5,16 +5,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.db.models import Count, Sum
+from hypothesis import given
+from hypothesis import strategies as st
 
 from listening.connectors import FetchedAuthor, FetchedItem
 from listening.ingest import ingest_items
 from listening.models import Mention, Sentiment, TrackedTerm
 from listening.services import mention_correct_sentiment
+from reports import text as text_module
 from reports.models import AuthorDay, ChannelDay, QualityDay, TermDay, WordDay
 from reports.rollups import rollups_refresh
 from reports.text import question_of, words_of
 from responses.models import Ticket
-from tests.factories import ChannelFactory, MentionFactory, RoutingRuleFactory
+from tests.factories import AuthorFactory, ChannelFactory, MentionFactory, RoutingRuleFactory
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -145,3 +148,59 @@ def test_history_imported_without_routing_is_counted_at_once_but_opens_no_ticket
     ingest_items(channel=channel, items=items[3:])  # the same complaint, live: routed
     assert sum(rollup_counts(team.brand.id).values()) == 4
     assert Ticket.objects.count() == 1
+
+
+def test_a_recount_sums_engagement_of_whole_positive_numbers_only(team):
+    """The recount adds engagement up in the database: only the positive whole numbers of a JSON
+    object count, as engagement_of says, whatever else the platform sent."""
+    channel = ChannelFactory(brand=team.brand)
+    metrics = [
+        {"likes": 3, "shares": 2, "note": "7", "ratio": 1.5, "flag": True, "lost": -4},
+        {"likes": 10},
+        [5, 6],
+        "12",
+        {},
+    ]
+    with time_machine.travel(NOW, tick=False):
+        mentions = [MentionFactory(channel=channel, published_at=NOW, metrics=m) for m in metrics]
+        author_ids = {m.author_id for m in mentions}
+        rollups_refresh(since=NOW.date())
+    assert AuthorDay.objects.filter(author_id__in=author_ids).aggregate(n=Sum("engagement"))["n"] == 15
+    assert AuthorDay.objects.aggregate(n=Sum("count"))["n"] == len(metrics)
+
+
+@pytest.mark.django_db
+def test_rollups_go_with_what_they_count(team):
+    """Rollup rows are not held by database references: deleting a brand, an author, a channel or
+    a term through Django still takes their rows away."""
+    channel = ChannelFactory(brand=team.brand)
+    other = ChannelFactory(brand=team.brand)
+    term = TrackedTerm.objects.create(brand=team.brand, kind="brand", text="acme")
+    with time_machine.travel(NOW, tick=False):
+        gone = MentionFactory(channel=channel, published_at=NOW, text="acme refund")
+        gone.terms.add(term)
+        kept = MentionFactory(channel=other, published_at=NOW, text="acme battery")
+        rollups_refresh(since=NOW.date())
+    assert ChannelDay.objects.filter(channel=channel).exists()
+    quiet = AuthorFactory()  # an author whose mentions went around the deltas
+    AuthorDay.objects.create(brand=team.brand, day=NOW.date(), author=quiet, count=1)
+    quiet.delete()
+    assert not AuthorDay.objects.filter(author_id=quiet.pk).exists()
+    term.delete()
+    assert not TermDay.objects.filter(term_id=term.pk).exists()
+    channel.delete()
+    assert not ChannelDay.objects.filter(channel_id=channel.pk).exists()
+    assert ChannelDay.objects.filter(channel=other).exists()
+    team.brand.delete()
+    assert not ChannelDay.objects.exists() and not WordDay.objects.exists() and not AuthorDay.objects.exists()
+    assert kept.pk is not None
+
+
+QUESTION_PIECES = ["How", "HOW", "what", "Por qué", "CÓMO", "cómo", "Cuánto", "¿", "?", "@acme", "https://x.co/?a",
+                   "do", "I", "get", "a", "refund", "envío", "lento", ".", "!", "İ", "which", "Who", "\n"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(QUESTION_PIECES), max_size=8).map(" ".join))
+def test_the_question_hint_only_skips_what_is_not_a_question(text):
+    """question_of gives up early on texts without "?", "¿" or a question word: never on a question."""
+    assert question_of(text) == text_module._question_of(text)
