@@ -102,12 +102,17 @@ class MentionChanges:
         self._record(mention, ["tags"], actor, MentionEvent.Kind.TAGGED, tag, "")
         return True
 
-    def save(self) -> None:
-        """Write what was recorded; the recorder is empty afterwards."""
+    def save(self, *, also: Iterable[str] = (), of: Iterable[Mention] = ()) -> None:
+        """Write what was recorded; the recorder is empty afterwards.
+
+        ``also``: fields of the mentions ``of`` written as they are in memory, in the same
+        statements (routing's log of each mention it routed, changed or not).
+        """
         changed, events = list(self._changed.values()), self._events
         before = [(mention, values) for mention, values in self._before.values() if values["status"] != mention.status]
         self._changed, self._events, self._before = {}, [], {}
-        if len(changed) == 1:
+        also = set(also)
+        if len(changed) == 1 and not also:
             mention, fields = changed[0]
             mention.save(update_fields=[*sorted(fields), "updated_at"])
         else:
@@ -115,9 +120,14 @@ class MentionChanges:
             # back a status it did not touch.
             groups: dict[tuple[str, ...], list[Mention]] = {}
             for mention, fields in changed:
-                groups.setdefault(tuple(sorted(fields)), []).append(mention)
+                groups.setdefault((*sorted(fields | also), "updated_at"), []).append(mention)
+            if also:
+                written = {id(mention) for mention, _fields in changed}
+                for mention in of:
+                    if id(mention) not in written:
+                        groups.setdefault(tuple(sorted(also)), []).append(mention)
             for fields, mentions in groups.items():
-                bulk_set(Mention, mentions, [*fields, "updated_at"])
+                bulk_set(Mention, mentions, list(fields))
         MentionEvent.objects.bulk_create(events, batch_size=500)
         pipeline.changed_many(before)
 

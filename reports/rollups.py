@@ -303,9 +303,51 @@ def _apply(model: type[models.Model], rows: Mapping[tuple, Counter[str]], labels
 
 
 # --- The hooks ----------------------------------------------------------------------------------
+# The facts of a newly counted mention, kept on it for the change step that may follow in the same
+# pipeline run (routing relabels a page): its terms, channel, words and question are neither read
+# nor worked out again. Kept with what they were worked out from, and used only while that stands.
+KEPT_FACTS = "_rollup_facts"
+
+
+def _kept(mention: Mention) -> tuple[Any, ...]:
+    return (mention.pk, mention.text, mention.language, mention.source, mention.channel_id)
+
+
+def _facts_now(mentions: Sequence[Mention]) -> list[Facts]:
+    """``facts_of`` the mentions as they are now, from the facts kept on them where they have them."""
+    kept = []
+    for m in mentions:
+        found = getattr(m, KEPT_FACTS, None)
+        kept.append(found[1] if found is not None and found[0] == _kept(m) else None)
+    missing = [m for m, facts in zip(mentions, kept, strict=True) if facts is None]
+    read = iter(facts_of(missing) if missing else ())
+    return [
+        next(read)
+        if facts is None
+        else dataclasses.replace(
+            facts,
+            brand_id=m.brand_id,
+            day=m.published_at.astimezone(UTC).date(),
+            author_id=m.author_id,
+            sentiment=m.sentiment,
+            analyzer_sentiment=m.analyzer_sentiment,
+            intent=m.intent,
+            analyzer_intent=m.analyzer_intent,
+            status=m.status,
+            sentiment_corrected=m.sentiment_corrected_by_id is not None,
+            intent_corrected=m.intent_corrected_by_id is not None,
+            engagement=engagement_of(m.metrics),
+        )
+        for m, facts in zip(mentions, kept, strict=True)
+    ]
+
+
 def rollups_add_mentions(mentions: Sequence[Mention]) -> None:
     """Pipeline step: a batch of newly stored mentions counted into their days' rollups."""
-    rollups_apply(facts_of(mentions))
+    facts = facts_of(mentions)
+    for mention, fact in zip(mentions, facts, strict=True):
+        setattr(mention, KEPT_FACTS, (_kept(mention), fact))
+    rollups_apply(facts)
 
 
 # A mention's fields as the change step receives them, and the Facts field each one sets.
@@ -330,7 +372,7 @@ def rollups_move_mentions(changes: Sequence[tuple[Mention, Mapping[str, Any]]]) 
         moved.append((mention, overrides))
     if not moved:
         return
-    now = facts_of([mention for mention, _ in moved])
+    now = _facts_now([mention for mention, _ in moved])
     old = [dataclasses.replace(facts, **overrides) for facts, (_, overrides) in zip(now, moved, strict=True)]
     changed = [(n, o) for n, o in zip(now, old, strict=True) if n != o]
     if changed:
