@@ -26,8 +26,10 @@ from listening.connectors import connector_class, destination_refusal
 from listening.models import Brand, BrandMembership, Channel, Intent, Mention, MentionEvent, Sentiment, TrackedTerm
 from listening.polling import channel_resume
 
-
 # --- A mention's state ----------------------------------------------------------------------------
+STATUSES = frozenset(Mention.Status.values)  # read once: Django builds the list anew at every read
+
+
 def _record(mention: Mention, actor: AbstractBaseUser | None, kind: str, old: str, new: str, note: str = "") -> None:
     MentionEvent.objects.create(mention=mention, actor=actor, kind=kind, old_value=old, new_value=new, note=note)
 
@@ -59,7 +61,7 @@ class MentionChanges:
         )
 
     def set_status(self, mention: Mention, status: str, actor: AbstractBaseUser | None = None, note: str = "") -> bool:
-        if status not in Mention.Status.values:
+        if status not in STATUSES:
             raise ValueError(f"unknown mention status {status!r}")
         old = mention.status
         if old == status:
