@@ -50,6 +50,7 @@ def main(channels: int, seconds: float) -> None:
 
 
 def run(count: int, seconds: float) -> None:
+    from config.bulk import bulk_set
     from listening.models import Brand, Channel, Platform
     from listening.polling import channels_claim_due
 
@@ -86,11 +87,15 @@ def run(count: int, seconds: float) -> None:
         tick_ms.append((time.perf_counter() - started) * 1000)
         at = timezone.now()
         twice += len(claimed) - len(set(claimed))
+        polled = []
         for pk in claimed:
             lateness.append((at - due_at[pk]).total_seconds())
             # Polled at once: the next poll one interval after this one was due (as channel_poll sets it).
             due_at[pk] = due_at[pk] + timedelta(seconds=interval_of[pk])
-            Channel.objects.filter(pk=pk).update(next_poll_at=due_at[pk])
+            polled.append(Channel(pk=pk, next_poll_at=due_at[pk]))
+        # The workers' writes, which run beside the dispatcher, in one statement: one UPDATE per
+        # channel here made the ticks themselves late.
+        bulk_set(Channel, polled, ["next_poll_at"])
         time.sleep(max(0.0, TICK - (time.perf_counter() - started)))
     waiting = Channel.objects.filter(next_poll_at__lte=timezone.now()).count()
     print(

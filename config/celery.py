@@ -51,3 +51,19 @@ def queue_all_after_commit(calls: list[tuple[str, tuple[Any, ...], dict[str, Any
                 app.signature(task_name, args=args, kwargs=kwargs).apply_async(producer=producer)
 
     transaction.on_commit(send, robust=True)
+
+
+# Calls one batch task message carries: a page of routed mentions queues a few messages, not one
+# per e-mail or delivery, while one message still stays short enough to run within its time limit.
+BATCH_SIZE = 25
+
+
+def batched(
+    task_name: str, batch_task_name: str, calls: list[dict[str, Any]], size: int = BATCH_SIZE
+) -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
+    """``queue_all_after_commit``'s calls for ``calls`` (each the keyword arguments of ``task_name``):
+    one message to ``batch_task_name`` per ``size`` of them, which runs them one after the other. A
+    lone call keeps ``task_name``'s own message, which a worker still running older code can run."""
+    if len(calls) == 1:
+        return [(task_name, (), calls[0])]
+    return [(batch_task_name, (calls[i : i + size],), {}) for i in range(0, len(calls), size)]

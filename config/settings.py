@@ -208,6 +208,7 @@ CELERY_TASK_ROUTES = {
     "listening.*": {"queue": "polling"},
     "responses.send_reply": {"queue": "outbound"},
     "responses.deliver_webhook": {"queue": "integrations"},
+    "responses.deliver_webhooks": {"queue": "integrations"},
     "responses.notify_*": {"queue": "notifications"},
     "responses.*": {"queue": "default"},
     "reports.*": {"queue": "reports"},

@@ -35,6 +35,7 @@ from listening.terms import compile_terms, matching_term_ids
 # still fails the whole page, which is then fetched again: nothing is dropped for it.
 ITEM_ERRORS = (DataError, ValueError, OverflowError)
 REJECTED_KEPT = 20  # the latest items a channel could not store, shown with its health
+KINDS = frozenset(Mention.Kind.values)  # read once: Django builds the list anew at every read
 
 
 @dataclass
@@ -259,7 +260,7 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[M
                 title=(item.title or "")[:500],
                 url=(item.url or "")[:2000],
                 language=language,
-                kind=item.kind if item.kind in Mention.Kind.values else Mention.Kind.MENTION,
+                kind=item.kind if item.kind in KINDS else Mention.Kind.MENTION,
                 parent_id=parents.get(item.parent_external_id),
                 parent_external_id=(item.parent_external_id or "")[:255],
                 source=(item.source or "")[:255],

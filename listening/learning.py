@@ -21,9 +21,11 @@ import io
 import logging
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import chain, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -110,6 +112,8 @@ class CareModel:
         self._vocabularies = ({t: i for i, t in enumerate(self.word_terms.tolist())},
                               {t: i for i, t in enumerate(self.char_terms.tolist())})  # fmt: skip
         self._word_chars: dict[str, tuple[int, ...]] = {}
+        # Each weight against the mean of the classes (``_reasons``), worked out once.
+        self._centered = self.coef - self.coef.mean(axis=0)
 
     def _char_columns(self, word: str) -> tuple[int, ...]:
         """The vocabulary's character n-grams of one lowercased word, as columns, in order.
@@ -133,14 +137,10 @@ class CareModel:
         columns: list[int] = []
         values: list[float] = []
         words, _chars = self._vocabularies
-        word_counts: dict[int, int] = {}
-        for gram in word_grams:
-            if (j := words.get(gram)) is not None:
-                word_counts[j] = word_counts.get(j, 0) + 1
-        char_counts: dict[int, int] = {}
-        for word in text.lower().split():  # as the char_wb analyzer splits a text
-            for j in self._char_columns(word):
-                char_counts[j] = char_counts.get(j, 0) + 1
+        # Counted in C, in the order the columns first appear.
+        word_counts = Counter(j for j in map(words.get, word_grams) if j is not None)
+        # As the char_wb analyzer splits a text.
+        char_counts = Counter(chain.from_iterable(map(self._char_columns, text.lower().split())))
         offset = 0
         for counts, idf in ((word_counts, self.word_idf), (char_counts, self.char_idf)):
             if counts:
@@ -176,14 +176,14 @@ class CareModel:
         """The words that pushed hardest toward ``label``: a word's own features plus the character
         n-grams inside it (char_wb n-grams never cross a word boundary)."""
         # Against the mean of the classes, so a word common to every class explains nothing.
-        weights = self.coef[label, columns] - self.coef[:, columns].mean(axis=0)
+        weights = self._centered[label, columns]
         contribution = dict(zip(columns.tolist(), (values * weights).tolist(), strict=True))
         words, _chars = self._vocabularies
         n_word = len(words)
         by_word: dict[str, float] = {}
         for token in {t.lower() for t in TOKEN.findall(text) if len(t) > 1} - FUNCTION_WORDS:
             total = contribution.get(words.get(token, -1), 0.0)
-            total += sum(contribution.get(n_word + j, 0.0) for j in set(self._char_columns(token)))
+            total += sum(map(contribution.get, [n_word + j for j in set(self._char_columns(token))], repeat(0.0)))
             by_word[token] = total
         for bigram, j in ((g, words[g]) for g in set(word_grams) if " " in g and g in words):
             for token in bigram.split():

@@ -26,8 +26,10 @@ from listening.connectors import connector_class, destination_refusal
 from listening.models import Brand, BrandMembership, Channel, Intent, Mention, MentionEvent, Sentiment, TrackedTerm
 from listening.polling import channel_resume
 
-
 # --- A mention's state ----------------------------------------------------------------------------
+STATUSES = frozenset(Mention.Status.values)  # read once: Django builds the list anew at every read
+
+
 def _record(mention: Mention, actor: AbstractBaseUser | None, kind: str, old: str, new: str, note: str = "") -> None:
     MentionEvent.objects.create(mention=mention, actor=actor, kind=kind, old_value=old, new_value=new, note=note)
 
@@ -59,7 +61,7 @@ class MentionChanges:
         )
 
     def set_status(self, mention: Mention, status: str, actor: AbstractBaseUser | None = None, note: str = "") -> bool:
-        if status not in Mention.Status.values:
+        if status not in STATUSES:
             raise ValueError(f"unknown mention status {status!r}")
         old = mention.status
         if old == status:
@@ -102,12 +104,17 @@ class MentionChanges:
         self._record(mention, ["tags"], actor, MentionEvent.Kind.TAGGED, tag, "")
         return True
 
-    def save(self) -> None:
-        """Write what was recorded; the recorder is empty afterwards."""
+    def save(self, *, also: Iterable[str] = (), of: Iterable[Mention] = ()) -> None:
+        """Write what was recorded; the recorder is empty afterwards.
+
+        ``also``: fields of the mentions ``of`` written as they are in memory, in the same
+        statements (routing's log of each mention it routed, changed or not).
+        """
         changed, events = list(self._changed.values()), self._events
         before = [(mention, values) for mention, values in self._before.values() if values["status"] != mention.status]
         self._changed, self._events, self._before = {}, [], {}
-        if len(changed) == 1:
+        also = set(also)
+        if len(changed) == 1 and not also:
             mention, fields = changed[0]
             mention.save(update_fields=[*sorted(fields), "updated_at"])
         else:
@@ -115,9 +122,14 @@ class MentionChanges:
             # back a status it did not touch.
             groups: dict[tuple[str, ...], list[Mention]] = {}
             for mention, fields in changed:
-                groups.setdefault(tuple(sorted(fields)), []).append(mention)
+                groups.setdefault((*sorted(fields | also), "updated_at"), []).append(mention)
+            if also:
+                written = {id(mention) for mention, _fields in changed}
+                for mention in of:
+                    if id(mention) not in written:
+                        groups.setdefault(tuple(sorted(also)), []).append(mention)
             for fields, mentions in groups.items():
-                bulk_set(Mention, mentions, [*fields, "updated_at"])
+                bulk_set(Mention, mentions, list(fields))
         MentionEvent.objects.bulk_create(events, batch_size=500)
         pipeline.changed_many(before)
 

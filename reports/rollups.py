@@ -137,9 +137,8 @@ def source_label(source: str, platform: str, channel_name: str, titles: Mapping[
     return ""
 
 
-def contributions(facts: Facts, sign: int = 1) -> dict[type[models.Model], dict[tuple, Counter[str]]]:
-    """The rows one mention adds to (``sign`` 1) or takes from (-1), by table and row key."""
-    out: dict[type[models.Model], dict[tuple, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
+def _counts(out: Deltas, facts: Facts, sign: int) -> None:
+    """The rows of every table but intent and quality that one mention counts in."""
     b, d, s = facts.brand_id, facts.day, facts.sentiment
     out[ChannelDay][(b, d, facts.channel_id, s)]["count"] += sign
     for term_id in facts.term_ids:
@@ -163,6 +162,19 @@ def contributions(facts: Facts, sign: int = 1) -> dict[type[models.Model], dict[
             out[SourceDay][(b, d, SourceDay.Kind.HASHTAG, word, s)]["count"] += sign
     if facts.question:
         out[QuestionDay][(b, d, facts.question)]["count"] += sign
+
+
+def contributions(
+    facts: Facts, sign: int = 1, *, labels_only: bool = False
+) -> dict[type[models.Model], dict[tuple, Counter[str]]]:
+    """The rows one mention adds to (``sign`` 1) or takes from (-1), by table and row key.
+
+    ``labels_only``: only the rows its status, intent and reviews count in (intent, quality), the
+    ones a relabelling that keeps the sentiment moves."""
+    out: dict[type[models.Model], dict[tuple, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
+    b, d, s = facts.brand_id, facts.day, facts.sentiment
+    if not labels_only:
+        _counts(out, facts, sign)
     out[IntentDay][(b, d, facts.intent)]["count"] += sign
     handled = facts.status in HANDLED
     reviewed = facts.sentiment_corrected or (handled and facts.analyzer_sentiment != Sentiment.UNSCORED)
@@ -256,16 +268,19 @@ def _merge(into: Deltas, more: Deltas) -> Deltas:
     return into
 
 
-def rollups_apply(facts: Iterable[Facts], *, sign: int = 1, before: Iterable[Facts] = ()) -> None:
-    """Add the contributions of ``facts`` (``sign`` -1: take them away), minus those of ``before``."""
+def rollups_apply(
+    facts: Iterable[Facts], *, sign: int = 1, before: Iterable[Facts] = (), labels_only: bool = False
+) -> None:
+    """Add the contributions of ``facts`` (``sign`` -1: take them away), minus those of ``before``;
+    ``labels_only``: of the intent and quality rows alone (``contributions``)."""
     deltas: Deltas = {}
     labels: dict[tuple, str] = {}
     for f in facts:
-        _merge(deltas, contributions(f, sign))
+        _merge(deltas, contributions(f, sign, labels_only=labels_only))
         if f.source_label:
             labels[(f.brand_id, f.day, SourceDay.Kind.SITE, f.source[:255])] = f.source_label
     for f in before:
-        _merge(deltas, contributions(f, -sign))
+        _merge(deltas, contributions(f, -sign, labels_only=labels_only))
     for model in ROLLUPS:
         if model in deltas:
             _apply(model, deltas[model], labels if model is SourceDay else {})
@@ -321,9 +336,51 @@ def _apply(model: type[models.Model], rows: Mapping[tuple, Counter[str]], labels
 
 
 # --- The hooks ----------------------------------------------------------------------------------
+# The facts of a newly counted mention, kept on it for the change step that may follow in the same
+# pipeline run (routing relabels a page): its terms, channel, words and question are neither read
+# nor worked out again. Kept with what they were worked out from, and used only while that stands.
+KEPT_FACTS = "_rollup_facts"
+
+
+def _kept(mention: Mention) -> tuple[Any, ...]:
+    return (mention.pk, mention.text, mention.language, mention.source, mention.channel_id)
+
+
+def _facts_now(mentions: Sequence[Mention]) -> list[Facts]:
+    """``facts_of`` the mentions as they are now, from the facts kept on them where they have them."""
+    kept = []
+    for m in mentions:
+        found = getattr(m, KEPT_FACTS, None)
+        kept.append(found[1] if found is not None and found[0] == _kept(m) else None)
+    missing = [m for m, facts in zip(mentions, kept, strict=True) if facts is None]
+    read = iter(facts_of(missing) if missing else ())
+    return [
+        next(read)
+        if facts is None
+        else dataclasses.replace(
+            facts,
+            brand_id=m.brand_id,
+            day=m.published_at.astimezone(UTC).date(),
+            author_id=m.author_id,
+            sentiment=m.sentiment,
+            analyzer_sentiment=m.analyzer_sentiment,
+            intent=m.intent,
+            analyzer_intent=m.analyzer_intent,
+            status=m.status,
+            sentiment_corrected=m.sentiment_corrected_by_id is not None,
+            intent_corrected=m.intent_corrected_by_id is not None,
+            engagement=engagement_of(m.metrics),
+        )
+        for m, facts in zip(mentions, kept, strict=True)
+    ]
+
+
 def rollups_add_mentions(mentions: Sequence[Mention]) -> None:
     """Pipeline step: a batch of newly stored mentions counted into their days' rollups."""
-    rollups_apply(facts_of(mentions))
+    facts = facts_of(mentions)
+    for mention, fact in zip(mentions, facts, strict=True):
+        setattr(mention, KEPT_FACTS, (_kept(mention), fact))
+    rollups_apply(facts)
 
 
 # A mention's fields as the change step receives them, and the Facts field each one sets.
@@ -348,11 +405,14 @@ def rollups_move_mentions(changes: Sequence[tuple[Mention, Mapping[str, Any]]]) 
         moved.append((mention, overrides))
     if not moved:
         return
-    now = facts_of([mention for mention, _ in moved])
+    now = _facts_now([mention for mention, _ in moved])
     old = [dataclasses.replace(facts, **overrides) for facts, (_, overrides) in zip(now, moved, strict=True)]
     changed = [(n, o) for n, o in zip(now, old, strict=True) if n != o]
     if changed:
-        rollups_apply([n for n, _ in changed], before=[o for _, o in changed])
+        # A relabelling that keeps every sentiment (routing's: a status, a tag) moves the intent
+        # and quality rows only: the others, counted by sentiment, would cancel out.
+        same_sentiment = all(n.sentiment == o.sentiment for n, o in changed)
+        rollups_apply([n for n, _ in changed], before=[o for _, o in changed], labels_only=same_sentiment)
 
 
 def rollups_remove_mention(sender: type, instance: Mention, origin: Any = None, **kwargs: Any) -> None:

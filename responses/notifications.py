@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 
 from config.backoff import backoff_seconds
-from config.celery import queue_all_after_commit
+from config.celery import batched, queue_all_after_commit
 from config.mail import email_message
 from config.roles import COMMUNITY_MANAGER
 from listening.selectors import brand_members
@@ -87,8 +87,8 @@ def notify(
 def notify_all(notices: Sequence[Notice]) -> list[Notification]:
     """``notify()`` for many notices at once, each meaning what it would alone: the recipients'
     languages in one query, the notifications in one INSERT, the Slack and Teams posts in another,
-    and every e-mail queued by one hook after the surrounding transaction commits, in the order of
-    the notices."""
+    and the e-mails queued by one hook after the surrounding transaction commits, a few task
+    messages for all of them (``config.celery.batched``), in the order of the notices."""
     prepared = []
     everyone: dict[int, AbstractBaseUser] = {}
     for notice in notices:
@@ -103,7 +103,8 @@ def notify_all(notices: Sequence[Notice]) -> list[Notification]:
     languages = user_languages(everyone.values())
 
     rows: list[Notification] = []
-    mails: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+    mails: list[dict[str, Any]] = []  # the e-mail task's keyword arguments, the row's index for its id
+    addressed: list[dict[str, Any]] = []
     posts = []
     for notice, params, url, recipients in prepared:
 
@@ -119,18 +120,18 @@ def notify_all(notices: Sequence[Notice]) -> list[Notification]:
             with translation.override(languages[user.pk]):
                 rows.append(Notification(user=user, verb=notice.verb, message=render()[:500], url=url[:500]))
                 # The notification's id is known once stored: filled in below.
-                mails.append(("responses.notify_email", (len(rows) - 1,), email_texts()))
+                mails.append({"notification_id": len(rows) - 1, **email_texts()})
         text, email = render(), email_texts()
         for address in sorted({address for address in notice.emails if address}):
-            mails.append(("responses.notify_email_address", (address, text[:500], url[:500]), email))
+            addressed.append({"address": address, "message": text[:500], "url": url[:500], **email})
         for department in notice.departments:
             posts += chat_deliveries(department=department, verb=notice.verb, text=lambda r=render: r()[:500], url=url)
     created = Notification.objects.bulk_create(rows)  # PostgreSQL and SQLite ≥ 3.35 return the new ids
+    for mail in mails:
+        mail["notification_id"] = created[mail["notification_id"]].pk
     queue_all_after_commit(
-        [
-            (name, (created[args[0]].pk,) if name == "responses.notify_email" else args, kwargs)
-            for name, args, kwargs in mails
-        ]
+        batched("responses.notify_email", "responses.notify_emails", mails)
+        + batched("responses.notify_email_address", "responses.notify_email_addresses", addressed)
     )
     deliveries_queue(posts)
     return created

@@ -19,7 +19,6 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from config.bulk import bulk_set
 from listening.models import Mention, Sentiment
 from listening.services import MentionChanges
 from listening.terms import fold, phrase_pattern
@@ -212,8 +211,12 @@ def route_mentions(mentions: Sequence[Mention]) -> None:
     mentions = [m for m in mentions if not m.routing_log]
     if not mentions:
         return
-    prefetch_related_objects(mentions, "author", "channel", "terms", "brand")
     contexts = _brand_contexts({m.brand_id for m in mentions})
+    # What the rules and the actions read; a page's terms only when a rule asks for their kind.
+    related = ["author", "channel", "brand"]
+    if any(c.get("field") == "term_kind" for x in contexts.values() for r in x.rules for c in r.rule.conditions):
+        related.append("terms")
+    prefetch_related_objects(mentions, *related)
     repeat_authors = _repeat_authors(mentions)
     now = timezone.now().isoformat()
     batch = _Batch()
@@ -242,15 +245,14 @@ def route_mentions(mentions: Sequence[Mention]) -> None:
             log.append({"at": now, "did": []})  # routed, nothing matched: never routed again
         logs.append((mention, log))
     tickets = batch.tickets.store()
-    batch.changes.save()
-    notify_all(batch.notices)
-    batch.tickets.announce(tickets)
     for mention, log in logs:
         for entry in log:
             entry["did"] = [record() if callable(record) else record for record in entry["did"]]
         mention.routing_log = log
-    # One UPDATE for the batch: the changes above saved only the fields they change.
-    bulk_set(Mention, mentions, ["routing_log"])
+    # Each mention written once: its log with the fields its actions changed.
+    batch.changes.save(also=("routing_log",), of=mentions)
+    notify_all(batch.notices)
+    batch.tickets.announce(tickets)
 
 
 def _opens_tickets(contexts: dict[int, _BrandContext]) -> bool:

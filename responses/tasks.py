@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from celery import Task, shared_task
-from celery.exceptions import Retry
+from celery.exceptions import Retry, SoftTimeLimitExceeded
 
 from responses.notifications import (
     EMAIL_MAX_RETRIES,
@@ -54,6 +56,44 @@ def notify_email_address(
     return _again(self, delivery, f"the e-mail to {address}")
 
 
+def _each(
+    batch: Task,
+    calls: list[dict[str, Any]],
+    send: Callable[..., Any],
+    alone: Task,
+    retry_in: Callable[[Any], float | None],
+) -> list[str]:
+    """Run a batch task's calls one after the other, each as ``alone`` (the one-call task) would.
+
+    A call that must be tried again later goes back to the queue as ``alone``'s own message, at its
+    second attempt's backoff; the batch goes on. Stopped by its time limit, the batch queues what
+    it had not done as a new batch (the interrupted call's claim was released, or goes stale).
+    """
+    outcomes: list[str] = []
+    for done, call in enumerate(calls):
+        try:
+            outcome = send(**call)
+        except SoftTimeLimitExceeded:
+            batch.apply_async(args=[calls[done:]])
+            raise
+        if (wait := retry_in(outcome)) is not None:
+            alone.apply_async(kwargs=call, countdown=wait, retries=1)
+        outcomes.append(outcome.outcome)
+    return outcomes
+
+
+@shared_task(name="responses.notify_emails", bind=True, soft_time_limit=240, time_limit=300)
+def notify_emails(self: Task, calls: list[dict[str, Any]]) -> list[str]:
+    """``notify_email`` for a batch of notifications (the e-mails a page of routed mentions sends)."""
+    return _each(self, calls, notification_email_send, notify_email, lambda delivery: delivery.retry_in or None)
+
+
+@shared_task(name="responses.notify_email_addresses", bind=True, soft_time_limit=240, time_limit=300)
+def notify_email_addresses(self: Task, calls: list[dict[str, Any]]) -> list[str]:
+    """``notify_email_address`` for a batch of e-mails to shared addresses."""
+    return _each(self, calls, address_email_send, notify_email_address, lambda delivery: delivery.retry_in or None)
+
+
 @shared_task(name="responses.check_slas", soft_time_limit=50, time_limit=60)
 def check_slas() -> int:
     """Flag tickets past their acknowledge or resolve deadline; each breach is flagged once."""
@@ -94,6 +134,18 @@ def deliver_webhook(self: Task, delivery_id: int) -> str | Retry:
     if outcome.outcome == "retry":
         return self.retry(countdown=outcome.retry_in, throw=not self.request.is_eager)
     return outcome.outcome
+
+
+@shared_task(
+    name="responses.deliver_webhooks", bind=True, acks_late=True, max_retries=None, soft_time_limit=240, time_limit=300
+)
+def deliver_webhooks(self: Task, calls: list[dict[str, Any]]) -> list[str]:
+    """``deliver_webhook`` for a batch of deliveries (a page of routed mentions' events); one that
+    failed for now is retried on its own, on its row's backoff. A delivery this batch lost (its
+    worker died) is found by the sweep, as a lone one's."""
+    return _each(
+        self, calls, webhook_delivery_send, deliver_webhook, lambda o: o.retry_in if o.outcome == "retry" else None
+    )
 
 
 @shared_task(name="responses.sweep_webhook_deliveries", soft_time_limit=50, time_limit=60)

@@ -47,7 +47,7 @@ from django.utils.translation import gettext as _
 from urllib3.exceptions import NameResolutionError
 
 from config.backoff import backoff_seconds
-from config.celery import queue_after_commit, queue_all_after_commit
+from config.celery import batched, queue_after_commit, queue_all_after_commit
 from config.env import host_port
 from listening.connectors import ConnectorError, OutboundRefused, destination_refusal
 from listening.connectors._http import http_timeout, mount_outbound
@@ -319,9 +319,11 @@ def _rows(
 
 
 def deliveries_queue(rows: list[WebhookDelivery]) -> list[WebhookDelivery]:
-    """Store new deliveries and queue each one's task after the surrounding transaction commits."""
+    """Store new deliveries and queue them after the surrounding transaction commits (a few task
+    messages for a page's, ``config.celery.batched``)."""
     created = WebhookDelivery.objects.bulk_create(rows)  # PostgreSQL and SQLite ≥ 3.35 return the ids
-    queue_all_after_commit([("responses.deliver_webhook", (delivery.pk,), {}) for delivery in created])
+    calls = [{"delivery_id": delivery.pk} for delivery in created]
+    queue_all_after_commit(batched("responses.deliver_webhook", "responses.deliver_webhooks", calls))
     return created
 
 

@@ -34,6 +34,7 @@ from functools import cache
 from django.utils.translation import gettext_lazy as _
 
 from listening.intent import english, spanish
+from listening.intent.screen import Screen
 from listening.models import Intent
 
 DECIDE = 1.0  # the weight of cues an intent needs
@@ -126,6 +127,11 @@ def _compiled(language: str) -> tuple[list[tuple[str, float, re.Pattern[str]]], 
     rules, sarcasm = cues.COMPLAINT + cues.QUESTION + cues.PRAISE, cues.SARCASM
     ordered = sorted(rules, key=lambda rule: -rule[1])  # a span counts once, for its strongest rule
     return [(kind, weight, re.compile(pattern)) for kind, weight, pattern in ordered], [re.compile(p) for p in sarcasm]
+
+
+@cache
+def _screen(language: str) -> Screen:
+    return Screen([pattern for _kind, _weight, pattern in _compiled(language)[0]])
 
 
 def _sentence(text: str, position: int) -> int:
@@ -242,7 +248,8 @@ def classify(
         return Classified(Intent.UNCLASSIFIED, ())
     folded = normalize(text)
     rules, sarcasm_patterns = _compiled(language)
-    cues = _find(text, folded, rules)
+    # Only the rules that can match run (``screen``): the same cues, found in a fraction of the time.
+    cues = _find(text, folded, [rules[i] for i in _screen(language).keep(folded)])
     if story := _story(text, folded, language):
         cues.append(story)
     sarcastic = _sarcasm(text, folded, cues, sarcasm_patterns, score)

@@ -345,3 +345,16 @@ def test_an_error_quoting_a_nul_from_the_platform_is_recorded(channel, connector
     channel.refresh_from_db()
     assert channel.state == Channel.State.BACKING_OFF
     assert channel.last_error == "Platform said: bad request"
+
+
+def test_a_tick_claims_every_due_channel_when_more_than_two_hundred_are_due(team):
+    # 10,000 channels come due at about 270 a 5-second tick: a fixed 200 a tick fell behind for good.
+    earliest = timezone.now() - timedelta(minutes=10)
+    Channel.objects.bulk_create(
+        [
+            Channel(brand=team.brand, platform="feed", name=f"feed {n}", next_poll_at=earliest + timedelta(seconds=n))
+            for n in range(300)
+        ]
+    )
+    assert len(polling.channels_claim_due()) == 300
+    assert not Channel.objects.filter(next_poll_at__lte=timezone.now()).exists()

@@ -197,3 +197,40 @@ def test_two_workers_never_both_send_a_notification_and_a_dead_ones_claim_is_tak
     assert notification_email_send(notification_id=notification.pk).outcome == "sent"
     assert notification_email_send(notification_id=notification.pk).outcome == "done"
     assert [m.to for m in mailoutbox] == [["carla@example.com"]]
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The names of the task messages queued, in order."""
+    from config.celery import app
+
+    names: list[str] = []
+    signature = app.signature
+
+    def recording(name, *args, **kwargs):
+        names.append(name)
+        return signature(name, *args, **kwargs)
+
+    monkeypatch.setattr(app, "signature", recording)
+    return names
+
+
+def test_a_page_of_tickets_queues_a_few_messages_and_every_email_goes_out_once(
+    team, flaky_smtp, queued, django_capture_on_commit_callbacks, mailoutbox
+) -> None:
+    from responses.tickets import TicketBatch
+
+    failures, attempts = flaky_smtp
+    failures.update({"bruno@example.com": 1, team.billing.email: 1})
+    mentions = [MentionFactory(channel=ChannelFactory(brand=team.brand)) for _ in range(40)]
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = TicketBatch(mentions=mentions, departments=[team.billing])
+        for mention in mentions:
+            batch.open(mention=mention, department=team.billing)
+        batch.save()
+    # Forty tickets, eighty e-mails: four messages (25 e-mails each at most); the e-mails that failed
+    # were retried on their own.
+    assert sorted(queued) == ["responses.notify_email_addresses"] * 2 + ["responses.notify_emails"] * 2
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(["bruno@example.com", team.billing.email] * 40)
+    assert len(attempts) == 82
+    assert not Notification.objects.filter(emailed_at__isnull=True).exists()

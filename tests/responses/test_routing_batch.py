@@ -189,3 +189,18 @@ def test_a_batch_opens_its_tickets_in_a_fixed_number_of_queries(team, django_cap
     assert len(many) == len(few)
     assert Ticket.objects.filter(mention__in=large).count() == 60  # Billing and Support each
     assert len(queued) == 2  # a batch's e-mails are queued by one hook
+
+
+def test_a_routed_batch_writes_each_mention_once(team) -> None:
+    _rules(team)
+    channel = ChannelFactory(brand=team.brand)
+    texts = ["refund now", "hello there", "nothing to see", "late again", "refund hello"]
+    made = [MentionFactory(channel=channel, text=text) for text in texts * 4]
+    batch = [Mention.objects.get(pk=m.pk) for m in made]
+    with CaptureQueriesContext(connection) as queries:
+        route_mentions(batch)
+    updates = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "listening_mention"')]
+    written = [int(pk) for sql in updates for pk in re.findall(r"\((\d+)::bigint", sql)]
+    # Its log and what the rules changed, in one statement per kind of change, never twice a row.
+    assert sorted(written) == sorted(m.pk for m in batch)
+    assert all(m.routing_log for m in Mention.objects.filter(pk__in=written))

@@ -529,3 +529,24 @@ def test_the_admin_role_may_manage_webhooks(team):
     client.force_login(admin)
     for page in ("webhookendpoint/", "webhookendpoint/add/", "webhookdelivery/"):
         assert client.get(f"/admin/responses/{page}").status_code == 200, page
+
+
+def test_a_batch_of_events_is_sent_in_a_few_messages_each_delivery_once(
+    team, receiver, django_capture_on_commit_callbacks, monkeypatch
+):
+    from config.celery import app
+
+    queued: list[str] = []
+    signature = app.signature
+    monkeypatch.setattr(app, "signature", lambda name, *a, **k: queued.append(name) or signature(name, *a, **k))
+    receiver.answers = [(500, "database is down")] + [(200, "thanks")] * 40
+    endpoint_for(team.brand, receiver)
+    mentions = [MentionFactory(channel=ChannelFactory(brand=team.brand)) for _ in range(30)]
+    with django_capture_on_commit_callbacks(execute=True):
+        webhooks.webhook_events([(WebhookEvent.TICKET_OPENED, team.brand, {"n": m.pk}) for m in mentions])
+
+    assert queued == ["responses.deliver_webhooks"] * 2  # 25 deliveries a message at most
+    # The one the receiver refused was retried on its own; every delivery reached it once.
+    assert WebhookDelivery.objects.filter(status="delivered").count() == 30
+    assert len(receiver.received) == 31
+    assert len({r.headers["x-escucha-event-id"] for r in receiver.received}) == 30
