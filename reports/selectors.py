@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django.db import connection
-from django.db.models import Max, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -443,6 +443,34 @@ def first_response(brand: Brand, period: Period) -> dict:
     return {"replied": len(times), "median": _median(times), "p90": _p90(times)}
 
 
+def ticket_rates(brand: Brand, period: Period) -> dict:
+    """SLA met and follow-up over the tickets opened in the period, in one query: what ``team``
+    reports and what the headline compares with the period before.
+
+    ``sla_met``: percent of the tickets with an SLA (an acknowledge or resolve due time;
+    ``sla_measured`` of them) that breached neither (``sla_met_count``); ``followed_up``: percent
+    of the resolved ones (``followed_up_measured``) whose resolution was passed on in public
+    (``followed_up_count``). A rate is None when nothing was measured.
+    """
+    with_sla = Q(acknowledge_due_at__isnull=False) | Q(resolve_due_at__isnull=False)
+    met = with_sla & Q(acknowledge_breached_at__isnull=True, resolve_breached_at__isnull=True)
+    resolved = Q(resolved_at__isnull=False)
+    n = Ticket.objects.filter(brand=brand, created_at__gte=period.start, created_at__lt=period.end).aggregate(
+        with_sla=Count("pk", filter=with_sla),
+        met=Count("pk", filter=met),
+        resolved=Count("pk", filter=resolved),
+        followed=Count("pk", filter=resolved & Q(followed_up_at__isnull=False)),
+    )
+    return {
+        "sla_met": round(n["met"] / n["with_sla"] * 100, 1) if n["with_sla"] else None,
+        "sla_met_count": n["met"],
+        "sla_measured": n["with_sla"],
+        "followed_up": round(n["followed"] / n["resolved"] * 100, 1) if n["resolved"] else None,
+        "followed_up_count": n["followed"],
+        "followed_up_measured": n["resolved"],
+    }
+
+
 def team(brand: Brand, period: Period, authors: list[dict] | None = None) -> dict:
     """First-response times, tickets per department, SLA, follow-ups and repeat complaints.
 
@@ -454,10 +482,7 @@ def team(brand: Brand, period: Period, authors: list[dict] | None = None) -> dic
       (nearest rank), also ``by_channel`` and ``by_agent``;
     - ``opened``: tickets created in the period; ``resolved``: those of them resolved;
       ``median_resolve``: minutes from creation to resolution over the resolved ones;
-    - ``sla_met``: percent of the period's tickets with an SLA (an acknowledge or resolve due
-      time; ``sla_measured`` of them) breaching neither (``sla_met_count``);
-    - ``followed_up``: percent of the resolved tickets (``followed_up_measured``) whose resolution
-      was passed on in public (``followed_up_count``);
+    - ``sla_met`` and ``followed_up`` with the counts they rest on, as ``ticket_rates`` defines them;
     - ``departments``: the same per department, with ``acknowledged`` (tickets acknowledged,
       what ``median_ack`` rests on);
     - ``repeat_authors``: authors with two or more negative mentions in the period
@@ -515,9 +540,6 @@ def team(brand: Brand, period: Period, authors: list[dict] | None = None) -> dic
         for d in sorted(departments.values(), key=lambda d: d["name"])
     ]
     resolved = [t for t in tickets if t.resolved_at]
-    with_sla = [t for t in tickets if t.acknowledge_due_at or t.resolve_due_at]
-    sla_met = sum(t.acknowledge_breached_at is None and t.resolve_breached_at is None for t in with_sla)
-    followed_up = sum(t.followed_up_at is not None for t in resolved)
     totals = author_totals(brand, period, complainers=True) if authors is None else authors
     repeat = sorted((r for r in totals if r["neg"] >= 2), key=lambda r: (-r["neg"], r["author_id"]))
     repeat_authors = Author.objects.in_bulk([r["author_id"] for r in repeat[:TOP]])
@@ -542,12 +564,7 @@ def team(brand: Brand, period: Period, authors: list[dict] | None = None) -> dic
         "opened": len(tickets),
         "resolved": len(resolved),
         "median_resolve": _median([_minutes(t.resolved_at - t.created_at) for t in resolved]),
-        "sla_met": round(sla_met / len(with_sla) * 100, 1) if with_sla else None,
-        "sla_met_count": sla_met,
-        "sla_measured": len(with_sla),
-        "followed_up": round(followed_up / len(resolved) * 100, 1) if resolved else None,
-        "followed_up_count": followed_up,
-        "followed_up_measured": len(resolved),
+        **ticket_rates(brand, period),
         "repeat_authors": [
             {
                 "handle": str(author),
@@ -659,6 +676,7 @@ def report(brand: Brand, period: Period) -> Report:
             "leaders": opinion_leaders(brand, period, authors),
             "team": team(brand, period, authors),
             "previous_response": first_response(brand, period.previous()),
+            "previous_tickets": ticket_rates(brand, period.previous()),
             "intents": intents(brand, period),
             "quality": quality(brand, period),
         },

@@ -320,7 +320,7 @@ def headline(report: Report) -> list[Figure]:
 
 def team_figures(report: Report) -> list[Figure]:
     """First response, SLA met, follow-up: each rate with the count it rests on."""
-    t = report.team
+    t, before, days = report.team, report.previous_tickets, report.period.days
     replied = t["response"]["replied"]
     with_sla, resolved = t["sla_measured"], t["resolved"]
     sla_value, sla_detail = _rate(
@@ -344,6 +344,8 @@ def team_figures(report: Report) -> list[Figure]:
             change(t["response"]["median"], report.previous_response["median"], report.period.days, up="worse",
                    shown=_minutes),
         ),
-        Figure("sla_met", gettext("SLA met"), sla_value, sla_detail),
-        Figure("followed_up", gettext("Resolved tickets followed up in public"), followed_value, followed_detail),
+        Figure("sla_met", gettext("SLA met"), sla_value, sla_detail,
+               change(t["sla_met"], before["sla_met"], days, up="better", points=True, shown=_percent)),
+        Figure("followed_up", gettext("Resolved tickets followed up in public"), followed_value, followed_detail,
+               change(t["followed_up"], before["followed_up"], days, up="better", points=True, shown=_percent)),
     ]  # fmt: skip

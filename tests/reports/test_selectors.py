@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime
 
-from reports import selectors
+import pytest
+from django.utils import translation
+
+from reports import selectors, tables
+from responses.models import Ticket
+from tests.factories import MentionFactory
 from tests.reports.conftest import PERIOD
 
 
@@ -115,3 +120,21 @@ def test_team_response_tickets_sla_followup_and_repeats(report):
 def test_sentiment_quality(report):
     sentiment = {k: report.quality[k] for k in ("total", "reviewed", "corrected", "agreed", "agreement")}
     assert sentiment == {"total": 9, "reviewed": 3, "corrected": 1, "agreed": 2, "agreement": 66.7}
+
+
+def test_sla_met_and_follow_up_say_how_they_moved_against_the_previous_period(week, team):
+    """The week has 1 of 3 tickets within SLA (33.3 %) and 1 of 2 resolved followed up (50 %); the
+    week before, 2 of 2 met their SLA and 1 of 2 was followed up."""
+    for n, followed in ((1, True), (2, False)):
+        mention = MentionFactory(channel=week.mentions[1].channel, published_at=datetime(2026, 2, 24, tzinfo=UTC))
+        Ticket.objects.create(
+            brand=team.brand, department=team.billing, mention=mention, created_at=datetime(2026, 2, 24, n, tzinfo=UTC),
+            resolved_at=datetime(2026, 2, 25, tzinfo=UTC), acknowledge_due_at=datetime(2026, 2, 26, tzinfo=UTC),
+            followed_up_at=datetime(2026, 2, 25, 1, tzinfo=UTC) if followed else None, status="resolved",
+        )  # fmt: skip
+    with translation.override("en"):
+        figures = {f.key: f for f in tables.team_figures(selectors.report(team.brand, PERIOD))}
+    sla, followed = figures["sla_met"].change, figures["followed_up"].change
+    assert (sla.direction, sla.verdict) == ("down", "worse")
+    assert sla.text == "\u221266.7 vs the previous 7 days, which had 100 %"
+    assert (followed.direction, followed.text) == ("flat", "no change vs the previous 7 days")
