@@ -53,6 +53,9 @@ if PRODUCTION:
 else:
     SECRET_KEY = SECRET_KEY or _dev_secret_key()
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["localhost", "127.0.0.1", "[::1]", "testserver"]
+# The key of the salted hashes that name a person in the suppression list and the privacy audit
+# log. Set it on its own to keep those hashes when SECRET_KEY is rotated; it defaults to SECRET_KEY.
+PRIVACY_HASH_KEY = env.str("PRIVACY_HASH_KEY") or SECRET_KEY
 
 DEBUG = env.bool("DEBUG", default=not PRODUCTION and PROFILE != "test")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS")

@@ -212,6 +212,11 @@ class Channel(models.Model):
         return (timezone.now() - self.last_success_at).total_seconds()
 
 
+# The platform id of each platform's placeholder author: erased mentions point to it, so their
+# counts stay in the reports without anyone's identity. No platform issues an id with a space.
+ANONYMOUS_EXTERNAL_ID = "anonymous author"
+
+
 class Author(models.Model):
     platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
     external_id = models.CharField(_("platform id"), max_length=255)
@@ -234,7 +239,20 @@ class Author(models.Model):
         verbose_name_plural = _("authors")
 
     def __str__(self) -> str:
+        if self.is_anonymous:
+            return str(_("Anonymous"))
         return f"@{self.handle}" if self.handle else (self.name or self.external_id)
+
+    @property
+    def is_anonymous(self) -> bool:
+        """The one placeholder per platform that erased mentions point to (``listening.privacy``)."""
+        return self.external_id == ANONYMOUS_EXTERNAL_ID
+
+
+class ErasureReason(models.TextChoices):
+    REQUEST = "request", _("erased at the person's request")
+    PLATFORM = "platform", _("deleted on the platform")
+    RETENTION = "retention", _("past the retention period")
 
 
 class Mention(models.Model):
@@ -310,6 +328,10 @@ class Mention(models.Model):
         verbose_name=_("assignee"),
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # Set when the mention's content and author were erased (``listening.privacy``): only what the
+    # reports count is left, and the reason is shown where the mention is cited (a ticket).
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True)
+    erased_reason = models.CharField(_("erased because"), max_length=16, choices=ErasureReason.choices, blank=True)
 
     class Meta:
         constraints = [
@@ -473,3 +495,64 @@ class ImportCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line} → {self.channel_id}"
+
+
+class SuppressedAuthor(models.Model):
+    """A person who asked not to be processed again: their future mentions are dropped at ingestion.
+
+    Only a salted hash of (platform, platform id) is kept (``listening.privacy.subject_digest``),
+    so the list itself names nobody.
+    """
+
+    digest = models.CharField(_("hash"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("suppressed author")
+        verbose_name_plural = _("suppressed authors")
+
+    def __str__(self) -> str:
+        return self.digest[:12]
+
+
+class PrivacyAuditEntry(models.Model):
+    """One export, erasure, retention run or platform deletion: who, when, what, how many rows.
+
+    Holds no personal data: the person is named by the salted hash of their platform and id, the
+    same a suppression keeps, so one person's entries can be found again without naming them.
+    """
+
+    class Action(models.TextChoices):
+        EXPORT = "export", _("Export")
+        ERASURE = "erasure", _("Erasure")
+        RETENTION = "retention", _("Retention run")
+        PLATFORM_DELETION = "platform_deletion", _("Deleted on the platform")
+
+    class Mode(models.TextChoices):
+        ANONYMISE = "anonymise", _("Anonymise")
+        DELETE = "delete", _("Delete")
+
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("who"),
+    )  # fmt: skip
+    action = models.CharField(_("what"), max_length=24, choices=Action.choices)
+    mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices, blank=True)
+    subject = models.CharField(_("person (hash)"), max_length=64, blank=True)
+    suppressed = models.BooleanField(_("future mentions dropped"), default=False)
+    # {"listening.Mention": 12, "responses.Reply": 3, …}: rows read (export) or changed (erasure).
+    counts = models.JSONField(_("rows per table"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("privacy audit entry")
+        verbose_name_plural = _("privacy audit log")
+        permissions = [("handle_personal_data", _("Can search, export and erase a person's data"))]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def total(self) -> int:
+        return sum(n for n in self.counts.values() if isinstance(n, int))

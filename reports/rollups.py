@@ -31,6 +31,7 @@ from django.db.models.functions import Coalesce, NullIf, TruncDate
 from django.utils import timezone
 
 from listening.models import Channel, Intent, Mention, Platform, Sentiment, TrackedTerm
+from listening.privacy import anonymous_author
 from reports.models import (
     AuthorDay,
     ChannelDay,
@@ -346,6 +347,19 @@ def rollups_remove_mention(sender: type, instance: Mention, origin: Any = None, 
     """
     if isinstance(origin, Mention) or (isinstance(origin, models.QuerySet) and origin.model is Mention):
         rollups_apply(facts_of([instance]), sign=-1)
+
+
+def rollups_forget_mentions(mentions: Sequence[Mention], mode: str, reason: str) -> dict[str, int]:
+    """Erase step (``listening.privacy``): mentions about to lose their text and author keep their
+    counts, moved to the platform's anonymous author, and lose their words, hashtags and question,
+    which were the person's text. What a recount of the day finds afterwards, whatever the mode."""
+    before = facts_of(mentions)
+    placeholders = {platform: anonymous_author(platform).pk for platform in {f.platform for f in before}}
+    after = [
+        dataclasses.replace(f, author_id=placeholders[f.platform], words=frozenset(), question=None) for f in before
+    ]
+    rollups_apply(after, before=before)
+    return {}
 
 
 # --- Recounting ---------------------------------------------------------------------------------

@@ -14,13 +14,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
-from django.db.models import Max, Sum
+from django.db.models import Max, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 
 from config.people import person_name
 from listening.learning import MIN_CORRECTIONS
-from listening.models import AnalyzerModel, Author, Brand, Channel, Intent, Platform, Sentiment, TrackedTerm
+from listening.models import (
+    ANONYMOUS_EXTERNAL_ID,
+    AnalyzerModel,
+    Author,
+    Brand,
+    Channel,
+    Intent,
+    Platform,
+    Sentiment,
+    TrackedTerm,
+)
 from reports.models import AuthorDay, ChannelDay, GroupDay, IntentDay, QualityDay, QuestionDay, SourceDay, WordDay
 from reports.text import term_variants
 from responses.models import Reply, Ticket
@@ -313,6 +323,11 @@ def frequent_questions(brand: Brand, period: Period) -> list[dict]:
     ]
 
 
+def _anonymous_authors() -> QuerySet[Author]:
+    """The placeholders erased mentions point to: counted in every total, ranked as nobody."""
+    return Author.objects.filter(external_id=ANONYMOUS_EXTERNAL_ID).values("pk")
+
+
 def opinion_leaders(brand: Brand, period: Period) -> dict:
     """Authors ranked by influence = log10(1 + followers) + log10(1 + engagement) + 2 * log10(1 + mentions).
 
@@ -321,6 +336,7 @@ def opinion_leaders(brand: Brand, period: Period) -> dict:
     """
     rows = list(
         AuthorDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until)
+        .exclude(author_id__in=_anonymous_authors())
         .values("author_id")
         .annotate(n=Sum("count"), scored=Sum("scored"), sent=Sum("sentiment_sum"), engagement=Sum("engagement"))
         .order_by("-n")[:500]
@@ -477,6 +493,7 @@ def team(brand: Brand, period: Period) -> dict:
     # Only days with a negative mention: a fraction of AuthorDay rows, so the GROUP BY stays small.
     repeat = (
         AuthorDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until, negative__gt=0)
+        .exclude(author_id__in=_anonymous_authors())
         .values("author_id")
         .annotate(neg=Sum("negative"))
         .filter(neg__gte=2)
