@@ -201,17 +201,22 @@ def _redact_notes(batch: Sequence[Mention], authors: dict[int, Author]) -> int:
 
 
 # --- A person -----------------------------------------------------------------------------------
-def authors_search(*, query: str, limit: int = SEARCH_LIMIT) -> list[Author]:
+def authors_matching(query: str) -> QuerySet[Author]:
     """People on every platform whose handle, name or platform id matches ``query``: the handle
-    with or without its @, a part of the name, or the exact id. Placeholders are never found."""
+    with or without its @ (whole or in part), a part of the name, or the exact id. Placeholders
+    are never found; nothing is, for an empty query."""
     query = query.strip()
     if not query:
-        return []
+        return Author.objects.none()
     handle = query.removeprefix("@")
-    found = Author.objects.filter(
-        Q(handle__iexact=handle) | Q(handle__icontains=handle) | Q(name__icontains=query) | Q(external_id=query)
-    ).exclude(external_id=ANONYMOUS_EXTERNAL_ID)
-    return list(found.order_by("platform", "handle", "pk")[:limit])
+    return Author.objects.filter(Q(handle__icontains=handle) | Q(name__icontains=query) | Q(external_id=query)).exclude(
+        external_id=ANONYMOUS_EXTERNAL_ID
+    )
+
+
+def authors_search(*, query: str, limit: int = SEARCH_LIMIT) -> list[Author]:
+    """``authors_matching``, the first ``limit`` by platform and handle."""
+    return list(authors_matching(query).order_by("platform", "handle", "pk")[:limit])
 
 
 def _when(value: Any) -> str | None:
