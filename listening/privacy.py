@@ -32,7 +32,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -173,6 +175,11 @@ def _erase_batch(batch: Sequence[Mention], mode: str, reason: str) -> dict[str, 
         counts["listening.MentionEvent"] += _redact_notes(batch, authors)
     bulk_set(Mention, batch, fields)
     counts["listening.Mention"] += len(batch)
+    history = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Mention), object_id__in=[str(m.pk) for m in batch]
+    ).delete()[0]
+    if history:
+        counts["admin.LogEntry"] += history
     # Replies to an erased mention name its platform id as their parent's: they get its new one.
     by_channel: dict[int, list[str]] = {}
     for channel_id, external_id in renamed:
@@ -371,6 +378,12 @@ def person_erase(
         _deleted, by_model = Author.objects.filter(pk=author.pk).delete()
         for label, n in by_model.items():
             counts[label] += n
+        # The Django admin's history names what it changed ("@handle"): its lines about them go.
+        history = LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Author), object_id=str(author.pk)
+        ).delete()[0]
+        if history:
+            counts["admin.LogEntry"] += history
         entry = _audit(
             action=PrivacyAuditEntry.Action.ERASURE,
             actor=actor,

@@ -9,6 +9,8 @@ import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
 from listening.connectors import FetchedAuthor, FetchedItem
@@ -77,6 +79,15 @@ def stored(team, channel):
         ],
     )
     mention = Mention.objects.get(external_id=POST_ID)
+    # Someone corrected the person and the mention in the Django admin: its history names both.
+    for obj in (mention.author, mention):
+        LogEntry.objects.create(
+            user=team.manager,
+            content_type=ContentType.objects.get_for_model(obj),
+            object_id=str(obj.pk),
+            object_repr=str(obj) if obj is mention else f"@{HANDLE} ({NAME})",
+            action_flag=CHANGE,
+        )
     mention_set_status(mention=mention, status=Mention.Status.OPEN, actor=team.cm, note=f"asked {NAME} to DM")
     mention_add_tag(mention=mention, tag="courier", actor=team.cm)
     ticket = Ticket.objects.create(
