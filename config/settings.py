@@ -216,6 +216,7 @@ CELERY_BEAT_SCHEDULE = {
     "detect-spikes": {"task": "reports.detect_spikes", "schedule": 300.0},
     "send-scheduled-reports": {"task": "reports.send_scheduled_reports", "schedule": crontab(minute=0)},
     "train-analyzers": {"task": "listening.train_analyzers", "schedule": crontab(hour=3, minute=17)},
+    "retention-run": {"task": "listening.retention_run", "schedule": crontab(hour=2, minute=23)},
 }
 CELERY_TIMEZONE = "UTC"
 

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from listening.connectors import connector_class
-from listening.models import Author, Channel, PrivacyAuditEntry, TrackedTerm
+from listening.models import Author, Brand, Channel, PrivacyAuditEntry, TrackedTerm
 from listening.services import (
     channel_address_errors,
     channel_create,
@@ -231,3 +231,9 @@ class PersonEraseForm(forms.Form):
         if typed.casefold() != self.expected.casefold():
             raise forms.ValidationError(_("What you typed does not match: nothing was erased."))
         return typed
+
+
+class BrandRetentionForm(forms.ModelForm):
+    class Meta:
+        model = Brand
+        fields = ["retention_days", "retention_mode"]

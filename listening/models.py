@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -71,6 +72,20 @@ class Brand(models.Model):
         blank=True,
         validators=[validate_languages],
         help_text=_('Language codes the brand\'s audience writes in, e.g. ["en", "es"].'),
+    )
+    # How long mentions are kept before they are erased (listening.privacy.retention_run): the GDPR
+    # asks for a period, and two years covers year-on-year reports.
+    retention_days = models.PositiveIntegerField(
+        _("keep mentions for (days)"),
+        default=730,
+        validators=[MinValueValidator(1)],
+        help_text=_("Older mentions are erased every night; their counts stay in the reports."),
+    )
+    retention_mode = models.CharField(
+        _("then"),
+        max_length=16,
+        choices=[("anonymise", _("Anonymise them")), ("delete", _("Delete them, keeping only their counts"))],
+        default="anonymise",
     )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="BrandMembership", related_name="brands", blank=True
@@ -367,6 +382,13 @@ class Mention(models.Model):
             models.Index(fields=["author", "-published_at"], name="mention_author_idx"),
             # Threading: children found by the parent's platform id.
             models.Index(fields=["channel", "parent_external_id"], name="mention_parent_lookup_idx"),
+            # Retention: a brand's oldest mentions not erased yet, a batch at a time; the husks of the
+            # ones erased are not in it, so each batch reads only what it erases.
+            models.Index(
+                fields=["brand", "published_at", "id"],
+                name="mention_retention_idx",
+                condition=Q(erased_at__isnull=True),
+            ),
         ]
         verbose_name = _("mention")
         verbose_name_plural = _("mentions")
@@ -538,6 +560,10 @@ class PrivacyAuditEntry(models.Model):
         verbose_name=_("who"),
     )  # fmt: skip
     action = models.CharField(_("what"), max_length=24, choices=Action.choices)
+    # The brand of a retention run; a person's export or erasure spans every brand.
+    brand = models.ForeignKey(
+        Brand, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("brand")
+    )
     mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices, blank=True)
     subject = models.CharField(_("person (hash)"), max_length=64, blank=True)
     suppressed = models.BooleanField(_("future mentions dropped"), default=False)
@@ -556,3 +582,9 @@ class PrivacyAuditEntry(models.Model):
     @property
     def total(self) -> int:
         return sum(n for n in self.counts.values() if isinstance(n, int))
+
+    @property
+    def mentions(self) -> int:
+        """Mentions read (an export) or erased."""
+        value = self.counts.get("listening.Mention", self.counts.get("mentions", 0))
+        return value if isinstance(value, int) else 0

@@ -29,6 +29,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -45,6 +46,7 @@ from listening import pipeline
 from listening.models import (
     ANONYMOUS_EXTERNAL_ID,
     Author,
+    Brand,
     ErasureReason,
     Mention,
     MentionEvent,
@@ -115,13 +117,18 @@ def suppressed_author_ids(platform: str, external_ids: Iterable[str]) -> set[str
 
 # --- Erasing mentions ---------------------------------------------------------------------------
 def mentions_erase(
-    *, mentions: QuerySet[Mention], mode: str = ANONYMISE, reason: str, batch_size: int = ERASE_BATCH
+    *,
+    mentions: QuerySet[Mention],
+    mode: str = ANONYMISE,
+    reason: str,
+    batch_size: int = ERASE_BATCH,
+    limit: int | None = None,
 ) -> dict[str, int]:
     """Erase ``mentions`` (see the module's docstring) in batches of ``batch_size``, each batch in
     its own transaction with its rows locked; returns the rows changed per table.
 
-    Idempotent: mentions already erased are skipped, so a run stopped halfway is finished by
-    running it again.
+    Oldest first, at most ``limit`` mentions when given. Idempotent: mentions already erased are
+    skipped, so a run stopped halfway is finished by running it again.
     """
     if mode not in PrivacyAuditEntry.Mode.values:
         raise ValueError(f"unknown erasure mode {mode!r}")
@@ -129,12 +136,20 @@ def mentions_erase(
         raise ValueError(f"unknown erasure reason {reason!r}")
     counts: Counter[str] = Counter()
     pending = mentions.filter(erased_at__isnull=True)
-    while True:
+    left = limit
+    while left is None or left > 0:
+        size = batch_size if left is None else min(batch_size, left)
         with transaction.atomic():
-            batch = list(pending.select_for_update(of=("self",)).select_related("channel").order_by("pk")[:batch_size])
+            batch = list(
+                pending.select_for_update(of=("self",))
+                .select_related("channel", "author")
+                .order_by("published_at", "pk")[:size]
+            )
             if not batch:
                 break
             counts.update(_erase_batch(batch, mode, reason))
+        if left is not None:
+            left -= len(batch)
     return dict(counts)
 
 
@@ -328,12 +343,14 @@ def _audit(
     action: str,
     actor: AbstractBaseUser | None,
     subject: str,
+    brand: Brand | None = None,
     counts: dict[str, int],
     mode: str = "",
     suppressed: bool = False,
 ) -> PrivacyAuditEntry:
     return PrivacyAuditEntry.objects.create(
         action=action,
+        brand=brand,
         actor=actor if actor is not None and actor.is_authenticated else None,
         subject=subject,
         counts=counts,
@@ -393,3 +410,50 @@ def person_erase(
             suppressed=suppress,
         )
     return Erasure(counts=dict(counts), entry=entry)
+
+
+# --- Retention ----------------------------------------------------------------------------------
+RETENTION_NIGHTLY_LIMIT = 200_000  # mentions erased per brand per night, so a run always ends
+
+
+def retention_cutoff(brand: Brand, now: datetime | None = None) -> datetime:
+    """Mentions published before this are past the brand's retention period."""
+    return (now or timezone.now()) - timedelta(days=brand.retention_days)
+
+
+def retention_due(*, brand: Brand, before: datetime) -> QuerySet[Mention]:
+    """The brand's mentions published before ``before`` and not erased yet (mention_retention_idx)."""
+    return Mention.objects.filter(brand=brand, published_at__lt=before, erased_at__isnull=True)
+
+
+def retention_run(
+    *, brand: Brand, now: datetime | None = None, batch_size: int = ERASE_BATCH, limit: int | None = None
+) -> dict[str, int]:
+    """Erase the brand's mentions past its retention period, oldest first, in batches (at most
+    ``limit``; the rest the next time), the brand's way (``retention_mode``). Recorded in the
+    audit log when anything was erased."""
+    counts = mentions_erase(
+        mentions=retention_due(brand=brand, before=retention_cutoff(brand, now)),
+        mode=brand.retention_mode,
+        reason=ErasureReason.RETENTION,
+        batch_size=batch_size,
+        limit=limit,
+    )
+    if counts.get("listening.Mention"):
+        _audit(
+            action=PrivacyAuditEntry.Action.RETENTION,
+            brand=brand,
+            actor=None,
+            subject="",
+            counts=counts,
+            mode=brand.retention_mode,
+        )
+    return counts
+
+
+def retention_run_all(*, now: datetime | None = None, limit: int = RETENTION_NIGHTLY_LIMIT) -> int:
+    """Every brand's retention run (the nightly task); returns how many mentions were erased."""
+    erased = 0
+    for brand in Brand.objects.order_by("pk"):
+        erased += retention_run(brand=brand, now=now, limit=limit).get("listening.Mention", 0)
+    return erased

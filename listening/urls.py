@@ -15,5 +15,6 @@ urlpatterns = [
     path("privacy/people/<int:pk>/", views.privacy_person, name="privacy_person"),
     path("privacy/people/<int:pk>/export/", views.privacy_person_export, name="privacy_person_export"),
     path("privacy/log/", views.privacy_log, name="privacy_log"),
+    path("privacy/retention/", views.privacy_retention, name="privacy_retention"),
     path("hooks/facebook/<int:channel_id>/", webhooks.facebook_webhook, name="facebook_webhook"),
 ]

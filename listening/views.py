@@ -4,17 +4,19 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config import params
-from listening.forms import ChannelForm, PersonEraseForm, TermForm
+from listening.forms import BrandRetentionForm, ChannelForm, PersonEraseForm, TermForm
 from listening.models import (
     ANONYMOUS_EXTERNAL_ID,
     Author,
@@ -25,7 +27,16 @@ from listening.models import (
     PrivacyAuditEntry,
 )
 from listening.polling import channel_resume
-from listening.privacy import authors_search, person_archive, person_counts, person_data, person_erase, person_export
+from listening.privacy import (
+    authors_search,
+    person_archive,
+    person_counts,
+    person_data,
+    person_erase,
+    person_export,
+    retention_cutoff,
+    retention_due,
+)
 from listening.selectors import brands_for_user, channels_for_user
 from listening.services import tracked_term_toggle
 
@@ -175,3 +186,37 @@ def privacy_log(request: HttpRequest) -> HttpResponse:
     """Every export, erasure, retention run and platform deletion, newest first."""
     entries = PrivacyAuditEntry.objects.select_related("actor")[:AUDIT_PAGE]
     return render(request, "listening/privacy_log.html", {"entries": entries, "limit": AUDIT_PAGE})
+
+
+@permission_required("listening.handle_personal_data", raise_exception=True)
+def privacy_retention(request: HttpRequest) -> HttpResponse:
+    """Each brand's retention period, what it erases next and what it erased."""
+    brands = list(brands_for_user(request.user).order_by("name"))
+    if request.method == "POST":
+        brand = get_object_or_404(brands_for_user(request.user), pk=params.id_or_none(request.POST.get("brand")))
+        form = BrandRetentionForm(request.POST, instance=brand, prefix=f"b{brand.pk}")
+        if form.is_valid():
+            form.save()
+            messages.success(request, _("Retention of %(brand)s saved.") % {"brand": brand.name})
+            return redirect("listening:privacy_retention")
+    else:
+        form = None
+    now = timezone.now()
+    rows = []
+    for brand in brands:
+        cutoff = retention_cutoff(brand, now)
+        rows.append(
+            {
+                "brand": brand,
+                "cutoff": cutoff,
+                "due": retention_due(brand=brand, before=cutoff).count(),
+                "next_week": retention_due(brand=brand, before=cutoff + timedelta(days=7))
+                .filter(published_at__gte=cutoff)
+                .count(),
+                "form": form
+                if form is not None and form.instance.pk == brand.pk
+                else BrandRetentionForm(instance=brand, prefix=f"b{brand.pk}"),
+            }
+        )
+    runs = PrivacyAuditEntry.objects.filter(action=PrivacyAuditEntry.Action.RETENTION).select_related("brand")
+    return render(request, "listening/privacy_retention.html", {"rows": rows, "runs": runs[:AUDIT_RECENT]})

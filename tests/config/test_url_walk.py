@@ -146,6 +146,7 @@ TABLE: dict[str, Row] = {
         ui(403, 403, 403, 403), method="post", params=lambda w: {"pk": w.mention.author_id}
     ),
     "listening:privacy_log": Row(ui(403, 403, 403, 403)),
+    "listening:privacy_retention": Row(ui(403, 403, 403, 403)),
     # Platforms prove themselves with a token or a signature, never with a session.
     "listening:facebook_webhook": Row(everyone(403), params=pk("facebook", "channel_id")),
     # --- responses: the inbox, mentions, replies, tickets, rules, notifications ----------------------
