@@ -65,6 +65,8 @@ class Migration(migrations.Migration):
                     ("platform", "deleted on the platform"),
                     ("retention", "past the retention period"),
                 ],
+                default="",
+                db_default="",
                 max_length=16,
                 verbose_name="erased because",
             ),
