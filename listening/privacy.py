@@ -37,7 +37,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -123,12 +123,14 @@ def mentions_erase(
     reason: str,
     batch_size: int = ERASE_BATCH,
     limit: int | None = None,
+    forget_authors: bool = False,
 ) -> dict[str, int]:
     """Erase ``mentions`` (see the module's docstring) in batches of ``batch_size``, each batch in
     its own transaction with its rows locked; returns the rows changed per table.
 
-    Oldest first, at most ``limit`` mentions when given. Idempotent: mentions already erased are
-    skipped, so a run stopped halfway is finished by running it again.
+    Oldest first, at most ``limit`` mentions when given. With ``forget_authors``, the profiles of
+    their authors left without any mention are deleted too. Idempotent: mentions already erased
+    are skipped, so a run stopped halfway is finished by running it again.
     """
     if mode not in PrivacyAuditEntry.Mode.values:
         raise ValueError(f"unknown erasure mode {mode!r}")
@@ -147,7 +149,10 @@ def mentions_erase(
             )
             if not batch:
                 break
+            people = {mention.author for mention in batch}  # before they point to the placeholder
             counts.update(_erase_batch(batch, mode, reason))
+            if forget_authors:
+                counts.update(_forget_authors(people))
         if left is not None:
             left -= len(batch)
     return dict(counts)
@@ -206,6 +211,22 @@ def _erase_batch(batch: Sequence[Mention], mode: str, reason: str) -> dict[str, 
         Mention.objects.filter(pk=child.pk).update(
             parent_external_id=renamed[(child.channel_id, child.parent_external_id)]
         )
+    return dict(counts)
+
+
+def _forget_authors(authors: Iterable[Author]) -> dict[str, int]:
+    """Delete the profiles among ``authors`` that no mention points to any more."""
+    ids = [author.pk for author in authors if not author.is_anonymous]
+    idle = Author.objects.filter(pk__in=ids).exclude(Exists(Mention.objects.filter(author_id=OuterRef("pk"))))
+    gone = list(idle.values_list("pk", flat=True))
+    if not gone:
+        return {}
+    counts = Counter(Author.objects.filter(pk__in=gone).delete()[1])
+    history = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Author), object_id__in=[str(pk) for pk in gone]
+    ).delete()[0]
+    if history:
+        counts["admin.LogEntry"] += history
     return dict(counts)
 
 
@@ -430,14 +451,15 @@ def retention_run(
     *, brand: Brand, now: datetime | None = None, batch_size: int = ERASE_BATCH, limit: int | None = None
 ) -> dict[str, int]:
     """Erase the brand's mentions past its retention period, oldest first, in batches (at most
-    ``limit``; the rest the next time), the brand's way (``retention_mode``). Recorded in the
-    audit log when anything was erased."""
+    ``limit``; the rest the next time), the brand's way (``retention_mode``), and the profiles of
+    the people left with no mention. Recorded in the audit log when anything was erased."""
     counts = mentions_erase(
         mentions=retention_due(brand=brand, before=retention_cutoff(brand, now)),
         mode=brand.retention_mode,
         reason=ErasureReason.RETENTION,
         batch_size=batch_size,
         limit=limit,
+        forget_authors=True,
     )
     if counts.get("listening.Mention"):
         _audit(

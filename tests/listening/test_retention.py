@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from config.roles import ADMIN
-from listening.models import ErasureReason, Mention, PrivacyAuditEntry
+from listening.models import Author, ErasureReason, Mention, PrivacyAuditEntry
 from listening.privacy import retention_run
 from listening.tasks import retention_run as retention_task
 from tests.factories import MentionFactory, TicketFactory, UserFactory
@@ -26,6 +26,7 @@ def test_mentions_past_the_period_are_erased_oldest_first_in_bounded_runs(team):
     team.brand.save()
     old = [aged(team.brand, days, f"old {days}") for days in (400, 300, 200, 31)]
     kept = aged(team.brand, 29, "recent")
+    MentionFactory(channel=kept.channel, author=old[0].author, published_at=NOW - timedelta(days=3))
     other = aged(team.other_brand, 400, "another brand keeps two years")
 
     first = retention_run(brand=team.brand, now=NOW, batch_size=2, limit=3)
@@ -37,6 +38,9 @@ def test_mentions_past_the_period_are_erased_oldest_first_in_bounded_runs(team):
         assert mention.erased_reason == ErasureReason.RETENTION and mention.text == ""
     assert Mention.objects.get(pk=kept.pk).text == "recent"
     assert Mention.objects.get(pk=other.pk).text == "another brand keeps two years"
+    # Profiles left without any mention go; one who still has a recent mention stays.
+    assert not Author.objects.filter(pk__in=[m.author_id for m in old[1:]]).exists()
+    assert Author.objects.filter(pk__in=[old[0].author_id, kept.author_id]).count() == 2
 
     runs = PrivacyAuditEntry.objects.filter(action="retention").order_by("pk")
     assert [(r.brand, r.mode, r.counts["listening.Mention"]) for r in runs] == [
