@@ -108,6 +108,8 @@ def test_the_ticket_of_an_erased_mention_says_why_the_original_is_gone(client, t
     page = client.get(f"/tickets/{ticket.pk}/").content.decode()
     assert "The original was removed: erased at the person&#x27;s request." in page
     assert "refund-77" not in page and "h4ck3r" not in page
+    queue = client.get("/tickets/").content.decode()
+    assert "Removed: erased at the person&#x27;s request." in queue and "h4ck3r" not in queue
 
 
 def test_the_api_searches_exports_and_erases(team, admin, author):
