@@ -146,3 +146,19 @@ def test_the_commands_export_count_and_erase(tmp_path: Path, team, author):
     assert [e.action for e in PrivacyAuditEntry.objects.order_by("pk")] == ["export", "erasure"]
     with pytest.raises(CommandError, match="Nobody"):
         call_command("person_erase", platform="x", platform_id="4242")
+
+
+@pytest.mark.parametrize(
+    ("path", "spanish"),
+    [
+        ("/privacy/?q=h4ck3r", "Privacidad: los datos de una persona"),
+        ("/privacy/log/", "Registro de privacidad"),
+        ("/privacy/retention/", "Cuánto tiempo se conservan las menciones"),
+    ],
+)
+def test_the_privacy_pages_speak_spanish(client, admin, author, path, spanish):
+    client.force_login(admin)
+    page = client.get(path, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert spanish in page
+    person = client.get(f"/privacy/people/{author.pk}/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "1 mención, con su historial" in person and "Escribe su usuario para confirmar" in person
