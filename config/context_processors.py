@@ -14,6 +14,7 @@ NAVIGATION = [
     ("reports:report", _("Reports"), "listening.view_reports"),
     ("responses:rule_list", _("Routing"), "listening.configure_brand"),
     ("listening:channel_list", _("Channels"), "listening.configure_brand"),
+    ("listening:privacy", _("Privacy"), "listening.handle_personal_data"),
 ]
 
 

@@ -53,6 +53,9 @@ if PRODUCTION:
 else:
     SECRET_KEY = SECRET_KEY or _dev_secret_key()
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["localhost", "127.0.0.1", "[::1]", "testserver"]
+# The key of the salted hashes that name a person in the suppression list and the privacy audit
+# log. Set it on its own to keep those hashes when SECRET_KEY is rotated; it defaults to SECRET_KEY.
+PRIVACY_HASH_KEY = env.str("PRIVACY_HASH_KEY") or SECRET_KEY
 
 DEBUG = env.bool("DEBUG", default=not PRODUCTION and PROFILE != "test")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS")
@@ -224,6 +227,7 @@ CELERY_BEAT_SCHEDULE = {
     "detect-spikes": {"task": "reports.detect_spikes", "schedule": 300.0},
     "send-scheduled-reports": {"task": "reports.send_scheduled_reports", "schedule": crontab(minute=0)},
     "train-analyzers": {"task": "listening.train_analyzers", "schedule": crontab(hour=3, minute=17)},
+    "retention-run": {"task": "listening.retention_run", "schedule": crontab(hour=2, minute=23)},
 }
 CELERY_TIMEZONE = "UTC"
 

@@ -11,6 +11,7 @@ from listening.models import (
     Channel,
     Mention,
     MentionEvent,
+    PrivacyAuditEntry,
     TrackedTerm,
 )
 
@@ -96,4 +97,22 @@ class AnalyzerModelAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: AnalyzerModel | None = None) -> bool:
+        return False
+
+
+@admin.register(PrivacyAuditEntry)
+class PrivacyAuditEntryAdmin(admin.ModelAdmin):
+    """The record of exports and erasures: read, never written or removed by hand."""
+
+    list_display = ["created_at", "actor", "action", "mode", "suppressed", "subject", "total"]
+    list_filter = ["action", "mode", "suppressed"]
+    search_fields = ["subject"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: PrivacyAuditEntry | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: PrivacyAuditEntry | None = None) -> bool:
         return False

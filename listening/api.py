@@ -26,7 +26,8 @@ from config import params
 from config.api import RolePermission, read_write
 from config.rest import KnownFieldsOnly, query_bool, query_choice, query_text
 from listening.connectors import connector_class
-from listening.models import Brand, Channel, Platform, TrackedTerm
+from listening.models import ANONYMOUS_EXTERNAL_ID, Author, Brand, Channel, Platform, PrivacyAuditEntry, TrackedTerm
+from listening.privacy import authors_matching, person_erase, person_export
 from listening.selectors import brand_members, brands_for_user, channels_for_user
 from listening.services import (
     brand_create,
@@ -360,7 +361,67 @@ class ChannelViewSet(
         channel_retire(channel=instance)
 
 
+# --- A person's data ---------------------------------------------------------------------------
+class PersonSerializer(serializers.ModelSerializer):
+    platform_id = serializers.CharField(source="external_id", read_only=True)
+
+    class Meta:
+        model = Author
+        fields = ["id", "platform", "platform_id", "handle", "name", "profile_url"]
+        read_only_fields = fields
+
+
+class PersonEraseSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(
+        choices=PrivacyAuditEntry.Mode.choices,
+        default=PrivacyAuditEntry.Mode.ANONYMISE,
+        help_text=_("anonymise keeps the team's history on the mentions; delete leaves only their counts."),
+    )
+    suppress = serializers.BooleanField(
+        default=False, help_text=_("Drop this person's future mentions when they are fetched.")
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("q", OpenApiTypes.STR, description="A handle, part of a name, or a platform id.")]
+    ),
+    export=extend_schema(responses=OpenApiTypes.OBJECT),
+    erase=extend_schema(request=PersonEraseSerializer, responses=OpenApiTypes.OBJECT),
+)
+class PersonViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """A person's data, on every platform and brand (GDPR access and erasure requests). Needs the
+    permission to handle personal data (the Admin role); every export and erasure is in the audit log.
+    The list holds the people whose handle, name or platform id matches ``q``, and is empty without it."""
+
+    serializer_class = PersonSerializer
+    permission_classes = [RolePermission]
+    permission_for = {"*": "listening.handle_personal_data"}
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Author]:
+        if self.action == "list":
+            return authors_matching(query_text(self.request, "q"))
+        return Author.objects.exclude(external_id=ANONYMOUS_EXTERNAL_ID)
+
+    @action(detail=True, methods=["get"])
+    def export(self, request: Request, pk: str) -> Response:
+        """Everything held about the person: profile, mentions with their history, tickets, replies."""
+        return Response(person_export(author=self.get_object(), actor=request.user))
+
+    @action(detail=True, methods=["post"])
+    def erase(self, request: Request, pk: str) -> Response:
+        """Erase the person: their mentions' content and identity, their profile; with ``suppress``,
+        their future mentions too. Answers the rows changed per table."""
+        author = self.get_object()
+        options = PersonEraseSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        erasure = person_erase(author=author, actor=request.user, **options.validated_data)
+        return Response({"audit_entry": erasure.entry.pk, "rows": erasure.counts})
+
+
 def register(router: BaseRouter) -> None:
     """Add this app's viewsets to /api/v1/."""
     router.register("brands", BrandViewSet, basename="brand")
     router.register("channels", ChannelViewSet, basename="channel")
+    router.register("people", PersonViewSet, basename="person")

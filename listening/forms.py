@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from listening.connectors import connector_class
-from listening.models import Channel, TrackedTerm
+from listening.models import Author, Brand, Channel, PrivacyAuditEntry, TrackedTerm
 from listening.services import (
     channel_address_errors,
     channel_create,
@@ -197,3 +197,43 @@ class TermForm(forms.ModelForm):
             exclusions=data["exclusions_text"].splitlines(),
             term=self.instance if self.instance.pk else None,
         )
+
+
+class PersonEraseForm(forms.Form):
+    """How to erase one person, confirmed by typing their handle (or their platform id when they
+    have none), as an irreversible change should be."""
+
+    mode = forms.ChoiceField(
+        label=_("Their mentions"),
+        choices=[
+            (
+                PrivacyAuditEntry.Mode.ANONYMISE,
+                _("Anonymise: keep the team's history on them, without their words or name"),
+            ),
+            (PrivacyAuditEntry.Mode.DELETE, _("Delete: keep only their counts in the reports")),
+        ],
+        initial=PrivacyAuditEntry.Mode.ANONYMISE,
+        widget=forms.RadioSelect,
+    )
+    suppress = forms.BooleanField(
+        label=_("They asked not to be processed again: drop their future mentions"), required=False
+    )
+    confirm = forms.CharField(label=_("Type their handle to confirm"), max_length=255, strip=True)
+
+    def __init__(self, *args: Any, author: Author, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.expected = author.handle or author.external_id
+        if not author.handle:
+            self.fields["confirm"].label = _("Type their platform id to confirm")
+
+    def clean_confirm(self) -> str:
+        typed = self.cleaned_data["confirm"].removeprefix("@")
+        if typed.casefold() != self.expected.casefold():
+            raise forms.ValidationError(_("What you typed does not match: nothing was erased."))
+        return typed
+
+
+class BrandRetentionForm(forms.ModelForm):
+    class Meta:
+        model = Brand
+        fields = ["retention_days", "retention_mode"]

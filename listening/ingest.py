@@ -28,6 +28,7 @@ from listening.connectors.base import RejectedItem, storable_text
 from listening.language import detect_languages
 from listening.learning import analyzer_for
 from listening.models import Author, Channel, Mention, SourceTitle
+from listening.privacy import erased_external_id, suppressed_author_ids
 from listening.terms import compile_terms, matching_term_ids
 
 # What one item can make the database or its driver refuse as data: a number out of the column's
@@ -41,7 +42,7 @@ KINDS = frozenset(Mention.Kind.values)  # read once: Django builds the list anew
 @dataclass
 class IngestResult:
     created: list[Mention]
-    skipped: int  # already stored, or repeated within the batch
+    skipped: int  # already stored, repeated within the batch, or by a person who asked to be left out
     rejected: list[RejectedItem] = field(default_factory=list)  # could not be stored; recorded on the channel
 
 
@@ -154,11 +155,23 @@ def ingest_items(
             .only("pk", "brand__languages", "platform", "rejected_items", "newest_item_at")
             .get(pk=channel.pk)
         )
+        # An item erased since it was stored is known by its erased id (``listening.privacy``).
+        erased_ids = {external_id: erased_external_id(locked.platform, external_id) for external_id in unique}
         known = set(
-            Mention.objects.filter(channel=locked, external_id__in=list(unique)).values_list("external_id", flat=True)
+            Mention.objects.filter(channel=locked, external_id__in=[*unique, *erased_ids.values()]).values_list(
+                "external_id", flat=True
+            )
         )
-        fresh = [item for item in unique.values() if item.external_id not in known]
-        skipped += len(known)
+        fresh = [
+            item
+            for item in unique.values()
+            if item.external_id not in known and erased_ids[item.external_id] not in known
+        ]
+        # People who asked to be left out: their items are dropped before anything is stored.
+        suppressed = suppressed_author_ids(locked.platform, (item.author.external_id for item in fresh))
+        if suppressed:
+            fresh = [item for item in fresh if item.author.external_id not in suppressed]
+        skipped += len(unique) - len(fresh)
         created: list[Mention] = []
         rejected: list[RejectedItem] = list(unreadable)
         _keep_source_titles(locked, unique.values())

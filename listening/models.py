@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -71,6 +72,20 @@ class Brand(models.Model):
         blank=True,
         validators=[validate_languages],
         help_text=_('Language codes the brand\'s audience writes in, e.g. ["en", "es"].'),
+    )
+    # How long mentions are kept before they are erased (listening.privacy.retention_run): the GDPR
+    # asks for a period, and two years covers year-on-year reports.
+    retention_days = models.PositiveIntegerField(
+        _("keep mentions for (days)"),
+        default=730,
+        validators=[MinValueValidator(1)],
+        help_text=_("Older mentions are erased every night; their counts stay in the reports."),
+    )
+    retention_mode = models.CharField(
+        _("then"),
+        max_length=16,
+        choices=[("anonymise", _("Anonymise them")), ("delete", _("Delete them, keeping only their counts"))],
+        default="anonymise",
     )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="BrandMembership", related_name="brands", blank=True
@@ -212,6 +227,11 @@ class Channel(models.Model):
         return (timezone.now() - self.last_success_at).total_seconds()
 
 
+# The platform id of each platform's placeholder author: erased mentions point to it, so their
+# counts stay in the reports without anyone's identity. No platform issues an id with a space.
+ANONYMOUS_EXTERNAL_ID = "anonymous author"
+
+
 class Author(models.Model):
     platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
     external_id = models.CharField(_("platform id"), max_length=255)
@@ -234,7 +254,20 @@ class Author(models.Model):
         verbose_name_plural = _("authors")
 
     def __str__(self) -> str:
+        if self.is_anonymous:
+            return str(_("Anonymous"))
         return f"@{self.handle}" if self.handle else (self.name or self.external_id)
+
+    @property
+    def is_anonymous(self) -> bool:
+        """The one placeholder per platform that erased mentions point to (``listening.privacy``)."""
+        return self.external_id == ANONYMOUS_EXTERNAL_ID
+
+
+class ErasureReason(models.TextChoices):
+    REQUEST = "request", _("erased at the person's request")
+    PLATFORM = "platform", _("deleted on the platform")
+    RETENTION = "retention", _("past the retention period")
 
 
 class Mention(models.Model):
@@ -310,6 +343,13 @@ class Mention(models.Model):
         verbose_name=_("assignee"),
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # Set when the mention's content and author were erased (``listening.privacy``): only what the
+    # reports count is left, and the reason is shown where the mention is cited (a ticket).
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True)
+    # A database default as well: bulk loads that COPY mentions in (bench/) need not know the column.
+    erased_reason = models.CharField(
+        _("erased because"), max_length=16, choices=ErasureReason.choices, blank=True, default="", db_default=""
+    )
 
     class Meta:
         constraints = [
@@ -345,6 +385,13 @@ class Mention(models.Model):
             models.Index(fields=["author", "-published_at"], name="mention_author_idx"),
             # Threading: children found by the parent's platform id.
             models.Index(fields=["channel", "parent_external_id"], name="mention_parent_lookup_idx"),
+            # Retention: a brand's oldest mentions not erased yet, a batch at a time; the husks of the
+            # ones erased are not in it, so each batch reads only what it erases.
+            models.Index(
+                fields=["brand", "published_at", "id"],
+                name="mention_retention_idx",
+                condition=Q(erased_at__isnull=True),
+            ),
         ]
         verbose_name = _("mention")
         verbose_name_plural = _("mentions")
@@ -505,3 +552,74 @@ class SourceTitle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}: {self.title}"
+
+
+class SuppressedAuthor(models.Model):
+    """A person who asked not to be processed again: their future mentions are dropped at ingestion.
+
+    Only a salted hash of (platform, platform id) is kept (``listening.privacy.subject_digest``),
+    so the list itself names nobody.
+    """
+
+    digest = models.CharField(_("hash"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("suppressed author")
+        verbose_name_plural = _("suppressed authors")
+
+    def __str__(self) -> str:
+        return self.digest[:12]
+
+
+class PrivacyAuditEntry(models.Model):
+    """One export, erasure, retention run or platform deletion: who, when, what, how many rows.
+
+    Holds no personal data: the person is named by the salted hash of their platform and id, the
+    same a suppression keeps, so one person's entries can be found again without naming them.
+    """
+
+    class Action(models.TextChoices):
+        EXPORT = "export", _("Export")
+        ERASURE = "erasure", _("Erasure")
+        RETENTION = "retention", _("Retention run")
+        PLATFORM_DELETION = "platform_deletion", _("Deleted on the platform")
+
+    class Mode(models.TextChoices):
+        ANONYMISE = "anonymise", _("Anonymise")
+        DELETE = "delete", _("Delete")
+
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("who"),
+    )  # fmt: skip
+    action = models.CharField(_("what"), max_length=24, choices=Action.choices)
+    # The brand of a retention run; a person's export or erasure spans every brand.
+    brand = models.ForeignKey(
+        Brand, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("brand")
+    )
+    mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices, blank=True)
+    subject = models.CharField(_("person (hash)"), max_length=64, blank=True)
+    suppressed = models.BooleanField(_("future mentions dropped"), default=False)
+    # {"listening.Mention": 12, "responses.Reply": 3, …}: rows read (export) or changed (erasure).
+    counts = models.JSONField(_("rows per table"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("privacy audit entry")
+        verbose_name_plural = _("privacy audit log")
+        permissions = [("handle_personal_data", _("Can search, export and erase a person's data"))]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def total(self) -> int:
+        return sum(n for n in self.counts.values() if isinstance(n, int))
+
+    @property
+    def mentions(self) -> int:
+        """Mentions read (an export) or erased."""
+        value = self.counts.get("listening.Mention", self.counts.get("mentions", 0))
+        return value if isinstance(value, int) else 0

@@ -78,3 +78,46 @@ def changed_many(changes: Sequence[tuple[Mention, Mapping[str, Any]]]) -> None:
     if changes:
         for step in _change_steps:
             step(changes)
+
+
+# --- Erasure and export of a person's data (``listening.privacy``) ------------------------------
+# An erase step hears of a batch of mentions about to be erased, still as stored (text, author),
+# with the mode ("anonymise" or "delete") and the reason, inside the erasure's transaction. It
+# removes what its app holds about them and returns how many of its rows it changed, by table
+# ("responses.Reply": 3), for the audit log. An export step returns what its app holds about a
+# person's mentions, by section ("tickets": [...]), as JSON-ready rows.
+EraseStep = Callable[[Sequence[Mention], str, str], Mapping[str, int]]
+ExportStep = Callable[[Sequence[Mention]], Mapping[str, list[dict[str, Any]]]]
+
+_erase_steps: list[EraseStep] = []
+_export_steps: list[ExportStep] = []
+
+
+def register_erase(step: EraseStep) -> EraseStep:
+    """Run ``step(mentions, mode, reason)`` on every batch of mentions being erased; twice is a no-op."""
+    if step not in _erase_steps:
+        _erase_steps.append(step)
+    return step
+
+
+def erasing(mentions: Sequence[Mention], mode: str, reason: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for step in _erase_steps:
+        for table, n in step(mentions, mode, reason).items():
+            counts[table] = counts.get(table, 0) + n
+    return counts
+
+
+def register_export(step: ExportStep) -> ExportStep:
+    """Add ``step(mentions)``'s sections to every export of a person's data; twice is a no-op."""
+    if step not in _export_steps:
+        _export_steps.append(step)
+    return step
+
+
+def exporting(mentions: Sequence[Mention]) -> dict[str, list[dict[str, Any]]]:
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for step in _export_steps:
+        for name, rows in step(mentions).items():
+            sections.setdefault(name, []).extend(rows)
+    return sections

@@ -1,5 +1,5 @@
-"""Celery tasks of the listening app: thin, named, idempotent; the work is in ``listening.polling``
-and ``listening.learning``."""
+"""Celery tasks of the listening app: thin, named, idempotent; the work is in ``listening.polling``,
+``listening.learning`` and ``listening.privacy``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from celery.signals import worker_init
 from django.db import transaction
 
 from config.locks import cache_lock
-from listening import learning, polling, webhooks
+from listening import learning, polling, privacy, webhooks
 from listening.models import Channel
 
 log = logging.getLogger(__name__)
@@ -103,3 +103,19 @@ def train_analyzers() -> int:
             log.info("Analyzers are already being trained")
             return 0
         return learning.analyzer_models_train_all()
+
+
+RETENTION_LOCK_SECONDS = 3 * 3600
+
+
+@shared_task(
+    name="listening.retention_run", ignore_result=True, acks_late=False, soft_time_limit=10_000, time_limit=10_800
+)
+def retention_run() -> int:
+    """Erase every brand's mentions past its retention period (beat runs this nightly), in batches;
+    a brand with more than a night's share left finishes on the following nights."""
+    with cache_lock("listening:retention-run", RETENTION_LOCK_SECONDS) as held:
+        if not held:
+            log.info("A retention run is already going")
+            return 0
+        return privacy.retention_run_all()

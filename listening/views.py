@@ -1,20 +1,47 @@
-"""Configuration screens of the listening app: where a brand listens (channels) and what for (terms)."""
+"""Screens of the listening app: where a brand listens (channels), what for (terms), and people's data
+(privacy: access and erasure requests, the audit log)."""
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config import params
-from listening.forms import ChannelForm, TermForm
-from listening.models import Brand, Channel, Platform
+from listening.forms import BrandRetentionForm, ChannelForm, PersonEraseForm, TermForm
+from listening.models import (
+    ANONYMOUS_EXTERNAL_ID,
+    Author,
+    Brand,
+    Channel,
+    Mention,
+    Platform,
+    PrivacyAuditEntry,
+)
 from listening.polling import channel_resume
+from listening.privacy import (
+    authors_search,
+    person_archive,
+    person_counts,
+    person_data,
+    person_erase,
+    person_export,
+    retention_cutoff,
+    retention_due,
+)
 from listening.selectors import brands_for_user, channels_for_user
 from listening.services import tracked_term_toggle
+
+AUDIT_RECENT = 20  # entries under the search
+AUDIT_PAGE = 500  # entries on the log's page
 
 
 @permission_required("listening.configure_brand", raise_exception=True)
@@ -95,3 +122,101 @@ def term_list(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request, "listening/term_list.html", {"brand": brand, "terms": terms, "form": form, "editing": editing}
     )
+
+
+# --- Privacy: a person's data and the audit log ------------------------------------------------
+def _person(pk: int) -> Author:
+    return get_object_or_404(Author.objects.exclude(external_id=ANONYMOUS_EXTERNAL_ID), pk=pk)
+
+
+@permission_required("listening.handle_personal_data", raise_exception=True)
+def privacy(request: HttpRequest) -> HttpResponse:
+    """Find a person (an access or erasure request names them by handle, name or platform id)."""
+    query = params.without_nul(request.GET.get("q", "")).strip()[:255]
+    found = authors_search(query=query)
+    counts = dict(
+        Mention.objects.filter(author__in=found)
+        .values("author_id")
+        .annotate(n=Count("id"))
+        .values_list("author_id", "n")
+    )
+    people = [(author, counts.get(author.pk, 0)) for author in found]
+    entries = PrivacyAuditEntry.objects.select_related("actor")[:AUDIT_RECENT]
+    return render(request, "listening/privacy.html", {"query": query, "people": people, "entries": entries})
+
+
+@permission_required("listening.handle_personal_data", raise_exception=True)
+def privacy_person(request: HttpRequest, pk: int) -> HttpResponse:
+    """What is held about one person, with their export and their erasure."""
+    author = _person(pk)
+    form = PersonEraseForm(request.POST or None, author=author)
+    if request.method == "POST" and form.is_valid():
+        erasure = person_erase(
+            author=author, actor=request.user, mode=form.cleaned_data["mode"], suppress=form.cleaned_data["suppress"]
+        )
+        messages.success(
+            request,
+            _("Erased: %(rows)s rows changed (audit entry #%(entry)s).")
+            % {"rows": sum(erasure.counts.values()), "entry": erasure.entry.pk},
+        )
+        return redirect("listening:privacy")
+    counts = person_counts(person_data(author=author))
+    return render(request, "listening/privacy_person.html", {"author": author, "counts": counts, "form": form})
+
+
+@require_POST
+@permission_required("listening.handle_personal_data", raise_exception=True)
+def privacy_person_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """A download of everything held about the person: JSON, or a zip of JSON and CSV files."""
+    data = person_export(author=_person(pk), actor=request.user)
+    if request.POST.get("format") == "json":
+        response = HttpResponse(
+            json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="person-{pk}.json"'
+    else:
+        response = HttpResponse(person_archive(data), content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="person-{pk}.zip"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@permission_required("listening.handle_personal_data", raise_exception=True)
+def privacy_log(request: HttpRequest) -> HttpResponse:
+    """Every export, erasure, retention run and platform deletion, newest first."""
+    entries = PrivacyAuditEntry.objects.select_related("actor")[:AUDIT_PAGE]
+    return render(request, "listening/privacy_log.html", {"entries": entries, "limit": AUDIT_PAGE})
+
+
+@permission_required("listening.handle_personal_data", raise_exception=True)
+def privacy_retention(request: HttpRequest) -> HttpResponse:
+    """Each brand's retention period, what it erases next and what it erased."""
+    brands = list(brands_for_user(request.user).order_by("name"))
+    if request.method == "POST":
+        brand = get_object_or_404(brands_for_user(request.user), pk=params.id_or_none(request.POST.get("brand")))
+        form = BrandRetentionForm(request.POST, instance=brand, prefix=f"b{brand.pk}")
+        if form.is_valid():
+            form.save()
+            messages.success(request, _("Retention of %(brand)s saved.") % {"brand": brand.name})
+            return redirect("listening:privacy_retention")
+    else:
+        form = None
+    now = timezone.now()
+    rows = []
+    for brand in brands:
+        cutoff = retention_cutoff(brand, now)
+        rows.append(
+            {
+                "brand": brand,
+                "cutoff": cutoff,
+                "due": retention_due(brand=brand, before=cutoff).count(),
+                "next_week": retention_due(brand=brand, before=cutoff + timedelta(days=7))
+                .filter(published_at__gte=cutoff)
+                .count(),
+                "form": form
+                if form is not None and form.instance.pk == brand.pk
+                else BrandRetentionForm(instance=brand, prefix=f"b{brand.pk}"),
+            }
+        )
+    runs = PrivacyAuditEntry.objects.filter(action=PrivacyAuditEntry.Action.RETENTION).select_related("brand")
+    return render(request, "listening/privacy_retention.html", {"rows": rows, "runs": runs[:AUDIT_RECENT]})

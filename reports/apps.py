@@ -20,4 +20,5 @@ class ReportsConfig(AppConfig):
         # moves them through the change step like an agent's would).
         pipeline.register(rollups.rollups_add_mentions, first=True, history=True)
         pipeline.register_change(rollups.rollups_move_mentions)
+        pipeline.register_erase(rollups.rollups_forget_mentions)
         pre_delete.connect(rollups.rollups_remove_mention, sender=Mention, dispatch_uid="reports.rollups_remove")

@@ -32,6 +32,7 @@ from django.db.models.functions import Coalesce, TruncDate, TruncWeek
 from django.utils import timezone
 
 from listening.models import Channel, Intent, Mention, Platform, Sentiment, SourceTitle, TrackedTerm
+from listening.privacy import anonymous_author
 from reports.models import (
     AuthorDay,
     AuthorWeek,
@@ -322,7 +323,9 @@ def _apply(model: type[models.Model], rows: Mapping[tuple, Counter[str]], labels
                 insert = f"INSERT INTO {table} ({', '.join(q(c) for c in columns)}) VALUES {placeholders} "  # noqa: S608
                 conflict = f"ON CONFLICT ({', '.join(q(c) for c in keys)}) DO UPDATE SET {', '.join(on_conflict)}"
                 cursor.execute(insert + conflict, params)
-        if shrink:
+        if shrink and connection.vendor == "postgresql":
+            _shrink(cursor, model, rows, shrink)
+        elif shrink:
             greatest = "MAX" if connection.vendor == "sqlite" else "GREATEST"
             sets = ", ".join(
                 f"{q(c)} = {q(c)} + %s" if c in SIGNED else f"{q(c)} = {greatest}({q(c)} + %s, 0)" for c in counted
@@ -333,6 +336,46 @@ def _apply(model: type[models.Model], rows: Mapping[tuple, Counter[str]], labels
                 [[*(rows[key].get(c, 0) for c in counted), *key] for key in shrink],
             )
             cursor.executemany(f"DELETE FROM {table} WHERE {q(counted[0])} = 0 AND {where}", shrink)  # noqa: S608
+
+
+def _shrink(cursor: Any, model: type[models.Model], rows: Mapping[tuple, Counter[str]], shrink: list[tuple]) -> None:
+    """PostgreSQL: ``_apply``'s shrinking rows in three statements per 500 rows rather than two per
+    row (an erased batch of 500 mentions shrinks thousands of word rows). The rows are locked first
+    in key order, the order every other writer of the rollups takes them in, so no two deadlock."""
+    q = connection.ops.quote_name
+    table = q(model._meta.db_table)
+    counted = _counted(model)
+    keys = ["brand_id", "day", *DIMENSIONS[model]]
+    # Each value cast to its column's type: a VALUES list has none of its own.
+    types = [model._meta.get_field(k).db_type(connection) for k in keys]
+    deltas = [f"d_{c}" for c in counted]
+    match = " AND ".join(f"{table}.{q(k)} = v.{q(k)}" for k in keys)
+    sets = ", ".join(
+        f"{q(c)} = {table}.{q(c)} + v.{q(d)}" if c in SIGNED else f"{q(c)} = GREATEST({table}.{q(c)} + v.{q(d)}, 0)"
+        for c, d in zip(counted, deltas, strict=True)
+    )
+    order = ", ".join(f"{table}.{q(k)}" for k in keys)
+    for start in range(0, len(shrink), 500):
+        chunk = shrink[start : start + 500]
+        key_row = "(" + ", ".join(f"%s::{t}" for t in types) + ")"
+        key_values = ", ".join([key_row] * len(chunk))
+        key_params = [value for key in chunk for value in key]
+        named = f"AS v({', '.join(q(k) for k in keys)})"
+        cursor.execute(
+            f"SELECT 1 FROM {table} JOIN (VALUES {key_values}) {named} ON {match} ORDER BY {order} FOR UPDATE",  # noqa: S608
+            key_params,
+        )
+        row = "(" + ", ".join([*(f"%s::{t}" for t in types), *("%s::bigint" for _ in counted)]) + ")"
+        params = [value for key in chunk for value in (*key, *(rows[key].get(c, 0) for c in counted))]
+        cursor.execute(
+            f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([row] * len(chunk))}) "  # noqa: S608
+            f"AS v({', '.join(q(n) for n in [*keys, *deltas])}) WHERE {match}",
+            params,
+        )
+        cursor.execute(
+            f"DELETE FROM {table} USING (VALUES {key_values}) {named} WHERE {table}.{q(counted[0])} = 0 AND {match}",  # noqa: S608
+            key_params,
+        )
 
 
 # --- The hooks ----------------------------------------------------------------------------------
@@ -424,6 +467,19 @@ def rollups_remove_mention(sender: type, instance: Mention, origin: Any = None, 
     """
     if isinstance(origin, Mention) or (isinstance(origin, models.QuerySet) and origin.model is Mention):
         rollups_apply(facts_of([instance]), sign=-1)
+
+
+def rollups_forget_mentions(mentions: Sequence[Mention], mode: str, reason: str) -> dict[str, int]:
+    """Erase step (``listening.privacy``): mentions about to lose their text and author keep their
+    counts, moved to the platform's anonymous author, and lose their words, hashtags and question,
+    which were the person's text. What a recount of the day finds afterwards, whatever the mode."""
+    before = facts_of(mentions)
+    placeholders = {platform: anonymous_author(platform).pk for platform in {f.platform for f in before}}
+    after = [
+        dataclasses.replace(f, author_id=placeholders[f.platform], words=frozenset(), question=None) for f in before
+    ]
+    rollups_apply(after, before=before)
+    return {}
 
 
 # --- Recounting ---------------------------------------------------------------------------------

@@ -15,13 +15,23 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django.db import connection
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 
 from config.people import person_name
 from listening.learning import MIN_CORRECTIONS
-from listening.models import AnalyzerModel, Author, Brand, Channel, Intent, Platform, Sentiment, TrackedTerm
+from listening.models import (
+    ANONYMOUS_EXTERNAL_ID,
+    AnalyzerModel,
+    Author,
+    Brand,
+    Channel,
+    Intent,
+    Platform,
+    Sentiment,
+    TrackedTerm,
+)
 from reports.models import (
     AuthorDay,
     AuthorWeek,
@@ -324,11 +334,17 @@ def frequent_questions(brand: Brand, period: Period) -> list[dict]:
     ]
 
 
+def _anonymous_authors() -> QuerySet[Author]:
+    """The placeholders erased mentions point to: counted in every total, ranked as nobody."""
+    return Author.objects.filter(external_id=ANONYMOUS_EXTERNAL_ID).values("pk")
+
+
 def author_totals(brand: Brand, period: Period, *, complainers: bool = False) -> list[dict]:
     """Each author's mentions of the period summed (``n``, ``scored``, ``neg``, ``engagement``,
     ``sent``): the period's whole weeks from AuthorWeek, the days around them from AuthorDay,
-    in one statement. ``complainers``: only the rows with a negative mention, whose ``neg`` is
-    all that is then right (what the team's numbers read without the leaders)."""
+    in one statement, erased mentions' anonymous authors left out. ``complainers``: only the rows
+    with a negative mention, whose ``neg`` is all that is then right (what the team's numbers read
+    without the leaders)."""
     first_monday = period.since + timedelta(days=(7 - period.since.weekday()) % 7)
     weeks = max(0, (period.until - first_monday).days + 1) // 7
     after = first_monday + timedelta(days=7 * weeks)
@@ -339,6 +355,7 @@ def author_totals(brand: Brand, period: Period, *, complainers: bool = False) ->
         .exclude(day__gte=first_monday, day__lt=after)
         .values_list(*columns)
     )
+    whole, rest = whole.exclude(author_id__in=_anonymous_authors()), rest.exclude(author_id__in=_anonymous_authors())
     if complainers:
         whole, rest = whole.filter(negative__gt=0), rest.filter(negative__gt=0)
     (whole_sql, whole_params), (rest_sql, rest_params) = whole.query.sql_with_params(), rest.query.sql_with_params()

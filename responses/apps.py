@@ -13,7 +13,7 @@ class ResponsesConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         from listening import pipeline
-        from responses import preferences, routing, tasks, webhooks  # noqa: F401 - tasks: registered for queueing by name
+        from responses import preferences, privacy, routing, tasks, webhooks  # noqa: F401 - tasks: registered for queueing by name
 
         user_logged_in.connect(preferences.language_on_login, dispatch_uid="responses.language_on_login")
 
@@ -21,3 +21,7 @@ class ResponsesConfig(AppConfig):
         # brand's webhooks, routed already (what routing did is part of the announcement).
         pipeline.register(routing.route_mentions)
         pipeline.register(webhooks.mentions_announce)
+
+        # A person's export and erasure (listening.privacy) reach their tickets, replies and messages.
+        pipeline.register_export(privacy.personal_data_export)
+        pipeline.register_erase(privacy.personal_data_erase)

@@ -128,6 +128,10 @@ TABLE: dict[str, Row] = {
     "ticket-detail": Row(api(404, 200, 200, 200), params=pk("ticket")),
     "ticket-notes": Row(api(404, 200, 200, 200), params=pk("ticket")),
     "reply-detail": Row(api(404, 200, 200, 200), params=pk("reply")),
+    # A person's data is the Admin role's alone (the permission to handle personal data).
+    "person-list": Row(api(403, 403, 403, 403), query=lambda w: "q=a"),
+    "person-export": Row(api(403, 403, 403, 403), params=lambda w: {"pk": w.mention.author_id}),
+    "person-erase": Row(api(403, 403, 403, 403), method="post", params=lambda w: {"pk": w.mention.author_id}),
     # Another brand named in a parameter is a bad value, like a malformed one.
     "report-summary-list": Row(api(400, 403, 200, 200), query=BRAND_QUERY),
     # --- listening: channels, terms, the webhook -------------------------------------------------
@@ -136,6 +140,13 @@ TABLE: dict[str, Row] = {
     "listening:channel_poll_now": Row(ui(404, 403, 403, 302), method="post", params=pk("channel")),
     "listening:channel_create": Row(ui(404, 403, 403, 200), params=lambda w: {"slug": w.brand.slug, "platform": "x"}),
     "listening:term_list": Row(ui(404, 403, 403, 200), params=ACME),
+    "listening:privacy": Row(ui(403, 403, 403, 403), query=lambda w: "q=a"),
+    "listening:privacy_person": Row(ui(403, 403, 403, 403), params=lambda w: {"pk": w.mention.author_id}),
+    "listening:privacy_person_export": Row(
+        ui(403, 403, 403, 403), method="post", params=lambda w: {"pk": w.mention.author_id}
+    ),
+    "listening:privacy_log": Row(ui(403, 403, 403, 403)),
+    "listening:privacy_retention": Row(ui(403, 403, 403, 403)),
     # Platforms prove themselves with a token or a signature, never with a session.
     "listening:facebook_webhook": Row(everyone(403), params=pk("facebook", "channel_id")),
     # --- responses: the inbox, mentions, replies, tickets, rules, notifications ----------------------

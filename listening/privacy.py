@@ -1,0 +1,481 @@
+"""A person's data: find it, export it, erase it, keep them out, and log each of these.
+
+Erasing a mention keeps its row as a husk that names no one: text, title, URL, platform id,
+analysis and author are removed (the author becomes the platform's anonymous placeholder), while
+what the reports count — brand, channel, day, sentiment, intent, language, status, terms, source,
+engagement — stays, so a report's totals are the same before and after, and a recount of the day
+finds the same numbers. The row also keeps the tickets that cite the mention, which say why the
+original is gone. The words, hashtags and questions of the text leave the rollups with the text:
+they are what the person wrote, and a rare word or a verbatim question can point back to them.
+
+- ``anonymise`` (the default): the husk keeps the team's work on it — its history, tags and
+  routing log — and stays in the inbox as an anonymous mention.
+- ``delete``: its history, tags and routing log go too; only the counts are left.
+
+Higher apps remove what they hold about the mentions (replies' texts, ticket subjects,
+notifications, outgoing webhook bodies, the reports' per-author rows) in an erase step
+(``listening.pipeline.register_erase``), and add what they hold to an export in an export step.
+Mentions are erased in bounded batches, each in its own transaction, so a person with a hundred
+thousand mentions, or a retention run over millions, never holds one long transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from config.bulk import bulk_set
+from listening import pipeline
+from listening.models import (
+    ANONYMOUS_EXTERNAL_ID,
+    Author,
+    Brand,
+    ErasureReason,
+    Mention,
+    MentionEvent,
+    PrivacyAuditEntry,
+    SuppressedAuthor,
+)
+
+ERASE_BATCH = 500
+SEARCH_LIMIT = 50
+ANONYMISE = PrivacyAuditEntry.Mode.ANONYMISE
+DELETE = PrivacyAuditEntry.Mode.DELETE
+# An erased mention's platform id becomes this prefix and a salted hash of the original: the same
+# item fetched again (a backfill, a redelivered webhook) is recognised as already stored, and the
+# hash names nothing.
+ERASED_ID_PREFIX = "erased:"
+# What a person's handle, name or platform id becomes in the team's notes, which are kept.
+REDACTED = "[…]"
+
+
+def _digest(purpose: str, value: str) -> str:
+    return salted_hmac(
+        f"escucha.privacy.{purpose}", value, secret=settings.PRIVACY_HASH_KEY, algorithm="sha256"
+    ).hexdigest()
+
+
+def subject_digest(platform: str, external_id: str) -> str:
+    """The salted hash that names a person (platform and platform id) in the suppression list and
+    the audit log: the same person always gives the same hash, and the hash gives no one back."""
+    return _digest("subject", f"{platform}\x00{external_id}")
+
+
+def erased_external_id(platform: str, external_id: str) -> str:
+    """What an erased mention's platform id becomes (``ERASED_ID_PREFIX``)."""
+    return ERASED_ID_PREFIX + _digest("mention", f"{platform}\x00{external_id}")[:48]
+
+
+def anonymous_author(platform: str) -> Author:
+    """The platform's placeholder author, created the first time a mention of it is erased."""
+    author, _created = Author.objects.get_or_create(platform=platform, external_id=ANONYMOUS_EXTERNAL_ID)
+    return author
+
+
+def redactor(authors: Iterable[Author]) -> Callable[[str], str]:
+    """A function that replaces these people's handles (with or without @), names and platform ids,
+    as whole words and in any case, by ``REDACTED``: the team's notes about an erased mention stay,
+    without naming who wrote it."""
+    needles: set[str] = set()
+    for author in authors:
+        if not author.is_anonymous:
+            needles |= {author.external_id, author.handle, f"@{author.handle}", author.name}
+    needles = {needle for needle in needles if len(needle.strip("@")) >= 2}
+    if not needles:
+        return lambda text: text
+    alternatives = "|".join(re.escape(needle) for needle in sorted(needles, key=len, reverse=True))
+    pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+    return lambda text: pattern.sub(REDACTED, text) if text else text
+
+
+# --- Ingestion ----------------------------------------------------------------------------------
+def suppressed_author_ids(platform: str, external_ids: Iterable[str]) -> set[str]:
+    """Which of these authors asked to be left out: one query for a page, whatever its size."""
+    by_digest = {subject_digest(platform, external_id): external_id for external_id in set(external_ids)}
+    if not by_digest:
+        return set()
+    found = SuppressedAuthor.objects.filter(digest__in=list(by_digest)).values_list("digest", flat=True)
+    return {by_digest[digest] for digest in found}
+
+
+# --- Erasing mentions ---------------------------------------------------------------------------
+def mentions_erase(
+    *,
+    mentions: QuerySet[Mention],
+    mode: str = ANONYMISE,
+    reason: str,
+    batch_size: int = ERASE_BATCH,
+    limit: int | None = None,
+    forget_authors: bool = False,
+) -> dict[str, int]:
+    """Erase ``mentions`` (see the module's docstring) in batches of ``batch_size``, each batch in
+    its own transaction with its rows locked; returns the rows changed per table.
+
+    Oldest first, at most ``limit`` mentions when given. With ``forget_authors``, the profiles of
+    their authors left without any mention are deleted too. Idempotent: mentions already erased
+    are skipped, so a run stopped halfway is finished by running it again.
+    """
+    if mode not in PrivacyAuditEntry.Mode.values:
+        raise ValueError(f"unknown erasure mode {mode!r}")
+    if reason not in ErasureReason.values:
+        raise ValueError(f"unknown erasure reason {reason!r}")
+    counts: Counter[str] = Counter()
+    pending = mentions.filter(erased_at__isnull=True)
+    left = limit
+    while left is None or left > 0:
+        size = batch_size if left is None else min(batch_size, left)
+        with transaction.atomic():
+            batch = list(
+                pending.select_for_update(of=("self",))
+                .select_related("channel", "author")
+                .order_by("published_at", "pk")[:size]
+            )
+            if not batch:
+                break
+            people = {mention.author for mention in batch}  # before they point to the placeholder
+            counts.update(_erase_batch(batch, mode, reason))
+            if forget_authors:
+                counts.update(_forget_authors(people))
+        if left is not None:
+            left -= len(batch)
+    return dict(counts)
+
+
+def _erase_batch(batch: Sequence[Mention], mode: str, reason: str) -> dict[str, int]:
+    # The higher apps first, while the mentions still read as stored (their text, their author).
+    counts = Counter(pipeline.erasing(batch, mode, reason))
+    placeholders: dict[str, int] = {}
+    authors = {mention.author_id: mention.author for mention in batch}
+    now = timezone.now()
+    renamed: dict[tuple[int, str], str] = {}
+    for mention in batch:
+        platform = mention.channel.platform
+        if platform not in placeholders:
+            placeholders[platform] = anonymous_author(platform).pk
+        renamed[(mention.channel_id, mention.external_id)] = erased_external_id(platform, mention.external_id)
+        mention.external_id = renamed[(mention.channel_id, mention.external_id)]
+        mention.author_id = placeholders[platform]
+        mention.text = mention.title = mention.url = mention.parent_external_id = ""
+        mention.analysis = {}
+        mention.erased_at, mention.erased_reason = now, reason
+        if mode == DELETE:
+            mention.tags, mention.routing_log = [], []
+    fields = [
+        "external_id",
+        "author",
+        "text",
+        "title",
+        "url",
+        "parent_external_id",
+        "analysis",
+        "erased_at",
+        "erased_reason",
+    ]
+    if mode == DELETE:
+        fields += ["tags", "routing_log"]
+        counts["listening.MentionEvent"] += MentionEvent.objects.filter(mention__in=batch).delete()[0]
+    else:
+        counts["listening.MentionEvent"] += _redact_notes(batch, authors)
+    bulk_set(Mention, batch, fields)
+    counts["listening.Mention"] += len(batch)
+    history = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Mention), object_id__in=[str(m.pk) for m in batch]
+    ).delete()[0]
+    if history:
+        counts["admin.LogEntry"] += history
+    # Replies to an erased mention name its platform id as their parent's: they get its new one.
+    by_channel: dict[int, list[str]] = {}
+    for channel_id, external_id in renamed:
+        by_channel.setdefault(channel_id, []).append(external_id)
+    children = Q()
+    for channel_id, external_ids in by_channel.items():
+        children |= Q(channel_id=channel_id, parent_external_id__in=external_ids)
+    for child in Mention.objects.filter(children).only("pk", "channel_id", "parent_external_id"):
+        Mention.objects.filter(pk=child.pk).update(
+            parent_external_id=renamed[(child.channel_id, child.parent_external_id)]
+        )
+    return dict(counts)
+
+
+def _forget_authors(authors: Iterable[Author]) -> dict[str, int]:
+    """Delete the profiles among ``authors`` that no mention points to any more."""
+    ids = [author.pk for author in authors if not author.is_anonymous]
+    idle = Author.objects.filter(pk__in=ids).exclude(Exists(Mention.objects.filter(author_id=OuterRef("pk"))))
+    gone = list(idle.values_list("pk", flat=True))
+    if not gone:
+        return {}
+    counts = Counter(Author.objects.filter(pk__in=gone).delete()[1])
+    history = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Author), object_id__in=[str(pk) for pk in gone]
+    ).delete()[0]
+    if history:
+        counts["admin.LogEntry"] += history
+    return dict(counts)
+
+
+def _redact_notes(batch: Sequence[Mention], authors: dict[int, Author]) -> int:
+    """The mentions' history notes, kept for the team, with their authors' names taken out."""
+    redact = redactor(authors.values())
+    changed = []
+    for event in MentionEvent.objects.filter(mention__in=batch).exclude(note="").only("pk", "note"):
+        note = redact(event.note)
+        if note != event.note:
+            event.note = note
+            changed.append(event)
+    bulk_set(MentionEvent, changed, ["note"])
+    return len(changed)
+
+
+# --- A person -----------------------------------------------------------------------------------
+def authors_matching(query: str) -> QuerySet[Author]:
+    """People on every platform whose handle, name or platform id matches ``query``: the handle
+    with or without its @ (whole or in part), a part of the name, or the exact id. Placeholders
+    are never found; nothing is, for an empty query."""
+    query = query.strip()
+    if not query:
+        return Author.objects.none()
+    handle = query.removeprefix("@")
+    return Author.objects.filter(Q(handle__icontains=handle) | Q(name__icontains=query) | Q(external_id=query)).exclude(
+        external_id=ANONYMOUS_EXTERNAL_ID
+    )
+
+
+def authors_search(*, query: str, limit: int = SEARCH_LIMIT) -> list[Author]:
+    """``authors_matching``, the first ``limit`` by platform and handle."""
+    return list(authors_matching(query).order_by("platform", "handle", "pk")[:limit])
+
+
+def _when(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _mention_row(mention: Mention) -> dict[str, Any]:
+    return {
+        "id": mention.pk,
+        "brand": mention.brand.name,
+        "channel": mention.channel.name,
+        "platform": mention.channel.platform,
+        "platform_id": mention.external_id,
+        "kind": mention.kind,
+        "url": mention.url,
+        "title": mention.title,
+        "text": mention.text,
+        "language": mention.language,
+        "published_at": _when(mention.published_at),
+        "fetched_at": _when(mention.fetched_at),
+        "sentiment": mention.sentiment,
+        "intent": mention.intent,
+        "status": mention.status,
+        "tags": list(mention.tags or []),
+        "history": [
+            {
+                "at": _when(event.created_at),
+                "kind": event.kind,
+                "from": event.old_value,
+                "to": event.new_value,
+                "note": event.note,
+            }
+            for event in mention.events.all()
+        ],
+    }
+
+
+def person_data(*, author: Author) -> dict[str, Any]:
+    """Everything Escucha holds about one person (GDPR art. 15), JSON-ready: their profile, their
+    mentions with each one's history, and what higher apps hold about those (tickets, replies)."""
+    mentions = list(
+        Mention.objects.filter(author=author)
+        .select_related("brand", "channel")
+        .prefetch_related("events")
+        .order_by("published_at", "pk")
+    )
+    data: dict[str, Any] = {
+        "profile": {
+            "platform": author.platform,
+            "platform_id": author.external_id,
+            "handle": author.handle,
+            "name": author.name,
+            "followers": author.followers,
+            "verified": author.verified,
+            "profile_url": author.profile_url,
+            "avatar_url": author.avatar_url,
+            "internal": author.is_internal,
+            "first_seen": _when(author.created_at),
+            "updated": _when(author.updated_at),
+        },
+        "mentions": [_mention_row(mention) for mention in mentions],
+    }
+    data.update(pipeline.exporting(mentions))
+    return data
+
+
+def person_counts(data: dict[str, Any]) -> dict[str, int]:
+    """How many rows of each kind ``person_data`` found: what an erasure would change (``--dry-run``)."""
+    return {"profile": 1, **{name: len(rows) for name, rows in data.items() if isinstance(rows, list)}}
+
+
+def _csv(rows: Sequence[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    columns: list[str] = []
+    for row in rows:
+        columns += [key for key in row if key not in columns]
+    writer = csv.DictWriter(out, fieldnames=columns or ["id"])
+    writer.writeheader()
+    for row in rows:
+        cells = {k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v for k, v in row.items()}
+        # A cell a spreadsheet would run as a formula ("=HYPERLINK(…)") is read as text.
+        writer.writerow(
+            {k: f"'{v}" if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for k, v in cells.items()}
+        )
+    return out.getvalue()
+
+
+def person_archive(data: dict[str, Any]) -> bytes:
+    """``data`` as a zip: person.json (everything) and one CSV per section (profile, mentions, …)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("person.json", json.dumps(data, ensure_ascii=False, indent=2))
+        archive.writestr("profile.csv", _csv([data["profile"]]))
+        for name, rows in data.items():
+            if isinstance(rows, list):
+                archive.writestr(f"{name}.csv", _csv(rows))
+    return buffer.getvalue()
+
+
+def _audit(
+    *,
+    action: str,
+    actor: AbstractBaseUser | None,
+    subject: str,
+    brand: Brand | None = None,
+    counts: dict[str, int],
+    mode: str = "",
+    suppressed: bool = False,
+) -> PrivacyAuditEntry:
+    return PrivacyAuditEntry.objects.create(
+        action=action,
+        brand=brand,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        subject=subject,
+        counts=counts,
+        mode=mode,
+        suppressed=suppressed,
+    )
+
+
+def person_export(*, author: Author, actor: AbstractBaseUser | None) -> dict[str, Any]:
+    """``person_data``, recorded in the audit log (who, when, how many rows of each kind)."""
+    data = person_data(author=author)
+    _audit(
+        action=PrivacyAuditEntry.Action.EXPORT,
+        actor=actor,
+        subject=subject_digest(author.platform, author.external_id),
+        counts=person_counts(data),
+    )
+    return data
+
+
+@dataclass(frozen=True)
+class Erasure:
+    counts: dict[str, int]
+    entry: PrivacyAuditEntry
+
+
+def person_erase(
+    *, author: Author, actor: AbstractBaseUser | None, mode: str = ANONYMISE, suppress: bool = False
+) -> Erasure:
+    """Erase one person (GDPR art. 17): their mentions (``mentions_erase``), then their profile;
+    with ``suppress``, their future mentions are dropped at ingestion. Recorded in the audit log."""
+    if author.is_anonymous:
+        raise ValueError("the anonymous placeholder is nobody to erase")
+    subject = subject_digest(author.platform, author.external_id)
+    counts = Counter(
+        mentions_erase(mentions=Mention.objects.filter(author=author), mode=mode, reason=ErasureReason.REQUEST)
+    )
+    with transaction.atomic():
+        if suppress:
+            SuppressedAuthor.objects.get_or_create(digest=subject)
+        # Anything left pointing at the profile (the reports' per-author rows) goes with it.
+        _deleted, by_model = Author.objects.filter(pk=author.pk).delete()
+        for label, n in by_model.items():
+            counts[label] += n
+        # The Django admin's history names what it changed ("@handle"): its lines about them go.
+        history = LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Author), object_id=str(author.pk)
+        ).delete()[0]
+        if history:
+            counts["admin.LogEntry"] += history
+        entry = _audit(
+            action=PrivacyAuditEntry.Action.ERASURE,
+            actor=actor,
+            subject=subject,
+            counts=dict(counts),
+            mode=mode,
+            suppressed=suppress,
+        )
+    return Erasure(counts=dict(counts), entry=entry)
+
+
+# --- Retention ----------------------------------------------------------------------------------
+RETENTION_NIGHTLY_LIMIT = 200_000  # mentions erased per brand per night, so a run always ends
+
+
+def retention_cutoff(brand: Brand, now: datetime | None = None) -> datetime:
+    """Mentions published before this are past the brand's retention period."""
+    return (now or timezone.now()) - timedelta(days=brand.retention_days)
+
+
+def retention_due(*, brand: Brand, before: datetime) -> QuerySet[Mention]:
+    """The brand's mentions published before ``before`` and not erased yet (mention_retention_idx)."""
+    return Mention.objects.filter(brand=brand, published_at__lt=before, erased_at__isnull=True)
+
+
+def retention_run(
+    *, brand: Brand, now: datetime | None = None, batch_size: int = ERASE_BATCH, limit: int | None = None
+) -> dict[str, int]:
+    """Erase the brand's mentions past its retention period, oldest first, in batches (at most
+    ``limit``; the rest the next time), the brand's way (``retention_mode``), and the profiles of
+    the people left with no mention. Recorded in the audit log when anything was erased."""
+    counts = mentions_erase(
+        mentions=retention_due(brand=brand, before=retention_cutoff(brand, now)),
+        mode=brand.retention_mode,
+        reason=ErasureReason.RETENTION,
+        batch_size=batch_size,
+        limit=limit,
+        forget_authors=True,
+    )
+    if counts.get("listening.Mention"):
+        _audit(
+            action=PrivacyAuditEntry.Action.RETENTION,
+            brand=brand,
+            actor=None,
+            subject="",
+            counts=counts,
+            mode=brand.retention_mode,
+        )
+    return counts
+
+
+def retention_run_all(*, now: datetime | None = None, limit: int = RETENTION_NIGHTLY_LIMIT) -> int:
+    """Every brand's retention run (the nightly task); returns how many mentions were erased."""
+    erased = 0
+    for brand in Brand.objects.order_by("pk"):
+        erased += retention_run(brand=brand, now=now, limit=limit).get("listening.Mention", 0)
+    return erased
