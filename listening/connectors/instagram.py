@@ -183,6 +183,7 @@ class InstagramConnector(FacebookConnector):
     def find_reply(self, parent_external_id: str, text: str, *, since: datetime) -> PostedReply | None:
         """The comment's replies read back for the account's own answer since ``since``."""
         ig_user_id = str(self.settings.get("ig_user_id") or "")
+        since = since.replace(microsecond=0)  # Graph times are whole seconds
         graph, last = self._graph()
         try:
             result = self._request(
