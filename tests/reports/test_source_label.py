@@ -8,9 +8,10 @@ from reports.rollups import source_label
 
 def test_an_instagram_post_is_named_by_its_caption_else_by_the_channel():
     titles = {"17900000000000001": "Roadrunner Pro: now in summer orange"}
-    assert source_label("17900000000000001", Platform.INSTAGRAM, "Acme on Instagram", titles) == titles[
-        "17900000000000001"
-    ]
+    assert (
+        source_label("17900000000000001", Platform.INSTAGRAM, "Acme on Instagram", titles)
+        == titles["17900000000000001"]
+    )
     # a post without a caption: its bare id means nothing to a person
     assert source_label("17900000000000003", Platform.INSTAGRAM, "Acme on Instagram", {}) == "Acme on Instagram"
 
