@@ -183,3 +183,76 @@ def test_settings_are_validated():
     assert set(errors) == {"ig_user_id"}
     _cleaned, errors = InstagramConnector.clean_settings({})
     assert set(errors) == {"ig_user_id"}
+
+
+def test_a_reply_to_a_reply_is_sent_once_on_its_top_level_comment(team, wire):
+    from listening.models import Mention
+    from responses.models import Reply
+    from responses.tasks import send_reply
+    from tests.factories import MentionFactory, ReplyFactory
+
+    channel = ChannelFactory(
+        brand=team.brand,
+        platform=Platform.INSTAGRAM,
+        api_base_url=wire.url,
+        settings={"ig_user_id": IG, "graph_version": "v21.0"},
+        credentials=CREDENTIALS,
+    )
+    mention = MentionFactory(
+        channel=channel,
+        external_id="17950000000000012",
+        kind=Mention.Kind.REPLY,
+        parent_external_id="17950000000000011",
+    )
+    wire.add("POST", "/v21.0/17950000000000011/replies", fixture="instagram/reply_post.json")
+    reply = ReplyFactory(mention=mention, author=team.cm, status=Reply.Status.QUEUED, text="¡Gracias, Carlos!")
+    assert send_reply(reply.pk) == "sent"
+    assert send_reply(reply.pk) == "skipped"  # the broker delivered the message again
+    reply.refresh_from_db()
+    assert reply.external_id == "17950000000000099"
+    assert len(wire.calls("/v21.0/17950000000000011/replies")) == 1
+
+
+def test_an_interrupted_reply_is_found_among_the_comments_replies_and_never_posted_again(team, wire):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from responses import replies
+    from responses.models import Reply
+    from responses.tasks import send_reply
+    from tests.factories import MentionFactory, ReplyFactory
+
+    channel = ChannelFactory(
+        brand=team.brand,
+        platform=Platform.INSTAGRAM,
+        api_base_url=wire.url,
+        settings={"ig_user_id": IG, "graph_version": "v21.0"},
+        credentials=CREDENTIALS,
+    )
+    comment = MentionFactory(
+        channel=channel, external_id="17950000000000021", text="My order #4411 still hasn't shipped"
+    )
+    claimed = timezone.now() - timedelta(seconds=replies.SENDING_STALE_SECONDS + 60)
+    answered = (claimed + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S+0000")
+    text = "Sorry Jen! We sent you a DM & will sort it today."
+    person = {"id": "17841455500000044", "username": "jen.rides"}
+    brand = {"id": IG, "username": "acme"}
+    wire.add(
+        "GET",
+        "/v21.0/17950000000000021/replies",
+        body={
+            "data": [
+                {"id": "17950000000000045", "text": "any news?", "timestamp": answered, "from": person},
+                {"id": "17950000000000046", "text": "Sorry Jen! We sent you a DM &amp; will sort it today.",
+                 "timestamp": answered, "from": brand},
+            ]
+        },
+    )  # fmt: skip
+    reply = ReplyFactory(
+        mention=comment, author=team.cm, text=text, status=Reply.Status.SENDING, attempts=1, claimed_at=claimed
+    )
+    assert send_reply(reply.pk) == "sent"
+    reply.refresh_from_db()
+    assert reply.status == Reply.Status.SENT and reply.external_id == "17950000000000046"
+    assert [call.method for call in wire.calls("/v21.0/17950000000000021/replies")] == ["GET"]  # never posted
