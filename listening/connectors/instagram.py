@@ -14,12 +14,15 @@ edge and poll (default 5). Credentials: ``page_access_token`` (the linked Page's
 Cursor: ``{"since": <unix time of the newest comment seen>}``. The comments edge takes no time floor,
 so each poll reads the comments of the newest media and keeps those at or after the floor; comments
 at that very second are read again, and the ingestion dedupes them. Media without comments cost no
-request.
+request. A slow Graph must not carry a poll past its task's time limit: past ``COMMENTS_SECONDS`` the
+media not reached yet are owed (``comments_owed``: media id → the floor their comments are read
+from) and read first on the next poll, and the channel shows how many.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -46,6 +49,8 @@ COMMENT_FIELDS = f"{PERSON_FIELDS},replies{{{PERSON_FIELDS}}}"
 # Instagram usernames: letters, digits, periods and underscores, at most 30.
 USERNAME = re.compile(r"[A-Za-z0-9._]{1,30}")
 FIRST_POLL_DAYS = 7
+# How long one fetch keeps reading comments, media after media (as Facebook's: the poll task stops at 45 s).
+COMMENTS_SECONDS = 20
 
 
 def _author(comment: dict[str, Any]) -> FetchedAuthor:
@@ -82,19 +87,27 @@ class InstagramConnector(FacebookConnector):
         if not ig_user_id:
             raise ConnectorError("Instagram channel needs an ig_user_id setting", permanent=True)
         since = int(cursor.get("since") or (datetime.now(UTC) - timedelta(days=FIRST_POLL_DAYS)).timestamp())
+        owed = {
+            str(media_id): int(floor)
+            for media_id, floor in (cursor.get("comments_owed") or {}).items()
+            if isinstance(floor, int | float)
+        }
         graph, last = self._graph()
         try:
-            items, rejected = self._collect(graph, last, ig_user_id, since)
+            items, rejected, still_owed = self._collect(graph, last, ig_user_id, since, owed)
         except (ValueError, TypeError, AttributeError) as exc:
             raise ConnectorError(f"Instagram sent a malformed item: {exc}") from exc
         finally:
             graph.session.close()
         newest = max((int(item.published_at.timestamp()) for item in items), default=since)
-        rest = {k: v for k, v in cursor.items() if k != "since"}
+        rest = {k: v for k, v in cursor.items() if k not in ("since", "comments_owed")}
+        if still_owed:
+            rest["comments_owed"] = still_owed
         return FetchResult(
             items=unique_items(items),
             cursor={**rest, "since": max(newest, since)},
             budget=self._budget(last.get("response")),
+            deferred=len(still_owed),
             rejected=rejected,
         )
 
@@ -118,13 +131,13 @@ class InstagramConnector(FacebookConnector):
         return media[:max_media]
 
     def _collect(
-        self, graph: facebook.GraphAPI, last: dict[str, Any], ig_user_id: str, since: int
-    ) -> tuple[list[FetchedItem], list[RejectedItem]]:
-        floor = datetime.fromtimestamp(since, UTC)
+        self, graph: facebook.GraphAPI, last: dict[str, Any], ig_user_id: str, since: int, owed: dict[str, int]
+    ) -> tuple[list[FetchedItem], list[RejectedItem], dict[str, int]]:
+        """Items since the floor; the items Graph sent unreadable; the media whose comments are owed."""
         items: list[FetchedItem] = []
         rejected: list[RejectedItem] = []
 
-        def keep(comment: Any, kind: str, parent: str, media: dict[str, Any]) -> None:
+        def keep(comment: Any, kind: str, parent: str, media: dict[str, Any], floor: datetime) -> None:
             try:
                 if str((comment.get("from") or {}).get("id") or "") == ig_user_id:
                     return  # the account's own answers are the brand's voice, not mentions
@@ -133,22 +146,34 @@ class InstagramConnector(FacebookConnector):
             except ITEM_PARSE_ERRORS as exc:
                 rejected.append(unreadable_item("Instagram", comment, exc))
 
-        for media in self._newest_media(graph, last, ig_user_id):
-            count = media.get("comments_count")
-            if isinstance(count, int) and count <= 0:
+        media_list = [
+            media
+            for media in self._newest_media(graph, last, ig_user_id)
+            if not (isinstance(media.get("comments_count"), int) and media["comments_count"] <= 0)
+        ]
+        # The media owed by earlier polls first, from the floor they were owed at, then the newest.
+        media_list.sort(key=lambda media: str(media["id"]) not in owed)
+        deadline = time.monotonic() + COMMENTS_SECONDS
+        still_owed: dict[str, int] = {}
+        for media in media_list:
+            media_id = str(media["id"])
+            media_since = min(owed.get(media_id, since), since)
+            if time.monotonic() > deadline:
+                still_owed[media_id] = media_since
                 continue
+            floor = datetime.fromtimestamp(media_since, UTC)
             comments, _more = self._edge(
-                graph, last, f"{media['id']}/comments", {"fields": COMMENT_FIELDS, "limit": PAGE_SIZE}
+                graph, last, f"{media_id}/comments", {"fields": COMMENT_FIELDS, "limit": PAGE_SIZE}
             )
             for comment in comments:
-                keep(comment, "comment", str(media["id"]), media)
+                keep(comment, "comment", media_id, media, floor)
                 # An old comment's new replies count: each reply is judged by its own time.
                 replies = comment.get("replies")
                 data = replies.get("data") if isinstance(replies, dict) else None
                 for reply in data if isinstance(data, list) else []:
                     if isinstance(reply, dict) and reply.get("id"):
-                        keep(reply, "reply", str(comment["id"]), media)
-        return items, rejected
+                        keep(reply, "reply", str(comment["id"]), media, floor)
+        return items, rejected, still_owed
 
     @staticmethod
     def _ig_item(comment: dict[str, Any], kind: str, parent: str, media: dict[str, Any]) -> FetchedItem:

@@ -256,3 +256,31 @@ def test_an_interrupted_reply_is_found_among_the_comments_replies_and_never_post
     reply.refresh_from_db()
     assert reply.status == Reply.Status.SENT and reply.external_id == "17950000000000046"
     assert [call.method for call in wire.calls("/v21.0/17950000000000021/replies")] == ["GET"]  # never posted
+
+
+def test_past_its_time_for_comments_a_fetch_owes_the_media_and_the_next_reads_them_from_their_floor(
+    channel, wire, monkeypatch
+):
+    from listening.connectors import instagram
+
+    serve_account(wire)
+    monkeypatch.setattr(instagram, "COMMENTS_SECONDS", -1)  # a Graph so slow the time is up at once
+    first = get_connector(channel).fetch({"since": SINCE})
+    assert first.items == [] and first.deferred == 2
+    assert first.cursor == {
+        "since": SINCE,
+        "comments_owed": {"17900000000000001": SINCE, "17900000000000002": SINCE},
+    }
+    assert not [r for r in wire.requests if r.path.endswith("/comments")]
+
+    monkeypatch.setattr(instagram, "COMMENTS_SECONDS", 20)
+    # a newer floor meanwhile (a comment elsewhere) does not skip what the owed media hold
+    second = get_connector(channel).fetch({**first.cursor, "since": NEWEST})
+    assert {i.external_id for i in second.items} == {
+        "17950000000000011",
+        "17950000000000012",
+        "17950000000000021",
+        "17950000000000032",
+        "17950000000000041",
+    }
+    assert second.cursor == {"since": NEWEST} and second.deferred == 0
