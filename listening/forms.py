@@ -29,6 +29,8 @@ FIELD_LABELS = {
     "page_name": _("Page name"),
     "lookback_days": _("Days of posts to read comments from"),
     "max_comment_posts": _("Posts whose comments are read per poll"),
+    "ig_user_id": _("Instagram account id (Graph API)"),
+    "max_media": _("Newest posts whose comments are read per poll"),
     "channel_id": _("YouTube channel id"),
     "video_id": _("Video id"),
     "search_terms": _("Only comments with these words"),

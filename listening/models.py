@@ -17,6 +17,7 @@ from listening.fields import EncryptedJSONField
 class Platform(models.TextChoices):
     X = "x", _("X (Twitter)")
     FACEBOOK = "facebook", _("Facebook Page")
+    INSTAGRAM = "instagram", _("Instagram")
     YOUTUBE = "youtube", _("YouTube")
     FEED = "feed", _("RSS / Atom feed")
 

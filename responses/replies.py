@@ -50,11 +50,14 @@ def reply_max_length(mention: Mention) -> int:
 def reply_target(mention: Mention) -> str:
     """The platform id to answer so the reply lands in the mention's conversation.
 
-    YouTube and Facebook nest comments one level only: a reply is answered on its top-level
-    comment (YouTube's comments.insert takes a top-level ``parentId``:
-    https://developers.google.com/youtube/v3/docs/comments/insert). X threads any tweet.
+    YouTube, Facebook and Instagram nest comments one level only: a reply is answered on its
+    top-level comment (YouTube's comments.insert takes a top-level ``parentId``:
+    https://developers.google.com/youtube/v3/docs/comments/insert; Instagram's replies edge only
+    takes top-level comments:
+    https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment/replies).
+    X threads any tweet.
     """
-    one_level = mention.channel.platform in (Platform.YOUTUBE, Platform.FACEBOOK)
+    one_level = mention.channel.platform in (Platform.YOUTUBE, Platform.FACEBOOK, Platform.INSTAGRAM)
     if one_level and mention.kind == Mention.Kind.REPLY and mention.parent_external_id:
         return mention.parent_external_id
     return mention.external_id

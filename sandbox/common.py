@@ -87,6 +87,7 @@ def _feed_fault(rate_limited: bool) -> HttpResponse:
 FAULTS: dict[str, Callable[[bool], HttpResponse]] = {
     "x": _x_fault,
     "facebook": _facebook_fault,
+    "instagram": _facebook_fault,  # the same Graph API, the same errors
     "youtube": _youtube_fault,
     "feed": _feed_fault,
 }

@@ -20,6 +20,14 @@ X_BRAND_HANDLE = "acme"
 PAGE_ID = "104857600000001"
 PAGE_NAME = "Acme"
 YOUTUBE_CHANNEL_ID = "UCacme0demo0channel000001"
+IG_USER_ID = "17841400000000001"
+IG_USERNAME = "acme"
+# The Instagram account's media: id, caption, permalink shortcode.
+IG_MEDIA = [
+    ("17900000000000001", "Roadrunner Pro: now in summer orange ☀️\nLink in bio #AcmeSummer", "DAcmeRoad01"),
+    ("17900000000000002", "¿A dónde lo llevarías? 🏔️🏖️ #RoadrunnerPro", "DAcmeTrip02"),
+    ("17900000000000003", "Behind the scenes at the Acme workshop", "DAcmeWork03"),
+]
 VIDEOS = [
     ("dQacmeRR001", "Roadrunner Pro — unboxing and first run"),
     ("dQacmeRR002", "#AcmeSummer: 5 trips with the Roadrunner Pro"),
@@ -253,7 +261,7 @@ def _fill(template: str, rng: random.Random) -> str:
     return template.format(**values)
 
 
-PLATFORM_WEIGHTS = {"x": 45, "facebook": 25, "youtube": 20, "feed": 10}
+PLATFORM_WEIGHTS = {"x": 40, "facebook": 20, "instagram": 15, "youtube": 15, "feed": 10}
 CATEGORY_WEIGHTS = {"praise": 25, "billing": 20, "delivery": 10, "support": 12, "question": 18, "competitor": 15}
 MEDIA_WEIGHTS = {"review": 60, "news": 40}
 
@@ -286,6 +294,9 @@ def _author(persona: Persona, platform: str) -> dict:
     if platform == "youtube":
         data["id"] = f"UC{persona.id}{persona.handle[:6]}"
         data["name"] = f"@{persona.handle}"
+    if platform == "instagram":  # an Instagram-scoped id; people are known by their username there
+        data["id"] = f"178414{persona.id}"
+        data["name"] = persona.handle
     return data
 
 
@@ -416,6 +427,25 @@ class Generator:
             platform="facebook", external_id=f"{post.external_id.split('_')[-1]}_{key}", kind="comment",
             text=_without_handle(self._text(persona)[0]), parent_external_id=post.external_id, thread_external_id=post.external_id,
             sort_key=key, payload=payload, created_at=at,
+        )  # fmt: skip
+
+    def _instagram(self, persona: Persona, at: datetime) -> SandboxPost:
+        """A comment on one of the account's media, or a customer's reply to a comment there."""
+        key = snowflake(at, self.rng)
+        payload = {"author": _author(persona, "instagram"), "likes": self.rng.randint(0, 60)}
+        parent = self._parent("instagram", ("comment",), at) if persona.role == "customer" else None
+        if parent is not None:
+            payload["media_id"] = parent.payload.get("media_id", IG_MEDIA[0][0])
+            return SandboxPost(
+                platform="instagram", external_id=f"179{key % 10**14:014d}", kind="reply",
+                text=self._reply_text(persona), parent_external_id=parent.external_id,
+                thread_external_id=parent.external_id, sort_key=key, payload=payload, created_at=at,
+            )  # fmt: skip
+        payload["media_id"] = self.rng.choice(IG_MEDIA)[0]
+        comment_id = f"179{key % 10**14:014d}"
+        return SandboxPost(
+            platform="instagram", external_id=comment_id, kind="comment", text=self._text(persona)[0],
+            thread_external_id=comment_id, sort_key=key, payload=payload, created_at=at,
         )  # fmt: skip
 
     def _youtube(self, persona: Persona, at: datetime) -> SandboxPost:

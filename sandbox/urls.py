@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from sandbox import feeds, graph, x, youtube
+from sandbox import feeds, graph, instagram, x, youtube
 from sandbox.common import with_faults
 
 app_name = "sandbox"
@@ -17,6 +17,12 @@ urlpatterns = [
         "facebook/<str:version>/<str:object_id>/<str:edge>",
         with_faults("facebook")(graph.object_edge),
         name="graph_edge",
+    ),
+    # Instagram's Graph API, on the same host and client as Facebook's
+    path(
+        "instagram/<str:version>/<str:object_id>/<str:edge>",
+        with_faults("instagram")(instagram.object_edge),
+        name="instagram_edge",
     ),
     # YouTube Data API v3, as googleapiclient builds it from its discovery document and api_endpoint
     path(

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 CONNECTORS = {
     "x": "listening.connectors.x:XConnector",
     "facebook": "listening.connectors.facebook:FacebookConnector",
+    "instagram": "listening.connectors.instagram:InstagramConnector",
     "youtube": "listening.connectors.youtube:YouTubeConnector",
     "feed": "listening.connectors.feeds:FeedConnector",
 }

@@ -140,6 +140,7 @@ def parse_webhook(payload: Any, page_id: str = "", *, include_own: bool = False,
 
 class FacebookConnector(Connector):
     platform = "facebook"
+    label: ClassVar[str] = "Facebook"  # how errors name the platform (Instagram speaks through Graph too)
     reply_max_length: ClassVar[int] = 8000
     default_base_url = ""  # blank: facebook-sdk's own host
     settings_fields = (
@@ -156,7 +157,7 @@ class FacebookConnector(Connector):
     def _graph(self) -> tuple[facebook.GraphAPI, dict[str, Any]]:
         token = self.credentials.get("page_access_token") or self.credentials.get("access_token")
         if not token:
-            raise ConnectorError("Facebook needs a page_access_token credential", reconnect=True)
+            raise ConnectorError(f"{self.label} needs a page_access_token credential", reconnect=True)
         session = mount_outbound(requests.Session(), self.base_url, OFFICIAL_HOSTS)
         # The token goes in the Authorization header, never in the URL (where facebook-sdk puts it when
         # given one): URLs end up in logs and error messages. graph.facebook.com takes OAuth 2.0 bearer
@@ -181,25 +182,25 @@ class FacebookConnector(Connector):
         except facebook.GraphAPIError as exc:
             raise self._error(exc, last.get("response")) from exc
         except requests.RequestException as exc:
-            raise ConnectorError(f"Facebook could not be reached: {exc}") from exc
+            raise ConnectorError(f"{self.label} could not be reached: {exc}") from exc
         except (ValueError, KeyError) as exc:
             response = last.get("response")
             status = getattr(response, "status_code", None)
-            raise ConnectorError("Facebook sent a malformed payload", status=status) from exc
+            raise ConnectorError(f"{self.label} sent a malformed payload", status=status) from exc
         if not isinstance(result, dict):
-            raise ConnectorError("Facebook sent an unexpected payload")
+            raise ConnectorError(f"{self.label} sent an unexpected payload")
         return result
 
     def _error(self, exc: facebook.GraphAPIError, response: requests.Response | None) -> ConnectorError:
         status = getattr(response, "status_code", None)
         code = exc.code
         if code in RATE_LIMIT_CODES or (isinstance(code, int) and 80001 <= code <= 80014):
-            return RateLimited(f"Facebook rate limit reached: {exc}", retry_after=self._retry_after(response))
+            return RateLimited(f"{self.label} rate limit reached: {exc}", retry_after=self._retry_after(response))
         if code in AUTH_CODES or status == 401:
-            return ConnectorError(f"Facebook refused the token: {exc}", reconnect=True, status=status)
+            return ConnectorError(f"{self.label} refused the token: {exc}", reconnect=True, status=status)
         if (status is not None and status >= 500) or code in TRANSIENT_CODES or not isinstance(exc.result, dict):
-            return ConnectorError(f"Facebook server error: {exc}", status=status)
-        return ConnectorError(f"Facebook rejected the request: {exc}", permanent=True, status=status)
+            return ConnectorError(f"{self.label} server error: {exc}", status=status)
+        return ConnectorError(f"{self.label} rejected the request: {exc}", permanent=True, status=status)
 
     @staticmethod
     def _retry_after(response: requests.Response | None) -> float:
@@ -247,7 +248,7 @@ class FacebookConnector(Connector):
             result = self._request(graph, last, path, args=dict(args))
             data = result.get("data")
             if not isinstance(data, list):
-                raise ConnectorError("Facebook sent an unexpected payload shape")
+                raise ConnectorError(f"{self.label} sent an unexpected payload shape")
             objects.extend(obj for obj in data if isinstance(obj, dict) and obj.get("id"))
             paging = result.get("paging") or {}
             next_after = (paging.get("cursors") or {}).get("after")

@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('listening', '0010_brand_retention'),
-        ('listening', '0010_source_titles_beside_reply_checks'),
+        ("listening", "0010_brand_retention"),
+        ("listening", "0010_source_titles_beside_reply_checks"),
     ]
 
-    operations = [
-    ]
+    operations = []

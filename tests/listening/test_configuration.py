@@ -44,6 +44,30 @@ def test_add_a_facebook_channel_with_credentials_kept_secret(team):
     assert b"Leave blank to keep it" in edit.content
 
 
+def test_add_an_instagram_channel(team):
+    client = signed_in(team.cm)
+    url = f"/brands/{team.brand.slug}/channels/new/instagram/"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert b"Instagram account id (Graph API)" in page.content
+    response = client.post(
+        url,
+        {
+            "name": "Acme on Instagram",
+            "poll_interval_seconds": 120,
+            "is_active": "on",
+            "setting_ig_user_id": "17841400000000001",
+            "setting_max_media": "10",
+            "credential_page_access_token": "EAAB-secret",
+        },
+    )
+    assert response.status_code == 302
+    channel = Channel.objects.get(name="Acme on Instagram")
+    assert channel.platform == "instagram"
+    assert channel.settings == {"ig_user_id": "17841400000000001", "max_media": 10}
+    assert channel.credentials == {"page_access_token": "EAAB-secret"}
+
+
 def test_a_bad_setting_is_shown_and_what_was_typed_is_kept(team):
     response = signed_in(team.cm).post(
         f"/brands/{team.brand.slug}/channels/new/facebook/",

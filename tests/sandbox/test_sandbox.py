@@ -37,14 +37,14 @@ def demo_channels(live_server, settings) -> dict[str, Channel]:
 
 
 @pytest.mark.django_db
-def test_demo_setup_creates_four_sandbox_channels_and_seeds_a_week(settings):
+def test_demo_setup_creates_five_sandbox_channels_and_seeds_a_week(settings):
     # Transactional tests before this one may have flushed the groups the data migration made.
     for role in (ADMIN, COMMUNITY_MANAGER, DEPARTMENT_STAFF, MANAGER):
         Group.objects.get_or_create(name=role)
     settings.SITE_URL = "http://127.0.0.1:8123"
     call_command("demo_setup", stdout=StringIO())
     channels = {c.platform: c for c in Channel.objects.filter(brand__slug="acme")}
-    assert set(channels) == {Platform.X, Platform.FACEBOOK, Platform.YOUTUBE, Platform.FEED}
+    assert set(channels) == {Platform.X, Platform.FACEBOOK, Platform.INSTAGRAM, Platform.YOUTUBE, Platform.FEED}
     assert all(c.poll_interval_seconds == 15 for c in channels.values())
     assert channels[Platform.X].api_base_url == "http://127.0.0.1:8123/sandbox/x"
     assert SandboxPost.objects.count() >= 60
@@ -53,7 +53,7 @@ def test_demo_setup_creates_four_sandbox_channels_and_seeds_a_week(settings):
     # Running it again changes nothing: no new channels, no second seed.
     count = SandboxPost.objects.count()
     call_command("demo_setup", stdout=StringIO())
-    assert Channel.objects.filter(brand__slug="acme").count() == 4
+    assert Channel.objects.filter(brand__slug="acme").count() == 5
     assert SandboxPost.objects.count() == count
     # Served on another port: the sandbox channels follow; an address a person set is kept.
     Channel.objects.filter(platform=Platform.FEED).update(api_base_url="https://alerts.example.com/acme.rss")
@@ -64,7 +64,9 @@ def test_demo_setup_creates_four_sandbox_channels_and_seeds_a_week(settings):
     assert channels[Platform.FEED].api_base_url == "https://alerts.example.com/acme.rss"
 
 
-@pytest.mark.parametrize("platform", [Platform.X, Platform.FACEBOOK, Platform.YOUTUBE, Platform.FEED])
+@pytest.mark.parametrize(
+    "platform", [Platform.X, Platform.FACEBOOK, Platform.INSTAGRAM, Platform.YOUTUBE, Platform.FEED]
+)
 def test_each_demo_channel_polls_the_sandbox_and_gets_items(demo_channels, platform):
     generator.generate(40, spread=timedelta(hours=6), seed=7)
     connector = get_connector(demo_channels[platform])
@@ -132,6 +134,36 @@ def test_reply_through_facebook_and_youtube_lands_in_the_sandbox(demo_channels):
     yt = get_connector(demo_channels[Platform.YOUTUBE]).post_reply("UgzParent", "Thanks for watching!")
     assert SandboxReply.objects.get(external_id=fb.external_id).in_reply_to == "111_222"
     assert SandboxReply.objects.get(external_id=yt.external_id).in_reply_to == "UgzParent"
+
+
+def test_instagram_comments_arrive_threaded_and_a_reply_lands_once_in_the_thread(demo_channels):
+    from listening.polling import channel_poll
+
+    generator.generate(120, spread=timedelta(hours=6), seed=7)
+    channel = demo_channels[Platform.INSTAGRAM]
+    channel_poll(channel=channel)
+    posts = SandboxPost.objects.filter(platform="instagram")
+    assert posts.filter(kind="reply").exists()
+    # every comment and reply the sandbox holds came in, replies under their comment
+    assert set(channel.mentions.values_list("external_id", flat=True)) == set(
+        posts.values_list("external_id", flat=True)
+    )
+    reply = posts.filter(kind="reply").first()
+    assert channel.mentions.get(external_id=reply.external_id).parent_external_id == reply.parent_external_id
+
+    comment = posts.filter(kind="comment").first()
+    connector = get_connector(channel)
+    posted = connector.post_reply(comment.external_id, "¡Gracias! Te escribimos por DM.")
+    (answer,) = SandboxReply.objects.filter(platform="instagram", in_reply_to=comment.external_id)
+    assert answer.external_id == posted.external_id and answer.text == "¡Gracias! Te escribimos por DM."
+    # the account's own answer shows in the thread but is never read back as a mention
+    channel.refresh_from_db()
+    channel.cursor = {}
+    channel.save(update_fields=["cursor"])
+    assert channel_poll(channel=channel).created == 0
+    # a lost delivery outcome is settled by reading the answer back, not by posting again
+    found = connector.find_reply(comment.external_id, "¡Gracias! Te escribimos por DM.", since=answer.created_at)
+    assert found is not None and found.external_id == posted.external_id
 
 
 def test_feed_cannot_be_answered(demo_channels):
@@ -215,7 +247,9 @@ def test_beat_schedules_the_generator_only_with_the_sandbox(flag, scheduled):
     assert out.stdout.strip() == str(scheduled)
 
 
-@pytest.mark.parametrize("platform", [Platform.X, Platform.FACEBOOK, Platform.YOUTUBE, Platform.FEED])
+@pytest.mark.parametrize(
+    "platform", [Platform.X, Platform.FACEBOOK, Platform.INSTAGRAM, Platform.YOUTUBE, Platform.FEED]
+)
 @pytest.mark.parametrize("rate_limited", [True, False], ids=["rate-limit", "server-error"])
 def test_injected_faults_reach_each_connector_as_that_platforms_own_errors(
     demo_channels, settings, monkeypatch, platform, rate_limited

@@ -22,7 +22,7 @@ def test_every_demo_channel_fills_the_inbox_and_a_second_poll_adds_nothing(live_
     TrackedTermFactory(brand=brand, kind="brand", text="Acme")
     _demo_channels(brand)
     channels = list(Channel.objects.filter(brand=brand))
-    assert len(channels) == 4
+    assert len(channels) == 5
     for channel in channels:
         outcome = channel_poll(channel=channel)
         assert outcome.error == "", (channel.platform, outcome.error)
@@ -30,7 +30,13 @@ def test_every_demo_channel_fills_the_inbox_and_a_second_poll_adds_nothing(live_
         assert channel.state == Channel.State.OK and channel.last_success_at
     total = Mention.objects.filter(brand=brand).count()
     assert total > 20
-    assert set(Mention.objects.values_list("channel__platform", flat=True)) == {"x", "facebook", "youtube", "feed"}
+    assert set(Mention.objects.values_list("channel__platform", flat=True)) == {
+        "x",
+        "facebook",
+        "instagram",
+        "youtube",
+        "feed",
+    }
     languages = set(Mention.objects.values_list("language", flat=True))
     assert {"en", "es"} <= languages
     assert Mention.objects.filter(language="es").exclude(sentiment=Sentiment.UNSCORED).exists()

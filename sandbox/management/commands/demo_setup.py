@@ -198,7 +198,7 @@ SEED_ITEMS = 60
 
 
 def _demo_channels(brand: Brand) -> tuple[list[str], int]:
-    """Acme's four channels, pointed at the sandbox under SITE_URL, and a first week of items.
+    """Acme's five channels, pointed at the sandbox under SITE_URL, and a first week of items.
 
     Idempotent: a channel found by brand and name is left as it is (a person may have edited it);
     the sandbox is seeded only while it is empty.
@@ -231,6 +231,13 @@ def _demo_channels(brand: Brand) -> tuple[list[str], int]:
                 "app_secret": "sandbox-app-secret",
                 "verify_token": "sandbox-verify",
             },
+        ),
+        (
+            "Acme on Instagram (sandbox)",
+            Platform.INSTAGRAM,
+            f"{sandbox}/instagram",
+            {"ig_user_id": generator.IG_USER_ID, "graph_version": "v21.0"},
+            {"page_access_token": "sandbox-page-token"},
         ),
         (
             "Acme YouTube (sandbox)",

@@ -19,6 +19,7 @@ from listening.models import Channel, Platform
 from listening.polling import channel_poll, channel_resume
 from tests.factories import ChannelFactory
 from tests.listening.connectors import test_facebook as fb
+from tests.listening.connectors import test_instagram as ig
 from tests.listening.connectors import test_x as x
 from tests.listening.connectors import test_youtube as yt
 from tests.listening.connectors.conftest import fixture_bytes
@@ -75,6 +76,21 @@ PLATFORMS = {
         ),
         server_error=(500, JSON, fixture_bytes("facebook/error_500.json")),
         revoked=(400, JSON, fixture_bytes("facebook/error_190.json")),
+    ),
+    "instagram": Spec(
+        Platform.INSTAGRAM,
+        {"ig_user_id": ig.IG, "graph_version": "v21.0"},
+        ig.CREDENTIALS,
+        ig.serve_account,
+        ("GET", ig.COMMENTS_1, {"after": ig.COMMENTS_AFTER}),
+        items_key="data",
+        rate_limited=(
+            400,
+            {**JSON, "x-business-use-case-usage": json.dumps({ig.IG: [{"estimated_time_to_regain_access": 1}]})},
+            fixture_bytes("instagram/error_rate_limit.json"),
+        ),
+        server_error=(500, JSON, fixture_bytes("facebook/error_500.json")),
+        revoked=(400, JSON, fixture_bytes("instagram/error_190.json")),
     ),
     "youtube": Spec(
         Platform.YOUTUBE,
@@ -222,7 +238,7 @@ def _break_youtube(thread: dict) -> None:
 
 
 # How each platform's item is sent unreadable: the shape the platform promised, a value it is not.
-BREAK = {"x": _break_x, "facebook": _break_facebook, "youtube": _break_youtube}
+BREAK = {"x": _break_x, "facebook": _break_facebook, "instagram": _break_facebook, "youtube": _break_youtube}
 
 
 @pytest.mark.parametrize("name", list(BREAK))

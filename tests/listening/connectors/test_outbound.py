@@ -34,6 +34,7 @@ PRIVATE = (
 CASES = {
     Platform.X: ("/2/users/1/mentions", {"user_id": "1"}, {"bearer_token": "t"}, "", {"meta": {"result_count": 0}}),
     Platform.FACEBOOK: ("/v21.0/42/feed", {"page_id": "42"}, {"page_access_token": "t"}, "", {"data": []}),
+    Platform.INSTAGRAM: ("/v21.0/17841/media", {"ig_user_id": "17841"}, {"page_access_token": "t"}, "", {"data": []}),
     Platform.YOUTUBE: ("/youtube/v3/commentThreads", {"channel_id": "UC1"}, {"api_key": "k"}, "", {"items": []}),
     Platform.FEED: ("/feed.xml", {}, {}, "/feed.xml", RSS),
 }
@@ -152,6 +153,7 @@ def test_no_connector_sends_a_request_to_a_private_address_that_is_not_allowlist
     [
         (Platform.X, {"consumer_key": "ck", "consumer_secret": "cs", "access_token": "at", "access_token_secret": "s"}),
         (Platform.FACEBOOK, {"page_access_token": "page-token"}),
+        (Platform.INSTAGRAM, {"page_access_token": "page-token"}),
         (Platform.YOUTUBE, {"client_id": "id", "client_secret": "secret", "refresh_token": "refresh"}),
     ],
 )

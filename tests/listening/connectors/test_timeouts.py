@@ -14,6 +14,7 @@ RSS = '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channe
 CASES = {
     Platform.X: ("/2/users/1/mentions", {"user_id": "1"}, {"bearer_token": "t"}, "", {"meta": {"result_count": 0}}),
     Platform.FACEBOOK: ("/v21.0/42/feed", {"page_id": "42"}, {"page_access_token": "t"}, "", {"data": []}),
+    Platform.INSTAGRAM: ("/v21.0/17841/media", {"ig_user_id": "17841"}, {"page_access_token": "t"}, "", {"data": []}),
     Platform.YOUTUBE: ("/youtube/v3/commentThreads", {"channel_id": "UC1"}, {"api_key": "k"}, "", {"items": []}),
     Platform.FEED: ("/feed.xml", {}, {}, "/feed.xml", RSS),
 }

@@ -1,0 +1,228 @@
+"""Instagram professional account (linked to a Facebook Page) through facebook-sdk's ``GraphAPI``:
+comments and replies on the account's media, and replies as answers to a comment.
+
+Instagram speaks through the same Graph API as a Facebook Page, so this connector borrows the Facebook
+one's client set-up (the current Graph version, the token in the Authorization header, the outbound
+HTTP policy), its error mapping and its budget reading; only what is read and how differs.
+https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-media/comments
+
+Settings: ``ig_user_id`` (the Instagram account's Graph id), ``graph_version`` (e.g. ``v21.0``),
+``max_media`` (default 25: on how many of the newest media a poll reads comments), ``max_pages`` per
+edge and poll (default 5). Credentials: ``page_access_token`` (the linked Page's token with
+``instagram_basic``, ``instagram_manage_comments``, ``pages_read_engagement``).
+
+Cursor: ``{"since": <unix time of the newest comment seen>}``. The comments edge takes no time floor,
+so each poll reads the comments of the newest media and keeps those at or after the floor; comments
+at that very second are read again, and the ingestion dedupes them. Media without comments cost no
+request. A slow Graph must not carry a poll past its task's time limit: past ``COMMENTS_SECONDS`` the
+media not reached yet are owed (``comments_owed``: media id → the floor their comments are read
+from) and read first on the next poll, and the channel shows how many.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import facebook
+
+from listening.connectors._http import safe_url, unique_items
+from listening.connectors.base import (
+    ITEM_PARSE_ERRORS,
+    ConnectorError,
+    FetchedAuthor,
+    FetchedItem,
+    FetchResult,
+    PostedReply,
+    RejectedItem,
+    SettingField,
+    brands_reply_among,
+    unreadable_item,
+)
+from listening.connectors.facebook import PAGE_SIZE, FacebookConnector, parse_time
+
+MEDIA_FIELDS = "id,caption,permalink,timestamp,comments_count"
+PERSON_FIELDS = "id,text,timestamp,username,like_count,from{id,username}"
+COMMENT_FIELDS = f"{PERSON_FIELDS},replies{{{PERSON_FIELDS}}}"
+# Instagram usernames: letters, digits, periods and underscores, at most 30.
+USERNAME = re.compile(r"[A-Za-z0-9._]{1,30}")
+FIRST_POLL_DAYS = 7
+# How long one fetch keeps reading comments, media after media (as Facebook's: the poll task stops at 45 s).
+COMMENTS_SECONDS = 20
+
+
+def _author(comment: dict[str, Any]) -> FetchedAuthor:
+    """The commenter: ``from.id`` (their Instagram-scoped id) when Graph gives it, else the username."""
+    person = comment.get("from")
+    person = person if isinstance(person, dict) else {}
+    username = str(person.get("username") or comment.get("username") or "")
+    person_id = str(person.get("id") or "")
+    external_id = person_id or (f"username:{username}" if username else "unknown")
+    profile = f"https://www.instagram.com/{username}/" if USERNAME.fullmatch(username) else ""
+    return FetchedAuthor(external_id=external_id, handle=username, name=username, profile_url=profile)
+
+
+def _caption_title(caption: Any) -> str:
+    lines = str(caption or "").strip().splitlines()
+    return lines[0].strip()[:255] if lines else ""
+
+
+class InstagramConnector(FacebookConnector):
+    platform = "instagram"
+    label: ClassVar[str] = "Instagram"
+    # https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-media/comments
+    reply_max_length: ClassVar[int] = 2200
+    settings_fields = (
+        SettingField("ig_user_id", required=True, pattern=r"[0-9A-Za-z._-]{1,100}"),
+        SettingField("graph_version", pattern=r"v[0-9]{1,2}\.[0-9]"),
+        SettingField("max_media", int),
+        SettingField("max_pages", int),
+    )
+    credential_keys = ("page_access_token",)
+
+    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
+        ig_user_id = str(self.settings.get("ig_user_id") or "")
+        if not ig_user_id:
+            raise ConnectorError("Instagram channel needs an ig_user_id setting", permanent=True)
+        since = int(cursor.get("since") or (datetime.now(UTC) - timedelta(days=FIRST_POLL_DAYS)).timestamp())
+        owed = {
+            str(media_id): int(floor)
+            for media_id, floor in (cursor.get("comments_owed") or {}).items()
+            if isinstance(floor, int | float)
+        }
+        graph, last = self._graph()
+        try:
+            items, rejected, still_owed = self._collect(graph, last, ig_user_id, since, owed)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ConnectorError(f"Instagram sent a malformed item: {exc}") from exc
+        finally:
+            graph.session.close()
+        newest = max((int(item.published_at.timestamp()) for item in items), default=since)
+        rest = {k: v for k, v in cursor.items() if k not in ("since", "comments_owed")}
+        if still_owed:
+            rest["comments_owed"] = still_owed
+        return FetchResult(
+            items=unique_items(items),
+            cursor={**rest, "since": max(newest, since)},
+            budget=self._budget(last.get("response")),
+            deferred=len(still_owed),
+            rejected=rejected,
+        )
+
+    def _newest_media(self, graph: facebook.GraphAPI, last: dict[str, Any], ig_user_id: str) -> list[dict[str, Any]]:
+        """The account's newest ``max_media`` media, newest first, over as many pages as that takes."""
+        max_media = max(int(self.settings.get("max_media") or 25), 1)
+        max_pages = max(int(self.settings.get("max_pages") or 5), 1)
+        args: dict[str, Any] = {"fields": MEDIA_FIELDS, "limit": min(max_media, PAGE_SIZE)}
+        media: list[dict[str, Any]] = []
+        for _ in range(max_pages):
+            result = self._request(graph, last, f"{ig_user_id}/media", args=dict(args))
+            data = result.get("data")
+            if not isinstance(data, list):
+                raise ConnectorError("Instagram sent an unexpected payload shape")
+            media.extend(obj for obj in data if isinstance(obj, dict) and obj.get("id"))
+            paging = result.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if len(media) >= max_media or not data or not paging.get("next") or not after:
+                break
+            args["after"] = str(after)
+        return media[:max_media]
+
+    def _collect(
+        self, graph: facebook.GraphAPI, last: dict[str, Any], ig_user_id: str, since: int, owed: dict[str, int]
+    ) -> tuple[list[FetchedItem], list[RejectedItem], dict[str, int]]:
+        """Items since the floor; the items Graph sent unreadable; the media whose comments are owed."""
+        items: list[FetchedItem] = []
+        rejected: list[RejectedItem] = []
+
+        def keep(comment: Any, kind: str, parent: str, media: dict[str, Any], floor: datetime) -> None:
+            try:
+                if str((comment.get("from") or {}).get("id") or "") == ig_user_id:
+                    return  # the account's own answers are the brand's voice, not mentions
+                if parse_time(comment.get("timestamp")) >= floor:
+                    items.append(self._ig_item(comment, kind, parent, media))
+            except ITEM_PARSE_ERRORS as exc:
+                rejected.append(unreadable_item("Instagram", comment, exc))
+
+        media_list = [
+            media
+            for media in self._newest_media(graph, last, ig_user_id)
+            if not (isinstance(media.get("comments_count"), int) and media["comments_count"] <= 0)
+        ]
+        # The media owed by earlier polls first, from the floor they were owed at, then the newest.
+        media_list.sort(key=lambda media: str(media["id"]) not in owed)
+        deadline = time.monotonic() + COMMENTS_SECONDS
+        still_owed: dict[str, int] = {}
+        for media in media_list:
+            media_id = str(media["id"])
+            media_since = min(owed.get(media_id, since), since)
+            if time.monotonic() > deadline:
+                still_owed[media_id] = media_since
+                continue
+            floor = datetime.fromtimestamp(media_since, UTC)
+            comments, _more = self._edge(
+                graph, last, f"{media_id}/comments", {"fields": COMMENT_FIELDS, "limit": PAGE_SIZE}
+            )
+            for comment in comments:
+                keep(comment, "comment", media_id, media, floor)
+                # An old comment's new replies count: each reply is judged by its own time.
+                replies = comment.get("replies")
+                data = replies.get("data") if isinstance(replies, dict) else None
+                for reply in data if isinstance(data, list) else []:
+                    if isinstance(reply, dict) and reply.get("id"):
+                        keep(reply, "reply", str(comment["id"]), media, floor)
+        return items, rejected, still_owed
+
+    @staticmethod
+    def _ig_item(comment: dict[str, Any], kind: str, parent: str, media: dict[str, Any]) -> FetchedItem:
+        comment_id = str(comment["id"])
+        likes = comment.get("like_count")
+        return FetchedItem(
+            external_id=comment_id,
+            text=str(comment.get("text") or ""),
+            author=_author(comment),
+            published_at=parse_time(comment["timestamp"]),
+            kind=kind,
+            # Graph gives no address for a comment: the media's permalink is where it is read.
+            url=safe_url(media.get("permalink")),
+            parent_external_id=parent,
+            source=str(media["id"]),
+            source_title=_caption_title(media.get("caption")),
+            metrics={"likes": likes} if isinstance(likes, int) and not isinstance(likes, bool) else {},
+        )
+
+    def post_reply(self, parent_external_id: str, text: str) -> PostedReply:
+        """``POST /{ig-comment-id}/replies``: Instagram threads one level, on top-level comments."""
+        graph, last = self._graph()
+        try:
+            result = self._request(graph, last, f"{parent_external_id}/replies", post_args={"message": text})
+        finally:
+            graph.session.close()
+        reply_id = str(result.get("id") or "")
+        if not reply_id:
+            raise ConnectorError("Instagram did not return the id of the reply")
+        return PostedReply(external_id=reply_id)
+
+    def find_reply(self, parent_external_id: str, text: str, *, since: datetime) -> PostedReply | None:
+        """The comment's replies read back for the account's own answer since ``since``."""
+        ig_user_id = str(self.settings.get("ig_user_id") or "")
+        since = since.replace(microsecond=0)  # Graph times are whole seconds
+        graph, last = self._graph()
+        try:
+            result = self._request(
+                graph, last, f"{parent_external_id}/replies", args={"fields": PERSON_FIELDS, "limit": "100"}
+            )
+        finally:
+            graph.session.close()
+        answers = [
+            (str(reply.get("id") or ""), str(reply.get("text") or ""))
+            for reply in result.get("data") or []
+            if isinstance(reply, dict)
+            and str((reply.get("from") or {}).get("id") or "") == ig_user_id
+            and parse_time(reply.get("timestamp")) >= since
+        ]
+        truncated = bool((result.get("paging") or {}).get("next"))
+        found = brands_reply_among(answers, text, truncated=truncated, platform="Instagram")
+        return PostedReply(external_id=found) if found else None

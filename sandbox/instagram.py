@@ -1,0 +1,128 @@
+"""Instagram Graph API, as facebook-sdk builds it on https://graph.facebook.com/: the account's media,
+their comments with replies nested, a comment's replies, and replying.
+
+Any access token is accepted. Replies we publish are kept as ``SandboxReply``.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from sandbox import generator
+from sandbox.common import decode_token, encode_token, page_size
+from sandbox.graph import _error
+from sandbox.models import SandboxPost, SandboxReply
+
+USAGE = {"x-app-usage": json.dumps({"call_count": 1, "total_cputime": 1, "total_time": 1})}
+
+
+def _time(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def _comment(post: SandboxPost) -> dict[str, Any]:
+    author = post.author
+    username = str(author.get("handle", ""))
+    return {
+        "id": post.external_id,
+        "text": post.text,
+        "timestamp": _time(post.created_at),
+        "username": username,
+        "like_count": int(post.payload.get("likes", 0)),
+        "from": {"id": str(author.get("id", "")), "username": username},
+    }
+
+
+def _brand_reply(reply: SandboxReply) -> dict[str, Any]:
+    return {
+        "id": reply.external_id,
+        "text": reply.text,
+        "timestamp": _time(reply.created_at),
+        "username": generator.IG_USERNAME,
+        "like_count": 0,
+        "from": {"id": generator.IG_USER_ID, "username": generator.IG_USERNAME},
+    }
+
+
+def _page(request: HttpRequest, rows: list[Any], key: Any) -> tuple[list[Any], dict[str, Any]]:
+    """One page of ``rows`` (newest first) after the request's ``after`` cursor, and its ``paging``."""
+    after = decode_token(request.GET["after"]) if request.GET.get("after") else None
+    if after is not None:
+        rows = [row for row in rows if key(row) < after]
+    limit = page_size(request, "limit", 25, 100)
+    data, more = rows[:limit], len(rows) > limit
+    if not data:
+        return data, {}
+    paging: dict[str, Any] = {"cursors": {"before": encode_token(key(data[0])), "after": encode_token(key(data[-1]))}}
+    if more:
+        query = request.GET.copy()
+        query["after"] = paging["cursors"]["after"]
+        paging["next"] = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+    return data, paging
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def object_edge(request: HttpRequest, version: str, object_id: str, edge: str) -> HttpResponse:
+    if request.method == "POST":
+        if edge != "replies":
+            return _error(f"Unsupported post request to {edge}", 100)
+        message = request.POST.get("message", "")
+        if not message:
+            return _error("(#100) The parameter message is required", 100)
+        reply_id = f"179{secrets.randbelow(10**14):014d}"
+        SandboxReply.objects.create(platform="instagram", external_id=reply_id, in_reply_to=object_id, text=message)
+        return JsonResponse({"id": reply_id})
+
+    if edge == "media" and object_id == generator.IG_USER_ID:
+        counts: dict[str, int] = {}
+        for media_id in SandboxPost.objects.filter(platform="instagram").values_list("payload__media_id", flat=True):
+            counts[str(media_id)] = counts.get(str(media_id), 0) + 1
+        # The media were all posted before the sandbox's first comment; newest first, keyed by position.
+        media = [
+            {
+                "id": media_id,
+                "caption": caption,
+                "permalink": f"https://www.instagram.com/p/{shortcode}/",
+                "timestamp": "2026-11-01T12:00:00+0000",
+                "comments_count": counts.get(media_id, 0),
+                "_key": len(generator.IG_MEDIA) - n,
+            }
+            for n, (media_id, caption, shortcode) in enumerate(generator.IG_MEDIA)
+        ]
+        data, paging = _page(request, media, lambda m: m["_key"])
+        body = {"data": [{k: v for k, v in m.items() if k != "_key"} for m in data]}
+        return JsonResponse({**body, **({"paging": paging} if paging else {})}, headers=USAGE)
+    if edge == "comments":
+        comments = list(
+            SandboxPost.objects.filter(platform="instagram", kind="comment", payload__media_id=object_id).order_by(
+                "-sort_key"
+            )
+        )
+        data, paging = _page(request, comments, lambda p: p.sort_key)
+        ids = [p.external_id for p in data]
+        replies: dict[str, list[dict[str, Any]]] = {}
+        for reply in SandboxPost.objects.filter(
+            platform="instagram", kind="reply", thread_external_id__in=ids
+        ).order_by("sort_key"):
+            replies.setdefault(reply.thread_external_id, []).append(_comment(reply))
+        for answer in SandboxReply.objects.filter(platform="instagram", in_reply_to__in=ids).order_by("created_at"):
+            replies.setdefault(answer.in_reply_to, []).append(_brand_reply(answer))
+        rows = []
+        for post in data:
+            row = _comment(post)
+            if post.external_id in replies:
+                row["replies"] = {"data": replies[post.external_id]}
+            rows.append(row)
+        return JsonResponse({"data": rows, **({"paging": paging} if paging else {})}, headers=USAGE)
+    if edge == "replies":
+        own = SandboxReply.objects.filter(platform="instagram", in_reply_to=object_id).order_by("-created_at")
+        return JsonResponse({"data": [_brand_reply(answer) for answer in own[:100]]}, headers=USAGE)
+    return _error(f"Unsupported get request. Object with ID '{object_id}' does not exist", 100)

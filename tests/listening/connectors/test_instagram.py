@@ -1,0 +1,286 @@
+"""InstagramConnector: facebook-sdk's real GraphAPI against recorded Instagram Graph payloads served locally."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from urllib.parse import parse_qs
+
+import pytest
+
+from listening.connectors import get_connector
+from listening.connectors.base import ConnectorError, RateLimited
+from listening.models import Platform
+from tests.factories import ChannelFactory
+from tests.listening.connectors.conftest import fixture_bytes
+
+IG = "17841400000000001"
+MEDIA = f"/v21.0/{IG}/media"
+MEDIA_AFTER = "QVFIUmx1WTBpMGpRbk1ocWFfd0Rva2s3NWxsTU9RZAjl2dEZAjV3FZAUzFIRl9CTmZA5QUlLcWhyX2NYQ3BlbVFhMDRiNlJ5TFY5"
+COMMENTS_1 = "/v21.0/17900000000000001/comments"
+COMMENTS_AFTER = "QVFIUl9mT2F5cE51b2ZAvWm1xcFJ5ZAWpnWjMxRUtpRTZAxNFc4X2dWbFRnRnlscmdfaElSY0pMVnFOWmVNb0VGaXdv"
+COMMENTS_2 = "/v21.0/17900000000000002/comments"
+SINCE = int(datetime(2026, 11, 23, 0, 0, tzinfo=UTC).timestamp())
+NEWEST = int(datetime(2026, 11, 23, 11, 40, 0, tzinfo=UTC).timestamp())
+CREDENTIALS = {"page_access_token": "PAGE_TOKEN"}
+
+
+@pytest.fixture
+def channel(db, wire):
+    return ChannelFactory(
+        platform=Platform.INSTAGRAM,
+        api_base_url=wire.url,
+        settings={"ig_user_id": IG, "graph_version": "v21.0"},
+        credentials=CREDENTIALS,
+    )
+
+
+def serve_account(wire) -> None:
+    wire.add("GET", MEDIA, fixture="instagram/media_page1.json")
+    wire.add("GET", MEDIA, fixture="instagram/media_page2.json", when={"after": MEDIA_AFTER})
+    wire.add("GET", COMMENTS_1, fixture="instagram/comments_media1_page1.json")
+    wire.add("GET", COMMENTS_1, fixture="instagram/comments_media1_page2.json", when={"after": COMMENTS_AFTER})
+    wire.add("GET", COMMENTS_2, fixture="instagram/comments_media2.json")
+
+
+def test_poll_reads_media_pages_comments_and_threaded_replies(channel, wire):
+    serve_account(wire)
+    result = get_connector(channel).fetch({"since": SINCE})
+    by_id = {i.external_id: i for i in result.items}
+
+    # the account's own answer and a comment older than the cursor are left out; a new reply on
+    # that old comment comes in
+    assert set(by_id) == {
+        "17950000000000011",
+        "17950000000000012",
+        "17950000000000021",
+        "17950000000000032",
+        "17950000000000041",
+    }
+    comment = by_id["17950000000000011"]
+    assert comment.kind == "comment"
+    assert comment.parent_external_id == "17900000000000001"
+    assert comment.source == "17900000000000001"
+    assert comment.source_title == "Roadrunner Pro: now in summer orange ☀️"
+    assert comment.url == "https://www.instagram.com/p/DAcmeRoad01/"
+    assert comment.author.external_id == "17841455500000011"
+    assert comment.author.handle == "sofi.montevideo"
+    assert comment.author.profile_url == "https://www.instagram.com/sofi.montevideo/"
+    assert comment.metrics == {"likes": 7}
+    reply = by_id["17950000000000012"]
+    assert reply.kind == "reply"
+    assert reply.parent_external_id == "17950000000000011"
+    late_reply = by_id["17950000000000032"]
+    assert (late_reply.kind, late_reply.parent_external_id) == ("reply", "17950000000000031")
+    assert result.cursor == {"since": NEWEST}
+
+    # both media pages and both comment pages were read by their after cursors; a media without
+    # comments cost no request
+    assert [c.query.get("after") for c in wire.calls(MEDIA)] == [None, MEDIA_AFTER]
+    assert [c.query.get("after") for c in wire.calls(COMMENTS_1)] == [None, COMMENTS_AFTER]
+    assert not wire.calls("/v21.0/17900000000000003/comments")
+    fields = wire.calls(COMMENTS_1)[0].query["fields"]
+    assert "from{id,username}" in fields and fields.startswith("id,text,timestamp,username,like_count")
+    assert "replies{" in fields
+    # the token travels in the Authorization header, never in a URL
+    assert all(call.headers["authorization"] == "Bearer PAGE_TOKEN" for call in wire.requests)
+    assert all("access_token" not in call.query for call in wire.requests)
+
+
+def test_second_poll_reads_only_what_is_new(channel, wire):
+    serve_account(wire)
+    connector = get_connector(channel)
+    first = connector.fetch({"since": SINCE})
+    second = connector.fetch(first.cursor)
+    # only what was at the floor's very second comes back (the ingestion dedupes it)
+    assert {i.external_id for i in second.items} == {"17950000000000012"}
+    assert second.cursor == {"since": NEWEST}
+
+
+def test_commenter_without_from_is_known_by_username_and_hostile_text_is_verbatim(channel, wire):
+    serve_account(wire)
+    items = {i.external_id: i for i in get_connector(channel).fetch({"since": SINCE}).items}
+    anonymous = items["17950000000000041"]
+    assert anonymous.text == '</p><script>alert("ig")</script> who makes these?'
+    assert anonymous.author.external_id == "username:x_x.<b>"
+    assert anonymous.author.handle == "x_x.<b>"
+    assert anonymous.author.profile_url == ""  # not a username Instagram allows: no link built from it
+    assert items["17950000000000012"].text == "Yo también la espero <img src=x onerror=alert('ig')>"
+
+
+def test_poll_stores_comments_once_through_the_pipeline(channel, wire):
+    from listening.polling import channel_poll
+
+    serve_account(wire)
+    channel.cursor = {"since": SINCE}
+    channel.save()
+    channel_poll(channel=channel)
+    channel_poll(channel=channel)
+    channel.refresh_from_db()
+    assert channel.state == channel.State.OK
+    assert channel.mentions.count() == 5
+    assert channel.mentions.get(external_id="17950000000000012").parent_external_id == "17950000000000011"
+
+
+def test_expired_token_asks_to_reconnect(channel, wire):
+    wire.add("GET", MEDIA, fixture="instagram/error_190.json", status=400)
+    with pytest.raises(ConnectorError) as error:
+        get_connector(channel).fetch({})
+    assert error.value.reconnect and error.value.permanent
+    assert "Instagram refused the token" in str(error.value)
+
+
+@pytest.mark.parametrize("code", [4, 32, 613])
+def test_rate_limit_waits_as_the_usage_header_says(channel, wire, code):
+    usage = {IG: [{"type": "instagram", "call_count": 100, "estimated_time_to_regain_access": 9}]}
+    body = {"error": {"message": f"(#{code}) request limit reached", "type": "OAuthException", "code": code}}
+    wire.add("GET", MEDIA, body=body, status=400, headers={"x-business-use-case-usage": json.dumps(usage)})
+    with pytest.raises(RateLimited) as error:
+        get_connector(channel).fetch({"since": SINCE})
+    assert error.value.retry_after == 9 * 60
+
+
+def test_rate_limit_midway_without_header_waits_fifteen_minutes_and_keeps_the_cursor(channel, wire):
+    serve_account(wire)
+    json_type = {"Content-Type": "application/json; charset=utf-8"}
+    wire.prepend("GET", COMMENTS_2, [(400, json_type, fixture_bytes("instagram/error_rate_limit.json"))])
+    connector = get_connector(channel)
+    with pytest.raises(RateLimited) as error:
+        connector.fetch({"since": SINCE})
+    assert error.value.retry_after == 15 * 60
+    assert len(connector.fetch({"since": SINCE}).items) == 5
+
+
+def test_reply_is_posted_once_on_the_comments_replies_edge(channel, wire):
+    wire.add("POST", "/v21.0/17950000000000011/replies", fixture="instagram/reply_post.json")
+    posted = get_connector(channel).post_reply("17950000000000011", "¡Hola Sofi! Llega en diciembre.")
+    assert posted.external_id == "17950000000000099"
+    (call,) = wire.calls("/v21.0/17950000000000011/replies")
+    assert parse_qs(call.body.decode()) == {"message": ["¡Hola Sofi! Llega en diciembre."]}
+    assert call.headers["authorization"] == "Bearer PAGE_TOKEN"
+
+
+def test_a_reply_to_a_reply_is_answered_on_its_top_level_comment(channel):
+    from listening.models import Mention
+    from responses.replies import reply_target
+    from tests.factories import MentionFactory
+
+    mention = MentionFactory(
+        channel=channel,
+        external_id="17950000000000012",
+        kind=Mention.Kind.REPLY,
+        parent_external_id="17950000000000011",
+    )
+    assert reply_target(mention) == "17950000000000011"
+
+
+def test_settings_are_validated():
+    from listening.connectors.instagram import InstagramConnector
+
+    cleaned, errors = InstagramConnector.clean_settings({"ig_user_id": IG, "max_media": "10"})
+    assert (cleaned, errors) == ({"ig_user_id": IG, "max_media": 10}, {})
+    _cleaned, errors = InstagramConnector.clean_settings({"ig_user_id": "../me?x=1"})
+    assert set(errors) == {"ig_user_id"}
+    _cleaned, errors = InstagramConnector.clean_settings({})
+    assert set(errors) == {"ig_user_id"}
+
+
+def test_a_reply_to_a_reply_is_sent_once_on_its_top_level_comment(team, wire):
+    from listening.models import Mention
+    from responses.models import Reply
+    from responses.tasks import send_reply
+    from tests.factories import MentionFactory, ReplyFactory
+
+    channel = ChannelFactory(
+        brand=team.brand,
+        platform=Platform.INSTAGRAM,
+        api_base_url=wire.url,
+        settings={"ig_user_id": IG, "graph_version": "v21.0"},
+        credentials=CREDENTIALS,
+    )
+    mention = MentionFactory(
+        channel=channel,
+        external_id="17950000000000012",
+        kind=Mention.Kind.REPLY,
+        parent_external_id="17950000000000011",
+    )
+    wire.add("POST", "/v21.0/17950000000000011/replies", fixture="instagram/reply_post.json")
+    reply = ReplyFactory(mention=mention, author=team.cm, status=Reply.Status.QUEUED, text="¡Gracias, Carlos!")
+    assert send_reply(reply.pk) == "sent"
+    assert send_reply(reply.pk) == "skipped"  # the broker delivered the message again
+    reply.refresh_from_db()
+    assert reply.external_id == "17950000000000099"
+    assert len(wire.calls("/v21.0/17950000000000011/replies")) == 1
+
+
+def test_an_interrupted_reply_is_found_among_the_comments_replies_and_never_posted_again(team, wire):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from responses import replies
+    from responses.models import Reply
+    from responses.tasks import send_reply
+    from tests.factories import MentionFactory, ReplyFactory
+
+    channel = ChannelFactory(
+        brand=team.brand,
+        platform=Platform.INSTAGRAM,
+        api_base_url=wire.url,
+        settings={"ig_user_id": IG, "graph_version": "v21.0"},
+        credentials=CREDENTIALS,
+    )
+    comment = MentionFactory(
+        channel=channel, external_id="17950000000000021", text="My order #4411 still hasn't shipped"
+    )
+    claimed = timezone.now() - timedelta(seconds=replies.SENDING_STALE_SECONDS + 60)
+    answered = (claimed + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S+0000")
+    text = "Sorry Jen! We sent you a DM & will sort it today."
+    person = {"id": "17841455500000044", "username": "jen.rides"}
+    brand = {"id": IG, "username": "acme"}
+    wire.add(
+        "GET",
+        "/v21.0/17950000000000021/replies",
+        body={
+            "data": [
+                {"id": "17950000000000045", "text": "any news?", "timestamp": answered, "from": person},
+                {"id": "17950000000000046", "text": "Sorry Jen! We sent you a DM &amp; will sort it today.",
+                 "timestamp": answered, "from": brand},
+            ]
+        },
+    )  # fmt: skip
+    reply = ReplyFactory(
+        mention=comment, author=team.cm, text=text, status=Reply.Status.SENDING, attempts=1, claimed_at=claimed
+    )
+    assert send_reply(reply.pk) == "sent"
+    reply.refresh_from_db()
+    assert reply.status == Reply.Status.SENT and reply.external_id == "17950000000000046"
+    assert [call.method for call in wire.calls("/v21.0/17950000000000021/replies")] == ["GET"]  # never posted
+
+
+def test_past_its_time_for_comments_a_fetch_owes_the_media_and_the_next_reads_them_from_their_floor(
+    channel, wire, monkeypatch
+):
+    from listening.connectors import instagram
+
+    serve_account(wire)
+    monkeypatch.setattr(instagram, "COMMENTS_SECONDS", -1)  # a Graph so slow the time is up at once
+    first = get_connector(channel).fetch({"since": SINCE})
+    assert first.items == [] and first.deferred == 2
+    assert first.cursor == {
+        "since": SINCE,
+        "comments_owed": {"17900000000000001": SINCE, "17900000000000002": SINCE},
+    }
+    assert not [r for r in wire.requests if r.path.endswith("/comments")]
+
+    monkeypatch.setattr(instagram, "COMMENTS_SECONDS", 20)
+    # a newer floor meanwhile (a comment elsewhere) does not skip what the owed media hold
+    second = get_connector(channel).fetch({**first.cursor, "since": NEWEST})
+    assert {i.external_id for i in second.items} == {
+        "17950000000000011",
+        "17950000000000012",
+        "17950000000000021",
+        "17950000000000032",
+        "17950000000000041",
+    }
+    assert second.cursor == {"since": NEWEST} and second.deferred == 0
