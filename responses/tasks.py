@@ -82,13 +82,13 @@ def _each(
     return outcomes
 
 
-@shared_task(name="responses.notify_emails", bind=True, soft_time_limit=240, time_limit=300)
+@shared_task(name="responses.notify_emails", bind=True, soft_time_limit=180, time_limit=230)
 def notify_emails(self: Task, calls: list[dict[str, Any]]) -> list[str]:
     """``notify_email`` for a batch of notifications (the e-mails a page of routed mentions sends)."""
     return _each(self, calls, notification_email_send, notify_email, lambda delivery: delivery.retry_in or None)
 
 
-@shared_task(name="responses.notify_email_addresses", bind=True, soft_time_limit=240, time_limit=300)
+@shared_task(name="responses.notify_email_addresses", bind=True, soft_time_limit=180, time_limit=230)
 def notify_email_addresses(self: Task, calls: list[dict[str, Any]]) -> list[str]:
     """``notify_email_address`` for a batch of e-mails to shared addresses."""
     return _each(self, calls, address_email_send, notify_email_address, lambda delivery: delivery.retry_in or None)
@@ -137,7 +137,7 @@ def deliver_webhook(self: Task, delivery_id: int) -> str | Retry:
 
 
 @shared_task(
-    name="responses.deliver_webhooks", bind=True, acks_late=True, max_retries=None, soft_time_limit=240, time_limit=300
+    name="responses.deliver_webhooks", bind=True, acks_late=True, max_retries=None, soft_time_limit=180, time_limit=230
 )
 def deliver_webhooks(self: Task, calls: list[dict[str, Any]]) -> list[str]:
     """``deliver_webhook`` for a batch of deliveries (a page of routed mentions' events); one that

@@ -236,6 +236,9 @@ TABLE: dict[str, Row] = {
     "sandbox:x_search": Row(everyone(400)),
     "sandbox:x_tweets": Row(everyone(405)),  # POST only: a reply
     "sandbox:graph_edge": Row(everyone(400), params=lambda w: {"version": "v21.0", "object_id": "1", "edge": "feed"}),
+    "sandbox:instagram_edge": Row(
+        everyone(400), params=lambda w: {"version": "v21.0", "object_id": "1", "edge": "feed"}
+    ),
     "sandbox:youtube_comment_threads": Row(everyone(403)),
     "sandbox:youtube_videos": Row(everyone(403)),  # an API key is needed
     "sandbox:youtube_comments": Row(everyone(405)),  # POST only: a reply

@@ -191,6 +191,7 @@ def test_a_batch_opens_its_tickets_in_a_fixed_number_of_queries(team, django_cap
     assert len(queued) == 2  # a batch's e-mails are queued by one hook
 
 
+@pytest.mark.postgres  # reads PostgreSQL's UPDATE … FROM (VALUES …) statements
 def test_a_routed_batch_writes_each_mention_once(team) -> None:
     _rules(team)
     channel = ChannelFactory(brand=team.brand)
