@@ -65,23 +65,6 @@ def object_edge(request: HttpRequest, version: str, object_id: str, edge: str) -
         posts = SandboxPost.objects.filter(platform="facebook", kind="visitor_post")
     elif edge == "tagged" and object_id == generator.PAGE_ID:
         posts = SandboxPost.objects.filter(platform="facebook", kind="tagged")
-    elif edge == "comments" and request.GET.get("order") == "reverse_chronological":
-        # Newest first, which only the lookup of an interrupted reply asks for: the Page's own
-        # answers to the item, on one page (the polls read the visitors' comments, oldest first).
-        answers = SandboxReply.objects.filter(platform="facebook", in_reply_to=object_id).order_by("-created_at")
-        since = request.GET.get("since", "")
-        if since.isdigit():
-            answers = answers.filter(created_at__gte=datetime.fromtimestamp(int(since), UTC))
-        data = [
-            {
-                "id": answer.external_id,
-                "message": answer.text,
-                "created_time": _time(answer.created_at),
-                "from": {"id": generator.PAGE_ID, "name": generator.PAGE_NAME},
-            }
-            for answer in answers[:100]
-        ]
-        return JsonResponse({"data": data})
     elif edge == "comments":
         posts = SandboxPost.objects.filter(
             platform="facebook", kind__in=("comment", "reply"), thread_external_id=object_id
@@ -98,6 +81,26 @@ def object_edge(request: HttpRequest, version: str, object_id: str, edge: str) -
     page = list(posts.order_by("-sort_key")[: limit + 1])
     data, more = page[:limit], len(page) > limit
     body: dict[str, Any] = {"data": [_object(p) for p in data]}
+    if edge == "comments" and after is None:
+        # The Page's own answers are comments too (the lookup of an interrupted reply reads them
+        # back): newest first among the visitors' on the first page.
+        answers = SandboxReply.objects.filter(platform="facebook", in_reply_to=object_id)
+        if since.isdigit():
+            answers = answers.filter(created_at__gte=datetime.fromtimestamp(int(since), UTC))
+        body["data"] = sorted(
+            body["data"]
+            + [
+                {
+                    "id": answer.external_id,
+                    "message": answer.text,
+                    "created_time": _time(answer.created_at),
+                    "from": {"id": generator.PAGE_ID, "name": generator.PAGE_NAME},
+                }
+                for answer in answers.order_by("-created_at")[:limit]
+            ],
+            key=lambda row: row["created_time"],
+            reverse=True,
+        )
     if data:
         paging: dict[str, Any] = {
             "cursors": {"before": encode_token(data[0].sort_key), "after": encode_token(data[-1].sort_key)}

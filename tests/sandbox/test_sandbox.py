@@ -83,6 +83,23 @@ def test_each_demo_channel_polls_the_sandbox_and_gets_items(demo_channels, platf
     assert not ({i.external_id for i in again.items} - first_ids) or platform == Platform.FACEBOOK
 
 
+def test_every_facebook_item_the_sandbox_posts_is_read_comments_included(demo_channels):
+    """The soak found 60 Facebook comments never stored: the sandbox answered the poll's newest-first
+    comment reads with the Page's own answers only."""
+    generator.generate(60, spread=timedelta(hours=6), seed=5)
+    posted = set(
+        SandboxPost.objects.filter(platform="facebook").exclude(kind="page_post").values_list("external_id", flat=True)
+    )
+    assert SandboxPost.objects.filter(platform="facebook", kind__in=("comment", "reply")).exists()
+    connector = get_connector(demo_channels[Platform.FACEBOOK])
+    result = connector.fetch({})
+    read = {i.external_id for i in result.items}
+    while result.has_more:
+        result = connector.fetch(result.cursor)
+        read |= {i.external_id for i in result.items}
+    assert posted <= read, f"not read: {sorted(posted - read)}"
+
+
 def test_x_polls_mentions_and_search_drops_retweets_and_own_posts(demo_channels):
     generator.generate(120, spread=timedelta(days=2), seed=3)
     result = get_connector(demo_channels[Platform.X]).fetch({})
