@@ -191,6 +191,23 @@ def contributions(
     return out
 
 
+def _row_facts(m: Mention) -> dict[str, Any]:
+    """The facts read from the mention's own row (not its channel, terms or text)."""
+    return {
+        "brand_id": m.brand_id,
+        "day": m.published_at.astimezone(UTC).date(),
+        "author_id": m.author_id,
+        "sentiment": m.sentiment,
+        "analyzer_sentiment": m.analyzer_sentiment,
+        "intent": m.intent,
+        "analyzer_intent": m.analyzer_intent,
+        "status": m.status,
+        "sentiment_corrected": m.sentiment_corrected_by_id is not None,
+        "intent_corrected": m.intent_corrected_by_id is not None,
+        "engagement": engagement_of(m.metrics),
+    }
+
+
 def facts_of(mentions: Sequence[Mention]) -> list[Facts]:
     """Facts for a batch of stored mentions in three queries (their terms, channels, and the titles
     of the items their sources name), however many mentions."""
@@ -217,19 +234,9 @@ def facts_of(mentions: Sequence[Mention]) -> list[Facts]:
                 groups.add(label)
         out.append(
             Facts(
-                brand_id=m.brand_id,
-                day=m.published_at.astimezone(UTC).date(),
+                **_row_facts(m),
                 channel_id=m.channel_id,
                 platform=channel.platform,
-                author_id=m.author_id,
-                sentiment=m.sentiment,
-                analyzer_sentiment=m.analyzer_sentiment,
-                intent=m.intent,
-                analyzer_intent=m.analyzer_intent,
-                status=m.status,
-                sentiment_corrected=m.sentiment_corrected_by_id is not None,
-                intent_corrected=m.intent_corrected_by_id is not None,
-                engagement=engagement_of(m.metrics),
                 source=m.source,
                 source_label=source_label(m.source, channel.platform, channel.name, titles) if m.source else "",
                 words=frozenset(words_of(m.text, m.language)),
@@ -398,22 +405,7 @@ def _facts_now(mentions: Sequence[Mention]) -> list[Facts]:
     missing = [m for m, facts in zip(mentions, kept, strict=True) if facts is None]
     read = iter(facts_of(missing) if missing else ())
     return [
-        next(read)
-        if facts is None
-        else dataclasses.replace(
-            facts,
-            brand_id=m.brand_id,
-            day=m.published_at.astimezone(UTC).date(),
-            author_id=m.author_id,
-            sentiment=m.sentiment,
-            analyzer_sentiment=m.analyzer_sentiment,
-            intent=m.intent,
-            analyzer_intent=m.analyzer_intent,
-            status=m.status,
-            sentiment_corrected=m.sentiment_corrected_by_id is not None,
-            intent_corrected=m.intent_corrected_by_id is not None,
-            engagement=engagement_of(m.metrics),
-        )
+        next(read) if facts is None else dataclasses.replace(facts, **_row_facts(m))
         for m, facts in zip(mentions, kept, strict=True)
     ]
 
