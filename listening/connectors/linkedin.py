@@ -5,7 +5,8 @@ Settings: ``organization_id`` (required: the number in ``urn:li:organization:<id
 ``linkedin_version`` (``YYYYMM``, default ``DEFAULT_VERSION``), ``lookback_days`` (7: comments are
 read on posts of the last days), ``max_comment_posts`` (25 posts a poll), ``max_pages`` (5 pages a
 list and poll), ``include_own_posts`` (false: the organization's own comments are the brand's
-voice), ``read_mentions`` (true: posts that @mention the organization).
+voice), ``skip_mentions`` (false: posts that @mention the organization are read; set it where the
+token was not granted ``rw_organization_admin``), ``daily_call_limit`` (see below).
 Credentials: ``access_token`` (3-legged OAuth 2.0 token of a page administrator), and to renew it
 ``client_id``, ``client_secret``, ``refresh_token``. The connector stores the expiry it learns
 with each renewed token (``issued_credential_keys``) and renews a day before.
@@ -134,7 +135,7 @@ class LinkedInConnector(Connector):
         SettingField("max_comment_posts", int),
         SettingField("max_pages", int),
         SettingField("include_own_posts", bool),
-        SettingField("read_mentions", bool),
+        SettingField("skip_mentions", bool),
         SettingField("daily_call_limit", int),
     )
     credential_keys = ("access_token", "client_id", "client_secret", "refresh_token")
@@ -369,7 +370,7 @@ class LinkedInConnector(Connector):
 
         until_ms = _ms(now)
         mentions_from = int(cursor.get("mentions_until") or floor_ms) - MENTIONS_OVERLAP_MS
-        if self.settings.get("read_mentions", True):
+        if not self.settings.get("skip_mentions"):
             items.extend(self._mentions(mentions_from, until_ms, rejected))
 
         newest = max((_ms(item.published_at) for item in items if item.kind != "mention"), default=floor_ms)

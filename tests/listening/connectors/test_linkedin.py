@@ -295,10 +295,10 @@ def test_settings_are_validated():
     from listening.connectors.linkedin import LinkedInConnector
 
     cleaned, errors = LinkedInConnector.clean_settings(
-        {"organization_id": "2414183", "linkedin_version": "202610", "read_mentions": False}
+        {"organization_id": "2414183", "linkedin_version": "202610", "skip_mentions": True}
     )
     assert (cleaned, errors) == (
-        {"organization_id": "2414183", "linkedin_version": "202610", "read_mentions": False},
+        {"organization_id": "2414183", "linkedin_version": "202610", "skip_mentions": True},
         {},
     )
     _cleaned, errors = LinkedInConnector.clean_settings({"organization_id": "urn:li:organization:1/../x"})
