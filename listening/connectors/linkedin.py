@@ -23,8 +23,8 @@ What is read:
   an organization's mentions (Organization Social Action Notifications, the pull form of its
   webhook); it keeps 60 days.
 
-Cursor: ``{"since": <ms of the newest comment seen>, "mentions_until": <ms>, "replies": {comment →
-replies seen}}``. Only comments newer than ``since`` are stored. A post's comment list is read page
+Cursor: ``{"since": <ms of the newest comment seen>, "mentions_since": <ms of the newest mention
+notification seen>, "replies": {comment → replies seen}}``. Only comments newer than ``since`` are stored. A post's comment list is read page
 by page (Rest.li ``start``/``count``, at most ``max_pages``), since its order is not documented and a
 comment's reply count is what tells that it has new replies: the replies of a comment are read
 only when that count moved since the last poll.
@@ -74,6 +74,7 @@ PAGE_SIZE = 100  # comments a page (the API's most); posts and notifications tak
 POSTS_PAGE_SIZE = 50
 REFRESH_MARGIN = timedelta(days=1)  # renew the access token this long before it expires
 MENTIONS_OVERLAP_MS = 10 * 60 * 1000  # a notification may be recorded a little after its time
+NOTIFICATIONS_KEPT = timedelta(days=59)  # LinkedIn keeps an organization's notifications 60 days
 SHORT_RETRY_AFTER = 5 * 60  # a 429 that is not a daily limit (LinkedIn's infrastructure protection)
 COMMENT_URN = re.compile(r"urn:li:comment:\((urn:li:[A-Za-z]+:[^,()]+),([^()]+)\)")
 
@@ -368,15 +369,17 @@ class LinkedInConnector(Connector):
         for post_urn in posts[:budget]:
             self._read_comments(post_urn, post_urn, floor_ms, items, rejected, replies_seen, replies_now)
 
-        until_ms = _ms(now)
-        mentions_from = int(cursor.get("mentions_until") or floor_ms) - MENTIONS_OVERLAP_MS
+        mentions_since = int(cursor.get("mentions_since") or floor_ms)
         if not self.settings.get("skip_mentions"):
-            items.extend(self._mentions(mentions_from, until_ms, rejected))
+            start = max(mentions_since - MENTIONS_OVERLAP_MS, _ms(now - NOTIFICATIONS_KEPT))
+            mentioned, newest_note = self._mentions(start, _ms(now), rejected)
+            items.extend(mentioned)
+            mentions_since = max(mentions_since, newest_note)
 
         newest = max((_ms(item.published_at) for item in items if item.kind != "mention"), default=floor_ms)
         new_cursor = {
             "since": max(newest, floor_ms),
-            "mentions_until": until_ms,
+            "mentions_since": mentions_since,
             "replies": replies_now,
         }
         return FetchResult(
@@ -470,9 +473,11 @@ class LinkedInConnector(Connector):
             metrics={"likes": likes} if isinstance(likes, int) and not isinstance(likes, bool) else {},
         )
 
-    def _mentions(self, start_ms: int, end_ms: int, rejected: list[RejectedItem]) -> list[FetchedItem]:
-        """Posts that @mention the organization, from its social action notifications."""
+    def _mentions(self, start_ms: int, end_ms: int, rejected: list[RejectedItem]) -> tuple[list[FetchedItem], int]:
+        """Posts that @mention the organization, from its social action notifications, and the time
+        of the newest notification (0 when none)."""
         posts: list[str] = []
+        newest = 0
         for elements in self._pages(
             "finder",
             PAGE_SIZE,
@@ -486,6 +491,8 @@ class LinkedInConnector(Connector):
         ):
             for note in elements:
                 if isinstance(note, dict) and note.get("action") == "SHARE_MENTION":
+                    if isinstance(note.get("lastModifiedAt"), int):
+                        newest = max(newest, note["lastModifiedAt"])
                     urn = str(note.get("generatedActivity") or note.get("sourcePost") or "")
                     if urn and urn not in posts:
                         posts.append(urn)
@@ -501,7 +508,7 @@ class LinkedInConnector(Connector):
                 items.append(self._post(post))
             except ITEM_PARSE_ERRORS as exc:
                 rejected.append(unreadable_item("LinkedIn", post if isinstance(post, dict) else {"id": urn}, exc))
-        return items
+        return items, newest
 
     @staticmethod
     def _post(post: Any) -> FetchedItem:
