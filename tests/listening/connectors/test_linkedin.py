@@ -281,6 +281,20 @@ def test_new_credentials_drop_what_was_learned_with_the_old_token(channel):
     assert "access_token_expires_at" not in channel.credentials
 
 
+def test_a_new_address_asks_again_for_what_a_person_gave_never_for_what_was_learned(channel):
+    from django.core.exceptions import ValidationError
+
+    from listening.services import channel_update
+
+    channel.credentials = {**CREDENTIALS, "access_token_expires_at": (NOW + timedelta(days=30)).isoformat()}
+    channel.save()
+    with pytest.raises(ValidationError, match="client_id, client_secret, refresh_token"):
+        channel_update(channel=channel, api_base_url="https://gateway.example.com", credentials={"access_token": "a"})
+    channel_update(channel=channel, api_base_url="https://gateway.example.com", credentials=dict(CREDENTIALS))
+    channel.refresh_from_db()
+    assert channel.credentials == CREDENTIALS
+
+
 def test_a_renewal_never_overwrites_credentials_a_person_saved_meanwhile(channel):
     from listening.services import channel_tokens_renewed
 
