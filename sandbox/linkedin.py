@@ -27,6 +27,13 @@ COMMENT_URN = re.compile(r"urn:li:comment:\((urn:li:[A-Za-z]+:[^,()]+),([^()]+)\
 TIME_RANGE = re.compile(r"\((?:end:(\d+),start:(\d+)|start:(\d+),end:(\d+))\)")
 
 
+def _little_text(text: str) -> str:
+    """Text as a post's commentary holds it: reserved characters escaped, the organization's name
+    after an @ a mention of it (https://learn.microsoft.com/linkedin/marketing/community-management/shares/little-text-format)."""
+    escaped = re.sub(r"([|{}@\[\]()<>#\\*_~])", r"\\\1", text)
+    return escaped.replace("\\@Acme", f"@[Acme]({generator.LI_ORG_URN})")
+
+
 def _ms(at: datetime) -> int:
     return int(at.timestamp() * 1000)
 
@@ -160,7 +167,7 @@ def post(request: HttpRequest, urn: str) -> HttpResponse:
         {
             "id": urn,
             "author": str(mention.author.get("id", "")),
-            "commentary": mention.text,
+            "commentary": _little_text(mention.text),
             "visibility": "PUBLIC",
             "lifecycleState": "PUBLISHED",
             "createdAt": at,

@@ -76,6 +76,12 @@ REFRESH_MARGIN = timedelta(days=1)  # renew the access token this long before it
 MENTIONS_OVERLAP_MS = 10 * 60 * 1000  # a notification may be recorded a little after its time
 NOTIFICATIONS_KEPT = timedelta(days=59)  # LinkedIn keeps an organization's notifications 60 days
 SHORT_RETRY_AFTER = 5 * 60  # a 429 that is not a daily limit (LinkedIn's infrastructure protection)
+# A post's commentary is "little text": mentions as @[Name](urn), hashtags as {hashtag|\#|tag}, and the
+# reserved characters escaped with a backslash.
+# https://learn.microsoft.com/linkedin/marketing/community-management/shares/little-text-format
+LITTLE_MENTION = re.compile(r"@\[((?:\\.|[^\]\\])*)\]\(urn:li:[A-Za-z]+:[^)]*\)")
+LITTLE_HASHTAG = re.compile(r"\{hashtag\|\\?#\|((?:\\.|[^}\\])*)\}")
+LITTLE_ESCAPE = re.compile(r"\\([|{}@\[\]()<>#\\*_~])")
 COMMENT_URN = re.compile(r"urn:li:comment:\((urn:li:[A-Za-z]+:[^,()]+),([^()]+)\)")
 
 
@@ -102,6 +108,18 @@ def _parse_iso(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def plain_text(commentary: str) -> str:
+    """A post's little-text commentary as people read it: "@Acme", "#AcmeSummer", no escapes."""
+    text = LITTLE_MENTION.sub(lambda m: "@" + m.group(1), commentary)
+    text = LITTLE_HASHTAG.sub(lambda m: "#" + m.group(1), text)
+    return LITTLE_ESCAPE.sub(r"\1", text)
+
+
+def _first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0].strip()[:255] if lines else ""
 
 
 def activity_of(urn: str) -> str:
@@ -146,6 +164,7 @@ class LinkedInConnector(Connector):
         super().__init__(channel)
         self._last: dict[str, requests.Response] = {}
         self._client: RestliClient | None = None
+        self._titles: dict[str, str] = {}  # post → its first line, for reports
 
     @property
     def organization(self) -> str:
@@ -409,6 +428,7 @@ class LinkedInConnector(Connector):
                     older = True
                     break
                 urns.append(str(post["id"]))
+                self._titles[str(post["id"])] = _first_line(plain_text(str(post.get("commentary") or "")))
             if older:
                 break
         return urns
@@ -470,6 +490,7 @@ class LinkedInConnector(Connector):
             url=_link(urn),
             parent_external_id=parent_comment or parent,
             source=post_urn,
+            source_title=self._titles.get(post_urn, ""),
             metrics={"likes": likes} if isinstance(likes, int) and not isinstance(likes, bool) else {},
         )
 
@@ -513,9 +534,11 @@ class LinkedInConnector(Connector):
     @staticmethod
     def _post(post: Any) -> FetchedItem:
         urn = str(post["id"])
+        text = plain_text(str(post.get("commentary") or ""))
         return FetchedItem(
             external_id=urn,
-            text=str(post.get("commentary") or ""),
+            text=text,
+            source_title=_first_line(text),
             author=_author(post.get("author")),
             published_at=_ms_time(post.get("publishedAt") or post.get("createdAt")),
             kind="mention",

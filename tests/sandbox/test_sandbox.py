@@ -332,7 +332,9 @@ def test_linkedin_comments_replies_and_mentions_arrive_and_a_reply_lands_once_in
     )
     reply = posts.filter(kind="reply").first()
     assert channel.mentions.get(external_id=reply.external_id).parent_external_id == reply.parent_external_id
-    assert channel.mentions.get(external_id=posts.filter(kind="tagged").first().external_id).kind == "mention"
+    tagged = posts.filter(kind="tagged").first()
+    stored = channel.mentions.get(external_id=tagged.external_id)
+    assert (stored.kind, stored.text) == ("mention", tagged.text)  # read back from LinkedIn's little text
 
     comment = posts.filter(kind="comment").first()
     connector = get_connector(channel)

@@ -99,7 +99,13 @@ def test_poll_reads_comments_replies_and_mentions_page_by_page(channel, wire):
     assert (late.kind, late.parent_external_id) == ("reply", C3)
     mention = by_id[MENTION]
     assert mention.kind == "mention" and mention.author.external_id == "urn:li:person:pR4sT6uV8w"
-    assert mention.text.startswith("Three weeks with the @Acme Roadrunner Pro")
+    # LinkedIn's little text read as people read it: the mention by name, the hashtag, no escapes
+    assert mention.text == (
+        "Three weeks with the @Acme Roadrunner Pro on the Camino (800 km): it took every hill. "
+        "Only wish the battery lasted one more day. #AcmeSummer"
+    )
+    assert mention.source_title == mention.text
+    assert comment.source_title == "Roadrunner Pro: now in summer orange. Which trip first? #AcmeSummer"
     assert result.cursor == {
         "since": NEWEST,
         "mentions_since": NOTIFIED,
