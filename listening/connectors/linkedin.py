@@ -85,10 +85,15 @@ LITTLE_ESCAPE = re.compile(r"\\([|{}@\[\]()<>#\\*_~])")
 COMMENT_URN = re.compile(r"urn:li:comment:\((urn:li:[A-Za-z]+:[^,()]+),([^()]+)\)")
 
 
+def next_midnight_utc(now: datetime | None = None) -> datetime:
+    """When LinkedIn's daily limits reset."""
+    now = now or datetime.now(UTC)
+    return datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+
+
 def seconds_until_midnight_utc(now: datetime | None = None) -> float:
     now = now or datetime.now(UTC)
-    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    return (midnight - now).total_seconds()
+    return (next_midnight_utc(now) - now).total_seconds()
 
 
 def _ms_time(value: Any) -> datetime:
@@ -329,7 +334,7 @@ class LinkedInConnector(Connector):
                 cache.add(key, 1, timeout=int(seconds_until_midnight_utc()) + 60)
 
     def _budget(self) -> RateBudget:
-        reset = datetime.now(UTC) + timedelta(seconds=seconds_until_midnight_utc())
+        reset = next_midnight_utc()
         limit = self.settings.get("daily_call_limit")
         if not limit or self.channel.pk is None:
             return RateBudget(reset_at=reset)
