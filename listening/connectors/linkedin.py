@@ -40,7 +40,8 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote
 
 import requests
 from django.core.cache import cache
@@ -64,6 +65,9 @@ from listening.connectors.base import (
     brands_reply_among,
     unreadable_item,
 )
+
+if TYPE_CHECKING:
+    from listening.models import Channel
 
 log = logging.getLogger(__name__)
 
@@ -136,15 +140,16 @@ def activity_of(urn: str) -> str:
 def _link(urn: str) -> str:
     match = COMMENT_URN.fullmatch(urn)
     if match:
-        return f"https://www.linkedin.com/feed/update/{match.group(1)}/?commentUrn={requests.utils.quote(urn, safe='')}"
+        return f"https://www.linkedin.com/feed/update/{match.group(1)}/?commentUrn={quote(urn, safe='')}"
     return f"https://www.linkedin.com/feed/update/{urn}/" if urn.startswith("urn:li:") else ""
 
 
 def _author(urn: Any) -> FetchedAuthor:
     urn = str(urn or "")
-    # The versioned API names a commenter by URN only; a person's profile address is not derived from it.
-    person = urn.rsplit(":", 1)[-1] if urn else ""
-    profile = f"https://www.linkedin.com/company/{person}/" if urn.startswith("urn:li:organization:") else ""
+    # The versioned API names a commenter by URN only: no name, and no profile address for a person
+    # (a member's public address is not derived from the URN); an organization's page is.
+    organization = urn.removeprefix("urn:li:organization:")
+    profile = f"https://www.linkedin.com/company/{organization}/" if organization.isdigit() else ""
     return FetchedAuthor(external_id=urn or "unknown", profile_url=profile)
 
 
@@ -165,7 +170,7 @@ class LinkedInConnector(Connector):
     credential_keys = ("access_token", "client_id", "client_secret", "refresh_token")
     issued_credential_keys = ("access_token_expires_at", "refresh_token_expires_at")
 
-    def __init__(self, channel: Any):
+    def __init__(self, channel: Channel):
         super().__init__(channel)
         self._last: dict[str, requests.Response] = {}
         self._client: RestliClient | None = None
