@@ -19,6 +19,7 @@ class Platform(models.TextChoices):
     FACEBOOK = "facebook", _("Facebook Page")
     INSTAGRAM = "instagram", _("Instagram")
     YOUTUBE = "youtube", _("YouTube")
+    LINKEDIN = "linkedin", _("LinkedIn Page")
     FEED = "feed", _("RSS / Atom feed")
 
 

@@ -347,7 +347,8 @@ def channel_credentials_to_renew(
     new = connector.address(dict(settings), api_base_url)[1]
     if _same_address(old, new):
         return []
-    return sorted(key for key in channel.credentials or {} if key not in (credentials or {}))
+    issued = set(connector.issued_credential_keys)
+    return sorted(key for key in channel.credentials or {} if key not in (credentials or {}) and key not in issued)
 
 
 def channel_address_errors(
@@ -403,7 +404,10 @@ def channel_update(*, channel: Channel, credentials: Mapping[str, Any] | None = 
         setattr(channel, name, value)
     changed = list(fields)
     if credentials:
-        channel.credentials = {**(channel.credentials or {}), **credentials}
+        # What the connector learned with the tokens it renewed says nothing of the ones given now.
+        issued = set(connector_class(channel.platform).issued_credential_keys)
+        kept = {key: value for key, value in (channel.credentials or {}).items() if key not in issued}
+        channel.credentials = {**kept, **credentials}
         changed.append("credentials")
     # Only the fields given: the cursor and health a poll wrote meanwhile are not put back.
     if changed:
@@ -412,6 +416,22 @@ def channel_update(*, channel: Channel, credentials: Mapping[str, Any] | None = 
         # New credentials are the fix "reconnect needed" asks for: poll again now.
         channel_resume(channel=channel)
     return channel
+
+
+def channel_tokens_renewed(*, channel: Channel, used: Mapping[str, str], tokens: Mapping[str, str]) -> bool:
+    """Store the tokens a connector renewed by itself (an OAuth refresh) in place of ``used``, the
+    credentials it renewed them with; False, storing nothing, when a person saved other credentials
+    meanwhile (theirs win). ``channel.credentials`` is brought up to date either way."""
+    with transaction.atomic():
+        row = Channel.objects.select_for_update().only("credentials").get(pk=channel.pk)
+        stored = dict(row.credentials or {})
+        if any(stored.get(key) != value for key, value in used.items()):
+            channel.credentials = stored
+            return False
+        stored.update(tokens)
+        Channel.objects.filter(pk=channel.pk).update(credentials=stored)
+    channel.credentials = stored
+    return True
 
 
 def channel_retire(*, channel: Channel) -> Channel:

@@ -130,10 +130,12 @@ def engagement_of(metrics: Any) -> int:
 def source_label(source: str, platform: str, channel_name: str, titles: Mapping[str, str]) -> str:
     """What a person calls a site, page or video: the title of the item it names when we stored it,
     else the channel's name where the platform gives only an id (a YouTube video, a Facebook page
-    id, an Instagram post); "" where the id is already readable (a feed's host name)."""
+    id, an Instagram or LinkedIn post); "" where the id is already readable (a feed's host name)."""
     if title := titles.get(source):
         return title[:255]
-    if platform in (Platform.YOUTUBE, Platform.INSTAGRAM) or (platform == Platform.FACEBOOK and source.isdigit()):
+    if platform in (Platform.YOUTUBE, Platform.INSTAGRAM, Platform.LINKEDIN) or (
+        platform == Platform.FACEBOOK and source.isdigit()
+    ):
         return channel_name[:255]
     return ""
 

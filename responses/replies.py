@@ -54,10 +54,17 @@ def reply_target(mention: Mention) -> str:
     top-level comment (YouTube's comments.insert takes a top-level ``parentId``:
     https://developers.google.com/youtube/v3/docs/comments/insert; Instagram's replies edge only
     takes top-level comments:
-    https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment/replies).
+    https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment/replies;
+    LinkedIn nests a comment under a top-level ``parentComment`` only:
+    https://learn.microsoft.com/linkedin/marketing/community-management/shares/comments-api).
     X threads any tweet.
     """
-    one_level = mention.channel.platform in (Platform.YOUTUBE, Platform.FACEBOOK, Platform.INSTAGRAM)
+    one_level = mention.channel.platform in (
+        Platform.YOUTUBE,
+        Platform.FACEBOOK,
+        Platform.INSTAGRAM,
+        Platform.LINKEDIN,
+    )
     if one_level and mention.kind == Mention.Kind.REPLY and mention.parent_external_id:
         return mention.parent_external_id
     return mention.external_id

@@ -78,6 +78,13 @@ def _youtube_fault(rate_limited: bool) -> HttpResponse:
     return JsonResponse({"error": error}, status=status)
 
 
+def _linkedin_fault(rate_limited: bool) -> HttpResponse:
+    # A 429 that names no daily limit (LinkedIn's infrastructure protection) waits minutes, not a day.
+    if rate_limited:
+        return JsonResponse({"status": 429, "message": "Too Many Requests"}, status=429)
+    return JsonResponse({"status": 504, "message": "Gateway Timeout"}, status=504)
+
+
 def _feed_fault(rate_limited: bool) -> HttpResponse:
     if rate_limited:
         return HttpResponse("Too Many Requests", status=429, headers={"Retry-After": str(FAULT_RESET_SECONDS)})
@@ -89,6 +96,7 @@ FAULTS: dict[str, Callable[[bool], HttpResponse]] = {
     "facebook": _facebook_fault,
     "instagram": _facebook_fault,  # the same Graph API, the same errors
     "youtube": _youtube_fault,
+    "linkedin": _linkedin_fault,
     "feed": _feed_fault,
 }
 

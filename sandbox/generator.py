@@ -28,6 +28,14 @@ IG_MEDIA = [
     ("17900000000000002", "¿A dónde lo llevarías? 🏔️🏖️ #RoadrunnerPro", "DAcmeTrip02"),
     ("17900000000000003", "Behind the scenes at the Acme workshop", "DAcmeWork03"),
 ]
+# The LinkedIn organization page and its posts: share id, text.
+LI_ORG_ID = "10000001"
+LI_ORG_URN = f"urn:li:organization:{LI_ORG_ID}"
+LI_POSTS = [
+    ("7265000000000000001", "Roadrunner Pro: now in summer orange. Which trip comes first? #AcmeSummer"),
+    ("7265000000000000002", "We're hiring support engineers in Madrid and Montevideo. Come build with us."),
+    ("7265000000000000003", "Behind the scenes: how the Acme workshop tests every Roadrunner Pro"),
+]
 VIDEOS = [
     ("dQacmeRR001", "Roadrunner Pro — unboxing and first run"),
     ("dQacmeRR002", "#AcmeSummer: 5 trips with the Roadrunner Pro"),
@@ -261,7 +269,7 @@ def _fill(template: str, rng: random.Random) -> str:
     return template.format(**values)
 
 
-PLATFORM_WEIGHTS = {"x": 40, "facebook": 20, "instagram": 15, "youtube": 15, "feed": 10}
+PLATFORM_WEIGHTS = {"x": 40, "facebook": 20, "instagram": 15, "youtube": 15, "linkedin": 10, "feed": 10}
 CATEGORY_WEIGHTS = {"praise": 25, "billing": 20, "delivery": 10, "support": 12, "question": 18, "competitor": 15}
 MEDIA_WEIGHTS = {"review": 60, "news": 40}
 
@@ -294,6 +302,8 @@ def _author(persona: Persona, platform: str) -> dict:
     if platform == "youtube":
         data["id"] = f"UC{persona.id}{persona.handle[:6]}"
         data["name"] = f"@{persona.handle}"
+    if platform == "linkedin":  # a member URN; the API names people by it alone
+        data["id"] = f"urn:li:person:{persona.handle.replace('.', '')[:6]}{persona.id[:4]}"
     if platform == "instagram":  # an Instagram-scoped id; people are known by their username there
         data["id"] = f"178414{persona.id}"
         data["name"] = persona.handle
@@ -446,6 +456,33 @@ class Generator:
         return SandboxPost(
             platform="instagram", external_id=comment_id, kind="comment", text=self._text(persona)[0],
             thread_external_id=comment_id, sort_key=key, payload=payload, created_at=at,
+        )  # fmt: skip
+
+    def _linkedin(self, persona: Persona, at: datetime) -> SandboxPost:
+        """A post that @mentions the organization, a comment on one of its posts, or a customer's
+        reply to a comment there."""
+        key = snowflake(at, self.rng)
+        payload = {"author": _author(persona, "linkedin"), "likes": self.rng.randint(0, 40)}
+        if self.rng.random() < 0.2:
+            share = f"urn:li:share:{key}"
+            text = self._text(persona)[0].replace("@acme", "@Acme")
+            return SandboxPost(
+                platform="linkedin", external_id=share, kind="tagged", text=text,
+                thread_external_id=share, sort_key=key, payload=payload, created_at=at,
+            )  # fmt: skip
+        parent = self._parent("linkedin", ("comment",), at) if persona.role == "customer" else None
+        if parent is not None:
+            payload["activity"] = parent.payload.get("activity", "")
+            return SandboxPost(
+                platform="linkedin", external_id=f"urn:li:comment:({payload['activity']},{key})", kind="reply",
+                text=_without_handle(self._reply_text(persona)), parent_external_id=parent.external_id,
+                thread_external_id=parent.thread_external_id, sort_key=key, payload=payload, created_at=at,
+            )  # fmt: skip
+        post_id = self.rng.choice(LI_POSTS)[0]
+        payload["activity"] = f"urn:li:activity:{post_id}"
+        return SandboxPost(
+            platform="linkedin", external_id=f"urn:li:comment:({payload['activity']},{key})", kind="comment",
+            text=_without_handle(self._text(persona)[0]), thread_external_id=f"urn:li:share:{post_id}", sort_key=key, payload=payload, created_at=at,
         )  # fmt: skip
 
     def _youtube(self, persona: Persona, at: datetime) -> SandboxPost:

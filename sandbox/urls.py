@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from sandbox import feeds, graph, instagram, x, youtube
+from sandbox import feeds, graph, instagram, linkedin, x, youtube
 from sandbox.common import with_faults
 
 app_name = "sandbox"
@@ -24,6 +24,20 @@ urlpatterns = [
         with_faults("instagram")(instagram.object_edge),
         name="instagram_edge",
     ),
+    # LinkedIn's versioned REST API and OAuth, as linkedin-api-client builds them
+    path("linkedin/rest/posts", with_faults("linkedin")(linkedin.posts), name="linkedin_posts"),
+    path("linkedin/rest/posts/<str:urn>", with_faults("linkedin")(linkedin.post), name="linkedin_post"),
+    path(
+        "linkedin/rest/socialActions/<str:urn>/comments",
+        with_faults("linkedin")(linkedin.comments),
+        name="linkedin_comments",
+    ),
+    path(
+        "linkedin/rest/organizationalEntityNotifications",
+        with_faults("linkedin")(linkedin.notifications),
+        name="linkedin_notifications",
+    ),
+    path("linkedin/oauth/v2/accessToken", linkedin.access_token, name="linkedin_token"),
     # YouTube Data API v3, as googleapiclient builds it from its discovery document and api_endpoint
     path(
         "youtube/youtube/v3/commentThreads",

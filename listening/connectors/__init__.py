@@ -28,6 +28,7 @@ CONNECTORS = {
     "facebook": "listening.connectors.facebook:FacebookConnector",
     "instagram": "listening.connectors.instagram:InstagramConnector",
     "youtube": "listening.connectors.youtube:YouTubeConnector",
+    "linkedin": "listening.connectors.linkedin:LinkedInConnector",
     "feed": "listening.connectors.feeds:FeedConnector",
 }
 

@@ -243,6 +243,9 @@ class Connector:
     # At least one of these settings must be given (what to listen to).
     settings_need_one_of: ClassVar[tuple[str, ...]] = ()
     credential_keys: ClassVar[tuple[str, ...]] = ()
+    # Credentials the connector stores itself, never a person: what it learns with a token it renews
+    # (when that token expires). They go stale when a person gives credentials, and are dropped then.
+    issued_credential_keys: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def clean_settings(cls, raw: Any, *, api_base_url: str = "") -> tuple[dict[str, Any], dict[str, str]]:

@@ -239,6 +239,12 @@ TABLE: dict[str, Row] = {
     "sandbox:instagram_edge": Row(
         everyone(400), params=lambda w: {"version": "v21.0", "object_id": "1", "edge": "feed"}
     ),
+    # LinkedIn answers 426 to a call without the LinkedIn-Version header
+    "sandbox:linkedin_posts": Row(everyone(426)),
+    "sandbox:linkedin_post": Row(everyone(426), params=lambda w: {"urn": "urn:li:share:1"}),
+    "sandbox:linkedin_comments": Row(everyone(426), params=lambda w: {"urn": "urn:li:share:1"}),
+    "sandbox:linkedin_notifications": Row(everyone(426)),
+    "sandbox:linkedin_token": Row(everyone(400), method="post"),
     "sandbox:youtube_comment_threads": Row(everyone(403)),
     "sandbox:youtube_videos": Row(everyone(403)),  # an API key is needed
     "sandbox:youtube_comments": Row(everyone(405)),  # POST only: a reply

@@ -68,6 +68,39 @@ def test_add_an_instagram_channel(team):
     assert channel.credentials == {"page_access_token": "EAAB-secret"}
 
 
+def test_add_a_linkedin_channel_and_a_bad_version_is_refused(team):
+    client = signed_in(team.cm)
+    url = f"/brands/{team.brand.slug}/channels/new/linkedin/"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert b"LinkedIn organization id" in page.content
+    form = {
+        "name": "Acme on LinkedIn",
+        "poll_interval_seconds": 300,
+        "is_active": "on",
+        "setting_organization_id": "2414183",
+        "setting_linkedin_version": "2026-10",
+        "credential_access_token": "AQV-secret",
+        "credential_refresh_token": "AQX-secret",
+        "credential_client_id": "86abc",
+        "credential_client_secret": "WPL-secret",
+    }
+    refused = client.post(url, form)
+    assert refused.status_code == 200 and not Channel.objects.filter(name="Acme on LinkedIn").exists()
+    assert b"Not a valid value: 2026-10." in refused.content
+    response = client.post(url, {**form, "setting_linkedin_version": "202610"})
+    assert response.status_code == 302
+    channel = Channel.objects.get(name="Acme on LinkedIn")
+    assert channel.platform == "linkedin"
+    assert channel.settings["organization_id"] == "2414183" and channel.settings["linkedin_version"] == "202610"
+    assert channel.credentials == {
+        "access_token": "AQV-secret",
+        "refresh_token": "AQX-secret",
+        "client_id": "86abc",
+        "client_secret": "WPL-secret",
+    }
+
+
 def test_a_bad_setting_is_shown_and_what_was_typed_is_kept(team):
     response = signed_in(team.cm).post(
         f"/brands/{team.brand.slug}/channels/new/facebook/",

@@ -20,3 +20,14 @@ def test_readable_sources_keep_their_own_name():
     assert source_label("forum.gadgets.example", Platform.FEED, "Acme news", {}) == ""
     assert source_label("Acme", Platform.FACEBOOK, "Acme Page", {}) == ""
     assert source_label("104857600000001", Platform.FACEBOOK, "Acme Page", {}) == "Acme Page"
+
+
+def test_a_linkedin_post_is_named_by_its_first_line_else_by_the_channel():
+    titles = {"urn:li:share:7265000000000000001": "Roadrunner Pro: now in summer orange."}
+    assert (
+        source_label("urn:li:share:7265000000000000001", Platform.LINKEDIN, "Acme on LinkedIn", titles)
+        == "Roadrunner Pro: now in summer orange."
+    )
+    assert source_label("urn:li:share:7265000000000000002", Platform.LINKEDIN, "Acme on LinkedIn", {}) == (
+        "Acme on LinkedIn"
+    )

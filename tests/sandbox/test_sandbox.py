@@ -37,14 +37,21 @@ def demo_channels(live_server, settings) -> dict[str, Channel]:
 
 
 @pytest.mark.django_db
-def test_demo_setup_creates_five_sandbox_channels_and_seeds_a_week(settings):
+def test_demo_setup_creates_six_sandbox_channels_and_seeds_a_week(settings):
     # Transactional tests before this one may have flushed the groups the data migration made.
     for role in (ADMIN, COMMUNITY_MANAGER, DEPARTMENT_STAFF, MANAGER):
         Group.objects.get_or_create(name=role)
     settings.SITE_URL = "http://127.0.0.1:8123"
     call_command("demo_setup", stdout=StringIO())
     channels = {c.platform: c for c in Channel.objects.filter(brand__slug="acme")}
-    assert set(channels) == {Platform.X, Platform.FACEBOOK, Platform.INSTAGRAM, Platform.YOUTUBE, Platform.FEED}
+    assert set(channels) == {
+        Platform.X,
+        Platform.FACEBOOK,
+        Platform.INSTAGRAM,
+        Platform.YOUTUBE,
+        Platform.LINKEDIN,
+        Platform.FEED,
+    }
     assert all(c.poll_interval_seconds == 15 for c in channels.values())
     assert channels[Platform.X].api_base_url == "http://127.0.0.1:8123/sandbox/x"
     assert SandboxPost.objects.count() >= 60
@@ -53,7 +60,7 @@ def test_demo_setup_creates_five_sandbox_channels_and_seeds_a_week(settings):
     # Running it again changes nothing: no new channels, no second seed.
     count = SandboxPost.objects.count()
     call_command("demo_setup", stdout=StringIO())
-    assert Channel.objects.filter(brand__slug="acme").count() == 5
+    assert Channel.objects.filter(brand__slug="acme").count() == 6
     assert SandboxPost.objects.count() == count
     # Served on another port: the sandbox channels follow; an address a person set is kept.
     Channel.objects.filter(platform=Platform.FEED).update(api_base_url="https://alerts.example.com/acme.rss")
@@ -65,7 +72,7 @@ def test_demo_setup_creates_five_sandbox_channels_and_seeds_a_week(settings):
 
 
 @pytest.mark.parametrize(
-    "platform", [Platform.X, Platform.FACEBOOK, Platform.INSTAGRAM, Platform.YOUTUBE, Platform.FEED]
+    "platform", [Platform.X, Platform.FACEBOOK, Platform.INSTAGRAM, Platform.YOUTUBE, Platform.LINKEDIN, Platform.FEED]
 )
 def test_each_demo_channel_polls_the_sandbox_and_gets_items(demo_channels, platform):
     generator.generate(40, spread=timedelta(hours=6), seed=7)
@@ -265,7 +272,7 @@ def test_beat_schedules_the_generator_only_with_the_sandbox(flag, scheduled):
 
 
 @pytest.mark.parametrize(
-    "platform", [Platform.X, Platform.FACEBOOK, Platform.INSTAGRAM, Platform.YOUTUBE, Platform.FEED]
+    "platform", [Platform.X, Platform.FACEBOOK, Platform.INSTAGRAM, Platform.YOUTUBE, Platform.LINKEDIN, Platform.FEED]
 )
 @pytest.mark.parametrize("rate_limited", [True, False], ids=["rate-limit", "server-error"])
 def test_injected_faults_reach_each_connector_as_that_platforms_own_errors(
@@ -307,3 +314,38 @@ def test_a_reply_posted_to_the_sandbox_is_found_again_by_its_lookup(demo_channel
     assert x.find_reply("1599999999999999999", "Thanks! DM us 🙏", since=since) == posted_x
     assert fb.find_reply("111_222", "Gracias por escribirnos", since=since) == posted_fb
     assert x.find_reply("1588888888888888888", "Thanks! DM us 🙏", since=since) is None  # another item
+
+
+def test_linkedin_comments_replies_and_mentions_arrive_and_a_reply_lands_once_in_the_thread(demo_channels):
+    from listening.polling import channel_poll
+
+    generator.generate(160, spread=timedelta(hours=6), seed=11)
+    channel = demo_channels[Platform.LINKEDIN]
+    channel_poll(channel=channel)
+    channel.refresh_from_db()
+    assert channel.state == Channel.State.OK, channel.last_error
+    posts = SandboxPost.objects.filter(platform="linkedin")
+    assert {"comment", "reply", "tagged"} <= set(posts.values_list("kind", flat=True))
+    # every comment, reply and mention the sandbox holds came in, replies under their comment
+    assert set(channel.mentions.values_list("external_id", flat=True)) == set(
+        posts.values_list("external_id", flat=True)
+    )
+    reply = posts.filter(kind="reply").first()
+    assert channel.mentions.get(external_id=reply.external_id).parent_external_id == reply.parent_external_id
+    tagged = posts.filter(kind="tagged").first()
+    stored = channel.mentions.get(external_id=tagged.external_id)
+    assert (stored.kind, stored.text) == ("mention", tagged.text)  # read back from LinkedIn's little text
+
+    comment = posts.filter(kind="comment").first()
+    connector = get_connector(channel)
+    posted = connector.post_reply(comment.external_id, "¡Gracias! Te escribimos por mensaje.")
+    (answer,) = SandboxReply.objects.filter(platform="linkedin", in_reply_to=comment.external_id)
+    assert answer.external_id == posted.external_id and answer.text == "¡Gracias! Te escribimos por mensaje."
+    # the organization's own answer is in the thread but is never read back as a mention
+    channel.refresh_from_db()
+    channel.cursor = {}
+    channel.save(update_fields=["cursor"])
+    assert channel_poll(channel=channel).created == 0
+    # a lost delivery outcome is settled by reading the answer back, not by posting again
+    found = connector.find_reply(comment.external_id, "¡Gracias! Te escribimos por mensaje.", since=answer.created_at)
+    assert found is not None and found.external_id == posted.external_id

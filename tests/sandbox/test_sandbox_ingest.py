@@ -22,7 +22,7 @@ def test_every_demo_channel_fills_the_inbox_and_a_second_poll_adds_nothing(live_
     TrackedTermFactory(brand=brand, kind="brand", text="Acme")
     _demo_channels(brand)
     channels = list(Channel.objects.filter(brand=brand))
-    assert len(channels) == 5
+    assert len(channels) == 6
     for channel in channels:
         outcome = channel_poll(channel=channel)
         assert outcome.error == "", (channel.platform, outcome.error)
@@ -35,6 +35,7 @@ def test_every_demo_channel_fills_the_inbox_and_a_second_poll_adds_nothing(live_
         "facebook",
         "instagram",
         "youtube",
+        "linkedin",
         "feed",
     }
     languages = set(Mention.objects.values_list("language", flat=True))

@@ -198,7 +198,7 @@ SEED_ITEMS = 60
 
 
 def _demo_channels(brand: Brand) -> tuple[list[str], int]:
-    """Acme's five channels, pointed at the sandbox under SITE_URL, and a first week of items.
+    """Acme's six channels, pointed at the sandbox under SITE_URL, and a first week of items.
 
     Idempotent: a channel found by brand and name is left as it is (a person may have edited it);
     the sandbox is seeded only while it is empty.
@@ -249,6 +249,18 @@ def _demo_channels(brand: Brand) -> tuple[list[str], int]:
                 "client_id": "sandbox-client",
                 "client_secret": "sandbox-client-secret",
                 "refresh_token": "sandbox-refresh",
+            },
+        ),
+        (
+            "Acme on LinkedIn (sandbox)",
+            Platform.LINKEDIN,
+            f"{sandbox}/linkedin",
+            {"organization_id": generator.LI_ORG_ID, "linkedin_version": "202610"},
+            {
+                "access_token": "sandbox-li-token",
+                "client_id": "sandbox-client",
+                "client_secret": "sandbox-client-secret",
+                "refresh_token": "sandbox-li-refresh",
             },
         ),
         ("Acme news and forums (sandbox)", Platform.FEED, f"{sandbox}/feed/rss.xml", {}, {}),

@@ -9,7 +9,7 @@ from sandbox.generator import generate
 
 
 class Command(BaseCommand):
-    help = "Post realistic items about Acme on the sandbox platforms (X, Facebook, Instagram, YouTube, RSS)."
+    help = "Post realistic items about Acme on the sandbox platforms (X, Facebook, Instagram, YouTube, LinkedIn, RSS)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--count", type=int, default=20, help="How many items to post (default 20).")

@@ -20,6 +20,7 @@ from listening.polling import channel_poll, channel_resume
 from tests.factories import ChannelFactory
 from tests.listening.connectors import test_facebook as fb
 from tests.listening.connectors import test_instagram as ig
+from tests.listening.connectors import test_linkedin as li
 from tests.listening.connectors import test_x as x
 from tests.listening.connectors import test_youtube as yt
 from tests.listening.connectors.conftest import fixture_bytes
@@ -102,6 +103,18 @@ PLATFORMS = {
         rate_limited=(403, JSON, fixture_bytes("youtube/error_quota.json")),
         server_error=(503, JSON, fixture_bytes("youtube/error_503.json")),
         revoked=(401, JSON, fixture_bytes("youtube/error_401.json")),
+    ),
+    "linkedin": Spec(
+        Platform.LINKEDIN,
+        # Days enough to keep the recorded posts recent whenever this runs.
+        li.settings(lookback_days=36500),
+        {"access_token": "AQVaccess-token"},
+        li.serve_page,
+        ("GET", li.comments(li.POST_1), {"start": "2"}),
+        items_key="elements",
+        rate_limited=(429, JSON, fixture_bytes("linkedin/error_429_day.json")),
+        server_error=(500, JSON, b'{"status": 500, "message": "Internal Server Error"}'),
+        revoked=(401, JSON, fixture_bytes("linkedin/error_401_revoked.json")),
     ),
     "feed": Spec(
         Platform.FEED,

@@ -35,6 +35,13 @@ CASES = {
     Platform.X: ("/2/users/1/mentions", {"user_id": "1"}, {"bearer_token": "t"}, "", {"meta": {"result_count": 0}}),
     Platform.FACEBOOK: ("/v21.0/42/feed", {"page_id": "42"}, {"page_access_token": "t"}, "", {"data": []}),
     Platform.INSTAGRAM: ("/v21.0/17841/media", {"ig_user_id": "17841"}, {"page_access_token": "t"}, "", {"data": []}),
+    Platform.LINKEDIN: (
+        "/rest/posts",
+        {"organization_id": "2414183", "skip_mentions": True},
+        {"access_token": "t"},
+        "",
+        {"paging": {"start": 0, "count": 50, "links": []}, "elements": []},
+    ),
     Platform.YOUTUBE: ("/youtube/v3/commentThreads", {"channel_id": "UC1"}, {"api_key": "k"}, "", {"items": []}),
     Platform.FEED: ("/feed.xml", {}, {}, "/feed.xml", RSS),
 }
@@ -155,6 +162,7 @@ def test_no_connector_sends_a_request_to_a_private_address_that_is_not_allowlist
         (Platform.FACEBOOK, {"page_access_token": "page-token"}),
         (Platform.INSTAGRAM, {"page_access_token": "page-token"}),
         (Platform.YOUTUBE, {"client_id": "id", "client_secret": "secret", "refresh_token": "refresh"}),
+        (Platform.LINKEDIN, {"client_id": "id", "client_secret": "secret", "refresh_token": "refresh"}),
     ],
 )
 def test_no_reply_or_token_refresh_goes_to_a_private_address(db, wire, settings, platform, credentials):

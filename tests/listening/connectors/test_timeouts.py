@@ -15,6 +15,13 @@ CASES = {
     Platform.X: ("/2/users/1/mentions", {"user_id": "1"}, {"bearer_token": "t"}, "", {"meta": {"result_count": 0}}),
     Platform.FACEBOOK: ("/v21.0/42/feed", {"page_id": "42"}, {"page_access_token": "t"}, "", {"data": []}),
     Platform.INSTAGRAM: ("/v21.0/17841/media", {"ig_user_id": "17841"}, {"page_access_token": "t"}, "", {"data": []}),
+    Platform.LINKEDIN: (
+        "/rest/posts",
+        {"organization_id": "2414183", "skip_mentions": True},
+        {"access_token": "t"},
+        "",
+        {"paging": {"start": 0, "count": 50, "links": []}, "elements": []},
+    ),
     Platform.YOUTUBE: ("/youtube/v3/commentThreads", {"channel_id": "UC1"}, {"api_key": "k"}, "", {"items": []}),
     Platform.FEED: ("/feed.xml", {}, {}, "/feed.xml", RSS),
 }

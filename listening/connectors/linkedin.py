@@ -1,0 +1,615 @@
+"""LinkedIn organization page through LinkedIn's own client (linkedin-api-client's ``RestliClient``)
+on the versioned REST API, with the ``LinkedIn-Version`` header from the channel's settings.
+
+Settings: ``organization_id`` (required: the number in ``urn:li:organization:<id>``),
+``linkedin_version`` (``YYYYMM``, default ``DEFAULT_VERSION``), ``lookback_days`` (7: comments are
+read on posts of the last days), ``max_comment_posts`` (25 posts a poll), ``max_pages`` (5 pages a
+list and poll), ``include_own_posts`` (false: the organization's own comments are the brand's
+voice), ``skip_mentions`` (false: posts that @mention the organization are read; set it where the
+token was not granted ``rw_organization_admin``), ``daily_call_limit`` (see below).
+Credentials: ``access_token`` (3-legged OAuth 2.0 token of a page administrator), and to renew it
+``client_id``, ``client_secret``, ``refresh_token``. The connector stores the expiry it learns
+with each renewed token (``issued_credential_keys``) and renews a day before.
+
+What is read:
+
+- comments and replies on the organization's posts: ``GET /rest/posts?q=author&author=<org>``
+  (newest first), then ``GET /rest/socialActions/{post}/comments`` on each post of the last
+  ``lookback_days``, and ``GET /rest/socialActions/{comment}/comments`` for the replies of a comment
+  whose reply count moved;
+- posts that @mention the organization: ``GET /rest/organizationalEntityNotifications?q=criteria``
+  with ``actions=List(SHARE_MENTION)`` and a ``timeRange`` from the cursor on, each post read with
+  ``GET /rest/posts/{urn}``. That finder is what the current Community Management API documents for
+  an organization's mentions (Organization Social Action Notifications, the pull form of its
+  webhook); it keeps 60 days.
+
+Cursor: ``{"since": <ms of the newest comment seen>, "mentions_since": <ms of the newest mention
+notification seen>, "replies": {comment → replies seen}}``. Only comments newer than ``since`` are stored. A post's comment list is read page
+by page (Rest.li ``start``/``count``, at most ``max_pages``), since its order is not documented and a
+comment's reply count is what tells that it has new replies: the replies of a comment are read
+only when that count moved since the last poll.
+
+Rate limits: LinkedIn publishes no remaining count in its answers; a 429 says a daily limit is
+spent (they reset at midnight UTC: https://learn.microsoft.com/linkedin/shared/api-guide/concepts/rate-limits),
+and the channel waits until then. With ``daily_call_limit`` set (the app's Analytics tab in the
+developer portal shows it), the channel counts its own calls and shows what is left of the day.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote
+
+import requests
+from django.core.cache import cache
+from linkedin_api.clients.auth.client import AuthClient
+from linkedin_api.clients.restli.client import RestliClient
+from linkedin_api.common.errors import ResponseFormattingError
+
+from listening.connectors._http import mount_outbound, unique_items
+from listening.connectors.base import (
+    ITEM_PARSE_ERRORS,
+    Connector,
+    ConnectorError,
+    FetchedAuthor,
+    FetchedItem,
+    FetchResult,
+    PostedReply,
+    RateBudget,
+    RateLimited,
+    RejectedItem,
+    SettingField,
+    brands_reply_among,
+    unreadable_item,
+)
+
+if TYPE_CHECKING:
+    from listening.models import Channel
+
+log = logging.getLogger(__name__)
+
+# The hosts linkedin-api-client hard-codes: the REST API and the OAuth endpoints.
+OFFICIAL_HOSTS = ("https://api.linkedin.com", "https://www.linkedin.com")
+DEFAULT_VERSION = "202610"
+PAGE_SIZE = 100  # comments a page (the API's most); posts and notifications take at most 100 too
+POSTS_PAGE_SIZE = 50
+REFRESH_MARGIN = timedelta(days=1)  # renew the access token this long before it expires
+MENTIONS_OVERLAP_MS = 10 * 60 * 1000  # a notification may be recorded a little after its time
+NOTIFICATIONS_KEPT = timedelta(days=59)  # LinkedIn keeps an organization's notifications 60 days
+SHORT_RETRY_AFTER = 5 * 60  # a 429 that is not a daily limit (LinkedIn's infrastructure protection)
+# A post's commentary is "little text": mentions as @[Name](urn), hashtags as {hashtag|\#|tag}, and the
+# reserved characters escaped with a backslash.
+# https://learn.microsoft.com/linkedin/marketing/community-management/shares/little-text-format
+LITTLE_MENTION = re.compile(r"@\[((?:\\.|[^\]\\])*)\]\(urn:li:[A-Za-z]+:[^)]*\)")
+LITTLE_HASHTAG = re.compile(r"\{hashtag\|\\?#\|((?:\\.|[^}\\])*)\}")
+LITTLE_ESCAPE = re.compile(r"\\([|{}@\[\]()<>#\\*_~])")
+COMMENT_URN = re.compile(r"urn:li:comment:\((urn:li:[A-Za-z]+:[^,()]+),([^()]+)\)")
+
+
+def next_midnight_utc(now: datetime | None = None) -> datetime:
+    """When LinkedIn's daily limits reset."""
+    now = now or datetime.now(UTC)
+    return datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+
+
+def seconds_until_midnight_utc(now: datetime | None = None) -> float:
+    now = now or datetime.now(UTC)
+    return (next_midnight_utc(now) - now).total_seconds()
+
+
+def _ms_time(value: Any) -> datetime:
+    """LinkedIn times are epoch milliseconds."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"not a time: {value!r}")
+    return datetime.fromtimestamp(value / 1000, UTC)
+
+
+def _ms(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
+def _parse_iso(value: Any) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def plain_text(commentary: str) -> str:
+    """A post's little-text commentary as people read it: "@Acme", "#AcmeSummer", no escapes."""
+    text = LITTLE_MENTION.sub(lambda m: "@" + m.group(1), commentary)
+    text = LITTLE_HASHTAG.sub(lambda m: "#" + m.group(1), text)
+    return LITTLE_ESCAPE.sub(r"\1", text)
+
+
+def _first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0].strip()[:255] if lines else ""
+
+
+def activity_of(urn: str) -> str:
+    """The post (activity) a comment URN hangs on, or ``urn`` itself for a post."""
+    match = COMMENT_URN.fullmatch(urn)
+    return match.group(1) if match else urn
+
+
+def _link(urn: str) -> str:
+    match = COMMENT_URN.fullmatch(urn)
+    if match:
+        return f"https://www.linkedin.com/feed/update/{match.group(1)}/?commentUrn={quote(urn, safe='')}"
+    return f"https://www.linkedin.com/feed/update/{urn}/" if urn.startswith("urn:li:") else ""
+
+
+def _author(urn: Any) -> FetchedAuthor:
+    urn = str(urn or "")
+    # The versioned API names a commenter by URN only: no name, and no profile address for a person
+    # (a member's public address is not derived from the URN); an organization's page is.
+    organization = urn.removeprefix("urn:li:organization:")
+    profile = f"https://www.linkedin.com/company/{organization}/" if organization.isdigit() else ""
+    return FetchedAuthor(external_id=urn or "unknown", profile_url=profile)
+
+
+class LinkedInConnector(Connector):
+    platform = "linkedin"
+    reply_max_length: ClassVar[int] = 1250  # a comment's limit on LinkedIn
+    default_base_url = ""  # blank: linkedin-api-client's own hosts
+    settings_fields = (
+        SettingField("organization_id", required=True, pattern=r"[0-9]{1,20}"),
+        SettingField("linkedin_version", pattern=r"20[0-9]{2}(0[1-9]|1[0-2])(\.[0-9]{2})?"),
+        SettingField("lookback_days", int),
+        SettingField("max_comment_posts", int),
+        SettingField("max_pages", int),
+        SettingField("include_own_posts", bool),
+        SettingField("skip_mentions", bool),
+        SettingField("daily_call_limit", int),
+    )
+    credential_keys = ("access_token", "client_id", "client_secret", "refresh_token")
+    issued_credential_keys = ("access_token_expires_at", "refresh_token_expires_at")
+
+    def __init__(self, channel: Channel):
+        super().__init__(channel)
+        self._last: dict[str, requests.Response] = {}
+        self._client: RestliClient | None = None
+        self._titles: dict[str, str] = {}  # post → its first line, for reports
+
+    @property
+    def organization(self) -> str:
+        return f"urn:li:organization:{self.settings.get('organization_id') or ''}"
+
+    @property
+    def version(self) -> str:
+        return str(self.settings.get("linkedin_version") or DEFAULT_VERSION)
+
+    # --- OAuth 2.0 ----------------------------------------------------------------------------
+    def _can_refresh(self) -> bool:
+        creds = self.credentials
+        return bool(creds.get("refresh_token") and creds.get("client_id") and creds.get("client_secret"))
+
+    def _token(self) -> str:
+        """An access token good for a day at least: the stored one, or a renewed one."""
+        token = str(self.credentials.get("access_token") or "")
+        expires = _parse_iso(self.credentials.get("access_token_expires_at"))
+        now = datetime.now(UTC)
+        if token and (expires is None or expires - now > REFRESH_MARGIN):
+            return token
+        if self._can_refresh():
+            return self._refresh()
+        if token and expires is not None and expires > now:
+            return token  # cannot be renewed: good until it expires
+        raise ConnectorError(
+            "LinkedIn's access token has expired and no refresh token is stored to renew it", reconnect=True
+        )
+
+    def _refresh(self) -> str:
+        """Renew the access token with the refresh token (LinkedIn's programmatic refresh:
+        https://learn.microsoft.com/linkedin/shared/authentication/programmatic-refresh-tokens) and store it."""
+        creds = self.credentials
+        refresh_expires = _parse_iso(creds.get("refresh_token_expires_at"))
+        if refresh_expires is not None and refresh_expires <= datetime.now(UTC):
+            raise ConnectorError(
+                "LinkedIn's refresh token has expired: a page admin must sign in again", reconnect=True
+            )
+        auth = AuthClient(client_id=creds["client_id"], client_secret=creds["client_secret"])
+        mount_outbound(auth.session, self.base_url, OFFICIAL_HOSTS)
+        last: dict[str, requests.Response] = {}
+        auth.session.hooks["response"].append(lambda response, *args, **kwargs: last.update(response=response))
+        try:
+            answer = auth.exchange_refresh_token_for_access_token(refresh_token=creds["refresh_token"])
+        except ResponseFormattingError as exc:
+            raise self._error(last.get("response"), "renewing the token") from exc
+        except requests.RequestException as exc:
+            raise ConnectorError(f"LinkedIn could not be reached to renew the token: {exc}") from exc
+        finally:
+            auth.session.close()
+        if answer.status_code in (400, 401):
+            # invalid_request / invalid_grant: the refresh token was revoked, expired or never valid.
+            raise ConnectorError(
+                "LinkedIn refused the refresh token: a page admin must sign in again", reconnect=True, status=401
+            )
+        if answer.status_code != 200 or not answer.access_token:
+            raise self._error(answer.response, "renewing the token")
+        now = datetime.now(UTC)
+        tokens = {"access_token": str(answer.access_token)}
+        if isinstance(answer.expires_in, int):
+            tokens["access_token_expires_at"] = (now + timedelta(seconds=answer.expires_in)).isoformat()
+        if answer.refresh_token:
+            tokens["refresh_token"] = str(answer.refresh_token)
+        if isinstance(answer.refresh_token_expires_in, int):
+            tokens["refresh_token_expires_at"] = (now + timedelta(seconds=answer.refresh_token_expires_in)).isoformat()
+        self._store_tokens(tokens)
+        return tokens["access_token"]
+
+    def _store_tokens(self, tokens: dict[str, str]) -> None:
+        used = {"refresh_token": str(self.credentials.get("refresh_token") or "")}
+        if self.channel.pk is not None:
+            from listening.services import channel_tokens_renewed
+
+            channel_tokens_renewed(channel=self.channel, used=used, tokens=tokens)
+            self.credentials = dict(self.channel.credentials or {})
+        else:
+            self.credentials = {**self.credentials, **tokens}
+        if self.credentials.get("access_token") != tokens["access_token"]:
+            # A person saved other credentials while this one renewed: theirs are used.
+            log.info("LinkedIn channel %s: credentials changed during a renewal", self.channel.pk)
+
+    # --- calls --------------------------------------------------------------------------------
+    def _restli(self) -> RestliClient:
+        if self._client is None:
+            client = RestliClient()
+            # The token travels in the Authorization header the library sets.
+            mount_outbound(client.session, self.base_url, OFFICIAL_HOSTS)
+            client.session.hooks["response"].append(
+                lambda response, *args, **kwargs: self._last.update(response=response)
+            )
+            self._client = client
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.session.close()
+            self._client = None
+
+    def _call(self, method: str, **kwargs: Any) -> Any:
+        """One Rest.li call with a valid token; an expired or revoked one is renewed once and the call
+        made again. Returns the library's response, or raises one of the contract's errors."""
+        for attempt in range(2):
+            token = self._token()
+            self._count_call()
+            client = self._restli()
+            self._last.clear()
+            try:
+                answer = getattr(client, method)(access_token=token, version_string=self.version, **kwargs)
+            except ResponseFormattingError as exc:
+                raise self._error(self._last.get("response"), "") from exc
+            except requests.RequestException as exc:
+                raise ConnectorError(f"LinkedIn could not be reached: {exc}") from exc
+            if 200 <= answer.status_code < 300:
+                return answer
+            if answer.status_code == 401 and attempt == 0 and self._can_refresh():
+                # The token expired early or was revoked: renew it and try once more.
+                self._refresh()
+                continue
+            raise self._error(answer.response, "")
+        raise ConnectorError("LinkedIn refused the renewed token", reconnect=True, status=401)
+
+    def _error(self, response: requests.Response | None, doing: str) -> ConnectorError:
+        status = getattr(response, "status_code", None)
+        try:
+            body = response.json() if response is not None else {}
+        except ValueError:
+            body = {}
+        body = body if isinstance(body, dict) else {}
+        detail = str(body.get("message") or body.get("error_description") or body.get("code") or status or "")
+        what = f" {doing}" if doing else ""
+        if status == 429:
+            if "DAY" in detail.upper():  # "Resource level throttle APPLICATION DAY limit ... is reached"
+                return RateLimited(
+                    f"LinkedIn daily rate limit reached{what}: {detail}", retry_after=seconds_until_midnight_utc()
+                )
+            return RateLimited(f"LinkedIn rate limit reached{what}: {detail}", retry_after=SHORT_RETRY_AFTER)
+        if status == 401:
+            return ConnectorError(f"LinkedIn refused the token{what}: {detail}", reconnect=True, status=401)
+        if status == 403:
+            return ConnectorError(
+                f"LinkedIn refused the permission{what} (the token needs the organization's admin scopes): {detail}",
+                reconnect=True,
+                status=403,
+            )
+        if status is None or status >= 500:
+            return ConnectorError(f"LinkedIn server error{what}: {detail or 'no answer'}", status=status)
+        if not body:
+            return ConnectorError(f"LinkedIn sent a malformed payload{what} ({status})", status=status)
+        return ConnectorError(f"LinkedIn rejected the request{what}: {detail}", permanent=True, status=status)
+
+    def _count_key(self) -> str:
+        return f"linkedin:calls:{self.channel.pk}:{datetime.now(UTC):%Y-%m-%d}"
+
+    def _count_call(self) -> None:
+        if not self.settings.get("daily_call_limit") or self.channel.pk is None:
+            return
+        key = self._count_key()
+        if not cache.add(key, 1, timeout=int(seconds_until_midnight_utc()) + 60):
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between the two
+                cache.add(key, 1, timeout=int(seconds_until_midnight_utc()) + 60)
+
+    def _budget(self) -> RateBudget:
+        reset = next_midnight_utc()
+        limit = self.settings.get("daily_call_limit")
+        if not limit or self.channel.pk is None:
+            return RateBudget(reset_at=reset)
+        used = int(cache.get(self._count_key()) or 0)
+        return RateBudget(remaining=max(int(limit) - used, 0), reset_at=reset)
+
+    def _pages(self, method: str, page_size: int, **kwargs: Any) -> Any:
+        """The elements of each Rest.li page (``start``/``count``) of a collection, at most ``max_pages``
+        pages; the caller stops early by leaving the loop. More pages follow while ``paging.total``
+        says so or, where a collection gives no total (posts), while ``paging.links`` has a "next"."""
+        query = dict(kwargs.pop("query_params", {}) or {})
+        start = 0
+        for _ in range(max(int(self.settings.get("max_pages") or 5), 1)):
+            answer = self._call(method, query_params={**query, "start": start, "count": page_size}, **kwargs)
+            elements = answer.elements
+            if not isinstance(elements, list):
+                raise ConnectorError("LinkedIn sent an unexpected payload shape")
+            yield elements
+            try:
+                paging = answer.response.json().get("paging") or {}
+            except (ValueError, AttributeError):
+                paging = {}
+            start += len(elements)
+            total, links = paging.get("total"), paging.get("links")
+            if not elements:
+                return
+            if isinstance(total, int) and not isinstance(total, bool):
+                more = start < total
+            elif isinstance(links, list):
+                more = any(isinstance(link, dict) and link.get("rel") == "next" for link in links)
+            else:
+                more = len(elements) >= page_size
+            if not more:
+                return
+
+    # --- reading ------------------------------------------------------------------------------
+    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
+        if not self.settings.get("organization_id"):
+            raise ConnectorError("LinkedIn channel needs an organization_id setting", permanent=True)
+        try:
+            return self._fetch(cursor or {})
+        finally:
+            self.close()
+
+    def _fetch(self, cursor: dict[str, Any]) -> FetchResult:
+        now = datetime.now(UTC)
+        lookback = timedelta(days=int(self.settings.get("lookback_days") or 7))
+        floor_ms = int(cursor.get("since") or _ms(now - lookback))
+        items: list[FetchedItem] = []
+        rejected: list[RejectedItem] = []
+        replies_seen = {str(k): int(v) for k, v in (cursor.get("replies") or {}).items() if isinstance(v, int)}
+        replies_now: dict[str, int] = {}
+
+        posts = self._recent_posts(now - lookback)
+        budget = max(int(self.settings.get("max_comment_posts") or 25), 0)
+        for post_urn in posts[:budget]:
+            self._read_comments(post_urn, post_urn, floor_ms, items, rejected, replies_seen, replies_now)
+
+        mentions_since = int(cursor.get("mentions_since") or floor_ms)
+        if not self.settings.get("skip_mentions"):
+            start = max(mentions_since - MENTIONS_OVERLAP_MS, _ms(now - NOTIFICATIONS_KEPT))
+            mentioned, newest_note = self._mentions(start, _ms(now), rejected)
+            items.extend(mentioned)
+            mentions_since = max(mentions_since, newest_note)
+
+        newest = max((_ms(item.published_at) for item in items if item.kind != "mention"), default=floor_ms)
+        new_cursor = {
+            "since": max(newest, floor_ms),
+            "mentions_since": mentions_since,
+            "replies": replies_now,
+        }
+        return FetchResult(
+            items=unique_items(items),
+            cursor=new_cursor,
+            budget=self._budget(),
+            deferred=max(len(posts) - budget, 0),
+            rejected=rejected,
+        )
+
+    def _recent_posts(self, since: datetime) -> list[str]:
+        """The organization's posts modified since ``since``, newest first (``sortBy=LAST_MODIFIED``)."""
+        urns: list[str] = []
+        for elements in self._pages(
+            "finder",
+            POSTS_PAGE_SIZE,
+            resource_path="/posts",
+            finder_name="author",
+            query_params={"author": self.organization, "sortBy": "LAST_MODIFIED"},
+        ):
+            older = False
+            for post in elements:
+                if not isinstance(post, dict) or not post.get("id"):
+                    continue
+                changed = post.get("lastModifiedAt") or post.get("publishedAt") or post.get("createdAt")
+                if isinstance(changed, int) and _ms_time(changed) < since:
+                    older = True
+                    break
+                urns.append(str(post["id"]))
+                self._titles[str(post["id"])] = _first_line(plain_text(str(post.get("commentary") or "")))
+            if older:
+                break
+        return urns
+
+    def _read_comments(
+        self,
+        target: str,
+        post_urn: str,
+        floor_ms: int,
+        items: list[FetchedItem],
+        rejected: list[RejectedItem],
+        replies_seen: dict[str, int],
+        replies_now: dict[str, int],
+    ) -> None:
+        """Comments on ``target`` (a post, or a comment for its replies) newer than ``floor_ms``."""
+        include_own = bool(self.settings.get("include_own_posts", False))
+        try:
+            pages = list(
+                self._pages(
+                    "get_all", PAGE_SIZE, resource_path="/socialActions/{id}/comments", path_keys={"id": target}
+                )
+            )
+        except ConnectorError as exc:
+            if exc.status == 404:  # the post or comment was deleted since it was listed
+                return
+            raise
+        for comment in (c for page in pages for c in page):
+            if not isinstance(comment, dict):
+                continue
+            try:
+                urn = str(comment.get("commentUrn") or "")
+                if not urn:
+                    raise KeyError("commentUrn")
+                replies = (comment.get("commentsSummary") or {}).get("totalFirstLevelComments")
+                if isinstance(replies, int) and replies and target == post_urn:
+                    replies_now[urn] = replies
+                    if replies_seen.get(urn) != replies:
+                        self._read_comments(urn, post_urn, floor_ms, items, rejected, replies_seen, replies_now)
+                published = _ms_time((comment.get("created") or {}).get("time"))
+                if _ms(published) < floor_ms:
+                    continue
+                if str(comment.get("actor") or "") == self.organization and not include_own:
+                    continue
+                items.append(self._comment(comment, post_urn, parent=target))
+            except ITEM_PARSE_ERRORS as exc:
+                rejected.append(unreadable_item("LinkedIn", {"id": comment.get("commentUrn")}, exc))
+
+    def _comment(self, comment: dict[str, Any], post_urn: str, *, parent: str) -> FetchedItem:
+        urn = str(comment["commentUrn"])
+        parent_comment = str(comment.get("parentComment") or "")
+        kind = "reply" if parent_comment or parent != post_urn else "comment"
+        likes = (comment.get("likesSummary") or {}).get("totalLikes")
+        return FetchedItem(
+            external_id=urn,
+            text=str((comment.get("message") or {}).get("text") or ""),
+            author=_author(comment.get("actor")),
+            published_at=_ms_time((comment.get("created") or {}).get("time")),
+            kind=kind,
+            url=_link(urn),
+            parent_external_id=parent_comment or parent,
+            source=post_urn,
+            source_title=self._titles.get(post_urn, ""),
+            metrics={"likes": likes} if isinstance(likes, int) and not isinstance(likes, bool) else {},
+        )
+
+    def _mentions(self, start_ms: int, end_ms: int, rejected: list[RejectedItem]) -> tuple[list[FetchedItem], int]:
+        """Posts that @mention the organization, from its social action notifications, and the time
+        of the newest notification (0 when none)."""
+        posts: list[str] = []
+        newest = 0
+        for elements in self._pages(
+            "finder",
+            PAGE_SIZE,
+            resource_path="/organizationalEntityNotifications",
+            finder_name="criteria",
+            query_params={
+                "organizationalEntity": self.organization,
+                "actions": ["SHARE_MENTION"],
+                "timeRange": {"start": max(start_ms, 0), "end": end_ms},
+            },
+        ):
+            for note in elements:
+                if isinstance(note, dict) and note.get("action") == "SHARE_MENTION":
+                    if isinstance(note.get("lastModifiedAt"), int):
+                        newest = max(newest, note["lastModifiedAt"])
+                    urn = str(note.get("generatedActivity") or note.get("sourcePost") or "")
+                    if urn and urn not in posts:
+                        posts.append(urn)
+        items = []
+        for urn in posts:
+            try:
+                post = self._call("get", resource_path="/posts/{id}", path_keys={"id": urn}).entity
+            except ConnectorError as exc:
+                if exc.status == 404:  # deleted since
+                    continue
+                raise
+            try:
+                items.append(self._post(post))
+            except ITEM_PARSE_ERRORS as exc:
+                rejected.append(unreadable_item("LinkedIn", post if isinstance(post, dict) else {"id": urn}, exc))
+        return items, newest
+
+    @staticmethod
+    def _post(post: Any) -> FetchedItem:
+        urn = str(post["id"])
+        text = plain_text(str(post.get("commentary") or ""))
+        return FetchedItem(
+            external_id=urn,
+            text=text,
+            source_title=_first_line(text),
+            author=_author(post.get("author")),
+            published_at=_ms_time(post.get("publishedAt") or post.get("createdAt")),
+            kind="mention",
+            url=_link(urn),
+            source=urn,
+        )
+
+    @classmethod
+    def item_url(cls, external_id: str) -> str:
+        return _link(external_id)
+
+    # --- replying -----------------------------------------------------------------------------
+    def post_reply(self, parent_external_id: str, text: str) -> PostedReply:
+        """A comment as the organization on a post, or a reply to a comment (``parentComment``):
+        https://learn.microsoft.com/linkedin/marketing/community-management/shares/comments-api"""
+        activity = activity_of(parent_external_id)
+        body: dict[str, Any] = {"actor": self.organization, "object": activity, "message": {"text": text}}
+        if parent_external_id != activity:
+            body["parentComment"] = parent_external_id
+        try:
+            answer = self._call(
+                "create",
+                resource_path="/socialActions/{id}/comments",
+                path_keys={"id": parent_external_id},
+                entity=body,
+            )
+        finally:
+            self.close()
+        entity = answer.entity if isinstance(answer.entity, dict) else {}
+        urn = str(entity.get("commentUrn") or "")
+        if not urn:
+            comment_id = str(entity.get("id") or answer.entity_id or "")
+            if not comment_id:
+                raise ConnectorError("LinkedIn did not return the id of the reply")
+            urn = (
+                comment_id if comment_id.startswith("urn:li:comment:") else f"urn:li:comment:({activity},{comment_id})"
+            )
+        return PostedReply(external_id=urn, url=_link(urn))
+
+    def find_reply(self, parent_external_id: str, text: str, *, since: datetime) -> PostedReply | None:
+        """The organization's own answer among the comments on ``parent_external_id`` since ``since``."""
+        try:
+            answer = self._call(
+                "get_all",
+                resource_path="/socialActions/{id}/comments",
+                path_keys={"id": parent_external_id},
+                query_params={"start": 0, "count": PAGE_SIZE},
+            )
+        finally:
+            self.close()
+        elements = answer.elements if isinstance(answer.elements, list) else []
+        floor = _ms(since)
+        answers = [
+            (str(c.get("commentUrn") or ""), str((c.get("message") or {}).get("text") or ""))
+            for c in elements
+            if isinstance(c, dict)
+            and str(c.get("actor") or "") == self.organization
+            and isinstance((c.get("created") or {}).get("time"), int)
+            and c["created"]["time"] >= floor
+        ]
+        total = answer.paging.total
+        truncated = isinstance(total, int) and total > len(elements)
+        found = brands_reply_among(answers, text, truncated=truncated, platform="LinkedIn")
+        return PostedReply(external_id=found, url=_link(found)) if found else None
