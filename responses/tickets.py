@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config.links import reverse_id
 from listening.models import Mention
 from listening.services import MentionChanges
 from responses.models import Department, Priority, Reply, RoutingRule, SlaPolicy, Ticket, TicketEvent, WebhookEvent
@@ -38,7 +39,7 @@ class TicketError(Exception):
 
 
 def ticket_url(ticket: Ticket) -> str:
-    return reverse("responses:ticket_detail", args=[ticket.pk])
+    return reverse_id("responses:ticket_detail", ticket.pk)
 
 
 @transaction.atomic

@@ -41,7 +41,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, prefetch_related_objects
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from urllib3.exceptions import NameResolutionError
@@ -49,6 +48,7 @@ from urllib3.exceptions import NameResolutionError
 from config.backoff import backoff_seconds
 from config.celery import batched, queue_after_commit, queue_all_after_commit
 from config.env import host_port
+from config.links import reverse_id
 from listening.connectors import ConnectorError, OutboundRefused, destination_refusal
 from listening.connectors._http import http_timeout, mount_outbound
 from listening.models import Brand, Mention
@@ -212,7 +212,7 @@ def mention_data(mention: Mention) -> dict[str, Any]:
     author = mention.author
     return {
         "id": mention.pk,
-        "url": _absolute(reverse("responses:mention_detail", args=[mention.pk])),
+        "url": _absolute(reverse_id("responses:mention_detail", mention.pk)),
         "platform": mention.channel.platform,
         "channel": {"id": mention.channel_id, "name": mention.channel.name},
         "external_id": mention.external_id,
@@ -239,7 +239,7 @@ def mention_data(mention: Mention) -> dict[str, Any]:
 def ticket_data(ticket: Ticket) -> dict[str, Any]:
     return {
         "id": ticket.pk,
-        "url": _absolute(reverse("responses:ticket_detail", args=[ticket.pk])),
+        "url": _absolute(reverse_id("responses:ticket_detail", ticket.pk)),
         "mention_id": ticket.mention_id,
         "department": {"id": ticket.department_id, "name": ticket.department.name},
         "subject": ticket.subject,
