@@ -197,6 +197,10 @@ class Channel(models.Model):
     # Conversations whose new comments the last poll could not read within its request budget;
     # the cursor owes them to the next polls (Facebook reads comments one post at a time).
     threads_deferred = models.PositiveIntegerField(_("conversations not read this poll"), default=0)
+    # Platform deletions (``listening.privacy.platform_deletions_check``): when the next check is
+    # due, how many failed in a row, the last error, and a check the platform is still running
+    # (an X compliance job: {"job_id": …}).
+    deletion_check = models.JSONField(_("deletion check"), default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -334,6 +338,9 @@ class Mention(models.Model):
 
     published_at = models.DateTimeField(_("published"))
     fetched_at = models.DateTimeField(_("fetched"), default=timezone.now)
+    # When its platform last said it still exists (``listening.privacy.platform_deletions_check``);
+    # null: not checked since it was stored.
+    checked_at = models.DateTimeField(_("checked on the platform"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
