@@ -412,6 +412,14 @@ class Mention(models.Model):
         return self.sentiment_corrected_by_id is not None
 
     @property
+    def erased_because(self) -> str:
+        """Why its content is gone, as its pages say: a deletion names the platform ("deleted on
+        X (Twitter)"). Reads ``channel``: lists select it with the mention."""
+        if self.erased_reason == ErasureReason.PLATFORM:
+            return _("deleted on %(platform)s") % {"platform": self.channel.get_platform_display()}
+        return str(self.get_erased_reason_display())
+
+    @property
     def intent_corrected(self) -> bool:
         return self.intent_corrected_by_id is not None
 
