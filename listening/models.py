@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -398,6 +399,14 @@ class Mention(models.Model):
             models.Index(
                 fields=["brand", "published_at", "id"],
                 name="mention_retention_idx",
+                condition=Q(erased_at__isnull=True),
+            ),
+            # Platform deletion checks: a channel's mentions by when the platform last said they
+            # exist (or when they were stored): each run reads only the ones due.
+            models.Index(
+                "channel",
+                Coalesce("checked_at", "fetched_at"),
+                name="mention_deletion_check_idx",
                 condition=Q(erased_at__isnull=True),
             ),
         ]

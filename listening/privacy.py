@@ -553,14 +553,13 @@ def deletion_candidates(*, channel: Channel, recheck_hours: int, window_days: in
     last ``window_days`` (all when None)."""
     now = now or timezone.now()
     due = now - timedelta(hours=recheck_hours)
-    mentions = Mention.objects.filter(channel=channel, erased_at__isnull=True).filter(
-        Q(checked_at__lt=due) | Q(checked_at__isnull=True, fetched_at__lt=due)
+    # The expression of mention_deletion_check_idx, so a run reads only the index range that is due.
+    mentions = Mention.objects.annotate(last_seen=Coalesce("checked_at", "fetched_at")).filter(
+        channel=channel, erased_at__isnull=True, last_seen__lt=due
     )
     if window_days is not None:
         mentions = mentions.filter(published_at__gte=now - timedelta(days=window_days))
-    return list(
-        mentions.order_by(Coalesce("checked_at", "fetched_at"), "pk").values_list("external_id", flat=True)[:limit]
-    )
+    return list(mentions.order_by("last_seen").values_list("external_id", flat=True)[:limit])
 
 
 @dataclass(frozen=True)
