@@ -376,6 +376,9 @@ DEMO_GENERATOR_INTERVAL = env.int("DEMO_GENERATOR_INTERVAL", 20, minimum=1)
 # Share of sandbox API requests answered with the platform's rate limit or server error (0 to 1):
 # the soak benchmark and fault drills turn it on; the demo leaves it off.
 SANDBOX_FAULT_RATE = env.float("SANDBOX_FAULT_RATE", 0.0, minimum=0.0)
+# Share of the demo generator's runs that delete a person's item on a sandbox platform (0 to 1), so
+# the demo shows deletions reaching Escucha; the soak benchmark turns it off to count what it posted.
+SANDBOX_DELETE_SHARE = env.float("SANDBOX_DELETE_SHARE", 0.05, minimum=0.0)
 HTTP_TIMEOUT_SECONDS = env.int("HTTP_TIMEOUT_SECONDS", 20, minimum=1)
 # host:port values on a private network (loopback, 10.x, fc00::/7 …) that connectors, feeds and
 # webhooks may reach; everything else private is refused. Outside production: SITE_URL's, for the demo's sandbox.

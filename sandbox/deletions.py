@@ -27,9 +27,6 @@ from sandbox.models import SandboxPost
 
 log = logging.getLogger(__name__)
 
-# The share of the demo generator's runs (every DEMO_GENERATOR_INTERVAL seconds) that delete an item.
-DELETE_SHARE = 0.05
-
 # What people delete: their own posts and comments, never the brand's page posts (their comments
 # would go with them, which the demo does not need to show).
 DELETABLE = {

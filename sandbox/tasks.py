@@ -5,7 +5,7 @@ import random
 from celery import shared_task
 from django.conf import settings
 
-from sandbox.deletions import DELETE_SHARE, delete_some
+from sandbox.deletions import delete_some
 from sandbox.generator import generate
 
 
@@ -17,6 +17,6 @@ def sandbox_generate(count: int = 1) -> int:
     if not settings.SANDBOX_ENABLED:
         return 0
     created = len(generate(count))
-    if random.random() < DELETE_SHARE:
+    if random.random() < settings.SANDBOX_DELETE_SHARE:
         delete_some(1)
     return created

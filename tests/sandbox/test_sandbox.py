@@ -307,3 +307,15 @@ def test_a_reply_posted_to_the_sandbox_is_found_again_by_its_lookup(demo_channel
     assert x.find_reply("1599999999999999999", "Thanks! DM us 🙏", since=since) == posted_x
     assert fb.find_reply("111_222", "Gracias por escribirnos", since=since) == posted_fb
     assert x.find_reply("1588888888888888888", "Thanks! DM us 🙏", since=since) is None  # another item
+
+
+def test_the_generator_task_deletes_a_persons_item_now_and_then(db, settings):
+    from sandbox.tasks import sandbox_generate
+
+    generator.generate(30, seed=3)
+    before = set(SandboxPost.objects.values_list("external_id", flat=True))
+    settings.SANDBOX_DELETE_SHARE = 1.0  # every run, for the test
+    sandbox_generate.delay(1)
+    after = set(SandboxPost.objects.values_list("external_id", flat=True))
+    assert before - after, "nothing was deleted"
+    assert not SandboxPost.objects.filter(kind="page_post").exclude(external_id__in=before).exists()
