@@ -10,8 +10,10 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from listening.models import Mention, MentionEvent, Platform, PrivacyAuditEntry
+from config.locks import cache_lock
+from listening.models import Channel, Mention, MentionEvent, Platform, PrivacyAuditEntry
 from listening.privacy import deletion_due, platform_deletions_check
+from listening.tasks import check_platform_deletions
 from tests.factories import ChannelFactory, MentionFactory
 from tests.listening.connectors.conftest import fixture_bytes
 
@@ -204,3 +206,28 @@ def test_feeds_have_no_check(db, wire):
 def test_recorded_results_are_read_line_by_line():
     lines = fixture_bytes("x/compliance_results.jsonl").decode().splitlines()
     assert [json.loads(line)["action"] for line in lines] == ["delete", "delete", "scrub_geo"]
+
+
+def test_the_scheduled_task_checks_each_due_channel_once_and_skips_the_ones_waiting(youtube_channel, wire):
+    stored(youtube_channel, "UgzT1aBcDeFgHiJkLmN4AaABAg", days_ago=21)
+    paused = ChannelFactory(
+        platform=Platform.YOUTUBE, api_base_url=wire.url, settings={"channel_id": "UCx"},
+        credentials={"api_key": "k"}, state=Channel.State.RECONNECT,
+    )  # fmt: skip
+    stored(paused, "UgwPaused00000000000000004AaABAg", days_ago=21)
+    wire.add("GET", "/youtube/v3/comments", fixture="youtube/comments_by_id.json")
+
+    assert check_platform_deletions.delay().get() == 1
+    assert len(wire.calls("/youtube/v3/comments")) == 1  # the channel waiting for a reconnect is left alone
+    youtube_channel.refresh_from_db()
+    assert not deletion_due(youtube_channel)
+    check_platform_deletions.delay()  # not due again for an hour
+    assert len(wire.calls("/youtube/v3/comments")) == 1
+
+
+def test_the_scheduled_task_returns_at_once_while_another_run_holds_the_lock(youtube_channel, wire):
+    stored(youtube_channel, "UgzT1aBcDeFgHiJkLmN4AaABAg", days_ago=21)
+    with cache_lock("listening:platform-deletions", 60) as held:
+        assert held
+        assert check_platform_deletions.delay().get() == 0
+    assert wire.requests == []
