@@ -356,6 +356,7 @@ def soak(args: argparse.Namespace, work: Path, db_name: str, site: str, redis: P
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SANDBOX_ENABLED": "true",
         "SANDBOX_FAULT_RATE": str(args.fault_rate),
+        "SANDBOX_DELETE_SHARE": "0",  # every item posted is counted as one that must be stored
         "DEMO_GENERATOR_INTERVAL": "3600",  # the soak posts the sandbox's items itself, at its own pace
         "ESCUCHA_VAR_DIR": str(work / "var"),
         "PYTHONUNBUFFERED": "1",

@@ -56,6 +56,8 @@ else:
 # The key of the salted hashes that name a person in the suppression list and the privacy audit
 # log. Set it on its own to keep those hashes when SECRET_KEY is rotated; it defaults to SECRET_KEY.
 PRIVACY_HASH_KEY = env.str("PRIVACY_HASH_KEY") or SECRET_KEY
+# How far back X compliance jobs and Facebook lookups check stored posts for deletions on the platform.
+PLATFORM_DELETION_DAYS = env.int("PLATFORM_DELETION_DAYS", 30, minimum=1)
 
 DEBUG = env.bool("DEBUG", default=not PRODUCTION and PROFILE != "test")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS")
@@ -208,6 +210,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     # A webhook delivery is stored on a queue of its own, so it never waits behind the polls.
     "listening.ingest_webhook": {"queue": "webhooks"},
+    # Minutes of lookups on the platforms: not in front of the polls.
+    "listening.check_platform_deletions": {"queue": "default"},
     "listening.*": {"queue": "polling"},
     "responses.send_reply": {"queue": "outbound"},
     "responses.deliver_webhook": {"queue": "integrations"},
@@ -228,6 +232,7 @@ CELERY_BEAT_SCHEDULE = {
     "send-scheduled-reports": {"task": "reports.send_scheduled_reports", "schedule": crontab(minute=0)},
     "train-analyzers": {"task": "listening.train_analyzers", "schedule": crontab(hour=3, minute=17)},
     "retention-run": {"task": "listening.retention_run", "schedule": crontab(hour=2, minute=23)},
+    "check-platform-deletions": {"task": "listening.check_platform_deletions", "schedule": 600.0},
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -371,6 +376,9 @@ DEMO_GENERATOR_INTERVAL = env.int("DEMO_GENERATOR_INTERVAL", 20, minimum=1)
 # Share of sandbox API requests answered with the platform's rate limit or server error (0 to 1):
 # the soak benchmark and fault drills turn it on; the demo leaves it off.
 SANDBOX_FAULT_RATE = env.float("SANDBOX_FAULT_RATE", 0.0, minimum=0.0)
+# Share of the demo generator's runs that delete a person's item on a sandbox platform (0 to 1), so
+# the demo shows deletions reaching Escucha; the soak benchmark turns it off to count what it posted.
+SANDBOX_DELETE_SHARE = env.float("SANDBOX_DELETE_SHARE", 0.05, minimum=0.0)
 HTTP_TIMEOUT_SECONDS = env.int("HTTP_TIMEOUT_SECONDS", 20, minimum=1)
 # host:port values on a private network (loopback, 10.x, fc00::/7 …) that connectors, feeds and
 # webhooks may reach; everything else private is refused. Outside production: SITE_URL's, for the demo's sandbox.

@@ -20,3 +20,5 @@ LANGUAGE_CODE = "en"
 # The suite makes thousands of API requests a minute as a handful of users; the throttling tests
 # set their own small rates.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "100000/minute", "user": "100000/minute"}}
+# The generator task deletes nothing by chance: tests delete what they mean to (sandbox.deletions).
+SANDBOX_DELETE_SHARE = 0.0

@@ -53,6 +53,7 @@ class ChannelAdmin(admin.ModelAdmin):
         "rate_limit_reset_at",
         "newest_item_at",
         "threads_deferred",
+        "deletion_check",
     ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Channel | None = None) -> list[str]:

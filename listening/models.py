@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -198,6 +199,10 @@ class Channel(models.Model):
     # Conversations whose new comments the last poll could not read within its request budget;
     # the cursor owes them to the next polls (Facebook reads comments one post at a time).
     threads_deferred = models.PositiveIntegerField(_("conversations not read this poll"), default=0)
+    # Platform deletions (``listening.privacy.platform_deletions_check``): when the next check is
+    # due, how many failed in a row, the last error, and a check the platform is still running
+    # (an X compliance job: {"job_id": …}).
+    deletion_check = models.JSONField(_("deletion check"), default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -335,6 +340,9 @@ class Mention(models.Model):
 
     published_at = models.DateTimeField(_("published"))
     fetched_at = models.DateTimeField(_("fetched"), default=timezone.now)
+    # When its platform last said it still exists (``listening.privacy.platform_deletions_check``);
+    # null: not checked since it was stored.
+    checked_at = models.DateTimeField(_("checked on the platform"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -394,6 +402,14 @@ class Mention(models.Model):
                 name="mention_retention_idx",
                 condition=Q(erased_at__isnull=True),
             ),
+            # Platform deletion checks: a channel's mentions by when the platform last said they
+            # exist (or when they were stored): each run reads only the ones due.
+            models.Index(
+                "channel",
+                Coalesce("checked_at", "fetched_at"),
+                name="mention_deletion_check_idx",
+                condition=Q(erased_at__isnull=True),
+            ),
         ]
         verbose_name = _("mention")
         verbose_name_plural = _("mentions")
@@ -404,6 +420,14 @@ class Mention(models.Model):
     @property
     def sentiment_corrected(self) -> bool:
         return self.sentiment_corrected_by_id is not None
+
+    @property
+    def erased_because(self) -> str:
+        """Why its content is gone, as its pages say: a deletion names the platform ("deleted on
+        X (Twitter)"). Reads ``channel``: lists select it with the mention."""
+        if self.erased_reason == ErasureReason.PLATFORM:
+            return _("deleted on %(platform)s") % {"platform": self.channel.get_platform_display()}
+        return str(self.get_erased_reason_display())
 
     @property
     def intent_corrected(self) -> bool:

@@ -17,6 +17,11 @@ notifications, outgoing webhook bodies, the reports' per-author rows) in an eras
 (``listening.pipeline.register_erase``), and add what they hold to an export in an export step.
 Mentions are erased in bounded batches, each in its own transaction, so a person with a hundred
 thousand mentions, or a retention run over millions, never holds one long transaction.
+
+A mention deleted on its platform (``platform_deletions_apply``) is erased the ``anonymise`` way,
+with the reason "deleted on the platform", after leaving the inbox's queue. The connectors only
+say which ids are gone (``Connector.check_deleted``; Facebook's webhook ``remove`` changes);
+``platform_deletions_check`` asks them on a schedule, within each platform's budget.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
+import time
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -38,21 +45,28 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext
 
+from config.backoff import backoff_seconds
 from config.bulk import bulk_set
 from listening import pipeline
+from listening.connectors import ConnectorError, RateLimited, get_connector, scrub_error
 from listening.models import (
     ANONYMOUS_EXTERNAL_ID,
     Author,
     Brand,
+    Channel,
     ErasureReason,
     Mention,
     MentionEvent,
     PrivacyAuditEntry,
     SuppressedAuthor,
 )
+
+log = logging.getLogger(__name__)
 
 ERASE_BATCH = 500
 SEARCH_LIMIT = 50
@@ -478,4 +492,175 @@ def retention_run_all(*, now: datetime | None = None, limit: int = RETENTION_NIG
     erased = 0
     for brand in Brand.objects.order_by("pk"):
         erased += retention_run(brand=brand, now=now, limit=limit).get("listening.Mention", 0)
+    return erased
+
+
+# --- Deletions on the platforms ------------------------------------------------------------------
+# A channel's deletion check runs at most this often; a background check (an X compliance job) is
+# asked about again after DELETION_JOB_WAIT; failures back off from DELETION_BACKOFF_BASE to the cap.
+DELETION_INTERVAL = timedelta(hours=1)
+DELETION_JOB_WAIT = timedelta(minutes=10)
+DELETION_BACKOFF_BASE = 5 * 60
+DELETION_BACKOFF_CAP = 24 * 3600
+# The inbox's queue (responses' Open tab): a mention there when its original goes leaves it closed.
+QUEUED = (Mention.Status.NEW, Mention.Status.OPEN)
+
+
+def platform_deletions_apply(*, channel: Channel, external_ids: Iterable[str]) -> int:
+    """Erase the mentions of ``channel`` whose platform ids its platform says were deleted; returns
+    how many. Idempotent: ids unknown or already erased change nothing.
+
+    A mention still in the inbox's queue is closed first, with a history note, through the same
+    change as an agent's (the reports' rollups move it as they would); then it is erased the
+    ``anonymise`` way (the module's docstring): its tickets keep their notes and say the original
+    was deleted. One audit-log entry for the channel's brand records how many rows went.
+    """
+    from listening.services import MentionChanges  # services imports polling, which imports this
+
+    ids = sorted({str(external_id) for external_id in external_ids if external_id})
+    if not ids:
+        return 0
+    gone = Mention.objects.filter(channel=channel, external_id__in=ids, erased_at__isnull=True)
+    note = gettext("Deleted on %(platform)s.") % {"platform": channel.get_platform_display()}
+    with transaction.atomic():
+        queued = list(gone.filter(status__in=list(QUEUED)).select_for_update(of=("self",)))
+        changes = MentionChanges()
+        for mention in queued:
+            changes.set_status(mention, Mention.Status.CLOSED, note=note)
+        changes.save()
+    pks = list(gone.values_list("pk", flat=True))
+    if not pks:
+        return 0
+    counts = mentions_erase(mentions=Mention.objects.filter(pk__in=pks), mode=ANONYMISE, reason=ErasureReason.PLATFORM)
+    erased = counts.get("listening.Mention", 0)
+    if erased:
+        _audit(
+            action=PrivacyAuditEntry.Action.PLATFORM_DELETION,
+            brand=channel.brand,
+            actor=None,
+            subject="",
+            counts=counts,
+            mode=ANONYMISE,
+        )
+        log.info("Channel %s: %s mentions deleted on the platform were erased", channel.pk, erased)
+    return erased
+
+
+def deletion_candidates(*, channel: Channel, recheck_hours: int, window_days: int | None, limit: int,
+                        now: datetime | None = None) -> list[str]:  # fmt: skip
+    """The platform ids of ``channel``'s mentions due for a deletion check, the longest unchecked
+    first: not erased, stored or last checked ``recheck_hours`` ago or more, and published in the
+    last ``window_days`` (all when None)."""
+    now = now or timezone.now()
+    due = now - timedelta(hours=recheck_hours)
+    # The expression of mention_deletion_check_idx, so a run reads only the index range that is due.
+    mentions = Mention.objects.annotate(last_seen=Coalesce("checked_at", "fetched_at")).filter(
+        channel=channel, erased_at__isnull=True, last_seen__lt=due
+    )
+    if window_days is not None:
+        mentions = mentions.filter(published_at__gte=now - timedelta(days=window_days))
+    return list(mentions.order_by("last_seen").values_list("external_id", flat=True)[:limit])
+
+
+@dataclass(frozen=True)
+class DeletionRun:
+    asked: int = 0  # ids sent to the platform
+    erased: int = 0
+    pending: bool = False  # the platform is still working on it (an X compliance job)
+    error: str = ""
+
+
+def _deletion_state(channel: Channel, now: datetime, **state: Any) -> None:
+    channel.deletion_check = {key: value for key, value in state.items() if value not in (None, "", {}, 0)}
+    channel.deletion_check["next_at"] = state["next_at"].isoformat()
+    channel.deletion_check["last_at"] = now.isoformat()
+    Channel.objects.filter(pk=channel.pk).update(deletion_check=channel.deletion_check)
+
+
+def deletion_due(channel: Channel, now: datetime | None = None) -> bool:
+    """Whether ``channel``'s deletion check is due (never run, or its next time has come)."""
+    next_at = (channel.deletion_check or {}).get("next_at")
+    if not next_at:
+        return True
+    try:
+        return datetime.fromisoformat(next_at) <= (now or timezone.now())
+    except ValueError:
+        return True
+
+
+def platform_deletions_check(*, channel: Channel, now: datetime | None = None) -> DeletionRun:
+    """Ask ``channel``'s platform which of its stored mentions were deleted there, and erase those.
+
+    At most the connector's ``deletion_batch`` ids a run, the ones due longest first; a background
+    check (an X compliance job) is resumed on the following runs until its result comes. Never
+    raises for a platform failure: the error is kept in ``channel.deletion_check`` and the next
+    check waits (the rate limit's reset, or a backoff doubling from 5 minutes to a day).
+    """
+    now = now or timezone.now()
+    connector = get_connector(channel)
+    if not connector.deletion_batch:
+        return DeletionRun()
+    previous = dict(channel.deletion_check or {})
+    job = previous.get("job") or {}
+    ids: list[str] = []
+    if not job:
+        ids = deletion_candidates(
+            channel=channel,
+            recheck_hours=connector.deletion_recheck_hours,
+            window_days=connector.deletion_window_days(),
+            limit=connector.deletion_batch,
+            now=now,
+        )
+        if not ids:
+            _deletion_state(channel, now, next_at=now + DELETION_INTERVAL)
+            return DeletionRun()
+    try:
+        result = connector.check_deleted(ids, job)
+    except RateLimited as exc:
+        error = scrub_error(exc, channel=channel)
+        _deletion_state(
+            channel, now, job=job, failures=previous.get("failures", 0), error=error,
+            next_at=now + timedelta(seconds=exc.retry_after),
+        )  # fmt: skip
+        return DeletionRun(asked=len(ids), error=error)
+    except ConnectorError as exc:
+        failures = int(previous.get("failures") or 0) + 1
+        error = scrub_error(exc, channel=channel)
+        wait = backoff_seconds(failures, base=DELETION_BACKOFF_BASE, cap=DELETION_BACKOFF_CAP)
+        # A job that failed for good (expired, refused) is dropped: its ids go in the next one.
+        _deletion_state(
+            channel, now, job={} if exc.permanent else job, failures=failures, error=error,
+            next_at=now + timedelta(seconds=wait),
+        )  # fmt: skip
+        log.warning("Channel %s: deletion check failed: %s", channel.pk, error)
+        return DeletionRun(asked=len(ids), error=error)
+    if result.checked:
+        # Before the erasure renames the ids of the ones gone.
+        for start in range(0, len(ids := sorted(result.checked)), 10_000):
+            Mention.objects.filter(channel=channel, external_id__in=ids[start : start + 10_000]).update(checked_at=now)
+    erased = platform_deletions_apply(channel=channel, external_ids=result.gone)
+    if result.state:
+        next_at = now + DELETION_JOB_WAIT
+    elif len(ids) >= connector.deletion_batch:
+        next_at = now  # more are due: the next run goes on with them
+    else:
+        next_at = now + DELETION_INTERVAL
+    _deletion_state(channel, now, job=result.state, next_at=next_at)
+    return DeletionRun(asked=len(ids), erased=erased, pending=bool(result.state))
+
+
+DELETION_RUN_SECONDS = 180  # then the task ends; the channels not reached are due on the next run
+
+
+def platform_deletions_check_all(*, now: datetime | None = None, seconds: float = DELETION_RUN_SECONDS) -> int:
+    """Every active channel's deletion check that is due, for at most ``seconds``; how many mentions
+    were erased. Channels waiting for a reconnect or paused are left alone."""
+    started = time.monotonic()
+    erased = 0
+    channels = Channel.objects.filter(is_active=True).exclude(state__in=[Channel.State.RECONNECT, Channel.State.PAUSED])
+    for channel in channels.select_related("brand").order_by("pk"):
+        if time.monotonic() - started > seconds:
+            break
+        if deletion_due(channel, now):
+            erased += platform_deletions_check(channel=channel, now=now).erased
     return erased

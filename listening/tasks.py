@@ -119,3 +119,22 @@ def retention_run() -> int:
             log.info("A retention run is already going")
             return 0
         return privacy.retention_run_all()
+
+
+DELETIONS_LOCK_SECONDS = 300
+
+
+# The work stops at privacy.DELETION_RUN_SECONDS (180 s); a lock keeps two runs from asking the
+# platforms twice. Acknowledged when it starts: a run lost with its worker is the next one's.
+@shared_task(
+    name="listening.check_platform_deletions", ignore_result=True, acks_late=False, soft_time_limit=210,
+    time_limit=230,
+)  # fmt: skip
+def check_platform_deletions() -> int:
+    """Ask each channel's platform which stored mentions were deleted there, and erase them (beat
+    runs this every 10 minutes; each channel's check has its own interval and backoff)."""
+    with cache_lock("listening:platform-deletions", DELETIONS_LOCK_SECONDS) as held:
+        if not held:
+            log.info("A platform deletion check is already going")
+            return 0
+        return privacy.platform_deletions_check_all()

@@ -6,6 +6,8 @@ delivery is checked and answered at once, and stored by its own task (``listenin
 on the ``webhooks`` queue, which no poll waits in front of: it is in the inbox within seconds, not
 on the channel's next poll. It goes through the same ingestion as polls, which dedupes by channel
 and platform id, so a redelivery, or a poll that read the same comment, stores nothing twice.
+A ``remove`` change (a post or comment deleted on Facebook) erases the mention it names
+(``listening.privacy.platform_deletions_apply``), by the same task.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from kombu.exceptions import OperationalError
 
 from config.celery import app
 from listening.connectors import FetchedItem
-from listening.connectors.facebook import parse_webhook
+from listening.connectors.facebook import parse_webhook, parse_webhook_removals
 from listening.ingest import ingest_items
 from listening.models import Channel, Platform
+from listening.privacy import platform_deletions_apply
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +67,10 @@ def facebook_webhook(request: HttpRequest, channel_id: int) -> HttpResponse:
     try:
         payload = json.loads(body)
         items = delivery_items(channel, payload)
+        removed = parse_webhook_removals(payload)
     except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python goes
         return HttpResponseBadRequest("malformed payload", content_type="text/plain")
-    if items and channel.is_active:
+    if (items or removed) and channel.is_active:
         try:
             # Queued now, not after commit: the request wrote nothing, and a broker that is down
             # must turn into the 503 below while Facebook still waits for the answer.
@@ -90,9 +94,12 @@ def delivery_items(channel: Channel, payload: Any) -> list[FetchedItem]:
 
 
 def facebook_delivery_ingest(*, channel_id: int, payload: Any) -> int:
-    """Store a signed delivery's items (the ``listening.ingest_webhook`` task); how many were new."""
+    """Store a signed delivery's items and erase the mentions it says were removed, in that order
+    (a comment added and removed in one delivery is gone at the end); how many were new."""
     channel = Channel.objects.filter(pk=channel_id, platform=Platform.FACEBOOK, is_active=True).first()
     if channel is None:  # removed or paused since the delivery came
         return 0
     items = delivery_items(channel, payload)
-    return len(ingest_items(channel=channel, items=items).created) if items else 0
+    created = len(ingest_items(channel=channel, items=items).created) if items else 0
+    platform_deletions_apply(channel=channel, external_ids=parse_webhook_removals(payload))
+    return created

@@ -40,10 +40,37 @@ def _object(post: SandboxPost) -> dict[str, Any]:
     return obj
 
 
-def _error(message: str, code: int, status: int = 400, kind: str = "OAuthException") -> JsonResponse:
-    return JsonResponse(
-        {"error": {"message": message, "type": kind, "code": code, "fbtrace_id": "SandboxTrace"}}, status=status
-    )
+def _error(
+    message: str, code: int, status: int = 400, kind: str = "OAuthException", subcode: int | None = None
+) -> JsonResponse:
+    error = {"message": message, "type": kind, "code": code, "fbtrace_id": "SandboxTrace"}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    return JsonResponse({"error": error}, status=status)
+
+
+def object_lookup(platform: str) -> Any:
+    """``GET /{version}/{id}?fields=id`` on ``platform``'s Graph: the object, or Graph's code 100 when
+    it was deleted (``sandbox.deletions``) or never existed."""
+
+    @require_http_methods(["GET"])
+    def lookup(request: HttpRequest, version: str, object_id: str) -> HttpResponse:
+        known = {generator.PAGE_ID, generator.IG_USER_ID, *(media_id for media_id, _, _ in generator.IG_MEDIA)}
+        if (
+            object_id in known
+            or SandboxPost.objects.filter(platform=platform, external_id=object_id).exists()
+            or SandboxReply.objects.filter(platform=platform, external_id=object_id).exists()
+        ):
+            return JsonResponse({"id": object_id})
+        return _error(
+            f"Unsupported get request. Object with ID '{object_id}' does not exist, cannot be loaded due to "
+            "missing permissions, or does not support this operation.",
+            100,
+            kind="GraphMethodException",
+            subcode=33,
+        )
+
+    return lookup
 
 
 @csrf_exempt

@@ -12,11 +12,21 @@ urlpatterns = [
     path("x/2/users/<str:user_id>/tweets", with_faults("x")(x.user_tweets), name="x_user_tweets"),
     path("x/2/tweets/search/recent", with_faults("x")(x.search), name="x_search"),
     path("x/2/tweets", with_faults("x")(x.tweets), name="x_tweets"),
+    path("x/2/compliance/jobs", with_faults("x")(x.compliance_jobs), name="x_compliance_jobs"),
+    path("x/2/compliance/jobs/<str:job_id>", with_faults("x")(x.compliance_job), name="x_compliance_job"),
+    # The compliance job's files, as storage.googleapis.com serves them behind signed URLs
+    path("x/twttr-tweet-compliance/<str:job_id>/submission", x.compliance_upload, name="x_compliance_upload"),
+    path("x/twttr-tweet-compliance/<str:job_id>/results", x.compliance_results, name="x_compliance_results"),
     # Graph API, as facebook-sdk builds it on https://graph.facebook.com/
     path(
         "facebook/<str:version>/<str:object_id>/<str:edge>",
         with_faults("facebook")(graph.object_edge),
         name="graph_edge",
+    ),
+    path(
+        "facebook/<str:version>/<str:object_id>",
+        with_faults("facebook")(graph.object_lookup("facebook")),
+        name="graph_object",
     ),
     # Instagram's Graph API, on the same host and client as Facebook's
     path(
@@ -38,6 +48,11 @@ urlpatterns = [
         name="linkedin_notifications",
     ),
     path("linkedin/oauth/v2/accessToken", linkedin.access_token, name="linkedin_token"),
+    path(
+        "instagram/<str:version>/<str:object_id>",
+        with_faults("instagram")(graph.object_lookup("instagram")),
+        name="instagram_object",
+    ),
     # YouTube Data API v3, as googleapiclient builds it from its discovery document and api_endpoint
     path(
         "youtube/youtube/v3/commentThreads",

@@ -200,3 +200,91 @@ def tweets(request: HttpRequest) -> HttpResponse:
     tweet_id = str(generator.snowflake(timezone.now(), secrets.SystemRandom()))
     SandboxReply.objects.create(platform="x", external_id=tweet_id, in_reply_to=in_reply_to, text=text)
     return JsonResponse({"data": {"id": tweet_id, "text": text, "edit_history_tweet_ids": [tweet_id]}}, status=201)
+
+
+# --- Batch compliance: https://docs.x.com/x-api/compliance/batch-compliance/introduction ----------
+# The job's files live on Google Cloud Storage behind signed URLs; here under this app's storage
+# path, which a channel pointed at the sandbox reaches as it would storage.googleapis.com.
+STORAGE = "https://storage.googleapis.com/twttr-tweet-compliance"
+JOB_SECONDS = 24 * 3600
+
+
+def _job_key(job_id: str) -> str:
+    return f"sandbox:x:compliance:{job_id}"
+
+
+def _job_body(job_id: str, job: dict[str, Any]) -> dict[str, Any]:
+    expires = _time(datetime.fromtimestamp(job["created"] + 900, UTC))
+    return {
+        "type": job["type"],
+        "id": job_id,
+        "name": job.get("name", ""),
+        "created_at": _time(datetime.fromtimestamp(job["created"], UTC)),
+        "upload_url": f"{STORAGE}/{job_id}/submission?X-Goog-Signature=sandbox",
+        "upload_expires_at": expires,
+        "download_url": f"{STORAGE}/{job_id}/results?X-Goog-Signature=sandbox",
+        "download_expires_at": _time(datetime.fromtimestamp(job["created"] + 7 * 86400, UTC)),
+        "status": job["status"],
+        "resumable": False,
+    }
+
+
+@csrf_exempt
+@require_POST
+def compliance_jobs(request: HttpRequest) -> HttpResponse:
+    """Create a job: ``{"type": "tweets" | "users", "name": …}``."""
+    try:
+        body = json.loads(request.body)
+        kind, name = str(body["type"]), str(body.get("name") or "")
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"errors": [{"message": "invalid JSON body"}], "title": "Invalid Request"}, status=400)
+    if kind not in ("tweets", "users"):
+        return JsonResponse(
+            {"errors": [{"message": "type must be tweets or users"}], "title": "Invalid Request"}, status=400
+        )
+    job_id = str(generator.snowflake(timezone.now(), secrets.SystemRandom()))
+    job = {"type": kind, "name": name, "status": "created", "created": int(time.time()), "ids": []}
+    cache.set(_job_key(job_id), job, JOB_SECONDS)
+    return JsonResponse({"data": _job_body(job_id, job)})
+
+
+@require_GET
+def compliance_job(request: HttpRequest, job_id: str) -> HttpResponse:
+    """A job's status: ``complete`` once its ids were uploaded (X takes minutes; the sandbox none)."""
+    job = cache.get(_job_key(job_id))
+    if job is None:
+        return JsonResponse({"errors": [{"message": f"Could not find job {job_id}"}], "title": "Not Found"}, status=404)
+    return JsonResponse({"data": _job_body(job_id, job)})
+
+
+@csrf_exempt
+def compliance_upload(request: HttpRequest, job_id: str) -> HttpResponse:
+    """``PUT`` of the job's ids, one per line, to its signed ``upload_url``."""
+    job = cache.get(_job_key(job_id))
+    if request.method != "PUT" or job is None or job["status"] != "created":
+        return HttpResponse("<Error><Code>AccessDenied</Code></Error>", status=403, content_type="application/xml")
+    job["ids"] = [line.strip() for line in request.body.decode("utf-8", "replace").splitlines() if line.strip()]
+    job["status"] = "complete"
+    cache.set(_job_key(job_id), job, JOB_SECONDS)
+    return HttpResponse("")
+
+
+@require_GET
+def compliance_results(request: HttpRequest, job_id: str) -> HttpResponse:
+    """The job's results, JSON lines: an uploaded post that the sandbox no longer holds was deleted."""
+    job = cache.get(_job_key(job_id))
+    if job is None or job["status"] != "complete":
+        return HttpResponse("<Error><Code>NoSuchKey</Code></Error>", status=404, content_type="application/xml")
+    held = set(
+        SandboxPost.objects.filter(platform="x", external_id__in=job["ids"]).values_list("external_id", flat=True)
+    )
+    held |= set(
+        SandboxReply.objects.filter(platform="x", external_id__in=job["ids"]).values_list("external_id", flat=True)
+    )
+    now = _time(timezone.now())
+    lines = [
+        json.dumps({"id": tweet_id, "action": "delete", "created_at": now, "redacted_at": now, "reason": "deleted"})
+        for tweet_id in job["ids"]
+        if tweet_id not in held
+    ]
+    return HttpResponse("\n".join(lines), content_type="application/json")

@@ -105,8 +105,44 @@ def comment_threads(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt
-@require_POST
 def comments(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _comments_list(request)
+    if request.method != "POST":
+        return _error(405, "methodNotAllowed", "Method not allowed.", "global")
+    return _comments_insert(request)
+
+
+def _comments_list(request: HttpRequest) -> HttpResponse:
+    """comments.list by ``id`` (comma-separated): the comments that still exist, any order; a
+    deleted comment (``sandbox.deletions``) is left out, as YouTube leaves it out. By ``parentId``:
+    a thread's replies, oldest first (one page)."""
+    if not (request.GET.get("key") or request.headers.get("X-Goog-Api-Key") or request.headers.get("Authorization")):
+        return _error(403, "forbidden", "The request is missing a valid API key.", "global")
+    wanted = [cid for cid in request.GET.get("id", "").split(",") if cid]
+    if request.GET.get("parentId") and not wanted:
+        replies = SandboxPost.objects.filter(
+            platform="youtube", kind="reply", thread_external_id=request.GET["parentId"]
+        ).order_by("sort_key")[:100]
+        return JsonResponse({"kind": "youtube#commentListResponse", "items": [_comment(r) for r in replies]})
+    if not wanted:
+        return _error(
+            400, "missingRequiredParameter", "No filter selected. Expected one of: id, parentId.", "youtube.parameter"
+        )
+    if len(wanted) > 50:
+        return _error(400, "invalidParameter", "Too many ids: at most 50.", "youtube.parameter")
+    found = SandboxPost.objects.filter(platform="youtube", external_id__in=wanted).order_by("sort_key")
+    part = request.GET.get("part", "snippet")
+    items = [
+        _comment(post)
+        if "snippet" in part
+        else {"kind": "youtube#comment", "etag": etag_for(post.external_id), "id": post.external_id}
+        for post in found
+    ]
+    return JsonResponse({"kind": "youtube#commentListResponse", "etag": etag_for("comments", *wanted), "items": items})
+
+
+def _comments_insert(request: HttpRequest) -> HttpResponse:
     if not request.headers.get("Authorization", "").startswith("Bearer "):
         return _error(401, "authError", "Login Required.", "global")
     try:

@@ -9,6 +9,7 @@ from listening.connectors._http import OutboundRefused, destination_refusal, scr
 from listening.connectors.base import (
     Connector,
     ConnectorError,
+    DeletionCheck,
     FetchedAuthor,
     FetchedItem,
     FetchResult,
@@ -52,6 +53,7 @@ def get_connector(channel: Channel) -> Connector:
 __all__ = [
     "Connector",
     "ConnectorError",
+    "DeletionCheck",
     "FetchResult",
     "FetchedAuthor",
     "FetchedItem",

@@ -167,6 +167,22 @@ class FetchResult:
 
 
 @dataclass(frozen=True)
+class DeletionCheck:
+    """What a platform said about items Escucha stored (``Connector.check_deleted``).
+
+    ``gone``: the ids it says were deleted (or made private, or whose author left): Escucha erases
+    them. ``checked``: the ids whose check is done or under way, gone ones included; they are not
+    asked about again until the platform's recheck period passes. ``state``: a check the platform
+    runs in the background (an X compliance job), to be resumed on the next run; empty when done.
+    """
+
+    gone: frozenset[str] = frozenset()
+    checked: frozenset[str] = frozenset()
+    state: dict[str, Any] = field(default_factory=dict)
+    budget: RateBudget = field(default_factory=RateBudget)
+
+
+@dataclass(frozen=True)
 class PostedReply:
     external_id: str
     url: str = ""
@@ -246,6 +262,12 @@ class Connector:
     # Credentials the connector stores itself, never a person: what it learns with a token it renews
     # (when that token expires). They go stale when a person gives credentials, and are dropped then.
     issued_credential_keys: ClassVar[tuple[str, ...]] = ()
+    # Platform deletions (``listening.privacy.platform_deletions_check``): which stored items are
+    # asked about — those published in the last ``deletion_window_days()`` (None: all of them), each
+    # again once ``deletion_recheck_hours`` have passed since it was stored or last checked — and
+    # at most ``deletion_batch`` of them per run. A platform that offers no way to tell has none (0).
+    deletion_recheck_hours: ClassVar[int] = 24
+    deletion_batch: ClassVar[int] = 0
 
     @classmethod
     def clean_settings(cls, raw: Any, *, api_base_url: str = "") -> tuple[dict[str, Any], dict[str, str]]:
@@ -330,6 +352,18 @@ class Connector:
 
         Raises ``ConnectorError`` when it cannot tell, and ``NotImplementedError`` where the platform
         offers no way to read the brand's answers back.
+        """
+        raise NotImplementedError
+
+    @classmethod
+    def deletion_window_days(cls) -> int | None:
+        return None
+
+    def check_deleted(self, external_ids: list[str], state: dict[str, Any]) -> DeletionCheck:
+        """Which of ``external_ids`` the platform no longer has; with ``state``, the result of the
+        background check it describes (``external_ids`` is then empty).
+
+        Raises the contract's errors; ``NotImplementedError`` where the platform cannot tell.
         """
         raise NotImplementedError
 

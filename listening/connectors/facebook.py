@@ -29,12 +29,14 @@ from typing import Any, ClassVar
 
 import facebook
 import requests
+from django.conf import settings
 
 from listening.connectors._http import http_timeout, mount_outbound, safe_url, unique_items
 from listening.connectors.base import (
     ITEM_PARSE_ERRORS,
     Connector,
     ConnectorError,
+    DeletionCheck,
     FetchedAuthor,
     FetchedItem,
     FetchResult,
@@ -61,6 +63,11 @@ COMMENT_FIELDS = "id,message,created_time,from,parent{id},permalink_url,like_cou
 # How long one fetch keeps reading comments, post after post (listening.polling's budget is 30 s
 # and the poll task stops at 45 s).
 COMMENTS_SECONDS = 20
+# Graph's answer for an object that is gone (deleted, hidden from the Page, or its author's account
+# closed): code 100, "Object with ID … does not exist, cannot be loaded due to missing permissions".
+GONE_CODE = 100
+# How long one deletion check keeps looking objects up, one request each.
+DELETION_SECONDS = 20
 
 
 def parse_time(value: Any) -> datetime:
@@ -138,6 +145,27 @@ def parse_webhook(payload: Any, page_id: str = "", *, include_own: bool = False,
     return items
 
 
+def parse_webhook_removals(payload: Any) -> list[str]:
+    """The ids of the posts and comments a Page webhook delivery says were removed (``verb: "remove"``
+    in ``feed`` changes): https://developers.facebook.com/docs/graph-api/webhooks/reference/page/#feed"""
+    if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
+        raise ValueError("not a Page webhook payload")
+    removed = []
+    for entry in payload["entry"]:
+        for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
+            if not isinstance(change, dict) or change.get("field") != "feed":
+                continue
+            value = change.get("value")
+            if not isinstance(value, dict) or value.get("verb") != "remove":
+                continue
+            item_type = value.get("item")
+            if item_type == "comment":
+                removed.append(str(value.get("comment_id") or ""))
+            elif item_type in ("post", "status", "photo", "video", "share"):
+                removed.append(str(value.get("post_id") or ""))
+    return [external_id for external_id in dict.fromkeys(removed) if external_id]
+
+
 class FacebookConnector(Connector):
     platform = "facebook"
     label: ClassVar[str] = "Facebook"  # how errors name the platform (Instagram speaks through Graph too)
@@ -153,6 +181,14 @@ class FacebookConnector(Connector):
         SettingField("include_own_posts", bool),
     )
     credential_keys = ("page_access_token", "app_secret", "verify_token")
+    # Removals come by webhook at once; this lookup, one request per object, catches what a
+    # webhook missed (the subscription was off, a delivery failed) in the recent window.
+    deletion_recheck_hours = 24
+    deletion_batch = 50
+
+    @classmethod
+    def deletion_window_days(cls) -> int | None:
+        return settings.PLATFORM_DELETION_DAYS
 
     def _graph(self) -> tuple[facebook.GraphAPI, dict[str, Any]]:
         token = self.credentials.get("page_access_token") or self.credentials.get("access_token")
@@ -435,6 +471,35 @@ class FacebookConnector(Connector):
             parent_external_id=parent,
             source=source,
             metrics=metrics,
+        )
+
+    def check_deleted(self, external_ids: list[str], state: dict[str, Any]) -> DeletionCheck:
+        """Each object looked up by id (``GET /{id}?fields=id``); Graph's code 100 says it is gone.
+        One id that is gone fails a whole ``?ids=`` request, so they are asked one at a time, for at
+        most ``DELETION_SECONDS``; the ids not reached are asked on the next run."""
+        graph, last = self._graph()
+        gone: set[str] = set()
+        checked: set[str] = set()
+        deadline = time.monotonic() + DELETION_SECONDS
+        try:
+            for external_id in external_ids:
+                if time.monotonic() > deadline:
+                    break
+                try:
+                    graph.request(f"{graph.version}/{external_id}", args={"fields": "id"})
+                except facebook.GraphAPIError as exc:
+                    if exc.code != GONE_CODE:
+                        raise self._error(exc, last.get("response")) from exc
+                    gone.add(external_id)
+                except requests.RequestException as exc:
+                    raise ConnectorError(f"{self.label} could not be reached: {exc}") from exc
+                except (ValueError, KeyError) as exc:
+                    raise ConnectorError(f"{self.label} sent a malformed payload") from exc
+                checked.add(external_id)
+        finally:
+            graph.session.close()
+        return DeletionCheck(
+            gone=frozenset(gone), checked=frozenset(checked), budget=self._budget(last.get("response"))
         )
 
     def post_reply(self, parent_external_id: str, text: str) -> PostedReply:

@@ -14,6 +14,7 @@ rate limit or a crash in the middle never skips a page.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import UTC, datetime
@@ -21,12 +22,14 @@ from typing import Any, ClassVar
 
 import requests
 import tweepy
+from django.conf import settings
 
 from listening.connectors._http import mount_outbound, safe_url, unique_items
 from listening.connectors.base import (
     ITEM_PARSE_ERRORS,
     Connector,
     ConnectorError,
+    DeletionCheck,
     FetchedAuthor,
     FetchedItem,
     FetchResult,
@@ -45,6 +48,13 @@ EXPANSIONS = ["author_id", "referenced_tweets.id"]
 USER_FIELDS = ["public_metrics", "verified", "username", "name", "profile_image_url"]
 TWEET_FIELDS = ["created_at", "lang", "public_metrics", "referenced_tweets", "conversation_id", "author_id"]
 DEFAULT_RETRY_AFTER = 15 * 60
+# Where X keeps a compliance job's files: signed URLs on Google Cloud Storage. A channel with its
+# own API base URL (a gateway, the sandbox) reaches them there too.
+COMPLIANCE_STORAGE_HOSTS = ("https://storage.googleapis.com",)
+# A job's results list an id with "action": "delete" when the post was deleted, or its author's
+# account was suspended, deactivated or made protected: X's terms ask for the post to go in each case.
+# https://docs.x.com/x-api/compliance/batch-compliance/introduction
+COMPLIANCE_PENDING = ("created", "in_progress")
 
 
 def _parse_time(value: str | None) -> datetime:
@@ -72,6 +82,14 @@ class XConnector(Connector):
     )
     settings_need_one_of = ("user_id", "search_query")
     credential_keys = ("bearer_token", "consumer_key", "consumer_secret", "access_token", "access_token_secret")
+    # Batch compliance: the posts stored in the last PLATFORM_DELETION_DAYS are uploaded once a
+    # day in one job (X runs one job at a time per app; a job takes up to 100 million ids).
+    deletion_recheck_hours = 24
+    deletion_batch = 100_000
+
+    @classmethod
+    def deletion_window_days(cls) -> int | None:
+        return settings.PLATFORM_DELETION_DAYS
 
     # --- clients -------------------------------------------------------------------------------
     def _client(self, *, user_auth: bool = False) -> tweepy.Client:
@@ -351,3 +369,66 @@ class XConnector(Connector):
         truncated = bool((body.get("meta") or {}).get("next_token"))
         found = brands_reply_among(answers, text, truncated=truncated, platform="X")
         return PostedReply(external_id=found, url=f"https://x.com/i/web/status/{found}") if found else None
+
+    # --- platform deletions ---------------------------------------------------------------------
+    def check_deleted(self, external_ids: list[str], state: dict[str, Any]) -> DeletionCheck:
+        """X's batch compliance (tweepy ``create_compliance_job``): a new job for ``external_ids``,
+        their upload to its ``upload_url``, and on later runs its status until its results can be
+        read from ``download_url``. https://docs.x.com/x-api/compliance/batch-compliance/introduction
+        """
+        client = self._client()
+        transfer = mount_outbound(requests.Session(), self.base_url, COMPLIANCE_STORAGE_HOSTS)
+        try:
+            if state.get("job_id"):
+                return self._compliance_result(client, transfer, str(state["job_id"]))
+            if not external_ids:
+                return DeletionCheck()
+            body, budget = self._call(client.create_compliance_job, "tweets", name=f"escucha-{self.channel.pk}")
+            job = body.get("data") or {}
+            if not isinstance(job, dict) or not job.get("id") or not safe_url(job.get("upload_url")):
+                raise ConnectorError("X did not return a compliance job to upload to")
+            self._transfer(
+                transfer, "PUT", str(job["upload_url"]), data="\n".join(external_ids).encode(),
+                headers={"Content-Type": "text/plain"},
+            )  # fmt: skip
+            return DeletionCheck(checked=frozenset(external_ids), state={"job_id": str(job["id"])}, budget=budget)
+        finally:
+            transfer.close()
+            client.session.close()
+
+    def _compliance_result(self, client: tweepy.Client, transfer: requests.Session, job_id: str) -> DeletionCheck:
+        body, budget = self._call(client.get_compliance_job, job_id)
+        job = body.get("data") or {}
+        status = str(job.get("status") or "") if isinstance(job, dict) else ""
+        if status in COMPLIANCE_PENDING:
+            return DeletionCheck(state={"job_id": job_id}, budget=budget)
+        if status != "complete" or not safe_url(job.get("download_url")):
+            # failed or expired: the ids are uploaded again in a new job when their recheck comes.
+            raise ConnectorError(f"X compliance job {job_id} ended {status or 'without a status'}", permanent=True)
+        response = self._transfer(transfer, "GET", str(job["download_url"]))
+        gone: set[str] = set()
+        for line in response.text.splitlines():
+            if not line.strip():
+                continue
+            try:
+                event = json.loads(line)
+            except ValueError as exc:
+                raise ConnectorError("X sent a malformed compliance result") from exc
+            if isinstance(event, dict) and event.get("action") == "delete" and event.get("id"):
+                gone.add(str(event["id"]))
+        return DeletionCheck(gone=frozenset(gone), budget=budget)
+
+    @staticmethod
+    def _transfer(session: requests.Session, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """An upload or download of a compliance job's file: its URL is signed, no token goes with it."""
+        try:
+            response = session.request(method, url, allow_redirects=False, **kwargs)
+        except requests.RequestException as exc:
+            raise ConnectorError(f"X's compliance storage could not be reached: {exc}") from exc
+        if response.status_code >= 400:
+            raise ConnectorError(
+                f"X's compliance storage answered {response.status_code}",
+                status=response.status_code,
+                permanent=400 <= response.status_code < 500 and response.status_code != 429,
+            )
+        return response

@@ -35,6 +35,7 @@ from listening.connectors.base import (
     ITEM_PARSE_ERRORS,
     Connector,
     ConnectorError,
+    DeletionCheck,
     FetchedAuthor,
     FetchedItem,
     FetchResult,
@@ -47,6 +48,7 @@ from listening.connectors.base import (
 
 MAX_REPLY_PAGES = 5  # of 100 replies each, per thread and poll
 VIDEOS_PER_CALL = 50  # videos.list's limit of ids per request
+COMMENTS_PER_CALL = 50  # comments.list's limit of ids per request
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 - an endpoint, not a secret
 QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded"}
 SHORT_RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
@@ -89,6 +91,12 @@ class YouTubeConnector(Connector):
     )
     settings_need_one_of = ("channel_id", "video_id")
     credential_keys = ("api_key", "client_id", "client_secret", "refresh_token", "access_token")
+    # YouTube's API policies (III.E.4): API data is kept at most 30 days unless refreshed. Every
+    # stored comment is asked about again 20 days after it was stored or last found, 50 ids to a
+    # quota unit (https://developers.google.com/youtube/v3/docs/comments/list): one that does not
+    # come back was deleted, or hidden by its author or the video's owner.
+    deletion_recheck_hours = 20 * 24
+    deletion_batch = 1000
 
     def _service(self, http: Any) -> Any:
         return build(
@@ -317,6 +325,28 @@ class YouTubeConnector(Connector):
             source=video_id,
             metrics={"likes": likes} if isinstance(likes, int) else {},
         )
+
+    # --- platform deletions ---------------------------------------------------------------------
+    def check_deleted(self, external_ids: list[str], state: dict[str, Any]) -> DeletionCheck:
+        """``comments.list?id=`` over ``external_ids``, 50 a call: the ids it does not return are gone."""
+        api_key = self.credentials.get("api_key")
+        if not api_key:
+            raise ConnectorError("YouTube needs an api_key credential", reconnect=True)
+        service = self._service(OutboundHttp(headers={"X-Goog-Api-Key": api_key}))
+        found: set[str] = set()
+        try:
+            for start in range(0, len(external_ids), COMMENTS_PER_CALL):
+                chunk = external_ids[start : start + COMMENTS_PER_CALL]
+                # maxResults is not taken with id: the answer holds every id found.
+                result = self._execute(service.comments().list(part="id", id=",".join(chunk)))
+                items = result.get("items")
+                if not isinstance(items, list):
+                    raise ConnectorError("YouTube sent an unexpected payload shape")
+                found |= {str(item.get("id")) for item in items if isinstance(item, dict) and item.get("id")}
+        finally:
+            service.close()
+        asked = frozenset(external_ids)
+        return DeletionCheck(gone=asked - found, checked=asked)
 
     # --- replying -----------------------------------------------------------------------------
     def _oauth_http(self) -> Any:

@@ -235,6 +235,12 @@ TABLE: dict[str, Row] = {
     "sandbox:x_user_tweets": Row(everyone(200), params=lambda w: {"user_id": "1"}),
     "sandbox:x_search": Row(everyone(400)),
     "sandbox:x_tweets": Row(everyone(405)),  # POST only: a reply
+    "sandbox:x_compliance_jobs": Row(everyone(405)),  # POST only: a new job
+    "sandbox:x_compliance_job": Row(everyone(404), params=lambda w: {"job_id": "1"}),  # no such job
+    "sandbox:x_compliance_upload": Row(everyone(403), params=lambda w: {"job_id": "1"}),  # PUT to a job's URL only
+    "sandbox:x_compliance_results": Row(everyone(404), params=lambda w: {"job_id": "1"}),
+    "sandbox:graph_object": Row(everyone(400), params=lambda w: {"version": "v21.0", "object_id": "1"}),  # gone
+    "sandbox:instagram_object": Row(everyone(400), params=lambda w: {"version": "v21.0", "object_id": "1"}),
     "sandbox:graph_edge": Row(everyone(400), params=lambda w: {"version": "v21.0", "object_id": "1", "edge": "feed"}),
     "sandbox:instagram_edge": Row(
         everyone(400), params=lambda w: {"version": "v21.0", "object_id": "1", "edge": "feed"}
@@ -247,7 +253,7 @@ TABLE: dict[str, Row] = {
     "sandbox:linkedin_token": Row(everyone(400), method="post"),
     "sandbox:youtube_comment_threads": Row(everyone(403)),
     "sandbox:youtube_videos": Row(everyone(403)),  # an API key is needed
-    "sandbox:youtube_comments": Row(everyone(405)),  # POST only: a reply
+    "sandbox:youtube_comments": Row(everyone(403)),  # an API key is needed to list, OAuth to reply
     "sandbox:youtube_token": Row(everyone(400), method="post"),
     "sandbox:feed_rss": Row(everyone(200)),
 }

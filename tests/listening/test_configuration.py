@@ -195,11 +195,13 @@ def test_the_channel_list_shows_health_and_resumes_a_channel(team):
         last_error="401 Unauthorized: <b>token revoked</b>",
         consecutive_failures=3,
         rate_limit_remaining=12,
+        deletion_check={"error": "X compliance job 7 ended <i>expired</i>", "failures": 1},
     )
     client = signed_in(team.cm)
     page = client.get("/channels/").content.decode()
     assert "Reconnect needed" in page and "3 failures in a row" in page
     assert "&lt;b&gt;token revoked&lt;/b&gt;" in page
+    assert "Deletion check: X compliance job 7 ended &lt;i&gt;expired&lt;/i&gt;" in page
     assert "Resume polling" in page
     assert client.post(f"/channels/{channel.pk}/poll/").status_code == 302
     channel.refresh_from_db()

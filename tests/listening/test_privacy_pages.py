@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from config.roles import ADMIN
 from listening.models import Author, Mention, Platform, PrivacyAuditEntry, SuppressedAuthor
+from listening.privacy import platform_deletions_apply
 from tests.factories import MentionFactory, TicketFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -110,6 +111,19 @@ def test_the_ticket_of_an_erased_mention_says_why_the_original_is_gone(client, t
     assert "refund-77" not in page and "h4ck3r" not in page
     queue = client.get("/tickets/").content.decode()
     assert "Removed: erased at the person&#x27;s request." in queue and "h4ck3r" not in queue
+
+
+def test_the_ticket_of_a_mention_deleted_on_its_platform_names_the_platform(client, team, author):
+    mention = author.mentions.get()
+    ticket = mention.tickets.get()
+    assert platform_deletions_apply(channel=mention.channel, external_ids=[mention.external_id]) == 1
+    client.force_login(team.cm)
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "The original was removed: deleted on X (Twitter)." in page
+    assert "refund-77" not in page and "h4ck3r" not in page
+    assert "Removed: deleted on X (Twitter)." in client.get("/tickets/").content.decode()
+    mention.refresh_from_db()
+    assert mention.channel.platform == "x" and mention.erased_reason == "platform"
 
 
 def test_the_api_searches_exports_and_erases(team, admin, author):

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from listening.ingest import IngestResult
-from listening.models import Mention, Platform
-from tests.factories import ChannelFactory
+from listening.models import Mention, Platform, PrivacyAuditEntry
+from tests.factories import ChannelFactory, MentionFactory
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "facebook"
 PAGE = "104857600000001"
@@ -201,7 +201,6 @@ def test_a_delivery_is_stored_by_its_own_task_on_the_webhooks_queue_not_by_a_pol
     from config.celery import app
     from listening.selectors import MentionFilters
     from responses.selectors import inbox_new_count, inbox_page
-    from tests.factories import MentionFactory
 
     channel = ChannelFactory(
         brand=team.brand,
@@ -245,3 +244,26 @@ def test_a_delivery_the_broker_cannot_take_is_refused_so_facebook_sends_it_again
     response = post(client, channel, body, signed(body))
     assert response.status_code == 503
     assert Mention.objects.count() == 0
+
+
+def test_a_remove_delivery_erases_the_comment_it_names(client, channel):
+    removed = MentionFactory(channel=channel, external_id="2201000000000003_3300000000000010", text="¿Mi factura?")
+    other = MentionFactory(channel=channel, external_id="104857600000001_2201000000000003", text="A post")
+    body = (FIXTURES / "webhook_comment_remove.json").read_bytes()
+    assert post(client, channel, body, signed(body)).status_code == 200
+    removed.refresh_from_db()
+    assert removed.erased_reason == "platform" and removed.text == "" and removed.author.is_anonymous
+    assert removed.status == Mention.Status.CLOSED
+    other.refresh_from_db()  # the reaction taken back from the post removes nothing
+    assert other.erased_at is None and other.text == "A post"
+    # Facebook delivers again: nothing more happens.
+    assert post(client, channel, body, signed(body)).status_code == 200
+    assert PrivacyAuditEntry.objects.filter(action="platform_deletion").count() == 1
+
+
+def test_an_unsigned_remove_delivery_erases_nothing(client, channel):
+    kept = MentionFactory(channel=channel, external_id="2201000000000003_3300000000000010")
+    body = (FIXTURES / "webhook_comment_remove.json").read_bytes()
+    assert post(client, channel, body, signed(body, "wrong")).status_code == 403
+    kept.refresh_from_db()
+    assert kept.erased_at is None

@@ -349,3 +349,15 @@ def test_linkedin_comments_replies_and_mentions_arrive_and_a_reply_lands_once_in
     # a lost delivery outcome is settled by reading the answer back, not by posting again
     found = connector.find_reply(comment.external_id, "¡Gracias! Te escribimos por mensaje.", since=answer.created_at)
     assert found is not None and found.external_id == posted.external_id
+
+
+def test_the_generator_task_deletes_a_persons_item_now_and_then(db, settings):
+    from sandbox.tasks import sandbox_generate
+
+    generator.generate(30, seed=3)
+    before = set(SandboxPost.objects.values_list("external_id", flat=True))
+    settings.SANDBOX_DELETE_SHARE = 1.0  # every run, for the test
+    sandbox_generate.delay(1)
+    after = set(SandboxPost.objects.values_list("external_id", flat=True))
+    assert before - after, "nothing was deleted"
+    assert not SandboxPost.objects.filter(kind="page_post").exclude(external_id__in=before).exists()

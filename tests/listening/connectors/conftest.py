@@ -138,7 +138,7 @@ def wire(settings) -> Iterator[Wire]:
             if self.command != "HEAD" and status != 304:
                 self.wfile.write(payload)
 
-        do_GET = do_POST = do_DELETE = _handle
+        do_GET = do_POST = do_PUT = do_DELETE = _handle
 
         def log_message(self, *args: Any) -> None:
             pass
