@@ -24,6 +24,11 @@ urlpatterns = [
         with_faults("instagram")(instagram.object_edge),
         name="instagram_edge",
     ),
+    path(
+        "instagram/<str:version>/<str:object_id>",
+        with_faults("instagram")(instagram.account_node),
+        name="instagram_node",
+    ),
     # YouTube Data API v3, as googleapiclient builds it from its discovery document and api_endpoint
     path(
         "youtube/youtube/v3/commentThreads",
