@@ -526,10 +526,14 @@ def post_sandbox_item(generator) -> None:
     from django.db import transaction
     from django.utils import timezone
 
+    from sandbox.instagram import deliver_mentions
+
     with transaction.atomic():
         post = generator.make(timezone.now())
         if post.pk is None:
             post.save()
+    if post.platform == "instagram" and post.payload.get("mention"):
+        deliver_mentions([post])  # Instagram tells an @mention by webhook only, as the sandbox does
 
 
 def deliver(generator, session, facebook, secret: str, pending: dict[str, float], timeline: Timeline) -> None:
