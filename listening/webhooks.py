@@ -114,17 +114,21 @@ def delivery_contents(channel: Channel, payload: Any) -> tuple[list[FetchedItem]
 def webhook_delivery_ingest(*, channel_id: int, payload: Any) -> int:
     """Store a signed delivery's items (the ``listening.ingest_webhook`` task); how many were new.
 
-    The @mentions it names are read from Instagram first: a ConnectorError (rate limit, Graph down)
-    leaves everything to the task's retry, and the ingestion dedupes what the first try stored."""
+    What the delivery carries is stored first; then the @mentions it names are read from Instagram.
+    A ConnectorError there (rate limit, Graph down) is left to the task's retry, and the ingestion
+    dedupes what the first try stored."""
     channel = Channel.objects.filter(pk=channel_id, platform__in=PLATFORMS, is_active=True).first()
     if channel is None:  # removed or paused since the delivery came
         return 0
     items, mentions = delivery_contents(channel, payload)
-    if mentions:
-        items = [*items, *get_connector(channel).fetch_mentioned(mentions)]
-    if channel.platform == Platform.INSTAGRAM:
-        items = _with_media_links(channel, items)
-    return len(ingest_items(channel=channel, items=items).created) if items else 0
+    created = 0
+    if items:
+        if channel.platform == Platform.INSTAGRAM:
+            items = _with_media_links(channel, items)
+        created += len(ingest_items(channel=channel, items=items).created)
+    if mentions and (mentioned := get_connector(channel).fetch_mentioned(mentions)):
+        created += len(ingest_items(channel=channel, items=mentioned).created)
+    return created
 
 
 def _with_media_links(channel: Channel, items: list[FetchedItem]) -> list[FetchedItem]:

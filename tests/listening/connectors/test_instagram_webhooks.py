@@ -146,3 +146,21 @@ def test_the_instagram_address_knows_no_facebook_channel(client, db, queued):
     page = ChannelFactory(platform=Platform.FACEBOOK, credentials={"app_secret": SECRET})
     body = fixture_bytes("instagram/webhook_comments.json")
     assert deliver(client, page, body).status_code == 404
+
+
+def test_comments_are_stored_even_when_the_mentions_beside_them_cannot_be_read_back(client, channel, wire, queued):
+    """A token revoked since: the @mention cannot be read (the next poll says reconnect), but the
+    comments the same delivery carried in full are not lost with it."""
+    wire.add("GET", ACCOUNT, status=400, fixture="instagram/error_190.json")
+    comments = json.loads(fixture_bytes("instagram/webhook_comments.json"))
+    mentions = json.loads(fixture_bytes("instagram/webhook_mentions.json"))
+    comments["entry"][0]["changes"] += mentions["entry"][0]["changes"]
+    body = json.dumps(comments).encode()
+    assert deliver(client, channel, body).status_code == 200
+    [task] = queued
+    app.tasks[task.task].apply(args=task.args).get()
+    assert set(Mention.objects.filter(channel=channel).values_list("external_id", flat=True)) == {
+        "17950000000000501",
+        "17950000000000502",
+    }
+    assert len(wire.calls(ACCOUNT)) == 1  # a revoked token is not asked again and again
