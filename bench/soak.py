@@ -3,9 +3,9 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/escucha \\
         .venv/bin/python bench/soak.py [--minutes 10] [--users 8] [--max-requests 100000]
 
-Starts, on loopback only: its own redis-server on a free port, gunicorn (web), two Celery workers
-and beat, against a throwaway database (bench_<name> beside DATABASE_URL's, never that one; the
-Redis that REDIS_URL names is never touched). Then, for ``--minutes``:
+Starts, on loopback only: its own redis-server on a free port, gunicorn (web, DEBUG off as in
+production), two Celery workers and beat, against a throwaway database (bench_<name> beside
+DATABASE_URL's, never that one; the Redis that REDIS_URL names is never touched). Then, for ``--minutes``:
 
 - the sandbox platforms post one item every ``--post-every`` seconds, across X, Facebook,
   YouTube and feeds, and answer ``--fault-rate`` of the API calls with the platform's rate
@@ -354,6 +354,7 @@ def soak(args: argparse.Namespace, work: Path, db_name: str, site: str, redis: P
         **os.environ,
         "DATABASE_URL": database_url(db_name),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DEBUG": "false",  # as production serves it (ESCUCHA_PROFILE=production turns DEBUG off)
         "SANDBOX_ENABLED": "true",
         "SANDBOX_FAULT_RATE": str(args.fault_rate),
         "SANDBOX_DELETE_SHARE": "0",  # every item posted is counted as one that must be stored
@@ -526,10 +527,14 @@ def post_sandbox_item(generator) -> None:
     from django.db import transaction
     from django.utils import timezone
 
+    from sandbox.instagram import deliver_mentions
+
     with transaction.atomic():
         post = generator.make(timezone.now())
         if post.pk is None:
             post.save()
+    if post.platform == "instagram" and post.payload.get("mention"):
+        deliver_mentions([post])  # Instagram tells an @mention by webhook only, as the sandbox does
 
 
 def deliver(generator, session, facebook, secret: str, pending: dict[str, float], timeline: Timeline) -> None:

@@ -20,10 +20,18 @@ from listening.models import Brand, Channel, Intent, Mention, Platform, Sentimen
 
 
 def user_sees_all_brands(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Superusers and members of the Admin role see every brand."""
+    """Superusers and members of the Admin role see every brand.
+
+    Asked several times by one page (every list on it is narrowed by the user's brands), so it is
+    read once per user object, as Django keeps a user's permissions on it (``_perm_cache``): a
+    request loads its user afresh, so a role changed takes effect on the next request."""
     if not user.is_authenticated:
         return False
-    return user.is_superuser or user.groups.filter(name=ADMIN).exists()
+    try:
+        return user._sees_all_brands
+    except AttributeError:
+        user._sees_all_brands = user.is_superuser or user.groups.filter(name=ADMIN).exists()
+        return user._sees_all_brands
 
 
 def brands_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Brand]:
@@ -33,6 +41,20 @@ def brands_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Brand]:
     if user_sees_all_brands(user):
         return Brand.objects.all()
     return Brand.objects.filter(memberships__user=user)
+
+
+def visible_brands(user: AbstractBaseUser | AnonymousUser) -> list[Brand]:
+    """``brands_for_user`` read once per user object, like ``user_sees_all_brands``: the inbox
+    narrows its page and each tab's count by their ids, and its filters list them."""
+    try:
+        return list(user._visible_brands)
+    except AttributeError:
+        user._visible_brands = tuple(brands_for_user(user))
+        return list(user._visible_brands)
+
+
+def brand_ids_for_user(user: AbstractBaseUser | AnonymousUser) -> list[int]:
+    return [brand.pk for brand in visible_brands(user)]
 
 
 def brand_members(brand_ids: Iterable[int]) -> QuerySet:
@@ -87,7 +109,7 @@ def mentions_filtered(*, user: AbstractBaseUser, filters: MentionFilters) -> Que
     """The user's visible mentions narrowed by ``filters``, newest first (published_at, id)."""
     # The brand ids as values, not a subquery: with ``brand_id = 7`` PostgreSQL walks the inbox
     # index (brand, -published_at, -id) and stops after one page; a semi-join sorts every row.
-    brand_ids = list(brands_for_user(user).values_list("id", flat=True))
+    brand_ids = brand_ids_for_user(user)
     if filters.brand:
         brand_ids = [pk for pk in brand_ids if pk == filters.brand]
     qs = Mention.objects.filter(brand_id__in=brand_ids)

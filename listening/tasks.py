@@ -7,12 +7,14 @@ import gc
 import logging
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
+from celery.exceptions import Retry
 from celery.signals import worker_init
 from django.db import transaction
 
 from config.locks import cache_lock
 from listening import learning, polling, privacy, webhooks
+from listening.connectors.base import ConnectorError, RateLimited
 from listening.models import Channel
 
 log = logging.getLogger(__name__)
@@ -77,14 +79,35 @@ def poll_channel(channel_id: int) -> None:
 
 
 # As long as a poll may take: a pool process's first ingestion also loads the language models.
-@shared_task(name="listening.ingest_webhook", ignore_result=True, acks_late=True, soft_time_limit=45, time_limit=55)
-def ingest_webhook(channel_id: int, payload: dict) -> int:
-    """Store a signed Facebook webhook delivery, on the ``webhooks`` queue, as soon as a worker is free.
+# An Instagram @mention read back from Graph may meet a rate limit or an outage: retried with
+# backoff, a few times (Instagram does not deliver a mention again once it was answered 200).
+WEBHOOK_RETRIES = 6
+
+
+@shared_task(
+    name="listening.ingest_webhook",
+    bind=True,
+    ignore_result=True,
+    acks_late=True,
+    max_retries=WEBHOOK_RETRIES,
+    soft_time_limit=45,
+    time_limit=55,
+)
+def ingest_webhook(self: Task, channel_id: int, payload: dict) -> int | Retry:
+    """Store a signed Facebook or Instagram webhook delivery, on the ``webhooks`` queue, as soon as a
+    worker is free.
 
     The payload travels with the task: it was checked against the app secret by the view, and a
-    redelivered task stores nothing twice.
+    redelivered or retried task stores nothing twice.
     """
-    return webhooks.facebook_delivery_ingest(channel_id=channel_id, payload=payload)
+    try:
+        return webhooks.webhook_delivery_ingest(channel_id=channel_id, payload=payload)
+    except ConnectorError as exc:
+        if exc.permanent or exc.reconnect or self.request.retries >= WEBHOOK_RETRIES:
+            log.warning("Webhook delivery for channel %s not read back: %s", channel_id, exc)
+            return 0
+        wait = exc.retry_after if isinstance(exc, RateLimited) else polling.backoff_seconds(self.request.retries + 1)
+        return self.retry(countdown=wait, throw=not self.request.is_eager)
 
 
 # Longer than a training of every brand can run: a second copy of the task returns at once. The

@@ -17,4 +17,5 @@ urlpatterns = [
     path("privacy/log/", views.privacy_log, name="privacy_log"),
     path("privacy/retention/", views.privacy_retention, name="privacy_retention"),
     path("hooks/facebook/<int:channel_id>/", webhooks.facebook_webhook, name="facebook_webhook"),
+    path("hooks/instagram/<int:channel_id>/", webhooks.instagram_webhook, name="instagram_webhook"),
 ]

@@ -440,10 +440,17 @@ class Generator:
         )  # fmt: skip
 
     def _instagram(self, persona: Persona, at: datetime) -> SandboxPost:
-        """A comment on one of the account's media, or a customer's reply to a comment there."""
+        """A comment on one of the account's media, or a customer's reply to a comment there; now
+        and then a post of theirs that tags the account, or one that @mentions it in its caption or
+        in a comment on someone else's post (Instagram tells the latter two only by webhook)."""
         key = snowflake(at, self.rng)
         payload = {"author": _author(persona, "instagram"), "likes": self.rng.randint(0, 60)}
+        draw = self.rng.random()
+        if draw < 0.24:
+            return self._instagram_mention(persona, at, key, payload, draw)
         parent = self._parent("instagram", ("comment",), at) if persona.role == "customer" else None
+        if parent is not None and parent.payload.get("mention"):
+            parent = None  # a comment on someone else's post: its replies are not ours to read
         if parent is not None:
             payload["media_id"] = parent.payload.get("media_id", IG_MEDIA[0][0])
             return SandboxPost(
@@ -483,6 +490,32 @@ class Generator:
         return SandboxPost(
             platform="linkedin", external_id=f"urn:li:comment:({payload['activity']},{key})", kind="comment",
             text=_without_handle(self._text(persona)[0]), thread_external_id=f"urn:li:share:{post_id}", sort_key=key, payload=payload, created_at=at,
+        )  # fmt: skip
+
+    def _instagram_mention(self, persona: Persona, at: datetime, key: int, payload: dict, draw: float) -> SandboxPost:
+        """Someone's own post tagging the account (``tagged``), @mentioning it in the caption
+        (``tagged`` too, ``mention: caption``), or a comment @mentioning it on another post."""
+        text = self._text(persona)[0]
+        if not text.lower().startswith("@acme"):
+            text = f"@acme {text}"
+        shortcode = "D" + _random_id(self.rng, 10).replace("-", "x").replace("_", "y")
+        media_id = f"1788{key % 10**13:013d}"
+        if draw < 0.16:
+            mention = "" if draw < 0.08 else "caption"
+            payload.update({"permalink": f"https://www.instagram.com/p/{shortcode}/", "media_id": media_id})
+            if mention:
+                payload["mention"] = mention
+            return SandboxPost(
+                platform="instagram", external_id=media_id, kind="tagged", text=text,
+                thread_external_id=media_id, sort_key=key, payload=payload, created_at=at,
+            )  # fmt: skip
+        comment_id = f"1796{key % 10**13:013d}"
+        payload.update(
+            {"mention": "comment", "media_id": media_id, "permalink": f"https://www.instagram.com/p/{shortcode}/"}
+        )
+        return SandboxPost(
+            platform="instagram", external_id=comment_id, kind="comment", text=text,
+            thread_external_id=comment_id, sort_key=key, payload=payload, created_at=at,
         )  # fmt: skip
 
     def _youtube(self, persona: Persona, at: datetime) -> SandboxPost:
@@ -544,4 +577,8 @@ def generate(
             if post.pk is None:
                 post.save()
         created.append(post)
+    # Instagram tells @mentions only by webhook: the sandbox delivers them as Meta would.
+    from sandbox.instagram import deliver_mentions
+
+    deliver_mentions([post for post in created if post.platform == "instagram" and post.payload.get("mention")])
     return created

@@ -1,25 +1,34 @@
 """Instagram Graph API, as facebook-sdk builds it on https://graph.facebook.com/: the account's media,
-their comments with replies nested, a comment's replies, and replying.
+their comments with replies nested, a comment's replies, and replying; the media the account is
+tagged in, its ``mentioned_comment`` / ``mentioned_media`` fields, and Meta's side of the
+``mentions`` webhook (a signed delivery to each Instagram channel that reads this sandbox).
 
 Any access token is accepted. Replies we publish are kept as ``SandboxReply``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import logging
+import re
 import secrets
 from datetime import UTC, datetime
 from typing import Any
 
+import requests
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from sandbox import generator
 from sandbox.common import decode_token, encode_token, page_size
-from sandbox.graph import _error
+from sandbox.graph import _error, object_lookup
 from sandbox.models import SandboxPost, SandboxReply
 
+log = logging.getLogger(__name__)
 USAGE = {"x-app-usage": json.dumps({"call_count": 1, "total_cputime": 1, "total_time": 1})}
 
 
@@ -37,6 +46,17 @@ def _comment(post: SandboxPost) -> dict[str, Any]:
         "username": username,
         "like_count": int(post.payload.get("likes", 0)),
         "from": {"id": str(author.get("id", "")), "username": username},
+    }
+
+
+def _media(post: SandboxPost) -> dict[str, Any]:
+    """Someone else's media (tagging or @mentioning the account): its owner by username only."""
+    return {
+        "id": post.external_id,
+        "caption": post.text,
+        "permalink": post.payload.get("permalink", ""),
+        "timestamp": _time(post.created_at),
+        "username": str(post.author.get("handle", "")),
     }
 
 
@@ -100,6 +120,17 @@ def object_edge(request: HttpRequest, version: str, object_id: str, edge: str) -
         data, paging = _page(request, media, lambda m: m["_key"])
         body = {"data": [{k: v for k, v in m.items() if k != "_key"} for m in data]}
         return JsonResponse({**body, **({"paging": paging} if paging else {})}, headers=USAGE)
+    if edge == "tags" and object_id == generator.IG_USER_ID:
+        # Media tagging the account; a caption @mention is told by webhook only.
+        tagged = list(
+            SandboxPost.objects.filter(platform="instagram", kind="tagged")
+            .exclude(payload__has_key="mention")
+            .order_by("-sort_key")
+        )
+        data, paging = _page(request, tagged, lambda p: p.sort_key)
+        return JsonResponse(
+            {"data": [_media(p) for p in data], **({"paging": paging} if paging else {})}, headers=USAGE
+        )
     if edge == "comments":
         comments = list(
             SandboxPost.objects.filter(platform="instagram", kind="comment", payload__media_id=object_id).order_by(
@@ -126,3 +157,77 @@ def object_edge(request: HttpRequest, version: str, object_id: str, edge: str) -
         own = SandboxReply.objects.filter(platform="instagram", in_reply_to=object_id).order_by("-created_at")
         return JsonResponse({"data": [_brand_reply(answer) for answer in own[:100]]}, headers=USAGE)
     return _error(f"Unsupported get request. Object with ID '{object_id}' does not exist", 100)
+
+
+# ``mentioned_comment.comment_id(ID){fields}`` / ``mentioned_media.media_id(ID){fields}``
+MENTIONED = re.compile(r"^mentioned_(comment)\.comment_id\((\w+)\)|^mentioned_(media)\.media_id\((\w+)\)")
+
+
+_object_lookup = object_lookup("instagram")
+
+
+@require_http_methods(["GET"])
+def account_node(request: HttpRequest, version: str, object_id: str) -> HttpResponse:
+    """``GET /{version}/{id}``: the account's node, for the fields a ``mentions`` delivery is read
+    back with; any other object as Graph looks it up (deleted ones give code 100)."""
+    if object_id != generator.IG_USER_ID:
+        return _object_lookup(request, version, object_id)
+    found = MENTIONED.match(request.GET.get("fields", ""))
+    if not found:
+        return JsonResponse({"id": object_id, "username": generator.IG_USERNAME}, headers=USAGE)
+    is_comment = bool(found.group(1))
+    wanted = found.group(2) if is_comment else found.group(4)
+    post = SandboxPost.objects.filter(
+        platform="instagram",
+        external_id=wanted,
+        kind="comment" if is_comment else "tagged",
+        payload__mention="comment" if is_comment else "caption",
+    ).first()
+    body: dict[str, Any] = {"id": object_id}
+    if post is not None and is_comment:
+        body["mentioned_comment"] = {
+            **{k: v for k, v in _comment(post).items() if k != "from"},
+            "media": {"id": post.payload.get("media_id", ""), "permalink": post.payload.get("permalink", "")},
+        }
+    elif post is not None:
+        body["mentioned_media"] = _media(post)
+    return JsonResponse(body, headers=USAGE)
+
+
+def deliver_mentions(posts: list[SandboxPost]) -> int:
+    """Meta's side of the ``mentions`` subscription: each @mention, signed with the app secret, to
+    every active Instagram channel that reads this sandbox. How many deliveries were taken."""
+    if not posts:
+        return 0
+    from listening.models import Channel, Platform  # the sandbox emulates the platforms Escucha reads
+
+    channels = Channel.objects.filter(
+        platform=Platform.INSTAGRAM,
+        is_active=True,
+        settings__ig_user_id=generator.IG_USER_ID,
+        api_base_url__startswith=f"{settings.SITE_URL}/sandbox/",
+    )
+    taken = 0
+    for channel in channels:
+        secret = str((channel.credentials or {}).get("app_secret") or "")
+        if not secret:
+            continue  # no webhook set up for it: as on Instagram, the mentions are not told
+        for post in posts:
+            value = {"media_id": post.payload.get("media_id", post.external_id)}
+            if post.payload.get("mention") == "comment":
+                value["comment_id"] = post.external_id
+            change = {"field": "mentions", "value": value}
+            entry = {"id": generator.IG_USER_ID, "time": int(post.created_at.timestamp()), "changes": [change]}
+            body = json.dumps({"object": "instagram", "entry": [entry]}).encode()
+            signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+            try:
+                response = requests.post(
+                    f"{settings.SITE_URL}/hooks/instagram/{channel.pk}/",
+                    data=body,
+                    headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
+                    timeout=30,
+                )
+                taken += response.status_code == 200
+            except requests.RequestException as exc:
+                log.warning("Sandbox: the mentions delivery to channel %s failed: %s", channel.pk, exc)
+    return taken

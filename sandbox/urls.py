@@ -50,8 +50,8 @@ urlpatterns = [
     path("linkedin/oauth/v2/accessToken", linkedin.access_token, name="linkedin_token"),
     path(
         "instagram/<str:version>/<str:object_id>",
-        with_faults("instagram")(graph.object_lookup("instagram")),
-        name="instagram_object",
+        with_faults("instagram")(instagram.account_node),
+        name="instagram_node",
     ),
     # YouTube Data API v3, as googleapiclient builds it from its discovery document and api_endpoint
     path(

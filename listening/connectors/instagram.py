@@ -1,5 +1,7 @@
 """Instagram professional account (linked to a Facebook Page) through facebook-sdk's ``GraphAPI``:
-comments and replies on the account's media, and replies as answers to a comment.
+comments and replies on the account's media, media the account is tagged in, comments and captions
+that @mention it (from the ``mentions`` webhook), and replies as answers to a comment; plus the
+parser of the ``comments`` and ``mentions`` webhook fields.
 
 Instagram speaks through the same Graph API as a Facebook Page, so this connector borrows the Facebook
 one's client set-up (the current Graph version, the token in the Authorization header, the outbound
@@ -9,7 +11,14 @@ https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/refe
 Settings: ``ig_user_id`` (the Instagram account's Graph id), ``graph_version`` (e.g. ``v21.0``),
 ``max_media`` (default 25: on how many of the newest media a poll reads comments), ``max_pages`` per
 edge and poll (default 5). Credentials: ``page_access_token`` (the linked Page's token with
-``instagram_basic``, ``instagram_manage_comments``, ``pages_read_engagement``).
+``instagram_basic``, ``instagram_manage_comments``, ``pages_read_engagement``); for the webhook
+``app_secret`` and ``verify_token``, as a Facebook Page's.
+
+Tags: ``/{ig-user-id}/tags`` lists, newest first, the media other accounts tagged the account in;
+each poll reads them down to the cursor's floor. @mentions have no list to poll: Instagram sends
+the ids in a ``mentions`` webhook delivery, and the comment or caption is read with the account's
+``mentioned_comment`` / ``mentioned_media`` fields
+(https://developers.facebook.com/docs/instagram-platform/instagram-api-with-facebook-login/mentions).
 
 Cursor: ``{"since": <unix time of the newest comment seen>}``. The comments edge takes no time floor,
 so each poll reads the comments of the newest media and keeps those at or after the floor; comments
@@ -23,6 +32,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -44,6 +54,9 @@ from listening.connectors.base import (
 from listening.connectors.facebook import PAGE_SIZE, FacebookConnector, parse_time
 
 MEDIA_FIELDS = "id,caption,permalink,timestamp,comments_count"
+# Someone else's media: its owner is known by the username only.
+TAGGED_FIELDS = "id,caption,permalink,timestamp,username"
+MENTIONED_COMMENT_FIELDS = "id,text,timestamp,like_count,username,media{id,permalink}"
 PERSON_FIELDS = "id,text,timestamp,username,like_count,from{id,username}"
 COMMENT_FIELDS = f"{PERSON_FIELDS},replies{{{PERSON_FIELDS}}}"
 # Instagram usernames: letters, digits, periods and underscores, at most 30.
@@ -64,9 +77,70 @@ def _author(comment: dict[str, Any]) -> FetchedAuthor:
     return FetchedAuthor(external_id=external_id, handle=username, name=username, profile_url=profile)
 
 
+def _owner(username: Any) -> FetchedAuthor:
+    """An account known by its username only (the owner of a tagged or mentioning media)."""
+    return _author({"username": username})
+
+
 def _caption_title(caption: Any) -> str:
     lines = str(caption or "").strip().splitlines()
     return lines[0].strip()[:255] if lines else ""
+
+
+@dataclass(frozen=True)
+class MentionRef:
+    """What a ``mentions`` delivery says: the comment that @mentions the account, or (no comment)
+    the media whose caption does."""
+
+    media_id: str
+    comment_id: str = ""
+
+
+def parse_webhook(payload: Any, ig_user_id: str = "") -> tuple[list[FetchedItem], list[MentionRef]]:
+    """What an Instagram delivery (``object: instagram``) carries: the comments on the account's
+    media as items (the ``comments`` field sends their text), and the @mentions to read back.
+
+    https://developers.facebook.com/docs/graph-api/webhooks/reference/instagram
+    """
+    if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
+        raise ValueError("not an Instagram webhook payload")
+    items: list[FetchedItem] = []
+    mentions: list[MentionRef] = []
+    for entry in payload["entry"]:
+        if not isinstance(entry, dict):
+            continue
+        sent_at = entry.get("time") if isinstance(entry.get("time"), int | float) else time.time()
+        for change in entry.get("changes") or []:
+            value = change.get("value") if isinstance(change, dict) else None
+            if not isinstance(value, dict):
+                continue
+            field = change.get("field")
+            if field == "mentions":
+                media_id, comment_id = str(value.get("media_id") or ""), str(value.get("comment_id") or "")
+                if media_id or comment_id:
+                    mentions.append(MentionRef(media_id=media_id, comment_id=comment_id))
+                continue
+            if field != "comments" or not value.get("id"):
+                continue
+            sender = value.get("from") if isinstance(value.get("from"), dict) else {}
+            if ig_user_id and str(sender.get("id") or "") == ig_user_id:
+                continue  # the account's own answers are the brand's voice
+            media = value.get("media") if isinstance(value.get("media"), dict) else {}
+            media_id = str(media.get("id") or "")
+            parent = str(value.get("parent_id") or "")
+            items.append(
+                FetchedItem(
+                    external_id=str(value["id"]),
+                    text=str(value.get("text") or ""),
+                    author=_author(value),
+                    # The field sends no time of its own: the delivery's is the comment's, within seconds.
+                    published_at=parse_time(sent_at),
+                    kind="reply" if parent else "comment",
+                    parent_external_id=parent or media_id,
+                    source=media_id,
+                )
+            )
+    return items, mentions
 
 
 class InstagramConnector(FacebookConnector):
@@ -80,7 +154,7 @@ class InstagramConnector(FacebookConnector):
         SettingField("max_media", int),
         SettingField("max_pages", int),
     )
-    credential_keys = ("page_access_token",)
+    credential_keys = ("page_access_token", "app_secret", "verify_token")
 
     def fetch(self, cursor: dict[str, Any]) -> FetchResult:
         ig_user_id = str(self.settings.get("ig_user_id") or "")
@@ -173,7 +247,98 @@ class InstagramConnector(FacebookConnector):
                 for reply in data if isinstance(data, list) else []:
                     if isinstance(reply, dict) and reply.get("id"):
                         keep(reply, "reply", str(comment["id"]), media, floor)
+        for media in self._tagged(graph, last, ig_user_id, datetime.fromtimestamp(since, UTC)):
+            try:
+                items.append(self.media_item(media))
+            except ITEM_PARSE_ERRORS as exc:
+                rejected.append(unreadable_item("Instagram", media, exc))
         return items, rejected, still_owed
+
+    def _tagged(
+        self, graph: facebook.GraphAPI, last: dict[str, Any], ig_user_id: str, floor: datetime
+    ) -> list[dict[str, Any]]:
+        """The media the account was tagged in since ``floor``: newest first, so the pages stop at
+        the first one older than the floor (or after ``max_pages``)."""
+        max_pages = max(int(self.settings.get("max_pages") or 5), 1)
+        args: dict[str, Any] = {"fields": TAGGED_FIELDS, "limit": PAGE_SIZE}
+        found: list[dict[str, Any]] = []
+        for _ in range(max_pages):
+            result = self._request(graph, last, f"{ig_user_id}/tags", args=dict(args))
+            data = result.get("data")
+            if not isinstance(data, list):
+                raise ConnectorError("Instagram sent an unexpected payload shape")
+            older = False
+            for media in data:
+                if not isinstance(media, dict) or not media.get("id"):
+                    continue
+                try:
+                    if parse_time(media.get("timestamp")) < floor:
+                        older = True
+                        continue
+                except ITEM_PARSE_ERRORS:
+                    pass  # kept: media_item sets it aside, named
+                found.append(media)
+            paging = result.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if older or not data or not paging.get("next") or not after:
+                break
+            args["after"] = str(after)
+        return found
+
+    @staticmethod
+    def media_item(media: dict[str, Any]) -> FetchedItem:
+        """A media of another account that tags or @mentions the brand's: a mention, by its owner."""
+        return FetchedItem(
+            external_id=str(media["id"]),
+            text=str(media.get("caption") or ""),
+            author=_owner(media.get("username")),
+            published_at=parse_time(media["timestamp"]),
+            kind="mention",
+            url=safe_url(media.get("permalink")),
+            source=str(media["id"]),
+            source_title=_caption_title(media.get("caption")),
+        )
+
+    def fetch_mentioned(self, references: list[MentionRef]) -> list[FetchedItem]:
+        """The comments and captions a ``mentions`` delivery named, read through the account's
+        ``mentioned_comment`` / ``mentioned_media`` fields: the delivery carries only their ids."""
+        ig_user_id = str(self.settings.get("ig_user_id") or "")
+        if not ig_user_id:
+            raise ConnectorError("Instagram channel needs an ig_user_id setting", permanent=True)
+        graph, last = self._graph()
+        items: list[FetchedItem] = []
+        try:
+            for ref in references:
+                if ref.comment_id:
+                    field = f"mentioned_comment.comment_id({ref.comment_id}){{{MENTIONED_COMMENT_FIELDS}}}"
+                else:
+                    field = f"mentioned_media.media_id({ref.media_id}){{{TAGGED_FIELDS}}}"
+                result = self._request(graph, last, ig_user_id, args={"fields": field})
+                found = result.get("mentioned_comment" if ref.comment_id else "mentioned_media")
+                if not isinstance(found, dict) or not found.get("id"):
+                    continue  # removed since, or on media whose comments are now off
+                try:
+                    items.append(self._mentioned_comment(found) if ref.comment_id else self.media_item(found))
+                except ITEM_PARSE_ERRORS as exc:
+                    raise ConnectorError(f"Instagram sent a malformed item: {exc}") from exc
+        finally:
+            graph.session.close()
+        return items
+
+    @staticmethod
+    def _mentioned_comment(comment: dict[str, Any]) -> FetchedItem:
+        media = comment.get("media") if isinstance(comment.get("media"), dict) else {}
+        likes = comment.get("like_count")
+        return FetchedItem(
+            external_id=str(comment["id"]),
+            text=str(comment.get("text") or ""),
+            author=_owner(comment.get("username")),
+            published_at=parse_time(comment["timestamp"]),
+            kind="mention",
+            url=safe_url(media.get("permalink")),
+            source=str(media.get("id") or ""),
+            metrics={"likes": likes} if isinstance(likes, int) and not isinstance(likes, bool) else {},
+        )
 
     @staticmethod
     def _ig_item(comment: dict[str, Any], kind: str, parent: str, media: dict[str, Any]) -> FetchedItem:

@@ -23,7 +23,7 @@ from config import params
 from config.pagination import encode_cursor
 from config.people import person_name
 from listening.models import Intent, Mention, Platform, Sentiment, TrackedTerm
-from listening.selectors import MentionFilters, brand_members, brands_for_user, channels_for_user
+from listening.selectors import MentionFilters, brand_members, brands_for_user, channels_for_user, visible_brands
 from responses.models import Department
 from responses.selectors import (
     INBOX_TABS,
@@ -195,7 +195,7 @@ def _results_context(request: HttpRequest, query: QueryDict) -> dict[str, Any]:
 
 def _inbox_context(request: HttpRequest, filters: MentionFilters) -> dict[str, Any]:
     user = request.user
-    brands = list(brands_for_user(user))
+    brands = visible_brands(user)
     brand_ids = [b.pk for b in brands]
     return {
         "filters": filters,

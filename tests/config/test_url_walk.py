@@ -149,6 +149,7 @@ TABLE: dict[str, Row] = {
     "listening:privacy_retention": Row(ui(403, 403, 403, 403)),
     # Platforms prove themselves with a token or a signature, never with a session.
     "listening:facebook_webhook": Row(everyone(403), params=pk("facebook", "channel_id")),
+    "listening:instagram_webhook": Row(everyone(403), params=pk("instagram", "channel_id")),
     # --- responses: the inbox, mentions, replies, tickets, rules, notifications ----------------------
     "responses:inbox": Row(ui(200, 403, 403, 200)),
     "responses:inbox_new": Row(ui(200, 403, 403, 200)),
@@ -240,7 +241,7 @@ TABLE: dict[str, Row] = {
     "sandbox:x_compliance_upload": Row(everyone(403), params=lambda w: {"job_id": "1"}),  # PUT to a job's URL only
     "sandbox:x_compliance_results": Row(everyone(404), params=lambda w: {"job_id": "1"}),
     "sandbox:graph_object": Row(everyone(400), params=lambda w: {"version": "v21.0", "object_id": "1"}),  # gone
-    "sandbox:instagram_object": Row(everyone(400), params=lambda w: {"version": "v21.0", "object_id": "1"}),
+    "sandbox:instagram_node": Row(everyone(400), params=lambda w: {"version": "v21.0", "object_id": "1"}),
     "sandbox:graph_edge": Row(everyone(400), params=lambda w: {"version": "v21.0", "object_id": "1", "edge": "feed"}),
     "sandbox:instagram_edge": Row(
         everyone(400), params=lambda w: {"version": "v21.0", "object_id": "1", "edge": "feed"}
@@ -334,6 +335,9 @@ def world(team) -> World:
         clients[role] = Client()
         clients[role].force_login(user)
     world = World(team.brand, channel, facebook, mention, ticket, reply, rule, team.billing, users, clients)
+    world.instagram = ChannelFactory(
+        brand=team.brand, platform=Platform.INSTAGRAM, credentials={"app_secret": "s", "verify_token": "v"}
+    )
     world.saved_view = SavedView.objects.create(
         user=team.cm, brand=team.brand, name="Angry", query="sentiment=negative"
     )

@@ -100,6 +100,37 @@ def test_rows_cost_the_same_queries_however_many_there_are(client: Client, team,
     assert queries_for_inbox() == few
 
 
+def test_a_page_reads_the_users_brands_once_and_its_four_counts_in_one_query(client: Client, team, channel) -> None:
+    """On a busy server each round trip to the database costs more than the query itself: whether
+    the user sees every brand, and which, are read once a page, and the tabs' counts together."""
+    MentionFactory(channel=channel)
+    client.force_login(team.cm)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/inbox/").status_code == 200
+    sql = [query["sql"] for query in queries]
+    assert sum('"auth_group"."name" =' in statement for statement in sql) == 1
+    assert sum(statement.startswith('SELECT "listening_brand"') for statement in sql) == 1
+    assert sum("COUNT(*)" in statement and '"listening_mention"' in statement for statement in sql) == 1
+
+
+def test_rows_leave_in_the_database_what_they_do_not_show(client: Client, team, channel) -> None:
+    """The channel's credentials are not decrypted fifty times for a page, nor the JSON columns
+    a row never shows decoded; what a row shows is all there, in the reader's language."""
+    channel.credentials = {"bearer_token": "secret-token"}
+    channel.save()
+    MentionFactory(channel=channel, sentiment=Sentiment.NEGATIVE, intent="complaint", text="where is my refund")
+    client.force_login(team.cm)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/inbox/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    page_sql = [query["sql"] for query in queries if '"listening_mention"."text"' in query["sql"]]
+    assert page_sql
+    for column in ('"listening_channel"."credentials"', '"listening_mention"."routing_log"'):
+        assert not any(column in statement for statement in page_sql)
+    assert "where is my refund" in html
+    assert ">X (Twitter)</span>" in html
+    assert ">Negativo</span>" in html and ">Queja</span>" in html and ">Nueva</span>" in html
+
+
 def test_new_mentions_are_counted_above_the_top_row_and_loaded_on_top(client: Client, team, channel) -> None:
     old = MentionFactory(channel=channel, published_at=timezone.now() - timedelta(hours=2), text="old one")
     top = encode_cursor(old)

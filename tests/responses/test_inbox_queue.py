@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 from django.utils.translation import override
 
+from config.roles import COMMUNITY_MANAGER
 from listening.models import Mention, MentionEvent, Sentiment
 from listening.selectors import MentionFilters
 from responses import selectors
@@ -21,7 +22,7 @@ from responses.selectors import inbox_mentions, inbox_tab, inbox_tab_counts
 from responses.services import mentions_bulk_act
 from responses.tickets import ticket_transition
 from responses.views import inbox as inbox_views
-from tests.factories import ChannelFactory, MentionFactory
+from tests.factories import ChannelFactory, MentionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true", "HX-Target": "bulk-result"}
@@ -111,6 +112,8 @@ def test_a_status_filter_without_a_tab_shows_every_mention_of_that_status(client
 def test_tab_counts_are_the_queue_sizes(client: Client, team, queue) -> None:
     assert inbox_tab_counts(user=team.cm) == {"open": 3, "unassigned": 1, "mine": 1, "all": 7}
     assert inbox_tab_counts(user=team.outsider) == {"open": 0, "unassigned": 0, "mine": 0, "all": 0}
+    newcomer = UserFactory(username="nadia", roles=[COMMUNITY_MANAGER])  # no brand yet
+    assert inbox_tab_counts(user=newcomer) == {"open": 0, "unassigned": 0, "mine": 0, "all": 0}
     client.force_login(team.cm)
     html = client.get("/inbox/").content.decode()
     counts = dict(re.findall(r'data-tab="(\w+)".*?<span class="count">([^<]+)</span>', html, re.S))

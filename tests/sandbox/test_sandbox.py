@@ -71,6 +71,37 @@ def test_demo_setup_creates_six_sandbox_channels_and_seeds_a_week(settings):
     assert channels[Platform.FEED].api_base_url == "https://alerts.example.com/acme.rss"
 
 
+def test_instagram_tags_come_by_poll_and_mentions_by_webhook_each_once(demo_channels):
+    """The sandbox tells @mentions as Instagram does, by a signed ``mentions`` delivery only: they
+    are in before any poll, read back from the sandbox; the media tagging the account come by poll."""
+    from listening.polling import channel_poll
+
+    channel = demo_channels[Platform.INSTAGRAM]
+    generator.generate(300, spread=timedelta(hours=6), seed=11)
+    posts = SandboxPost.objects.filter(platform="instagram")
+    told = posts.filter(payload__has_key="mention")
+    assert told.filter(kind="comment").exists() and told.filter(kind="tagged").exists()
+    assert set(channel.mentions.values_list("external_id", flat=True)) == set(
+        told.values_list("external_id", flat=True)
+    )
+
+    channel_poll(channel=channel)
+    tagged = posts.filter(kind="tagged").exclude(payload__has_key="mention")
+    assert tagged.exists()
+    assert set(channel.mentions.values_list("external_id", flat=True)) == set(
+        posts.values_list("external_id", flat=True)
+    )
+    comment = told.filter(kind="comment").first()
+    stored = channel.mentions.get(external_id=comment.external_id)
+    assert (stored.kind, stored.text, stored.url) == ("mention", comment.text, comment.payload["permalink"])
+    assert channel.mentions.get(external_id=tagged.first().external_id).kind == "mention"
+    # Delivered again (Meta repeats a delivery it doubts): nothing stored twice.
+    from sandbox.instagram import deliver_mentions
+
+    assert deliver_mentions(list(told)) == told.count()
+    assert channel.mentions.count() == posts.count()
+
+
 @pytest.mark.parametrize(
     "platform", [Platform.X, Platform.FACEBOOK, Platform.INSTAGRAM, Platform.YOUTUBE, Platform.LINKEDIN, Platform.FEED]
 )

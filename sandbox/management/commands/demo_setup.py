@@ -237,7 +237,11 @@ def _demo_channels(brand: Brand) -> tuple[list[str], int]:
             Platform.INSTAGRAM,
             f"{sandbox}/instagram",
             {"ig_user_id": generator.IG_USER_ID, "graph_version": "v21.0"},
-            {"page_access_token": "sandbox-page-token"},
+            {
+                "page_access_token": "sandbox-page-token",
+                "app_secret": "sandbox-app-secret",
+                "verify_token": "sandbox-verify",
+            },
         ),
         (
             "Acme YouTube (sandbox)",

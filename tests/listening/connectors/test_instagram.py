@@ -35,7 +35,14 @@ def channel(db, wire):
     )
 
 
+TAGS = f"/v21.0/{IG}/tags"
+TAGS_AFTER = "QVFIUnRhZ3NBZAnRlcjEZD"
+TAGGED = {"17890000000000101", "17890000000000102", "17890000000000103"}  # since SINCE
+
+
 def serve_account(wire) -> None:
+    wire.add("GET", TAGS, fixture="instagram/tags_page1.json")
+    wire.add("GET", TAGS, fixture="instagram/tags_page2.json", when={"after": TAGS_AFTER})
     wire.add("GET", MEDIA, fixture="instagram/media_page1.json")
     wire.add("GET", MEDIA, fixture="instagram/media_page2.json", when={"after": MEDIA_AFTER})
     wire.add("GET", COMMENTS_1, fixture="instagram/comments_media1_page1.json")
@@ -50,7 +57,7 @@ def test_poll_reads_media_pages_comments_and_threaded_replies(channel, wire):
 
     # the account's own answer and a comment older than the cursor are left out; a new reply on
     # that old comment comes in
-    assert set(by_id) == {
+    assert set(by_id) - TAGGED == {
         "17950000000000011",
         "17950000000000012",
         "17950000000000021",
@@ -118,8 +125,9 @@ def test_poll_stores_comments_once_through_the_pipeline(channel, wire):
     channel_poll(channel=channel)
     channel.refresh_from_db()
     assert channel.state == channel.State.OK
-    assert channel.mentions.count() == 5
+    assert channel.mentions.count() == 5 + len(TAGGED)
     assert channel.mentions.get(external_id="17950000000000012").parent_external_id == "17950000000000011"
+    assert set(channel.mentions.filter(kind="mention").values_list("external_id", flat=True)) == TAGGED
 
 
 def test_expired_token_asks_to_reconnect(channel, wire):
@@ -148,7 +156,7 @@ def test_rate_limit_midway_without_header_waits_fifteen_minutes_and_keeps_the_cu
     with pytest.raises(RateLimited) as error:
         connector.fetch({"since": SINCE})
     assert error.value.retry_after == 15 * 60
-    assert len(connector.fetch({"since": SINCE}).items) == 5
+    assert len(connector.fetch({"since": SINCE}).items) == 5 + len(TAGGED)
 
 
 def test_reply_is_posted_once_on_the_comments_replies_edge(channel, wire):
@@ -266,9 +274,11 @@ def test_past_its_time_for_comments_a_fetch_owes_the_media_and_the_next_reads_th
     serve_account(wire)
     monkeypatch.setattr(instagram, "COMMENTS_SECONDS", -1)  # a Graph so slow the time is up at once
     first = get_connector(channel).fetch({"since": SINCE})
-    assert first.items == [] and first.deferred == 2
+    # The tags are read all the same (down to the floor, a page or two); the comments are owed.
+    assert {i.external_id for i in first.items} == TAGGED and first.deferred == 2
+    tagged_newest = int(datetime(2026, 11, 23, 10, 15, tzinfo=UTC).timestamp())
     assert first.cursor == {
-        "since": SINCE,
+        "since": tagged_newest,
         "comments_owed": {"17900000000000001": SINCE, "17900000000000002": SINCE},
     }
     assert not [r for r in wire.requests if r.path.endswith("/comments")]
@@ -284,3 +294,90 @@ def test_past_its_time_for_comments_a_fetch_owes_the_media_and_the_next_reads_th
         "17950000000000041",
     }
     assert second.cursor == {"since": NEWEST} and second.deferred == 0
+
+
+def test_a_poll_reads_the_media_the_account_is_tagged_in_down_to_its_floor(channel, wire):
+    serve_account(wire)
+    result = get_connector(channel).fetch({"since": SINCE})
+    by_id = {i.external_id: i for i in result.items}
+
+    assert TAGGED <= set(by_id)
+    assert "17890000000000104" not in by_id  # tagged before the floor: read by an earlier poll
+    tag = by_id["17890000000000101"]
+    assert tag.kind == "mention"
+    assert tag.text == "Summer road trip with my @acme Roadrunner Pro 🚗 the battery died on day two though"
+    assert tag.author.handle == "viajera.uy" and tag.author.external_id == "username:viajera.uy"
+    assert tag.author.profile_url == "https://www.instagram.com/viajera.uy/"
+    assert tag.url == "https://www.instagram.com/p/DTagRoad101/"
+    assert tag.published_at == datetime(2026, 11, 23, 10, 15, tzinfo=UTC)
+    hostile = by_id["17890000000000102"]
+    assert hostile.text == "<img src=x onerror=alert(1)> unboxing day"  # verbatim; escaped where shown
+    assert hostile.url == ""  # a javascript: link never becomes one
+    # The pages stop at the first media older than the floor: no third page is asked for.
+    assert [c.query.get("after") for c in wire.calls(TAGS)] == [None, TAGS_AFTER]
+    assert wire.calls(TAGS)[0].query["fields"] == "id,caption,permalink,timestamp,username"
+
+    # The next poll starts from the newest item: the tags are not read again.
+    second = get_connector(channel).fetch(result.cursor)
+    assert not TAGGED & {i.external_id for i in second.items}
+    assert len(wire.calls(TAGS)) == 3
+
+
+ACCOUNT = f"/v21.0/{IG}"
+MENTIONED_COMMENT = (
+    "mentioned_comment.comment_id(17960000000000201){id,text,timestamp,like_count,username,media{id,permalink}}"
+)
+MENTIONED_MEDIA = "mentioned_media.media_id(17880000000000302){id,caption,permalink,timestamp,username}"
+
+
+def serve_mentions(wire) -> None:
+    wire.add("GET", ACCOUNT, fixture="instagram/mentioned_comment.json", when={"fields": MENTIONED_COMMENT})
+    wire.add("GET", ACCOUNT, fixture="instagram/mentioned_media.json", when={"fields": MENTIONED_MEDIA})
+
+
+def test_mentions_are_read_back_through_the_accounts_mentioned_comment_and_mentioned_media(channel, wire):
+    from listening.connectors.instagram import MentionRef
+
+    serve_mentions(wire)
+    items = get_connector(channel).fetch_mentioned(
+        [
+            MentionRef(media_id="17880000000000301", comment_id="17960000000000201"),
+            MentionRef(media_id="17880000000000302"),
+        ]
+    )
+    comment, caption = items
+    assert (comment.external_id, comment.kind) == ("17960000000000201", "mention")
+    assert comment.text == "@acme my order #4412 never arrived, 3 weeks now"
+    assert comment.author.handle == "marina_rg"
+    assert comment.url == "https://www.instagram.com/p/DOther00301/"
+    assert comment.source == "17880000000000301"
+    assert comment.metrics == {"likes": 2}
+    assert (caption.external_id, caption.kind) == ("17880000000000302", "mention")
+    assert caption.text == "Best customer service ever, thank you @acme 💛"
+    assert caption.author.handle == "lu.fotos"
+    # Through the real client: the token in the header, never in the address.
+    call = wire.calls(ACCOUNT)[0]
+    assert call.headers.get("authorization") == "Bearer PAGE_TOKEN"
+    assert "access_token" not in call.query
+
+
+def test_a_mention_removed_since_its_delivery_is_skipped(channel, wire):
+    from listening.connectors.instagram import MentionRef
+
+    wire.add("GET", ACCOUNT, fixture="instagram/mentioned_comment_gone.json")
+    assert get_connector(channel).fetch_mentioned([MentionRef(media_id="1", comment_id="2")]) == []
+
+
+def test_a_rate_limit_while_reading_a_mention_is_the_platforms(channel, wire):
+    from listening.connectors.instagram import MentionRef
+
+    wire.add(
+        "GET",
+        ACCOUNT,
+        status=400,
+        fixture="instagram/error_rate_limit.json",
+        headers={"x-business-use-case-usage": json.dumps({IG: [{"estimated_time_to_regain_access": 3}]})},
+    )
+    with pytest.raises(RateLimited) as raised:
+        get_connector(channel).fetch_mentioned([MentionRef(media_id="1", comment_id="2")])
+    assert raised.value.retry_after == 180
