@@ -21,12 +21,13 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum, Value
+from django.db.models import Case, Count, ExpressionWrapper, F, Max, Q, Sum, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncDate, TruncWeek
 from django.utils import timezone
@@ -483,7 +484,10 @@ def _recount(brand_id: int, days: Sequence[date]) -> None:
     Each table's rows are an aggregate over the mentions that the database inserts itself
     (``_insert_select``): a month's hundreds of thousands of author-days never pass through Python.
     Only words, hashtags and questions are counted in Python, in one pass over the texts
-    (``_count_texts``), with the very functions the deltas use; and engagement on SQLite.
+    (``_count_texts``), with the very functions the deltas use; and engagement on SQLite. On
+    PostgreSQL outside a transaction (the periodic task, the command) that pass runs in a thread
+    of its own on its own connection while the database counts the rest (``_texts_alongside``):
+    the two took as long as each other, one after the other.
     """
     wanted = set(days)
     start, end = utc_day_bounds(min(wanted))[0], utc_day_bounds(max(wanted))[1]
@@ -495,10 +499,30 @@ def _recount(brand_id: int, days: Sequence[date]) -> None:
         # all, and a filter on the computed day would make the planner expect a few rows of
         # thousands and walk a term's every mention instead.
         mentions = mentions.filter(day__in=wanted)
-    b = brand_id
     postgres = connection.vendor == "postgresql"
     out: Deltas = {model: defaultdict(Counter) for model in ROLLUPS}
+    # Inside a transaction (a test's, a caller's) another connection would not see its mentions.
+    texts = _texts_alongside(brand_id, mentions) if postgres and not connection.in_atomic_block else None
+    try:
+        _recount_rows(brand_id, wanted, mentions, out, texts)
+    finally:
+        if texts is not None:
+            wait([texts])  # after a failure here too: never leave it reading on
+
+
+def _recount_rows(
+    brand_id: int, wanted: set[date], mentions: models.QuerySet, out: Deltas, texts: Future[Deltas] | None
+) -> None:
+    b = brand_id
+    postgres = connection.vendor == "postgresql"
     with transaction.atomic():
+        if postgres:
+            with connection.cursor() as cursor:
+                # A recount's aggregates group hundreds of thousands of rows: in memory rather than
+                # spilled to disk (4 MB is PostgreSQL's default), and without JIT compilation, which
+                # took a second of each big statement and gained nothing on it.
+                cursor.execute("SET LOCAL work_mem = '64MB'")
+                cursor.execute("SET LOCAL jit = off")
         for model in ROLLUPS:
             if model is not AuthorWeek:  # its rows are whole weeks, summed from AuthorDay at the end
                 model.objects.filter(brand_id=brand_id, day__in=wanted).delete()
@@ -506,25 +530,41 @@ def _recount(brand_id: int, days: Sequence[date]) -> None:
         def insert(model: type[models.Model], queryset: models.QuerySet, *select: str, **constants: Any) -> None:
             _insert_select(model, brand_id, queryset.order_by(), select, constants)
 
-        insert(ChannelDay, mentions.values("day", "channel_id", "sentiment").annotate(n=Count("id")),
-               "day", "channel_id", "sentiment", "n")  # fmt: skip
+        _count_labels(out, b, mentions)
         # From the period's mentions to their terms (not from a term to all its mentions ever,
         # which a planner picks when a brand tracks one term).
         terms = mentions.values("day", "sentiment", term=F("terms__id")).exclude(term=None)
         insert(TermDay, terms.annotate(n=Count("id")), "day", "term", "sentiment", "n")
         # Share of voice: each mention once per group it names, so "Acme", "@acme" and "#acme" in
-        # one mention count once. One semi-join per group, by term ids: joined to the terms'
-        # table, a planner would start from a term's every mention ever.
+        # one mention count once. One join to the links of the groups' terms, by term ids (joined
+        # to the terms' table, a planner would start from a term's every mention ever), each
+        # mention counted once per group: one statement for every group, where each group took a
+        # pass over the mentions of its own.
         groups: dict[tuple[bool, str], list[int]] = defaultdict(list)
         for term_id, kind, group, text in TrackedTerm.objects.filter(
             brand_id=brand_id, kind__in=[TrackedTerm.Kind.BRAND, TrackedTerm.Kind.COMPETITOR]
         ).values_list("pk", "kind", "group", "text"):
             is_brand = kind == TrackedTerm.Kind.BRAND
             groups[(is_brand, "" if is_brand else group or text)].append(term_id)
-        for (is_brand, label), term_ids in sorted(groups.items()):
-            names = Mention.terms.through.objects.filter(mention_id=OuterRef("pk"), trackedterm_id__in=term_ids)
-            rows = mentions.filter(Exists(names)).values("day", "sentiment").annotate(n=Count("id"))
-            insert(GroupDay, rows, "day", "is_brand", "group", "sentiment", "n", is_brand=is_brand, group=label[:200])
+        if groups:
+            by_group = sorted(groups.items())
+            rows = (
+                mentions.filter(terms__id__in=[t for _group, ids in by_group for t in ids])
+                .values(
+                    "day",
+                    "sentiment",
+                    is_brand=Case(
+                        *(When(terms__id__in=ids, then=Value(is_brand)) for (is_brand, _label), ids in by_group),
+                        output_field=models.BooleanField(),
+                    ),
+                    group=Case(
+                        *(When(terms__id__in=ids, then=Value(label[:200])) for (_brand, label), ids in by_group),
+                        output_field=models.CharField(),
+                    ),
+                )
+                .annotate(n=Count("id", distinct=True))
+            )
+            insert(GroupDay, rows, "day", "is_brand", "group", "sentiment", "n")
         authors = mentions.values("day", "author_id").annotate(
             n=Count("id"),
             scored=Count("id", filter=~Q(sentiment=Sentiment.UNSCORED)),
@@ -533,24 +573,13 @@ def _recount(brand_id: int, days: Sequence[date]) -> None:
             sent=Count("id", filter=Q(sentiment=Sentiment.POSITIVE)) - Count("id", filter=Q(sentiment=Sentiment.NEGATIVE)),
         )  # fmt: skip
         insert(AuthorDay, authors, "day", "author_id", "n", "scored", "neg", "engagement", "sent")
-        platforms = mentions.values("day", "sentiment", platform=F("channel__platform")).annotate(n=Count("id"))
-        insert(SourceDay, platforms, "day", "kind", "platform", "sentiment", "n", "label",
-               kind=SourceDay.Kind.PLATFORM, label="")  # fmt: skip
-        insert(IntentDay, mentions.values("day", "intent").annotate(n=Count("id")), "day", "intent", "n")
-        quality = mentions.values("day").annotate(
-            total=Count("id"),
-            reviewed=Count("id", filter=_reviewed()),
-            corrected=Count("id", filter=Q(sentiment_corrected_by__isnull=False)),
-            agreed=Count("id", filter=_reviewed() & Q(analyzer_sentiment=F("sentiment"))),
-            intent_reviewed=Count("id", filter=_intent_reviewed()),
-            intent_corrected=Count("id", filter=Q(intent_corrected_by__isnull=False)),
-            intent_agreed=Count("id", filter=_intent_reviewed() & Q(analyzer_intent=F("intent"))),
-        )
-        insert(QualityDay, quality, "day", *COUNTED[QualityDay])
 
         # Words, hashtags and questions: one pass over the texts in Python, whose regular
         # expressions split text several times faster than PostgreSQL's (bench/reports.py).
-        _count_texts(out, b, mentions, engagement=not postgres)
+        if texts is None:
+            _count_texts(out, b, mentions, engagement=not postgres)
+        else:
+            _merge(out, texts.result())
 
         sites = list(
             mentions.exclude(source="")
@@ -570,6 +599,45 @@ def _recount(brand_id: int, days: Sequence[date]) -> None:
         for model in ROLLUPS:
             _apply(model, out[model], labels if model is SourceDay else {})
         _sum_weeks(brand_id, {monday(d) for d in wanted})
+
+
+def _count_labels(out: Deltas, brand_id: int, mentions: models.QuerySet) -> None:
+    """Add the volume by channel, platform and intent of ``mentions`` and their review counts to
+    ``out``: one aggregate by day, channel, sentiment, intent and the review facts of each mention
+    (a few thousand rows a month, whatever the volume), summed here into each table, where each
+    table was a pass over the mentions of its own."""
+
+    def flag(q: Q) -> ExpressionWrapper:
+        return ExpressionWrapper(q, output_field=models.BooleanField())
+
+    rows = list(
+        mentions.values(
+            "day", "channel_id", "sentiment", "intent",
+            reviewed=flag(_reviewed()),
+            corrected=flag(Q(sentiment_corrected_by__isnull=False)),
+            same_sentiment=flag(Q(analyzer_sentiment=F("sentiment"))),
+            intent_reviewed=flag(_intent_reviewed()),
+            intent_corrected=flag(Q(intent_corrected_by__isnull=False)),
+            same_intent=flag(Q(analyzer_intent=F("intent"))),
+        )
+        .annotate(n=Count("id"))
+        .order_by()
+    )  # fmt: skip
+    platforms = dict(Channel.objects.filter(pk__in={r["channel_id"] for r in rows}).values_list("pk", "platform"))
+    b = brand_id
+    for r in rows:
+        d, s, n = r["day"], r["sentiment"], r["n"]
+        out[ChannelDay][(b, d, r["channel_id"], s)]["count"] += n
+        out[SourceDay][(b, d, SourceDay.Kind.PLATFORM, platforms[r["channel_id"]], s)]["count"] += n
+        out[IntentDay][(b, d, r["intent"])]["count"] += n
+        quality = out[QualityDay][(b, d)]
+        quality["total"] += n
+        quality["reviewed"] += n * r["reviewed"]
+        quality["corrected"] += n * r["corrected"]
+        quality["agreed"] += n * (r["reviewed"] and r["same_sentiment"])
+        quality["intent_reviewed"] += n * r["intent_reviewed"]
+        quality["intent_corrected"] += n * r["intent_corrected"]
+        quality["intent_agreed"] += n * (r["intent_reviewed"] and r["same_intent"])
 
 
 def _sum_weeks(brand_id: int, weeks: set[date]) -> None:
@@ -608,6 +676,26 @@ def _count_texts(out: Deltas, brand_id: int, mentions: models.QuerySet, *, engag
             out[WordDay][(b, d, word, sentiment)]["count"] += n
             if word.startswith("#"):
                 out[SourceDay][(b, d, SourceDay.Kind.HASHTAG, word, sentiment)]["count"] += n
+
+
+# One text pass at a time beside the recount that waits for it.
+TEXT_PASS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollup-texts")
+
+
+def _texts_alongside(brand_id: int, mentions: models.QuerySet) -> Future[Deltas]:
+    """``_count_texts`` of ``mentions`` started in TEXT_PASS's thread, on that thread's own
+    connection (closed when done); the result is the rows it counted."""
+
+    def count() -> Deltas:
+        out: Deltas = defaultdict(lambda: defaultdict(Counter))
+        try:
+            with transaction.atomic():  # a server-side cursor lives in a transaction
+                _count_texts(out, brand_id, mentions, engagement=False)
+        finally:
+            connection.close()
+        return out
+
+    return TEXT_PASS.submit(count)
 
 
 def _rows(queryset: models.QuerySet) -> Iterable[tuple]:

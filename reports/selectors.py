@@ -339,12 +339,28 @@ def _anonymous_authors() -> QuerySet[Author]:
     return Author.objects.filter(external_id=ANONYMOUS_EXTERNAL_ID).values("pk")
 
 
-def author_totals(brand: Brand, period: Period, *, complainers: bool = False) -> list[dict]:
-    """Each author's mentions of the period summed (``n``, ``scored``, ``neg``, ``engagement``,
-    ``sent``): the period's whole weeks from AuthorWeek, the days around them from AuthorDay,
-    in one statement, erased mentions' anonymous authors left out. ``complainers``: only the rows
-    with a negative mention, whose ``neg`` is all that is then right (what the team's numbers read
-    without the leaders)."""
+# Opinion leaders are scored among the period's most frequent authors, this many.
+LEADER_CANDIDATES = 500
+
+
+@dataclass(frozen=True)
+class AuthorTotals:
+    """The period's authors as the report ranks them, each row an author's sums (``author_id``,
+    ``n``, ``scored``, ``neg``, ``engagement``, ``sent``): ``leaders``, the LEADER_CANDIDATES with
+    the most mentions (then by id); ``complainers``, the TOP with the most negative mentions among
+    those with two or more (then by id); ``complainer_count``, how many have two or more."""
+
+    leaders: list[dict]
+    complainers: list[dict]
+    complainer_count: int
+
+
+def author_totals(brand: Brand, period: Period, *, complainers: bool = False) -> AuthorTotals:
+    """Each author's mentions of the period summed: the period's whole weeks from AuthorWeek, the
+    days around them from AuthorDay, erased mentions' anonymous authors left out. One statement
+    sums them and returns only the ranked rows (a busy brand has tens of thousands of authors a
+    month; the page shows twenty). ``complainers``: only the rows with a negative mention and no
+    leaders (what the team's numbers read without the leaders)."""
     first_monday = period.since + timedelta(days=(7 - period.since.weekday()) % 7)
     weeks = max(0, (period.until - first_monday).days + 1) // 7
     after = first_monday + timedelta(days=7 * weeks)
@@ -355,37 +371,46 @@ def author_totals(brand: Brand, period: Period, *, complainers: bool = False) ->
         .exclude(day__gte=first_monday, day__lt=after)
         .values_list(*columns)
     )
-    whole, rest = whole.exclude(author_id__in=_anonymous_authors()), rest.exclude(author_id__in=_anonymous_authors())
+    anonymous = list(_anonymous_authors().values_list("pk", flat=True))
+    whole, rest = whole.exclude(author_id__in=anonymous), rest.exclude(author_id__in=anonymous)
     if complainers:
         whole, rest = whole.filter(negative__gt=0), rest.filter(negative__gt=0)
     (whole_sql, whole_params), (rest_sql, rest_params) = whole.query.sql_with_params(), rest.query.sql_with_params()
+    sums = "author_id, n, scored, neg, engagement, sent"
     statement = (
-        "SELECT author_id, SUM(count), SUM(scored), SUM(negative), SUM(engagement), SUM(sentiment_sum) "  # noqa: S608
-        f"FROM ({whole_sql} UNION ALL {rest_sql}) AS periods GROUP BY author_id"
+        "WITH totals AS (SELECT author_id, SUM(count) AS n, SUM(scored) AS scored, SUM(negative) AS neg, "  # noqa: S608
+        "SUM(engagement) AS engagement, SUM(sentiment_sum) AS sent "
+        f"FROM ({whole_sql} UNION ALL {rest_sql}) AS periods GROUP BY author_id) "
+        f"SELECT 'leader', {sums} FROM (SELECT {sums} FROM totals ORDER BY n DESC, author_id LIMIT %s) AS leaders "
+        f"UNION ALL SELECT 'complainer', {sums} FROM (SELECT {sums} FROM totals WHERE neg >= 2 "
+        "ORDER BY neg DESC, author_id LIMIT %s) AS complainers "
+        "UNION ALL SELECT 'count', NULL, COUNT(*), 0, 0, 0, 0 FROM totals WHERE neg >= 2"
     )
+    out: dict[str, list[dict]] = {"leader": [], "complainer": []}
+    count = 0
     with connection.cursor() as cursor:
-        cursor.execute(statement, [*whole_params, *rest_params])
-        return [
-            {
-                "author_id": a,
-                "n": int(n),
-                "scored": int(scored),
-                "neg": int(neg),
-                "engagement": int(engagement),
-                "sent": int(sent),
-            }
-            for a, n, scored, neg, engagement, sent in cursor.fetchall()
-        ]
+        cursor.execute(statement, [*whole_params, *rest_params, 0 if complainers else LEADER_CANDIDATES, TOP])
+        for kind, a, n, scored, neg, engagement, sent in cursor.fetchall():
+            if kind == "count":
+                count = int(n)
+                continue
+            out[kind].append(
+                {"author_id": a, "n": int(n), "scored": int(scored), "neg": int(neg), "engagement": int(engagement),
+                 "sent": int(sent)}
+            )  # fmt: skip
+    # UNION ALL keeps no order of its own: each list in its ranking again (a few hundred rows).
+    out["leader"].sort(key=lambda r: (-r["n"], r["author_id"]))
+    out["complainer"].sort(key=lambda r: (-r["neg"], r["author_id"]))
+    return AuthorTotals(out["leader"], out["complainer"], count)
 
 
-def opinion_leaders(brand: Brand, period: Period, authors: list[dict] | None = None) -> dict:
+def opinion_leaders(brand: Brand, period: Period, authors: AuthorTotals | None = None) -> dict:
     """Authors ranked by influence = log10(1 + followers) + log10(1 + engagement) + 2 * log10(1 + mentions).
 
     Reach, the engagement their mentions got, and how often they speak of the brand make the score; the average sentiment ((pos - neg) / scored) is shown
     beside it so advocates and detractors both surface. Internal authors are listed apart.
     """
-    totals = author_totals(brand, period) if authors is None else authors
-    rows = sorted(totals, key=lambda r: (-r["n"], r["author_id"]))[:500]
+    rows = (author_totals(brand, period) if authors is None else authors).leaders
     people = Author.objects.in_bulk([r["author_id"] for r in rows])
     scored = []
     for r in rows:
@@ -488,7 +513,7 @@ def ticket_rates(brand: Brand, period: Period) -> dict:
     }
 
 
-def team(brand: Brand, period: Period, authors: list[dict] | None = None) -> dict:
+def team(brand: Brand, period: Period, authors: AuthorTotals | None = None) -> dict:
     """First-response times, tickets per department, SLA, follow-ups and repeat complaints.
 
     Read from replies and tickets (not rollups). Every rate is None when nothing was measured,
@@ -558,8 +583,8 @@ def team(brand: Brand, period: Period, authors: list[dict] | None = None) -> dic
     ]
     resolved = [t for t in tickets if t.resolved_at]
     totals = author_totals(brand, period, complainers=True) if authors is None else authors
-    repeat = sorted((r for r in totals if r["neg"] >= 2), key=lambda r: (-r["neg"], r["author_id"]))
-    repeat_authors = Author.objects.in_bulk([r["author_id"] for r in repeat[:TOP]])
+    repeat = totals.complainers
+    repeat_authors = Author.objects.in_bulk([r["author_id"] for r in repeat])
     # A ticket is a repeat when the same author had another ticket resolved in the 30 days before.
     earlier: dict[int, list[datetime]] = defaultdict(list)
     for author_id, resolved_at in Ticket.objects.filter(
@@ -589,10 +614,10 @@ def team(brand: Brand, period: Period, authors: list[dict] | None = None) -> dic
                 "raw_handle": author.handle,
                 "negative": r["neg"],
             }
-            for r in repeat[:TOP]
+            for r in repeat
             for author in [repeat_authors[r["author_id"]]]
         ],
-        "repeat_author_count": len(repeat),
+        "repeat_author_count": totals.complainer_count,
         "repeat_tickets": repeat_tickets,
     }  # fmt: skip
 

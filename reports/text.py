@@ -52,9 +52,12 @@ QUESTION_STARTS = (
 )  # fmt: skip
 WORD_RE = re.compile(r"#?[^\W\d_][\w'-]{2,63}", re.UNICODE)
 HANDLE_OR_URL_RE = re.compile(r"https?://\S+|@\w+")
-# What every question holds somewhere (a "?", a "¿" or a question word in any case): a text
-# without it is not one.
-QUESTION_HINT_RE = re.compile("[?¿]|" + "|".join(re.escape(w) for w in QUESTION_STARTS), re.IGNORECASE)
+# What every question holds somewhere besides a "?" or a "¿": a question word in its lower-cased
+# text. A text without any is not one. (Searched in the lower-cased text rather than with
+# re.IGNORECASE, which tries every word at every position and made this search most of a recount.)
+QUESTION_WORD_RE = re.compile("|".join(re.escape(w) for w in QUESTION_STARTS))
+SENTENCE_END_RE = re.compile(r"(?<=[?.!])\s")
+PUNCTUATION_RE = re.compile(r"[^\w\s]")
 
 
 def stopwords_for(language: str) -> frozenset[str]:
@@ -73,7 +76,11 @@ def words_of(text: str, language: str = "") -> list[str]:
 def tokens_of(text: str) -> list[str]:
     """``words_of`` before the stop words: what a recount splits once per text and filters once
     per distinct word."""
-    return WORD_RE.findall(HANDLE_OR_URL_RE.sub(" ", text.lower()))
+    lowered = text.lower()
+    # Most texts hold no handle or link: the substitution is skipped when it has nothing to find.
+    if "@" in lowered or "http" in lowered:
+        lowered = HANDLE_OR_URL_RE.sub(" ", lowered)
+    return WORD_RE.findall(lowered)
 
 
 def term_variants(texts: Iterable[str]) -> set[str]:
@@ -96,14 +103,18 @@ def question_of(text: str) -> str | None:
     accents and punctuation are dropped so that near-identical wordings fall together.
     """
     # Most texts are not questions: one search tells them apart before any work on the text.
-    if not QUESTION_HINT_RE.search(text):
+    if "?" not in text and "¿" not in text and not QUESTION_WORD_RE.search(text.lower()):
         return None
     return _question_of(text)
 
 
 def _question_of(text: str) -> str | None:
-    text = HANDLE_OR_URL_RE.sub(" ", text).strip()
-    sentence = re.split(r"(?<=[?.!])\s", text)[0].strip() if text else ""
+    # Each step is skipped on a text it would leave as it is (no handle or link to blank out, no
+    # accent to take off an ASCII text): a recount runs this on every question of a year.
+    if "@" in text or "http" in text:
+        text = HANDLE_OR_URL_RE.sub(" ", text)
+    text = text.strip()
+    sentence = SENTENCE_END_RE.split(text, maxsplit=1)[0].strip() if text else ""
     lowered = sentence.lower()
     if not lowered:
         return None
@@ -116,8 +127,10 @@ def _question_of(text: str) -> str | None:
     )
     if not is_question:
         return None
-    plain = unicodedata.normalize("NFKD", lowered.lstrip("¿"))
-    plain = "".join(c for c in plain if not unicodedata.combining(c))
-    plain = re.sub(r"[^\w\s]", " ", plain)
+    plain = lowered.lstrip("¿")
+    if not plain.isascii():
+        plain = unicodedata.normalize("NFKD", plain)
+        plain = "".join(c for c in plain if not unicodedata.combining(c))
+    plain = PUNCTUATION_RE.sub(" ", plain)
     plain = " ".join(plain.split())[:200]
     return plain or None

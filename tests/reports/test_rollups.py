@@ -197,10 +197,43 @@ def test_rollups_go_with_what_they_count(team):
 
 
 QUESTION_PIECES = ["How", "HOW", "what", "Por qué", "CÓMO", "cómo", "Cuánto", "¿", "?", "@acme", "https://x.co/?a",
-                   "do", "I", "get", "a", "refund", "envío", "lento", ".", "!", "İ", "which", "Who", "\n"]  # fmt: skip
+                   "do", "I", "get", "a", "refund", "envío", "lento", ".", "!", "İ", "which", "Who", "\n", "ﬁx", "\uff37hy",
+                   "@Acme", "HTTP://X.CO", "http"]  # fmt: skip
 
 
-@given(st.lists(st.sampled_from(QUESTION_PIECES), max_size=8).map(" ".join))
-def test_the_question_hint_only_skips_what_is_not_a_question(text):
-    """question_of gives up early on texts without "?", "¿" or a question word: never on a question."""
-    assert question_of(text) == text_module._question_of(text)
+def _question_every_step(text: str) -> str | None:
+    """question_of's wording as its definition says it, every step on every text."""
+    import re
+    import unicodedata
+
+    text = text_module.HANDLE_OR_URL_RE.sub(" ", text).strip()
+    sentence = re.split(r"(?<=[?.!])\s", text)[0].strip() if text else ""
+    lowered = sentence.lower()
+    if not lowered:
+        return None
+    first = lowered.split()
+    starts = text_module.QUESTION_STARTS
+    if not (lowered.endswith("?") or lowered.startswith("¿") or first[0] in starts or " ".join(first[:2]) in starts):
+        return None
+    plain = unicodedata.normalize("NFKD", lowered.lstrip("¿"))
+    plain = re.sub(r"[^\w\s]", " ", "".join(c for c in plain if not unicodedata.combining(c)))
+    return " ".join(plain.split())[:200] or None
+
+
+@given(st.lists(st.sampled_from(QUESTION_PIECES) | st.text(max_size=5), max_size=8).map(" ".join))
+def test_the_question_hint_and_shortcuts_only_skip_what_changes_nothing(text):
+    """question_of gives up early on texts without "?", "¿" or a question word, and skips the
+    handle, link and accent passes on texts without any: never changing the wording."""
+    assert question_of(text) == text_module._question_of(text) == _question_every_step(text)
+
+
+TOKEN_PIECES = ["App", "SLOW", "#Fail", "@acme", "@", "http", "HTTPS://x.co/A", "http://", "mail@acme.com",
+                "envío", "İstanbul", "don't", "x", "42abc", "\n", "-", "'", "Straße"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(TOKEN_PIECES) | st.text(max_size=6), max_size=8).map(" ".join))
+def test_the_tokenizer_skips_the_link_and_handle_pass_only_when_it_changes_nothing(text):
+    """tokens_of leaves out the substitution of handles and links on a text with neither: the
+    tokens are those of the substitution made on every text."""
+    expected = text_module.WORD_RE.findall(text_module.HANDLE_OR_URL_RE.sub(" ", text.lower()))
+    assert text_module.tokens_of(text) == expected
