@@ -234,7 +234,9 @@ TABLE: dict[str, Row] = {
     "sandbox:x_mentions": Row(everyone(200), params=lambda w: {"user_id": "1"}),
     "sandbox:x_user_tweets": Row(everyone(200), params=lambda w: {"user_id": "1"}),
     "sandbox:x_search": Row(everyone(400)),
-    "sandbox:x_tweets": Row(everyone(405)),  # POST only: a reply
+    "sandbox:x_tweets": Row(everyone(400)),  # GET needs the posts' ids; POST posts
+    "sandbox:graph_objects": Row(everyone(400), params=lambda w: {"version": "v21.0"}),  # ids needed
+    "sandbox:published": Row(everyone(200)),  # what Escucha published there
     "sandbox:graph_edge": Row(everyone(400), params=lambda w: {"version": "v21.0", "object_id": "1", "edge": "feed"}),
     "sandbox:instagram_edge": Row(
         everyone(400), params=lambda w: {"version": "v21.0", "object_id": "1", "edge": "feed"}
