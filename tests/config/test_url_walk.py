@@ -23,6 +23,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from listening.models import Platform
+from publishing.models import Post, PostTarget
 from responses.models import Notification, Reply, SavedView
 from tests.factories import (
     ChannelFactory,
@@ -52,6 +53,7 @@ class World:
     clients: dict[str, Client] = field(default_factory=dict)
     saved_view: Any = None  # the community manager's own
     saved_reply: Any = None
+    post: Any = None  # a draft for X, written by the community manager
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,17 @@ TABLE: dict[str, Row] = {
     ),
     "responses:rule_toggle": Row(ui(404, 403, 403, 302), method="post", params=pk("rule")),
     "responses:rule_delete": Row(ui(404, 403, 403, 302), method="post", params=pk("rule")),
+    # --- publishing ------------------------------------------------------------------------------
+    "publishing:post_list": Row(ui(404, 403, 200, 200), query=BRAND_QUERY),
+    "publishing:post_create": Row(ui(404, 403, 403, 200), query=BRAND_QUERY),
+    "publishing:post_detail": Row(ui(404, 403, 200, 200), params=lambda w: {"pk": w.post.pk}),
+    "publishing:post_edit": Row(ui(404, 403, 403, 200), params=lambda w: {"pk": w.post.pk}),
+    "publishing:post_submit": Row(ui(404, 403, 403, 302), method="post", params=lambda w: {"pk": w.post.pk}),
+    "publishing:post_decide": Row(ui(404, 403, 403, 302), method="post", params=lambda w: {"pk": w.post.pk}),
+    "publishing:post_schedule": Row(ui(404, 403, 403, 302), method="post", params=lambda w: {"pk": w.post.pk}),
+    "publishing:target_retry": Row(
+        ui(404, 403, 403, 302), method="post", params=lambda w: {"pk": w.post.targets.get().pk}
+    ),
     # --- reports --------------------------------------------------------------------------------
     "reports:report": Row(ui(404, 403, 200, 200), query=BRAND_QUERY),
     "reports:report_pdf": Row(ui(404, 403, 200, 200), query=BRAND_QUERY),
@@ -328,6 +341,8 @@ def world(team) -> World:
         user=team.cm, brand=team.brand, name="Angry", query="sentiment=negative"
     )
     world.saved_reply = SavedReplyFactory(brand=team.brand, shortcut="thanks")
+    world.post = Post.objects.create(brand=team.brand, author=team.cm, text="Summer")
+    PostTarget.objects.create(post=world.post, channel=channel, text="Summer")
     return world
 
 
