@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
+from listening.models import Brand
 from listening.selectors import brands_for_user
 from publishing.models import Post, PostEvent, PostTarget
 
@@ -63,3 +67,60 @@ def posts_between(user: AbstractBaseUser, brand_id: int, since: datetime, until:
 
 def post_history(post: Post) -> QuerySet[PostEvent]:
     return post.events.select_related("actor", "target__channel")
+
+
+@dataclass(frozen=True)
+class CalendarPost:
+    post: Post
+    local_time: datetime
+    state: str
+    state_label: str
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    in_period: bool
+    posts: list[CalendarPost]
+
+
+@dataclass(frozen=True)
+class Calendar:
+    view: str  # "month" or "week"
+    start: date
+    end: date  # exclusive
+    days: list[CalendarDay]
+    previous: date
+    next: date
+
+    @property
+    def weeks(self) -> list[list[CalendarDay]]:
+        return [self.days[i : i + 7] for i in range(0, len(self.days), 7)]
+
+
+def post_calendar(*, user: AbstractBaseUser, brand: Brand, view: str, around: date) -> Calendar:
+    """A month (whole weeks, Monday first) or a week of the brand's timed posts, in the brand's time."""
+    zone = ZoneInfo(brand.time_zone)
+    if view == "week":
+        start = around - timedelta(days=around.weekday())
+        end = start + timedelta(days=7)
+        first, last = start, end
+        previous, following = start - timedelta(days=7), end
+    else:
+        first = around.replace(day=1)
+        last = (first + timedelta(days=32)).replace(day=1)
+        start = first - timedelta(days=first.weekday())
+        end = last + timedelta(days=(7 - last.weekday()) % 7)
+        previous, following = (first - timedelta(days=1)).replace(day=1), last
+    since = datetime.combine(start, time.min, zone)
+    until = datetime.combine(end, time.min, zone)
+    by_day: dict[date, list[CalendarPost]] = {}
+    for post in posts_between(user, brand.pk, since, until):
+        local = timezone.localtime(post.scheduled_at, zone)
+        state = post_status(post)
+        by_day.setdefault(local.date(), []).append(CalendarPost(post, local, state, Status(state).label))
+    days = [
+        CalendarDay(day, first <= day < last, by_day.get(day, []))
+        for day in (start + timedelta(days=n) for n in range((end - start).days))
+    ]
+    return Calendar(view, start, end, days, previous, following)

@@ -4,7 +4,10 @@ platform, its approval and its history. Server-rendered; each action is a plain 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
@@ -20,8 +23,9 @@ from config import params
 from listening.connectors import connector_class
 from listening.models import Brand
 from listening.selectors import brand_for, brands_for_user
-from publishing import services
+from publishing import selectors, services
 from publishing.forms import PostForm, ScheduleForm
+from publishing.ical import posts_ical
 from publishing.models import Post, PostTarget
 from publishing.selectors import post_history, post_status, posts_for_user, posts_waiting_for
 
@@ -218,3 +222,39 @@ def target_retry(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Publishing again."))
     return redirect("publishing:post_detail", pk=target.post_id)
+
+
+@permission_required("publishing.view_post", raise_exception=True)
+def post_calendar(request: HttpRequest) -> HttpResponse:
+    """Month or week of the brand's posts (an agenda list on phones), in the brand's time zone."""
+    brand = brand_for(request)
+    view = "week" if request.GET.get("view") == "week" else "month"
+    try:
+        around = params.parse_day(request.GET["date"]) if request.GET.get("date") else None
+    except params.BadParam as error:
+        messages.error(request, str(error))
+        around = None
+    around = around or timezone.localtime(timezone.now(), ZoneInfo(brand.time_zone)).date()
+    calendar = selectors.post_calendar(user=request.user, brand=brand, view=view, around=around)
+    context = {
+        "brand": brand,
+        "brands": brands_for_user(request.user).order_by("name"),
+        "calendar": calendar,
+        "today": timezone.localtime(timezone.now(), ZoneInfo(brand.time_zone)).date(),
+        "agenda": [day for day in calendar.days if day.posts and day.in_period],
+    }
+    return render(request, "publishing/calendar.html", context)
+
+
+@permission_required("publishing.view_post", raise_exception=True)
+def post_calendar_ical(request: HttpRequest) -> HttpResponse:
+    """The brand's timed posts as an iCalendar file, from 90 days back."""
+    brand = brand_for(request)
+    since = timezone.now() - timedelta(days=90)
+    posts = (
+        posts_for_user(request.user).filter(brand=brand, scheduled_at__gte=since).order_by("scheduled_at", "pk")[:2000]
+    )
+    body = posts_ical(posts, site_url=settings.SITE_URL, name=_("Posts of %(brand)s") % {"brand": brand.name})
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{brand.slug}-posts.ics"'
+    return response

@@ -130,6 +130,14 @@ TABLE: dict[str, Row] = {
     "ticket-detail": Row(api(404, 200, 200, 200), params=pk("ticket")),
     "ticket-notes": Row(api(404, 200, 200, 200), params=pk("ticket")),
     "reply-detail": Row(api(404, 200, 200, 200), params=pk("reply")),
+    "post-list": Row(api(200, 403, 200, 200)),
+    "post-detail": Row(api(404, 403, 200, 200), params=pk("post")),
+    # Actions: another brand's post is not found; a draft cannot be approved by its author (400).
+    "post-submit": Row(api(404, 403, 403, 200), method="post", params=pk("post")),
+    "post-approve": Row(api(404, 403, 403, 400), method="post", params=pk("post")),
+    "post-request-changes": Row(api(404, 403, 403, 400), method="post", params=pk("post")),
+    "post-reject": Row(api(404, 403, 403, 400), method="post", params=pk("post")),
+    "post-schedule": Row(api(404, 403, 403, 400), method="post", params=pk("post")),
     # A person's data is the Admin role's alone (the permission to handle personal data).
     "person-list": Row(api(403, 403, 403, 403), query=lambda w: "q=a"),
     "person-export": Row(api(403, 403, 403, 403), params=lambda w: {"pk": w.mention.author_id}),
@@ -227,6 +235,8 @@ TABLE: dict[str, Row] = {
     # --- publishing ------------------------------------------------------------------------------
     "publishing:post_list": Row(ui(404, 403, 200, 200), query=BRAND_QUERY),
     "publishing:post_create": Row(ui(404, 403, 403, 200), query=BRAND_QUERY),
+    "publishing:post_calendar": Row(ui(404, 403, 200, 200), query=BRAND_QUERY),
+    "publishing:post_calendar_ical": Row(ui(404, 403, 200, 200), query=BRAND_QUERY),
     "publishing:post_detail": Row(ui(404, 403, 200, 200), params=lambda w: {"pk": w.post.pk}),
     "publishing:post_edit": Row(ui(404, 403, 403, 200), params=lambda w: {"pk": w.post.pk}),
     "publishing:post_submit": Row(ui(404, 403, 403, 302), method="post", params=lambda w: {"pk": w.post.pk}),
