@@ -30,7 +30,7 @@ from listening.connectors import connector_class, get_connector, scrub_error
 from listening.connectors.base import ConnectorError, PostedReply, RateLimited
 from listening.models import Brand, Channel, TrackedTerm
 from listening.selectors import brands_for_user
-from publishing.models import Post, PostEvent, PostTarget
+from publishing.models import Post, PostEvent, PostMetrics, PostTarget
 
 logger = logging.getLogger(__name__)
 
@@ -454,3 +454,58 @@ def posts_sweep() -> int:
         PostTarget.objects.filter(status=Status.PUBLISHING, claimed_at__lt=stale).values_list("pk", flat=True)[:100]
     )
     return sum(1 for pk in ids if _settle_interrupted(pk))
+
+
+# --- How it did ----------------------------------------------------------------------------------
+# A published post's public counts are read at these ages (a decaying schedule: most engagement
+# comes in the first hours, the rest within a week).
+METRICS_AGES = (
+    (PostMetrics.Age.HOUR, timedelta(hours=1)),
+    (PostMetrics.Age.DAY, timedelta(days=1)),
+    (PostMetrics.Age.WEEK, timedelta(days=7)),
+)
+
+
+def posts_read_metrics(*, now: datetime | None = None) -> int:
+    """Read the counts of every published target that reached an age not read yet; one call per
+    channel and age (the connectors batch the ids). A channel whose platform fails is read on the
+    next run; returns how many readings were stored."""
+    now = now or timezone.now()
+    stored = 0
+    for age, delay in METRICS_AGES:
+        due = (
+            PostTarget.objects.filter(status=Status.PUBLISHED, published_at__lte=now - delay)
+            .exclude(external_id="")
+            .exclude(readings__age=age)
+            .select_related("channel")
+            .order_by("channel_id", "pk")[:500]
+        )
+        by_channel: dict[int, list[PostTarget]] = {}
+        for target in due:
+            by_channel.setdefault(target.channel_id, []).append(target)
+        for targets in by_channel.values():
+            channel = targets[0].channel
+            try:
+                counts = get_connector(channel).post_metrics([t.external_id for t in targets])
+            except NotImplementedError:
+                continue
+            except ConnectorError as exc:
+                logger.warning("post metrics of channel %s: %s", channel.pk, scrub_error(exc, channel=channel))
+                continue
+            for target in targets:
+                values = counts.get(target.external_id)
+                if values is None:
+                    continue  # gone from the platform: nothing to count
+                with transaction.atomic():
+                    _, created = PostMetrics.objects.get_or_create(target=target, age=age, defaults={"values": values})
+                    if created:
+                        PostTarget.objects.filter(pk=target.pk).update(metrics=values)
+                        stored += 1
+    return stored
+
+
+def engagement(metrics: dict[str, int]) -> int:
+    """One number for how much people engaged with a post, whatever the platform counts: X's likes,
+    reposts, replies and quotes; a Page's reactions, comments and shares (not impressions)."""
+    keys = ("like_count", "retweet_count", "reply_count", "quote_count", "reactions", "comments", "shares")
+    return sum(int(metrics.get(key) or 0) for key in keys)

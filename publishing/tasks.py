@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import Task, shared_task
 from celery.exceptions import Retry
 
-from publishing.services import posts_dispatch_due, posts_sweep, target_publish
+from publishing.services import posts_dispatch_due, posts_read_metrics, posts_sweep, target_publish
 
 
 # max_retries=None: the attempt counter on the row bounds the retries (services.MAX_ATTEMPTS).
@@ -25,3 +25,9 @@ def publish_target(self: Task, target_id: int) -> str | Retry:
 def dispatch_due_posts() -> tuple[int, int]:
     """Queue the posts whose time has come; settle the ones a dead worker left half-published."""
     return posts_dispatch_due(), posts_sweep()
+
+
+@shared_task(name="publishing.read_post_metrics", soft_time_limit=120, time_limit=150)
+def read_post_metrics() -> int:
+    """Read the public counts of the posts that are 1 hour, 24 hours or 7 days old."""
+    return posts_read_metrics()
