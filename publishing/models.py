@@ -20,6 +20,13 @@ from django.utils.translation import pgettext_lazy
 from listening.models import Brand, Channel, TrackedTerm
 
 
+def engagement(metrics: dict[str, int]) -> int:
+    """One number for how much people engaged with a post, whatever the platform counts: X's likes,
+    reposts, replies and quotes; a Page's reactions, comments and shares (not impressions)."""
+    keys = ("like_count", "retweet_count", "reply_count", "quote_count", "reactions", "comments", "shares")
+    return sum(int(metrics.get(key) or 0) for key in keys)
+
+
 class Post(models.Model):
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="posts")
     author = models.ForeignKey(

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from listening.models import Brand
 from listening.selectors import brands_for_user
-from publishing.models import Post, PostEvent, PostTarget
+from publishing.models import Post, PostEvent, PostTarget, engagement
 
 Status = PostTarget.Status
 # The order a post's targets are summed up in: the least advanced one says where the post stands.
@@ -124,3 +124,52 @@ def post_calendar(*, user: AbstractBaseUser, brand: Brand, view: str, around: da
         for day in (start + timedelta(days=n) for n in range((end - start).days))
     ]
     return Calendar(view, start, end, days, previous, following)
+
+
+def posts_performance(brand: Brand, start: datetime, end: datetime) -> dict:
+    """The brand's own posts published in [start, end): how many, their engagement (the latest
+    counts read), per post, per campaign and per hour of the day in the brand's time zone."""
+    zone = ZoneInfo(brand.time_zone)
+    targets = list(
+        PostTarget.objects.filter(
+            post__brand=brand, status=Status.PUBLISHED, published_at__gte=start, published_at__lt=end
+        )
+        .select_related("post__campaign", "channel")
+        .order_by("-published_at", "-pk")
+    )
+    rows = [
+        {
+            "text": target.text,
+            "channel": target.channel.name,
+            "platform": target.channel.get_platform_display(),
+            "published_at": target.published_at,
+            "engagement": engagement(target.metrics),
+            "read": bool(target.metrics),
+            "url": target.external_url,
+            "post_id": target.post_id,
+        }
+        for target in targets
+    ]
+    campaigns: dict[str, dict] = {}
+    hours: dict[int, dict] = {}
+    for target, row in zip(targets, rows, strict=True):
+        name = target.post.campaign.text if target.post.campaign else ""
+        entry = campaigns.setdefault(name, {"campaign": name, "posts": 0, "engagement": 0})
+        entry["posts"] += 1
+        entry["engagement"] += row["engagement"]
+        hour = timezone.localtime(target.published_at, zone).hour
+        slot = hours.setdefault(hour, {"hour": hour, "posts": 0, "engagement": 0})
+        slot["posts"] += 1
+        slot["engagement"] += row["engagement"]
+    for slot in hours.values():
+        slot["average"] = round(slot["engagement"] / slot["posts"], 1)
+    total = sum(row["engagement"] for row in rows)
+    return {
+        "posts": len(rows),
+        "engagement": total,
+        "per_post": round(total / len(rows), 1) if rows else 0,
+        "rows": sorted(rows, key=lambda row: -row["engagement"])[:20],
+        "campaigns": sorted(campaigns.values(), key=lambda entry: -entry["engagement"]),
+        "best_hours": sorted(hours.values(), key=lambda slot: (-slot["average"], slot["hour"]))[:5],
+        "time_zone": brand.time_zone,
+    }

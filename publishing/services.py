@@ -502,10 +502,3 @@ def posts_read_metrics(*, now: datetime | None = None) -> int:
                         PostTarget.objects.filter(pk=target.pk).update(metrics=values)
                         stored += 1
     return stored
-
-
-def engagement(metrics: dict[str, int]) -> int:
-    """One number for how much people engaged with a post, whatever the platform counts: X's likes,
-    reposts, replies and quotes; a Page's reactions, comments and shares (not impressions)."""
-    keys = ("like_count", "retweet_count", "reply_count", "quote_count", "reactions", "comments", "shares")
-    return sum(int(metrics.get(key) or 0) for key in keys)

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from publishing.models import Post, PostMetrics, PostTarget
-from publishing.services import engagement, posts_read_metrics
+from publishing.models import Post, PostMetrics, PostTarget, engagement
+from publishing.services import posts_read_metrics
 
 X_ID = "1862000000000000001"
 PAGE_POST_ID = "104857600000001_990000000000001"
@@ -61,3 +61,32 @@ def test_a_failing_platform_is_read_again_on_the_next_run(team, x_channel, wire)
     published(team, x_channel, X_ID, timedelta(hours=2))
     assert posts_read_metrics() == 0
     assert posts_read_metrics() == 1
+
+
+def test_the_report_shows_our_posts_with_their_interactions_per_campaign_and_hour(team, x_channel, fb_channel):
+    from django.test import Client
+
+    from listening.models import TrackedTerm
+    from tests.factories import TrackedTermFactory
+
+    team.brand.time_zone = "Europe/Madrid"
+    team.brand.save()
+    summer = TrackedTermFactory(brand=team.brand, kind=TrackedTerm.Kind.CAMPAIGN, text="#AcmeSummer")
+    on_x = published(team, x_channel, X_ID, timedelta(hours=3))
+    PostTarget.objects.filter(pk=on_x.pk).update(
+        metrics={"like_count": 40, "retweet_count": 2, "impression_count": 900}
+    )
+    Post.objects.filter(pk=on_x.post_id).update(campaign=summer)
+    on_page = published(team, fb_channel, PAGE_POST_ID, timedelta(hours=5))
+    PostTarget.objects.filter(pk=on_page.pk).update(metrics={"reactions": 10, "comments": 3, "shares": 1})
+    Post.objects.filter(pk=on_page.post_id).update(text="<img src=x onerror=alert(1)>")
+    PostTarget.objects.filter(pk=on_page.pk).update(text="<img src=x onerror=alert(1)>")
+
+    client = Client()
+    client.force_login(team.manager)
+    page = client.get(f"/reports/?brand={team.brand.pk}").content.decode()
+    block = page.split('id="our-posts"')[1].split("</section>")[0]
+    assert "2 posts published, 56 interactions (28.0 per post)." in block  # 42 on X, 14 on the Page
+    assert "#AcmeSummer" in block and "No campaign" in block
+    assert "&lt;img src=x" in block and "<img src=x" not in block
+    assert "Best hours (Europe/Madrid)" in block
