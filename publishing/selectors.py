@@ -7,10 +7,10 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from listening.models import Brand
+from listening.models import Brand, Mention
 from listening.selectors import brands_for_user
 from publishing.models import Post, PostEvent, PostTarget, engagement
 
@@ -173,3 +173,24 @@ def posts_performance(brand: Brand, start: datetime, end: datetime) -> dict:
         "best_hours": sorted(hours.values(), key=lambda slot: (-slot["average"], slot["hour"]))[:5],
         "time_zone": brand.time_zone,
     }
+
+
+def post_comments(post: Post, *, limit: int = 50) -> list[Mention]:
+    """What people answered to the post, as the inbox holds it: the mentions whose parent is the post
+    on one of its channels (polled or pushed like any other), and the answers to those."""
+    published = [(t.channel_id, t.external_id) for t in post.targets.all() if t.external_id]
+    if not published:
+        return []
+    direct = Q()
+    for channel_id, external_id in published:
+        direct |= Q(channel_id=channel_id, parent_external_id=external_id)
+    comments = list(Mention.objects.filter(direct).select_related("author", "channel").order_by("published_at")[:limit])
+    under = Q()
+    for comment in comments:
+        under |= Q(channel_id=comment.channel_id, parent_external_id=comment.external_id)
+    replies = (
+        list(Mention.objects.filter(under).select_related("author", "channel").order_by("published_at")[:limit])
+        if comments
+        else []
+    )
+    return sorted(comments + replies, key=lambda mention: mention.published_at)[:limit]

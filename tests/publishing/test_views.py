@@ -132,3 +132,32 @@ def test_the_navigation_and_the_pages_speak_spanish(team, x_channel):
     listing = client.get(reverse("publishing:post_list")).content.decode()
     assert "Publicaciones" in listing and "Borrador" in listing
     assert "Escribir una publicación" in client.get(reverse("publishing:post_create")).content.decode()
+
+
+def test_comments_on_a_published_post_reach_the_inbox_and_are_listed_on_the_post(team, fb_channel):
+    import json
+
+    from listening.connectors.facebook import parse_webhook
+    from listening.ingest import ingest_items
+    from tests.listening.connectors.conftest import fixture_bytes
+
+    post = Post.objects.create(brand=team.brand, author=team.cm, text="Summer")
+    PostTarget.objects.create(
+        post=post,
+        channel=fb_channel,
+        text="Summer",
+        status=Status.PUBLISHED,
+        external_id="104857600000001_2201000000000003",
+    )
+    payload = json.loads(fixture_bytes("facebook/webhook_comment_add.json"))
+    ingest_items(channel=fb_channel, items=parse_webhook(payload, "104857600000001"))  # the Page's webhook
+
+    page = client_for(team.cm).get(reverse("publishing:post_detail", args=[post.pk])).content.decode()
+    comments = page.split('id="post-comments"')[1].split("</section>")[0]
+    assert "No la encuentro en la web" in comments and "Lucía Fernández" in comments
+    assert "/mentions/" in comments  # each opens in the inbox, to be answered there
+    # Managers read posts but do not work the inbox: no comments for them here.
+    assert (
+        'id="post-comments"'
+        not in client_for(team.manager).get(reverse("publishing:post_detail", args=[post.pk])).content.decode()
+    )
