@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -30,10 +29,6 @@ from publishing.models import Post, PostTarget
 from publishing.selectors import post_history, post_status, posts_for_user, posts_waiting_for
 
 Status = PostTarget.Status
-
-
-def _brand_url(name: str, brand_id: int) -> str:
-    return f"{reverse(name)}?brand={brand_id}"
 
 
 @permission_required("publishing.view_post", raise_exception=True)
