@@ -11,6 +11,7 @@ NAVIGATION = [
     ("responses:inbox", _("Inbox"), "listening.work_inbox"),
     ("responses:ticket_list", _("Tickets"), "responses.view_ticket"),
     ("responses:follow_up", _("Follow-up"), "listening.work_inbox"),
+    ("publishing:post_list", _("Posts"), "publishing.view_post"),
     ("reports:report", _("Reports"), "listening.view_reports"),
     ("responses:rule_list", _("Routing"), "listening.configure_brand"),
     ("listening:channel_list", _("Channels"), "listening.configure_brand"),

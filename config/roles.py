@@ -55,6 +55,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "responses.add_savedreply",
         "responses.change_savedreply",
         "responses.delete_savedreply",
+        "publishing.view_post",
+        "publishing.add_post",
+        "publishing.change_post",
+        "publishing.approve_post",
     ],
     DEPARTMENT_STAFF: [
         "responses.view_ticket",
@@ -73,5 +77,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "responses.view_ticket",
         "responses.manage_all_tickets",
         "responses.view_reply",
+        "publishing.view_post",
     ],
 }

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("", include("listening.urls")),
     path("", include("responses.urls")),
+    path("", include("publishing.urls")),
     path("", include("reports.urls")),
 ]
 

@@ -65,6 +65,22 @@ def validate_languages(value: object) -> None:
         )
 
 
+def default_time_zone() -> str:
+    return settings.TIME_ZONE
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name ("Europe/Madrid", "America/Mexico_City")."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(
+            _("Unknown time zone %(zone)s; use a name like Europe/Madrid."), params={"zone": value}
+        ) from exc
+
+
 class Brand(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
@@ -72,6 +88,19 @@ class Brand(models.Model):
         _("replies need approval"),
         default=False,
         help_text=_("Replies from users without the publish permission wait for a community manager."),
+    )
+    require_post_approval = models.BooleanField(
+        _("posts need approval"),
+        default=False,
+        help_text=_("Every post waits for another community manager with the approval permission."),
+    )
+    # Posts are scheduled, and the calendar drawn, in the brand's own time, wherever the team sits.
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text=_("Posts are scheduled in this time zone, e.g. Europe/Madrid."),
     )
     # Short posts are read among these first: "Me encanta Acme" is Spanish for a brand that expects
     # Spanish, not Portuguese. Other languages are still detected when the text is long enough.

@@ -11,6 +11,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db import connection
 from django.db.models import Case, CharField, Exists, F, Func, Max, OuterRef, Q, QuerySet, Value, When
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -55,6 +57,25 @@ def visible_brands(user: AbstractBaseUser | AnonymousUser) -> list[Brand]:
 
 def brand_ids_for_user(user: AbstractBaseUser | AnonymousUser) -> list[int]:
     return [brand.pk for brand in visible_brands(user)]
+
+
+def brand_for(request: HttpRequest) -> Brand:
+    """The brand a page is about: the one in ?brand= (id or slug) among the user's brands, else their first; 404 for others'."""
+    brands = brands_for_user(request.user)
+    value = request.GET.get("brand", "").strip()
+    if not value:
+        brand = brands.order_by("name").first()
+        if brand is None:
+            raise Http404
+        return brand
+    return get_object_or_404(brands, **brand_lookup(value))
+
+
+def brand_lookup(value: str) -> dict[str, object]:
+    """A brand reference (an id or a slug) as a lookup; what is neither matches no brand."""
+    if value.isascii() and value.isdigit():
+        return {"pk": params.id_or_none(value) or 0}
+    return {"slug": value}
 
 
 def brand_members(brand_ids: Iterable[int]) -> QuerySet:

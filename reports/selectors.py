@@ -32,6 +32,7 @@ from listening.models import (
     Sentiment,
     TrackedTerm,
 )
+from publishing.selectors import posts_performance
 from reports.models import (
     AuthorDay,
     AuthorWeek,
@@ -721,6 +722,7 @@ def report(brand: Brand, period: Period) -> Report:
             "previous_tickets": ticket_rates(brand, period.previous()),
             "intents": intents(brand, period),
             "quality": quality(brand, period),
+            "our_posts": posts_performance(brand, period.start, period.end),
         },
     )
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from config import params
 from listening.models import Brand
-from listening.selectors import MentionFilters, brands_for_user
+from listening.selectors import MentionFilters, brand_for, brands_for_user
 from reports import charts, exports, rollups, selectors, tables
 from reports.models import ReportSubscription
 from reports.services import report_subscription_delete, report_subscription_set
@@ -50,25 +50,6 @@ def parse_period(query: Mapping[str, str]) -> selectors.Period:
     if (until - since).days >= MAX_DAYS:
         raise BadPeriod(_("A report covers at most a year."), "until")
     return selectors.Period(since, until)
-
-
-def brand_for(request: HttpRequest) -> Brand:
-    """The brand in ?brand= (id or slug) among the user's brands, else their first; 404 for others'."""
-    brands = brands_for_user(request.user)
-    value = request.GET.get("brand", "").strip()
-    if not value:
-        brand = brands.order_by("name").first()
-        if brand is None:
-            raise Http404
-        return brand
-    return get_object_or_404(brands, **brand_lookup(value))
-
-
-def brand_lookup(value: str) -> dict[str, object]:
-    """A brand reference (an id or a slug) as a lookup; what is neither matches no brand."""
-    if value.isascii() and value.isdigit():
-        return {"pk": params.id_or_none(value) or 0}
-    return {"slug": value}
 
 
 def _report_or_error(request: HttpRequest) -> tuple[Brand, selectors.Period, str]:

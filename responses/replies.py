@@ -78,10 +78,12 @@ def reply_validate(*, mention: Mention, text: str) -> str:
         raise ValidationError(_("Feeds (blogs, forums, news) cannot be answered from Escucha: reply on the site."))
     if not text:
         raise ValidationError(_("Write a reply first."))
-    if len(text) > limit:
+    # Counted as the platform counts it: X weighs characters and counts a link as 23.
+    length = connector_class(mention.channel.platform).text_length(text)
+    if length > limit:
         raise ValidationError(
             _("This reply is %(length)d characters long; %(platform)s allows %(limit)d."),
-            params={"length": len(text), "platform": mention.channel.get_platform_display(), "limit": limit},
+            params={"length": length, "platform": mention.channel.get_platform_display(), "limit": limit},
         )
     return text
 

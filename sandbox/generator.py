@@ -310,6 +310,11 @@ def _author(persona: Persona, platform: str) -> dict:
     return data
 
 
+def x_brand_author() -> dict:
+    """The brand's own X account, as the author of its posts."""
+    return _author(Persona(X_BRAND_USER_ID, X_BRAND_HANDLE, "Acme", 182000, verified=True), "x")
+
+
 class Generator:
     def __init__(self, rng: random.Random | None = None):
         self.rng = rng or random.Random()
@@ -381,8 +386,7 @@ class Generator:
                     text=f"RT @{original.author.get('handle', '')}: {original.text}"[:280],
                 )  # fmt: skip
         if roll < 0.08:
-            brand = Persona(X_BRAND_USER_ID, X_BRAND_HANDLE, "Acme", 182000, verified=True)
-            payload["author"] = _author(brand, "x")
+            payload["author"] = x_brand_author()
             return SandboxPost(
                 platform="x", external_id=str(key), kind="tweet", sort_key=key, payload=payload, created_at=at,
                 text="Summer is here ☀️ 15% off the Roadrunner Pro with #AcmeSummer — and yes, @acme reads every reply.",

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -77,11 +78,25 @@ def object_lookup(platform: str) -> Any:
 @require_http_methods(["GET", "POST"])
 def object_edge(request: HttpRequest, version: str, object_id: str, edge: str) -> HttpResponse:
     if request.method == "POST":
-        if edge != "comments":
+        if edge not in ("comments", "feed") or (edge == "feed" and object_id != generator.PAGE_ID):
             return _error(f"Unsupported post request to {edge}", 100)
         message = request.POST.get("message", "")
         if not message:
             return _error("(#100) The parameter message is required", 100)
+        if edge == "feed":
+            # A post of the Page's own: on its feed, where visitors comment on it.
+            now = timezone.now()
+            key = generator.snowflake(now, secrets.SystemRandom())
+            post = SandboxPost.objects.create(
+                platform="facebook", external_id=f"{generator.PAGE_ID}_{key}", kind="page_post", text=message,
+                sort_key=key, created_at=now,
+                payload={
+                    "author": {"id": generator.PAGE_ID, "name": generator.PAGE_NAME},
+                    "link": request.POST.get("link", ""),
+                    "published_by": "escucha",
+                },
+            )  # fmt: skip
+            return JsonResponse({"id": post.external_id})
         reply_id = f"{object_id.split('_')[-1]}_{secrets.randbelow(10**15)}"
         SandboxReply.objects.create(platform="facebook", external_id=reply_id, in_reply_to=object_id, text=message)
         return JsonResponse({"id": reply_id})
@@ -140,3 +155,31 @@ def object_edge(request: HttpRequest, version: str, object_id: str, edge: str) -
     return JsonResponse(
         body, headers={"x-app-usage": json.dumps({"call_count": 1, "total_cputime": 1, "total_time": 1})}
     )
+
+
+@require_http_methods(["GET"])
+def objects(request: HttpRequest, version: str) -> HttpResponse:
+    """``GET /<version>/?ids=a,b&fields=...``: several posts at once, with their reactions,
+    comments and shares as summaries (what Escucha reads to see how the Page's posts did)."""
+    ids = [value for value in request.GET.get("ids", "").split(",") if value][:50]
+    if not ids:
+        return _error("(#100) The parameter ids is required", 100)
+    posts = {post.external_id: post for post in SandboxPost.objects.filter(platform="facebook", external_id__in=ids)}
+    missing = [i for i in ids if i not in posts]
+    if missing:
+        return _error(f"(#803) Some of the aliases you requested do not exist: {','.join(missing)}", 803, status=404)
+    body = {}
+    for post_id, post in posts.items():
+        comments = SandboxPost.objects.filter(
+            platform="facebook", kind__in=("comment", "reply"), thread_external_id=post_id
+        )
+        body[post_id] = {
+            "id": post_id,
+            "reactions": {"data": [], "summary": {"total_count": int(post.payload.get("likes", 0))}},
+            "comments": {
+                "data": [],
+                "summary": {"order": "ranked", "total_count": comments.count(), "can_comment": True},
+            },
+            "shares": {"count": int(post.payload.get("shares", 0))},
+        }
+    return JsonResponse(body)

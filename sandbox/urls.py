@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from sandbox import feeds, graph, instagram, linkedin, x, youtube
+from sandbox import feeds, graph, instagram, linkedin, views, x, youtube
 from sandbox.common import with_faults
 
 app_name = "sandbox"
 urlpatterns = [
+    path("published/", views.published, name="published"),
     # X API v2, as tweepy builds it on https://api.twitter.com
     path("x/2/users/<str:user_id>/mentions", with_faults("x")(x.mentions), name="x_mentions"),
     path("x/2/users/<str:user_id>/tweets", with_faults("x")(x.user_tweets), name="x_user_tweets"),
@@ -28,6 +29,7 @@ urlpatterns = [
         with_faults("facebook")(graph.object_lookup("facebook")),
         name="graph_object",
     ),
+    path("facebook/<str:version>/", with_faults("facebook")(graph.objects), name="graph_objects"),
     # Instagram's Graph API, on the same host and client as Facebook's
     path(
         "instagram/<str:version>/<str:object_id>/<str:edge>",

@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sandbox import generator
 from sandbox.common import decode_token, encode_token, page_size
@@ -132,36 +132,53 @@ def mentions(request: HttpRequest, user_id: str) -> HttpResponse:
     return _page(request, posts, "mentions", "pagination_token")
 
 
+def _brand_posts(user_id: str) -> QuerySet[SandboxPost]:
+    """The account's own top-level posts (the ones Escucha published, and the demo's)."""
+    return SandboxPost.objects.filter(platform="x", kind="tweet", parent_external_id="", payload__author__id=user_id)
+
+
 @require_GET
 def user_tweets(request: HttpRequest, user_id: str) -> HttpResponse:
-    """The brand account's own posts: the replies Escucha published, newest first, from ``start_time``
-    (one page; what a lookup of an interrupted reply reads)."""
+    """The brand account's own posts, newest first, from ``start_time``: the replies Escucha
+    published and its posts (one page; what a lookup of an interrupted reply or post reads)."""
     replies = SandboxReply.objects.filter(platform="x").order_by("-created_at", "-pk")
+    posts = _brand_posts(user_id).order_by("-created_at", "-pk")
     start = request.GET.get("start_time", "")
     if start:
         try:
-            replies = replies.filter(created_at__gte=datetime.fromisoformat(start.replace("Z", "+00:00")))
+            since = datetime.fromisoformat(start.replace("Z", "+00:00"))
         except ValueError:
             return JsonResponse({"errors": [{"message": "invalid start_time"}], "title": "Invalid Request"}, status=400)
+        replies, posts = replies.filter(created_at__gte=since), posts.filter(created_at__gte=since)
     limit = page_size(request, "max_results", 10, 100)
-    rows = list(replies[: limit + 1])
+    rows: list[dict[str, Any]] = [
+        {
+            "id": reply.external_id,
+            "text": reply.text,
+            "author_id": user_id,
+            "created_at": reply.created_at,
+            "edit_history_tweet_ids": [reply.external_id],
+            "referenced_tweets": [{"type": "replied_to", "id": reply.in_reply_to}],
+        }
+        for reply in replies[: limit + 1]
+    ] + [
+        {
+            "id": post.external_id,
+            "text": post.text,
+            "author_id": user_id,
+            "created_at": post.created_at,
+            "edit_history_tweet_ids": [post.external_id],
+        }
+        for post in posts[: limit + 1]
+    ]
+    rows.sort(key=lambda row: row["created_at"], reverse=True)
     page = rows[:limit]
     meta: dict[str, Any] = {"result_count": len(page)}
     if len(rows) > limit:
-        meta["next_token"] = encode_token(int(page[-1].created_at.timestamp() * 1000))
+        meta["next_token"] = encode_token(int(page[-1]["created_at"].timestamp() * 1000))
     body: dict[str, Any] = {"meta": meta}
     if page:
-        body["data"] = [
-            {
-                "id": reply.external_id,
-                "text": reply.text,
-                "author_id": user_id,
-                "created_at": _time(reply.created_at),
-                "edit_history_tweet_ids": [reply.external_id],
-                "referenced_tweets": [{"type": "replied_to", "id": reply.in_reply_to}],
-            }
-            for reply in page
-        ]
+        body["data"] = [{**row, "created_at": _time(row["created_at"])} for row in page]
     return JsonResponse(body)
 
 
@@ -189,16 +206,39 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt
-@require_POST
+@require_http_methods(["GET", "POST"])
 def tweets(request: HttpRequest) -> HttpResponse:
+    """POST: a post of the brand's account, or its reply to a post. GET: posts by id, with their
+    public metrics (what Escucha reads to see how its posts did)."""
+    if request.method == "GET":
+        ids = [value for value in request.GET.get("ids", "").split(",") if value.isdigit()][:100]
+        if not ids:
+            return JsonResponse({"errors": [{"message": "ids is required"}], "title": "Invalid Request"}, status=400)
+        found = {post.external_id: post for post in SandboxPost.objects.filter(platform="x", external_id__in=ids)}
+        body: dict[str, Any] = {"data": [_tweet(found[i]) for i in ids if i in found]}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            body["errors"] = [
+                {"value": i, "detail": f"Could not find tweet with ids: [{i}].", "title": "Not Found Error"}
+                for i in missing
+            ]
+        return JsonResponse(body)
     try:
         body = json.loads(request.body)
         text = str(body["text"])
         in_reply_to = str((body.get("reply") or {}).get("in_reply_to_tweet_id") or "")
     except (ValueError, KeyError, TypeError):
         return JsonResponse({"errors": [{"message": "invalid JSON body"}], "title": "Invalid Request"}, status=400)
-    tweet_id = str(generator.snowflake(timezone.now(), secrets.SystemRandom()))
-    SandboxReply.objects.create(platform="x", external_id=tweet_id, in_reply_to=in_reply_to, text=text)
+    now = timezone.now()
+    tweet_id = str(generator.snowflake(now, secrets.SystemRandom()))
+    if in_reply_to:
+        SandboxReply.objects.create(platform="x", external_id=tweet_id, in_reply_to=in_reply_to, text=text)
+    else:
+        # A post of the brand's own: on the timeline, where people can answer it.
+        SandboxPost.objects.create(
+            platform="x", external_id=tweet_id, kind="tweet", text=text, sort_key=int(tweet_id), created_at=now,
+            payload={"author": generator.x_brand_author(), "lang": "", "likes": 0, "published_by": "escucha"},
+        )  # fmt: skip
     return JsonResponse({"data": {"id": tweet_id, "text": text, "edit_history_tweet_ids": [tweet_id]}}, status=201)
 
 

@@ -215,6 +215,26 @@ def brands_reply_among(answers: list[tuple[str, str]], text: str, *, truncated: 
     return None
 
 
+def own_post_among(posts: list[tuple[str, str]], text: str, *, truncated: bool, platform: str) -> str | None:
+    """The id of the brand's own post reading ``text`` among ``posts`` ((id, text) of the account's
+    top-level posts in the window looked at); None when there is certainly none.
+
+    Links are compared as links, not letter by letter: X returns every URL shortened to t.co. Unsure
+    raises: a page that does not show all posts of the window. A post of the brand's with other text
+    is another post (the team publishes several), not this one.
+    """
+    wanted = LINK.sub("<link>", text)
+    for post_id, post_text in posts:
+        if post_id and same_reply_text(LINK.sub("<link>", post_text), wanted):
+            return post_id
+    if truncated:
+        raise ConnectorError(f"{platform} has more posts than one page shows; the post may be among them")
+    return None
+
+
+LINK = re.compile(r"https?://\S+")
+
+
 @dataclass(frozen=True)
 class SettingField:
     """One key of a channel's platform settings, as the API and the channel form accept it."""
@@ -254,6 +274,9 @@ class Connector:
 
     platform: ClassVar[str]
     reply_max_length: ClassVar[int] = 5000
+    # The longest post the platform takes as ``text_length`` counts it; 0: nothing can be published
+    # there from Escucha (feeds are read-only; YouTube takes videos, Instagram images, not text).
+    post_max_length: ClassVar[int] = 0
     default_base_url: ClassVar[str] = ""
     settings_fields: ClassVar[tuple[SettingField, ...]] = ()
     # At least one of these settings must be given (what to listen to).
@@ -323,6 +346,17 @@ class Connector:
                 cleaned[key] = value.strip()
         return cleaned, errors
 
+    @classmethod
+    def text_length(cls, text: str) -> int:
+        """The length of ``text`` as the platform counts it against its limits (Unicode code points
+        here; X weighs characters and counts every link as 23)."""
+        return len(text)
+
+    @classmethod
+    def post_text(cls, text: str, link: str) -> str:
+        """What is published as the post's text: platforms without a link field take it in the text."""
+        return f"{text} {link}".strip() if link else text
+
     def __init__(self, channel: Channel):
         self.channel = channel
         self.settings: dict[str, Any] = channel.settings or {}
@@ -353,6 +387,20 @@ class Connector:
         Raises ``ConnectorError`` when it cannot tell, and ``NotImplementedError`` where the platform
         offers no way to read the brand's answers back.
         """
+        raise NotImplementedError
+
+    def publish_post(self, text: str, link: str = "") -> PostedReply:
+        """Publish a post of the brand's own account or page (``link``: a URL to share with it)."""
+        raise NotImplementedError
+
+    def find_post(self, text: str, link: str = "", *, since: datetime) -> PostedReply | None:
+        """The brand's own post reading ``text`` published since ``since`` (a publication whose
+        outcome was lost); None when the platform certainly has none. Raises like ``find_reply``."""
+        raise NotImplementedError
+
+    def post_metrics(self, external_ids: list[str]) -> dict[str, dict[str, int]]:
+        """Public counts of the brand's posts ``external_ids`` (post id → counts); a post the platform
+        no longer has is left out."""
         raise NotImplementedError
 
     @classmethod

@@ -46,6 +46,7 @@ from listening.connectors.base import (
     RejectedItem,
     SettingField,
     brands_reply_among,
+    own_post_among,
     unreadable_item,
 )
 
@@ -170,6 +171,8 @@ class FacebookConnector(Connector):
     platform = "facebook"
     label: ClassVar[str] = "Facebook"  # how errors name the platform (Instagram speaks through Graph too)
     reply_max_length: ClassVar[int] = 8000
+    # A Page post's message (https://developers.facebook.com/docs/graph-api/reference/page/feed/).
+    post_max_length: ClassVar[int] = 63206
     default_base_url = ""  # blank: facebook-sdk's own host
     settings_fields = (
         SettingField("page_id", required=True, pattern=r"[0-9A-Za-z._-]{1,100}"),
@@ -541,3 +544,84 @@ class FacebookConnector(Connector):
         truncated = bool((result.get("paging") or {}).get("next"))
         found = brands_reply_among(answers, text, truncated=truncated, platform="Facebook")
         return PostedReply(external_id=found, url=f"https://www.facebook.com/{found}") if found else None
+
+    # --- publishing ---------------------------------------------------------------------------
+    @classmethod
+    def post_text(cls, text: str, link: str) -> str:
+        return text  # the link travels in the feed's own ``link`` field and shows as a preview
+
+    def _page_id(self) -> str:
+        page_id = str(self.settings.get("page_id") or "")
+        if not page_id:
+            raise ConnectorError(f"{self.label} channel needs a page_id setting", permanent=True)
+        return page_id
+
+    def publish_post(self, text: str, link: str = "") -> PostedReply:
+        """A post on the Page's ``feed`` (https://developers.facebook.com/docs/graph-api/reference/page/feed/#publish).
+
+        The request ``GraphAPI.put_object(page_id, "feed", ...)`` makes, through ``request``:
+        ``put_object`` asserts a token held by the client object, and this connector keeps the token
+        in the Authorization header only (see ``_graph``).
+        """
+        page_id = self._page_id()
+        graph, last = self._graph()
+        fields = {"message": text, **({"link": link} if link else {})}
+        try:
+            result = self._request(graph, last, f"{page_id}/feed", post_args=fields)
+        finally:
+            graph.session.close()
+        post_id = str(result.get("id") or "")
+        if not post_id:
+            raise ConnectorError(f"{self.label} did not return the id of the post")
+        return PostedReply(external_id=post_id, url=f"https://www.facebook.com/{post_id}")
+
+    def find_post(self, text: str, link: str = "", *, since: datetime) -> PostedReply | None:
+        """The Page's own feed since ``since``, read back for this post."""
+        page_id = self._page_id()
+        graph, last = self._graph()
+        try:
+            result = self._request(
+                graph,
+                last,
+                f"{page_id}/feed",
+                args={"fields": "id,message,from,created_time", "since": str(int(since.timestamp())), "limit": "100"},
+            )
+        finally:
+            graph.session.close()
+        posts = [
+            (str(post.get("id") or ""), str(post.get("message") or ""))
+            for post in result.get("data") or []
+            if isinstance(post, dict) and str((post.get("from") or {}).get("id") or "") == page_id
+        ]
+        truncated = bool((result.get("paging") or {}).get("next"))
+        found = own_post_among(posts, text, truncated=truncated, platform=self.label)
+        return PostedReply(external_id=found, url=f"https://www.facebook.com/{found}") if found else None
+
+    def post_metrics(self, external_ids: list[str]) -> dict[str, dict[str, int]]:
+        """Reactions, comments and shares of the Page's posts, as summaries (no list of people):
+        https://developers.facebook.com/docs/graph-api/reference/post/reactions/, one call per 50 ids."""
+        metrics: dict[str, dict[str, int]] = {}
+        graph, last = self._graph()
+        try:
+            for start in range(0, len(external_ids), 50):
+                result = self._request(
+                    graph,
+                    last,
+                    "",
+                    args={
+                        "ids": ",".join(external_ids[start : start + 50]),
+                        "fields": "reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0),shares",
+                    },
+                )
+                for post_id, post in result.items():
+                    if not isinstance(post, dict):
+                        continue
+                    counts = {
+                        "reactions": (post.get("reactions") or {}).get("summary", {}).get("total_count"),
+                        "comments": (post.get("comments") or {}).get("summary", {}).get("total_count"),
+                        "shares": (post.get("shares") or {}).get("count", 0),
+                    }
+                    metrics[str(post_id)] = {k: int(v) for k, v in counts.items() if isinstance(v, int)}
+        finally:
+            graph.session.close()
+        return metrics

@@ -148,6 +148,9 @@ class InstagramConnector(FacebookConnector):
     label: ClassVar[str] = "Instagram"
     # https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-media/comments
     reply_max_length: ClassVar[int] = 2200
+    # Instagram publishes images and videos, never text alone (content_publish needs an image_url or
+    # video_url: https://developers.facebook.com/docs/instagram-platform/content-publishing).
+    post_max_length: ClassVar[int] = 0
     settings_fields = (
         SettingField("ig_user_id", required=True, pattern=r"[0-9A-Za-z._-]{1,100}"),
         SettingField("graph_version", pattern=r"v[0-9]{1,2}\.[0-9]"),

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 import requests
 import tweepy
 from django.conf import settings
+from twitter_text import parse_tweet
 
 from listening.connectors._http import mount_outbound, safe_url, unique_items
 from listening.connectors.base import (
@@ -39,6 +40,7 @@ from listening.connectors.base import (
     RejectedItem,
     SettingField,
     brands_reply_among,
+    own_post_among,
     unreadable_item,
 )
 
@@ -72,6 +74,7 @@ def _int_metrics(metrics: Any) -> dict[str, int]:
 class XConnector(Connector):
     platform = "x"
     reply_max_length: ClassVar[int] = 280
+    post_max_length: ClassVar[int] = 280
     default_base_url = ""  # blank: tweepy's own host
     settings_fields = (
         SettingField("user_id", pattern=r"[0-9]{1,30}"),
@@ -432,3 +435,68 @@ class XConnector(Connector):
                 permanent=400 <= response.status_code < 500 and response.status_code != 429,
             )
         return response
+
+    # --- publishing ---------------------------------------------------------------------------
+    @classmethod
+    def text_length(cls, text: str) -> int:
+        """X's weighted length: most CJK characters and emoji count 2, every URL 23 (t.co), after
+        Unicode NFC (https://docs.x.com/resources/fundamentals/counting-characters)."""
+        return parse_tweet(text).weightedLength
+
+    def publish_post(self, text: str, link: str = "") -> PostedReply:
+        client = self._client(user_auth=True)
+        try:
+            body, _ = self._call(client.create_tweet, text=self.post_text(text, link), user_auth=True)
+        finally:
+            client.session.close()
+        tweet_id = str((body.get("data") or {}).get("id") or "")
+        if not tweet_id:
+            raise ConnectorError("X did not return the id of the post")
+        return PostedReply(external_id=tweet_id, url=f"https://x.com/i/web/status/{tweet_id}")
+
+    def find_post(self, text: str, link: str = "", *, since: datetime) -> PostedReply | None:
+        """The brand account's posts since ``since`` that answer nothing, read back for this one
+        (https://docs.x.com/x-api/users/get-posts)."""
+        user_id = str(self.settings.get("user_id") or "")
+        if not user_id:
+            raise ConnectorError("X needs the channel's user_id to read its posts back")
+        client = self._client(user_auth=True)
+        try:
+            body, _ = self._call(
+                client.get_users_tweets,
+                user_id,
+                start_time=since,
+                max_results=100,
+                tweet_fields=["referenced_tweets", "created_at"],
+                user_auth=True,
+            )
+        finally:
+            client.session.close()
+        posts = [
+            (str(tweet.get("id") or ""), str(tweet.get("text") or ""))
+            for tweet in body.get("data") or []
+            if isinstance(tweet, dict) and not tweet.get("referenced_tweets")
+        ]
+        truncated = bool((body.get("meta") or {}).get("next_token"))
+        found = own_post_among(posts, self.post_text(text, link), truncated=truncated, platform="X")
+        return PostedReply(external_id=found, url=f"https://x.com/i/web/status/{found}") if found else None
+
+    def post_metrics(self, external_ids: list[str]) -> dict[str, dict[str, int]]:
+        """``public_metrics`` of the brand's posts (https://docs.x.com/x-api/posts/post-lookup-by-post-ids),
+        at most 100 ids a call."""
+        metrics: dict[str, dict[str, int]] = {}
+        client = self._client(user_auth=True)
+        try:
+            for start in range(0, len(external_ids), 100):
+                body, _ = self._call(
+                    client.get_tweets,
+                    external_ids[start : start + 100],
+                    tweet_fields=["public_metrics"],
+                    user_auth=True,
+                )
+                for tweet in body.get("data") or []:
+                    if isinstance(tweet, dict) and tweet.get("id"):
+                        metrics[str(tweet["id"])] = _int_metrics(tweet.get("public_metrics"))
+        finally:
+            client.session.close()
+        return metrics

@@ -115,6 +115,12 @@ def _users(team, admin) -> tuple[str, list[int]]:
     ]
 
 
+def _posts(team, admin) -> tuple[str, list[int]]:
+    from publishing.models import Post
+
+    return "/api/v1/posts/", [Post.objects.create(brand=team.brand, author=team.cm, text=f"p{i}").pk for i in range(5)]
+
+
 LISTS: dict[str, Callable[[Any, Any], tuple[str, list[int]]]] = {
     "brands": _brands,
     "channels": _channels,
@@ -125,6 +131,7 @@ LISTS: dict[str, Callable[[Any, Any], tuple[str, list[int]]]] = {
     "notes": _notes,
     "replies": _replies,
     "brand users": _users,
+    "posts": _posts,
 }
 
 

@@ -149,6 +149,8 @@ def demo(role_groups: None, live_server, settings) -> Demo:
         ("/replies/pending/", "h1"),
         ("/rules/", "h1"),
         ("/rules/new/", "button[type=submit]"),
+        ("/posts/", "#posts"),
+        ("/posts/new/", "button[name=submit]"),
         ("/channels/", "h1"),
         (f"/channels/{channel.pk}/edit/", "button[type=submit]"),
         ("/brands/acme/terms/", "h1"),

@@ -23,6 +23,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from listening.models import Platform
+from publishing.models import Post, PostTarget
 from responses.models import Notification, Reply, SavedView
 from tests.factories import (
     ChannelFactory,
@@ -52,6 +53,7 @@ class World:
     clients: dict[str, Client] = field(default_factory=dict)
     saved_view: Any = None  # the community manager's own
     saved_reply: Any = None
+    post: Any = None  # a draft for X, written by the community manager
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,14 @@ TABLE: dict[str, Row] = {
     "ticket-detail": Row(api(404, 200, 200, 200), params=pk("ticket")),
     "ticket-notes": Row(api(404, 200, 200, 200), params=pk("ticket")),
     "reply-detail": Row(api(404, 200, 200, 200), params=pk("reply")),
+    "post-list": Row(api(200, 403, 200, 200)),
+    "post-detail": Row(api(404, 403, 200, 200), params=pk("post")),
+    # Actions: another brand's post is not found; a draft cannot be approved by its author (400).
+    "post-submit": Row(api(404, 403, 403, 200), method="post", params=pk("post")),
+    "post-approve": Row(api(404, 403, 403, 400), method="post", params=pk("post")),
+    "post-request-changes": Row(api(404, 403, 403, 400), method="post", params=pk("post")),
+    "post-reject": Row(api(404, 403, 403, 400), method="post", params=pk("post")),
+    "post-schedule": Row(api(404, 403, 403, 400), method="post", params=pk("post")),
     # A person's data is the Admin role's alone (the permission to handle personal data).
     "person-list": Row(api(403, 403, 403, 403), query=lambda w: "q=a"),
     "person-export": Row(api(403, 403, 403, 403), params=lambda w: {"pk": w.mention.author_id}),
@@ -223,6 +233,19 @@ TABLE: dict[str, Row] = {
     ),
     "responses:rule_toggle": Row(ui(404, 403, 403, 302), method="post", params=pk("rule")),
     "responses:rule_delete": Row(ui(404, 403, 403, 302), method="post", params=pk("rule")),
+    # --- publishing ------------------------------------------------------------------------------
+    "publishing:post_list": Row(ui(404, 403, 200, 200), query=BRAND_QUERY),
+    "publishing:post_create": Row(ui(404, 403, 403, 200), query=BRAND_QUERY),
+    "publishing:post_calendar": Row(ui(404, 403, 200, 200), query=BRAND_QUERY),
+    "publishing:post_calendar_ical": Row(ui(404, 403, 200, 200), query=BRAND_QUERY),
+    "publishing:post_detail": Row(ui(404, 403, 200, 200), params=lambda w: {"pk": w.post.pk}),
+    "publishing:post_edit": Row(ui(404, 403, 403, 200), params=lambda w: {"pk": w.post.pk}),
+    "publishing:post_submit": Row(ui(404, 403, 403, 302), method="post", params=lambda w: {"pk": w.post.pk}),
+    "publishing:post_decide": Row(ui(404, 403, 403, 302), method="post", params=lambda w: {"pk": w.post.pk}),
+    "publishing:post_schedule": Row(ui(404, 403, 403, 302), method="post", params=lambda w: {"pk": w.post.pk}),
+    "publishing:target_retry": Row(
+        ui(404, 403, 403, 302), method="post", params=lambda w: {"pk": w.post.targets.get().pk}
+    ),
     # --- reports --------------------------------------------------------------------------------
     "reports:report": Row(ui(404, 403, 200, 200), query=BRAND_QUERY),
     "reports:report_pdf": Row(ui(404, 403, 200, 200), query=BRAND_QUERY),
@@ -235,7 +258,9 @@ TABLE: dict[str, Row] = {
     "sandbox:x_mentions": Row(everyone(200), params=lambda w: {"user_id": "1"}),
     "sandbox:x_user_tweets": Row(everyone(200), params=lambda w: {"user_id": "1"}),
     "sandbox:x_search": Row(everyone(400)),
-    "sandbox:x_tweets": Row(everyone(405)),  # POST only: a reply
+    "sandbox:x_tweets": Row(everyone(400)),  # GET needs the posts' ids; POST posts
+    "sandbox:graph_objects": Row(everyone(400), params=lambda w: {"version": "v21.0"}),  # ids needed
+    "sandbox:published": Row(everyone(200)),  # what Escucha published there
     "sandbox:x_compliance_jobs": Row(everyone(405)),  # POST only: a new job
     "sandbox:x_compliance_job": Row(everyone(404), params=lambda w: {"job_id": "1"}),  # no such job
     "sandbox:x_compliance_upload": Row(everyone(403), params=lambda w: {"job_id": "1"}),  # PUT to a job's URL only
@@ -342,6 +367,8 @@ def world(team) -> World:
         user=team.cm, brand=team.brand, name="Angry", query="sentiment=negative"
     )
     world.saved_reply = SavedReplyFactory(brand=team.brand, shortcut="thanks")
+    world.post = Post.objects.create(brand=team.brand, author=team.cm, text="Summer")
+    PostTarget.objects.create(post=world.post, channel=channel, text="Summer")
     return world
 
 

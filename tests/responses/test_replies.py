@@ -214,6 +214,14 @@ def test_empty_or_too_long_replies_are_refused(team, mention, text, message):
     assert not Reply.objects.exists()
 
 
+def test_a_reply_is_measured_as_x_counts_it(team, mention):
+    # X weighs CJK characters 2 and counts every link as 23: 141 of them are 282 there, not 141.
+    with pytest.raises(ValidationError, match="282 characters long; X \\(Twitter\\) allows 280"):
+        reply_create(mention=mention, author=team.cm, text="日" * 141)
+    long_link = "https://shop.acme.com/" + "a" * 300
+    assert reply_create(mention=mention, author=team.cm, text=f"Here: {long_link}").text.endswith("a" * 300)
+
+
 @pytest.mark.parametrize(
     ("platform", "kind", "target"),
     [

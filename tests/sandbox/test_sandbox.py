@@ -392,3 +392,35 @@ def test_the_generator_task_deletes_a_persons_item_now_and_then(db, settings):
     after = set(SandboxPost.objects.values_list("external_id", flat=True))
     assert before - after, "nothing was deleted"
     assert not SandboxPost.objects.filter(kind="page_post").exclude(external_id__in=before).exists()
+
+
+def test_posts_published_through_the_connectors_land_on_the_sandbox_and_are_found_and_counted(demo_channels, client):
+    x, page = demo_channels[Platform.X], demo_channels[Platform.FACEBOOK]
+    before = timezone.now() - timedelta(minutes=1)
+    tweet = get_connector(x).publish_post("Summer sale <b>&</b> more", "https://shop.acme.com/summer")
+    page_post = get_connector(page).publish_post("Summer sale on the Page", "https://shop.acme.com/summer")
+
+    on_x = SandboxPost.objects.get(platform="x", external_id=tweet.external_id)
+    assert on_x.text == "Summer sale <b>&</b> more https://shop.acme.com/summer"
+    assert on_x.author["id"] == generator.X_BRAND_USER_ID and on_x.kind == "tweet"
+    on_page = SandboxPost.objects.get(platform="facebook", external_id=page_post.external_id)
+    assert (on_page.kind, on_page.payload["link"]) == ("page_post", "https://shop.acme.com/summer")
+    # Looked up again as an interrupted publication would be: each found, by its own id.
+    assert (
+        get_connector(x).find_post("Summer sale <b>&</b> more", "https://shop.acme.com/summer", since=before) == tweet
+    )
+    assert get_connector(page).find_post("Summer sale on the Page", since=before) == page_post
+    assert get_connector(x).find_post("Never posted", since=before) is None
+    # Their public counts, read as the platforms give them.
+    SandboxPost.objects.create(
+        platform="facebook", external_id="1_2", kind="comment", text="Nice", sort_key=1,
+        parent_external_id=page_post.external_id, thread_external_id=page_post.external_id,
+    )  # fmt: skip
+    assert get_connector(page).post_metrics([page_post.external_id]) == {
+        page_post.external_id: {"reactions": 0, "comments": 1, "shares": 0}
+    }
+    assert get_connector(x).post_metrics([tweet.external_id])[tweet.external_id]["like_count"] == 0
+
+    page_html = client.get("/sandbox/published/").content.decode()
+    assert tweet.external_id in page_html and page_post.external_id in page_html
+    assert "Summer sale &lt;b&gt;&amp;&lt;/b&gt; more" in page_html  # shown as written, never as markup

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from publishing.models import Post, PostEvent, PostTarget
+
+
+class PostTargetInline(admin.TabularInline):
+    model = PostTarget
+    extra = 0
+    fields = ["channel", "status", "text", "external_id", "external_url", "error", "published_at"]
+    readonly_fields = ["status", "external_id", "external_url", "error", "published_at"]
+
+
+class PostEventInline(admin.TabularInline):
+    """The history only grows: shown, never edited here."""
+
+    model = PostEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "kind", "actor", "target", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "brand", "author", "scheduled_at", "created_at"]
+    list_filter = ["brand"]
+    search_fields = ["text"]
+    raw_id_fields = ["author", "approved_by", "campaign"]
+    inlines = [PostTargetInline, PostEventInline]

@@ -1,0 +1,166 @@
+"""What the brand says: posts for its own channels, their approval, their publication, and how they did.
+
+A ``Post`` is what a community manager writes once; a ``PostTarget`` is that post on one channel,
+with the text for that platform, its own state and, once out, the platform's id and address. The
+target is the idempotency key of a publication, as a ``Reply`` row is of a reply: publishing claims
+it with a conditional UPDATE before the platform is called, so it goes out at most once.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from listening.models import Brand, Channel, TrackedTerm
+
+
+def engagement(metrics: dict[str, int]) -> int:
+    """One number for how much people engaged with a post, whatever the platform counts: X's likes,
+    reposts, replies and quotes; a Page's reactions, comments and shares (not impressions)."""
+    keys = ("like_count", "retweet_count", "reply_count", "quote_count", "reactions", "comments", "shares")
+    return sum(int(metrics.get(key) or 0) for key in keys)
+
+
+class Post(models.Model):
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="posts")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="posts"
+    )
+    text = models.TextField(_("text"), help_text=_("What every channel publishes unless its own text is given."))
+    link = models.URLField(_("link"), max_length=2000, blank=True)
+    campaign = models.ForeignKey(
+        TrackedTerm,
+        verbose_name=_("campaign"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="posts",
+        limit_choices_to={"kind": TrackedTerm.Kind.CAMPAIGN},
+    )
+    # When it goes out (UTC in the database; shown and entered in the brand's time zone).
+    scheduled_at = models.DateTimeField(_("publish at"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["brand", "scheduled_at"], name="post_calendar_idx")]
+        permissions = [("approve_post", _("Can approve other people's posts"))]
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.brand.time_zone)
+
+
+class PostTarget(models.Model):
+    """One post on one channel: draft → pending approval → approved → scheduled → publishing →
+    published, or failed with the platform's reason; rejected ends it."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PENDING_APPROVAL = "pending_approval", _("Pending approval")
+        APPROVED = "approved", _("Approved")
+        SCHEDULED = "scheduled", _("Scheduled")
+        PUBLISHING = "publishing", pgettext_lazy("post status", "Publishing")
+        PUBLISHED = "published", _("Published")
+        FAILED = "failed", _("Failed")
+        REJECTED = "rejected", _("Rejected")
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="targets")
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="post_targets")
+    text = models.TextField(_("text"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    external_id = models.CharField(_("platform id"), max_length=255, blank=True)
+    external_url = models.URLField(_("on the platform"), max_length=2000, blank=True)
+    error = models.TextField(_("platform's reason"), blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # When a dispatch queued it, and when a worker claimed it (a claim stale for long is a dead worker).
+    queued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    # The latest public counts read back from the platform (see ``PostMetrics`` for each reading).
+    metrics = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["post", "channel__name"]
+        constraints = [models.UniqueConstraint(fields=["post", "channel"], name="post_target_unique_per_channel")]
+        indexes = [
+            # The dispatch: scheduled targets, soonest first.
+            models.Index(fields=["status"], name="post_target_due_idx", condition=Q(status="scheduled")),
+            # Comments on a published post are linked to it by the platform's id.
+            models.Index(fields=["channel", "external_id"], name="post_target_platform_id_idx"),
+        ]
+        verbose_name = _("post on a channel")
+        verbose_name_plural = _("posts on channels")
+
+    def __str__(self) -> str:
+        return f"{self.post_id} → {self.channel}"
+
+
+class PostMetrics(models.Model):
+    """One reading of a published post's public counts, at a fixed age (1 h, 24 h, 7 days)."""
+
+    class Age(models.TextChoices):
+        HOUR = "1h", _("after 1 hour")
+        DAY = "24h", _("after 24 hours")
+        WEEK = "7d", _("after 7 days")
+
+    target = models.ForeignKey(PostTarget, on_delete=models.CASCADE, related_name="readings")
+    age = models.CharField(max_length=4, choices=Age.choices)
+    values = models.JSONField(default=dict)
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["target", "age"], name="post_metrics_once_per_age")]
+        verbose_name = _("post metrics")
+        verbose_name_plural = _("post metrics")
+
+    def __str__(self) -> str:
+        return f"{self.target_id} {self.age}"
+
+
+class PostEvent(models.Model):
+    """One line of a post's history; only ever added to."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Written")
+        EDITED = "edited", _("Edited")
+        SUBMITTED = "submitted", _("Sent for approval")
+        APPROVED = "approved", _("Approved")
+        CHANGES = "changes", _("Changes asked")
+        REJECTED = "rejected", _("Rejected")
+        SCHEDULED = "scheduled", _("Scheduled")
+        PUBLISHED = "published", _("Published")
+        FAILED = "failed", _("Failed")
+        RETRIED = "retried", _("Retried")
+        CHECKED = "checked", _("Looked up on the platform")
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="events")
+    target = models.ForeignKey(PostTarget, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["post", "created_at"], name="post_event_history_idx")]
+        verbose_name = _("post event")
+        verbose_name_plural = _("post events")
+
+    def __str__(self) -> str:
+        return f"{self.post_id} {self.kind}"
