@@ -129,6 +129,8 @@ def channel_poll(*, channel: Channel) -> PollOutcome:
             outcome.created += len(ingested.created)
             outcome.skipped += ingested.skipped
             outcome.pages += 1
+            if result.error is not None:
+                raise result.error  # what was read is stored; the failure is handled as any other
             more = result.has_more
             deferred = result.deferred
             if not more or outcome.pages >= POLL_MAX_PAGES or time.monotonic() - started > POLL_TIME_BUDGET_SECONDS:
