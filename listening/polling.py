@@ -170,6 +170,17 @@ def channel_poll(*, channel: Channel) -> PollOutcome:
     return outcome
 
 
+def channel_error_record(*, channel: Channel, message: str, reconnect: bool) -> None:
+    """A failure outside a poll (a webhook delivery's read-back) shown with the channel's health:
+    a refused credential stops polling as a poll's would ("reconnect needed"); any other leaves
+    the poll schedule alone and shows as the channel's last error."""
+    message = scrub_error(message, channel=channel)
+    if reconnect:
+        _record_failure(channel, message, stop=True)
+    else:
+        _record_health(channel, last_error=message[:2000], last_error_at=timezone.now())
+
+
 def _record_failure(channel: Channel, message: str, *, stop: bool) -> None:
     failures = Channel.objects.filter(pk=channel.pk).values_list("consecutive_failures", flat=True).first() or 0
     failures += 1
