@@ -129,6 +129,8 @@ def channel_poll(*, channel: Channel) -> PollOutcome:
             outcome.created += len(ingested.created)
             outcome.skipped += ingested.skipped
             outcome.pages += 1
+            if result.error is not None:
+                raise result.error  # what was read is stored; the failure is handled as any other
             more = result.has_more
             deferred = result.deferred
             if not more or outcome.pages >= POLL_MAX_PAGES or time.monotonic() - started > POLL_TIME_BUDGET_SECONDS:
@@ -166,6 +168,17 @@ def channel_poll(*, channel: Channel) -> PollOutcome:
         next_poll_at=timezone.now() + timedelta(seconds=delay),
     )
     return outcome
+
+
+def channel_error_record(*, channel: Channel, message: str, reconnect: bool) -> None:
+    """A failure outside a poll (a webhook delivery's read-back) shown with the channel's health:
+    a refused credential stops polling as a poll's would ("reconnect needed"); any other leaves
+    the poll schedule alone and shows as the channel's last error."""
+    message = scrub_error(message, channel=channel)
+    if reconnect:
+        _record_failure(channel, message, stop=True)
+    else:
+        _record_health(channel, last_error=message[:2000], last_error_at=timezone.now())
 
 
 def _record_failure(channel: Channel, message: str, *, stop: bool) -> None:

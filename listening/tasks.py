@@ -105,6 +105,7 @@ def ingest_webhook(self: Task, channel_id: int, payload: dict) -> int | Retry:
     except ConnectorError as exc:
         if exc.permanent or exc.reconnect or self.request.retries >= WEBHOOK_RETRIES:
             log.warning("Webhook delivery for channel %s not read back: %s", channel_id, exc)
+            webhooks.webhook_readback_failed(channel_id=channel_id, payload=payload, error=exc)
             return 0
         wait = exc.retry_after if isinstance(exc, RateLimited) else polling.backoff_seconds(self.request.retries + 1)
         return self.retry(countdown=wait, throw=not self.request.is_eager)

@@ -28,9 +28,11 @@ from django.views.decorators.http import require_http_methods
 from kombu.exceptions import OperationalError
 
 from config.celery import app
-from listening.connectors import FetchedItem, get_connector
+from listening import polling
+from listening.connectors import FetchedItem, get_connector, scrub_error
 from listening.connectors import facebook as facebook_connector
 from listening.connectors import instagram as instagram_connector
+from listening.connectors.base import ConnectorError, RejectedItem
 from listening.connectors.facebook import parse_webhook_removals
 from listening.ingest import ingest_items
 from listening.models import Channel, Mention, Platform
@@ -123,7 +125,8 @@ def webhook_delivery_ingest(*, channel_id: int, payload: Any) -> int:
     last, the mentions it says were removed are erased (a comment added and removed in one delivery
     is gone at the end).
     A ConnectorError there (rate limit, Graph down) is left to the task's retry, and the ingestion
-    dedupes what the first try stored."""
+    dedupes what the first try stored; when it fails for good, ``webhook_readback_failed`` shows it
+    on the channel."""
     channel = Channel.objects.filter(pk=channel_id, platform__in=PLATFORMS, is_active=True).first()
     if channel is None:  # removed or paused since the delivery came
         return 0
@@ -137,6 +140,25 @@ def webhook_delivery_ingest(*, channel_id: int, payload: Any) -> int:
         created += len(ingest_items(channel=channel, items=mentioned).created)
     platform_deletions_apply(channel=channel, external_ids=parse_webhook_removals(payload))
     return created
+
+
+def webhook_readback_failed(*, channel_id: int, payload: Any, error: ConnectorError) -> None:
+    """The @mentions a delivery named could not be read back for good (a refused token, a mention
+    gone, retries used up): Instagram does not deliver them again, so the channel says so. Each is
+    listed under "items not stored" with the reason, the error is the channel's last error, and a
+    refused token asks to reconnect, as a poll's would."""
+    channel = Channel.objects.filter(pk=channel_id, platform__in=PLATFORMS).first()
+    if channel is None:
+        return
+    try:
+        _items, mentions = delivery_contents(channel, payload)
+    except (ValueError, RecursionError):
+        mentions = []
+    message = scrub_error(f"{channel.get_platform_display()} @mention not read back: {error}", channel=channel)
+    unread = [RejectedItem(external_id=ref.comment_id or ref.media_id, reason=message[:300]) for ref in mentions]
+    if unread:
+        ingest_items(channel=channel, items=[], unreadable=unread)
+    polling.channel_error_record(channel=channel, message=message, reconnect=error.reconnect)
 
 
 def _with_media_links(channel: Channel, items: list[FetchedItem]) -> list[FetchedItem]:

@@ -10,6 +10,9 @@ and speaks failure in three words only:
 - ``ConnectorError(permanent=True)``: retrying will not help; ``reconnect=True`` when the cause is
   a revoked or wrong credential (401/403 auth), so the channel shows "reconnect needed".
 
+A fetch that fails after reading part of what it owes may return what it read with the failure in
+``FetchResult.error`` instead of raising: polling stores it, then handles the failure as raised.
+
 Text is kept as the platform gave it except for what no database column can hold: building a
 ``FetchedItem``, ``FetchedAuthor`` or ``FetchResult`` drops NUL and lone surrogates from every
 string in it (``storable_text``), so every source — polls, webhooks, imports — hands ingestion
@@ -160,6 +163,11 @@ class FetchResult:
     deferred: int = 0
     # Items the platform sent unreadable: set aside, recorded on the channel; the rest is stored.
     rejected: list[RejectedItem] = field(default_factory=list)
+    # A poll that failed part-way: what it read completely is stored with a cursor that goes no
+    # further than that (every object past it, and every post whose comments were not all read, is
+    # read again by the next poll), then the failure is recorded on the channel as if nothing had
+    # been read. Without it, one fault among a poll's many requests threw the whole poll away.
+    error: ConnectorError | None = None
 
     def __post_init__(self) -> None:
         # The cursor is saved as JSON and may carry the platform's ids (a feed's guids).

@@ -17,6 +17,12 @@ on the posts the cursor owes first, then on the conversations that moved lately 
 stored on the channel, by polls or webhooks), then on the newest posts, up to ``max_comment_posts``
 posts. The posts left over are owed: ``comments_owed`` (post id → the time their unread comments
 start at) carries them to the next polls, and the channel shows how many.
+
+Faults: a poll makes one Graph request per post it reads comments on, so one fault among them must
+not throw the rest away. A fault while reading comments keeps the posts and the comments of every
+post read completely, and owes the post it hit and those not reached (as when time runs out); a
+fault while reading the Page's edges keeps the posts read and leaves the cursor where it was. Either
+way the fault comes back in ``FetchResult.error`` and the channel backs off as for any failure.
 """
 
 from __future__ import annotations
@@ -314,9 +320,13 @@ class FacebookConnector(Connector):
         since: int,
         lookback: timedelta,
         cursor: dict[str, Any],
-    ) -> tuple[list[FetchedItem], dict[str, str], dict[str, int], list[RejectedItem]]:
+    ) -> tuple[list[FetchedItem], dict[str, str], dict[str, int], list[RejectedItem], ConnectorError | None, bool]:
         """Items since ``since``; the edges left with unread pages; the posts whose comments are owed;
-        the items Graph sent unreadable."""
+        the items Graph sent unreadable; the failure that cut the fetch short, if one did; and
+        whether the Page's edges were all read (else the cursor must not move).
+
+        A failure while reading comments keeps what was read: the post it hit and the posts not
+        reached yet are owed, as when the time for comments runs out."""
         resume = {str(k): str(v) for k, v in (cursor.get("resume") or {}).items() if v}
         floor = datetime.fromtimestamp(since, UTC)
         include_own = bool(self.settings.get("include_own_posts", False))
@@ -326,19 +336,23 @@ class FacebookConnector(Connector):
         items: list[FetchedItem] = []
         rejected: list[RejectedItem] = []
         truncated: dict[str, str] = {}  # edge path → the after cursor its unread pages start at
-        edges = {}
-        for edge, edge_since in (("feed", posts_since), ("visitor_posts", since), ("tagged", since)):
-            path = f"{page_id}/{edge}"
-            edges[edge], more = self._edge(
-                graph,
-                last,
-                path,
-                {"fields": POST_FIELDS, "since": edge_since, "limit": PAGE_SIZE},
-                after=resume.get(path, ""),
-            )
-            if more:
-                truncated[path] = more
-        feed, visitor, tagged = edges["feed"], edges["visitor_posts"], edges["tagged"]
+        edges: dict[str, list[dict[str, Any]]] = {}
+        error: ConnectorError | None = None
+        try:
+            for edge, edge_since in (("feed", posts_since), ("visitor_posts", since), ("tagged", since)):
+                path = f"{page_id}/{edge}"
+                edges[edge], more = self._edge(
+                    graph,
+                    last,
+                    path,
+                    {"fields": POST_FIELDS, "since": edge_since, "limit": PAGE_SIZE},
+                    after=resume.get(path, ""),
+                )
+                if more:
+                    truncated[path] = more
+        except ConnectorError as exc:
+            error = exc  # the edges read are kept; the cursor stays where it was
+        feed, visitor, tagged = edges.get("feed", []), edges.get("visitor_posts", []), edges.get("tagged", [])
 
         def read_comments(post_id: str, post_since: int) -> None:
             path = f"{post_id}/comments"
@@ -384,6 +398,8 @@ class FacebookConnector(Connector):
                     rejected.append(unreadable_item("Facebook", post, exc))
                 if kind == "post":  # an unreadable post's comments are read all the same
                     newest_posts.append(post_id)
+        if error is not None:
+            return items, truncated, {}, rejected, error, False
 
         # Comments are read one request per post, so a poll reads them on at most max_comment_posts
         # posts. A post's new comments do not move it up the feed: a live conversation on an older
@@ -409,20 +425,36 @@ class FacebookConnector(Connector):
             )
         )
         comment_budget = max(int(self.settings.get("max_comment_posts") or 25), 0)
-        for post_id in resumed:
-            read_comments(post_id, owed.pop(post_id, since))
         unread = [post_id for post_id in order if post_id not in resumed]
+        # A post's comments count as read once all their pages were: a failure on the way leaves it
+        # owed, with its unread pages' cursor and its floor, like every post after it.
+        still_owed: dict[str, int] = {}
+        for index, post_id in enumerate(resumed):
+            try:
+                read_comments(post_id, owed.get(post_id, since))
+            except ConnectorError as exc:
+                error = exc
+                for left in resumed[index:]:
+                    truncated[f"{left}/comments"] = resume[f"{left}/comments"]
+                    still_owed[left] = owed.get(left, since)
+                break
+            owed.pop(post_id, None)
         # A slow Graph must not carry the poll past its task's time limit (which would read nothing
         # in the end): past COMMENTS_SECONDS the posts not reached yet are owed too.
         deadline = time.monotonic() + COMMENTS_SECONDS
         read = 0
-        for post_id in unread[:comment_budget]:
+        for post_id in unread[:comment_budget] if error is None else []:
             if time.monotonic() > deadline:
                 break
-            read_comments(post_id, owed.pop(post_id, since))
+            try:
+                read_comments(post_id, owed.get(post_id, since))
+            except ConnectorError as exc:
+                error = exc
+                break
+            owed.pop(post_id, None)
             read += 1
-        still_owed = {post_id: min(owed.get(post_id, since), since) for post_id in unread[read:]}
-        return items, truncated, still_owed, rejected
+        still_owed.update({post_id: min(owed.get(post_id, since), since) for post_id in unread[read:]})
+        return items, truncated, still_owed, rejected, error, True
 
     def _fetch(
         self, graph: facebook.GraphAPI, last: dict[str, Any], cursor: dict[str, Any], page_id: str
@@ -430,9 +462,22 @@ class FacebookConnector(Connector):
         lookback = timedelta(days=int(self.settings.get("lookback_days") or 7))
         since = int(cursor.get("since") or (datetime.now(UTC) - lookback).timestamp())
         try:
-            items, truncated, owed, rejected = self._collect(graph, last, page_id, since, lookback, cursor)
+            items, truncated, owed, rejected, error, edges_read = self._collect(
+                graph, last, page_id, since, lookback, cursor
+            )
         except (ValueError, TypeError, AttributeError) as exc:
             raise ConnectorError(f"Facebook sent a malformed item: {exc}") from exc
+        if error is not None and not edges_read:
+            if not items:
+                raise error
+            # The posts read so far are stored; the next poll reads the same from the same cursor.
+            return FetchResult(
+                items=unique_items(items),
+                cursor=dict(cursor),
+                budget=self._budget(last.get("response")),
+                rejected=rejected,
+                error=error,
+            )
         newest = max((int(item.published_at.timestamp()) for item in items), default=since)
         newest = max(newest, int(cursor.get("pending_since") or since), since)
         rest = {k: v for k, v in cursor.items() if k not in ("since", "resume", "pending_since", "comments_owed")}
@@ -451,6 +496,7 @@ class FacebookConnector(Connector):
                 has_more=True,
                 deferred=len(owed),
                 rejected=rejected,
+                error=error,
             )
         return FetchResult(
             items=unique_items(items),
@@ -458,6 +504,7 @@ class FacebookConnector(Connector):
             budget=self._budget(last.get("response")),
             deferred=len(owed),
             rejected=rejected,
+            error=error,
         )
 
     @staticmethod

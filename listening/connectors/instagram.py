@@ -25,7 +25,9 @@ so each poll reads the comments of the newest media and keeps those at or after 
 at that very second are read again, and the ingestion dedupes them. Media without comments cost no
 request. A slow Graph must not carry a poll past its task's time limit: past ``COMMENTS_SECONDS`` the
 media not reached yet are owed (``comments_owed``: media id → the floor their comments are read
-from) and read first on the next poll, and the channel shows how many.
+from) and read first on the next poll, and the channel shows how many. A fault part-way is handled
+the same way: what was read is kept (``FetchResult.error``), the media it hit and those after it are
+owed, and the floor stays where it was so the tags and the other media are read from it again.
 """
 
 from __future__ import annotations
@@ -171,21 +173,25 @@ class InstagramConnector(FacebookConnector):
         }
         graph, last = self._graph()
         try:
-            items, rejected, still_owed = self._collect(graph, last, ig_user_id, since, owed)
+            items, rejected, still_owed, error = self._collect(graph, last, ig_user_id, since, owed)
         except (ValueError, TypeError, AttributeError) as exc:
             raise ConnectorError(f"Instagram sent a malformed item: {exc}") from exc
         finally:
             graph.session.close()
+        if error is not None and not items:
+            raise error
         newest = max((int(item.published_at.timestamp()) for item in items), default=since)
         rest = {k: v for k, v in cursor.items() if k not in ("since", "comments_owed")}
         if still_owed:
             rest["comments_owed"] = still_owed
         return FetchResult(
             items=unique_items(items),
-            cursor={**rest, "since": max(newest, since)},
+            # Cut short, the floor stays: the media and tags not read are read from it next time.
+            cursor={**rest, "since": since if error is not None else max(newest, since)},
             budget=self._budget(last.get("response")),
             deferred=len(still_owed),
             rejected=rejected,
+            error=error,
         )
 
     def _newest_media(self, graph: facebook.GraphAPI, last: dict[str, Any], ig_user_id: str) -> list[dict[str, Any]]:
@@ -209,8 +215,10 @@ class InstagramConnector(FacebookConnector):
 
     def _collect(
         self, graph: facebook.GraphAPI, last: dict[str, Any], ig_user_id: str, since: int, owed: dict[str, int]
-    ) -> tuple[list[FetchedItem], list[RejectedItem], dict[str, int]]:
-        """Items since the floor; the items Graph sent unreadable; the media whose comments are owed."""
+    ) -> tuple[list[FetchedItem], list[RejectedItem], dict[str, int], ConnectorError | None]:
+        """Items since the floor; the items Graph sent unreadable; the media whose comments are owed;
+        the failure that cut the fetch short, if one did (the media it hit and those after it are
+        owed, and what was read before it is kept)."""
         items: list[FetchedItem] = []
         rejected: list[RejectedItem] = []
 
@@ -223,25 +231,35 @@ class InstagramConnector(FacebookConnector):
             except ITEM_PARSE_ERRORS as exc:
                 rejected.append(unreadable_item("Instagram", comment, exc))
 
+        try:
+            newest_media = self._newest_media(graph, last, ig_user_id)
+        except ConnectorError as exc:
+            return items, rejected, owed, exc
         media_list = [
             media
-            for media in self._newest_media(graph, last, ig_user_id)
+            for media in newest_media
             if not (isinstance(media.get("comments_count"), int) and media["comments_count"] <= 0)
         ]
         # The media owed by earlier polls first, from the floor they were owed at, then the newest.
         media_list.sort(key=lambda media: str(media["id"]) not in owed)
         deadline = time.monotonic() + COMMENTS_SECONDS
         still_owed: dict[str, int] = {}
+        error: ConnectorError | None = None
         for media in media_list:
             media_id = str(media["id"])
             media_since = min(owed.get(media_id, since), since)
-            if time.monotonic() > deadline:
+            if error is not None or time.monotonic() > deadline:
                 still_owed[media_id] = media_since
                 continue
             floor = datetime.fromtimestamp(media_since, UTC)
-            comments, _more = self._edge(
-                graph, last, f"{media_id}/comments", {"fields": COMMENT_FIELDS, "limit": PAGE_SIZE}
-            )
+            try:
+                comments, _more = self._edge(
+                    graph, last, f"{media_id}/comments", {"fields": COMMENT_FIELDS, "limit": PAGE_SIZE}
+                )
+            except ConnectorError as exc:
+                error = exc
+                still_owed[media_id] = media_since
+                continue
             for comment in comments:
                 keep(comment, "comment", media_id, media, floor)
                 # An old comment's new replies count: each reply is judged by its own time.
@@ -250,12 +268,18 @@ class InstagramConnector(FacebookConnector):
                 for reply in data if isinstance(data, list) else []:
                     if isinstance(reply, dict) and reply.get("id"):
                         keep(reply, "reply", str(comment["id"]), media, floor)
-        for media in self._tagged(graph, last, ig_user_id, datetime.fromtimestamp(since, UTC)):
+        if error is not None:
+            return items, rejected, still_owed, error
+        try:
+            tagged = self._tagged(graph, last, ig_user_id, datetime.fromtimestamp(since, UTC))
+        except ConnectorError as exc:
+            return items, rejected, still_owed, exc
+        for media in tagged:
             try:
                 items.append(self.media_item(media))
             except ITEM_PARSE_ERRORS as exc:
                 rejected.append(unreadable_item("Instagram", media, exc))
-        return items, rejected, still_owed
+        return items, rejected, still_owed, None
 
     def _tagged(
         self, graph: facebook.GraphAPI, last: dict[str, Any], ig_user_id: str, floor: datetime

@@ -358,3 +358,27 @@ def test_a_tick_claims_every_due_channel_when_more_than_two_hundred_are_due(team
     )
     assert len(polling.channels_claim_due()) == 300
     assert not Channel.objects.filter(next_poll_at__lte=timezone.now()).exists()
+
+
+@pytest.mark.parametrize(
+    ("error", "state"),
+    [
+        (ConnectorError("503 on the 12th request"), Channel.State.BACKING_OFF),
+        (RateLimited("limit reached mid-poll", retry_after=600), Channel.State.RATE_LIMITED),
+        (ConnectorError("token revoked mid-poll", reconnect=True), Channel.State.RECONNECT),
+    ],
+)
+def test_a_fetch_cut_short_stores_what_it_read_with_its_cursor_then_records_the_failure(
+    channel, monkeypatch, error, state
+):
+    partial = page("1", "2", cursor={"since": 100, "owed": ["p3"]})
+    partial.error = error
+    connector = ScriptedConnector([partial])
+    monkeypatch.setattr(polling, "get_connector", lambda c: connector)
+    outcome = polling.channel_poll(channel=channel)
+    channel.refresh_from_db()
+    assert outcome.created == 2 and outcome.error
+    assert set(Mention.objects.filter(channel=channel).values_list("external_id", flat=True)) == {"1", "2"}
+    assert channel.cursor == {"since": 100, "owed": ["p3"]}
+    assert channel.state == state and channel.last_error and channel.consecutive_failures <= 1
+    assert channel.next_poll_at > timezone.now() + timedelta(seconds=polling.MORE_PAGES_DELAY_SECONDS)

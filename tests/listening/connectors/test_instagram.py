@@ -153,9 +153,11 @@ def test_rate_limit_midway_without_header_waits_fifteen_minutes_and_keeps_the_cu
     json_type = {"Content-Type": "application/json; charset=utf-8"}
     wire.prepend("GET", COMMENTS_2, [(400, json_type, fixture_bytes("instagram/error_rate_limit.json"))])
     connector = get_connector(channel)
-    with pytest.raises(RateLimited) as error:
-        connector.fetch({"since": SINCE})
-    assert error.value.retry_after == 15 * 60
+    partial = connector.fetch({"since": SINCE})
+    assert isinstance(partial.error, RateLimited) and partial.error.retry_after == 15 * 60
+    # the first media's comments are kept; the floor stays and the media hit is read first next time
+    assert partial.cursor["since"] == SINCE and list(partial.cursor["comments_owed"]) == [COMMENTS_2.split("/")[2]]
+    assert partial.items and all(i.parent_external_id != COMMENTS_2.split("/")[2] for i in partial.items)
     assert len(connector.fetch({"since": SINCE}).items) == 5 + len(TAGGED)
 
 

@@ -164,3 +164,39 @@ def test_comments_are_stored_even_when_the_mentions_beside_them_cannot_be_read_b
         "17950000000000502",
     }
     assert len(wire.calls(ACCOUNT)) == 1  # a revoked token is not asked again and again
+
+
+def test_a_mention_not_read_back_for_good_is_shown_on_the_channel_and_asks_to_reconnect(
+    client, channel, wire, queued, django_user_model
+):
+    """Instagram does not deliver a mention again once answered 200: one whose read-back is refused
+    for good must not be only a log line. The channel lists it and asks for new credentials."""
+    wire.add("GET", ACCOUNT, status=400, fixture="instagram/error_190.json")
+    assert deliver(client, channel, fixture_bytes("instagram/webhook_mentions.json")).status_code == 200
+    [task] = queued
+    app.tasks[task.task].apply(args=task.args).get()
+    channel.refresh_from_db()
+    assert channel.state == channel.State.RECONNECT
+    assert "@mention not read back" in channel.last_error and channel.last_error_at is not None
+    assert {record["external_id"] for record in channel.rejected_items} == {"17960000000000201", "17880000000000302"}
+    assert "PAGE_TOKEN" not in json.dumps(channel.rejected_items) + channel.last_error
+    client.force_login(django_user_model.objects.create_superuser("admin", "a@example.com", "pw"))
+    page = client.get("/channels/").content.decode()
+    assert "2 items not stored" in page and "17960000000000201" in page
+
+
+def test_a_mention_whose_retries_are_used_up_is_shown_on_the_channel_without_stopping_its_polls(
+    client, channel, wire, queued
+):
+    from listening import tasks
+
+    wire.add("GET", ACCOUNT, status=500, fixture="facebook/error_500.json")
+    assert deliver(client, channel, fixture_bytes("instagram/webhook_mentions.json")).status_code == 200
+    [task] = queued
+    next_poll = channel.next_poll_at
+    app.tasks[task.task].apply(args=task.args, retries=tasks.WEBHOOK_RETRIES).get()  # the last try
+    channel.refresh_from_db()
+    assert channel.state == channel.State.OK and channel.next_poll_at == next_poll
+    assert "@mention not read back" in channel.last_error
+    assert {record["external_id"] for record in channel.rejected_items} == {"17960000000000201", "17880000000000302"}
+    assert not Mention.objects.filter(channel=channel).exists()
