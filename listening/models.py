@@ -500,6 +500,10 @@ class Mention(models.Model):
         return choice_label(self.Status, self.status)
 
     @property
+    def moderation_label(self) -> str:
+        return choice_label(self.Moderation, self.moderation)
+
+    @property
     def term_labels(self) -> list[tuple[str, str]]:
         """(kind, label) of the matched terms, once each: "Acme" and "@acme" are one brand.
 
