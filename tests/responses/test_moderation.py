@@ -114,3 +114,29 @@ def test_another_brands_comment_is_not_found(client, team, wire, comment):
     response = client.post(reverse("responses:mention_moderate", args=[comment.pk]), {"action": "delete"})
     assert response.status_code == 404
     assert wire.calls(PATH) == []
+
+
+def test_the_api_moderates_as_the_page_does(team, wire, comment):
+    from rest_framework.test import APIClient
+
+    url = f"/api/v1/mentions/{comment.pk}/moderate/"
+    api = APIClient()
+    api.force_authenticate(team.cm)
+    wire.add("DELETE", PATH, fixture="instagram/comment_success.json")
+    response = api.post(url, {"action": "delete"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["moderation"] == "deleted"
+    assert api.get(f"/api/v1/mentions/{comment.pk}/").json()["moderation"] == "deleted"
+    # Nothing more to do on a deleted comment: said on the field, in the API's one error shape.
+    response = api.post(url, {"action": "hide"}, format="json")
+    assert response.status_code == 400 and list(response.json()) == ["action"]
+    assert api.post(url, {"action": "ban"}, format="json").status_code == 400
+    assert api.post(url, {"action": "delete", "extra": 1}, format="json").status_code == 400
+
+    manager = APIClient()
+    manager.force_authenticate(team.manager)
+    assert manager.post(url, {"action": "unhide"}, format="json").status_code == 403
+    outsider = APIClient()
+    outsider.force_authenticate(team.outsider)
+    assert outsider.post(url, {"action": "unhide"}, format="json").status_code == 404
+    assert len(wire.calls(PATH)) == 1
