@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods
 
 from sandbox import generator
 from sandbox.common import decode_token, encode_token, page_size
-from sandbox.graph import _error, object_lookup
+from sandbox.graph import _error, moderate_comment, object_lookup
 from sandbox.models import SandboxPost, SandboxReply
 
 log = logging.getLogger(__name__)
@@ -168,31 +168,6 @@ MENTIONED = re.compile(r"^mentioned_(comment)\.comment_id\((\w+)\)|^mentioned_(m
 _object_lookup = object_lookup("instagram")
 
 
-def _moderate(request: HttpRequest, object_id: str) -> HttpResponse:
-    """``POST /{comment-id}?hide=true|false`` flags the comment hidden (or not); ``DELETE`` removes it
-    with its replies. Code 100 for what is not a comment on the account's media."""
-    comments = SandboxPost.objects.filter(platform="instagram", kind__in=["comment", "reply"])
-    comment = comments.filter(external_id=object_id).first()
-    if comment is None:
-        return _error(
-            f"Unsupported {request.method.lower()} request. Object with ID '{object_id}' does not exist, cannot "
-            "be loaded due to missing permissions, or does not support this operation.",
-            100,
-            kind="GraphMethodException",
-            subcode=33,
-        )
-    if request.method == "DELETE":
-        comments.filter(thread_external_id=object_id, kind="reply").delete()
-        comment.delete()
-        return JsonResponse({"success": True}, headers=USAGE)
-    hide = request.POST.get("hide", "")
-    if hide not in ("true", "false"):
-        return _error("(#100) The parameter hide is required", 100)
-    comment.payload = {**comment.payload, "hidden": hide == "true"}
-    comment.save(update_fields=["payload"])
-    return JsonResponse({"success": True}, headers=USAGE)
-
-
 @csrf_exempt
 @require_http_methods(["GET", "POST", "DELETE"])
 def account_node(request: HttpRequest, version: str, object_id: str) -> HttpResponse:
@@ -200,7 +175,7 @@ def account_node(request: HttpRequest, version: str, object_id: str) -> HttpResp
     back with; any other object as Graph looks it up (deleted ones give code 100). ``POST`` and
     ``DELETE`` on a comment hide or delete it."""
     if request.method != "GET":
-        return _moderate(request, object_id)
+        return moderate_comment(request, "instagram", object_id, "hide")
     if object_id != generator.IG_USER_ID:
         return _object_lookup(request, version, object_id)
     found = MENTIONED.match(request.GET.get("fields", ""))

@@ -452,3 +452,16 @@ def test_instagram_comments_hidden_are_flagged_and_deleted_ones_are_gone(demo_ch
     with pytest.raises(ConnectorError) as error:
         connector.delete_comment(comment.external_id)
     assert error.value.permanent
+
+
+def test_facebook_comments_hide_and_delete_in_the_sandbox_as_on_instagram(demo_channels):
+    generator.generate(60, spread=timedelta(hours=6), seed=7)
+    posts = SandboxPost.objects.filter(platform="facebook", kind="comment")
+    comment, other = posts[0], posts[1]
+    connector = get_connector(demo_channels[Platform.FACEBOOK])
+    connector.hide_comment(other.external_id, True)
+    other.refresh_from_db()
+    assert other.payload["hidden"] is True
+    connector.delete_comment(comment.external_id)
+    assert not posts.filter(external_id=comment.external_id).exists()
+    assert not SandboxPost.objects.filter(platform="facebook", parent_external_id=comment.external_id).exists()
