@@ -96,6 +96,7 @@ def test_the_mention_page_offers_the_buttons_and_shows_the_state(client, team, w
     response = client.post(reverse("responses:mention_moderate", args=[comment.pk]), {"action": "hide"}, follow=True)
     page = response.content.decode()
     assert "Hidden on the platform" in page and "Show again on Instagram" in page
+    assert "Moderated on the platform: Visible on the platform → Hidden on the platform" in page
     inbox = client.get(reverse("responses:inbox")).content.decode()
     assert "Hidden on the platform" in inbox
 
