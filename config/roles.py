@@ -36,6 +36,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "listening.delete_trackedterm",
         "listening.view_mention",
         "listening.change_mention",
+        "listening.moderate_mention",
         "listening.view_author",
         "listening.change_author",
         "responses.view_department",

@@ -318,6 +318,13 @@ class ErasureReason(models.TextChoices):
 
 
 class Mention(models.Model):
+    class Moderation(models.TextChoices):
+        """What the brand did to the item on its platform (hide, delete); blank: left as it was."""
+
+        VISIBLE = "", _("Visible on the platform")
+        HIDDEN = "hidden", _("Hidden on the platform")
+        DELETED = "deleted", _("Deleted on the platform")
+
     class Kind(models.TextChoices):
         POST = "post", _("Post")
         COMMENT = "comment", _("Comment")
@@ -400,8 +407,13 @@ class Mention(models.Model):
     erased_reason = models.CharField(
         _("erased because"), max_length=16, choices=ErasureReason.choices, blank=True, default="", db_default=""
     )
+    # Set by ``responses.moderation``: the comment hidden or deleted on its platform by the brand.
+    moderation = models.CharField(
+        _("on the platform"), max_length=16, choices=Moderation.choices, blank=True, default="", db_default=""
+    )
 
     class Meta:
+        permissions = [("moderate_mention", _("Can hide and delete comments on their platform"))]
         constraints = [
             models.UniqueConstraint(fields=["channel", "external_id"], name="mention_unique_per_channel"),
         ]
@@ -488,6 +500,10 @@ class Mention(models.Model):
         return choice_label(self.Status, self.status)
 
     @property
+    def moderation_label(self) -> str:
+        return choice_label(self.Moderation, self.moderation)
+
+    @property
     def term_labels(self) -> list[tuple[str, str]]:
         """(kind, label) of the matched terms, once each: "Acme" and "@acme" are one brand.
 
@@ -508,6 +524,7 @@ class MentionEvent(models.Model):
         TAGGED = "tagged", _("Tagged")
         NOTE = "note", _("Note")
         REPLY_CHECK = "reply_check", _("Interrupted reply looked up on the platform")
+        MODERATED = "moderated", _("Moderated on the platform")
 
     class ReplyCheck(models.TextChoices):
         """What the platform said of a reply whose delivery was interrupted (``REPLY_CHECK``'s new value)."""
@@ -541,6 +558,7 @@ class MentionEvent(models.Model):
             self.Kind.SENTIMENT: Sentiment,
             self.Kind.INTENT: Intent,
             self.Kind.REPLY_CHECK: self.ReplyCheck,
+            self.Kind.MODERATED: Mention.Moderation,
         }
         kind = choices.get(self.kind)
         return choice_label(kind, value) if kind is not None else value

@@ -148,6 +148,21 @@ def mention_set_status(*, mention: Mention, status: str, actor: AbstractBaseUser
 
 
 @transaction.atomic
+def mention_set_moderation(*, mention: Mention, moderation: str, actor: AbstractBaseUser | None) -> bool:
+    """Record that the item was hidden, shown again or deleted on its platform (the platform call is
+    ``responses.moderation``'s); returns False (and records nothing) when it already was."""
+    if moderation not in Mention.Moderation.values:
+        raise ValueError(f"unknown moderation {moderation!r}")
+    old = mention.moderation
+    if old == moderation:
+        return False
+    mention.moderation = moderation
+    mention.save(update_fields=["moderation", "updated_at"])
+    _record(mention, actor, MentionEvent.Kind.MODERATED, old, moderation)
+    return True
+
+
+@transaction.atomic
 def mention_assign(
     *, mention: Mention, assignee: AbstractBaseUser | None, actor: AbstractBaseUser | None = None, note: str = ""
 ) -> bool:

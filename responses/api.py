@@ -12,6 +12,8 @@ import dataclasses
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied as Forbidden
+from django.core.exceptions import ValidationError as Invalid
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +40,8 @@ from listening.selectors import (
 from listening.services import mention_assign, mention_correct_sentiment, mention_set_status, mention_set_tags
 from responses import reply_api
 from responses.models import Department, Priority, RoutingRule, SlaPolicy, Ticket, TicketEvent
+from responses.moderation import ACTIONS as MODERATION_ACTIONS
+from responses.moderation import mention_moderate
 from responses.rules import RuleInvalid, clean_rule
 from responses.selectors import rules_for_user, tickets_for_user
 from responses.services import (
@@ -451,9 +455,13 @@ class MentionSerializer(KnownFieldsOnly, serializers.ModelSerializer):
             "status",
             "assignee",
             "ticket",
+            "moderation",
         ]
         read_only_fields = [f for f in fields if f not in ("sentiment", "tags", "status", "assignee")]
         extra_kwargs = {
+            "moderation": {
+                "help_text": _("hidden or deleted on its platform by the brand (POST …/moderate/); blank: as it was.")
+            },
             "published_at": {"help_text": _("When it was published on the platform.")},
             "fetched_at": {"help_text": _("When Escucha stored it (stored_since / stored_until filter on this).")},
         }
@@ -497,6 +505,13 @@ class MentionSerializer(KnownFieldsOnly, serializers.ModelSerializer):
         return locked
 
 
+class ModerationSerializer(KnownFieldsOnly, serializers.Serializer):
+    action = serializers.ChoiceField(
+        choices=list(MODERATION_ACTIONS),
+        help_text=_("hide, unhide (show again) or delete the comment on its platform."),
+    )
+
+
 MENTION_FILTERS = [
     BRAND_PARAMETER,
     OpenApiParameter("channel", OpenApiTypes.INT, description="A channel's id."),
@@ -533,7 +548,7 @@ class MentionViewSet(
     serializer_class = MentionSerializer
     permission_classes = [RolePermission]
     permission_for = read_write("listening.view_mention", "listening.change_mention")
-    http_method_names = ["get", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
     keyset_field = "published_at"
 
     def get_queryset(self) -> QuerySet[Mention]:
@@ -542,6 +557,22 @@ class MentionViewSet(
             .select_related("author", "channel")
             .prefetch_related("terms", "tickets")
         )
+
+    @extend_schema(request=ModerationSerializer, responses=MentionSerializer)
+    @action(detail=True, methods=["post"], serializer_class=ModerationSerializer)
+    def moderate(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
+        """Hide, show again or delete the comment on its platform (Instagram, Facebook); the change
+        is recorded in the mention's history. 400 says why when the platform refused."""
+        mention = self.get_object()
+        serializer = ModerationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            mention_moderate(mention=mention, action=serializer.validated_data["action"], actor=request.user)
+        except Forbidden:
+            raise PermissionDenied(_("You may not hide or delete comments on their platform.")) from None
+        except Invalid as error:
+            raise ValidationError({"action": error.messages}) from None
+        return Response(MentionSerializer(self.get_queryset().get(pk=mention.pk), context={"request": request}).data)
 
     def filters(self) -> MentionFilters:
         if self.action != "list":

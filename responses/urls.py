@@ -24,6 +24,7 @@ urlpatterns = [
     path("mentions/<int:pk>/update/", mentions.mention_update, name="mention_update"),
     path("mentions/<int:pk>/live/", mentions.mention_live, name="mention_live"),
     path("mentions/<int:pk>/ticket/", mentions.mention_open_ticket, name="mention_open_ticket"),
+    path("mentions/<int:pk>/moderate/", mentions.mention_moderate_view, name="mention_moderate"),
     path("mentions/<int:pk>/replies/", mentions.reply_list, name="reply_list"),
     path("mentions/<int:pk>/replies/send/", mentions.reply_send, name="reply_send"),
     path("authors/<int:pk>/", mentions.author_detail, name="author_detail"),

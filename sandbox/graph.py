@@ -36,6 +36,7 @@ def _object(post: SandboxPost) -> dict[str, Any]:
     }
     if post.kind in ("comment", "reply"):
         obj["like_count"] = int(post.payload.get("likes", 0))
+        obj["is_hidden"] = bool(post.payload.get("hidden"))
         if post.kind == "reply":
             obj["parent"] = {"id": post.parent_external_id}
     return obj
@@ -50,12 +51,46 @@ def _error(
     return JsonResponse({"error": error}, status=status)
 
 
+def _gone(method: str, object_id: str) -> JsonResponse:
+    return _error(
+        f"Unsupported {method.lower()} request. Object with ID '{object_id}' does not exist, cannot be loaded "
+        "due to missing permissions, or does not support this operation.",
+        100,
+        kind="GraphMethodException",
+        subcode=33,
+    )
+
+
+def moderate_comment(request: HttpRequest, platform: str, object_id: str, hide_field: str) -> JsonResponse:
+    """``POST /{comment-id}`` with ``hide_field`` (Facebook's ``is_hidden``, Instagram's ``hide``)
+    flags the comment hidden or not; ``DELETE`` removes it with its replies."""
+    comments = SandboxPost.objects.filter(platform=platform, kind__in=["comment", "reply"])
+    comment = comments.filter(external_id=object_id).first()
+    if comment is None:
+        return _gone(request.method, object_id)
+    if request.method == "DELETE":
+        comments.filter(kind="reply", parent_external_id=object_id).delete()
+        comments.filter(kind="reply", thread_external_id=object_id).delete()
+        comment.delete()
+        return JsonResponse({"success": True})
+    hide = request.POST.get(hide_field, "")
+    if hide not in ("true", "false"):
+        return _error(f"(#100) The parameter {hide_field} is required", 100)
+    comment.payload = {**comment.payload, "hidden": hide == "true"}
+    comment.save(update_fields=["payload"])
+    return JsonResponse({"success": True})
+
+
 def object_lookup(platform: str) -> Any:
     """``GET /{version}/{id}?fields=id`` on ``platform``'s Graph: the object, or Graph's code 100 when
-    it was deleted (``sandbox.deletions``) or never existed."""
+    it was deleted (``sandbox.deletions``) or never existed. ``POST`` / ``DELETE`` on a Facebook
+    comment hide or delete it."""
 
-    @require_http_methods(["GET"])
+    @csrf_exempt
+    @require_http_methods(["GET", "POST", "DELETE"])
     def lookup(request: HttpRequest, version: str, object_id: str) -> HttpResponse:
+        if request.method != "GET":
+            return moderate_comment(request, platform, object_id, "is_hidden")
         known = {generator.PAGE_ID, generator.IG_USER_ID, *(media_id for media_id, _, _ in generator.IG_MEDIA)}
         if (
             object_id in known

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods
 
 from sandbox import generator
 from sandbox.common import decode_token, encode_token, page_size
-from sandbox.graph import _error, object_lookup
+from sandbox.graph import _error, moderate_comment, object_lookup
 from sandbox.models import SandboxPost, SandboxReply
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,8 @@ def _comment(post: SandboxPost) -> dict[str, Any]:
         "username": username,
         "like_count": int(post.payload.get("likes", 0)),
         "from": {"id": str(author.get("id", "")), "username": username},
+        # Graph lists a hidden comment to the account that hid it, flagged.
+        "hidden": bool(post.payload.get("hidden")),
     }
 
 
@@ -166,10 +168,14 @@ MENTIONED = re.compile(r"^mentioned_(comment)\.comment_id\((\w+)\)|^mentioned_(m
 _object_lookup = object_lookup("instagram")
 
 
-@require_http_methods(["GET"])
+@csrf_exempt
+@require_http_methods(["GET", "POST", "DELETE"])
 def account_node(request: HttpRequest, version: str, object_id: str) -> HttpResponse:
     """``GET /{version}/{id}``: the account's node, for the fields a ``mentions`` delivery is read
-    back with; any other object as Graph looks it up (deleted ones give code 100)."""
+    back with; any other object as Graph looks it up (deleted ones give code 100). ``POST`` and
+    ``DELETE`` on a comment hide or delete it."""
+    if request.method != "GET":
+        return moderate_comment(request, "instagram", object_id, "hide")
     if object_id != generator.IG_USER_ID:
         return _object_lookup(request, version, object_id)
     found = MENTIONED.match(request.GET.get("fields", ""))

@@ -397,6 +397,15 @@ class Connector:
         """
         raise NotImplementedError
 
+    def hide_comment(self, external_id: str, hidden: bool) -> None:
+        """Hide (``hidden``) or show again a comment on the brand's own content: the platform keeps
+        it, and its author still sees it. ``NotImplementedError`` where the platform cannot."""
+        raise NotImplementedError
+
+    def delete_comment(self, external_id: str) -> None:
+        """Delete a comment on the brand's own content from the platform, for good."""
+        raise NotImplementedError
+
     def publish_post(self, text: str, link: str = "") -> PostedReply:
         """Publish a post of the brand's own account or page (``link``: a URL to share with it)."""
         raise NotImplementedError

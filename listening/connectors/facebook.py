@@ -190,6 +190,8 @@ class FacebookConnector(Connector):
         SettingField("include_own_posts", bool),
     )
     credential_keys = ("page_access_token", "app_secret", "verify_token")
+    # The field that hides a comment: https://developers.facebook.com/docs/graph-api/reference/comment/#updating
+    hide_field: ClassVar[str] = "is_hidden"
     # Removals come by webhook at once; this lookup, one request per object, catches what a
     # webhook missed (the subscription was off, a delivery failed) in the recent window.
     deletion_recheck_hours = 24
@@ -562,6 +564,23 @@ class FacebookConnector(Connector):
         if not comment_id:
             raise ConnectorError("Facebook did not return the id of the reply")
         return PostedReply(external_id=comment_id, url=f"https://www.facebook.com/{comment_id}")
+
+    def hide_comment(self, external_id: str, hidden: bool) -> None:
+        """``POST /{comment-id}`` with the hide field: the comment stays, seen by its author only."""
+        self._moderate(external_id, post_args={self.hide_field: "true" if hidden else "false"})
+
+    def delete_comment(self, external_id: str) -> None:
+        """``DELETE /{comment-id}``."""
+        self._moderate(external_id, method="DELETE")
+
+    def _moderate(self, external_id: str, **kwargs: Any) -> None:
+        graph, last = self._graph()
+        try:
+            result = self._request(graph, last, str(external_id), **kwargs)
+        finally:
+            graph.session.close()
+        if result.get("success") is not True:
+            raise ConnectorError(f"{self.label} did not confirm the change to the comment")
 
     def find_reply(self, parent_external_id: str, text: str, *, since: datetime) -> PostedReply | None:
         """The item's comments since ``since``, read back for the Page's own answer

@@ -160,6 +160,8 @@ class InstagramConnector(FacebookConnector):
         SettingField("max_pages", int),
     )
     credential_keys = ("page_access_token", "app_secret", "verify_token")
+    # https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment#updating
+    hide_field: ClassVar[str] = "hide"
 
     def fetch(self, cursor: dict[str, Any]) -> FetchResult:
         ig_user_id = str(self.settings.get("ig_user_id") or "")

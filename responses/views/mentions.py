@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from config import params
@@ -28,6 +29,8 @@ from listening.models import Intent, Mention, MentionEvent, Sentiment
 from listening.selectors import brand_members, brands_for_user, mention_thread
 from listening.services import mention_assign, mention_correct_intent, mention_correct_sentiment, mention_set_status
 from responses.models import Department, Priority, Reply, Ticket
+from responses.moderation import PERMISSION as MODERATE
+from responses.moderation import mention_moderate, mention_moderation_actions
 from responses.replies import (
     reply_approve,
     reply_create,
@@ -87,6 +90,7 @@ def _mention_context(request: HttpRequest, mention: Mention) -> dict[str, Any]:
         "why": explain(mention.analysis or {}),
         "members": members,
         "can_change": request.user.has_perm("listening.change_mention"),
+        "moderation_actions": mention_moderation_actions(mention) if request.user.has_perm(MODERATE) else [],
         "live_version": mention_live_version(mention),
         **replies_context(request, mention),
     }
@@ -143,6 +147,28 @@ def mention_open_ticket(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect(reverse("responses:mention_detail", args=[mention.pk]) + "#case")
+
+
+# What the page says once the platform made the change.
+MODERATED = {
+    "hide": gettext_lazy("Hidden on the platform."),
+    "unhide": gettext_lazy("Visible on the platform again."),
+    "delete": gettext_lazy("Deleted on the platform."),
+}
+
+
+@require_POST
+@permission_required(MODERATE, raise_exception=True)
+def mention_moderate_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Hide, show again or delete the comment on its platform, from the mention page."""
+    mention = _visible_mention(request, pk)
+    action = request.POST.get("action", "")
+    try:
+        if mention_moderate(mention=mention, action=action, actor=request.user):
+            messages.success(request, MODERATED[action])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(reverse("responses:mention_detail", args=[mention.pk]) + "#moderation")
 
 
 @require_POST

@@ -115,6 +115,10 @@ TABLE: dict[str, Row] = {
     "channel-detail": Row(api(404, 403, 200, 200), params=pk("channel")),
     "mention-list": Row(api(200, 403, 200, 200)),
     "mention-detail": Row(api(404, 403, 200, 200), params=pk("mention")),
+    # The walk's mention is not a comment on Instagram or Facebook: the community manager is told so.
+    "mention-moderate": Row(
+        api(404, 403, 403, 400), method="post", params=pk("mention"), data=lambda w: {"action": "hide"}, json=True
+    ),
     "mention-replies-list": Row(
         api(404, 403, 403, 202),
         method="post",
@@ -199,6 +203,10 @@ TABLE: dict[str, Row] = {
     # Opening a ticket is the community manager's: department staff and managers do not route.
     "responses:mention_open_ticket": Row(
         ui(404, 403, 403, 302), method="post", params=pk("mention"), data=lambda w: {"department": w.department.pk}
+    ),
+    # Hiding and deleting on the platform is the community manager's (an X mention: refused, said why).
+    "responses:mention_moderate": Row(
+        ui(404, 403, 403, 302), method="post", params=pk("mention"), data=lambda w: {"action": "hide"}
     ),
     "responses:reply_send": Row(
         ui(404, 403, 403, 302), method="post", params=pk("mention"), data=lambda w: {"text": "Hi", "confirm": "1"}

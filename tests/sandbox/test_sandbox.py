@@ -424,3 +424,44 @@ def test_posts_published_through_the_connectors_land_on_the_sandbox_and_are_foun
     page_html = client.get("/sandbox/published/").content.decode()
     assert tweet.external_id in page_html and page_post.external_id in page_html
     assert "Summer sale &lt;b&gt;&amp;&lt;/b&gt; more" in page_html  # shown as written, never as markup
+
+
+def test_instagram_comments_hidden_are_flagged_and_deleted_ones_are_gone(demo_channels):
+    generator.generate(60, spread=timedelta(hours=6), seed=7)
+    channel = demo_channels[Platform.INSTAGRAM]
+    posts = SandboxPost.objects.filter(platform="instagram")
+    comment = (
+        posts.filter(
+            kind="comment", thread_external_id__in=posts.filter(kind="reply").values("thread_external_id")
+        ).first()
+        or posts.filter(kind="comment").first()
+    )
+    other = posts.filter(kind="comment").exclude(pk=comment.pk).first()
+    connector = get_connector(channel)
+    connector.hide_comment(other.external_id, True)
+    other.refresh_from_db()
+    assert other.payload["hidden"] is True
+    connector.hide_comment(other.external_id, False)
+    other.refresh_from_db()
+    assert other.payload["hidden"] is False
+
+    connector.delete_comment(comment.external_id)
+    assert not posts.filter(external_id=comment.external_id).exists()
+    assert not posts.filter(thread_external_id=comment.external_id, kind="reply").exists()
+    # Deleting it twice is Graph's "does not exist": a permanent error.
+    with pytest.raises(ConnectorError) as error:
+        connector.delete_comment(comment.external_id)
+    assert error.value.permanent
+
+
+def test_facebook_comments_hide_and_delete_in_the_sandbox_as_on_instagram(demo_channels):
+    generator.generate(60, spread=timedelta(hours=6), seed=7)
+    posts = SandboxPost.objects.filter(platform="facebook", kind="comment")
+    comment, other = posts[0], posts[1]
+    connector = get_connector(demo_channels[Platform.FACEBOOK])
+    connector.hide_comment(other.external_id, True)
+    other.refresh_from_db()
+    assert other.payload["hidden"] is True
+    connector.delete_comment(comment.external_id)
+    assert not posts.filter(external_id=comment.external_id).exists()
+    assert not SandboxPost.objects.filter(platform="facebook", parent_external_id=comment.external_id).exists()

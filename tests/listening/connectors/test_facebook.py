@@ -356,3 +356,18 @@ def test_past_its_time_for_comments_a_fetch_owes_the_posts_it_did_not_reach(chan
     assert result.deferred == 3
     assert result.cursor["comments_owed"] == dict.fromkeys(ids, SINCE)
     assert not [r for r in wire.requests if r.path.endswith("/comments")]
+
+
+def test_hiding_a_page_comment_posts_graphs_is_hidden_field(channel, wire):
+    from urllib.parse import parse_qs
+
+    wire.add("POST", "/v21.0/111_222", fixture="facebook/comment_success.json")
+    get_connector(channel).hide_comment("111_222", True)
+    (call,) = wire.calls("/v21.0/111_222")
+    assert parse_qs(call.body.decode()) == {"is_hidden": ["true"]}
+
+
+def test_a_moderation_graph_does_not_confirm_is_an_error(channel, wire):
+    wire.add("DELETE", "/v21.0/111_222", body={"success": False})
+    with pytest.raises(ConnectorError, match="did not confirm"):
+        get_connector(channel).delete_comment("111_222")

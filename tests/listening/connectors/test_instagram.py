@@ -383,3 +383,50 @@ def test_a_rate_limit_while_reading_a_mention_is_the_platforms(channel, wire):
     with pytest.raises(RateLimited) as raised:
         get_connector(channel).fetch_mentioned([MentionRef(media_id="1", comment_id="2")])
     assert raised.value.retry_after == 180
+
+
+COMMENT = "/v21.0/17950000000000011"
+
+
+@pytest.mark.parametrize(("hidden", "sent"), [(True, "true"), (False, "false")])
+def test_hiding_a_comment_posts_instagrams_hide_field(channel, wire, hidden, sent):
+    wire.add("POST", COMMENT, fixture="instagram/comment_success.json")
+    get_connector(channel).hide_comment("17950000000000011", hidden)
+    (call,) = wire.calls(COMMENT)
+    assert call.method == "POST"
+    assert parse_qs(call.body.decode()) == {"hide": [sent]}
+    assert call.headers["authorization"] == "Bearer PAGE_TOKEN"
+
+
+def test_deleting_a_comment_sends_delete_on_the_comment(channel, wire):
+    wire.add("DELETE", COMMENT, fixture="instagram/comment_success.json")
+    get_connector(channel).delete_comment("17950000000000011")
+    (call,) = wire.calls(COMMENT)
+    assert call.method == "DELETE"
+
+
+def test_moderation_errors_are_mapped_like_every_graph_call(channel, wire):
+    wire.add("DELETE", COMMENT, fixture="instagram/error_190.json", status=400)
+    with pytest.raises(ConnectorError) as error:
+        get_connector(channel).delete_comment("17950000000000011")
+    assert error.value.reconnect and error.value.permanent
+
+    body = {"error": {"message": "(#4) request limit reached", "type": "OAuthException", "code": 4}}
+    wire.add("POST", COMMENT, body=body, status=400)
+    with pytest.raises(RateLimited):
+        get_connector(channel).hide_comment("17950000000000011", True)
+
+
+def test_a_comment_instagram_no_longer_has_is_a_permanent_error(channel, wire):
+    wire.add("DELETE", COMMENT, fixture="instagram/error_comment_gone.json", status=400)
+    with pytest.raises(ConnectorError) as error:
+        get_connector(channel).delete_comment("17950000000000011")
+    assert error.value.permanent and not error.value.reconnect
+
+
+def test_a_server_error_while_hiding_is_temporary(channel, wire):
+    wire.add("POST", COMMENT, body={"error": {"message": "An unknown error", "code": 1}}, status=500)
+    with pytest.raises(ConnectorError) as error:
+        get_connector(channel).hide_comment("17950000000000011", True)
+    assert not error.value.permanent
+    assert error.value.status == 500
