@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
 from listening.models import Author, Brand, BrandMembership, Channel, Mention, Platform, TrackedTerm
@@ -25,7 +25,23 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def roles(self, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
         if create and extracted:
-            self.groups.add(*Group.objects.filter(name__in=extracted))
+            self.groups.add(*role_groups(extracted))
+
+
+def role_groups(names: list[str]) -> list[Group]:
+    """The role groups ``names``, with their permissions, made again as the data migrations make
+    them when they are missing: a test on a real commit (a live server, ``transaction=True``) empties
+    every table after it, the migrations' groups with it, and the next test's users would have no
+    role at all (Django makes permissions again on its own, never groups)."""
+    from config.roles import ADMIN, ROLE_PERMISSIONS
+
+    groups = {group.name: group for group in Group.objects.filter(name__in=names)}
+    for name in set(names) - set(groups):
+        group = groups[name] = Group.objects.create(name=name)  # ADMIN: every permission by is_superuser
+        for dotted in ROLE_PERMISSIONS.get(name, []) if name != ADMIN else []:
+            app_label, codename = dotted.split(".")
+            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return [groups[name] for name in names]
 
 
 class BrandFactory(factory.django.DjangoModelFactory):

@@ -38,18 +38,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True)
 def role_groups(transactional_db: None) -> None:
-    """Live-server tests flush the database after each test, and with it the role groups the data
-    migration made (permissions come back on their own): make them again, as the migration does."""
-    from django.contrib.auth.models import Group, Permission
-
+    """Every role group, for the pages that read them (a user's roles in the admin's lists)."""
     from config.roles import ADMIN, ROLE_PERMISSIONS
+    from tests.factories import role_groups
 
-    Group.objects.get_or_create(name=ADMIN)  # every permission through is_superuser: none to add
-    for role, perms in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        for dotted in perms:
-            app_label, codename = dotted.split(".")
-            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    role_groups([ADMIN, *ROLE_PERMISSIONS])
 
 
 @pytest.fixture(scope="session")

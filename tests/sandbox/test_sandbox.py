@@ -6,7 +6,6 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
@@ -18,7 +17,7 @@ from listening.models import Channel, Platform
 from sandbox import generator
 from sandbox.management.commands.demo_setup import _demo_channels
 from sandbox.models import SandboxPost, SandboxReply
-from tests.factories import BrandFactory
+from tests.factories import BrandFactory, role_groups
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,8 +38,7 @@ def demo_channels(live_server, settings) -> dict[str, Channel]:
 @pytest.mark.django_db
 def test_demo_setup_creates_six_sandbox_channels_and_seeds_a_week(settings):
     # Transactional tests before this one may have flushed the groups the data migration made.
-    for role in (ADMIN, COMMUNITY_MANAGER, DEPARTMENT_STAFF, MANAGER):
-        Group.objects.get_or_create(name=role)
+    role_groups([ADMIN, COMMUNITY_MANAGER, DEPARTMENT_STAFF, MANAGER])
     settings.SITE_URL = "http://127.0.0.1:8123"
     call_command("demo_setup", stdout=StringIO())
     channels = {c.platform: c for c in Channel.objects.filter(brand__slug="acme")}

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from listening.models import Channel, Mention, Sentiment
 from listening.polling import channel_poll
 from sandbox.management.commands.demo_setup import _demo_channels
-from tests.factories import BrandFactory, TrackedTermFactory
+from tests.factories import BrandFactory, TrackedTermFactory, role_groups
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,7 +51,6 @@ def test_every_demo_channel_fills_the_inbox_and_a_second_poll_adds_nothing(live_
 def test_the_demo_reads_as_the_product_will_be_used(live_server, settings):
     """``demo_setup`` and a first poll: every ticket is a different customer's own case, Billing gets
     money complaints, and the outlets' posts are read as news, not as cases of their own."""
-    from django.contrib.auth.models import Group
     from django.core.management import call_command
 
     from config.roles import ADMIN, ROLE_PERMISSIONS
@@ -60,8 +59,7 @@ def test_the_demo_reads_as_the_product_will_be_used(live_server, settings):
 
     cache.clear()
     settings.SITE_URL = live_server.url
-    for role in [ADMIN, *ROLE_PERMISSIONS]:  # a live-server test's flush took the migration's groups
-        Group.objects.get_or_create(name=role)
+    role_groups([ADMIN, *ROLE_PERMISSIONS])  # a live-server test's flush took the migration's groups
     call_command("demo_setup", stdout=StringIO())
     for channel in Channel.objects.all():
         assert channel_poll(channel=channel).error == ""
