@@ -4,6 +4,7 @@ campaign and a time in the brand's time zone."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -82,6 +83,18 @@ class PostForm(forms.Form):
             channel.pk: self.cleaned_data.get(f"text_{channel.pk}") or ""
             for channel in self.publishable
             if self.cleaned_data.get(f"text_{channel.pk}")
+        }
+
+    def post_fields(self) -> dict[str, Any]:
+        """What ``services.post_create`` and ``services.post_update`` take from the form."""
+        data = self.cleaned_data
+        return {
+            "text": data["text"],
+            "channels": data["channels"],
+            "texts": self.texts(),
+            "link": data["link"],
+            "campaign": data["campaign"],
+            "scheduled_at": data["publish_at"],
         }
 
 

@@ -68,12 +68,7 @@ def post_create(request: HttpRequest) -> HttpResponse:
             post = services.post_create(
                 brand=brand,
                 author=request.user,
-                text=form.cleaned_data["text"],
-                channels=form.cleaned_data["channels"],
-                texts=form.texts(),
-                link=form.cleaned_data["link"],
-                campaign=form.cleaned_data["campaign"],
-                scheduled_at=form.cleaned_data["publish_at"],
+                **form.post_fields(),
             )
             if "submit" in request.POST:
                 services.post_submit(post=post, user=request.user)
@@ -103,12 +98,7 @@ def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
             services.post_update(
                 post=post,
                 user=request.user,
-                text=form.cleaned_data["text"],
-                channels=form.cleaned_data["channels"],
-                texts=form.texts(),
-                link=form.cleaned_data["link"],
-                campaign=form.cleaned_data["campaign"],
-                scheduled_at=form.cleaned_data["publish_at"],
+                **form.post_fields(),
             )
             if "submit" in request.POST:
                 services.post_submit(post=post, user=request.user)
