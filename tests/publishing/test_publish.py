@@ -5,16 +5,12 @@ interrupted mid-send looked up on the platform before anything is posted again."
 from __future__ import annotations
 
 import json
-import os
-import signal
-import time
 from datetime import timedelta
 from urllib.parse import parse_qs
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.db import connections
 from django.utils import timezone
 
 from publishing import services
@@ -22,6 +18,7 @@ from publishing.models import Post, PostTarget
 from publishing.services import post_create, post_retry, post_schedule, post_submit, posts_dispatch_due, target_publish
 from publishing.tasks import dispatch_due_posts, publish_target
 from tests.publishing.conftest import PAGE_ID, X_USER_ID
+from tests.workers import worker_killed_in
 
 Status = PostTarget.Status
 TWEETS = "/2/tweets"
@@ -189,25 +186,8 @@ def test_a_worker_killed_after_x_accepted_the_post_is_followed_by_no_second_post
     wire.add("POST", TWEETS, fixture="x/create_post.json", status=201)
     wire.add("GET", USER_TWEETS, fixture="x/user_tweets_posts.json")  # X has the post the worker sent
     row = target(due_post(team, x_channel), "x")
-    read, write = os.pipe()
-    connections.close_all()  # the worker opens its own connection, as a pool process does
-    pid = os.fork()
-    if pid == 0:  # the worker
-        try:
-
-            def killed_before_recording(*args, **kwargs):
-                os.write(write, b"posted")
-                time.sleep(60)  # killed here: X has the post, the row still says "publishing"
-
-            services._record_published = killed_before_recording
-            services.target_publish(target_id=row.pk)
-        finally:
-            os._exit(0)
-    assert os.read(read, 10) == b"posted"
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    os.close(read)
-    os.close(write)
+    # killed as it records: X has the post, the row still says "publishing"
+    worker_killed_in(services, "_record_published", lambda: services.target_publish(target_id=row.pk))
     row.refresh_from_db()
     assert row.status == Status.PUBLISHING and len(wire.calls(TWEETS)) == 1
 

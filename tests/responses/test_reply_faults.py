@@ -3,14 +3,10 @@ when its worker died after the platform accepted it (looked up on the platform, 
 
 from __future__ import annotations
 
-import os
-import signal
-import time
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +18,7 @@ from responses.tasks import send_reply
 from tests.factories import ChannelFactory, MentionFactory, ReplyFactory
 from tests.listening.connectors.conftest import wire  # noqa: F401 - the local platform server fixture
 from tests.responses.test_replies import CREDENTIALS, TWEETS, mention  # noqa: F401 - the mention fixture
+from tests.workers import worker_killed_in
 
 
 @pytest.mark.redis
@@ -186,25 +183,8 @@ def test_a_worker_killed_after_x_accepted_the_reply_is_followed_by_no_second_pos
     wire.add("POST", TWEETS, fixture="x/create_tweet.json", status=201)
     wire.add("GET", USER_TWEETS, fixture="x/user_tweets_replies.json")  # X has the reply the worker posted
     reply = ReplyFactory(mention=x_mention, author=team.cm, text="Sorry! We are on it & will DM you.")
-    read, write = os.pipe()
-    connections.close_all()  # the worker opens its own connection, as a pool process does
-    pid = os.fork()
-    if pid == 0:  # the worker
-        try:
-
-            def killed_before_recording(*args, **kwargs):
-                os.write(write, b"posted")
-                time.sleep(60)  # killed here: X has the reply, the row still says "sending"
-
-            replies._record_sent = killed_before_recording
-            replies.reply_deliver(reply_id=reply.pk)
-        finally:
-            os._exit(0)
-    assert os.read(read, 10) == b"posted"
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    os.close(read)
-    os.close(write)
+    # killed as it records: X has the reply, the row still says "sending"
+    worker_killed_in(replies, "_record_sent", lambda: replies.reply_deliver(reply_id=reply.pk))
     reply.refresh_from_db()
     assert reply.status == Reply.Status.SENDING and len(wire.calls(TWEETS)) == 1
 
