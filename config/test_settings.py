@@ -22,3 +22,9 @@ LANGUAGE_CODE = "en"
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "100000/minute", "user": "100000/minute"}}
 # The generator task deletes nothing by chance: tests delete what they mean to (sandbox.deletions).
 SANDBOX_DELETE_SHARE = 0.0
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, as the embedded default is: the live server's request threads then open connections
+    # of their own (WAL, a busy timeout) instead of sharing the test thread's in-memory one, where a
+    # request still running when a test ends makes the table flush fail with "table is locked".
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
