@@ -97,6 +97,25 @@ def test_transient_errors_back_off_exponentially_and_keep_the_cursor(channel, co
     assert channel.last_error == "timeout"  # the last error stays visible with its time
 
 
+def test_a_successful_poll_clears_the_error_shown_on_the_channels_page(team, channel, connector, client):
+    connector(ConnectorError("HTTP 503: <b>down</b>"), page("1", cursor={"since_id": "1"}))
+    client.force_login(team.cm)
+    polling.channel_poll(channel=channel)
+    row = _channel_row(client.get("/channels/").content.decode(), channel)
+    assert "HTTP 503: &lt;b&gt;down&lt;/b&gt;" in row and "error-text" in row
+
+    polling.channel_poll(channel=channel)
+    row = _channel_row(client.get("/channels/").content.decode(), channel)
+    assert "HTTP 503" not in row and "error-text" not in row
+    channel.refresh_from_db()
+    assert channel.state == Channel.State.OK
+
+
+def _channel_row(page: str, channel: Channel) -> str:
+    start = page.index(f'id="channel-{channel.pk}"')
+    return page[start : page.index("</tr>", start)]
+
+
 def test_backoff_is_capped_at_an_hour():
     assert all(1800 <= polling.backoff_seconds(30) <= 3600 for _ in range(20))
 
