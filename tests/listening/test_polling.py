@@ -271,8 +271,12 @@ def test_x_429_then_resume_loses_and_duplicates_nothing(x_channel, wire):  # noq
     x_channel.refresh_from_db()
     assert x_channel.state == Channel.State.RATE_LIMITED
     assert x_channel.rate_limit_remaining == 0
-    assert x_channel.cursor == {}
-    assert not Mention.objects.filter(channel=x_channel).exists()
+    # the first page is stored; the cursor resumes at the page the limit stopped
+    assert x_channel.cursor == {
+        "mentions": {"since_id": None, "next_token": X_NEXT, "newest_id": "1861234567890123460"}
+    }
+    ids = sorted(Mention.objects.filter(channel=x_channel).values_list("external_id", flat=True))
+    assert ids == ["1861234567890123455", "1861234567890123460"]
 
     wire.routes.clear()
     wire.add("GET", X_MENTIONS, fixture="x/mentions_page1.json", headers=x_headers(448))
