@@ -267,6 +267,19 @@ class Channel(models.Model):
         return (ended is None or ended < self.last_polled_at) and self.next_poll_at <= timezone.now()
 
     @property
+    def current_error(self) -> str:
+        """The last error while it still stands: a poll that succeeded after it clears it from the
+        channels page (the error and its time stay recorded, for the API and the admin)."""
+        if (
+            self.last_error
+            and self.last_success_at
+            and self.last_error_at
+            and self.last_success_at > self.last_error_at
+        ):
+            return ""
+        return self.last_error
+
+    @property
     def lag_seconds(self) -> float | None:
         """How far behind the platform we may be: time since the last successful poll."""
         if self.last_success_at is None:

@@ -3,7 +3,7 @@
 Every state change is a conditional UPDATE on the targets' status, so two people (or a person and a
 worker) acting at once cannot both win, and each change adds a line to the post's history.
 
-Publishing keeps the guarantees of replies (``responses.replies``): the ``PostTarget`` row is claimed
+Publishing sends once as replies do, through ``listening.delivery``: the ``PostTarget`` row is claimed
 (scheduled → publishing) before the platform is called, so a redelivered or repeated task publishes
 nothing; a row left "publishing" by a dead worker is looked up on the platform (``find_post``)
 before anything is published again, never posted twice blindly.
@@ -13,21 +13,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from celery.exceptions import SoftTimeLimitExceeded
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from config.backoff import backoff_seconds as jittered_backoff
 from config.celery import queue_after_commit
 from listening.connectors import connector_class, get_connector, scrub_error
-from listening.connectors.base import ConnectorError, PostedReply, RateLimited
+from listening.connectors.base import ConnectorError, PostedReply
+from listening.delivery import Attempt, Outbound
 from listening.models import Brand, Channel, TrackedTerm
 from listening.selectors import brands_for_user
 from publishing.models import Post, PostEvent, PostMetrics, PostTarget
@@ -316,53 +316,72 @@ def posts_dispatch_due(*, now: datetime | None = None) -> int:
 
 
 # --- Publishing ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Publication:
-    """What one attempt did: published, retry (in ``retry_in`` seconds), failed, skipped, or requeued
-    (an interrupted publication looked up and not found on the platform)."""
+class _Targets(Outbound):
+    """A post is published on a channel once as ``listening.delivery`` sends anything: here only
+    what is its own (it is claimed only once its time has come, and its history is the post's)."""
 
-    outcome: str
-    retry_in: float = 0.0
+    model = PostTarget
+    ready = Status.SCHEDULED
+    sending = Status.PUBLISHING
+    done = Status.PUBLISHED
+    failed = Status.FAILED
+    done_outcome = "published"
+    done_at = "published_at"
+    max_attempts = MAX_ATTEMPTS
+    stale_seconds = PUBLISHING_STALE_SECONDS
+    lookup_margin = LOOKUP_MARGIN
+    noun, verb = "post target", "publishing"
+    absent_note = gettext_lazy("Publishing was interrupted and the post is not on the platform; publishing it again.")
+    unsure_note = gettext_lazy("Publishing was interrupted; check on the platform whether it went out before retrying.")
+    unreadable_note = gettext_lazy("this platform's posts cannot be read back")
+
+    def claimable(self, rows: QuerySet, *, now: datetime) -> QuerySet:
+        return rows.filter(post__scheduled_at__lte=now)
+
+    def load(self, pk: int) -> PostTarget:
+        return PostTarget.objects.select_related("post", "channel").get(pk=pk)
+
+    def channel(self, target: PostTarget) -> Channel:
+        return target.channel
+
+    def send(self, target: PostTarget) -> PostedReply:
+        return get_connector(target.channel).publish_post(target.text, target.post.link)
+
+    def find(self, target: PostTarget, *, since: datetime) -> PostedReply | None:
+        return get_connector(target.channel).find_post(target.text, target.post.link, since=since)
+
+    def backoff(self, attempts: int) -> float:
+        return jittered_backoff(attempts, base=15, cap=15 * 60)
+
+    def record(self, target: PostTarget, posted: PostedReply, *, check: str = "") -> None:
+        _record_published(target, posted, check=check)
+
+    def failed_history(self, target: PostTarget, reason: str) -> None:
+        _history(target.post, PostEvent.Kind.FAILED, note=reason, target=target)
+
+    def requeue_changes(self) -> dict[str, object]:
+        return {"queued_at": timezone.now()}
+
+    def requeued_history(self, target: PostTarget) -> None:
+        _history(target.post, PostEvent.Kind.CHECKED, note=_("Not on the platform."), target=target)
+        _enqueue(target.pk)
+
+    def unsure_history(self, target: PostTarget, reason: str) -> None:
+        _history(target.post, PostEvent.Kind.CHECKED, note=reason, target=target)
 
 
-def target_publish(*, target_id: int) -> Publication:
-    """Publish one due target. Called by the ``publishing.publish_target`` task; safe to call again."""
-    now = timezone.now()
-    claimed = PostTarget.objects.filter(pk=target_id, status=Status.SCHEDULED, post__scheduled_at__lte=now).update(
-        status=Status.PUBLISHING, attempts=F("attempts") + 1, claimed_at=now
-    )
-    if not claimed:
-        # Gone, not due yet, published, being published by another worker, or failed.
-        if _settle_interrupted(target_id):
-            status = PostTarget.objects.filter(pk=target_id).values_list("status", flat=True).first()
-            return Publication({Status.PUBLISHED: "published", Status.SCHEDULED: "requeued"}.get(status, "failed"))
-        return Publication("skipped")
-    target = PostTarget.objects.select_related("post", "channel").get(pk=target_id)
-    try:
-        posted = get_connector(target.channel).publish_post(target.text, target.post.link)
-    except RateLimited as exc:
-        return _transient(target, exc, wait=exc.retry_after)
-    except ConnectorError as exc:
-        if exc.permanent:
-            return _fail(target, scrub_error(exc, channel=target.channel))
-        return _transient(target, exc, wait=jittered_backoff(target.attempts, base=15, cap=15 * 60))
-    except Exception as exc:  # unknown outcome: the post may be out, so never retried alone
-        logger.exception("post target %s: unexpected error while publishing", target_id)
-        error = scrub_error(exc, channel=target.channel)
-        return _fail(target, _("Unexpected error (%(error)s); check the platform before retrying.") % {"error": error})
-    _record_published(target, posted)
-    return Publication("published")
+TARGETS = _Targets()
+
+
+def target_publish(*, target_id: int) -> Attempt:
+    """Publish one due target. Called by the ``publishing.publish_target`` task; safe to call again.
+    Outcomes: published, retry, failed, skipped or requeued (``listening.delivery.Attempt``)."""
+    return TARGETS.deliver(target_id)
 
 
 def _record_published(target: PostTarget, posted: PostedReply, *, check: str = "") -> None:
     with transaction.atomic():
-        PostTarget.objects.filter(pk=target.pk).update(
-            status=Status.PUBLISHED,
-            external_id=posted.external_id,
-            external_url=posted.url,
-            published_at=timezone.now(),
-            error="",
-        )
+        TARGETS.mark_done(target, posted)
         if check:
             _history(
                 target.post,
@@ -373,87 +392,9 @@ def _record_published(target: PostTarget, posted: PostedReply, *, check: str = "
         _history(target.post, PostEvent.Kind.PUBLISHED, note=posted.external_id, target=target)
 
 
-def _transient(target: PostTarget, exc: ConnectorError, *, wait: float) -> Publication:
-    error = scrub_error(exc, channel=target.channel)
-    if target.attempts >= MAX_ATTEMPTS:
-        return _fail(target, _("Gave up after %(n)d attempts: %(error)s") % {"n": target.attempts, "error": error})
-    PostTarget.objects.filter(pk=target.pk, status=Status.PUBLISHING).update(
-        status=Status.SCHEDULED, error=_("Retrying: %(error)s") % {"error": error}
-    )
-    return Publication("retry", retry_in=wait)
-
-
-@transaction.atomic
-def _fail(target: PostTarget, reason: str) -> Publication:
-    if PostTarget.objects.filter(pk=target.pk, status=Status.PUBLISHING).update(
-        status=Status.FAILED, error=str(reason)[:2000]
-    ):
-        _history(target.post, PostEvent.Kind.FAILED, note=reason, target=target)
-    return Publication("failed")
-
-
-def _settle_interrupted(target_id: int) -> bool:
-    """A target still "publishing" long after its claim: the worker died mid-post. Whether the
-    platform got it is unknown, so it is looked up: found, recorded as published; certainly absent,
-    scheduled again; else failed for a person to check before retrying."""
-    stale = timezone.now() - timedelta(seconds=PUBLISHING_STALE_SECONDS)
-    row = (
-        PostTarget.objects.filter(pk=target_id, status=Status.PUBLISHING, claimed_at__lt=stale)
-        .values_list("claimed_at", flat=True)
-        .first()
-    )
-    if row is None:
-        return False
-    # Taken anew by a conditional UPDATE, so one worker looks it up.
-    if not PostTarget.objects.filter(pk=target_id, status=Status.PUBLISHING, claimed_at=row).update(
-        claimed_at=timezone.now()
-    ):
-        return False
-    target = PostTarget.objects.select_related("post", "channel").get(pk=target_id)
-    found, reason = _look_up(target, since=row - LOOKUP_MARGIN)
-    if found is not None:
-        _record_published(target, found, check=found.external_id)
-    elif not reason:
-        with transaction.atomic():
-            if PostTarget.objects.filter(pk=target_id, status=Status.PUBLISHING).update(
-                status=Status.SCHEDULED,
-                queued_at=timezone.now(),
-                error=_("Publishing was interrupted and the post is not on the platform; publishing it again."),
-            ):
-                _history(target.post, PostEvent.Kind.CHECKED, note=_("Not on the platform."), target=target)
-                _enqueue(target_id)
-    else:
-        with transaction.atomic():
-            if PostTarget.objects.filter(pk=target_id, status=Status.PUBLISHING).update(
-                status=Status.FAILED,
-                error=_("Publishing was interrupted; check on the platform whether it went out before retrying."),
-            ):
-                _history(target.post, PostEvent.Kind.CHECKED, note=reason, target=target)
-    return True
-
-
-def _look_up(target: PostTarget, *, since: datetime) -> tuple[PostedReply | None, str]:
-    """(the post found on the platform, "") / (None, "") certainly not there / (None, why not) unsure."""
-    try:
-        return get_connector(target.channel).find_post(target.text, target.post.link, since=since), ""
-    except SoftTimeLimitExceeded:
-        raise
-    except NotImplementedError:
-        return None, _("this platform's posts cannot be read back")
-    except ConnectorError as exc:
-        return None, scrub_error(exc, channel=target.channel)
-    except Exception as exc:  # any surprise means "cannot tell": a person looks
-        logger.exception("post target %s: unexpected error while looking it up", target.pk)
-        return None, scrub_error(exc, channel=target.channel)
-
-
 def posts_sweep() -> int:
     """Settle targets left "publishing" by a worker that died with no redelivery to notice it."""
-    stale = timezone.now() - timedelta(seconds=PUBLISHING_STALE_SECONDS)
-    ids = list(
-        PostTarget.objects.filter(status=Status.PUBLISHING, claimed_at__lt=stale).values_list("pk", flat=True)[:100]
-    )
-    return sum(1 for pk in ids if _settle_interrupted(pk))
+    return TARGETS.settle_interrupted(PostTarget.objects.all(), limit=100)
 
 
 # --- How it did ----------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ No credentials. The bytes are fetched here with requests under the outbound poli
 conditional GET with ETag and Last-Modified) and handed to ``feedparser.parse``.
 
 Cursor: ``{"etag": …, "last_modified": …, "seen": [ids of the latest entries]}``; entries already
-seen are not sent again.
+seen are not sent again. A feed cut off in transfer keeps its whole entries (``FetchResult.error``
+says it was cut) and stores no validators, so the next poll reads the whole feed for the rest.
 """
 
 from __future__ import annotations
@@ -149,10 +150,16 @@ class FeedConnector(Connector):
         problem = str(parsed.get("bozo_exception") or "")
         if parsed.bozo and not parsed.entries:
             raise ConnectorError(f"Feed is not valid RSS or Atom: {problem}")
+        entries = list(parsed.entries)
+        error: ConnectorError | None = None
         if parsed.bozo and any(words in problem for words in ENDED_EARLY):
             # feedparser still returns the entries it read, the last one cut short; stored, it would
-            # keep its cut text for good (the next poll skips a known entry). Read it whole later.
-            raise ConnectorError(f"Feed ended before its end (cut off in transfer?): {problem}")
+            # keep its cut text for good (the next poll skips a known entry). The whole ones before
+            # it are kept; it and the rest are read on the next poll, which asks for the whole feed.
+            error = ConnectorError(f"Feed ended before its end (cut off in transfer?): {problem}")
+            entries = entries[:-1]
+            if not entries:
+                raise error
         feed_title = str(parsed.feed.get("title") or "")
         site = parsed.feed.get("link") or url
         site_host = urlsplit(site).hostname or urlsplit(url).hostname or ""
@@ -161,7 +168,7 @@ class FeedConnector(Connector):
         seen_set = set(seen)
         items = []
         rejected: list[RejectedItem] = []
-        for entry in parsed.entries:
+        for entry in entries:
             external_id = entry_id(entry)
             if not external_id or external_id in seen_set:
                 continue
@@ -171,12 +178,13 @@ class FeedConnector(Connector):
                 items.append(self._item(entry, external_id, parsed.feed, site, site_host, feed_title))
             except ITEM_PARSE_ERRORS as exc:
                 rejected.append(unreadable_item("The feed", {"id": external_id}, exc))
+        whole = error is None  # a cut feed's validators would make the next poll's answer "not modified"
         new_cursor = {
-            "etag": response.headers.get("ETag", ""),
-            "last_modified": response.headers.get("Last-Modified", ""),
+            "etag": response.headers.get("ETag", "") if whole else "",
+            "last_modified": response.headers.get("Last-Modified", "") if whole else "",
             "seen": seen[-SEEN_KEPT:],
         }
-        return FetchResult(items=items, cursor=new_cursor, rejected=rejected)
+        return FetchResult(items=items, cursor=new_cursor, rejected=rejected, error=error)
 
     @staticmethod
     def _item(entry: Any, external_id: str, feed: Any, site: str, site_host: str, feed_title: str) -> FetchedItem:

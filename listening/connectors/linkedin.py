@@ -27,7 +27,10 @@ Cursor: ``{"since": <ms of the newest comment seen>, "mentions_since": <ms of th
 notification seen>, "replies": {comment → replies seen}}``. Only comments newer than ``since`` are stored. A post's comment list is read page
 by page (Rest.li ``start``/``count``, at most ``max_pages``), since its order is not documented and a
 comment's reply count is what tells that it has new replies: the replies of a comment are read
-only when that count moved since the last poll.
+only when that count moved since the last poll. A fault part-way (a 429, a 5xx, a timeout, malformed
+JSON, a token revoked mid-poll) keeps the posts whose comments were all read (``FetchResult.error``);
+the posts not read are owed, ``"comments_owed": {post → the ``since`` they are read from}``, and read
+first by the next poll, and the mentions are read again from where they were.
 
 Rate limits: LinkedIn publishes no remaining count in its answers; a 429 says a daily limit is
 spent (they reset at midnight UTC: https://learn.microsoft.com/linkedin/shared/api-guide/concepts/rate-limits),
@@ -392,31 +395,75 @@ class LinkedInConnector(Connector):
         rejected: list[RejectedItem] = []
         replies_seen = {str(k): int(v) for k, v in (cursor.get("replies") or {}).items() if isinstance(v, int)}
         replies_now: dict[str, int] = {}
-
+        listed: set[str] = set()  # the comments whose reply counts this poll read
         posts = self._recent_posts(now - lookback)
         budget = max(int(self.settings.get("max_comment_posts") or 25), 0)
-        for post_urn in posts[:budget]:
-            self._read_comments(post_urn, post_urn, floor_ms, items, rejected, replies_seen, replies_now)
+        # Posts a fault left unread, each with the floor its comments are owed from; one that left
+        # the lookback window since is not read any more, as any post of that age.
+        owed = {
+            str(post): int(since)
+            for post, since in (cursor.get("comments_owed") or {}).items()
+            if str(post) in posts and isinstance(since, int) and not isinstance(since, bool)
+        }
+        order = list(dict.fromkeys([*sorted(owed, key=owed.__getitem__), *posts[:budget]]))
+        # A post's comments count once all of them (and the replies that moved) were read: a fault on
+        # the way keeps the posts before it and owes this one and the rest, from their floors.
+        error: ConnectorError | None = None
+        still_owed: dict[str, int] = {}
+        for index, post_urn in enumerate(order):
+            post_items: list[FetchedItem] = []
+            post_rejected: list[RejectedItem] = []
+            post_replies: dict[str, int] = {}
+            post_listed: set[str] = set()
+            post_floor = owed.get(post_urn, floor_ms)
+            try:
+                self._read_comments(
+                    post_urn, post_urn, post_floor, post_items, post_rejected, replies_seen, post_replies, post_listed
+                )
+            except ConnectorError as exc:
+                if index == 0:
+                    raise  # nothing read: the cursor stays as it was
+                error = exc
+                still_owed = {urn: owed.get(urn, floor_ms) for urn in order[index:]}
+                break
+            items.extend(post_items)
+            rejected.extend(post_rejected)
+            replies_now.update(post_replies)
+            listed |= post_listed
 
         mentions_since = int(cursor.get("mentions_since") or floor_ms)
-        if not self.settings.get("skip_mentions"):
+        if error is None and not self.settings.get("skip_mentions"):
             start = max(mentions_since - MENTIONS_OVERLAP_MS, _ms(now - NOTIFICATIONS_KEPT))
-            mentioned, newest_note = self._mentions(start, _ms(now), rejected)
-            items.extend(mentioned)
-            mentions_since = max(mentions_since, newest_note)
+            mentions_rejected: list[RejectedItem] = []
+            try:
+                mentioned, newest_note = self._mentions(start, _ms(now), mentions_rejected)
+            except ConnectorError as exc:
+                if not order:
+                    raise  # nothing read: the cursor stays as it was
+                error = exc  # the comments are kept; the mentions are read again from where they were
+            else:
+                items.extend(mentioned)
+                rejected.extend(mentions_rejected)
+                mentions_since = max(mentions_since, newest_note)
 
         newest = max((_ms(item.published_at) for item in items if item.kind != "mention"), default=floor_ms)
-        new_cursor = {
+        if error is not None:
+            # The reply counts of comments on posts not read stay known, so their replies are not read twice.
+            replies_now = {**{k: v for k, v in replies_seen.items() if k not in listed}, **replies_now}
+        new_cursor: dict[str, Any] = {
             "since": max(newest, floor_ms),
             "mentions_since": mentions_since,
             "replies": replies_now,
         }
+        if still_owed:
+            new_cursor["comments_owed"] = still_owed
         return FetchResult(
             items=unique_items(items),
             cursor=new_cursor,
             budget=self._budget(),
             deferred=max(len(posts) - budget, 0),
             rejected=rejected,
+            error=error,
         )
 
     def _recent_posts(self, since: datetime) -> list[str]:
@@ -452,8 +499,10 @@ class LinkedInConnector(Connector):
         rejected: list[RejectedItem],
         replies_seen: dict[str, int],
         replies_now: dict[str, int],
+        listed: set[str],
     ) -> None:
-        """Comments on ``target`` (a post, or a comment for its replies) newer than ``floor_ms``."""
+        """Comments on ``target`` (a post, or a comment for its replies) newer than ``floor_ms``;
+        ``listed`` gathers the post's comments whose reply counts were read."""
         include_own = bool(self.settings.get("include_own_posts", False))
         try:
             pages = list(
@@ -473,10 +522,12 @@ class LinkedInConnector(Connector):
                 if not urn:
                     raise KeyError("commentUrn")
                 replies = (comment.get("commentsSummary") or {}).get("totalFirstLevelComments")
+                if target == post_urn:
+                    listed.add(urn)
                 if isinstance(replies, int) and replies and target == post_urn:
                     replies_now[urn] = replies
                     if replies_seen.get(urn) != replies:
-                        self._read_comments(urn, post_urn, floor_ms, items, rejected, replies_seen, replies_now)
+                        self._read_comments(urn, post_urn, floor_ms, items, rejected, replies_seen, replies_now, listed)
                 published = _ms_time((comment.get("created") or {}).get("time"))
                 if _ms(published) < floor_ms:
                     continue

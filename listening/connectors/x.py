@@ -9,7 +9,9 @@ Credentials: ``bearer_token`` to read; ``consumer_key``, ``consumer_secret``, ``
 Cursor, one entry per endpoint: ``{"mentions": {"since_id": …}, "search": {"since_id": …}}``. While
 a sweep of pages is unfinished the entry also holds ``next_token`` and ``newest_id``: the next poll
 resumes the same sweep, and only when it is done does ``since_id`` move to the newest id seen, so a
-rate limit or a crash in the middle never skips a page.
+rate limit or a crash in the middle never skips a page. A fault after some pages (a 429, a 5xx, a
+timeout, malformed JSON, a token revoked mid-poll) keeps the pages read: they are stored with an
+entry that resumes at the page that failed (``FetchResult.error``).
 """
 
 from __future__ import annotations
@@ -192,18 +194,24 @@ class XConnector(Connector):
         budgets: list[RateBudget] = []
         rejected: list[RejectedItem] = []
         has_more = False
+        error: ConnectorError | None = None
         for name, method, args, token_param in endpoints:
-            state, more = self._sweep(
+            state, more, error = self._sweep(
                 name, method, args, token_param, dict(new_cursor.get(name) or {}), items, budgets, rejected
             )
             new_cursor[name] = state
             has_more = has_more or more
+            if error is not None:
+                if not budgets:  # no page answered: nothing to keep
+                    raise error
+                break  # the pages read are kept; the rest waits for the next poll
         return FetchResult(
             items=unique_items(items),
             cursor=new_cursor,
             budget=self._lowest(budgets),
             has_more=has_more,
             rejected=rejected,
+            error=error,
         )
 
     def _sweep(
@@ -216,7 +224,10 @@ class XConnector(Connector):
         items: list[FetchedItem],
         budgets: list[RateBudget],
         rejected: list[RejectedItem],
-    ) -> tuple[dict[str, Any], bool]:
+    ) -> tuple[dict[str, Any], bool, ConnectorError | None]:
+        """Read one endpoint's pages from its cursor entry ``state``; (its new entry, more pages
+        waiting, the fault that stopped it). A fault after some pages keeps them: the entry resumes
+        the sweep at the page that failed, its floor unmoved, so the next poll stores the rest once."""
         since_id = state.get("since_id")
         token = state.get("next_token")
         newest = state.get("newest_id") if token else None
@@ -240,7 +251,9 @@ class XConnector(Connector):
                 if name == "search" and exc.status == 400 and since_id and "since_id" in str(exc):
                     since_id, token, newest = None, None, None
                     continue
-                raise
+                if not token:  # the sweep's first page: its entry stays as it was
+                    return state, False, exc
+                return {"since_id": since_id, "next_token": token, "newest_id": newest}, True, exc
             budgets.append(budget)
             meta = body.get("meta") or {}
             if newest is None and meta.get("newest_id"):
@@ -250,8 +263,8 @@ class XConnector(Connector):
             if not token:
                 break
         if token:  # the sweep is not over: resume it next poll, the floor stays put
-            return {"since_id": since_id, "next_token": token, "newest_id": newest}, True
-        return {"since_id": newest or since_id}, False
+            return {"since_id": since_id, "next_token": token, "newest_id": newest}, True, None
+        return {"since_id": newest or since_id}, False, None
 
     @staticmethod
     def _lowest(budgets: list[RateBudget]) -> RateBudget:

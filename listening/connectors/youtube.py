@@ -11,7 +11,9 @@ Each comment carries its video's title (``source_title``), read with one ``video
 
 Cursor: ``{"newest": <ISO time of the newest comment seen>}``; threads come newest first and paging
 stops at the first thread older than that. An unfinished sweep keeps ``page_token`` and
-``pending_newest`` and resumes on the next poll.
+``pending_newest`` and resumes on the next poll; so does one cut short by a fault (a 429, a 5xx, a
+timeout, malformed JSON, a key revoked mid-poll): the pages read before it are kept
+(``FetchResult.error``) and the next poll starts at the page that failed.
 """
 
 from __future__ import annotations
@@ -188,28 +190,43 @@ class YouTubeConnector(Connector):
         items: list[FetchedItem] = []
         rejected: list[RejectedItem] = []
         reached_floor = False
+        error: ConnectorError | None = None
         for _ in range(max(int(self.settings.get("max_pages") or 5), 1)):
-            page_params = {**params, **({"pageToken": token} if token else {})}
-            result = self._execute(service.commentThreads().list(**page_params))
-            threads = result.get("items")
-            if not isinstance(threads, list):
-                raise ConnectorError("YouTube sent an unexpected payload shape")
-            for thread in threads:
-                if not isinstance(thread, dict):
-                    continue
-                try:
-                    thread_items = self._thread_items(thread, rejected)
-                except ITEM_PARSE_ERRORS as exc:  # not even its comment's id and video could be read
-                    rejected.append(unreadable_item("YouTube", thread, exc))
-                    continue
-                thread_items = self._with_all_replies(service, thread, thread_items, rejected)
-                for item in thread_items:
-                    if floor is None or item.published_at >= floor:
-                        items.append(item)
-                        newest = max(newest, item.published_at) if newest else item.published_at
-                top = next((item for item in thread_items if item.kind == "comment"), None)
-                if floor is not None and top is not None and top.published_at < floor:
-                    reached_floor = True
+            # A page counts once it and its threads' replies are all read: a fault on the way keeps
+            # the pages before it and resumes at this one (``page_token``) with the floor unmoved.
+            page_items: list[FetchedItem] = []
+            page_rejected: list[RejectedItem] = []
+            page_newest = newest
+            try:
+                page_params = {**params, **({"pageToken": token} if token else {})}
+                result = self._execute(service.commentThreads().list(**page_params))
+                threads = result.get("items")
+                if not isinstance(threads, list):
+                    raise ConnectorError("YouTube sent an unexpected payload shape")
+                for thread in threads:
+                    if not isinstance(thread, dict):
+                        continue
+                    try:
+                        thread_items = self._thread_items(thread, page_rejected)
+                    except ITEM_PARSE_ERRORS as exc:  # not even its comment's id and video could be read
+                        page_rejected.append(unreadable_item("YouTube", thread, exc))
+                        continue
+                    thread_items = self._with_all_replies(service, thread, thread_items, page_rejected)
+                    for item in thread_items:
+                        if floor is None or item.published_at >= floor:
+                            page_items.append(item)
+                            page_newest = max(page_newest, item.published_at) if page_newest else item.published_at
+                    top = next((item for item in thread_items if item.kind == "comment"), None)
+                    if floor is not None and top is not None and top.published_at < floor:
+                        reached_floor = True
+            except ConnectorError as exc:
+                if not token:  # the sweep's first page: nothing read, the cursor stays as it was
+                    raise
+                error = exc
+                break
+            items.extend(page_items)
+            rejected.extend(page_rejected)
+            newest = page_newest
             token = result.get("nextPageToken")
             if not token or reached_floor:
                 token = None
@@ -218,7 +235,7 @@ class YouTubeConnector(Connector):
             new_cursor = {"newest": floor.isoformat() if floor else None, "page_token": token}
             if newest:
                 new_cursor["pending_newest"] = newest.isoformat()
-            return FetchResult(items=items, cursor=new_cursor, has_more=True, rejected=rejected)
+            return FetchResult(items=items, cursor=new_cursor, has_more=True, rejected=rejected, error=error)
         best = max(filter(None, (newest, floor)), default=None)
         return FetchResult(items=items, cursor={"newest": best.isoformat()} if best else {}, rejected=rejected)
 

@@ -97,6 +97,25 @@ def test_transient_errors_back_off_exponentially_and_keep_the_cursor(channel, co
     assert channel.last_error == "timeout"  # the last error stays visible with its time
 
 
+def test_a_successful_poll_clears_the_error_shown_on_the_channels_page(team, channel, connector, client):
+    connector(ConnectorError("HTTP 503: <b>down</b>"), page("1", cursor={"since_id": "1"}))
+    client.force_login(team.cm)
+    polling.channel_poll(channel=channel)
+    row = _channel_row(client.get("/channels/").content.decode(), channel)
+    assert "HTTP 503: &lt;b&gt;down&lt;/b&gt;" in row and "error-text" in row
+
+    polling.channel_poll(channel=channel)
+    row = _channel_row(client.get("/channels/").content.decode(), channel)
+    assert "HTTP 503" not in row and "error-text" not in row
+    channel.refresh_from_db()
+    assert channel.state == Channel.State.OK
+
+
+def _channel_row(page: str, channel: Channel) -> str:
+    start = page.index(f'id="channel-{channel.pk}"')
+    return page[start : page.index("</tr>", start)]
+
+
 def test_backoff_is_capped_at_an_hour():
     assert all(1800 <= polling.backoff_seconds(30) <= 3600 for _ in range(20))
 
@@ -252,8 +271,12 @@ def test_x_429_then_resume_loses_and_duplicates_nothing(x_channel, wire):  # noq
     x_channel.refresh_from_db()
     assert x_channel.state == Channel.State.RATE_LIMITED
     assert x_channel.rate_limit_remaining == 0
-    assert x_channel.cursor == {}
-    assert not Mention.objects.filter(channel=x_channel).exists()
+    # the first page is stored; the cursor resumes at the page the limit stopped
+    assert x_channel.cursor == {
+        "mentions": {"since_id": None, "next_token": X_NEXT, "newest_id": "1861234567890123460"}
+    }
+    ids = sorted(Mention.objects.filter(channel=x_channel).values_list("external_id", flat=True))
+    assert ids == ["1861234567890123455", "1861234567890123460"]
 
     wire.routes.clear()
     wire.add("GET", X_MENTIONS, fixture="x/mentions_page1.json", headers=x_headers(448))

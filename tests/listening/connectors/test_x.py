@@ -117,7 +117,7 @@ def test_mentions_and_search_each_keep_their_cursor_and_overlap_once(channel, wi
     assert result.budget.remaining == 170  # the tightest endpoint
 
 
-def test_rate_limit_midway_raises_and_the_next_poll_loses_nothing(channel, wire):
+def test_rate_limit_midway_keeps_the_first_page_and_the_next_poll_reads_the_rest_once(channel, wire):
     reset = int(time.time()) + 300
     wire.add("GET", MENTIONS, fixture="x/mentions_page1.json", headers=rate_headers(1))
     wire.add(
@@ -129,18 +129,27 @@ def test_rate_limit_midway_raises_and_the_next_poll_loses_nothing(channel, wire)
         when={"pagination_token": NEXT},
     )
     connector = get_connector(channel)
-    with pytest.raises(RateLimited) as error:
-        connector.fetch({})
-    assert 200 < error.value.retry_after <= 300
-    assert not error.value.permanent
+    first = connector.fetch({})
+    assert isinstance(first.error, RateLimited)
+    assert 200 < first.error.retry_after <= 300
+    assert not first.error.permanent
+    # the first page is kept; the cursor resumes at the page that failed, its floor unmoved
+    assert [i.external_id for i in first.items] == ["1861234567890123460", "1861234567890123455"]
+    assert first.cursor["mentions"] == {"since_id": None, "next_token": NEXT, "newest_id": "1861234567890123460"}
 
-    # After the reset the same cursor (nothing was saved) fetches both pages: nothing lost.
+    # After the reset the next poll reads the second page only: nothing lost, nothing twice.
     wire.routes.clear()
     serve_two_pages(wire)
-    result = connector.fetch({})
-    ids = [i.external_id for i in result.items]
-    assert ids == ["1861234567890123460", "1861234567890123455", "1861234567890123410"]
-    assert len(set(ids)) == len(ids)
+    second = connector.fetch(first.cursor)
+    assert wire.calls(MENTIONS)[-1].query["pagination_token"] == NEXT
+    assert [i.external_id for i in second.items] == ["1861234567890123410"]
+    assert second.error is None and second.cursor == {"mentions": {"since_id": "1861234567890123460"}}
+
+
+def test_rate_limit_on_the_first_page_raises_with_the_cursor_untouched(channel, wire):
+    wire.add("GET", MENTIONS, fixture="x/error_429.json", status=429, headers=rate_headers(0, int(time.time()) + 60))
+    with pytest.raises(RateLimited):
+        get_connector(channel).fetch({"mentions": {"since_id": "1"}})
 
 
 def test_unfinished_sweep_resumes_from_its_page_without_moving_the_floor(channel, wire):
