@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config import params
+from listening import hashtags
 from listening.forms import BrandRetentionForm, ChannelForm, PersonEraseForm, TermForm
 from listening.models import (
     ANONYMOUS_EXTERNAL_ID,
@@ -94,10 +95,19 @@ def channel_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form.save()
         messages.success(request, _("Channel %(name)s saved.") % {"name": channel.name})
         return redirect("listening:channel_list")
+    hashtag_budget = None
+    if channel.platform == Platform.INSTAGRAM and (channel.settings or {}).get("ig_user_id"):
+        hashtag_budget = hashtags.hashtag_budget(ig_user_id=str(channel.settings["ig_user_id"]))
     return render(
         request,
         "listening/channel_form.html",
-        {"form": form, "brand": channel.brand, "platform_label": channel.get_platform_display(), "channel": channel},
+        {
+            "form": form,
+            "brand": channel.brand,
+            "platform_label": channel.get_platform_display(),
+            "channel": channel,
+            "hashtag_budget": hashtag_budget,
+        },
     )
 
 

@@ -3,6 +3,10 @@ their comments with replies nested, a comment's replies, and replying; the media
 tagged in, its ``mentioned_comment`` / ``mentioned_media`` fields, and Meta's side of the
 ``mentions`` webhook (a signed delivery to each Instagram channel that reads this sandbox).
 
+Hashtags: ``ig_hashtag_search`` gives any word an id of its own (always the same), and
+``/{hashtag-id}/recent_media`` lists people's posts carrying it, newest first. The 30-hashtags-a-week
+budget is Escucha's to keep; the sandbox does not count.
+
 Any access token is accepted. Replies we publish are kept as ``SandboxReply``.
 """
 
@@ -59,6 +63,25 @@ def _media(post: SandboxPost) -> dict[str, Any]:
         "permalink": post.payload.get("permalink", ""),
         "timestamp": _time(post.created_at),
         "username": str(post.author.get("handle", "")),
+    }
+
+
+def hashtag_id(name: str) -> str:
+    """The id Graph gives a hashtag: one per name, the same for every account."""
+    digest = int(hashlib.sha256(name.lower().encode()).hexdigest(), 16)
+    return f"178{digest % 10**14:014d}"
+
+
+def _hashtag_media(post: SandboxPost) -> dict[str, Any]:
+    """A hashtag's media as recent_media gives it: no owner (Graph has no username field there)."""
+    return {
+        "id": post.external_id,
+        "caption": post.text,
+        "permalink": post.payload.get("permalink", ""),
+        "timestamp": _time(post.created_at),
+        "media_type": "IMAGE",
+        "comments_count": 0,
+        "like_count": int(post.payload.get("likes", 0)),
     }
 
 
@@ -127,11 +150,25 @@ def object_edge(request: HttpRequest, version: str, object_id: str, edge: str) -
         tagged = list(
             SandboxPost.objects.filter(platform="instagram", kind="tagged")
             .exclude(payload__has_key="mention")
+            .exclude(payload__has_key="hashtag")
             .order_by("-sort_key")
         )
         data, paging = _page(request, tagged, lambda p: p.sort_key)
         return JsonResponse(
             {"data": [_media(p) for p in data], **({"paging": paging} if paging else {})}, headers=USAGE
+        )
+    if edge == "recent_media":
+        if not request.GET.get("user_id"):
+            return _error("(#100) The parameter user_id is required", 100)
+        name = next((n for n in [generator.IG_HASHTAG] if hashtag_id(n) == object_id), None)
+        rows = list(
+            SandboxPost.objects.filter(platform="instagram", kind="tagged", payload__hashtag=name).order_by("-sort_key")
+            if name
+            else []
+        )
+        data, paging = _page(request, rows, lambda p: p.sort_key)
+        return JsonResponse(
+            {"data": [_hashtag_media(p) for p in data], **({"paging": paging} if paging else {})}, headers=USAGE
         )
     if edge == "comments":
         comments = list(
@@ -176,6 +213,13 @@ def account_node(request: HttpRequest, version: str, object_id: str) -> HttpResp
     ``DELETE`` on a comment hide or delete it."""
     if request.method != "GET":
         return moderate_comment(request, "instagram", object_id, "hide")
+    if object_id == "ig_hashtag_search":
+        query, user_id = request.GET.get("q", "").strip().lstrip("#"), request.GET.get("user_id", "")
+        if not query or not user_id:
+            return _error("(#100) The parameters q and user_id are required", 100)
+        if not re.fullmatch(r"\w{1,100}", query):
+            return JsonResponse({"data": []}, headers=USAGE)
+        return JsonResponse({"data": [{"id": hashtag_id(query)}]}, headers=USAGE)
     if object_id != generator.IG_USER_ID:
         return _object_lookup(request, version, object_id)
     found = MENTIONED.match(request.GET.get("fields", ""))

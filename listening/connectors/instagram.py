@@ -36,7 +36,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import facebook
 
@@ -48,12 +48,16 @@ from listening.connectors.base import (
     FetchedItem,
     FetchResult,
     PostedReply,
+    RateLimited,
     RejectedItem,
     SettingField,
     brands_reply_among,
     unreadable_item,
 )
 from listening.connectors.facebook import PAGE_SIZE, FacebookConnector, parse_time
+
+if TYPE_CHECKING:
+    from listening.models import Channel
 
 MEDIA_FIELDS = "id,caption,permalink,timestamp,comments_count"
 # Someone else's media: its owner is known by the username only.
@@ -64,6 +68,22 @@ COMMENT_FIELDS = f"{PERSON_FIELDS},replies{{{PERSON_FIELDS}}}"
 # Instagram usernames: letters, digits, periods and underscores, at most 30.
 USERNAME = re.compile(r"[A-Za-z0-9._]{1,30}")
 FIRST_POLL_DAYS = 7
+# A hashtag's media: Graph names no owner for them (no username field on recent_media).
+# https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-hashtag/recent-media
+HASHTAG_MEDIA_FIELDS = "id,caption,permalink,timestamp,media_type,comments_count,like_count"
+HASHTAG_BUDGET_SPENT = "Not looked up: the account's 30 hashtags of the last 7 days are taken (#%(name)s waits)"
+# What Graph answers a look-up past the account's 30 hashtags in 7 days; Meta documents the limit but
+# not its error, so it is told by its code and message together.
+HASHTAG_LIMIT_CODE = 24
+
+
+def _is_budget_refusal(exc: ConnectorError) -> bool:
+    cause = exc.__cause__
+    code = getattr(cause, "code", None)
+    message = str(exc).lower()
+    return code == HASHTAG_LIMIT_CODE or ("hashtag" in message and "limit" in message)
+
+
 # How long one fetch keeps reading comments, media after media (as Facebook's: the poll task stops at 45 s).
 COMMENTS_SECONDS = 20
 
@@ -158,10 +178,32 @@ class InstagramConnector(FacebookConnector):
         SettingField("graph_version", pattern=r"v[0-9]{1,2}\.[0-9]"),
         SettingField("max_media", int),
         SettingField("max_pages", int),
+        # Letters, digits and underscores (Instagram's hashtags); a leading # is allowed and dropped.
+        SettingField("hashtags", list, pattern=r"#?\w{1,100}", max_items=30),
     )
     credential_keys = ("page_access_token", "app_secret", "verify_token")
     # https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment#updating
     hide_field: ClassVar[str] = "hide"
+
+    @classmethod
+    def clean_settings(cls, raw: Any, *, api_base_url: str = "") -> tuple[dict[str, Any], dict[str, str]]:
+        cleaned, errors = super().clean_settings(raw, api_base_url=api_base_url)
+        if "hashtags" in cleaned:
+            # Instagram's hashtags are case-insensitive; one name per hashtag keeps the budget honest.
+            names = [name.removeprefix("#").lower() for name in cleaned["hashtags"]]
+            cleaned["hashtags"] = list(dict.fromkeys(names))
+        return cleaned, errors
+
+    @classmethod
+    def settings_errors(cls, settings: dict[str, Any], *, channel: Channel | None) -> dict[str, str]:
+        from listening.hashtags import hashtags_refusal
+
+        refusal = hashtags_refusal(
+            ig_user_id=str(settings.get("ig_user_id") or ""),
+            names=list(settings.get("hashtags") or []),
+            channel=channel,
+        )
+        return {"hashtags": refusal} if refusal else {}
 
     def fetch(self, cursor: dict[str, Any]) -> FetchResult:
         ig_user_id = str(self.settings.get("ig_user_id") or "")
@@ -173,19 +215,27 @@ class InstagramConnector(FacebookConnector):
             for media_id, floor in (cursor.get("comments_owed") or {}).items()
             if isinstance(floor, int | float)
         }
+        floors = {str(k): int(v) for k, v in (cursor.get("hashtags") or {}).items() if isinstance(v, int | float)}
         graph, last = self._graph()
         try:
             items, rejected, still_owed, error = self._collect(graph, last, ig_user_id, since, owed)
+            hashtag_items: list[FetchedItem] = []
+            if error is None:
+                hashtag_items, floors, error = self._hashtags(graph, last, ig_user_id, since, floors, rejected)
         except (ValueError, TypeError, AttributeError) as exc:
             raise ConnectorError(f"Instagram sent a malformed item: {exc}") from exc
         finally:
             graph.session.close()
-        if error is not None and not items:
+        if error is not None and not items and not hashtag_items:
             raise error
+        # A hashtag's media move its own floor (in ``floors``), not the comments' one.
         newest = max((int(item.published_at.timestamp()) for item in items), default=since)
-        rest = {k: v for k, v in cursor.items() if k not in ("since", "comments_owed")}
+        items += hashtag_items
+        rest = {k: v for k, v in cursor.items() if k not in ("since", "comments_owed", "hashtags")}
         if still_owed:
             rest["comments_owed"] = still_owed
+        if floors:
+            rest["hashtags"] = floors
         return FetchResult(
             items=unique_items(items),
             # Cut short, the floor stays: the media and tags not read are read from it next time.
@@ -293,6 +343,104 @@ class InstagramConnector(FacebookConnector):
         found: list[dict[str, Any]] = []
         for _ in range(max_pages):
             result = self._request(graph, last, f"{ig_user_id}/tags", args=dict(args))
+            data = result.get("data")
+            if not isinstance(data, list):
+                raise ConnectorError("Instagram sent an unexpected payload shape")
+            older = False
+            for media in data:
+                if not isinstance(media, dict) or not media.get("id"):
+                    continue
+                try:
+                    if parse_time(media.get("timestamp")) < floor:
+                        older = True
+                        continue
+                except ITEM_PARSE_ERRORS:
+                    pass  # kept: media_item sets it aside, named
+                found.append(media)
+            paging = result.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if older or not data or not paging.get("next") or not after:
+                break
+            args["after"] = str(after)
+        return found
+
+    def _hashtags(
+        self,
+        graph: facebook.GraphAPI,
+        last: dict[str, Any],
+        ig_user_id: str,
+        since: int,
+        floors: dict[str, int],
+        rejected: list[RejectedItem],
+    ) -> tuple[list[FetchedItem], dict[str, int], ConnectorError | None]:
+        """The new media of each followed hashtag: its id looked up once (within the account's budget,
+        ``listening.hashtags``), then ``/{hashtag-id}/recent_media`` read down to the hashtag's floor.
+
+        Returns the media, the floors (hashtag id → unix time of the newest media seen; a hashtag
+        whose read failed keeps its old one) and the failure that stopped the reading, if one did.
+        A hashtag Instagram refuses to look up (its budget spent by another app, a hashtag it deems
+        sensitive) is set aside on the channel (``rejected``) and the others are read.
+        """
+        from listening.hashtags import hashtag_may_search, hashtag_searched, hashtags_known
+
+        names = [str(name) for name in self.settings.get("hashtags") or []]
+        if not names:
+            return [], {}, None
+        known = hashtags_known(ig_user_id=ig_user_id, names=names)
+        items: list[FetchedItem] = []
+        kept: dict[str, int] = {}
+        budget_spent = False
+        for name in names:
+            hashtag_id = known.get(name)
+            if hashtag_id is None:
+                if budget_spent or not hashtag_may_search(ig_user_id=ig_user_id, name=name):
+                    rejected.append(RejectedItem(f"#{name}", HASHTAG_BUDGET_SPENT % {"name": name}))
+                    continue
+                try:
+                    found = self._request(graph, last, "ig_hashtag_search", args={"user_id": ig_user_id, "q": name})
+                except RateLimited as exc:
+                    return items, {**floors, **kept}, exc
+                except ConnectorError as exc:
+                    if exc.reconnect or not exc.permanent:
+                        return items, {**floors, **kept}, exc
+                    # Refused for this hashtag: not looked up, so not counted; the others go on.
+                    budget_spent = budget_spent or _is_budget_refusal(exc)
+                    rejected.append(RejectedItem(f"#{name}", f"Instagram refused to look up #{name}: {exc}"[:300]))
+                    continue
+                data = found.get("data")
+                first = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
+                hashtag_id = str(first.get("id") or "")
+                hashtag_searched(ig_user_id=ig_user_id, name=name, hashtag_id=hashtag_id)
+            if not hashtag_id:
+                continue  # Instagram knows no such hashtag
+            floor = floors.get(hashtag_id, since)
+            try:
+                media = self._hashtag_media(graph, last, ig_user_id, hashtag_id, datetime.fromtimestamp(floor, UTC))
+            except ConnectorError as exc:
+                return items, {**floors, **kept}, exc
+            newest = floor
+            for obj in media:
+                try:
+                    item = self.media_item(obj)
+                except ITEM_PARSE_ERRORS as exc:
+                    rejected.append(unreadable_item("Instagram", obj, exc))
+                    continue
+                items.append(item)
+                newest = max(newest, int(item.published_at.timestamp()))
+            kept[hashtag_id] = newest
+        # Only the hashtags still followed keep a floor.
+        return items, kept, None
+
+    def _hashtag_media(
+        self, graph: facebook.GraphAPI, last: dict[str, Any], ig_user_id: str, hashtag_id: str, floor: datetime
+    ) -> list[dict[str, Any]]:
+        """A hashtag's media published since ``floor``, over at most ``max_pages`` pages: newest first,
+        so the pages stop at one that holds an older media. Instagram gives only the last 24 hours."""
+        max_pages = max(int(self.settings.get("max_pages") or 5), 1)
+        args: dict[str, Any] = {"user_id": ig_user_id, "fields": HASHTAG_MEDIA_FIELDS, "limit": PAGE_SIZE // 2}
+        found: list[dict[str, Any]] = []
+        for _ in range(max_pages):
+            result = self._request(graph, last, f"{hashtag_id}/recent_media", args=dict(args))
             data = result.get("data")
             if not isinstance(data, list):
                 raise ConnectorError("Instagram sent an unexpected payload shape")
