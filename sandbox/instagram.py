@@ -117,11 +117,16 @@ def _page(request: HttpRequest, rows: list[Any], key: Any) -> tuple[list[Any], d
 @require_http_methods(["GET", "POST"])
 def object_edge(request: HttpRequest, version: str, object_id: str, edge: str) -> HttpResponse:
     if request.method == "POST":
+        if edge == "mentions" and object_id == generator.IG_USER_ID:
+            return _answer_mention(request)
         if edge != "replies":
             return _error(f"Unsupported post request to {edge}", 100)
         message = request.POST.get("message", "")
         if not message:
             return _error("(#100) The parameter message is required", 100)
+        if SandboxPost.objects.filter(platform="instagram", external_id=object_id, payload__has_key="mention").exists():
+            # Someone else's media: Graph takes no replies there, only the account's mentions edge.
+            return _error("(#10) Application does not have permission for this action", 10, status=403)
         reply_id = f"179{secrets.randbelow(10**14):014d}"
         SandboxReply.objects.create(platform="instagram", external_id=reply_id, in_reply_to=object_id, text=message)
         return JsonResponse({"id": reply_id})
@@ -199,7 +204,33 @@ def object_edge(request: HttpRequest, version: str, object_id: str, edge: str) -
 
 
 # ``mentioned_comment.comment_id(ID){fields}`` / ``mentioned_media.media_id(ID){fields}``
-MENTIONED = re.compile(r"^mentioned_(comment)\.comment_id\((\w+)\)|^mentioned_(media)\.media_id\((\w+)\)")
+MENTIONED = re.compile(r"mentioned_(comment)\.comment_id\((\w+)\)|mentioned_(media)\.media_id\((\w+)\)")
+
+
+def _answer_mention(request: HttpRequest) -> JsonResponse:
+    """``POST /{ig-user-id}/mentions``: the account's comment on someone else's media that @mentions
+    it, as a reply to the mentioning comment (``comment_id``) or on the captioned media."""
+    media_id, comment_id = request.POST.get("media_id", ""), request.POST.get("comment_id", "")
+    message = request.POST.get("message", "")
+    if not media_id or not message:
+        return _error("(#100) The parameters media_id and message are required", 100)
+    mentioned = SandboxPost.objects.filter(platform="instagram", payload__media_id=media_id)
+    if comment_id:
+        mentioned = mentioned.filter(external_id=comment_id, payload__mention="comment")
+    else:
+        mentioned = mentioned.filter(external_id=media_id, payload__mention="caption")
+    if not mentioned.exists():
+        return _error("(#100) The account is not mentioned there", 100)
+    reply_id = f"179{secrets.randbelow(10**14):014d}"
+    target = comment_id or media_id
+    SandboxReply.objects.create(platform="instagram", external_id=reply_id, in_reply_to=target, text=message)
+    return JsonResponse({"id": reply_id})
+
+
+def _answers(target: str) -> dict[str, Any]:
+    """The account's answers to a mention, as the ``replies`` / ``comments`` edge nested in it lists them."""
+    own = SandboxReply.objects.filter(platform="instagram", in_reply_to=target).order_by("-created_at")[:100]
+    return {"data": [{k: v for k, v in _brand_reply(answer).items() if k != "from"} for answer in own]}
 
 
 _object_lookup = object_lookup("instagram")
@@ -222,7 +253,8 @@ def account_node(request: HttpRequest, version: str, object_id: str) -> HttpResp
         return JsonResponse({"data": [{"id": hashtag_id(query)}]}, headers=USAGE)
     if object_id != generator.IG_USER_ID:
         return _object_lookup(request, version, object_id)
-    found = MENTIONED.match(request.GET.get("fields", ""))
+    fields = request.GET.get("fields", "")
+    found = MENTIONED.search(fields)
     if not found:
         return JsonResponse({"id": object_id, "username": generator.IG_USERNAME}, headers=USAGE)
     is_comment = bool(found.group(1))
@@ -234,13 +266,19 @@ def account_node(request: HttpRequest, version: str, object_id: str) -> HttpResp
         payload__mention="comment" if is_comment else "caption",
     ).first()
     body: dict[str, Any] = {"id": object_id}
+    if fields.startswith("username,"):
+        body["username"] = generator.IG_USERNAME
     if post is not None and is_comment:
         body["mentioned_comment"] = {
             **{k: v for k, v in _comment(post).items() if k != "from"},
             "media": {"id": post.payload.get("media_id", ""), "permalink": post.payload.get("permalink", "")},
         }
+        if "{replies{" in fields:
+            body["mentioned_comment"]["replies"] = _answers(post.external_id)
     elif post is not None:
         body["mentioned_media"] = _media(post)
+        if "{comments{" in fields:
+            body["mentioned_media"]["comments"] = _answers(post.external_id)
     return JsonResponse(body, headers=USAGE)
 
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -68,6 +68,11 @@ COMMENT_FIELDS = f"{PERSON_FIELDS},replies{{{PERSON_FIELDS}}}"
 # Instagram usernames: letters, digits, periods and underscores, at most 30.
 USERNAME = re.compile(r"[A-Za-z0-9._]{1,30}")
 FIRST_POLL_DAYS = 7
+# ``Mention.reply_route`` of an @mention on someone else's media (told by the ``mentions`` webhook).
+MENTIONS_ROUTE = "mentions"
+# What a mention's answers are read back with: the account's own answers are told by its username
+# (other people's media name no Instagram-scoped ids).
+ANSWER_FIELDS = "id,text,timestamp,username"
 # A hashtag's media: Graph names no owner for them (no username field on recent_media).
 # https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-hashtag/recent-media
 HASHTAG_MEDIA_FIELDS = "id,caption,permalink,timestamp,media_type,comments_count,like_count"
@@ -495,7 +500,9 @@ class InstagramConnector(FacebookConnector):
                 if not isinstance(found, dict) or not found.get("id"):
                     continue  # removed since, or on media whose comments are now off
                 try:
-                    items.append(self._mentioned_comment(found) if ref.comment_id else self.media_item(found))
+                    item = self._mentioned_comment(found) if ref.comment_id else self.media_item(found)
+                    # Someone else's media: answered through the account's mentions edge, never replies.
+                    items.append(replace(item, reply_route=MENTIONS_ROUTE))
                 except ITEM_PARSE_ERRORS as exc:
                     raise ConnectorError(f"Instagram sent a malformed item: {exc}") from exc
         finally:
@@ -535,11 +542,36 @@ class InstagramConnector(FacebookConnector):
             metrics={"likes": likes} if isinstance(likes, int) and not isinstance(likes, bool) else {},
         )
 
+    def _mention_route(self, external_id: str) -> tuple[str, str] | None:
+        """(media id, comment id or "") when ``external_id`` is an @mention of the account on someone
+        else's media, which Instagram answers only through ``/{ig-user-id}/mentions``."""
+        from listening.selectors import mention_reply_route
+
+        if self.channel.pk is None:
+            return None
+        stored = mention_reply_route(channel=self.channel, external_id=external_id)
+        if stored is None or stored[0] != MENTIONS_ROUTE:
+            return None
+        media_id = stored[1] or external_id
+        return media_id, "" if media_id == external_id else external_id
+
     def post_reply(self, parent_external_id: str, text: str) -> PostedReply:
-        """``POST /{ig-comment-id}/replies``: Instagram threads one level, on top-level comments."""
+        """``POST /{ig-comment-id}/replies``: Instagram threads one level, on top-level comments.
+
+        An @mention on someone else's media cannot be answered there: its comment (or, for a caption,
+        its media) is answered with ``POST /{ig-user-id}/mentions``
+        (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/mentions).
+        """
+        route = self._mention_route(parent_external_id)
         graph, last = self._graph()
         try:
-            result = self._request(graph, last, f"{parent_external_id}/replies", post_args={"message": text})
+            if route is None:
+                path, args = f"{parent_external_id}/replies", {"message": text}
+            else:
+                media_id, comment_id = route
+                path = f"{self._ig_user_id()}/mentions"
+                args = {"media_id": media_id, **({"comment_id": comment_id} if comment_id else {}), "message": text}
+            result = self._request(graph, last, path, post_args=args)
         finally:
             graph.session.close()
         reply_id = str(result.get("id") or "")
@@ -547,8 +579,17 @@ class InstagramConnector(FacebookConnector):
             raise ConnectorError("Instagram did not return the id of the reply")
         return PostedReply(external_id=reply_id)
 
+    def _ig_user_id(self) -> str:
+        ig_user_id = str(self.settings.get("ig_user_id") or "")
+        if not ig_user_id:
+            raise ConnectorError("Instagram channel needs an ig_user_id setting", permanent=True)
+        return ig_user_id
+
     def find_reply(self, parent_external_id: str, text: str, *, since: datetime) -> PostedReply | None:
         """The comment's replies read back for the account's own answer since ``since``."""
+        route = self._mention_route(parent_external_id)
+        if route is not None:
+            return self._find_mention_answer(route, text, since=since)
         ig_user_id = str(self.settings.get("ig_user_id") or "")
         since = since.replace(microsecond=0)  # Graph times are whole seconds
         graph, last = self._graph()
@@ -568,3 +609,34 @@ class InstagramConnector(FacebookConnector):
         truncated = bool((result.get("paging") or {}).get("next"))
         found = brands_reply_among(answers, text, truncated=truncated, platform="Instagram")
         return PostedReply(external_id=found) if found else None
+
+    def _find_mention_answer(self, route: tuple[str, str], text: str, *, since: datetime) -> PostedReply | None:
+        """An answer to an @mention on someone else's media, read back where the mentions edge put it:
+        among the mentioning comment's replies, or the captioned media's comments, through the
+        account's ``mentioned_comment`` / ``mentioned_media`` fields, with the account's username."""
+        media_id, comment_id = route
+        since = since.replace(microsecond=0)
+        if comment_id:
+            field, edge = f"mentioned_comment.comment_id({comment_id}){{replies{{{ANSWER_FIELDS}}}}}", "replies"
+        else:
+            field, edge = f"mentioned_media.media_id({media_id}){{comments{{{ANSWER_FIELDS}}}}}", "comments"
+        graph, last = self._graph()
+        try:
+            result = self._request(graph, last, self._ig_user_id(), args={"fields": f"username,{field}"})
+        finally:
+            graph.session.close()
+        username = str(result.get("username") or "")
+        found = result.get("mentioned_comment" if comment_id else "mentioned_media")
+        if not username or not isinstance(found, dict):
+            raise ConnectorError("Instagram did not show the mention's answers; the reply may be among them")
+        listing = found.get(edge) if isinstance(found.get(edge), dict) else {}
+        answers = [
+            (str(answer.get("id") or ""), str(answer.get("text") or ""))
+            for answer in listing.get("data") or []
+            if isinstance(answer, dict)
+            and str(answer.get("username") or "").lower() == username.lower()
+            and parse_time(answer.get("timestamp")) >= since
+        ]
+        truncated = bool((listing.get("paging") or {}).get("next"))
+        found_id = brands_reply_among(answers, text, truncated=truncated, platform="Instagram")
+        return PostedReply(external_id=found_id) if found_id else None

@@ -17,6 +17,7 @@ from listening.connectors.instagram import InstagramConnector
 from listening.hashtags import hashtag_budget
 from listening.models import Channel, HashtagSearch, Platform
 from tests.factories import ChannelFactory
+from tests.listening.connectors.conftest import fixture_bytes
 
 IG = "17841400000000001"
 SEARCH = "/v21.0/ig_hashtag_search"
@@ -287,7 +288,7 @@ def test_a_rate_limit_on_the_hashtags_keeps_their_floor_and_waits(wire, team, st
 @pytest.mark.django_db
 def test_an_unknown_hashtag_counts_but_is_not_read(wire):
     serve(wire)
-    wire.prepend("GET", SEARCH, [(200, JSON, b'{"data": []}')])
+    wire.prepend("GET", SEARCH, [(200, JSON, fixture_bytes("instagram/hashtag_search_unknown.json"))])
     result = get_connector(instagram_channel(wire, ["zzzqqq"])).fetch({"since": SINCE})
     assert result.items == [] and not wire.calls(RECENT)
     assert HashtagSearch.objects.get(name="zzzqqq").hashtag_id == ""
