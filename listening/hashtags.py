@@ -48,6 +48,19 @@ def hashtags_known(*, ig_user_id: str, names: list[str]) -> dict[str, str]:
     return dict(rows.values_list("name", "hashtag_id"))
 
 
+def _needing_slot(*, ig_user_id: str, names: set[str], now: datetime) -> set[str]:
+    """The hashtags of ``names`` whose look-up would count: never looked up, or looked up and not
+    found (a campaign's hashtag before its first post) more than 7 days ago. One found is never
+    looked up again; one not found is looked up again for free within its 7 days."""
+    rows = HashtagSearch.objects.filter(ig_user_id=ig_user_id, name__in=names)
+    free = {
+        name
+        for name, hashtag_id, searched_at in rows.values_list("name", "hashtag_id", "searched_at")
+        if hashtag_id or searched_at > now - WINDOW
+    }
+    return names - free
+
+
 def _pending(*, ig_user_id: str, exclude: Channel | None) -> set[str]:
     """The hashtags other channels of this account follow that no poll has looked up yet."""
     channels = Channel.objects.filter(platform=Platform.INSTAGRAM, is_active=True, settings__ig_user_id=ig_user_id)
@@ -56,7 +69,7 @@ def _pending(*, ig_user_id: str, exclude: Channel | None) -> set[str]:
     followed = {
         str(name) for settings in channels.values_list("settings", flat=True) for name in settings.get("hashtags") or []
     }
-    return followed - set(hashtags_known(ig_user_id=ig_user_id, names=sorted(followed)))
+    return _needing_slot(ig_user_id=ig_user_id, names=followed, now=timezone.now())
 
 
 def hashtags_refusal(*, ig_user_id: str, names: list[str], channel: Channel | None) -> str:
@@ -64,7 +77,7 @@ def hashtags_refusal(*, ig_user_id: str, names: list[str], channel: Channel | No
     or "" when the budget has room for the ones never looked up."""
     if not names:
         return ""
-    new = set(names) - set(hashtags_known(ig_user_id=ig_user_id, names=names))
+    new = _needing_slot(ig_user_id=ig_user_id, names=set(names), now=timezone.now())
     if not new:
         return ""
     budget = hashtag_budget(ig_user_id=ig_user_id)
@@ -90,17 +103,23 @@ def hashtags_refusal(*, ig_user_id: str, names: list[str], channel: Channel | No
 
 def hashtag_may_search(*, ig_user_id: str, name: str) -> bool:
     """Whether a poll may look ``name`` up now: only within the budget, never past it."""
-    if name in hashtags_known(ig_user_id=ig_user_id, names=[name]):
+    if not _needing_slot(ig_user_id=ig_user_id, names={name}, now=timezone.now()):
         return True
     budget = hashtag_budget(ig_user_id=ig_user_id)
     return budget.used < budget.limit
 
 
 def hashtag_searched(*, ig_user_id: str, name: str, hashtag_id: str) -> None:
-    """Record a look-up Instagram answered (it counts from now), the moment it is made: a poll that
-    fails later must not make the budget forget it."""
+    """Record a look-up Instagram answered, the moment it is made: a poll that fails later must not
+    make the budget forget it. A look-up again within the 7 days keeps its first time, as Instagram's
+    count does; one after them counts from now."""
+    now = timezone.now()
     try:
         with transaction.atomic():
-            HashtagSearch.objects.create(ig_user_id=ig_user_id, name=name, hashtag_id=hashtag_id)
-    except IntegrityError:  # another channel of the account looked it up meanwhile
-        HashtagSearch.objects.filter(ig_user_id=ig_user_id, name=name).update(hashtag_id=hashtag_id)
+            HashtagSearch.objects.create(ig_user_id=ig_user_id, name=name, hashtag_id=hashtag_id, searched_at=now)
+            return
+    except IntegrityError:  # looked up before, by this channel or another of the account
+        pass
+    rows = HashtagSearch.objects.filter(ig_user_id=ig_user_id, name=name)
+    rows.filter(searched_at__lte=now - WINDOW).update(searched_at=now)
+    rows.update(hashtag_id=hashtag_id)

@@ -76,6 +76,7 @@ ANSWER_FIELDS = "id,text,timestamp,username"
 # A hashtag's media: Graph names no owner for them (no username field on recent_media).
 # https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-hashtag/recent-media
 HASHTAG_MEDIA_FIELDS = "id,caption,permalink,timestamp,media_type,comments_count,like_count"
+UNKNOWN_HASHTAG_RECHECK = 3600
 HASHTAG_BUDGET_SPENT = "Not looked up: the account's 30 hashtags of the last 7 days are taken (#%(name)s waits)"
 # What Graph answers a look-up past the account's 30 hashtags in 7 days; Meta documents the limit but
 # not its error, so it is told by its code and message together.
@@ -221,12 +222,18 @@ class InstagramConnector(FacebookConnector):
             if isinstance(floor, int | float)
         }
         floors = {str(k): int(v) for k, v in (cursor.get("hashtags") or {}).items() if isinstance(v, int | float)}
+        followed = {str(name) for name in self.settings.get("hashtags") or []}
+        checks = {
+            str(k): int(v)
+            for k, v in (cursor.get("hashtag_checks") or {}).items()
+            if k in followed and isinstance(v, int | float)
+        }
         graph, last = self._graph()
         try:
             items, rejected, still_owed, error = self._collect(graph, last, ig_user_id, since, owed)
             hashtag_items: list[FetchedItem] = []
             if error is None:
-                hashtag_items, floors, error = self._hashtags(graph, last, ig_user_id, since, floors, rejected)
+                hashtag_items, floors, error = self._hashtags(graph, last, ig_user_id, since, floors, checks, rejected)
         except (ValueError, TypeError, AttributeError) as exc:
             raise ConnectorError(f"Instagram sent a malformed item: {exc}") from exc
         finally:
@@ -236,11 +243,13 @@ class InstagramConnector(FacebookConnector):
         # A hashtag's media move its own floor (in ``floors``), not the comments' one.
         newest = max((int(item.published_at.timestamp()) for item in items), default=since)
         items += hashtag_items
-        rest = {k: v for k, v in cursor.items() if k not in ("since", "comments_owed", "hashtags")}
+        rest = {k: v for k, v in cursor.items() if k not in ("since", "comments_owed", "hashtags", "hashtag_checks")}
         if still_owed:
             rest["comments_owed"] = still_owed
         if floors:
             rest["hashtags"] = floors
+        if checks:
+            rest["hashtag_checks"] = checks
         return FetchResult(
             items=unique_items(items),
             # Cut short, the floor stays: the media and tags not read are read from it next time.
@@ -376,6 +385,7 @@ class InstagramConnector(FacebookConnector):
         ig_user_id: str,
         since: int,
         floors: dict[str, int],
+        checks: dict[str, int],
         rejected: list[RejectedItem],
     ) -> tuple[list[FetchedItem], dict[str, int], ConnectorError | None]:
         """The new media of each followed hashtag: its id looked up once (within the account's budget,
@@ -384,7 +394,9 @@ class InstagramConnector(FacebookConnector):
         Returns the media, the floors (hashtag id → unix time of the newest media seen; a hashtag
         whose read failed keeps its old one) and the failure that stopped the reading, if one did.
         A hashtag Instagram refuses to look up (its budget spent by another app, a hashtag it deems
-        sensitive) is set aside on the channel (``rejected``) and the others are read.
+        sensitive) is set aside on the channel (``rejected``) and the others are read. One Instagram
+        knows no id for (a campaign's hashtag before its first post) is looked up again hourly
+        (``checks``: name → unix time of the last look-up), free within its 7 days.
         """
         from listening.hashtags import hashtag_may_search, hashtag_searched, hashtags_known
 
@@ -397,7 +409,9 @@ class InstagramConnector(FacebookConnector):
         budget_spent = False
         for name in names:
             hashtag_id = known.get(name)
-            if hashtag_id is None:
+            if not hashtag_id:
+                if hashtag_id == "" and time.time() - checks.get(name, 0) < UNKNOWN_HASHTAG_RECHECK:
+                    continue  # Instagram knew no such hashtag a moment ago
                 if budget_spent or not hashtag_may_search(ig_user_id=ig_user_id, name=name):
                     rejected.append(RejectedItem(f"#{name}", HASHTAG_BUDGET_SPENT % {"name": name}))
                     continue
@@ -416,8 +430,12 @@ class InstagramConnector(FacebookConnector):
                 first = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
                 hashtag_id = str(first.get("id") or "")
                 hashtag_searched(ig_user_id=ig_user_id, name=name, hashtag_id=hashtag_id)
+                if hashtag_id:
+                    checks.pop(name, None)
+                else:
+                    checks[name] = int(time.time())
             if not hashtag_id:
-                continue  # Instagram knows no such hashtag
+                continue  # Instagram knows no such hashtag (yet)
             floor = floors.get(hashtag_id, since)
             try:
                 media = self._hashtag_media(graph, last, ig_user_id, hashtag_id, datetime.fromtimestamp(floor, UTC))

@@ -286,12 +286,36 @@ def test_a_rate_limit_on_the_hashtags_keeps_their_floor_and_waits(wire, team, st
 
 
 @pytest.mark.django_db
-def test_an_unknown_hashtag_counts_but_is_not_read(wire):
+def test_a_hashtag_instagram_does_not_know_yet_is_looked_up_again_hourly_and_free_within_its_week(wire):
     serve(wire)
     wire.prepend("GET", SEARCH, [(200, JSON, fixture_bytes("instagram/hashtag_search_unknown.json"))])
-    result = get_connector(instagram_channel(wire, ["zzzqqq"])).fetch({"since": SINCE})
-    assert result.items == [] and not wire.calls(RECENT)
-    assert HashtagSearch.objects.get(name="zzzqqq").hashtag_id == ""
+    channel = instagram_channel(wire, ["launch2027"])  # a campaign's hashtag before its first post
+    first = get_connector(channel).fetch({"since": SINCE})
+    assert first.items == [] and not wire.calls(RECENT)
+    assert HashtagSearch.objects.get(name="launch2027").hashtag_id == ""
+    assert list(first.cursor["hashtag_checks"]) == ["launch2027"]
+    # within the hour: not asked again
+    get_connector(channel).fetch(first.cursor)
+    assert len(wire.calls(SEARCH)) == 1
+    # an hour later Instagram knows it: its media come in, and the look-up did not count twice
+    later = {**first.cursor, "hashtag_checks": {"launch2027": first.cursor["hashtag_checks"]["launch2027"] - 3601}}
+    found = get_connector(channel).fetch(later)
+    assert len(wire.calls(SEARCH)) == 2 and len(found.items) == 3
+    assert "hashtag_checks" not in found.cursor
+    assert HashtagSearch.objects.get(name="launch2027").hashtag_id == HASHTAG_ID
+    assert hashtag_budget(ig_user_id=IG).used == 1
+
+
+@pytest.mark.django_db
+def test_a_hashtag_not_found_more_than_a_week_ago_needs_a_slot_again():
+    searched([f"tag{n}" for n in range(30)], ago=timedelta(days=1))
+    HashtagSearch.objects.create(
+        ig_user_id=IG, name="launch2027", hashtag_id="", searched_at=timezone.now() - timedelta(days=8)
+    )
+    errors = InstagramConnector.settings_errors({"ig_user_id": IG, "hashtags": ["launch2027"]}, channel=None)
+    assert "#launch2027 cannot be followed yet" in errors["hashtags"]
+    HashtagSearch.objects.filter(name="tag0").delete()
+    assert InstagramConnector.settings_errors({"ig_user_id": IG, "hashtags": ["launch2027"]}, channel=None) == {}
 
 
 @pytest.mark.django_db
