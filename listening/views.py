@@ -47,7 +47,15 @@ AUDIT_PAGE = 500  # entries on the log's page
 
 @permission_required("listening.configure_brand", raise_exception=True)
 def channel_list(request: HttpRequest) -> HttpResponse:
-    channels = channels_for_user(request.user).select_related("brand")
+    channels = list(channels_for_user(request.user).select_related("brand"))
+    budgets: dict[str, hashtags.HashtagBudget] = {}
+    for channel in channels:
+        # The hashtag budget is the Instagram account's, shown on each channel that follows hashtags.
+        ig_user_id = str((channel.settings or {}).get("ig_user_id") or "")
+        if channel.platform == Platform.INSTAGRAM and ig_user_id and (channel.settings or {}).get("hashtags"):
+            if ig_user_id not in budgets:
+                budgets[ig_user_id] = hashtags.hashtag_budget(ig_user_id=ig_user_id)
+            channel.hashtag_budget = budgets[ig_user_id]
     return render(
         request,
         "listening/channel_list.html",

@@ -175,6 +175,7 @@ def test_the_form_refuses_the_thirty_first_and_keeps_what_was_typed(team, wire):
     client.force_login(team.cm)
     page = client.get(f"/channels/{channel.pk}/edit/").content.decode()
     assert "30 of 30 hashtags used this week" in page
+    assert "30 of 30 hashtags used this week" in client.get("/channels/").content.decode()
     assert 'value="tag0"' in page
     form = {
         "name": "Acme IG",
