@@ -10,7 +10,8 @@ https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/refe
 
 Settings: ``ig_user_id`` (the Instagram account's Graph id), ``graph_version`` (e.g. ``v21.0``),
 ``max_media`` (default 25: on how many of the newest media a poll reads comments), ``max_pages`` per
-edge and poll (default 5). Credentials: ``page_access_token`` (the linked Page's token with
+edge and poll (default 5), ``hashtags`` (the hashtags to follow, within the account's budget of 30
+new ones a week kept by ``listening.hashtags``). Credentials: ``page_access_token`` (the linked Page's token with
 ``instagram_basic``, ``instagram_manage_comments``, ``pages_read_engagement``); for the webhook
 ``app_secret`` and ``verify_token``, as a Facebook Page's.
 
@@ -19,6 +20,11 @@ each poll reads them down to the cursor's floor. @mentions have no list to poll:
 the ids in a ``mentions`` webhook delivery, and the comment or caption is read with the account's
 ``mentioned_comment`` / ``mentioned_media`` fields
 (https://developers.facebook.com/docs/instagram-platform/instagram-api-with-facebook-login/mentions).
+
+Hashtags: each is looked up once (``ig_hashtag_search``, its id kept in ``HashtagSearch``), then
+``/{hashtag-id}/recent_media`` is read down to the hashtag's own floor (``cursor["hashtags"]``: hashtag
+id → unix time of its newest media seen). A hashtag's media are mentions with no owner (Graph names
+none there) and cannot be answered through the API.
 
 Cursor: ``{"since": <unix time of the newest comment seen>}``. The comments edge takes no time floor,
 so each poll reads the comments of the newest media and keeps those at or after the floor; comments
