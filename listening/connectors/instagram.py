@@ -579,6 +579,14 @@ class InstagramConnector(FacebookConnector):
         media_id = stored[1] or external_id
         return media_id, "" if media_id == external_id else external_id
 
+    def _someone_elses_media(self, external_id: str) -> bool:
+        """Whether ``external_id`` is stored as another account's media (tagging the account, or found
+        by a hashtag), not a comment: Graph takes no answer there."""
+        from listening.selectors import mention_reply_route
+
+        stored = mention_reply_route(channel=self.channel, external_id=external_id) if self.channel.pk else None
+        return stored is not None and stored == ("", external_id)
+
     def post_reply(self, parent_external_id: str, text: str) -> PostedReply:
         """``POST /{ig-comment-id}/replies``: Instagram threads one level, on top-level comments.
 
@@ -587,6 +595,14 @@ class InstagramConnector(FacebookConnector):
         (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/mentions).
         """
         route = self._mention_route(parent_external_id)
+        if route is None and self._someone_elses_media(parent_external_id):
+            # https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/mentions
+            # ("Commenting on photos in which you were tagged is not supported"); nor on a hashtag's media.
+            raise ConnectorError(
+                "Instagram does not let apps comment on a post the account is tagged in or found by a "
+                "hashtag; answer it on Instagram",
+                permanent=True,
+            )
         graph, last = self._graph()
         try:
             if route is None:

@@ -109,3 +109,14 @@ def test_an_unreadable_answer_list_is_unsure_and_never_posts_again(channel, wire
     wire.add("GET", ACCOUNT, body={"id": IG}, when={"fields": f"username,mentioned_comment.comment_id({COMMENT}){{replies{{id,text,timestamp,username}}}}"})  # fmt: skip
     with pytest.raises(ConnectorError):
         get_connector(channel).find_reply(mention.external_id, TEXT, since=datetime.now(UTC))
+
+
+def test_a_post_the_account_is_tagged_in_is_refused_without_asking_instagram(channel, wire, team):
+    tagged = MentionFactory(
+        channel=channel, external_id="17890000000000101", kind=Mention.Kind.MENTION, source="17890000000000101"
+    )
+    reply = ReplyFactory(mention=tagged, author=team.cm, status=Reply.Status.QUEUED, text="¡Gracias!")
+    assert send_reply(reply.pk) == "failed"
+    reply.refresh_from_db()
+    assert "tagged in or found by a hashtag" in reply.error
+    assert wire.requests == []
