@@ -9,6 +9,7 @@ from listening.models import (
     Brand,
     BrandMembership,
     Channel,
+    HashtagSearch,
     Mention,
     MentionEvent,
     PrivacyAuditEntry,
@@ -78,6 +79,15 @@ class MentionAdmin(admin.ModelAdmin):
     raw_id_fields = ["author", "parent", "channel", "assignee", "sentiment_corrected_by", "intent_corrected_by"]
     filter_horizontal = ["terms"]
     show_full_result_count = False  # a count(*) over millions of rows on every page is not free
+
+
+@admin.register(HashtagSearch)
+class HashtagSearchAdmin(admin.ModelAdmin):
+    """Instagram's hashtag look-ups: what counts against an account's 30 a week (``listening.hashtags``)."""
+
+    list_display = ("name", "ig_user_id", "hashtag_id", "searched_at")
+    search_fields = ("name", "ig_user_id")
+    readonly_fields = ("ig_user_id", "name", "hashtag_id", "searched_at")
 
 
 @admin.register(MentionEvent)

@@ -289,6 +289,8 @@ class ChannelSerializer(KnownFieldsOnly, serializers.ModelSerializer):
                 # A PATCH merges, like credentials: what is not named is kept; null removes a key.
                 given = {**(instance.settings or {}), **given}
             cleaned, setting_errors = connector.clean_settings(given, api_base_url=api_base_url)
+            if not setting_errors:
+                setting_errors = connector.settings_errors(cleaned, channel=instance)
             if setting_errors:
                 errors["settings"] = setting_errors
             attrs["settings"] = cleaned

@@ -31,6 +31,7 @@ FIELD_LABELS = {
     "max_comment_posts": _("Posts whose comments are read per poll"),
     "ig_user_id": _("Instagram account id (Graph API)"),
     "max_media": _("Newest posts whose comments are read per poll"),
+    "hashtags": _("Hashtags to follow (separated by commas)"),
     "organization_id": _("LinkedIn organization id"),
     "linkedin_version": _("LinkedIn API version (YYYYMM)"),
     "skip_mentions": _("Do not read posts that mention the organization"),
@@ -88,9 +89,13 @@ class ChannelForm(forms.ModelForm):
                 field: forms.Field = forms.BooleanField(label=label, required=False)
             elif spec.kind is int:
                 field = forms.IntegerField(label=label, required=False, min_value=1)
+            elif spec.kind is list:
+                field = forms.CharField(label=label, required=False, max_length=4000)
             else:
                 field = forms.CharField(label=label, required=False, max_length=500)
             field.initial = stored_settings.get(spec.name)
+            if spec.kind is list and isinstance(field.initial, list):
+                field.initial = ", ".join(str(item) for item in field.initial)
             self.fields[f"setting_{spec.name}"] = field
         for key in self.connector.credential_keys:
             stored = key in stored_credentials
@@ -115,6 +120,8 @@ class ChannelForm(forms.ModelForm):
             if data.get(f"setting_{spec.name}") not in (None, "")
         }
         settings, errors = self.connector.clean_settings(raw, api_base_url=data.get("api_base_url") or "")
+        if not errors:
+            errors = self.connector.settings_errors(settings, channel=self.instance if self.instance.pk else None)
         for key, message in errors.items():
             self.add_error(f"setting_{key}" if f"setting_{key}" in self.fields else None, message)
         given = {

@@ -277,6 +277,7 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[M
                 parent_id=parents.get(item.parent_external_id),
                 parent_external_id=(item.parent_external_id or "")[:255],
                 source=(item.source or "")[:255],
+                reply_route=(item.reply_route or "")[:16],
                 analyzer_sentiment=scored.label,
                 sentiment=scored.label,
                 sentiment_score=scored.compound,

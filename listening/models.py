@@ -424,6 +424,10 @@ class Mention(models.Model):
     moderation = models.CharField(
         _("on the platform"), max_length=16, choices=Moderation.choices, blank=True, default="", db_default=""
     )
+    # How the platform takes an answer to this item when not the way it takes answers to the channel's
+    # own content (``FetchedItem.reply_route``): Instagram's @mentions elsewhere are answered through the
+    # account's ``mentions`` edge. Blank: the usual way.
+    reply_route = models.CharField(max_length=16, blank=True, default="", db_default="")
 
     class Meta:
         permissions = [("moderate_mention", _("Can hide and delete comments on their platform"))]
@@ -663,6 +667,30 @@ class SourceTitle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}: {self.title}"
+
+
+class HashtagSearch(models.Model):
+    """A hashtag an Instagram account looked up (``ig_hashtag_search``), and the id it got.
+
+    Instagram lets one account look up 30 distinct hashtags in any 7 days; the id never changes, so
+    each is looked up once and read by its id from then on. ``listening.hashtags`` keeps the budget.
+    https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-hashtag-search
+    """
+
+    ig_user_id = models.CharField(_("Instagram account id"), max_length=100)
+    name = models.CharField(_("hashtag"), max_length=100)
+    # Blank: Instagram knows no such hashtag (the look-up counted all the same).
+    hashtag_id = models.CharField(_("hashtag id"), max_length=100, blank=True)
+    searched_at = models.DateTimeField(_("looked up"), default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ig_user_id", "name"], name="hashtag_search_unique")]
+        indexes = [models.Index(fields=["ig_user_id", "-searched_at"], name="hashtag_search_budget_idx")]
+        verbose_name = _("hashtag look-up")
+        verbose_name_plural = _("hashtag look-ups")
+
+    def __str__(self) -> str:
+        return f"#{self.name} ({self.ig_user_id})"
 
 
 class SuppressedAuthor(models.Model):

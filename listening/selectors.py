@@ -288,6 +288,13 @@ def mention_thread(mention: Mention) -> tuple[Mention | None, list[Mention]]:
     return parent, list(others)
 
 
+def mention_reply_route(*, channel: Channel, external_id: str) -> tuple[str, str] | None:
+    """(how the platform takes an answer to the stored item, the source it was found on), or None
+    when the channel has no such item stored."""
+    row = Mention.objects.filter(channel=channel, external_id=external_id).values_list("reply_route", "source")
+    return row.first()
+
+
 def channel_recent_threads(*, channel: Channel, since: datetime, limit: int = 500) -> dict[str, datetime]:
     """The conversations of ``channel`` that moved since ``since``: root item id → newest comment time.
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config import params
+from listening import hashtags
 from listening.forms import BrandRetentionForm, ChannelForm, PersonEraseForm, TermForm
 from listening.models import (
     ANONYMOUS_EXTERNAL_ID,
@@ -46,7 +47,15 @@ AUDIT_PAGE = 500  # entries on the log's page
 
 @permission_required("listening.configure_brand", raise_exception=True)
 def channel_list(request: HttpRequest) -> HttpResponse:
-    channels = channels_for_user(request.user).select_related("brand")
+    channels = list(channels_for_user(request.user).select_related("brand"))
+    budgets: dict[str, hashtags.HashtagBudget] = {}
+    for channel in channels:
+        # The hashtag budget is the Instagram account's, shown on each channel that follows hashtags.
+        ig_user_id = str((channel.settings or {}).get("ig_user_id") or "")
+        if channel.platform == Platform.INSTAGRAM and ig_user_id and (channel.settings or {}).get("hashtags"):
+            if ig_user_id not in budgets:
+                budgets[ig_user_id] = hashtags.hashtag_budget(ig_user_id=ig_user_id)
+            channel.hashtag_budget = budgets[ig_user_id]
     return render(
         request,
         "listening/channel_list.html",
@@ -94,10 +103,19 @@ def channel_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form.save()
         messages.success(request, _("Channel %(name)s saved.") % {"name": channel.name})
         return redirect("listening:channel_list")
+    hashtag_budget = None
+    if channel.platform == Platform.INSTAGRAM and (channel.settings or {}).get("ig_user_id"):
+        hashtag_budget = hashtags.hashtag_budget(ig_user_id=str(channel.settings["ig_user_id"]))
     return render(
         request,
         "listening/channel_form.html",
-        {"form": form, "brand": channel.brand, "platform_label": channel.get_platform_display(), "channel": channel},
+        {
+            "form": form,
+            "brand": channel.brand,
+            "platform_label": channel.get_platform_display(),
+            "channel": channel,
+            "hashtag_budget": hashtag_budget,
+        },
     )
 
 

@@ -28,6 +28,9 @@ IG_MEDIA = [
     ("17900000000000002", "¿A dónde lo llevarías? 🏔️🏖️ #RoadrunnerPro", "DAcmeTrip02"),
     ("17900000000000003", "Behind the scenes at the Acme workshop", "DAcmeWork03"),
 ]
+# The hashtag the demo's Instagram channel follows (demo_setup); people's posts with it arrive through
+# the hashtag's recent media.
+IG_HASHTAG = "acmeroadrunner"
 # The LinkedIn organization page and its posts: share id, text.
 LI_ORG_ID = "10000001"
 LI_ORG_URN = f"urn:li:organization:{LI_ORG_ID}"
@@ -452,6 +455,8 @@ class Generator:
         draw = self.rng.random()
         if draw < 0.24:
             return self._instagram_mention(persona, at, key, payload, draw)
+        if draw < 0.30:
+            return self._instagram_hashtag(persona, at, key, payload)
         parent = self._parent("instagram", ("comment",), at) if persona.role == "customer" else None
         if parent is not None and parent.payload.get("mention"):
             parent = None  # a comment on someone else's post: its replies are not ours to read
@@ -520,6 +525,24 @@ class Generator:
         return SandboxPost(
             platform="instagram", external_id=comment_id, kind="comment", text=text,
             thread_external_id=comment_id, sort_key=key, payload=payload, created_at=at,
+        )  # fmt: skip
+
+    def _instagram_hashtag(self, persona: Persona, at: datetime, key: int, payload: dict) -> SandboxPost:
+        """Someone's own post with the hashtag the demo follows, neither tagging nor @mentioning the
+        account: only the hashtag's recent media show it."""
+        text = _without_handle(self._text(persona)[0])
+        shortcode = "D" + _random_id(self.rng, 10).replace("-", "x").replace("_", "y")
+        media_id = f"1789{key % 10**13:013d}"
+        payload.update(
+            {
+                "permalink": f"https://www.instagram.com/p/{shortcode}/",
+                "media_id": media_id,
+                "hashtag": IG_HASHTAG,
+            }
+        )
+        return SandboxPost(
+            platform="instagram", external_id=media_id, kind="tagged", text=f"{text} #{IG_HASHTAG}",
+            thread_external_id=media_id, sort_key=key, payload=payload, created_at=at,
         )  # fmt: skip
 
     def _youtube(self, persona: Persona, at: datetime) -> SandboxPost:

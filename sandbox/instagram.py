@@ -3,6 +3,10 @@ their comments with replies nested, a comment's replies, and replying; the media
 tagged in, its ``mentioned_comment`` / ``mentioned_media`` fields, and Meta's side of the
 ``mentions`` webhook (a signed delivery to each Instagram channel that reads this sandbox).
 
+Hashtags: ``ig_hashtag_search`` gives any word an id of its own (always the same), and
+``/{hashtag-id}/recent_media`` lists people's posts carrying it, newest first. The 30-hashtags-a-week
+budget is Escucha's to keep; the sandbox does not count.
+
 Any access token is accepted. Replies we publish are kept as ``SandboxReply``.
 """
 
@@ -62,6 +66,25 @@ def _media(post: SandboxPost) -> dict[str, Any]:
     }
 
 
+def hashtag_id(name: str) -> str:
+    """The id Graph gives a hashtag: one per name, the same for every account."""
+    digest = int(hashlib.sha256(name.lower().encode()).hexdigest(), 16)
+    return f"178{digest % 10**14:014d}"
+
+
+def _hashtag_media(post: SandboxPost) -> dict[str, Any]:
+    """A hashtag's media as recent_media gives it: no owner (Graph has no username field there)."""
+    return {
+        "id": post.external_id,
+        "caption": post.text,
+        "permalink": post.payload.get("permalink", ""),
+        "timestamp": _time(post.created_at),
+        "media_type": "IMAGE",
+        "comments_count": 0,
+        "like_count": int(post.payload.get("likes", 0)),
+    }
+
+
 def _brand_reply(reply: SandboxReply) -> dict[str, Any]:
     return {
         "id": reply.external_id,
@@ -94,11 +117,16 @@ def _page(request: HttpRequest, rows: list[Any], key: Any) -> tuple[list[Any], d
 @require_http_methods(["GET", "POST"])
 def object_edge(request: HttpRequest, version: str, object_id: str, edge: str) -> HttpResponse:
     if request.method == "POST":
+        if edge == "mentions" and object_id == generator.IG_USER_ID:
+            return _answer_mention(request)
         if edge != "replies":
             return _error(f"Unsupported post request to {edge}", 100)
         message = request.POST.get("message", "")
         if not message:
             return _error("(#100) The parameter message is required", 100)
+        if SandboxPost.objects.filter(platform="instagram", external_id=object_id, payload__has_key="mention").exists():
+            # Someone else's media: Graph takes no replies there, only the account's mentions edge.
+            return _error("(#10) Application does not have permission for this action", 10, status=403)
         reply_id = f"179{secrets.randbelow(10**14):014d}"
         SandboxReply.objects.create(platform="instagram", external_id=reply_id, in_reply_to=object_id, text=message)
         return JsonResponse({"id": reply_id})
@@ -127,11 +155,25 @@ def object_edge(request: HttpRequest, version: str, object_id: str, edge: str) -
         tagged = list(
             SandboxPost.objects.filter(platform="instagram", kind="tagged")
             .exclude(payload__has_key="mention")
+            .exclude(payload__has_key="hashtag")
             .order_by("-sort_key")
         )
         data, paging = _page(request, tagged, lambda p: p.sort_key)
         return JsonResponse(
             {"data": [_media(p) for p in data], **({"paging": paging} if paging else {})}, headers=USAGE
+        )
+    if edge == "recent_media":
+        if not request.GET.get("user_id"):
+            return _error("(#100) The parameter user_id is required", 100)
+        name = next((n for n in [generator.IG_HASHTAG] if hashtag_id(n) == object_id), None)
+        rows = list(
+            SandboxPost.objects.filter(platform="instagram", kind="tagged", payload__hashtag=name).order_by("-sort_key")
+            if name
+            else []
+        )
+        data, paging = _page(request, rows, lambda p: p.sort_key)
+        return JsonResponse(
+            {"data": [_hashtag_media(p) for p in data], **({"paging": paging} if paging else {})}, headers=USAGE
         )
     if edge == "comments":
         comments = list(
@@ -162,7 +204,33 @@ def object_edge(request: HttpRequest, version: str, object_id: str, edge: str) -
 
 
 # ``mentioned_comment.comment_id(ID){fields}`` / ``mentioned_media.media_id(ID){fields}``
-MENTIONED = re.compile(r"^mentioned_(comment)\.comment_id\((\w+)\)|^mentioned_(media)\.media_id\((\w+)\)")
+MENTIONED = re.compile(r"mentioned_(comment)\.comment_id\((\w+)\)|mentioned_(media)\.media_id\((\w+)\)")
+
+
+def _answer_mention(request: HttpRequest) -> JsonResponse:
+    """``POST /{ig-user-id}/mentions``: the account's comment on someone else's media that @mentions
+    it, as a reply to the mentioning comment (``comment_id``) or on the captioned media."""
+    media_id, comment_id = request.POST.get("media_id", ""), request.POST.get("comment_id", "")
+    message = request.POST.get("message", "")
+    if not media_id or not message:
+        return _error("(#100) The parameters media_id and message are required", 100)
+    mentioned = SandboxPost.objects.filter(platform="instagram", payload__media_id=media_id)
+    if comment_id:
+        mentioned = mentioned.filter(external_id=comment_id, payload__mention="comment")
+    else:
+        mentioned = mentioned.filter(external_id=media_id, payload__mention="caption")
+    if not mentioned.exists():
+        return _error("(#100) The account is not mentioned there", 100)
+    reply_id = f"179{secrets.randbelow(10**14):014d}"
+    target = comment_id or media_id
+    SandboxReply.objects.create(platform="instagram", external_id=reply_id, in_reply_to=target, text=message)
+    return JsonResponse({"id": reply_id})
+
+
+def _answers(target: str) -> dict[str, Any]:
+    """The account's answers to a mention, as the ``replies`` / ``comments`` edge nested in it lists them."""
+    own = SandboxReply.objects.filter(platform="instagram", in_reply_to=target).order_by("-created_at")[:100]
+    return {"data": [{k: v for k, v in _brand_reply(answer).items() if k != "from"} for answer in own]}
 
 
 _object_lookup = object_lookup("instagram")
@@ -176,9 +244,17 @@ def account_node(request: HttpRequest, version: str, object_id: str) -> HttpResp
     ``DELETE`` on a comment hide or delete it."""
     if request.method != "GET":
         return moderate_comment(request, "instagram", object_id, "hide")
+    if object_id == "ig_hashtag_search":
+        query, user_id = request.GET.get("q", "").strip().lstrip("#"), request.GET.get("user_id", "")
+        if not query or not user_id:
+            return _error("(#100) The parameters q and user_id are required", 100)
+        if not re.fullmatch(r"\w{1,100}", query):
+            return JsonResponse({"data": []}, headers=USAGE)
+        return JsonResponse({"data": [{"id": hashtag_id(query)}]}, headers=USAGE)
     if object_id != generator.IG_USER_ID:
         return _object_lookup(request, version, object_id)
-    found = MENTIONED.match(request.GET.get("fields", ""))
+    fields = request.GET.get("fields", "")
+    found = MENTIONED.search(fields)
     if not found:
         return JsonResponse({"id": object_id, "username": generator.IG_USERNAME}, headers=USAGE)
     is_comment = bool(found.group(1))
@@ -190,13 +266,19 @@ def account_node(request: HttpRequest, version: str, object_id: str) -> HttpResp
         payload__mention="comment" if is_comment else "caption",
     ).first()
     body: dict[str, Any] = {"id": object_id}
+    if fields.startswith("username,"):
+        body["username"] = generator.IG_USERNAME
     if post is not None and is_comment:
         body["mentioned_comment"] = {
             **{k: v for k, v in _comment(post).items() if k != "from"},
             "media": {"id": post.payload.get("media_id", ""), "permalink": post.payload.get("permalink", "")},
         }
+        if "{replies{" in fields:
+            body["mentioned_comment"]["replies"] = _answers(post.external_id)
     elif post is not None:
         body["mentioned_media"] = _media(post)
+        if "{comments{" in fields:
+            body["mentioned_media"]["comments"] = _answers(post.external_id)
     return JsonResponse(body, headers=USAGE)
 
 

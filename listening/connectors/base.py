@@ -110,6 +110,8 @@ class FetchedItem:
     source_title: str = ""  # what the source is called, where the platform says (a video's title)
     metrics: dict[str, int] = field(default_factory=dict)
     raw_language: str = ""  # the platform's own language tag, a hint only
+    # How the platform takes an answer to it, when not the usual way (``Mention.reply_route``).
+    reply_route: str = ""
 
     def __post_init__(self) -> None:
         _store_cleaned(self)
@@ -248,12 +250,25 @@ class SettingField:
     """One key of a channel's platform settings, as the API and the channel form accept it."""
 
     name: str
-    kind: type = str  # str, int or bool
+    kind: type = str  # str, int, bool, or list (of str: a list, or one text separated by commas or spaces)
     required: bool = False
-    pattern: str = ""  # a regular expression a str value must match in full
+    pattern: str = ""  # a regular expression a str value (each one, in a list) must match in full
+    max_items: int = 0  # a list's longest length (0: any)
 
 
 def _clean_value(spec: SettingField, value: Any) -> Any:
+    if spec.kind is list:
+        if isinstance(value, str):
+            value = re.split(r"[\s,]+", value)
+        if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+            raise ValueError(_("Must be a list of words, or one text with them separated by commas."))
+        items = list(dict.fromkeys(text for item in value if (text := item.strip())))
+        for item in items:
+            if spec.pattern and not re.fullmatch(spec.pattern, item):
+                raise ValueError(_("Not a valid value: %(value)s.") % {"value": item[:80]})
+        if spec.max_items and len(items) > spec.max_items:
+            raise ValueError(_("At most %(count)d.") % {"count": spec.max_items})
+        return items
     if spec.kind is bool:
         if isinstance(value, bool):
             return value
@@ -330,6 +345,12 @@ class Connector:
                 _("Give at least one of: %(keys)s.") % {"keys": ", ".join(cls.settings_need_one_of)},
             )
         return cleaned, errors
+
+    @classmethod
+    def settings_errors(cls, settings: dict[str, Any], *, channel: Channel | None) -> dict[str, str]:
+        """What is wrong with cleaned ``settings`` given what is stored (a budget the platform keeps
+        per account), by key, for ``channel`` (None: a new one). The form and the API show these."""
+        return {}
 
     @classmethod
     def address(cls, settings: dict[str, Any], api_base_url: str) -> tuple[str, str]:

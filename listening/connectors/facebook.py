@@ -241,7 +241,8 @@ class FacebookConnector(Connector):
     def _error(self, exc: facebook.GraphAPIError, response: requests.Response | None) -> ConnectorError:
         status = getattr(response, "status_code", None)
         code = exc.code
-        if code in RATE_LIMIT_CODES or (isinstance(code, int) and 80001 <= code <= 80014):
+        # A bare 429 (a proxy or Graph's edge, without a Graph error code) is a rate limit all the same.
+        if code in RATE_LIMIT_CODES or (isinstance(code, int) and 80001 <= code <= 80014) or status == 429:
             return RateLimited(f"{self.label} rate limit reached: {exc}", retry_after=self._retry_after(response))
         if code in AUTH_CODES or status == 401:
             return ConnectorError(f"{self.label} refused the token: {exc}", reconnect=True, status=status)

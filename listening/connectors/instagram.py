@@ -10,7 +10,8 @@ https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/refe
 
 Settings: ``ig_user_id`` (the Instagram account's Graph id), ``graph_version`` (e.g. ``v21.0``),
 ``max_media`` (default 25: on how many of the newest media a poll reads comments), ``max_pages`` per
-edge and poll (default 5). Credentials: ``page_access_token`` (the linked Page's token with
+edge and poll (default 5), ``hashtags`` (the hashtags to follow, within the account's budget of 30
+new ones a week kept by ``listening.hashtags``). Credentials: ``page_access_token`` (the linked Page's token with
 ``instagram_basic``, ``instagram_manage_comments``, ``pages_read_engagement``); for the webhook
 ``app_secret`` and ``verify_token``, as a Facebook Page's.
 
@@ -19,6 +20,11 @@ each poll reads them down to the cursor's floor. @mentions have no list to poll:
 the ids in a ``mentions`` webhook delivery, and the comment or caption is read with the account's
 ``mentioned_comment`` / ``mentioned_media`` fields
 (https://developers.facebook.com/docs/instagram-platform/instagram-api-with-facebook-login/mentions).
+
+Hashtags: each is looked up once (``ig_hashtag_search``, its id kept in ``HashtagSearch``), then
+``/{hashtag-id}/recent_media`` is read down to the hashtag's own floor (``cursor["hashtags"]``: hashtag
+id → unix time of its newest media seen). A hashtag's media are mentions with no owner (Graph names
+none there) and cannot be answered through the API.
 
 Cursor: ``{"since": <unix time of the newest comment seen>}``. The comments edge takes no time floor,
 so each poll reads the comments of the newest media and keeps those at or after the floor; comments
@@ -34,9 +40,9 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import facebook
 
@@ -48,12 +54,16 @@ from listening.connectors.base import (
     FetchedItem,
     FetchResult,
     PostedReply,
+    RateLimited,
     RejectedItem,
     SettingField,
     brands_reply_among,
     unreadable_item,
 )
 from listening.connectors.facebook import PAGE_SIZE, FacebookConnector, parse_time
+
+if TYPE_CHECKING:
+    from listening.models import Channel
 
 MEDIA_FIELDS = "id,caption,permalink,timestamp,comments_count"
 # Someone else's media: its owner is known by the username only.
@@ -64,6 +74,28 @@ COMMENT_FIELDS = f"{PERSON_FIELDS},replies{{{PERSON_FIELDS}}}"
 # Instagram usernames: letters, digits, periods and underscores, at most 30.
 USERNAME = re.compile(r"[A-Za-z0-9._]{1,30}")
 FIRST_POLL_DAYS = 7
+# ``Mention.reply_route`` of an @mention on someone else's media (told by the ``mentions`` webhook).
+MENTIONS_ROUTE = "mentions"
+# What a mention's answers are read back with: the account's own answers are told by its username
+# (other people's media name no Instagram-scoped ids).
+ANSWER_FIELDS = "id,text,timestamp,username"
+# A hashtag's media: Graph names no owner for them (no username field on recent_media).
+# https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-hashtag/recent-media
+HASHTAG_MEDIA_FIELDS = "id,caption,permalink,timestamp,media_type,comments_count,like_count"
+UNKNOWN_HASHTAG_RECHECK = 3600
+HASHTAG_BUDGET_SPENT = "Not looked up: the account's 30 hashtags of the last 7 days are taken (#%(name)s waits)"
+# What Graph answers a look-up past the account's 30 hashtags in 7 days; Meta documents the limit but
+# not its error, so it is told by its code and message together.
+HASHTAG_LIMIT_CODE = 24
+
+
+def _is_budget_refusal(exc: ConnectorError) -> bool:
+    cause = exc.__cause__
+    code = getattr(cause, "code", None)
+    message = str(exc).lower()
+    return code == HASHTAG_LIMIT_CODE or ("hashtag" in message and "limit" in message)
+
+
 # How long one fetch keeps reading comments, media after media (as Facebook's: the poll task stops at 45 s).
 COMMENTS_SECONDS = 20
 
@@ -158,10 +190,32 @@ class InstagramConnector(FacebookConnector):
         SettingField("graph_version", pattern=r"v[0-9]{1,2}\.[0-9]"),
         SettingField("max_media", int),
         SettingField("max_pages", int),
+        # Letters, digits and underscores (Instagram's hashtags); a leading # is allowed and dropped.
+        SettingField("hashtags", list, pattern=r"#?\w{1,100}", max_items=30),
     )
     credential_keys = ("page_access_token", "app_secret", "verify_token")
     # https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment#updating
     hide_field: ClassVar[str] = "hide"
+
+    @classmethod
+    def clean_settings(cls, raw: Any, *, api_base_url: str = "") -> tuple[dict[str, Any], dict[str, str]]:
+        cleaned, errors = super().clean_settings(raw, api_base_url=api_base_url)
+        if "hashtags" in cleaned:
+            # Instagram's hashtags are case-insensitive; one name per hashtag keeps the budget honest.
+            names = [name.removeprefix("#").lower() for name in cleaned["hashtags"]]
+            cleaned["hashtags"] = list(dict.fromkeys(names))
+        return cleaned, errors
+
+    @classmethod
+    def settings_errors(cls, settings: dict[str, Any], *, channel: Channel | None) -> dict[str, str]:
+        from listening.hashtags import hashtags_refusal
+
+        refusal = hashtags_refusal(
+            ig_user_id=str(settings.get("ig_user_id") or ""),
+            names=list(settings.get("hashtags") or []),
+            channel=channel,
+        )
+        return {"hashtags": refusal} if refusal else {}
 
     def fetch(self, cursor: dict[str, Any]) -> FetchResult:
         ig_user_id = str(self.settings.get("ig_user_id") or "")
@@ -173,19 +227,35 @@ class InstagramConnector(FacebookConnector):
             for media_id, floor in (cursor.get("comments_owed") or {}).items()
             if isinstance(floor, int | float)
         }
+        floors = {str(k): int(v) for k, v in (cursor.get("hashtags") or {}).items() if isinstance(v, int | float)}
+        followed = {str(name) for name in self.settings.get("hashtags") or []}
+        checks = {
+            str(k): int(v)
+            for k, v in (cursor.get("hashtag_checks") or {}).items()
+            if k in followed and isinstance(v, int | float)
+        }
         graph, last = self._graph()
         try:
             items, rejected, still_owed, error = self._collect(graph, last, ig_user_id, since, owed)
+            hashtag_items: list[FetchedItem] = []
+            if error is None:
+                hashtag_items, floors, error = self._hashtags(graph, last, ig_user_id, since, floors, checks, rejected)
         except (ValueError, TypeError, AttributeError) as exc:
             raise ConnectorError(f"Instagram sent a malformed item: {exc}") from exc
         finally:
             graph.session.close()
-        if error is not None and not items:
+        if error is not None and not items and not hashtag_items:
             raise error
+        # A hashtag's media move its own floor (in ``floors``), not the comments' one.
         newest = max((int(item.published_at.timestamp()) for item in items), default=since)
-        rest = {k: v for k, v in cursor.items() if k not in ("since", "comments_owed")}
+        items += hashtag_items
+        rest = {k: v for k, v in cursor.items() if k not in ("since", "comments_owed", "hashtags", "hashtag_checks")}
         if still_owed:
             rest["comments_owed"] = still_owed
+        if floors:
+            rest["hashtags"] = floors
+        if checks:
+            rest["hashtag_checks"] = checks
         return FetchResult(
             items=unique_items(items),
             # Cut short, the floor stays: the media and tags not read are read from it next time.
@@ -314,6 +384,113 @@ class InstagramConnector(FacebookConnector):
             args["after"] = str(after)
         return found
 
+    def _hashtags(
+        self,
+        graph: facebook.GraphAPI,
+        last: dict[str, Any],
+        ig_user_id: str,
+        since: int,
+        floors: dict[str, int],
+        checks: dict[str, int],
+        rejected: list[RejectedItem],
+    ) -> tuple[list[FetchedItem], dict[str, int], ConnectorError | None]:
+        """The new media of each followed hashtag: its id looked up once (within the account's budget,
+        ``listening.hashtags``), then ``/{hashtag-id}/recent_media`` read down to the hashtag's floor.
+
+        Returns the media, the floors (hashtag id → unix time of the newest media seen; a hashtag
+        whose read failed keeps its old one) and the failure that stopped the reading, if one did.
+        A hashtag Instagram refuses to look up (its budget spent by another app, a hashtag it deems
+        sensitive) is set aside on the channel (``rejected``) and the others are read. One Instagram
+        knows no id for (a campaign's hashtag before its first post) is looked up again hourly
+        (``checks``: name → unix time of the last look-up), free within its 7 days.
+        """
+        from listening.hashtags import hashtag_may_search, hashtag_searched, hashtags_known
+
+        names = [str(name) for name in self.settings.get("hashtags") or []]
+        if not names:
+            return [], {}, None
+        known = hashtags_known(ig_user_id=ig_user_id, names=names)
+        items: list[FetchedItem] = []
+        kept: dict[str, int] = {}
+        budget_spent = False
+        for name in names:
+            hashtag_id = known.get(name)
+            if not hashtag_id:
+                if hashtag_id == "" and time.time() - checks.get(name, 0) < UNKNOWN_HASHTAG_RECHECK:
+                    continue  # Instagram knew no such hashtag a moment ago
+                if budget_spent or not hashtag_may_search(ig_user_id=ig_user_id, name=name):
+                    rejected.append(RejectedItem(f"#{name}", HASHTAG_BUDGET_SPENT % {"name": name}))
+                    continue
+                try:
+                    found = self._request(graph, last, "ig_hashtag_search", args={"user_id": ig_user_id, "q": name})
+                except RateLimited as exc:
+                    return items, {**floors, **kept}, exc
+                except ConnectorError as exc:
+                    if exc.reconnect or not exc.permanent:
+                        return items, {**floors, **kept}, exc
+                    # Refused for this hashtag: not looked up, so not counted; the others go on.
+                    budget_spent = budget_spent or _is_budget_refusal(exc)
+                    rejected.append(RejectedItem(f"#{name}", f"Instagram refused to look up #{name}: {exc}"[:300]))
+                    continue
+                data = found.get("data")
+                first = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
+                hashtag_id = str(first.get("id") or "")
+                hashtag_searched(ig_user_id=ig_user_id, name=name, hashtag_id=hashtag_id)
+                if hashtag_id:
+                    checks.pop(name, None)
+                else:
+                    checks[name] = int(time.time())
+            if not hashtag_id:
+                continue  # Instagram knows no such hashtag (yet)
+            floor = floors.get(hashtag_id, since)
+            try:
+                media = self._hashtag_media(graph, last, ig_user_id, hashtag_id, datetime.fromtimestamp(floor, UTC))
+            except ConnectorError as exc:
+                return items, {**floors, **kept}, exc
+            newest = floor
+            for obj in media:
+                try:
+                    item = self.media_item(obj)
+                except ITEM_PARSE_ERRORS as exc:
+                    rejected.append(unreadable_item("Instagram", obj, exc))
+                    continue
+                items.append(item)
+                newest = max(newest, int(item.published_at.timestamp()))
+            kept[hashtag_id] = newest
+        # Only the hashtags still followed keep a floor.
+        return items, kept, None
+
+    def _hashtag_media(
+        self, graph: facebook.GraphAPI, last: dict[str, Any], ig_user_id: str, hashtag_id: str, floor: datetime
+    ) -> list[dict[str, Any]]:
+        """A hashtag's media published since ``floor``, over at most ``max_pages`` pages: newest first,
+        so the pages stop at one that holds an older media. Instagram gives only the last 24 hours."""
+        max_pages = max(int(self.settings.get("max_pages") or 5), 1)
+        args: dict[str, Any] = {"user_id": ig_user_id, "fields": HASHTAG_MEDIA_FIELDS, "limit": PAGE_SIZE // 2}
+        found: list[dict[str, Any]] = []
+        for _ in range(max_pages):
+            result = self._request(graph, last, f"{hashtag_id}/recent_media", args=dict(args))
+            data = result.get("data")
+            if not isinstance(data, list):
+                raise ConnectorError("Instagram sent an unexpected payload shape")
+            older = False
+            for media in data:
+                if not isinstance(media, dict) or not media.get("id"):
+                    continue
+                try:
+                    if parse_time(media.get("timestamp")) < floor:
+                        older = True
+                        continue
+                except ITEM_PARSE_ERRORS:
+                    pass  # kept: media_item sets it aside, named
+                found.append(media)
+            paging = result.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if older or not data or not paging.get("next") or not after:
+                break
+            args["after"] = str(after)
+        return found
+
     @staticmethod
     def media_item(media: dict[str, Any]) -> FetchedItem:
         """A media of another account that tags or @mentions the brand's: a mention, by its owner."""
@@ -347,7 +524,9 @@ class InstagramConnector(FacebookConnector):
                 if not isinstance(found, dict) or not found.get("id"):
                     continue  # removed since, or on media whose comments are now off
                 try:
-                    items.append(self._mentioned_comment(found) if ref.comment_id else self.media_item(found))
+                    item = self._mentioned_comment(found) if ref.comment_id else self.media_item(found)
+                    # Someone else's media: answered through the account's mentions edge, never replies.
+                    items.append(replace(item, reply_route=MENTIONS_ROUTE))
                 except ITEM_PARSE_ERRORS as exc:
                     raise ConnectorError(f"Instagram sent a malformed item: {exc}") from exc
         finally:
@@ -387,11 +566,52 @@ class InstagramConnector(FacebookConnector):
             metrics={"likes": likes} if isinstance(likes, int) and not isinstance(likes, bool) else {},
         )
 
+    def _mention_route(self, external_id: str) -> tuple[str, str] | None:
+        """(media id, comment id or "") when ``external_id`` is an @mention of the account on someone
+        else's media, which Instagram answers only through ``/{ig-user-id}/mentions``."""
+        from listening.selectors import mention_reply_route
+
+        if self.channel.pk is None:
+            return None
+        stored = mention_reply_route(channel=self.channel, external_id=external_id)
+        if stored is None or stored[0] != MENTIONS_ROUTE:
+            return None
+        media_id = stored[1] or external_id
+        return media_id, "" if media_id == external_id else external_id
+
+    def _someone_elses_media(self, external_id: str) -> bool:
+        """Whether ``external_id`` is stored as another account's media (tagging the account, or found
+        by a hashtag), not a comment: Graph takes no answer there."""
+        from listening.selectors import mention_reply_route
+
+        stored = mention_reply_route(channel=self.channel, external_id=external_id) if self.channel.pk else None
+        return stored is not None and stored == ("", external_id)
+
     def post_reply(self, parent_external_id: str, text: str) -> PostedReply:
-        """``POST /{ig-comment-id}/replies``: Instagram threads one level, on top-level comments."""
+        """``POST /{ig-comment-id}/replies``: Instagram threads one level, on top-level comments.
+
+        An @mention on someone else's media cannot be answered there: its comment (or, for a caption,
+        its media) is answered with ``POST /{ig-user-id}/mentions``
+        (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/mentions).
+        """
+        route = self._mention_route(parent_external_id)
+        if route is None and self._someone_elses_media(parent_external_id):
+            # https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/mentions
+            # ("Commenting on photos in which you were tagged is not supported"); nor on a hashtag's media.
+            raise ConnectorError(
+                "Instagram does not let apps comment on a post the account is tagged in or found by a "
+                "hashtag; answer it on Instagram",
+                permanent=True,
+            )
         graph, last = self._graph()
         try:
-            result = self._request(graph, last, f"{parent_external_id}/replies", post_args={"message": text})
+            if route is None:
+                path, args = f"{parent_external_id}/replies", {"message": text}
+            else:
+                media_id, comment_id = route
+                path = f"{self._ig_user_id()}/mentions"
+                args = {"media_id": media_id, **({"comment_id": comment_id} if comment_id else {}), "message": text}
+            result = self._request(graph, last, path, post_args=args)
         finally:
             graph.session.close()
         reply_id = str(result.get("id") or "")
@@ -399,8 +619,17 @@ class InstagramConnector(FacebookConnector):
             raise ConnectorError("Instagram did not return the id of the reply")
         return PostedReply(external_id=reply_id)
 
+    def _ig_user_id(self) -> str:
+        ig_user_id = str(self.settings.get("ig_user_id") or "")
+        if not ig_user_id:
+            raise ConnectorError("Instagram channel needs an ig_user_id setting", permanent=True)
+        return ig_user_id
+
     def find_reply(self, parent_external_id: str, text: str, *, since: datetime) -> PostedReply | None:
         """The comment's replies read back for the account's own answer since ``since``."""
+        route = self._mention_route(parent_external_id)
+        if route is not None:
+            return self._find_mention_answer(route, text, since=since)
         ig_user_id = str(self.settings.get("ig_user_id") or "")
         since = since.replace(microsecond=0)  # Graph times are whole seconds
         graph, last = self._graph()
@@ -420,3 +649,34 @@ class InstagramConnector(FacebookConnector):
         truncated = bool((result.get("paging") or {}).get("next"))
         found = brands_reply_among(answers, text, truncated=truncated, platform="Instagram")
         return PostedReply(external_id=found) if found else None
+
+    def _find_mention_answer(self, route: tuple[str, str], text: str, *, since: datetime) -> PostedReply | None:
+        """An answer to an @mention on someone else's media, read back where the mentions edge put it:
+        among the mentioning comment's replies, or the captioned media's comments, through the
+        account's ``mentioned_comment`` / ``mentioned_media`` fields, with the account's username."""
+        media_id, comment_id = route
+        since = since.replace(microsecond=0)
+        if comment_id:
+            field, edge = f"mentioned_comment.comment_id({comment_id}){{replies{{{ANSWER_FIELDS}}}}}", "replies"
+        else:
+            field, edge = f"mentioned_media.media_id({media_id}){{comments{{{ANSWER_FIELDS}}}}}", "comments"
+        graph, last = self._graph()
+        try:
+            result = self._request(graph, last, self._ig_user_id(), args={"fields": f"username,{field}"})
+        finally:
+            graph.session.close()
+        username = str(result.get("username") or "")
+        found = result.get("mentioned_comment" if comment_id else "mentioned_media")
+        if not username or not isinstance(found, dict):
+            raise ConnectorError("Instagram did not show the mention's answers; the reply may be among them")
+        listing = found.get(edge) if isinstance(found.get(edge), dict) else {}
+        answers = [
+            (str(answer.get("id") or ""), str(answer.get("text") or ""))
+            for answer in listing.get("data") or []
+            if isinstance(answer, dict)
+            and str(answer.get("username") or "").lower() == username.lower()
+            and parse_time(answer.get("timestamp")) >= since
+        ]
+        truncated = bool((listing.get("paging") or {}).get("next"))
+        found_id = brands_reply_among(answers, text, truncated=truncated, platform="Instagram")
+        return PostedReply(external_id=found_id) if found_id else None

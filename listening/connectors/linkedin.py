@@ -150,7 +150,10 @@ def _link(urn: str) -> str:
 def _author(urn: Any) -> FetchedAuthor:
     urn = str(urn or "")
     # The versioned API names a commenter by URN only: no name, and no profile address for a person
-    # (a member's public address is not derived from the URN); an organization's page is.
+    # (a member's public address is not derived from the URN); an organization's page is. No documented
+    # call names them either: the Profile API reads the authenticated member only, and its terms forbid
+    # storing what it returns about anyone else
+    # (https://learn.microsoft.com/linkedin/shared/integrations/people/profile-api).
     organization = urn.removeprefix("urn:li:organization:")
     profile = f"https://www.linkedin.com/company/{organization}/" if organization.isdigit() else ""
     return FetchedAuthor(external_id=urn or "unknown", profile_url=profile)

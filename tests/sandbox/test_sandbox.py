@@ -463,3 +463,33 @@ def test_facebook_comments_hide_and_delete_in_the_sandbox_as_on_instagram(demo_c
     connector.delete_comment(comment.external_id)
     assert not posts.filter(external_id=comment.external_id).exists()
     assert not SandboxPost.objects.filter(platform="facebook", parent_external_id=comment.external_id).exists()
+
+
+def test_instagram_hashtag_media_arrive_and_a_mention_is_answered_through_the_mentions_edge(demo_channels):
+    """The demo follows a hashtag: people's posts with it come by poll. A comment @mentioning the
+    account on someone else's post is answered once, where Instagram allows it."""
+    from listening.models import HashtagSearch
+    from listening.polling import channel_poll
+
+    channel = demo_channels[Platform.INSTAGRAM]
+    assert channel.settings["hashtags"] == [generator.IG_HASHTAG]
+    generator.generate(300, spread=timedelta(hours=6), seed=11)
+    posts = SandboxPost.objects.filter(platform="instagram")
+    with_hashtag = posts.filter(payload__hashtag=generator.IG_HASHTAG)
+    assert with_hashtag.exists()
+    channel_poll(channel=channel)
+    channel_poll(channel=channel)
+    assert set(with_hashtag.values_list("external_id", flat=True)) <= set(
+        channel.mentions.values_list("external_id", flat=True)
+    )
+    assert HashtagSearch.objects.filter(name=generator.IG_HASHTAG).count() == 1  # looked up once
+
+    comment = posts.filter(kind="comment", payload__mention="comment").first()
+    stored = channel.mentions.get(external_id=comment.external_id)
+    assert stored.reply_route == "mentions"
+    connector = get_connector(channel)
+    posted = connector.post_reply(comment.external_id, "¡Lo vemos ya! Te escribimos por DM.")
+    (answer,) = SandboxReply.objects.filter(platform="instagram", in_reply_to=comment.external_id)
+    assert answer.external_id == posted.external_id
+    found = connector.find_reply(comment.external_id, "¡Lo vemos ya! Te escribimos por DM.", since=answer.created_at)
+    assert found is not None and found.external_id == posted.external_id

@@ -236,7 +236,7 @@ def _demo_channels(brand: Brand) -> tuple[list[str], int]:
             "Acme on Instagram (sandbox)",
             Platform.INSTAGRAM,
             f"{sandbox}/instagram",
-            {"ig_user_id": generator.IG_USER_ID, "graph_version": "v21.0"},
+            {"ig_user_id": generator.IG_USER_ID, "graph_version": "v21.0", "hashtags": [generator.IG_HASHTAG]},
             {
                 "page_access_token": "sandbox-page-token",
                 "app_secret": "sandbox-app-secret",
