@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from listening.models import Brand, Channel, TrackedTerm
+from listening.models import Brand, Channel, Mention, TrackedTerm
 
 
 def engagement(metrics: dict[str, int]) -> int:
@@ -164,3 +164,22 @@ class PostEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.post_id} {self.kind}"
+
+
+class PostComment(models.Model):
+    """A mention that answers one of the brand's published posts: a comment on it, a reply in its
+    thread. Linked as it is stored (``publishing.comments``), by the platform id of the post.
+
+    A table of its own rather than a column of every mention: few mentions are comments on the
+    brand's posts, and listening stays unaware of publishing."""
+
+    target = models.ForeignKey(PostTarget, on_delete=models.CASCADE, related_name="comments")
+    mention = models.OneToOneField(Mention, on_delete=models.CASCADE, related_name="post_comment")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("comment on a post")
+        verbose_name_plural = _("comments on posts")
+
+    def __str__(self) -> str:
+        return f"{self.mention_id} → {self.target_id}"

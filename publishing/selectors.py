@@ -7,12 +7,12 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from listening.models import Brand, Mention
 from listening.selectors import brands_for_user
-from publishing.models import Post, PostEvent, PostTarget, engagement
+from publishing.models import Post, PostComment, PostEvent, PostTarget, engagement
 
 Status = PostTarget.Status
 # The order a post's targets are summed up in: the least advanced one says where the post stands.
@@ -175,22 +175,16 @@ def posts_performance(brand: Brand, start: datetime, end: datetime) -> dict:
     }
 
 
-def post_comments(post: Post, *, limit: int = 50) -> list[Mention]:
-    """What people answered to the post, as the inbox holds it: the mentions whose parent is the post
-    on one of its channels (polled or pushed like any other), and the answers to those."""
-    published = [(t.channel_id, t.external_id) for t in post.targets.all() if t.external_id]
-    if not published:
-        return []
-    direct = Q()
-    for channel_id, external_id in published:
-        direct |= Q(channel_id=channel_id, parent_external_id=external_id)
-    comments = list(Mention.objects.filter(direct).select_related("author", "channel").order_by("published_at")[:limit])
-    under = Q()
-    for comment in comments:
-        under |= Q(channel_id=comment.channel_id, parent_external_id=comment.external_id)
-    replies = (
-        list(Mention.objects.filter(under).select_related("author", "channel").order_by("published_at")[:limit])
-        if comments
-        else []
-    )
-    return sorted(comments + replies, key=lambda mention: mention.published_at)[:limit]
+def post_comments(post: Post, *, limit: int = 20) -> tuple[int, list[Mention]]:
+    """What people answered to the post, as the inbox holds it: how many, and the latest few. The
+    mentions linked to it as they were stored (``publishing.comments``), on any of its channels."""
+    comments = Mention.objects.filter(post_comment__target__post=post)
+    latest = list(comments.select_related("author", "channel").order_by("-published_at", "-id")[:limit])
+    count = len(latest) if len(latest) < limit else comments.count()
+    return count, latest
+
+
+def commented_post(mention: Mention) -> PostTarget | None:
+    """The brand's published post ``mention`` answers, on the channel it went out on; None if none."""
+    link = PostComment.objects.filter(mention=mention).select_related("target__post", "target__channel").first()
+    return link.target if link is not None else None

@@ -127,7 +127,7 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "state": state,
         "state_label": Status(state).label,
         "history": post_history(post),
-        "comments": selectors.post_comments(post) if request.user.has_perm("listening.work_inbox") else [],
+        "comments": selectors.post_comments(post) if request.user.has_perm("listening.work_inbox") else (0, []),
         "can_approve": state == Status.PENDING_APPROVAL
         and request.user.has_perm("publishing.approve_post")
         and post.author_id != request.user.pk,

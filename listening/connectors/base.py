@@ -107,6 +107,9 @@ class FetchedItem:
     title: str = ""
     parent_external_id: str = ""
     source: str = ""  # site, forum, video or page it was found on
+    # The post the conversation hangs on, where the platform says: X's conversation_id, the Facebook
+    # post a comment is on. A comment on one of the brand's published posts is linked to it by this.
+    thread_root: str = ""
     source_title: str = ""  # what the source is called, where the platform says (a video's title)
     metrics: dict[str, int] = field(default_factory=dict)
     raw_language: str = ""  # the platform's own language tag, a hint only

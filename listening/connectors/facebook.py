@@ -147,6 +147,7 @@ def parse_webhook(payload: Any, page_id: str = "", *, include_own: bool = False,
                     url=f"https://www.facebook.com/{external_id}",
                     parent_external_id=parent,
                     source=source or str(entry.get("id") or page_id),
+                    thread_root=post_id if kind != "post" else "",
                 )
             )
     return items
@@ -382,7 +383,8 @@ class FacebookConnector(Connector):
                     if parse_time(comment.get("created_time")) < post_floor:
                         continue
                     parent = str((comment.get("parent") or {}).get("id") or "")
-                    items.append(self._item(comment, "reply" if parent else "comment", parent or post_id, source))
+                    kind = "reply" if parent else "comment"
+                    items.append(self._item(comment, kind, parent or post_id, source, thread_root=post_id))
                 except ITEM_PARSE_ERRORS as exc:
                     rejected.append(unreadable_item("Facebook", comment, exc))
 
@@ -510,7 +512,7 @@ class FacebookConnector(Connector):
         )
 
     @staticmethod
-    def _item(obj: dict[str, Any], kind: str, parent: str, source: str) -> FetchedItem:
+    def _item(obj: dict[str, Any], kind: str, parent: str, source: str, *, thread_root: str = "") -> FetchedItem:
         object_id = str(obj["id"])
         metrics = {"likes": int(obj["like_count"])} if isinstance(obj.get("like_count"), int) else {}
         return FetchedItem(
@@ -522,6 +524,7 @@ class FacebookConnector(Connector):
             url=_permalink(obj, object_id),
             parent_external_id=parent,
             source=source,
+            thread_root=thread_root,
             metrics=metrics,
         )
 

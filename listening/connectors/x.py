@@ -306,6 +306,7 @@ class XConnector(Connector):
             avatar_url=safe_url(user.get("profile_image_url")),
         )
         tweet_id = str(tweet["id"])
+        conversation = str(tweet.get("conversation_id") or "")
         url = f"https://x.com/{handle}/status/{tweet_id}" if handle else f"https://x.com/i/web/status/{tweet_id}"
         return FetchedItem(
             external_id=tweet_id,
@@ -315,6 +316,7 @@ class XConnector(Connector):
             kind="reply" if parent else "mention",
             url=url,
             parent_external_id=parent,
+            thread_root=conversation if conversation != tweet_id else "",
             metrics=_int_metrics(tweet.get("public_metrics")),
             raw_language=str(tweet.get("lang") or ""),
         )
