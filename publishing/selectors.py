@@ -69,12 +69,22 @@ def post_history(post: Post) -> QuerySet[PostEvent]:
     return post.events.select_related("actor", "target__channel")
 
 
+# What the calendar lets people drag to another day: posts that have not gone out yet.
+MOVABLE = frozenset({Status.DRAFT, Status.PENDING_APPROVAL, Status.APPROVED, Status.SCHEDULED})
+# The hours the week view always shows (in the brand's time); a post outside them widens the range.
+WEEK_HOURS = (7, 22)
+
+
 @dataclass(frozen=True)
 class CalendarPost:
     post: Post
     local_time: datetime
     state: str
     state_label: str
+
+    @property
+    def movable(self) -> bool:
+        return self.state in MOVABLE
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,17 @@ class Calendar:
     @property
     def weeks(self) -> list[list[CalendarDay]]:
         return [self.days[i : i + 7] for i in range(0, len(self.days), 7)]
+
+    @property
+    def hours(self) -> list[tuple[int, list[tuple[CalendarDay, list[CalendarPost]]]]]:
+        """The week view's rows: each hour of the day with each day's posts of that hour, from
+        ``WEEK_HOURS`` or wider where a post is timed earlier or later."""
+        used = [entry.local_time.hour for day in self.days for entry in day.posts]
+        first, last = min([WEEK_HOURS[0], *used]), max([WEEK_HOURS[1], *used])
+        return [
+            (hour, [(day, [entry for entry in day.posts if entry.local_time.hour == hour]) for day in self.days])
+            for hour in range(first, last + 1)
+        ]
 
 
 def post_calendar(*, user: AbstractBaseUser, brand: Brand, view: str, around: date) -> Calendar:

@@ -15,5 +15,6 @@ urlpatterns = [
     path("posts/<int:pk>/submit/", views.post_submit, name="post_submit"),
     path("posts/<int:pk>/decide/", views.post_decide, name="post_decide"),
     path("posts/<int:pk>/schedule/", views.post_schedule, name="post_schedule"),
+    path("posts/<int:pk>/move/", views.post_move, name="post_move"),
     path("posts/targets/<int:pk>/retry/", views.target_retry, name="target_retry"),
 ]

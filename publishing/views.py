@@ -4,7 +4,7 @@ platform, its approval and its history. Server-rendered; each action is a plain 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -14,7 +14,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -197,6 +199,45 @@ def post_schedule(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("publishing.change_post", raise_exception=True)
+def post_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """The calendar's drag and drop: the post to another day (``date``, YYYY-MM-DD) and, from the
+    week view, another hour (``time``, HH:MM), in the brand's time zone; without a time it keeps
+    its own. Through ``post_schedule``, like the post's own form: the same checks, the same line of
+    history, and a post waiting for approval still waits. Back to the calendar it came from."""
+    post = _post(request, pk)
+    zone = post.zone
+    try:
+        day = params.parse_day(request.POST.get("date", ""))
+        clock = request.POST.get("time", "").strip()
+        if clock:
+            try:
+                moment = datetime.strptime(clock, "%H:%M").time()
+            except ValueError as error:
+                raise params.BadParam(_("Times are written HH:MM.")) from error
+        else:
+            moment = timezone.localtime(post.scheduled_at, zone).time() if post.scheduled_at else time(9)
+    except params.BadParam as error:
+        messages.error(request, str(error))
+    else:
+        at = datetime.combine(day, moment.replace(second=0, microsecond=0), zone)
+        try:
+            services.post_schedule(post=post, user=request.user, at=at)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("Moved to %(when)s.")
+                % {"when": formats.date_format(at.replace(tzinfo=None), "SHORT_DATETIME_FORMAT")},
+            )
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=False):
+        back = f"{reverse('publishing:post_calendar')}?brand={post.brand_id}"
+    return redirect(back)
+
+
+@require_POST
+@permission_required("publishing.change_post", raise_exception=True)
 def target_retry(request: HttpRequest, pk: int) -> HttpResponse:
     target = get_object_or_404(
         PostTarget.objects.select_related("post__brand").filter(Q(post__in=posts_for_user(request.user))), pk=pk
@@ -228,6 +269,7 @@ def post_calendar(request: HttpRequest) -> HttpResponse:
         "calendar": calendar,
         "today": timezone.localtime(timezone.now(), ZoneInfo(brand.time_zone)).date(),
         "agenda": [day for day in calendar.days if day.posts and day.in_period],
+        "can_move": request.user.has_perm("publishing.change_post"),
     }
     return render(request, "publishing/calendar.html", context)
 
