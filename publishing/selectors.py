@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from listening.models import Brand, Mention
 from listening.selectors import brands_for_user
+from publishing.competitors import competitors_side_by_side
 from publishing.models import Post, PostComment, PostEvent, PostTarget, engagement
 
 Status = PostTarget.Status
@@ -185,10 +186,11 @@ def posts_performance(brand: Brand, start: datetime, end: datetime) -> dict:
     for slot in hours.values():
         slot["average"] = round(slot["engagement"] / slot["posts"], 1)
     total = sum(row["engagement"] for row in rows)
+    own = {"posts": len(rows), "engagement": total, "per_post": round(total / len(rows), 1) if rows else 0}
     return {
-        "posts": len(rows),
-        "engagement": total,
-        "per_post": round(total / len(rows), 1) if rows else 0,
+        **own,
+        # The brand next to each competitor whose public accounts are read (``publishing.competitors``).
+        "competitors": competitors_side_by_side(brand, start, end, own),
         "rows": sorted(rows, key=lambda row: -row["engagement"])[:20],
         "campaigns": sorted(campaigns.values(), key=lambda entry: -entry["engagement"]),
         "best_hours": sorted(hours.values(), key=lambda slot: (-slot["average"], slot["hour"]))[:5],

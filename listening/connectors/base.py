@@ -199,6 +199,15 @@ class PostedReply:
     url: str = ""
 
 
+@dataclass(frozen=True)
+class AccountPost:
+    """One post of another public account (a competitor's), with its public counts."""
+
+    external_id: str
+    published_at: datetime  # aware, UTC
+    metrics: dict[str, int] = field(default_factory=dict)
+
+
 def same_reply_text(posted: str, written: str) -> bool:
     """Whether the platform's text of a post is the text we sent: platforms escape ``&<>`` in what
     they return (X does) and may trim or fold whitespace."""
@@ -421,6 +430,12 @@ class Connector:
     def post_metrics(self, external_ids: list[str]) -> dict[str, dict[str, int]]:
         """Public counts of the brand's posts ``external_ids`` (post id → counts); a post the platform
         no longer has is left out."""
+        raise NotImplementedError
+
+    def account_posts(self, account: str, *, since: datetime) -> list[AccountPost]:
+        """The public top-level posts of another account (an X handle, a public Page's id or name)
+        since ``since``, with their public counts, read with this channel's credentials. Raises
+        like ``fetch``."""
         raise NotImplementedError
 
     @classmethod

@@ -40,6 +40,7 @@ from django.conf import settings
 from listening.connectors._http import http_timeout, mount_outbound, safe_url, unique_items
 from listening.connectors.base import (
     ITEM_PARSE_ERRORS,
+    AccountPost,
     Connector,
     ConnectorError,
     DeletionCheck,
@@ -679,18 +680,53 @@ class FacebookConnector(Connector):
                     "",
                     args={
                         "ids": ",".join(external_ids[start : start + 50]),
-                        "fields": "reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0),shares",
+                        "fields": SUMMARY_FIELDS,
                     },
                 )
                 for post_id, post in result.items():
-                    if not isinstance(post, dict):
-                        continue
-                    counts = {
-                        "reactions": (post.get("reactions") or {}).get("summary", {}).get("total_count"),
-                        "comments": (post.get("comments") or {}).get("summary", {}).get("total_count"),
-                        "shares": (post.get("shares") or {}).get("count", 0),
-                    }
-                    metrics[str(post_id)] = {k: int(v) for k, v in counts.items() if isinstance(v, int)}
+                    if isinstance(post, dict):
+                        metrics[str(post_id)] = _summary_counts(post)
         finally:
             graph.session.close()
         return metrics
+
+    # --- other accounts -----------------------------------------------------------------------
+    def account_posts(self, account: str, *, since: datetime) -> list[AccountPost]:
+        """A public Page's own posts since ``since`` with their reactions, comments and shares as
+        summaries (https://developers.facebook.com/docs/graph-api/reference/page/feed/: the
+        ``posts`` edge), read with this Page's token."""
+        page = account.strip().lstrip("@")
+        graph, last = self._graph()
+        try:
+            posts, _ = self._edge(
+                graph,
+                last,
+                f"{page}/posts",
+                {"fields": f"id,created_time,{SUMMARY_FIELDS}", "since": int(since.timestamp()), "limit": PAGE_SIZE},
+            )
+        finally:
+            graph.session.close()
+        try:
+            return [
+                AccountPost(
+                    external_id=str(post["id"]),
+                    published_at=parse_time(post.get("created_time")),
+                    metrics=_summary_counts(post),
+                )
+                for post in posts
+            ]
+        except ITEM_PARSE_ERRORS as exc:
+            raise ConnectorError(f"{self.label} sent a malformed post: {exc}") from exc
+
+
+# The counts a post's summaries give, without the list of people behind them.
+SUMMARY_FIELDS = "reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0),shares"
+
+
+def _summary_counts(post: dict[str, Any]) -> dict[str, int]:
+    counts = {
+        "reactions": ((post.get("reactions") or {}).get("summary") or {}).get("total_count"),
+        "comments": ((post.get("comments") or {}).get("summary") or {}).get("total_count"),
+        "shares": (post.get("shares") or {}).get("count", 0),
+    }
+    return {key: int(value) for key, value in counts.items() if isinstance(value, int)}
