@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from publishing.models import CompetitorAccount, Post, PostEvent, PostTarget
+from publishing.models import CalendarFeed, CompetitorAccount, Post, PostEvent, PostTarget
 
 
 class PostTargetInline(admin.TabularInline):
@@ -44,3 +44,15 @@ class CompetitorAccountAdmin(admin.ModelAdmin):
     fields = ["brand", "competitor", "platform", "handle", "is_active", "next_read_at", "last_success_at",
               "consecutive_failures", "last_error_at", "last_error"]  # fmt: skip
     readonly_fields = ["last_success_at", "consecutive_failures", "last_error_at", "last_error"]
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """People's calendar subscriptions: deleting one revokes its address (the token is not kept)."""
+
+    list_display = ["user", "created_at", "last_used_at"]
+    fields = ["user", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False

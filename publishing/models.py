@@ -255,3 +255,21 @@ class CompetitorDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.day}"
+
+
+class CalendarFeed(models.Model):
+    """A person's private calendar subscription: a secret address that serves, without signing in,
+    the iCalendar of the posts of the brands they may see. Only the token's SHA-256 is kept: the
+    address is shown once, when made; resetting it makes a new one, revoking deletes it."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar subscription")
+        verbose_name_plural = _("calendar subscriptions")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.created_at:%Y-%m-%d})"

@@ -9,25 +9,25 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from config import params
 from listening.connectors import connector_class
 from listening.models import Brand
 from listening.selectors import brand_for, brands_for_user
-from publishing import selectors, services
+from publishing import feeds, selectors, services
 from publishing.forms import PostForm, ScheduleForm
 from publishing.ical import posts_ical
-from publishing.models import Post, PostTarget
+from publishing.models import CalendarFeed, Post, PostTarget
 from publishing.selectors import post_history, post_status, posts_for_user, posts_waiting_for
 
 Status = PostTarget.Status
@@ -270,8 +270,40 @@ def post_calendar(request: HttpRequest) -> HttpResponse:
         "today": timezone.localtime(timezone.now(), ZoneInfo(brand.time_zone)).date(),
         "agenda": [day for day in calendar.days if day.posts and day.in_period],
         "can_move": request.user.has_perm("publishing.change_post"),
+        "subscription": CalendarFeed.objects.filter(user=request.user).first(),
     }
     return render(request, "publishing/calendar.html", context)
+
+
+@require_POST
+@permission_required("publishing.view_post", raise_exception=True)
+def calendar_subscription(request: HttpRequest) -> HttpResponse:
+    """Make (or reset) the person's private subscription address, shown once here; or revoke it."""
+    back = f"{reverse('publishing:post_calendar')}?brand={params.id_or_none(request.POST.get('brand', '')) or ''}"
+    if request.POST.get("action") == "revoke":
+        if feeds.calendar_feed_revoke(user=request.user):
+            messages.success(request, _("The subscription address no longer works."))
+        return redirect(back + "#subscription")
+    token = feeds.calendar_feed_create(user=request.user)
+    address = request.build_absolute_uri(reverse("publishing:calendar_feed", args=[token]))
+    return render(request, "publishing/calendar_subscription.html", {"address": address, "back": back})
+
+
+@login_not_required
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The private subscription: the posts of every brand the address's owner may see, from 90 days
+    back, read-only. No session: the secret address is the credential, so any other is a 404."""
+    user = feeds.calendar_feed_user(token)
+    if user is None:
+        raise Http404
+    since = timezone.now() - timedelta(days=90)
+    posts = posts_for_user(user).filter(scheduled_at__gte=since).order_by("scheduled_at", "pk")[:2000]
+    body = posts_ical(posts, site_url=settings.SITE_URL, name=_("Escucha posts"))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @permission_required("publishing.view_post", raise_exception=True)
