@@ -21,7 +21,7 @@ from django.utils import timezone
 from config.backoff import backoff_seconds
 from listening.connectors import ConnectorError, RateLimited, get_connector, scrub_error
 from listening.connectors.base import storable_text
-from listening.models import Brand, Channel
+from listening.models import Brand, Channel, TrackedTerm
 from listening.polling import channel_error_record
 from publishing.models import CompetitorAccount, CompetitorDay, engagement
 
@@ -157,3 +157,20 @@ def competitors_side_by_side(brand: Brand, start: datetime, end: datetime, own: 
         "read": True,
     }
     return [ours, *competitors]
+
+
+def competitor_groups(brand: Brand) -> list[str]:
+    """The brand's competitors as the share of voice groups them: each competitor term's label."""
+    terms = TrackedTerm.objects.filter(brand=brand, kind=TrackedTerm.Kind.COMPETITOR, is_active=True)
+    return sorted({term.label for term in terms}, key=str.lower)
+
+
+def competitor_account_add(*, brand: Brand, competitor: str, platform: str, handle: str) -> CompetitorAccount:
+    """Read ``handle`` on ``platform`` as one of ``competitor``'s public accounts, from the next run."""
+    handle = handle.strip()
+    if platform == CompetitorAccount.Platform.X:
+        handle = "@" + handle.lstrip("@")
+    account = CompetitorAccount(brand=brand, competitor=competitor, platform=platform, handle=handle[:255])
+    account.full_clean()  # one of the brand's competitor groups, a platform that can be read, not twice
+    account.save()
+    return account

@@ -10,6 +10,7 @@ urlpatterns = [
     path("posts/new/", views.post_create, name="post_create"),
     path("posts/calendar/", views.post_calendar, name="post_calendar"),
     path("posts/calendar.ics", views.post_calendar_ical, name="post_calendar_ical"),
+    path("posts/competitors/", views.competitor_accounts, name="competitor_accounts"),
     path("posts/calendar/subscription/", views.calendar_subscription, name="calendar_subscription"),
     path("posts/calendar/feed/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
     path("posts/<int:pk>/", views.post_detail, name="post_detail"),

@@ -24,10 +24,10 @@ from config import params
 from listening.connectors import connector_class
 from listening.models import Brand
 from listening.selectors import brand_for, brands_for_user
-from publishing import feeds, selectors, services
+from publishing import competitors, feeds, selectors, services
 from publishing.forms import PostForm, ScheduleForm
 from publishing.ical import posts_ical
-from publishing.models import CalendarFeed, Post, PostTarget
+from publishing.models import CalendarFeed, CompetitorAccount, Post, PostTarget
 from publishing.selectors import post_history, post_status, posts_for_user, posts_waiting_for
 
 Status = PostTarget.Status
@@ -304,6 +304,43 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     response["Cache-Control"] = "private, max-age=300"
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@permission_required("listening.configure_brand", raise_exception=True)
+def competitor_accounts(request: HttpRequest) -> HttpResponse:
+    """The competitors' public accounts read for the report: one list per competitor group, with
+    when each was last read and its error; add one, or stop reading it."""
+    brand = brand_for(request) if request.method == "GET" else _posted_brand(request)
+    if request.method == "POST":
+        if request.POST.get("action") == "remove":
+            removed = CompetitorAccount.objects.filter(
+                brand=brand, pk=params.id_or_none(request.POST.get("account", "")) or 0
+            ).delete()[0]
+            if removed:
+                messages.success(request, _("No longer read."))
+        else:
+            try:
+                competitors.competitor_account_add(
+                    brand=brand,
+                    competitor=request.POST.get("competitor", ""),
+                    platform=request.POST.get("platform", ""),
+                    handle=request.POST.get("handle", ""),
+                )
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, _("Added: it is read within the next 15 minutes."))
+        return redirect(f"{reverse('publishing:competitor_accounts')}?brand={brand.pk}")
+    accounts = list(CompetitorAccount.objects.filter(brand=brand).order_by("competitor", "platform", "handle"))
+    groups = competitors.competitor_groups(brand)
+    context = {
+        "brand": brand,
+        "brands": brands_for_user(request.user).order_by("name"),
+        "groups": [(name, [a for a in accounts if a.competitor == name]) for name in groups],
+        "orphans": [a for a in accounts if a.competitor not in groups],
+        "platforms": CompetitorAccount.Platform.choices,
+    }
+    return render(request, "publishing/competitors.html", context)
 
 
 @permission_required("publishing.view_post", raise_exception=True)

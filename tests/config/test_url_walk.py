@@ -257,6 +257,7 @@ TABLE: dict[str, Row] = {
         ui(404, 403, 403, 302), method="post", params=lambda w: {"pk": w.post.pk}, data=lambda w: {"date": "2030-01-02"}
     ),
     "publishing:calendar_subscription": Row(ui(200, 403, 200, 200), method="post", data=lambda w: {"action": "create"}),
+    "publishing:competitor_accounts": Row(ui(404, 403, 403, 200), query=BRAND_QUERY),
     "publishing:calendar_feed": Row(everyone(404), params=lambda w: {"token": "not-a-token"}),
     "publishing:target_retry": Row(
         ui(404, 403, 403, 302), method="post", params=lambda w: {"pk": w.post.targets.get().pk}

@@ -139,3 +139,44 @@ def test_an_unknown_handle_is_said_and_a_competitor_must_be_one_of_the_brands(te
     stranger = CompetitorAccount(brand=team.brand, competitor="Hooli", platform="x", handle="hooli")
     with pytest.raises(ValidationError, match="Globex"):
         stranger.full_clean()
+
+
+def test_community_managers_give_each_competitor_its_accounts(team):
+    from django.urls import reverse
+
+    TrackedTermFactory(brand=team.brand, kind=TrackedTerm.Kind.COMPETITOR, text="Globex")
+    TrackedTermFactory(brand=team.brand, kind=TrackedTerm.Kind.COMPETITOR, text="initech corp", group="Initech")
+    cm = Client()
+    cm.force_login(team.cm)
+    url = reverse("publishing:competitor_accounts")
+    page = cm.get(f"{url}?brand={team.brand.pk}").content.decode()
+    assert "Globex" in page and "Initech" in page and "initech corp" not in page  # by group, as share of voice
+    cm.post(url, {"brand": team.brand.pk, "competitor": "Globex", "platform": "x", "handle": "globex"})
+    cm.post(url, {"brand": team.brand.pk, "competitor": "Initech", "platform": "facebook", "handle": "initech"})
+    again = cm.post(
+        url, {"brand": team.brand.pk, "competitor": "Globex", "platform": "x", "handle": "@globex"}, follow=True
+    )
+    assert "already exists" in again.content.decode()
+    stranger = cm.post(
+        url, {"brand": team.brand.pk, "competitor": "<b>Hooli</b>", "platform": "x", "handle": "h"}, follow=True
+    )
+    assert "Use one of the brand&#x27;s competitor groups: Globex, Initech." in stranger.content.decode()
+    assert sorted(CompetitorAccount.objects.values_list("competitor", "platform", "handle")) == [
+        ("Globex", "x", "@globex"),
+        ("Initech", "facebook", "initech"),
+    ]
+    page = cm.get(f"{url}?brand={team.brand.pk}").content.decode()
+    assert "@globex" in page and "not read yet" in page
+    account = CompetitorAccount.objects.get(handle="@globex")
+    cm.post(url, {"brand": team.brand.pk, "action": "remove", "account": account.pk})
+    assert not CompetitorAccount.objects.filter(pk=account.pk).exists()
+    # Managers read the report; they do not configure the brand. Another brand's people see nothing.
+    manager = Client()
+    manager.force_login(team.manager)
+    assert manager.get(f"{url}?brand={team.brand.pk}").status_code == 403
+    outsider = Client()
+    outsider.force_login(team.outsider)
+    assert outsider.get(f"{url}?brand={team.brand.pk}").status_code == 404
+    kept = CompetitorAccount.objects.get()
+    outsider.post(url, {"brand": team.other_brand.pk, "action": "remove", "account": kept.pk})
+    assert CompetitorAccount.objects.filter(pk=kept.pk).exists()
