@@ -88,6 +88,8 @@ def test_comments_polled_from_the_page_are_counted_on_the_post_and_listed_by_the
     assert "Me hicieron un cobro doble" in inbox and "A mí me pasó lo mismo" in inbox
     assert "Lucía" not in inbox  # a visitor's post on the Page, not a comment on ours
     assert "Comments on our post" in inbox  # the filter's chip, removable
+    api = cm.get(f"/api/v1/mentions/?post={post.pk}").json()
+    assert {row["external_id"] for row in api["results"]} == comments
 
 
 def test_a_post_of_another_brand_with_the_same_id_is_not_linked(team, wire):
