@@ -4,8 +4,9 @@ schedule with the credentials of one of the brand's channels on that platform, a
 published is kept per day of the brand's calendar: posts, and interactions as last read.
 
 Each read covers the last ``WINDOW_DAYS`` days, so a post's counts keep growing for a week as our
-own posts' do. A failing read backs off like a channel's poll (30 s doubling up to an hour) and is
-shown with the health of the channel whose credentials it used, as a poll's error is.
+own posts' do. A failing read backs off like a channel's poll (30 s doubling up to an hour; a day
+after an error retrying cannot mend) and is shown with the health of the channel whose credentials
+it used, as a poll's error is, without stopping that channel's polls.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ WINDOW_DAYS = 7
 READ_EVERY = timedelta(hours=6)
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 3600
+GIVE_UP_SECONDS = 24 * 3600  # after a permanent error (refused credentials, no such account)
 DUE_MAX = 200  # accounts one run reads; the rest wait for the next run (every 15 minutes)
 
 
@@ -60,7 +62,8 @@ def competitor_read(*, account: CompetitorAccount, now: datetime | None = None) 
         _failed(account, channel, str(error), now, wait=max(error.retry_after, BACKOFF_BASE_SECONDS))
         return False
     except ConnectorError as error:
-        _failed(account, channel, str(error), now, reconnect=error.reconnect)
+        # Refused credentials, an account that does not exist: retrying soon cannot help.
+        _failed(account, channel, str(error), now, wait=GIVE_UP_SECONDS if error.permanent else None)
         return False
     days: dict = defaultdict(lambda: [0, 0])
     for post in posts:
@@ -92,7 +95,6 @@ def _failed(
     now: datetime,
     *,
     wait: float | None = None,
-    reconnect: bool = False,
 ) -> None:
     failures = account.consecutive_failures + 1
     if channel is not None:
@@ -106,8 +108,9 @@ def _failed(
         next_read_at=now + timedelta(seconds=delay),
     )
     if channel is not None:
-        # With the channel's health, where a poll's error shows: a refused credential there too.
-        channel_error_record(channel=channel, message=message, reconnect=reconnect)
+        # With the channel's health, where a poll's error shows; never stopping the channel's own
+        # polls (an access tier may refuse a timeline and still allow the mentions).
+        channel_error_record(channel=channel, message=message, reconnect=False)
     log.info("Competitor account %s not read: %s", account.pk, message)
 
 

@@ -136,6 +136,7 @@ def test_an_unknown_handle_is_said_and_a_competitor_must_be_one_of_the_brands(te
         assert competitors_read_due() == 0
     on_x.refresh_from_db()
     assert "X has no account @globexx" in on_x.last_error
+    assert on_x.next_read_at == NOW + timedelta(days=1)  # asking again soon would not help
     stranger = CompetitorAccount(brand=team.brand, competitor="Hooli", platform="x", handle="hooli")
     with pytest.raises(ValidationError, match="Globex"):
         stranger.full_clean()
@@ -180,3 +181,15 @@ def test_community_managers_give_each_competitor_its_accounts(team):
     kept = CompetitorAccount.objects.get()
     outsider.post(url, {"brand": team.other_brand.pk, "action": "remove", "account": kept.pk})
     assert CompetitorAccount.objects.filter(pk=kept.pk).exists()
+
+
+def test_refused_credentials_wait_a_day_and_leave_the_channels_own_polls_alone(team, globex, x_channel, wire):
+    on_x, on_page = globex
+    on_page.delete()
+    wire.add("GET", "/2/users/by/username/globex", fixture="x/error_401.json", status=401)
+    with time_machine.travel(NOW, tick=False):
+        assert competitors_read_due() == 0
+    on_x.refresh_from_db()
+    assert "X refused the credentials" in on_x.last_error and on_x.next_read_at == NOW + timedelta(days=1)
+    channel = Channel.objects.get(pk=x_channel.pk)
+    assert channel.state == Channel.State.OK and "X refused the credentials" in channel.last_error
