@@ -231,6 +231,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-replies": {"task": "responses.sweep_replies", "schedule": 300.0},
     "dispatch-due-posts": {"task": "publishing.dispatch_due_posts", "schedule": 30.0},
     "read-post-metrics": {"task": "publishing.read_post_metrics", "schedule": 300.0},
+    "read-competitors": {"task": "publishing.read_competitors", "schedule": 900.0},
     "sweep-webhook-deliveries": {"task": "responses.sweep_webhook_deliveries", "schedule": 300.0},
     "refresh-rollups": {"task": "reports.refresh_rollups", "schedule": 60.0},
     "detect-spikes": {"task": "reports.detect_spikes", "schedule": 300.0},

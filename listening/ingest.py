@@ -291,6 +291,9 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[M
         )
         term_ids.append(matching_term_ids(brand_terms, item.title, text))
     Mention.objects.bulk_create(mentions, batch_size=500)
+    # Not a column: what the pipeline's steps read of the conversation (``listening.pipeline``).
+    for mention, item in zip(mentions, items, strict=True):
+        mention.thread_root = (item.thread_root or "")[:255]
 
     through = Mention.terms.through
     through.objects.bulk_create(

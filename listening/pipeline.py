@@ -7,6 +7,10 @@ lower one importing it. Steps run inside the ingestion transaction, in registrat
 step that fails rolls the whole batch back and the channel's cursor with it: the batch is fetched
 again, and nothing is stored without having been routed.
 
+Each new mention handed to the steps also carries ``thread_root``, not stored: the platform id of
+the post its conversation hangs on, where the connector read it (X's conversation_id, the Facebook
+post a comment is on), else "". Publishing links comments on the brand's own posts by it.
+
 A second list, the change steps, hears of a stored mention relabelled by the ``mention_*``
 services (status, sentiment, intent), with the values it had before, inside the service's
 transaction: reports moves the mention's counts in its rollups there.

@@ -118,6 +118,7 @@ class MentionFilters:
     until: datetime | None = None
     stored_since: datetime | None = None
     stored_until: datetime | None = None
+    post: int | None = None
 
     @classmethod
     def from_params(cls, query: Mapping[str, str]) -> MentionFilters:
@@ -136,6 +137,9 @@ def mentions_filtered(*, user: AbstractBaseUser, filters: MentionFilters) -> Que
     qs = Mention.objects.filter(brand_id__in=brand_ids)
     if filters.channel:
         qs = qs.filter(channel_id=filters.channel)
+    if filters.post:
+        # Through publishing's link table (``publishing.PostComment``): one post's few comments.
+        qs = qs.filter(post_comment__target__post_id=filters.post)
     if filters.platform:
         qs = qs.filter(channel__platform=filters.platform)
     if filters.sentiment:
@@ -227,7 +231,7 @@ def parse_mention_filters(query: Mapping[str, str]) -> tuple[MentionFilters, dic
         value = query.get(name, "")
         return params.without_nul(value).strip() if isinstance(value, str) else ""
 
-    for name in ("brand", "channel"):
+    for name in ("brand", "channel", "post"):
         if value := text(name):
             try:
                 values[name] = params.parse_id(value)

@@ -10,4 +10,8 @@ class PublishingConfig(AppConfig):
     verbose_name = _("Publishing")
 
     def ready(self) -> None:
-        from publishing import tasks  # noqa: F401 - registered for queueing by name
+        from listening import pipeline
+        from publishing import comments, tasks  # noqa: F401 - tasks: registered for queueing by name
+
+        # Comments on the brand's own posts are linked to them as they are stored, history too.
+        pipeline.register(comments.link_post_comments, history=True)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from listening.models import Brand, Channel, TrackedTerm
+from listening.models import Brand, Channel, Mention, Platform, TrackedTerm
 
 
 def engagement(metrics: dict[str, int]) -> int:
@@ -164,3 +164,112 @@ class PostEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.post_id} {self.kind}"
+
+
+class PostComment(models.Model):
+    """A mention that answers one of the brand's published posts: a comment on it, a reply in its
+    thread. Linked as it is stored (``publishing.comments``), by the platform id of the post.
+
+    A table of its own rather than a column of every mention: few mentions are comments on the
+    brand's posts, and listening stays unaware of publishing."""
+
+    target = models.ForeignKey(PostTarget, on_delete=models.CASCADE, related_name="comments")
+    mention = models.OneToOneField(Mention, on_delete=models.CASCADE, related_name="post_comment")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("comment on a post")
+        verbose_name_plural = _("comments on posts")
+
+    def __str__(self) -> str:
+        return f"{self.mention_id} → {self.target_id}"
+
+
+class CompetitorAccount(models.Model):
+    """A competitor's public account on one platform (an X handle, a public Facebook Page), read on
+    a schedule for how much it posts and how people engage with it (``publishing.competitors``).
+
+    ``competitor`` is the label of one of the brand's competitor term groups (``TrackedTerm.label``):
+    the same competitor as in the share of voice."""
+
+    class Platform(models.TextChoices):
+        X = Platform.X.value, Platform.X.label
+        FACEBOOK = Platform.FACEBOOK.value, Platform.FACEBOOK.label
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="competitor_accounts")
+    competitor = models.CharField(_("competitor"), max_length=120, help_text=_("One of the brand's competitor groups."))
+    platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
+    handle = models.CharField(
+        _("account"), max_length=255, help_text=_("The @handle on X; the Page's id or user name on Facebook.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    # The schedule and its health, as a channel's polls keep theirs.
+    next_read_at = models.DateTimeField(_("next read"), default=timezone.now)
+    last_success_at = models.DateTimeField(_("last read"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["brand", "competitor", "platform"]
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "platform", "handle"], name="competitor_account_unique")
+        ]
+        indexes = [models.Index(fields=["next_read_at"], name="competitor_due_idx", condition=Q(is_active=True))]
+        verbose_name = _("competitor account")
+        verbose_name_plural = _("competitor accounts")
+
+    def __str__(self) -> str:
+        return f"{self.competitor}: {self.handle} ({self.get_platform_display()})"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        groups = (
+            {term.label for term in self.brand.terms.filter(kind=TrackedTerm.Kind.COMPETITOR)}
+            if self.brand_id
+            else set()
+        )
+        if self.competitor not in groups:
+            raise ValidationError(
+                {
+                    "competitor": _("Use one of the brand's competitor groups: %(groups)s.")
+                    % {"groups": ", ".join(sorted(groups)) or "—"}
+                }
+            )
+
+
+class CompetitorDay(models.Model):
+    """What one competitor account published on one day of the brand's calendar, as last read."""
+
+    account = models.ForeignKey(CompetitorAccount, on_delete=models.CASCADE, related_name="days")
+    day = models.DateField()
+    posts = models.PositiveIntegerField(default=0)
+    engagement = models.PositiveBigIntegerField(default=0)
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "day"], name="competitor_day_unique")]
+        verbose_name = _("competitor day")
+        verbose_name_plural = _("competitor days")
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.day}"
+
+
+class CalendarFeed(models.Model):
+    """A person's private calendar subscription: a secret address that serves, without signing in,
+    the iCalendar of the posts of the brands they may see. Only the token's SHA-256 is kept: the
+    address is shown once, when made; resetting it makes a new one, revoking deletes it."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar subscription")
+        verbose_name_plural = _("calendar subscriptions")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.created_at:%Y-%m-%d})"

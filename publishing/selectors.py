@@ -7,12 +7,13 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from listening.models import Brand, Mention
 from listening.selectors import brands_for_user
-from publishing.models import Post, PostEvent, PostTarget, engagement
+from publishing.competitors import competitors_side_by_side
+from publishing.models import Post, PostComment, PostEvent, PostTarget, engagement
 
 Status = PostTarget.Status
 # The order a post's targets are summed up in: the least advanced one says where the post stands.
@@ -69,12 +70,22 @@ def post_history(post: Post) -> QuerySet[PostEvent]:
     return post.events.select_related("actor", "target__channel")
 
 
+# What the calendar lets people drag to another day: posts that have not gone out yet.
+MOVABLE = frozenset({Status.DRAFT, Status.PENDING_APPROVAL, Status.APPROVED, Status.SCHEDULED})
+# The hours the week view always shows (in the brand's time); a post outside them widens the range.
+WEEK_HOURS = (7, 22)
+
+
 @dataclass(frozen=True)
 class CalendarPost:
     post: Post
     local_time: datetime
     state: str
     state_label: str
+
+    @property
+    def movable(self) -> bool:
+        return self.state in MOVABLE
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,17 @@ class Calendar:
     @property
     def weeks(self) -> list[list[CalendarDay]]:
         return [self.days[i : i + 7] for i in range(0, len(self.days), 7)]
+
+    @property
+    def hours(self) -> list[tuple[int, list[tuple[CalendarDay, list[CalendarPost]]]]]:
+        """The week view's rows: each hour of the day with each day's posts of that hour, from
+        ``WEEK_HOURS`` or wider where a post is timed earlier or later."""
+        used = [entry.local_time.hour for day in self.days for entry in day.posts]
+        first, last = min([WEEK_HOURS[0], *used]), max([WEEK_HOURS[1], *used])
+        return [
+            (hour, [(day, [entry for entry in day.posts if entry.local_time.hour == hour]) for day in self.days])
+            for hour in range(first, last + 1)
+        ]
 
 
 def post_calendar(*, user: AbstractBaseUser, brand: Brand, view: str, around: date) -> Calendar:
@@ -164,10 +186,11 @@ def posts_performance(brand: Brand, start: datetime, end: datetime) -> dict:
     for slot in hours.values():
         slot["average"] = round(slot["engagement"] / slot["posts"], 1)
     total = sum(row["engagement"] for row in rows)
+    own = {"posts": len(rows), "engagement": total, "per_post": round(total / len(rows), 1) if rows else 0}
     return {
-        "posts": len(rows),
-        "engagement": total,
-        "per_post": round(total / len(rows), 1) if rows else 0,
+        **own,
+        # The brand next to each competitor whose public accounts are read (``publishing.competitors``).
+        "competitors": competitors_side_by_side(brand, start, end, own),
         "rows": sorted(rows, key=lambda row: -row["engagement"])[:20],
         "campaigns": sorted(campaigns.values(), key=lambda entry: -entry["engagement"]),
         "best_hours": sorted(hours.values(), key=lambda slot: (-slot["average"], slot["hour"]))[:5],
@@ -175,22 +198,16 @@ def posts_performance(brand: Brand, start: datetime, end: datetime) -> dict:
     }
 
 
-def post_comments(post: Post, *, limit: int = 50) -> list[Mention]:
-    """What people answered to the post, as the inbox holds it: the mentions whose parent is the post
-    on one of its channels (polled or pushed like any other), and the answers to those."""
-    published = [(t.channel_id, t.external_id) for t in post.targets.all() if t.external_id]
-    if not published:
-        return []
-    direct = Q()
-    for channel_id, external_id in published:
-        direct |= Q(channel_id=channel_id, parent_external_id=external_id)
-    comments = list(Mention.objects.filter(direct).select_related("author", "channel").order_by("published_at")[:limit])
-    under = Q()
-    for comment in comments:
-        under |= Q(channel_id=comment.channel_id, parent_external_id=comment.external_id)
-    replies = (
-        list(Mention.objects.filter(under).select_related("author", "channel").order_by("published_at")[:limit])
-        if comments
-        else []
-    )
-    return sorted(comments + replies, key=lambda mention: mention.published_at)[:limit]
+def post_comments(post: Post, *, limit: int = 20) -> tuple[int, list[Mention]]:
+    """What people answered to the post, as the inbox holds it: how many, and the latest few. The
+    mentions linked to it as they were stored (``publishing.comments``), on any of its channels."""
+    comments = Mention.objects.filter(post_comment__target__post=post)
+    latest = list(comments.select_related("author", "channel").order_by("-published_at", "-id")[:limit])
+    count = len(latest) if len(latest) < limit else comments.count()
+    return count, latest
+
+
+def commented_post(mention: Mention) -> PostTarget | None:
+    """The brand's published post ``mention`` answers, on the channel it went out on; None if none."""
+    link = PostComment.objects.filter(mention=mention).select_related("target__post", "target__channel").first()
+    return link.target if link is not None else None

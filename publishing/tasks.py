@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import Task, shared_task
 from celery.exceptions import Retry
 
+from publishing.competitors import competitors_read_due
 from publishing.services import posts_dispatch_due, posts_read_metrics, posts_sweep, target_publish
 
 
@@ -31,3 +32,9 @@ def dispatch_due_posts() -> tuple[int, int]:
 def read_post_metrics() -> int:
     """Read the public counts of the posts that are 1 hour, 24 hours or 7 days old."""
     return posts_read_metrics()
+
+
+@shared_task(name="publishing.read_competitors", soft_time_limit=600, time_limit=660)
+def read_competitors() -> int:
+    """Read the competitor accounts due: their posts of the last days and how people engaged."""
+    return competitors_read_due()

@@ -4,28 +4,30 @@ platform, its approval and its history. Server-rendered; each action is a plain 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from config import params
 from listening.connectors import connector_class
 from listening.models import Brand
 from listening.selectors import brand_for, brands_for_user
-from publishing import selectors, services
+from publishing import competitors, feeds, selectors, services
 from publishing.forms import PostForm, ScheduleForm
 from publishing.ical import posts_ical
-from publishing.models import Post, PostTarget
+from publishing.models import CalendarFeed, CompetitorAccount, Post, PostTarget
 from publishing.selectors import post_history, post_status, posts_for_user, posts_waiting_for
 
 Status = PostTarget.Status
@@ -127,7 +129,7 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "state": state,
         "state_label": Status(state).label,
         "history": post_history(post),
-        "comments": selectors.post_comments(post) if request.user.has_perm("listening.work_inbox") else [],
+        "comments": selectors.post_comments(post) if request.user.has_perm("listening.work_inbox") else (0, []),
         "can_approve": state == Status.PENDING_APPROVAL
         and request.user.has_perm("publishing.approve_post")
         and post.author_id != request.user.pk,
@@ -197,6 +199,45 @@ def post_schedule(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("publishing.change_post", raise_exception=True)
+def post_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """The calendar's drag and drop: the post to another day (``date``, YYYY-MM-DD) and, from the
+    week view, another hour (``time``, HH:MM), in the brand's time zone; without a time it keeps
+    its own. Through ``post_schedule``, like the post's own form: the same checks, the same line of
+    history, and a post waiting for approval still waits. Back to the calendar it came from."""
+    post = _post(request, pk)
+    zone = post.zone
+    try:
+        day = params.parse_day(request.POST.get("date", ""))
+        clock = request.POST.get("time", "").strip()
+        if clock:
+            try:
+                moment = datetime.strptime(clock, "%H:%M").time()
+            except ValueError as error:
+                raise params.BadParam(_("Times are written HH:MM.")) from error
+        else:
+            moment = timezone.localtime(post.scheduled_at, zone).time() if post.scheduled_at else time(9)
+    except params.BadParam as error:
+        messages.error(request, str(error))
+    else:
+        at = datetime.combine(day, moment.replace(second=0, microsecond=0), zone)
+        try:
+            services.post_schedule(post=post, user=request.user, at=at)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("Moved to %(when)s.")
+                % {"when": formats.date_format(at.replace(tzinfo=None), "SHORT_DATETIME_FORMAT")},
+            )
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=False):
+        back = f"{reverse('publishing:post_calendar')}?brand={post.brand_id}"
+    return redirect(back)
+
+
+@require_POST
+@permission_required("publishing.change_post", raise_exception=True)
 def target_retry(request: HttpRequest, pk: int) -> HttpResponse:
     target = get_object_or_404(
         PostTarget.objects.select_related("post__brand").filter(Q(post__in=posts_for_user(request.user))), pk=pk
@@ -228,8 +269,78 @@ def post_calendar(request: HttpRequest) -> HttpResponse:
         "calendar": calendar,
         "today": timezone.localtime(timezone.now(), ZoneInfo(brand.time_zone)).date(),
         "agenda": [day for day in calendar.days if day.posts and day.in_period],
+        "can_move": request.user.has_perm("publishing.change_post"),
+        "subscription": CalendarFeed.objects.filter(user=request.user).first(),
     }
     return render(request, "publishing/calendar.html", context)
+
+
+@require_POST
+@permission_required("publishing.view_post", raise_exception=True)
+def calendar_subscription(request: HttpRequest) -> HttpResponse:
+    """Make (or reset) the person's private subscription address, shown once here; or revoke it."""
+    back = f"{reverse('publishing:post_calendar')}?brand={params.id_or_none(request.POST.get('brand', '')) or ''}"
+    if request.POST.get("action") == "revoke":
+        if feeds.calendar_feed_revoke(user=request.user):
+            messages.success(request, _("The subscription address no longer works."))
+        return redirect(back + "#subscription")
+    token = feeds.calendar_feed_create(user=request.user)
+    address = request.build_absolute_uri(reverse("publishing:calendar_feed", args=[token]))
+    return render(request, "publishing/calendar_subscription.html", {"address": address, "back": back})
+
+
+@login_not_required
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The private subscription: the posts of every brand the address's owner may see, from 90 days
+    back, read-only. No session: the secret address is the credential, so any other is a 404."""
+    user = feeds.calendar_feed_user(token)
+    if user is None:
+        raise Http404
+    since = timezone.now() - timedelta(days=90)
+    posts = posts_for_user(user).filter(scheduled_at__gte=since).order_by("scheduled_at", "pk")[:2000]
+    body = posts_ical(posts, site_url=settings.SITE_URL, name=_("Escucha posts"))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@permission_required("listening.configure_brand", raise_exception=True)
+def competitor_accounts(request: HttpRequest) -> HttpResponse:
+    """The competitors' public accounts read for the report: one list per competitor group, with
+    when each was last read and its error; add one, or stop reading it."""
+    brand = brand_for(request) if request.method == "GET" else _posted_brand(request)
+    if request.method == "POST":
+        if request.POST.get("action") == "remove":
+            removed = CompetitorAccount.objects.filter(
+                brand=brand, pk=params.id_or_none(request.POST.get("account", "")) or 0
+            ).delete()[0]
+            if removed:
+                messages.success(request, _("No longer read."))
+        else:
+            try:
+                competitors.competitor_account_add(
+                    brand=brand,
+                    competitor=request.POST.get("competitor", ""),
+                    platform=request.POST.get("platform", ""),
+                    handle=request.POST.get("handle", ""),
+                )
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, _("Added: it is read within the next 15 minutes."))
+        return redirect(f"{reverse('publishing:competitor_accounts')}?brand={brand.pk}")
+    accounts = list(CompetitorAccount.objects.filter(brand=brand).order_by("competitor", "platform", "handle"))
+    groups = competitors.competitor_groups(brand)
+    context = {
+        "brand": brand,
+        "brands": brands_for_user(request.user).order_by("name"),
+        "groups": [(name, [a for a in accounts if a.competitor == name]) for name in groups],
+        "orphans": [a for a in accounts if a.competitor not in groups],
+        "platforms": CompetitorAccount.Platform.choices,
+    }
+    return render(request, "publishing/competitors.html", context)
 
 
 @permission_required("publishing.view_post", raise_exception=True)

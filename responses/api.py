@@ -515,6 +515,7 @@ class ModerationSerializer(KnownFieldsOnly, serializers.Serializer):
 MENTION_FILTERS = [
     BRAND_PARAMETER,
     OpenApiParameter("channel", OpenApiTypes.INT, description="A channel's id."),
+    OpenApiParameter("post", OpenApiTypes.INT, description="A post's id: the comments on it once published."),
     OpenApiParameter("platform", OpenApiTypes.STR, enum=Platform.values),
     OpenApiParameter("sentiment", OpenApiTypes.STR, enum=Sentiment.values),
     OpenApiParameter("intent", OpenApiTypes.STR, enum=Intent.values),

@@ -361,6 +361,20 @@ class Generator:
         )
         return self.rng.choice(candidates) if candidates else None
 
+    @staticmethod
+    def _ours(platform: str, before: datetime) -> SandboxPost | None:
+        """The newest post Escucha published on ``platform`` in the last three days, if any."""
+        return (
+            SandboxPost.objects.filter(
+                platform=platform,
+                payload__published_by="escucha",
+                created_at__lt=before,
+                created_at__gte=before - timedelta(days=3),
+            )
+            .order_by("-sort_key")
+            .first()
+        )
+
     def _x(self, persona: Persona, at: datetime) -> SandboxPost:
         key = snowflake(at, self.rng)
         text, lang = self._text(persona)
@@ -368,7 +382,12 @@ class Generator:
             text = f"{text} @acme"  # on X most people tag the brand they talk about
         payload = {"author": _author(persona, "x"), "lang": lang, "likes": self.rng.randint(0, 80)}
         # Outlets publish; only customers chime in under other people's posts.
-        parent = self._parent("x", ("tweet",), at) if persona.role == "customer" else None
+        parent = None
+        if persona.role == "customer":
+            # The brand's posts published from Escucha get their share of answers, so the demo
+            # shows comments on them arriving in the inbox.
+            ours = self._ours("x", at)
+            parent = ours if ours is not None and self.rng.random() < 0.25 else self._parent("x", ("tweet",), at)
         roll = self.rng.random()
         if parent is not None:
             payload["lang"] = persona.lang

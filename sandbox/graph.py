@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from sandbox import generator
+from sandbox import competitors, generator
 from sandbox.common import decode_token, encode_token, page_size
 from sandbox.models import SandboxPost, SandboxReply
 
@@ -136,6 +136,8 @@ def object_edge(request: HttpRequest, version: str, object_id: str, edge: str) -
         SandboxReply.objects.create(platform="facebook", external_id=reply_id, in_reply_to=object_id, text=message)
         return JsonResponse({"id": reply_id})
 
+    if edge == "posts" and (competitor := competitors.page(object_id)) is not None:
+        return _competitor_posts(request, *competitor)
     if edge == "feed" and object_id == generator.PAGE_ID:
         posts = SandboxPost.objects.filter(platform="facebook", kind__in=("page_post", "visitor_post"))
     elif edge == "visitor_posts" and object_id == generator.PAGE_ID:
@@ -189,6 +191,30 @@ def object_edge(request: HttpRequest, version: str, object_id: str, edge: str) -
         body["paging"] = paging
     return JsonResponse(
         body, headers={"x-app-usage": json.dumps({"call_count": 1, "total_cputime": 1, "total_time": 1})}
+    )
+
+
+def _competitor_posts(request: HttpRequest, page_id: str, name: str) -> HttpResponse:
+    """A competitor's public Page posts from ``since``, with reactions, comments and shares as
+    summaries (one page)."""
+    now = timezone.now()
+    since = request.GET.get("since", "")
+    start = datetime.fromtimestamp(int(since), UTC) if since.isdigit() else now - timedelta(days=7)
+    made = competitors.posts(page_id, name, start, now, "facebook")[: page_size(request, "limit", 25, 100)]
+    return JsonResponse(
+        {
+            "data": [
+                {
+                    "id": post.external_id,
+                    "created_time": _time(post.created_at),
+                    "reactions": {"data": [], "summary": {"total_count": post.likes}},
+                    "comments": {"data": [], "summary": {"total_count": post.replies}},
+                    "shares": {"count": post.reposts},
+                }
+                for post in made
+            ]
+        },
+        headers={"x-app-usage": json.dumps({"call_count": 1, "total_cputime": 1, "total_time": 1})},
     )
 
 

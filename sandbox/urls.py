@@ -9,6 +9,7 @@ app_name = "sandbox"
 urlpatterns = [
     path("published/", views.published, name="published"),
     # X API v2, as tweepy builds it on https://api.twitter.com
+    path("x/2/users/by/username/<str:username>", with_faults("x")(x.user_by_username), name="x_user_by_username"),
     path("x/2/users/<str:user_id>/mentions", with_faults("x")(x.mentions), name="x_mentions"),
     path("x/2/users/<str:user_id>/tweets", with_faults("x")(x.user_tweets), name="x_user_tweets"),
     path("x/2/tweets/search/recent", with_faults("x")(x.search), name="x_search"),

@@ -9,7 +9,7 @@ import json
 import re
 import secrets
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sandbox import generator
+from sandbox import competitors, generator
 from sandbox.common import decode_token, encode_token, page_size
 from sandbox.models import SandboxPost, SandboxReply
 
@@ -138,9 +138,59 @@ def _brand_posts(user_id: str) -> QuerySet[SandboxPost]:
 
 
 @require_GET
+def user_by_username(request: HttpRequest, username: str) -> HttpResponse:
+    """A competitor of the demo by handle (https://docs.x.com/x-api/users/user-lookup-by-username);
+    X answers an unknown one with 200 and an error."""
+    found = competitors.x_user(username)
+    if found is None:
+        detail = f"Could not find user with username: [{username}]."
+        return JsonResponse(
+            {"errors": [{"value": username, "detail": detail, "title": "Not Found Error", "parameter": "username"}]}
+        )
+    user_id, name = found
+    return JsonResponse({"data": {"id": user_id, "name": name, "username": username.lower()}})
+
+
+def _competitor_tweets(request: HttpRequest, user_id: str, name: str) -> HttpResponse:
+    """A competitor's timeline from ``start_time``, with public metrics (one page of 100)."""
+    now = timezone.now()
+    try:
+        since = datetime.fromisoformat(request.GET.get("start_time", "").replace("Z", "+00:00"))
+    except ValueError:
+        since = now - timedelta(days=7)
+    made = competitors.posts(user_id, name, since, now, "x")[: page_size(request, "max_results", 10, 100)]
+    body: dict[str, Any] = {"meta": {"result_count": len(made)}}
+    if made:
+        body["meta"] |= {"newest_id": made[0].external_id, "oldest_id": made[-1].external_id}
+        body["data"] = [
+            {
+                "id": post.external_id,
+                "text": post.text,
+                "author_id": user_id,
+                "created_at": _time(post.created_at),
+                "edit_history_tweet_ids": [post.external_id],
+                "public_metrics": {
+                    "retweet_count": post.reposts,
+                    "reply_count": post.replies,
+                    "like_count": post.likes,
+                    "quote_count": 0,
+                    "bookmark_count": 0,
+                    "impression_count": post.likes * 41,
+                },
+            }
+            for post in made
+        ]
+    return JsonResponse(body)
+
+
+@require_GET
 def user_tweets(request: HttpRequest, user_id: str) -> HttpResponse:
     """The brand account's own posts, newest first, from ``start_time``: the replies Escucha
-    published and its posts (one page; what a lookup of an interrupted reply or post reads)."""
+    published and its posts (one page; what a lookup of an interrupted reply or post reads). A
+    competitor's: its made-up timeline."""
+    for competitor_id, name in competitors.X_ACCOUNTS.values():
+        if user_id == competitor_id:
+            return _competitor_tweets(request, user_id, name)
     replies = SandboxReply.objects.filter(platform="x").order_by("-created_at", "-pk")
     posts = _brand_posts(user_id).order_by("-created_at", "-pk")
     start = request.GET.get("start_time", "")

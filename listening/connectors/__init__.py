@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from listening.connectors._http import OutboundRefused, destination_refusal, scrub_error
 from listening.connectors.base import (
+    AccountPost,
     Connector,
     ConnectorError,
     DeletionCheck,
@@ -51,6 +52,7 @@ def get_connector(channel: Channel) -> Connector:
 
 
 __all__ = [
+    "AccountPost",
     "Connector",
     "ConnectorError",
     "DeletionCheck",

@@ -107,6 +107,9 @@ class FetchedItem:
     title: str = ""
     parent_external_id: str = ""
     source: str = ""  # site, forum, video or page it was found on
+    # The post the conversation hangs on, where the platform says: X's conversation_id, the Facebook
+    # post a comment is on. A comment on one of the brand's published posts is linked to it by this.
+    thread_root: str = ""
     source_title: str = ""  # what the source is called, where the platform says (a video's title)
     metrics: dict[str, int] = field(default_factory=dict)
     raw_language: str = ""  # the platform's own language tag, a hint only
@@ -196,6 +199,15 @@ class DeletionCheck:
 class PostedReply:
     external_id: str
     url: str = ""
+
+
+@dataclass(frozen=True)
+class AccountPost:
+    """One post of another public account (a competitor's), with its public counts."""
+
+    external_id: str
+    published_at: datetime  # aware, UTC
+    metrics: dict[str, int] = field(default_factory=dict)
 
 
 def same_reply_text(posted: str, written: str) -> bool:
@@ -439,6 +451,12 @@ class Connector:
     def post_metrics(self, external_ids: list[str]) -> dict[str, dict[str, int]]:
         """Public counts of the brand's posts ``external_ids`` (post id → counts); a post the platform
         no longer has is left out."""
+        raise NotImplementedError
+
+    def account_posts(self, account: str, *, since: datetime) -> list[AccountPost]:
+        """The public top-level posts of another account (an X handle, a public Page's id or name)
+        since ``since``, with their public counts, read with this channel's credentials. Raises
+        like ``fetch``."""
         raise NotImplementedError
 
     @classmethod

@@ -40,6 +40,7 @@ from django.conf import settings
 from listening.connectors._http import http_timeout, mount_outbound, safe_url, unique_items
 from listening.connectors.base import (
     ITEM_PARSE_ERRORS,
+    AccountPost,
     Connector,
     ConnectorError,
     DeletionCheck,
@@ -147,6 +148,7 @@ def parse_webhook(payload: Any, page_id: str = "", *, include_own: bool = False,
                     url=f"https://www.facebook.com/{external_id}",
                     parent_external_id=parent,
                     source=source or str(entry.get("id") or page_id),
+                    thread_root=post_id if kind != "post" else "",
                 )
             )
     return items
@@ -383,7 +385,8 @@ class FacebookConnector(Connector):
                     if parse_time(comment.get("created_time")) < post_floor:
                         continue
                     parent = str((comment.get("parent") or {}).get("id") or "")
-                    items.append(self._item(comment, "reply" if parent else "comment", parent or post_id, source))
+                    kind = "reply" if parent else "comment"
+                    items.append(self._item(comment, kind, parent or post_id, source, thread_root=post_id))
                 except ITEM_PARSE_ERRORS as exc:
                     rejected.append(unreadable_item("Facebook", comment, exc))
 
@@ -511,7 +514,7 @@ class FacebookConnector(Connector):
         )
 
     @staticmethod
-    def _item(obj: dict[str, Any], kind: str, parent: str, source: str) -> FetchedItem:
+    def _item(obj: dict[str, Any], kind: str, parent: str, source: str, *, thread_root: str = "") -> FetchedItem:
         object_id = str(obj["id"])
         metrics = {"likes": int(obj["like_count"])} if isinstance(obj.get("like_count"), int) else {}
         return FetchedItem(
@@ -523,6 +526,7 @@ class FacebookConnector(Connector):
             url=_permalink(obj, object_id),
             parent_external_id=parent,
             source=source,
+            thread_root=thread_root,
             metrics=metrics,
         )
 
@@ -677,18 +681,53 @@ class FacebookConnector(Connector):
                     "",
                     args={
                         "ids": ",".join(external_ids[start : start + 50]),
-                        "fields": "reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0),shares",
+                        "fields": SUMMARY_FIELDS,
                     },
                 )
                 for post_id, post in result.items():
-                    if not isinstance(post, dict):
-                        continue
-                    counts = {
-                        "reactions": (post.get("reactions") or {}).get("summary", {}).get("total_count"),
-                        "comments": (post.get("comments") or {}).get("summary", {}).get("total_count"),
-                        "shares": (post.get("shares") or {}).get("count", 0),
-                    }
-                    metrics[str(post_id)] = {k: int(v) for k, v in counts.items() if isinstance(v, int)}
+                    if isinstance(post, dict):
+                        metrics[str(post_id)] = _summary_counts(post)
         finally:
             graph.session.close()
         return metrics
+
+    # --- other accounts -----------------------------------------------------------------------
+    def account_posts(self, account: str, *, since: datetime) -> list[AccountPost]:
+        """A public Page's own posts since ``since`` with their reactions, comments and shares as
+        summaries (https://developers.facebook.com/docs/graph-api/reference/page/feed/: the
+        ``posts`` edge), read with this Page's token."""
+        page = account.strip().lstrip("@")
+        graph, last = self._graph()
+        try:
+            posts, _ = self._edge(
+                graph,
+                last,
+                f"{page}/posts",
+                {"fields": f"id,created_time,{SUMMARY_FIELDS}", "since": int(since.timestamp()), "limit": PAGE_SIZE},
+            )
+        finally:
+            graph.session.close()
+        try:
+            return [
+                AccountPost(
+                    external_id=str(post["id"]),
+                    published_at=parse_time(post.get("created_time")),
+                    metrics=_summary_counts(post),
+                )
+                for post in posts
+            ]
+        except ITEM_PARSE_ERRORS as exc:
+            raise ConnectorError(f"{self.label} sent a malformed post: {exc}") from exc
+
+
+# The counts a post's summaries give, without the list of people behind them.
+SUMMARY_FIELDS = "reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0),shares"
+
+
+def _summary_counts(post: dict[str, Any]) -> dict[str, int]:
+    counts = {
+        "reactions": ((post.get("reactions") or {}).get("summary") or {}).get("total_count"),
+        "comments": ((post.get("comments") or {}).get("summary") or {}).get("total_count"),
+        "shares": (post.get("shares") or {}).get("count", 0),
+    }
+    return {key: int(value) for key, value in counts.items() if isinstance(value, int)}

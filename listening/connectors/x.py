@@ -30,6 +30,7 @@ from twitter_text import parse_tweet
 from listening.connectors._http import mount_outbound, safe_url, unique_items
 from listening.connectors.base import (
     ITEM_PARSE_ERRORS,
+    AccountPost,
     Connector,
     ConnectorError,
     DeletionCheck,
@@ -319,6 +320,7 @@ class XConnector(Connector):
             avatar_url=safe_url(user.get("profile_image_url")),
         )
         tweet_id = str(tweet["id"])
+        conversation = str(tweet.get("conversation_id") or "")
         url = f"https://x.com/{handle}/status/{tweet_id}" if handle else f"https://x.com/i/web/status/{tweet_id}"
         return FetchedItem(
             external_id=tweet_id,
@@ -328,6 +330,7 @@ class XConnector(Connector):
             kind="reply" if parent else "mention",
             url=url,
             parent_external_id=parent,
+            thread_root=conversation if conversation != tweet_id else "",
             metrics=_int_metrics(tweet.get("public_metrics")),
             raw_language=str(tweet.get("lang") or ""),
         )
@@ -513,3 +516,43 @@ class XConnector(Connector):
         finally:
             client.session.close()
         return metrics
+
+    # --- other accounts -----------------------------------------------------------------------
+    def account_posts(self, account: str, *, since: datetime) -> list[AccountPost]:
+        """A competitor's posts since ``since``, neither reposts nor replies, with ``public_metrics``:
+        the user by handle (https://docs.x.com/x-api/users/user-lookup-by-username), then their
+        timeline (https://docs.x.com/x-api/users/get-posts), at most ``max_pages`` pages of 100."""
+        handle = account.strip().lstrip("@")
+        client = self._client()
+        try:
+            body, _ = self._call(client.get_user, username=handle)
+            user_id = str((body.get("data") or {}).get("id") or "")
+            if not user_id:
+                raise ConnectorError(f"X has no account @{handle}", permanent=True, status=404)
+            posts: list[AccountPost] = []
+            token = None
+            for _ in range(max(int(self.settings.get("max_pages") or 5), 1)):
+                params: dict[str, Any] = {
+                    "start_time": since,
+                    "max_results": 100,
+                    "tweet_fields": ["public_metrics", "created_at"],
+                    "exclude": ["retweets", "replies"],
+                }
+                if token:
+                    params["pagination_token"] = token
+                body, _ = self._call(client.get_users_tweets, user_id, **params)
+                for tweet in body.get("data") or []:
+                    if isinstance(tweet, dict) and tweet.get("id"):
+                        posts.append(
+                            AccountPost(
+                                external_id=str(tweet["id"]),
+                                published_at=_parse_time(tweet.get("created_at")),
+                                metrics=_int_metrics(tweet.get("public_metrics")),
+                            )
+                        )
+                token = (body.get("meta") or {}).get("next_token")
+                if not token:
+                    break
+        finally:
+            client.session.close()
+        return posts

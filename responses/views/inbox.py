@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_GET, require_POST
@@ -24,6 +25,7 @@ from config.pagination import encode_cursor
 from config.people import person_name
 from listening.models import Intent, Mention, Platform, Sentiment, TrackedTerm
 from listening.selectors import MentionFilters, brand_members, brands_for_user, channels_for_user, visible_brands
+from publishing.models import Post
 from responses.models import Department
 from responses.selectors import (
     INBOX_TABS,
@@ -52,6 +54,7 @@ FILTER_KEYS = (
     "brand",
     "platform",
     "channel",
+    "post",
     "sentiment",
     "intent",
     "status",
@@ -128,6 +131,7 @@ def _chips(user: AbstractBaseUser, query: QueryDict, filters: MentionFilters) ->
         "brand": _("Brand"),
         "platform": _("Platform"),
         "channel": _("Channel"),
+        "post": _("Comments on our post"),
         "sentiment": _("Sentiment"),
         "intent": _("Intent"),
         "status": _("Status"),
@@ -146,6 +150,8 @@ def _chips(user: AbstractBaseUser, query: QueryDict, filters: MentionFilters) ->
         values["platform"] = str(Platform(filters.platform).label)
     if filters.channel and (channel := channels_for_user(user).filter(pk=filters.channel).first()):
         values["channel"] = channel.name
+    if filters.post and (post := Post.objects.filter(pk=filters.post, brand__in=brands_for_user(user)).first()):
+        values["post"] = Truncator(post.text).chars(60)
     if filters.sentiment:
         values["sentiment"] = str(Sentiment(filters.sentiment).label)
     if filters.intent:

@@ -28,6 +28,7 @@ from listening.intent import explain
 from listening.models import Intent, Mention, MentionEvent, Sentiment
 from listening.selectors import brand_members, brands_for_user, mention_thread
 from listening.services import mention_assign, mention_correct_intent, mention_correct_sentiment, mention_set_status
+from publishing.selectors import commented_post
 from responses.models import Department, Priority, Reply, Ticket
 from responses.moderation import PERMISSION as MODERATE
 from responses.moderation import mention_moderate, mention_moderation_actions
@@ -77,6 +78,7 @@ def _mention_context(request: HttpRequest, mention: Mention) -> dict[str, Any]:
         "parent": parent,
         "others": others,
         "parent_link": "" if parent else item_link(mention.channel.platform, mention.parent_external_id),
+        "our_post": commented_post(mention),
         "events": _history(mention, members),
         "author_summary": author_summary(user=request.user, author=mention.author, exclude=mention),
         "case": mention_case(user=request.user, mention=mention),

@@ -12,8 +12,10 @@ from django.utils import timezone
 
 from config.roles import COMMUNITY_MANAGER
 from listening.models import Channel, Platform
-from publishing.models import PostTarget
+from listening.polling import channel_poll
+from publishing.models import PostComment, PostTarget
 from publishing.tasks import dispatch_due_posts
+from sandbox.generator import generate
 from sandbox.management.commands.demo_setup import _demo_channels
 from sandbox.models import SandboxPost
 from tests.factories import MembershipFactory, UserFactory
@@ -103,3 +105,61 @@ def test_a_post_is_approved_by_another_community_manager_and_published_once_on_x
     assert page.locator("#sandbox-posts tr[data-platform=facebook] code").inner_text() == on_page.external_id
     published = SandboxPost.objects.filter(payload__published_by="escucha")
     assert sorted(published.values_list("platform", "text")) == [("facebook", TEXT), ("x", f"{TEXT} {LINK}")]
+
+    # People in the demo answer it; the next polls bring their comments into the inbox, linked to it.
+    generate(120, seed=20)
+    for channel in (x, facebook):
+        channel_poll(channel=channel)
+    page.goto(f"/posts/{on_x.post_id}/")
+    comments = page.locator("#post-comments")
+    assert "comments in the inbox" in comments.inner_text()
+    comments.get_by_role("link", name="See them in the inbox").click()
+    rows = page.locator("#inbox-results li.mention")
+    assert rows.count() == PostComment.objects.filter(target__post_id=on_x.post_id).count() > 1
+    platforms = set(PostComment.objects.filter(target__post_id=on_x.post_id).values_list("target__channel", flat=True))
+    assert platforms == {x.pk, facebook.pk}
+    rows.first.get_by_role("link", name="Open").click()
+    assert page.locator("#our-post").get_by_role("link").inner_text().startswith("Summer is here")
+
+
+def test_a_post_dragged_to_another_day_and_hour_of_the_calendar_is_rescheduled_there(team, login, page):
+    from datetime import datetime
+    from datetime import time as dtime
+
+    from publishing.models import Post
+
+    team.brand.time_zone = "America/Mexico_City"
+    team.brand.save()
+    zone = ZoneInfo("America/Mexico_City")
+    x = Channel.objects.create(brand=team.brand, platform=Platform.X, name="Acme on X", settings={"user_id": "1"})
+    today = timezone.localtime(timezone.now(), zone).date()
+    tuesday = today + timedelta(days=7 - today.weekday() + 1)  # next week's: always ahead, one week
+    thursday, friday = tuesday + timedelta(days=2), tuesday + timedelta(days=3)
+    post = Post.objects.create(
+        brand=team.brand, author=team.cm, text="Drag me", scheduled_at=datetime.combine(tuesday, dtime(10, 15), zone)
+    )
+    PostTarget.objects.create(post=post, channel=x, text="Drag me", status=PostTarget.Status.SCHEDULED)
+
+    login(team.cm)
+    page.goto(f"/posts/calendar/?brand={team.brand.pk}&date={tuesday:%Y-%m-%d}")
+    page.drag_and_drop(".calendar-post.movable", f"td[data-day='{thursday:%Y-%m-%d}']")
+    page.wait_for_load_state("networkidle")
+    assert "Drag me" in page.locator(f"td[data-day='{thursday:%Y-%m-%d}']").inner_text()
+    assert "Drag me" not in page.locator(f"td[data-day='{tuesday:%Y-%m-%d}']").inner_text()
+    post.refresh_from_db()
+    assert timezone.localtime(post.scheduled_at, zone) == datetime.combine(thursday, dtime(10, 15), zone)
+
+    # The week view's rows are hours: to Friday at two in the afternoon, keeping its minutes.
+    page.get_by_role("link", name="Week", exact=True).click()
+    page.drag_and_drop(".calendar-post.movable", f"td[data-day='{friday:%Y-%m-%d}'][data-hour='14']")
+    page.wait_for_load_state("networkidle")
+    assert "14:15" in page.locator(f"td[data-day='{friday:%Y-%m-%d}'][data-hour='14']").inner_text()
+    post.refresh_from_db()
+    assert timezone.localtime(post.scheduled_at, zone) == datetime.combine(friday, dtime(14, 15), zone)
+    assert post.targets.get().status == PostTarget.Status.SCHEDULED
+
+    page.goto(f"/posts/{post.pk}/")
+    history = page.locator("#post-history").inner_text()
+    assert f"{thursday:%Y-%m-%d} 10:15 America/Mexico_City" in history
+    assert f"{friday:%Y-%m-%d} 14:15 America/Mexico_City" in history
+    assert page.console_errors == []  # no script refused by the Content-Security-Policy

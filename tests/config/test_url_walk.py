@@ -251,6 +251,14 @@ TABLE: dict[str, Row] = {
     "publishing:post_submit": Row(ui(404, 403, 403, 302), method="post", params=lambda w: {"pk": w.post.pk}),
     "publishing:post_decide": Row(ui(404, 403, 403, 302), method="post", params=lambda w: {"pk": w.post.pk}),
     "publishing:post_schedule": Row(ui(404, 403, 403, 302), method="post", params=lambda w: {"pk": w.post.pk}),
+    # The calendar's drag and drop; a person's own subscription address (made for whoever asks,
+    # brand or not); the subscription feed itself, open, a 404 without a valid token.
+    "publishing:post_move": Row(
+        ui(404, 403, 403, 302), method="post", params=lambda w: {"pk": w.post.pk}, data=lambda w: {"date": "2030-01-02"}
+    ),
+    "publishing:calendar_subscription": Row(ui(200, 403, 200, 200), method="post", data=lambda w: {"action": "create"}),
+    "publishing:competitor_accounts": Row(ui(404, 403, 403, 200), query=BRAND_QUERY),
+    "publishing:calendar_feed": Row(everyone(404), params=lambda w: {"token": "not-a-token"}),
     "publishing:target_retry": Row(
         ui(404, 403, 403, 302), method="post", params=lambda w: {"pk": w.post.targets.get().pk}
     ),
@@ -265,6 +273,7 @@ TABLE: dict[str, Row] = {
     # changes nothing.
     "sandbox:x_mentions": Row(everyone(200), params=lambda w: {"user_id": "1"}),
     "sandbox:x_user_tweets": Row(everyone(200), params=lambda w: {"user_id": "1"}),
+    "sandbox:x_user_by_username": Row(everyone(200), params=lambda w: {"username": "globex"}),
     "sandbox:x_search": Row(everyone(400)),
     "sandbox:x_tweets": Row(everyone(400)),  # GET needs the posts' ids; POST posts
     "sandbox:graph_objects": Row(everyone(400), params=lambda w: {"version": "v21.0"}),  # ids needed

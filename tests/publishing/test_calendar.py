@@ -41,7 +41,9 @@ def test_a_post_is_on_the_day_and_hour_of_the_brands_time_zone(team, x_channel):
     assert "20:30" in agenda  # the same posts as a list, for phones
 
     week = client_for(team.cm).get(url.replace("2026-12-10", "2026-12-03") + "&view=week").content.decode()
-    assert week.count('data-day="') == 7 and "Late &lt;b&gt;news" in week
+    # The week by hour: seven days a row, the post in its day's 20:00 row.
+    assert week.count('data-hour="20"') == 7 and week.count('data-hour="07"') == 7
+    assert "Late &lt;b&gt;news" in week.split('data-day="2026-12-01" data-hour="20"')[1].split("</td>")[0]
 
 
 def test_published_posts_link_to_the_platform_and_others_brands_posts_stay_out(team, x_channel):
@@ -67,3 +69,78 @@ def test_the_icalendar_file_holds_each_timed_post_escaped_and_folded(team, x_cha
     unfolded = body.replace("\r\n ", "")
     assert "SUMMARY:Summer\\; sale\\, now\\\\here " + "ñ" * 80 in unfolded
     assert "STATUS:TENTATIVE" in unfolded  # a draft may not go out
+
+
+def move(user, post: Post, **data) -> object:
+    data.setdefault("next", f"/posts/calendar/?brand={post.brand_id}&date=2026-12-01")
+    return client_for(user).post(reverse("publishing:post_move", args=[post.pk]), data, follow=True)
+
+
+def scheduled_post(team, channel, text: str, at: datetime, status: str = "scheduled") -> Post:
+    post = Post.objects.create(brand=team.brand, author=team.cm, text=text, scheduled_at=at)
+    PostTarget.objects.create(post=post, channel=channel, text=text, status=status)
+    return post
+
+
+def test_dropping_a_post_on_another_day_keeps_its_time_in_the_brands_zone_and_writes_history(team, x_channel):
+    team.brand.time_zone = "America/Mexico_City"
+    team.brand.save()
+    # 20:30 on 1 December in Mexico City (02:30 UTC on the 2nd).
+    post = scheduled_post(team, x_channel, "Move me", datetime(2026, 12, 2, 2, 30, tzinfo=UTC))
+    with time_machine.travel(datetime(2026, 11, 29, 12, tzinfo=UTC)):
+        page = client_for(team.cm).get(reverse("publishing:post_calendar") + f"?brand={team.brand.pk}&date=2026-12-01")
+    html = page.content.decode()
+    assert f'data-move="{reverse("publishing:post_move", args=[post.pk])}"' in html
+    assert "js/calendar.js" in html and "<script>" not in html  # loaded from static/, under the CSP
+    assert f'href="{reverse("publishing:post_detail", args=[post.pk])}#schedule"' in html  # without a mouse
+
+    with time_machine.travel(datetime(2026, 11, 29, 12, tzinfo=UTC)):
+        response = move(team.cm, post, date="2026-12-04")
+    post.refresh_from_db()
+    assert post.scheduled_at == datetime(2026, 12, 5, 2, 30, tzinfo=UTC)  # 4 December, 20:30 there
+    assert response.redirect_chain[-1][0].endswith("&date=2026-12-01")  # back to the calendar it came from
+    assert "Moved to" in response.content.decode()
+    assert "Move me" in response.content.decode().split('data-day="2026-12-04"')[1].split("</td>")[0]
+    event = post.events.get(kind="scheduled")
+    assert event.actor == team.cm and event.note == "2026-12-04 20:30 America/Mexico_City"
+
+
+def test_dropping_a_post_on_an_hour_of_the_week_moves_it_there_keeping_its_minutes(team, x_channel):
+    post = scheduled_post(team, x_channel, "Week", datetime(2026, 12, 1, 9, 45, tzinfo=UTC))
+    with time_machine.travel(datetime(2026, 11, 29, 12, tzinfo=UTC)):
+        move(team.cm, post, date="2026-12-03", time="16:45")
+    post.refresh_from_db()
+    assert post.scheduled_at == datetime(2026, 12, 3, 16, 45, tzinfo=UTC)
+
+
+def test_a_published_post_does_not_move_and_one_waiting_for_approval_still_waits(team, x_channel):
+    out = scheduled_post(team, x_channel, "Out", datetime(2026, 12, 1, 9, tzinfo=UTC), status="published")
+    waiting = scheduled_post(team, x_channel, "Waiting", datetime(2026, 12, 1, 10, tzinfo=UTC), "pending_approval")
+    page = client_for(team.cm).get(reverse("publishing:post_calendar") + f"?brand={team.brand.pk}&date=2026-12-01")
+    assert f'data-move="{reverse("publishing:post_move", args=[out.pk])}"' not in page.content.decode()
+
+    with time_machine.travel(datetime(2026, 11, 29, 12, tzinfo=UTC)):
+        refused = move(team.cm, out, date="2026-12-05")
+        move(team.cm, waiting, date="2026-12-05")
+    out.refresh_from_db()
+    assert out.scheduled_at == datetime(2026, 12, 1, 9, tzinfo=UTC)
+    assert "can no longer be rescheduled" in refused.content.decode()
+    assert not out.events.exists()
+    waiting.refresh_from_db()
+    assert waiting.scheduled_at == datetime(2026, 12, 5, 10, tzinfo=UTC)
+    assert waiting.targets.get().status == PostTarget.Status.PENDING_APPROVAL
+
+
+def test_only_people_who_may_change_the_brands_posts_move_them(team, x_channel):
+    post = scheduled_post(team, x_channel, "Mine", datetime(2026, 12, 1, 9, tzinfo=UTC))
+    url = reverse("publishing:post_move", args=[post.pk])
+    assert client_for(team.manager).post(url, {"date": "2026-12-05"}).status_code == 403
+    assert client_for(team.outsider).post(url, {"date": "2026-12-05"}).status_code == 404
+    page = client_for(team.manager).get(reverse("publishing:post_calendar") + f"?brand={team.brand.pk}&date=2026-12-01")
+    assert "data-move" not in page.content.decode() and "calendar.js" not in page.content.decode()
+    # A bad day or hour is said, and nothing moves; a foreign "next" is not followed.
+    response = client_for(team.cm).post(url, {"date": "5/12/2026", "next": "https://evil.example/"})
+    assert response.status_code == 302 and response["Location"].startswith("/posts/calendar/")
+    assert "Times are written HH:MM." in move(team.cm, post, date="2026-12-05", time="4pm").content.decode()
+    post.refresh_from_db()
+    assert post.scheduled_at == datetime(2026, 12, 1, 9, tzinfo=UTC)

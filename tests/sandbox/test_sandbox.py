@@ -498,3 +498,20 @@ def test_instagram_hashtag_media_arrive_and_a_mention_is_answered_through_the_me
     assert answer.external_id == posted.external_id
     found = connector.find_reply(comment.external_id, "¡Lo vemos ya! Te escribimos por DM.", since=answer.created_at)
     assert found is not None and found.external_id == posted.external_id
+
+
+def test_the_demo_competitors_public_accounts_are_read_from_the_sandbox(demo_channels):
+    from publishing.competitors import competitors_read_due
+    from publishing.models import CompetitorAccount, CompetitorDay
+    from sandbox.management.commands.demo_setup import _demo_competitors
+
+    brand = demo_channels[Platform.X].brand
+    _demo_competitors(brand)
+    assert competitors_read_due() == 4  # Globex and Initech, each on X and on its Page
+    assert not CompetitorAccount.objects.exclude(last_error="").exists()
+    assert CompetitorDay.objects.filter(account__competitor="Globex", posts__gt=0, engagement__gt=0).exists()
+    first = dict(CompetitorDay.objects.values_list("account__handle", "posts").order_by("account__handle", "day"))
+    CompetitorAccount.objects.update(next_read_at=timezone.now())
+    assert competitors_read_due() == 4
+    again = dict(CompetitorDay.objects.values_list("account__handle", "posts").order_by("account__handle", "day"))
+    assert again == first  # the same posts for the same account and day: the demo is stable

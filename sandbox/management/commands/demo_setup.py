@@ -163,6 +163,7 @@ class Command(BaseCommand):
                 )
         if settings.SANDBOX_ENABLED:
             channels, seeded = _demo_channels(brand)
+            _demo_competitors(brand)
             self.stdout.write(
                 f"Demo channels on the local sandbox: {', '.join(channels)}"
                 + (f" (seeded {seeded} items from the last 7 days)." if seeded else ".")
@@ -292,3 +293,21 @@ def _demo_channels(brand: Brand) -> tuple[list[str], int]:
     if not SandboxPost.objects.exists():
         seeded = len(generator.generate(SEED_ITEMS, spread=timedelta(days=7)))
     return names, seeded
+
+
+# The competitors' public accounts on the sandbox (``sandbox.competitors``), read for the report.
+COMPETITOR_ACCOUNTS = [
+    ("Globex", "x", "globex"),
+    ("Globex", "facebook", "globexcorp"),
+    ("Initech", "x", "initech"),
+    ("Initech", "facebook", "initech"),
+]
+
+
+def _demo_competitors(brand: Brand) -> None:
+    from publishing.models import CompetitorAccount
+
+    for competitor, platform, handle in COMPETITOR_ACCOUNTS:
+        CompetitorAccount.objects.get_or_create(
+            brand=brand, platform=platform, handle=handle, defaults={"competitor": competitor}
+        )
