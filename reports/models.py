@@ -189,6 +189,41 @@ class QualityDay(RollupRow):
         constraints = [models.UniqueConstraint(fields=["brand", "day"], name="rollup_quality_day_unique")]
 
 
+class RollupVersion(models.Model):
+    """How many times a brand's rollups changed: one more with every delta and recount, in the
+    transaction that makes the change. What a ReportSummary was computed at."""
+
+    brand = models.OneToOneField(
+        Brand, on_delete=models.CASCADE, primary_key=True, related_name="+", db_constraint=False
+    )
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.brand_id}: {self.version}"
+
+
+class ReportSummary(models.Model):
+    """The report's blocks that rank many rollup rows (top and emerging terms, sources, questions,
+    the authors' ranking behind opinion leaders and repeat complaints) for one brand and period,
+    as computed at the brand's rollup ``version`` with the tracked words ``terms`` (a digest).
+    Read instead of computed again while both still stand (reports/selectors.py ``period_summary``);
+    written by the page on a miss and by the rollup job for the usual periods."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
+    since = models.DateField()
+    until = models.DateField()
+    version = models.BigIntegerField()
+    terms = models.CharField(max_length=64)
+    data = models.JSONField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand", "since", "until"], name="report_summary_period_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.brand_id} {self.since}..{self.until} @ {self.version}"
+
+
 class RollupState(models.Model):
     """When the rollups were last checked against the mentions (and any day that no longer
     matched recounted): what the report page shows as their freshness."""

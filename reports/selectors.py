@@ -7,6 +7,8 @@ a small fraction of mentions and their timestamps are what the team numbers meas
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import math
 import statistics
 from collections import defaultdict
@@ -41,6 +43,8 @@ from reports.models import (
     IntentDay,
     QualityDay,
     QuestionDay,
+    ReportSummary,
+    RollupVersion,
     SourceDay,
     WordDay,
 )
@@ -224,7 +228,7 @@ def _top(counts: dict[str, int], n: int = TOP) -> list[dict]:
     return [{"word": w, "count": c} for w, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
 
 
-def topics(brand: Brand, period: Period) -> dict:
+def topics(brand: Brand, period: Period, *, excluded: set[str] | None = None) -> dict:
     """Top words and hashtags in negative and in positive mentions, and emerging terms.
 
     A word's ``count``: the period's mentions of that sentiment using the word (once per mention,
@@ -233,7 +237,8 @@ def topics(brand: Brand, period: Period) -> dict:
     the brand's tracked terms in every form ("acme", "#acme", "@acme") are left out
     (``tracked_words``). Hashtags are listed apart (``*_hashtags``).
     """
-    excluded = tracked_words(brand)
+    if excluded is None:
+        excluded = tracked_words(brand)
     out: dict = {}
     for sentiment in (Sentiment.NEGATIVE, Sentiment.POSITIVE):
         counts = _word_totals(brand, period, [sentiment], excluded=excluded)
@@ -282,24 +287,27 @@ def sources(brand: Brand, period: Period) -> dict:
     name where the platform gives only an id (``id`` keeps the id); sources shown under one name
     are one row.
     """
+    return _sources_named(_source_rows(brand, period))
+
+
+def _source_rows(brand: Brand, period: Period) -> dict:
+    """``sources`` with each row's kind as stored (SourceDay.Kind) and a platform by its code:
+    what a ReportSummary keeps, in no reader's language."""
 
     def totals(p: Period) -> tuple[dict[tuple[str, str], dict[str, int]], dict[tuple[str, str], str]]:
         out: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         ids: dict[tuple[str, str], str] = {}
         rows = SourceDay.objects.filter(brand=brand, day__gte=p.since, day__lte=p.until)
         for row in rows.values("kind", "name", "sentiment").annotate(n=Sum("count"), label=Max("label")):
-            name = (
-                Platform(row["name"]).label if row["kind"] == SourceDay.Kind.PLATFORM else row["label"] or row["name"]
-            )
+            name = row["name"] if row["kind"] == SourceDay.Kind.PLATFORM else row["label"] or row["name"]
             out[(row["kind"], name)][row["sentiment"]] += row["n"]
             ids.setdefault((row["kind"], name), row["name"])
         return out, ids
 
     (now, ids), (before, _ids) = totals(period), totals(period.previous())
-    labels = dict(SourceDay.Kind.choices)
     rows = [
         {
-            "kind": labels[k],
+            "kind": k,
             "name": n,
             "id": ids[(k, n)],
             **_counts(c),
@@ -314,25 +322,37 @@ def sources(brand: Brand, period: Period) -> dict:
     return {"top": top, "growing": growing}
 
 
+def _sources_named(ranked: dict) -> dict:
+    """``_source_rows``' rows with their kind as the reader calls it."""
+    labels = dict(SourceDay.Kind.choices)
+
+    def named(row: dict) -> dict:
+        platform = row["kind"] == SourceDay.Kind.PLATFORM
+        return {**row, "kind": labels[row["kind"]], "name": Platform(row["name"]).label if platform else row["name"]}
+
+    return {part: [named(row) for row in rows] for part, rows in ranked.items()}
+
+
 def frequent_questions(brand: Brand, period: Period) -> list[dict]:
     """The period's most asked questions: mentions whose text opens with a question (ends with
     "?", starts with "¿" or a question word), grouped by their normalized wording (``count``
     mentions each), with a link to them in the inbox."""
+    return _questions_linked(brand, _question_rows(brand, period))
+
+
+def _question_rows(brand: Brand, period: Period) -> list[dict]:
     rows = (
         QuestionDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until)
         .values("question")
         .annotate(n=Sum("count"))
         .order_by("-n", "question")[:TOP]
     )
+    return [{"question": r["question"], "count": r["n"]} for r in rows]
+
+
+def _questions_linked(brand: Brand, rows: list[dict]) -> list[dict]:
     inbox = reverse("responses:inbox")
-    return [
-        {
-            "question": r["question"],
-            "count": r["n"],
-            "url": f"{inbox}?{urlencode({'brand': brand.pk, 'q': r['question']})}",
-        }
-        for r in rows
-    ]
+    return [{**r, "url": f"{inbox}?{urlencode({'brand': brand.pk, 'q': r['question']})}"} for r in rows]
 
 
 def _anonymous_authors() -> QuerySet[Author]:
@@ -705,17 +725,80 @@ class Report:
             raise AttributeError(name) from exc
 
 
+# The periods the rollup job keeps a ReportSummary of for every brand, ending today: the page's
+# default (30 days), the weekly e-mail's and the longest preset.
+SUMMARY_PERIODS = (7, 30, 90)
+
+
+def _summary_compute(brand: Brand, period: Period, excluded: set[str]) -> dict:
+    authors = author_totals(brand, period)
+    return {
+        "topics": topics(brand, period, excluded=excluded),
+        "sources": _source_rows(brand, period),
+        "questions": _question_rows(brand, period),
+        "authors": dataclasses.asdict(authors),
+    }
+
+
+def _terms_digest(excluded: set[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(excluded)).encode()).hexdigest()
+
+
+def period_summary(brand: Brand, period: Period) -> dict:
+    """The blocks of ``report`` that rank among many rollup rows (top and emerging terms, sources,
+    questions, the authors' ranking): the stored ReportSummary of the period when it was computed
+    at the brand's current RollupVersion with the same tracked words, else computed now and
+    stored.
+
+    A summary is exactly what computing the blocks now would give: every change to the rollups
+    (a new, relabelled, erased or deleted mention, a recount) moves the version in its own
+    transaction, and a tracked term's change changes the words left out.
+    """
+    excluded = tracked_words(brand)
+    terms = _terms_digest(excluded)
+    version = RollupVersion.objects.filter(brand=brand).values_list("version", flat=True).first() or 0
+    stored = (
+        ReportSummary.objects.filter(brand=brand, since=period.since, until=period.until, version=version, terms=terms)
+        .values_list("data", flat=True)
+        .first()
+    )
+    if stored is not None:
+        return stored
+    data = _summary_compute(brand, period, excluded)
+    ReportSummary.objects.bulk_create(
+        [ReportSummary(brand=brand, since=period.since, until=period.until, version=version, terms=terms, data=data,
+                       computed_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["brand", "since", "until"],
+        update_fields=["version", "terms", "data", "computed_at"],
+    )  # fmt: skip
+    return data
+
+
+def summaries_refresh() -> int:
+    """The rollup job's part: each brand's SUMMARY_PERIODS ending today computed again where they
+    no longer stand, so the page finds them ready. Returns how many periods were looked at."""
+    done = 0
+    for brand in Brand.objects.filter(pk__in=RollupVersion.objects.values("brand_id")):
+        for days in SUMMARY_PERIODS:
+            period_summary(brand, Period.last_days(days))
+            done += 1
+    return done
+
+
 def report(brand: Brand, period: Period) -> Report:
-    authors = author_totals(brand, period)  # read once for the leaders and the repeat complaints
+    summary = period_summary(brand, period)
+    # Read once for the leaders and the repeat complaints.
+    authors = AuthorTotals(**summary["authors"])
     return Report(
         brand,
         period,
         {
             "volume": volume(brand, period),
             "share_of_voice": share_of_voice(brand, period),
-            "topics": topics(brand, period),
-            "sources": sources(brand, period),
-            "questions": frequent_questions(brand, period),
+            "topics": summary["topics"],
+            "sources": _sources_named(summary["sources"]),
+            "questions": _questions_linked(brand, summary["questions"]),
             "leaders": opinion_leaders(brand, period, authors),
             "team": team(brand, period, authors),
             "previous_response": first_response(brand, period.previous()),

@@ -10,7 +10,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from config.locks import cache_lock
-from reports import alerts, rollups, scheduled
+from reports import alerts, rollups, scheduled, selectors
 
 # Longer than any refresh should take; if a worker dies holding it, the next beat after expiry runs.
 REFRESH_LOCK = "reports:refresh_rollups:lock"
@@ -21,8 +21,14 @@ REFRESH_LOCK_SECONDS = 600
 def refresh_rollups() -> int | None:
     # One refresh at a time: a second one skips. Once an hour every day's total is compared, not
     # only each brand's (see rollups.dirty_days).
+    # Then the report summaries of the usual periods that the changes made stale, so the page
+    # finds its ranked blocks ready.
     with cache_lock(REFRESH_LOCK, REFRESH_LOCK_SECONDS) as held:
-        return rollups.rollups_refresh(thorough=timezone.now().minute == 0) if held else None
+        if not held:
+            return None
+        recounted = rollups.rollups_refresh(thorough=timezone.now().minute == 0)
+        selectors.summaries_refresh()
+        return recounted
 
 
 @shared_task(name="reports.detect_spikes", acks_late=False, soft_time_limit=240, time_limit=280)
