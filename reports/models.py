@@ -224,6 +224,37 @@ class ReportSummary(models.Model):
         return f"{self.brand_id} {self.since}..{self.until} @ {self.version}"
 
 
+class ReportPdf(models.Model):
+    """A report's PDF for one brand, period and language, built in the background on the reports
+    queue (reports/pdfs.py): the page asks for it, shows it being prepared and downloads it when
+    ready; the scheduled e-mail of the same report attaches it rather than building another."""
+
+    class Status(models.TextChoices):
+        PREPARING = "preparing", _("Preparing")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+", db_index=False)
+    since = models.DateField()
+    until = models.DateField()
+    language = models.CharField(max_length=16)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PREPARING)
+    pdf = models.BinaryField(null=True, blank=True)
+    # The brand's RollupVersion when it was built: a later change to the rollups makes it stale.
+    version = models.BigIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    requested_at = models.DateTimeField()
+    built_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "since", "until", "language"], name="report_pdf_period_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand_id} {self.since}..{self.until} {self.language}: {self.status}"
+
+
 class RollupState(models.Model):
     """When the rollups were last checked against the mentions (and any day that no longer
     matched recounted): what the report page shows as their freshness."""

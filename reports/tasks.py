@@ -10,7 +10,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from config.locks import cache_lock
-from reports import alerts, rollups, scheduled, selectors
+from reports import alerts, pdfs, rollups, scheduled, selectors
 
 # Longer than any refresh should take; if a worker dies holding it, the next beat after expiry runs.
 REFRESH_LOCK = "reports:refresh_rollups:lock"
@@ -39,3 +39,26 @@ def detect_spikes() -> int:
 @shared_task(name="reports.send_scheduled_reports", acks_late=False, soft_time_limit=1200, time_limit=1500)
 def send_scheduled_reports() -> int:
     return scheduled.scheduled_reports_send()
+
+
+# Tries after the first, each after twice the wait of the one before (30 s, 60 s).
+PDF_RETRIES = 2
+
+
+@shared_task(bind=True, name="reports.build_report_pdf", acks_late=False, soft_time_limit=240, time_limit=300)
+def build_report_pdf(self, pdf_id: int) -> bool | None:
+    """A report's PDF asked for from the page (reports/pdfs.py). A failure is tried again with
+    backoff, then shown on the page as failed."""
+    try:
+        return pdfs.report_pdf_build(pdf_id)
+    except Exception as exc:
+        if self.request.retries < PDF_RETRIES:
+            # Run eagerly (tests, a broker-less setup), a returned Retry makes Celery run it at once.
+            return self.retry(
+                exc=exc,
+                countdown=30 * 2**self.request.retries,
+                max_retries=PDF_RETRIES,
+                throw=not self.request.is_eager,
+            )
+        pdfs.report_pdf_failed(pdf_id, exc)
+        raise
