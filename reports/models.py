@@ -79,6 +79,12 @@ class GroupDay(RollupRow):
         ]
 
 
+# The author rollups' rows are read by brand and day (their unique key), never by author: an index
+# on the author alone was a third of the work of each row a recount inserts (by the hundred
+# thousand), for the one query that needs it, an author's deletion (rare: an erasure), which
+# reads the table instead.
+
+
 class AuthorDay(RollupRow):
     """An author's mentions of the brand in a day: the opinion leaders' ranking.
 
@@ -86,7 +92,7 @@ class AuthorDay(RollupRow):
     average sentiment over a period is sum(sentiment_sum) / sum(scored).
     """
 
-    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
     count = models.PositiveIntegerField(default=0)
     scored = models.PositiveIntegerField(default=0)
     negative = models.PositiveIntegerField(default=0)
@@ -103,7 +109,7 @@ class AuthorWeek(RollupRow):
     read instead of seven days each, so that opinion leaders and repeat complaints over a month
     read about a quarter of the rows (a busy brand has hundreds of thousands of author-days a month)."""
 
-    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
     count = models.PositiveIntegerField(default=0)
     scored = models.PositiveIntegerField(default=0)
     negative = models.PositiveIntegerField(default=0)
