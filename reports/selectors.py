@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import math
 import statistics
 from collections import defaultdict
@@ -17,7 +18,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django.db import connection
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -155,7 +157,7 @@ def volume(brand: Brand, period: Period) -> dict:
     }
 
 
-def share_of_voice(brand: Brand, period: Period) -> dict:
+def share_of_voice(brand: Brand, period: Period, *, mentions: int | None = None) -> dict:
     """The brand against each competitor, from GroupDay.
 
     - a group's ``total``: mentions in the period naming the group, each mention once however
@@ -177,12 +179,9 @@ def share_of_voice(brand: Brand, period: Period) -> dict:
         label = brand_label if row["is_brand"] else row["group"]
         totals[(row["is_brand"], label)][row["sentiment"]] += row["n"]
         by_day[(row["is_brand"], label)][row["day"]] += row["n"]
-    mentions = (
-        ChannelDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until).aggregate(n=Sum("count"))[
-            "n"
-        ]
-        or 0
-    )
+    if mentions is None:  # the period's mentions, unless the caller read them with the volume
+        rows = ChannelDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until)
+        mentions = rows.aggregate(n=Sum("count"))["n"] or 0
     grand = sum(sum(c.values()) for c in totals.values())
     groups = sorted(
         (
@@ -651,11 +650,16 @@ def intents(brand: Brand, period: Period) -> dict:
     share of the period's mentions in percent, and the previous period's count with the percent
     change (None when it had none)."""
 
-    def counts(p: Period) -> dict[str, int]:
-        rows = IntentDay.objects.filter(brand=brand, day__gte=p.since, day__lte=p.until)
-        return dict(rows.values("intent").annotate(n=Sum("count")).values_list("intent", "n"))
-
-    now, before = counts(period), counts(period.previous())
+    previous = period.previous()
+    rows = (
+        IntentDay.objects.filter(brand=brand, day__gte=previous.since, day__lte=period.until)
+        .values("intent")
+        .annotate(
+            now=Sum("count", filter=Q(day__gte=period.since)), before=Sum("count", filter=Q(day__lt=period.since))
+        )
+    )
+    now = {r["intent"]: r["now"] for r in rows if r["now"]}
+    before = {r["intent"]: r["before"] for r in rows if r["before"]}
     total = sum(now.values())
     return {
         "total": total,
@@ -756,14 +760,28 @@ def period_summary(brand: Brand, period: Period) -> dict:
     """
     excluded = tracked_words(brand)
     terms = _terms_digest(excluded)
-    version = RollupVersion.objects.filter(brand=brand).values_list("version", flat=True).first() or 0
-    stored = (
-        ReportSummary.objects.filter(brand=brand, since=period.since, until=period.until, version=version, terms=terms)
-        .values_list("data", flat=True)
+    # The brand's version and the period's summary in one round trip (the summary if it stands).
+    version_now = RollupVersion.objects.filter(brand=brand).values("version")[:1]
+    found = (
+        Brand.objects.filter(pk=brand.pk)
+        .annotate(
+            now=Coalesce(Subquery(version_now), 0),
+            stored=Subquery(
+                ReportSummary.objects.filter(
+                    brand=brand,
+                    since=period.since,
+                    until=period.until,
+                    terms=terms,
+                    version=Coalesce(Subquery(version_now), 0),
+                ).values("data")[:1]
+            ),
+        )
+        .values_list("now", "stored")
         .first()
     )
+    version, stored = found if found is not None else (0, None)
     if stored is not None:
-        return stored
+        return json.loads(stored) if isinstance(stored, str) else stored
     data = _summary_compute(brand, period, excluded)
     ReportSummary.objects.bulk_create(
         [ReportSummary(brand=brand, since=period.since, until=period.until, version=version, terms=terms, data=data,
@@ -790,12 +808,13 @@ def report(brand: Brand, period: Period) -> Report:
     summary = period_summary(brand, period)
     # Read once for the leaders and the repeat complaints.
     authors = AuthorTotals(**summary["authors"])
+    mentions = volume(brand, period)
     return Report(
         brand,
         period,
         {
-            "volume": volume(brand, period),
-            "share_of_voice": share_of_voice(brand, period),
+            "volume": mentions,
+            "share_of_voice": share_of_voice(brand, period, mentions=mentions["total"]["total"]),
             "topics": summary["topics"],
             "sources": _sources_named(summary["sources"]),
             "questions": _questions_linked(brand, summary["questions"]),
