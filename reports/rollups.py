@@ -52,8 +52,8 @@ from reports.text import question_of, stopwords_for, tokens_of, words_of
 
 HANDLED = (Mention.Status.REPLIED, Mention.Status.ROUTED, Mention.Status.CLOSED)
 # Days recounted in one transaction by a full refresh: fewer statements per day, yet a bounded
-# transaction (a month of a million-mention year is ~100,000 mentions read once).
-RECOUNT_CHUNK_DAYS = 31
+# transaction (five weeks of a million-mention year are ~100,000 mentions read once).
+RECOUNT_CHUNK_DAYS = 35
 ROLLUPS = (
     ChannelDay, TermDay, GroupDay, AuthorDay, AuthorWeek, SourceDay, WordDay, QuestionDay, QualityDay, IntentDay,
 )  # fmt: skip
@@ -897,10 +897,13 @@ def rollups_refresh(
 
 
 def _chunks(days: list[date]) -> Iterable[list[date]]:
-    """Sorted days cut into runs of at most RECOUNT_CHUNK_DAYS consecutive days."""
+    """Sorted days cut into runs of at most RECOUNT_CHUNK_DAYS consecutive days, cut before a
+    Monday once a run has most of them: each chunk sums the AuthorWeek rows of the weeks it
+    touches, and a week split between two chunks was summed twice."""
     chunk: list[date] = []
     for day in days:
-        if chunk and (len(chunk) == RECOUNT_CHUNK_DAYS or day - chunk[-1] > timedelta(days=1)):
+        full = len(chunk) == RECOUNT_CHUNK_DAYS or (len(chunk) > RECOUNT_CHUNK_DAYS - 7 and day.weekday() == 0)
+        if chunk and (full or day - chunk[-1] > timedelta(days=1)):
             yield chunk
             chunk = []
         chunk.append(day)
