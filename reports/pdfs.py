@@ -119,3 +119,14 @@ def _render(
         report = data if data is not None else selectors.report(brand, period)
         content = exports.report_pdf(report, url=page_url(brand.pk, period))
     return content, version
+
+
+# A PDF is kept this long after it was asked for (it stands for PDF_STANDS; the rest is its
+# download by a page that was left open), then deleted by the rollup job.
+PDF_KEPT = timedelta(days=1)
+
+
+def report_pdfs_forget() -> int:
+    """Delete the PDFs asked for more than PDF_KEPT ago; returns how many."""
+    deleted, _by_model = ReportPdf.objects.filter(requested_at__lt=timezone.now() - PDF_KEPT).delete()
+    return deleted

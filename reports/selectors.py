@@ -793,9 +793,16 @@ def period_summary(brand: Brand, period: Period) -> dict:
     return data
 
 
+# A summary not computed again for this long is deleted (a period's summary that still stands is
+# computed again on its next view): yesterday's "last 30 days" are not today's.
+SUMMARY_KEPT = timedelta(days=7)
+
+
 def summaries_refresh() -> int:
     """The rollup job's part: each brand's SUMMARY_PERIODS ending today computed again where they
-    no longer stand, so the page finds them ready. Returns how many periods were looked at."""
+    no longer stand, so the page finds them ready, and summaries older than SUMMARY_KEPT deleted.
+    Returns how many periods were looked at."""
+    ReportSummary.objects.filter(computed_at__lt=timezone.now() - SUMMARY_KEPT).delete()
     done = 0
     for brand in Brand.objects.filter(pk__in=RollupVersion.objects.values("brand_id")):
         for days in SUMMARY_PERIODS:

@@ -22,12 +22,13 @@ def refresh_rollups() -> int | None:
     # One refresh at a time: a second one skips. Once an hour every day's total is compared, not
     # only each brand's (see rollups.dirty_days).
     # Then the report summaries of the usual periods that the changes made stale, so the page
-    # finds its ranked blocks ready.
+    # finds its ranked blocks ready; old summaries and PDFs go.
     with cache_lock(REFRESH_LOCK, REFRESH_LOCK_SECONDS) as held:
         if not held:
             return None
         recounted = rollups.rollups_refresh(thorough=timezone.now().minute == 0)
         selectors.summaries_refresh()
+        pdfs.report_pdfs_forget()
         return recounted
 
 

@@ -4,6 +4,8 @@ computed again as soon as anything they count has."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import time_machine
 from django.db import connection
@@ -13,7 +15,7 @@ from listening import pipeline
 from listening.models import Mention, Sentiment, TrackedTerm
 from listening.services import mention_correct_sentiment
 from reports import selectors
-from reports.models import ReportSummary
+from reports.models import ReportPdf, ReportSummary
 from reports.tasks import refresh_rollups
 from tests.factories import AuthorFactory, MentionFactory
 from tests.reports.conftest import NOW, PERIOD, at
@@ -82,12 +84,22 @@ def test_every_change_to_what_it_counts_makes_the_summary_stale(team, week):
 
 
 @pytest.mark.django_db
-def test_the_rollup_job_prepares_the_usual_periods(team):
+def test_the_rollup_job_prepares_the_usual_periods_and_forgets_old_ones(team):
+    week_ago = NOW - timedelta(days=8)
+    old = ReportSummary.objects.create(
+        brand=team.brand, since=week_ago.date(), until=week_ago.date(), version=0, terms="", data={},
+        computed_at=week_ago,
+    )  # fmt: skip
+    pdf = ReportPdf.objects.create(
+        brand=team.brand, since=week_ago.date(), until=week_ago.date(), language="en", requested_at=week_ago
+    )
     with time_machine.travel(NOW, tick=False):
         MentionFactory(brand=team.brand, published_at=at(7), text="battery battery", sentiment=Sentiment.NEGATIVE)
         refresh_rollups()
         stored = {(s.until - s.since).days + 1 for s in ReportSummary.objects.filter(brand=team.brand)}
         assert stored == set(selectors.SUMMARY_PERIODS)
+        assert not ReportSummary.objects.filter(pk=old.pk).exists()
+        assert not ReportPdf.objects.filter(pk=pdf.pk).exists()
         with CaptureQueriesContext(connection) as queries:
             selectors.report(team.brand, selectors.Period.last_days(30))
     assert _ranked_reads(queries.captured_queries) == []
