@@ -431,18 +431,31 @@ def opinion_leaders(brand: Brand, period: Period, authors: AuthorTotals | None =
     beside it so advocates and detractors both surface. Internal authors are listed apart.
     """
     rows = (author_totals(brand, period) if authors is None else authors).leaders
+    return _leaders_shown(_leader_ranking(rows))
+
+
+def _leader_ranking(rows: list[dict]) -> list[dict]:
+    """The leaders shown among the candidates ``rows`` (AuthorTotals.leaders), ranked, each row
+    with its ``score``: the TOP external authors, then the TOP internal ones. What a
+    ReportSummary keeps (the candidates' followers are read here, when it is computed)."""
     people = Author.objects.in_bulk([r["author_id"] for r in rows])
     scored = []
     for r in rows:
         a = people[r["author_id"]]
         score = math.log10(1 + a.followers) + math.log10(1 + r["engagement"]) + 2 * math.log10(1 + r["n"])
         scored.append((round(score, 2), str(a), a, r))
-    # Only the shown rows are built: display names and translations for 500 authors are most of the time.
     scored.sort(key=lambda x: (-x[0], x[1]))
     shown = [x for x in scored if not x[2].is_internal][:TOP] + [x for x in scored if x[2].is_internal][:TOP]
+    return [{**r, "score": score} for score, _handle, _a, r in shown]
+
+
+def _leaders_shown(ranked: list[dict]) -> dict:
+    """``_leader_ranking``'s rows as the page shows them, with each author's names as they are now
+    (only the shown authors are read: display names and translations for 500 were most of the time)."""
+    people = Author.objects.in_bulk([r["author_id"] for r in ranked])
     leaders = [
         {
-            "handle": handle,  # as shown: @handle, or the name where the platform has no handle
+            "handle": str(a),  # as shown: @handle, or the name where the platform has no handle
             "name": a.name or a.handle or a.external_id,
             "raw_handle": a.handle,
             "platform": a.get_platform_display(),
@@ -451,10 +464,11 @@ def opinion_leaders(brand: Brand, period: Period, authors: AuthorTotals | None =
             "mentions": r["n"],
             "engagement": r["engagement"],
             "sentiment": round(r["sent"] / r["scored"], 2) if r["scored"] else None,
-            "score": score,
+            "score": r["score"],
             "is_internal": a.is_internal,
         }
-        for score, handle, a, r in shown
+        for r in ranked
+        for a in [people[r["author_id"]]]
     ]
     return {
         "formula": INFLUENCE_FORMULA,
@@ -740,12 +754,20 @@ def _summary_compute(brand: Brand, period: Period, excluded: set[str]) -> dict:
         "topics": topics(brand, period, excluded=excluded),
         "sources": _source_rows(brand, period),
         "questions": _question_rows(brand, period),
-        "authors": dataclasses.asdict(authors),
+        "leaders": _leader_ranking(authors.leaders),
+        # The team's repeat complaints; the leader candidates are ranked above.
+        "authors": dataclasses.asdict(dataclasses.replace(authors, leaders=[])),
     }
 
 
+# What a summary holds, and how: one more when that changes, so that summaries stored by an
+# earlier release are computed again rather than read.
+SUMMARY_FORMAT = 2
+
+
 def _terms_digest(excluded: set[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(excluded)).encode()).hexdigest()
+    """The tracked words left out, and SUMMARY_FORMAT: what a stored summary must share with now."""
+    return hashlib.sha256("\n".join([str(SUMMARY_FORMAT), *sorted(excluded)]).encode()).hexdigest()
 
 
 def period_summary(brand: Brand, period: Period) -> dict:
@@ -813,7 +835,7 @@ def summaries_refresh() -> int:
 
 def report(brand: Brand, period: Period) -> Report:
     summary = period_summary(brand, period)
-    # Read once for the leaders and the repeat complaints.
+    # The repeat complaints, as the summary ranked them.
     authors = AuthorTotals(**summary["authors"])
     mentions = volume(brand, period)
     return Report(
@@ -825,7 +847,7 @@ def report(brand: Brand, period: Period) -> Report:
             "topics": summary["topics"],
             "sources": _sources_named(summary["sources"]),
             "questions": _questions_linked(brand, summary["questions"]),
-            "leaders": opinion_leaders(brand, period, authors),
+            "leaders": _leaders_shown(summary["leaders"]),
             "team": team(brand, period, authors),
             "previous_response": first_response(brand, period.previous()),
             "previous_tickets": ticket_rates(brand, period.previous()),
@@ -840,7 +862,7 @@ def summary(brand: Brand, period: Period) -> dict:
     """The headline numbers: what the API, the e-mail and the page's top row show, as defined in
     ``volume``, ``share_of_voice`` and ``team``."""
     v = volume(brand, period)
-    t = team(brand, period)
+    t = team(brand, period, AuthorTotals(**period_summary(brand, period)["authors"]))
     return {
         "brand": brand.slug,
         "since": period.since.isoformat(),
