@@ -9,6 +9,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
+from config.backoff import backoff_seconds
 from config.locks import cache_lock
 from reports import alerts, pdfs, rollups, scheduled, selectors
 
@@ -42,8 +43,10 @@ def send_scheduled_reports() -> int:
     return scheduled.scheduled_reports_send()
 
 
-# Tries after the first, each after twice the wait of the one before (30 s, 60 s).
+# Tries after the first, each after about twice the wait of the one before (up to 30 s, then
+# 60 s, jittered so that builds that failed together do not retry together).
 PDF_RETRIES = 2
+PDF_RETRY_SECONDS = 30
 
 
 @shared_task(bind=True, name="reports.build_report_pdf", acks_late=False, soft_time_limit=240, time_limit=300)
@@ -55,11 +58,7 @@ def build_report_pdf(self, pdf_id: int) -> bool | None:
     except Exception as exc:
         if self.request.retries < PDF_RETRIES:
             # Run eagerly (tests, a broker-less setup), a returned Retry makes Celery run it at once.
-            return self.retry(
-                exc=exc,
-                countdown=30 * 2**self.request.retries,
-                max_retries=PDF_RETRIES,
-                throw=not self.request.is_eager,
-            )
+            wait = backoff_seconds(self.request.retries + 1, base=PDF_RETRY_SECONDS, cap=4 * PDF_RETRY_SECONDS)
+            return self.retry(exc=exc, countdown=wait, max_retries=PDF_RETRIES, throw=not self.request.is_eager)
         pdfs.report_pdf_failed(pdf_id, exc)
         raise
