@@ -468,7 +468,8 @@ def _leaders_shown(ranked: list[dict]) -> dict:
             "is_internal": a.is_internal,
         }
         for r in ranked
-        for a in [people[r["author_id"]]]
+        # An author deleted since the summary was computed (no mention pointed to them) is left out.
+        if (a := people.get(r["author_id"])) is not None
     ]
     return {
         "formula": INFLUENCE_FORMULA,
@@ -649,7 +650,7 @@ def team(brand: Brand, period: Period, authors: AuthorTotals | None = None) -> d
                 "negative": r["neg"],
             }
             for r in repeat
-            for author in [repeat_authors[r["author_id"]]]
+            if (author := repeat_authors.get(r["author_id"])) is not None
         ],
         "repeat_author_count": totals.complainer_count,
         "repeat_tickets": repeat_tickets,
