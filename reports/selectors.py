@@ -380,7 +380,8 @@ def author_totals(brand: Brand, period: Period, *, complainers: bool = False) ->
     days around them from AuthorDay, erased mentions' anonymous authors left out. One statement
     sums them and returns only the ranked rows (a busy brand has tens of thousands of authors a
     month; the page shows twenty). ``complainers``: only the rows with a negative mention and no
-    leaders (what the team's numbers read without the leaders)."""
+    leaders (what the team's numbers read without the leaders); the complainers' negative counts
+    are then whole, their other sums only those of the days and weeks with a negative mention."""
     first_monday = period.since + timedelta(days=(7 - period.since.weekday()) % 7)
     weeks = max(0, (period.until - first_monday).days + 1) // 7
     after = first_monday + timedelta(days=7 * weeks)
