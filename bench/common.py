@@ -23,7 +23,9 @@ def throwaway_database(*, keep: bool = False) -> Iterator[str]:
         # so two benchmarks running at once never drop each other's.
         suffix = "" if keep else f"_{os.getpid()}"
         connection.settings_dict["TEST"]["NAME"] = f"bench_{configured}{suffix}"
-    name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=keep)
+    # Not serialized: the test runner's copy of the contents (for TransactionTestCase) would read
+    # every row of a kept million-mention database into memory before each run.
+    name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=keep, serialize=False)
     print(f"benchmark database: {name}" + (" (kept for the next run)" if keep else " (dropped at the end)"))
     try:
         yield name

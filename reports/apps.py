@@ -14,7 +14,7 @@ class ReportsConfig(AppConfig):
 
         from listening import pipeline
         from listening.models import Mention
-        from reports import rollups
+        from reports import rollups, tasks  # noqa: F401 - tasks: registered for queueing by name
 
         # New mentions are counted as stored, before routing relabels them (its relabelling then
         # moves them through the change step like an agent's would).

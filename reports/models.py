@@ -79,6 +79,12 @@ class GroupDay(RollupRow):
         ]
 
 
+# The author rollups' rows are read by brand and day (their unique key), never by author: an index
+# on the author alone was a third of the work of each row a recount inserts (by the hundred
+# thousand), for the one query that needs it, an author's deletion (rare: an erasure), which
+# reads the table instead.
+
+
 class AuthorDay(RollupRow):
     """An author's mentions of the brand in a day: the opinion leaders' ranking.
 
@@ -86,7 +92,7 @@ class AuthorDay(RollupRow):
     average sentiment over a period is sum(sentiment_sum) / sum(scored).
     """
 
-    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
     count = models.PositiveIntegerField(default=0)
     scored = models.PositiveIntegerField(default=0)
     negative = models.PositiveIntegerField(default=0)
@@ -103,7 +109,7 @@ class AuthorWeek(RollupRow):
     read instead of seven days each, so that opinion leaders and repeat complaints over a month
     read about a quarter of the rows (a busy brand has hundreds of thousands of author-days a month)."""
 
-    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
     count = models.PositiveIntegerField(default=0)
     scored = models.PositiveIntegerField(default=0)
     negative = models.PositiveIntegerField(default=0)
@@ -187,6 +193,72 @@ class QualityDay(RollupRow):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["brand", "day"], name="rollup_quality_day_unique")]
+
+
+class RollupVersion(models.Model):
+    """How many times a brand's rollups changed: one more with every delta and recount, in the
+    transaction that makes the change. What a ReportSummary was computed at."""
+
+    brand = models.OneToOneField(
+        Brand, on_delete=models.CASCADE, primary_key=True, related_name="+", db_constraint=False
+    )
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.brand_id}: {self.version}"
+
+
+class ReportSummary(models.Model):
+    """The report's blocks that rank many rollup rows (top and emerging terms, sources, questions,
+    the authors' ranking behind opinion leaders and repeat complaints) for one brand and period,
+    as computed at the brand's rollup ``version`` with the tracked words ``terms`` (a digest).
+    Read instead of computed again while both still stand (reports/selectors.py ``period_summary``);
+    written by the page on a miss and by the rollup job for the usual periods."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
+    since = models.DateField()
+    until = models.DateField()
+    version = models.BigIntegerField()
+    terms = models.CharField(max_length=64)
+    data = models.JSONField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand", "since", "until"], name="report_summary_period_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.brand_id} {self.since}..{self.until} @ {self.version}"
+
+
+class ReportPdf(models.Model):
+    """A report's PDF for one brand, period and language, built in the background on the reports
+    queue (reports/pdfs.py): the page asks for it, shows it being prepared and downloads it when
+    ready; the scheduled e-mail of the same report attaches it rather than building another."""
+
+    class Status(models.TextChoices):
+        PREPARING = "preparing", _("Preparing")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+", db_index=False)
+    since = models.DateField()
+    until = models.DateField()
+    language = models.CharField(max_length=16)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PREPARING)
+    pdf = models.BinaryField(null=True, blank=True)
+    # The brand's RollupVersion when it was built: a later change to the rollups makes it stale.
+    version = models.BigIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    requested_at = models.DateTimeField()
+    built_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "since", "until", "language"], name="report_pdf_period_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand_id} {self.since}..{self.until} {self.language}: {self.status}"
 
 
 class RollupState(models.Model):

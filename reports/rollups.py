@@ -43,6 +43,7 @@ from reports.models import (
     QualityDay,
     QuestionDay,
     RollupState,
+    RollupVersion,
     SourceDay,
     TermDay,
     WordDay,
@@ -51,8 +52,8 @@ from reports.text import question_of, stopwords_for, tokens_of, words_of
 
 HANDLED = (Mention.Status.REPLIED, Mention.Status.ROUTED, Mention.Status.CLOSED)
 # Days recounted in one transaction by a full refresh: fewer statements per day, yet a bounded
-# transaction (a month of a million-mention year is ~100,000 mentions read once).
-RECOUNT_CHUNK_DAYS = 31
+# transaction (five weeks of a million-mention year are ~100,000 mentions read once).
+RECOUNT_CHUNK_DAYS = 35
 ROLLUPS = (
     ChannelDay, TermDay, GroupDay, AuthorDay, AuthorWeek, SourceDay, WordDay, QuestionDay, QualityDay, IntentDay,
 )  # fmt: skip
@@ -286,15 +287,38 @@ def rollups_apply(
     ``labels_only``: of the intent and quality rows alone (``contributions``)."""
     deltas: Deltas = {}
     labels: dict[tuple, str] = {}
+    brands: set[int] = set()
     for f in facts:
+        brands.add(f.brand_id)
         _merge(deltas, contributions(f, sign, labels_only=labels_only))
         if f.source_label:
             labels[(f.brand_id, f.day, SourceDay.Kind.SITE, f.source[:255])] = f.source_label
     for f in before:
         _merge(deltas, contributions(f, -sign, labels_only=labels_only))
+        brands.add(f.brand_id)
     for model in ROLLUPS:
         if model in deltas:
             _apply(model, deltas[model], labels if model is SourceDay else {})
+    if deltas:
+        _bump_versions(brands)
+
+
+def _bump_versions(brand_ids: Iterable[int]) -> None:
+    """One more RollupVersion for each brand, in the caller's transaction: the report summaries
+    computed before this change no longer stand. Taken last, after every rollup row a change
+    locks, and in brand order, so two writers never wait on each other in a cycle."""
+    ids = sorted(set(brand_ids))
+    if not ids:
+        return
+    q = connection.ops.quote_name
+    table = q(RollupVersion._meta.db_table)
+    values = ", ".join(["(%s, 1)"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({q('brand_id')}, {q('version')}) VALUES {values} "  # noqa: S608
+            f"ON CONFLICT ({q('brand_id')}) DO UPDATE SET {q('version')} = {table}.{q('version')} + 1",
+            ids,
+        )
 
 
 def _apply(model: type[models.Model], rows: Mapping[tuple, Counter[str]], labels: Mapping[tuple, str]) -> None:
@@ -599,6 +623,7 @@ def _recount_rows(
         for model in ROLLUPS:
             _apply(model, out[model], labels if model is SourceDay else {})
         _sum_weeks(brand_id, {monday(d) for d in wanted})
+        _bump_versions([brand_id])
 
 
 def _count_labels(out: Deltas, brand_id: int, mentions: models.QuerySet) -> None:
@@ -872,10 +897,13 @@ def rollups_refresh(
 
 
 def _chunks(days: list[date]) -> Iterable[list[date]]:
-    """Sorted days cut into runs of at most RECOUNT_CHUNK_DAYS consecutive days."""
+    """Sorted days cut into runs of at most RECOUNT_CHUNK_DAYS consecutive days, cut before a
+    Monday once a run has most of them: each chunk sums the AuthorWeek rows of the weeks it
+    touches, and a week split between two chunks was summed twice."""
     chunk: list[date] = []
     for day in days:
-        if chunk and (len(chunk) == RECOUNT_CHUNK_DAYS or day - chunk[-1] > timedelta(days=1)):
+        full = len(chunk) == RECOUNT_CHUNK_DAYS or (len(chunk) > RECOUNT_CHUNK_DAYS - 7 and day.weekday() == 0)
+        if chunk and (full or day - chunk[-1] > timedelta(days=1)):
             yield chunk
             chunk = []
         chunk.append(day)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from config.mail import UNENCODABLE, email_subject
 from listening.selectors import brands_for_user
-from reports import charts, exports, selectors, series, tables
+from reports import charts, pdfs, selectors, series, tables
 from reports.models import ReportSubscription
 from responses.preferences import user_languages
 
@@ -96,7 +96,7 @@ def _send_report(sub: ReportSubscription, now: datetime, days: int, language: st
         }
         text = render_to_string("reports/email/report.txt", context)
         html = render_to_string("reports/email/report.html", context)
-        pdf = exports.report_pdf(data, url=url)
+        pdf = pdfs.report_pdf_bytes(brand=sub.brand, period=period, language=language, data=data)
     # As config.mail.email_message builds every message: one-line subject, a body that encodes.
     message = ReportEmail(subject=email_subject(str(subject)), body=UNENCODABLE.sub("", text), to=[sub.user.email])
     message.attach_alternative(html, "text/html")

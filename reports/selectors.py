@@ -7,6 +7,9 @@ a small fraction of mentions and their timestamps are what the team numbers meas
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import math
 import statistics
 from collections import defaultdict
@@ -15,7 +18,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django.db import connection
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -41,6 +45,8 @@ from reports.models import (
     IntentDay,
     QualityDay,
     QuestionDay,
+    ReportSummary,
+    RollupVersion,
     SourceDay,
     WordDay,
 )
@@ -151,7 +157,7 @@ def volume(brand: Brand, period: Period) -> dict:
     }
 
 
-def share_of_voice(brand: Brand, period: Period) -> dict:
+def share_of_voice(brand: Brand, period: Period, *, mentions: int | None = None) -> dict:
     """The brand against each competitor, from GroupDay.
 
     - a group's ``total``: mentions in the period naming the group, each mention once however
@@ -173,12 +179,9 @@ def share_of_voice(brand: Brand, period: Period) -> dict:
         label = brand_label if row["is_brand"] else row["group"]
         totals[(row["is_brand"], label)][row["sentiment"]] += row["n"]
         by_day[(row["is_brand"], label)][row["day"]] += row["n"]
-    mentions = (
-        ChannelDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until).aggregate(n=Sum("count"))[
-            "n"
-        ]
-        or 0
-    )
+    if mentions is None:  # the period's mentions, unless the caller read them with the volume
+        rows = ChannelDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until)
+        mentions = rows.aggregate(n=Sum("count"))["n"] or 0
     grand = sum(sum(c.values()) for c in totals.values())
     groups = sorted(
         (
@@ -224,7 +227,7 @@ def _top(counts: dict[str, int], n: int = TOP) -> list[dict]:
     return [{"word": w, "count": c} for w, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
 
 
-def topics(brand: Brand, period: Period) -> dict:
+def topics(brand: Brand, period: Period, *, excluded: set[str] | None = None) -> dict:
     """Top words and hashtags in negative and in positive mentions, and emerging terms.
 
     A word's ``count``: the period's mentions of that sentiment using the word (once per mention,
@@ -233,7 +236,8 @@ def topics(brand: Brand, period: Period) -> dict:
     the brand's tracked terms in every form ("acme", "#acme", "@acme") are left out
     (``tracked_words``). Hashtags are listed apart (``*_hashtags``).
     """
-    excluded = tracked_words(brand)
+    if excluded is None:
+        excluded = tracked_words(brand)
     out: dict = {}
     for sentiment in (Sentiment.NEGATIVE, Sentiment.POSITIVE):
         counts = _word_totals(brand, period, [sentiment], excluded=excluded)
@@ -282,24 +286,27 @@ def sources(brand: Brand, period: Period) -> dict:
     name where the platform gives only an id (``id`` keeps the id); sources shown under one name
     are one row.
     """
+    return _sources_named(_source_rows(brand, period))
+
+
+def _source_rows(brand: Brand, period: Period) -> dict:
+    """``sources`` with each row's kind as stored (SourceDay.Kind) and a platform by its code:
+    what a ReportSummary keeps, in no reader's language."""
 
     def totals(p: Period) -> tuple[dict[tuple[str, str], dict[str, int]], dict[tuple[str, str], str]]:
         out: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         ids: dict[tuple[str, str], str] = {}
         rows = SourceDay.objects.filter(brand=brand, day__gte=p.since, day__lte=p.until)
         for row in rows.values("kind", "name", "sentiment").annotate(n=Sum("count"), label=Max("label")):
-            name = (
-                Platform(row["name"]).label if row["kind"] == SourceDay.Kind.PLATFORM else row["label"] or row["name"]
-            )
+            name = row["name"] if row["kind"] == SourceDay.Kind.PLATFORM else row["label"] or row["name"]
             out[(row["kind"], name)][row["sentiment"]] += row["n"]
             ids.setdefault((row["kind"], name), row["name"])
         return out, ids
 
     (now, ids), (before, _ids) = totals(period), totals(period.previous())
-    labels = dict(SourceDay.Kind.choices)
     rows = [
         {
-            "kind": labels[k],
+            "kind": k,
             "name": n,
             "id": ids[(k, n)],
             **_counts(c),
@@ -314,25 +321,37 @@ def sources(brand: Brand, period: Period) -> dict:
     return {"top": top, "growing": growing}
 
 
+def _sources_named(ranked: dict) -> dict:
+    """``_source_rows``' rows with their kind as the reader calls it."""
+    labels = dict(SourceDay.Kind.choices)
+
+    def named(row: dict) -> dict:
+        platform = row["kind"] == SourceDay.Kind.PLATFORM
+        return {**row, "kind": labels[row["kind"]], "name": Platform(row["name"]).label if platform else row["name"]}
+
+    return {part: [named(row) for row in rows] for part, rows in ranked.items()}
+
+
 def frequent_questions(brand: Brand, period: Period) -> list[dict]:
     """The period's most asked questions: mentions whose text opens with a question (ends with
     "?", starts with "¿" or a question word), grouped by their normalized wording (``count``
     mentions each), with a link to them in the inbox."""
+    return _questions_linked(brand, _question_rows(brand, period))
+
+
+def _question_rows(brand: Brand, period: Period) -> list[dict]:
     rows = (
         QuestionDay.objects.filter(brand=brand, day__gte=period.since, day__lte=period.until)
         .values("question")
         .annotate(n=Sum("count"))
         .order_by("-n", "question")[:TOP]
     )
+    return [{"question": r["question"], "count": r["n"]} for r in rows]
+
+
+def _questions_linked(brand: Brand, rows: list[dict]) -> list[dict]:
     inbox = reverse("responses:inbox")
-    return [
-        {
-            "question": r["question"],
-            "count": r["n"],
-            "url": f"{inbox}?{urlencode({'brand': brand.pk, 'q': r['question']})}",
-        }
-        for r in rows
-    ]
+    return [{**r, "url": f"{inbox}?{urlencode({'brand': brand.pk, 'q': r['question']})}"} for r in rows]
 
 
 def _anonymous_authors() -> QuerySet[Author]:
@@ -361,7 +380,8 @@ def author_totals(brand: Brand, period: Period, *, complainers: bool = False) ->
     days around them from AuthorDay, erased mentions' anonymous authors left out. One statement
     sums them and returns only the ranked rows (a busy brand has tens of thousands of authors a
     month; the page shows twenty). ``complainers``: only the rows with a negative mention and no
-    leaders (what the team's numbers read without the leaders)."""
+    leaders (what the team's numbers read without the leaders); the complainers' negative counts
+    are then whole, their other sums only those of the days and weeks with a negative mention."""
     first_monday = period.since + timedelta(days=(7 - period.since.weekday()) % 7)
     weeks = max(0, (period.until - first_monday).days + 1) // 7
     after = first_monday + timedelta(days=7 * weeks)
@@ -412,18 +432,31 @@ def opinion_leaders(brand: Brand, period: Period, authors: AuthorTotals | None =
     beside it so advocates and detractors both surface. Internal authors are listed apart.
     """
     rows = (author_totals(brand, period) if authors is None else authors).leaders
+    return _leaders_shown(_leader_ranking(rows))
+
+
+def _leader_ranking(rows: list[dict]) -> list[dict]:
+    """The leaders shown among the candidates ``rows`` (AuthorTotals.leaders), ranked, each row
+    with its ``score``: the TOP external authors, then the TOP internal ones. What a
+    ReportSummary keeps (the candidates' followers are read here, when it is computed)."""
     people = Author.objects.in_bulk([r["author_id"] for r in rows])
     scored = []
     for r in rows:
         a = people[r["author_id"]]
         score = math.log10(1 + a.followers) + math.log10(1 + r["engagement"]) + 2 * math.log10(1 + r["n"])
         scored.append((round(score, 2), str(a), a, r))
-    # Only the shown rows are built: display names and translations for 500 authors are most of the time.
     scored.sort(key=lambda x: (-x[0], x[1]))
     shown = [x for x in scored if not x[2].is_internal][:TOP] + [x for x in scored if x[2].is_internal][:TOP]
+    return [{**r, "score": score} for score, _handle, _a, r in shown]
+
+
+def _leaders_shown(ranked: list[dict]) -> dict:
+    """``_leader_ranking``'s rows as the page shows them, with each author's names as they are now
+    (only the shown authors are read: display names and translations for 500 were most of the time)."""
+    people = Author.objects.in_bulk([r["author_id"] for r in ranked])
     leaders = [
         {
-            "handle": handle,  # as shown: @handle, or the name where the platform has no handle
+            "handle": str(a),  # as shown: @handle, or the name where the platform has no handle
             "name": a.name or a.handle or a.external_id,
             "raw_handle": a.handle,
             "platform": a.get_platform_display(),
@@ -432,10 +465,12 @@ def opinion_leaders(brand: Brand, period: Period, authors: AuthorTotals | None =
             "mentions": r["n"],
             "engagement": r["engagement"],
             "sentiment": round(r["sent"] / r["scored"], 2) if r["scored"] else None,
-            "score": score,
+            "score": r["score"],
             "is_internal": a.is_internal,
         }
-        for score, handle, a, r in shown
+        for r in ranked
+        # An author deleted since the summary was computed (no mention pointed to them) is left out.
+        if (a := people.get(r["author_id"])) is not None
     ]
     return {
         "formula": INFLUENCE_FORMULA,
@@ -616,7 +651,7 @@ def team(brand: Brand, period: Period, authors: AuthorTotals | None = None) -> d
                 "negative": r["neg"],
             }
             for r in repeat
-            for author in [repeat_authors[r["author_id"]]]
+            if (author := repeat_authors.get(r["author_id"])) is not None
         ],
         "repeat_author_count": totals.complainer_count,
         "repeat_tickets": repeat_tickets,
@@ -631,11 +666,16 @@ def intents(brand: Brand, period: Period) -> dict:
     share of the period's mentions in percent, and the previous period's count with the percent
     change (None when it had none)."""
 
-    def counts(p: Period) -> dict[str, int]:
-        rows = IntentDay.objects.filter(brand=brand, day__gte=p.since, day__lte=p.until)
-        return dict(rows.values("intent").annotate(n=Sum("count")).values_list("intent", "n"))
-
-    now, before = counts(period), counts(period.previous())
+    previous = period.previous()
+    rows = (
+        IntentDay.objects.filter(brand=brand, day__gte=previous.since, day__lte=period.until)
+        .values("intent")
+        .annotate(
+            now=Sum("count", filter=Q(day__gte=period.since)), before=Sum("count", filter=Q(day__lt=period.since))
+        )
+    )
+    now = {r["intent"]: r["now"] for r in rows if r["now"]}
+    before = {r["intent"]: r["before"] for r in rows if r["before"]}
     total = sum(now.values())
     return {
         "total": total,
@@ -705,18 +745,111 @@ class Report:
             raise AttributeError(name) from exc
 
 
+# The periods the rollup job keeps a ReportSummary of for every brand, ending today: the page's
+# default (30 days), the weekly e-mail's and the longest preset.
+SUMMARY_PERIODS = (7, 30, 90)
+
+
+def _summary_compute(brand: Brand, period: Period, excluded: set[str]) -> dict:
+    authors = author_totals(brand, period)
+    return {
+        "topics": topics(brand, period, excluded=excluded),
+        "sources": _source_rows(brand, period),
+        "questions": _question_rows(brand, period),
+        "leaders": _leader_ranking(authors.leaders),
+        # The team's repeat complaints; the leader candidates are ranked above.
+        "authors": dataclasses.asdict(dataclasses.replace(authors, leaders=[])),
+    }
+
+
+# What a summary holds, and how: one more when that changes, so that summaries stored by an
+# earlier release are computed again rather than read.
+SUMMARY_FORMAT = 2
+
+
+def _terms_digest(excluded: set[str]) -> str:
+    """The tracked words left out, and SUMMARY_FORMAT: what a stored summary must share with now."""
+    return hashlib.sha256("\n".join([str(SUMMARY_FORMAT), *sorted(excluded)]).encode()).hexdigest()
+
+
+def period_summary(brand: Brand, period: Period) -> dict:
+    """The blocks of ``report`` that rank among many rollup rows (top and emerging terms, sources,
+    questions, the authors' ranking): the stored ReportSummary of the period when it was computed
+    at the brand's current RollupVersion with the same tracked words, else computed now and
+    stored.
+
+    A summary is exactly what computing the blocks now would give: every change to the rollups
+    (a new, relabelled, erased or deleted mention, a recount) moves the version in its own
+    transaction, and a tracked term's change changes the words left out.
+    """
+    excluded = tracked_words(brand)
+    terms = _terms_digest(excluded)
+    # The brand's version and the period's summary in one round trip (the summary if it stands).
+    version_now = RollupVersion.objects.filter(brand=brand).values("version")[:1]
+    found = (
+        Brand.objects.filter(pk=brand.pk)
+        .annotate(
+            now=Coalesce(Subquery(version_now), 0),
+            stored=Subquery(
+                ReportSummary.objects.filter(
+                    brand=brand,
+                    since=period.since,
+                    until=period.until,
+                    terms=terms,
+                    version=Coalesce(Subquery(version_now), 0),
+                ).values("data")[:1]
+            ),
+        )
+        .values_list("now", "stored")
+        .first()
+    )
+    version, stored = found if found is not None else (0, None)
+    if stored is not None:
+        return json.loads(stored) if isinstance(stored, str) else stored
+    data = _summary_compute(brand, period, excluded)
+    ReportSummary.objects.bulk_create(
+        [ReportSummary(brand=brand, since=period.since, until=period.until, version=version, terms=terms, data=data,
+                       computed_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["brand", "since", "until"],
+        update_fields=["version", "terms", "data", "computed_at"],
+    )  # fmt: skip
+    return data
+
+
+# A summary not computed again for this long is deleted (a period's summary that still stands is
+# computed again on its next view): yesterday's "last 30 days" are not today's.
+SUMMARY_KEPT = timedelta(days=7)
+
+
+def summaries_refresh() -> int:
+    """The rollup job's part: each brand's SUMMARY_PERIODS ending today computed again where they
+    no longer stand, so the page finds them ready, and summaries older than SUMMARY_KEPT deleted.
+    Returns how many periods were looked at."""
+    ReportSummary.objects.filter(computed_at__lt=timezone.now() - SUMMARY_KEPT).delete()
+    done = 0
+    for brand in Brand.objects.filter(pk__in=RollupVersion.objects.values("brand_id")):
+        for days in SUMMARY_PERIODS:
+            period_summary(brand, Period.last_days(days))
+            done += 1
+    return done
+
+
 def report(brand: Brand, period: Period) -> Report:
-    authors = author_totals(brand, period)  # read once for the leaders and the repeat complaints
+    summary = period_summary(brand, period)
+    # The repeat complaints, as the summary ranked them.
+    authors = AuthorTotals(**summary["authors"])
+    mentions = volume(brand, period)
     return Report(
         brand,
         period,
         {
-            "volume": volume(brand, period),
-            "share_of_voice": share_of_voice(brand, period),
-            "topics": topics(brand, period),
-            "sources": sources(brand, period),
-            "questions": frequent_questions(brand, period),
-            "leaders": opinion_leaders(brand, period, authors),
+            "volume": mentions,
+            "share_of_voice": share_of_voice(brand, period, mentions=mentions["total"]["total"]),
+            "topics": summary["topics"],
+            "sources": _sources_named(summary["sources"]),
+            "questions": _questions_linked(brand, summary["questions"]),
+            "leaders": _leaders_shown(summary["leaders"]),
             "team": team(brand, period, authors),
             "previous_response": first_response(brand, period.previous()),
             "previous_tickets": ticket_rates(brand, period.previous()),
@@ -731,7 +864,7 @@ def summary(brand: Brand, period: Period) -> dict:
     """The headline numbers: what the API, the e-mail and the page's top row show, as defined in
     ``volume``, ``share_of_voice`` and ``team``."""
     v = volume(brand, period)
-    t = team(brand, period)
+    t = team(brand, period, AuthorTotals(**period_summary(brand, period)["authors"]))
     return {
         "brand": brand.slug,
         "since": period.since.isoformat(),

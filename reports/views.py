@@ -9,17 +9,20 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from config import params
 from listening.models import Brand
 from listening.selectors import MentionFilters, brand_for, brands_for_user
-from reports import charts, exports, rollups, selectors, tables
-from reports.models import ReportSubscription
+from reports import charts, exports, pdfs, rollups, selectors, tables
+from reports.models import ReportPdf, ReportSubscription
 from reports.services import report_subscription_delete, report_subscription_set
 
 MAX_DAYS = 366
+# How often the page of a PDF being prepared asks again.
+PDF_RELOAD_SECONDS = 3
 
 
 class BadPeriod(ValueError):
@@ -77,17 +80,22 @@ def report(request: HttpRequest) -> HttpResponse:
 
 @permission_required("listening.view_reports", raise_exception=True)
 def report_pdf(request: HttpRequest) -> HttpResponse:
-    """The page as a PDF, rendered here from the same blocks (see exports.report_pdf)."""
+    """The page as a PDF (reports/pdfs.py): downloaded when one stands; else prepared in the
+    background while this page says so and reloads itself (``wait``) until it is ready."""
     brand, period, error = _report_or_error(request)
     if error:
         return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
-    page = request.build_absolute_uri(
-        f"{reverse('reports:report')}?brand={brand.pk}&since={period.since}&until={period.until}"
-    )
-    pdf = exports.report_pdf(selectors.report(brand, period), url=page)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{brand.slug}-report-{period.since}-{period.until}.pdf"'
-    return response
+    waiting = request.GET.get("wait") == "1"
+    pdf = pdfs.report_pdf_request(brand=brand, period=period, language=get_language(), again=not waiting)
+    if pdf.status == ReportPdf.Status.READY:
+        response = HttpResponse(bytes(pdf.pdf), content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{brand.slug}-report-{period.since}-{period.until}.pdf"'
+        )
+        return response
+    query = f"brand={brand.pk}&since={period.since}&until={period.until}"
+    context = {"brand": brand, "period": period, "pdf": pdf, "query": query, "reload_seconds": PDF_RELOAD_SECONDS}
+    return render(request, "reports/report_pdf_status.html", context, status=202 if pdfs.preparing(pdf) else 200)
 
 
 @permission_required("listening.view_reports", raise_exception=True)

@@ -264,7 +264,8 @@ TABLE: dict[str, Row] = {
     ),
     # --- reports --------------------------------------------------------------------------------
     "reports:report": Row(ui(404, 403, 200, 200), query=BRAND_QUERY),
-    "reports:report_pdf": Row(ui(404, 403, 200, 200), query=BRAND_QUERY),
+    # Asked for, the PDF is being prepared (202); see tests/reports/test_report_pdf.py.
+    "reports:report_pdf": Row(ui(404, 403, 202, 202), query=BRAND_QUERY),
     "reports:subscribe": Row(ui(404, 403, 302, 302), method="post", data=lambda w: {"brand": w.brand.pk}),
     "reports:export_table": Row(ui(404, 403, 200, 200), params=lambda w: {"name": "volume"}, query=BRAND_QUERY),
     "reports:export_mentions": Row(ui(200, 403, 403, 200)),

@@ -32,13 +32,44 @@ def squash(text: str) -> str:
     return " ".join(text.split())
 
 
+@pytest.fixture
+def builds(monkeypatch) -> list[str]:
+    """The PDFs laid out, by the language they were laid out in."""
+    from django.utils.translation import get_language
+
+    laid_out: list[str] = []
+    original = exports.report_pdf
+
+    def spy(*args, **kwargs):
+        laid_out.append(get_language())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(exports, "report_pdf", spy)
+    return laid_out
+
+
 @pytest.mark.django_db
-def test_download_pdf_has_the_brand_period_and_headline_on_its_pages(client, team, week):
+def test_the_pdf_is_prepared_once_in_the_background_then_downloaded(
+    client, team, week, builds, django_capture_on_commit_callbacks
+):
     client.force_login(team.manager)
+    url = f"/reports/pdf/?brand={team.brand.pk}&since=2026-03-01&until=2026-03-07"
     with time_machine.travel(NOW, tick=False):
         page = client.get(f"/reports/?brand={team.brand.pk}&since=2026-03-01&until=2026-03-07").content.decode()
         assert f'href="/reports/pdf/?brand={team.brand.pk}&amp;since=2026-03-01&amp;until=2026-03-07"' in page
-        response = client.get(f"/reports/pdf/?brand={team.brand.pk}&since=2026-03-01&until=2026-03-07")
+        with django_capture_on_commit_callbacks() as queued:
+            asked = client.get(url)
+            waiting = client.get(f"{url}&wait=1")  # the page reloading itself
+            again = client.get(url)  # a second click while it is being prepared
+        assert asked.status_code == waiting.status_code == again.status_code == 202
+        text = asked.content.decode()
+        assert "Preparing the PDF" in text and f'content="3;url=/reports/pdf/?brand={team.brand.pk}' in text
+        assert len(queued) == 1 and builds == []  # one build queued, nothing laid out in the requests
+        queued[0]()  # the reports worker runs it
+        assert builds == ["en"]
+        response = client.get(f"{url}&wait=1")
+        assert client.get(url).status_code == 200
+    assert len(builds) == 1  # downloaded twice, built once
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == 'attachment; filename="acme-report-2026-03-01-2026-03-07.pdf"'
@@ -114,6 +145,50 @@ def test_the_scheduled_email_carries_the_pdf(team, week):
     assert (name, mimetype) == ("acme-report-2026-03-01-2026-03-07.pdf", "application/pdf")
     first = squash(pdf_text(pdf)[0])
     assert "Acme" in first and DATES in first and "Mentions 9" in first
+
+
+@pytest.mark.django_db
+def test_subscribers_of_one_language_share_one_pdf_and_the_page_downloads_it(client, team, week, builds):
+    for user, address in ((team.manager, "marta@example.com"), (team.cm, "carla@example.com")):
+        user.email = address
+        user.save()
+        ReportSubscription.objects.create(user=user, brand=team.brand)
+    with time_machine.travel(NOW, tick=False):
+        assert scheduled_reports_send() == 2
+        client.force_login(team.manager)
+        response = client.get(f"/reports/pdf/?brand={team.brand.pk}&since=2026-03-01&until=2026-03-07")
+    assert builds == ["en"]
+    assert response.status_code == 200 and "Mentions 9" in squash(pdf_text(response.content)[0])
+    attached = [a[1] for m in mail.outbox for a in m.attachments if not hasattr(a, "get_content_type")]
+    assert attached == [response.content, response.content]
+
+
+@pytest.mark.django_db
+def test_a_pdf_that_cannot_be_built_is_tried_again_then_shown_as_failed(
+    client, team, week, monkeypatch, django_capture_on_commit_callbacks
+):
+    tries = []
+
+    def broken(*args, **kwargs):
+        tries.append(1)
+        raise OSError("fonts missing")
+
+    monkeypatch.setattr(exports, "report_pdf", broken)
+    client.force_login(team.manager)
+    url = f"/reports/pdf/?brand={team.brand.pk}&since=2026-03-01&until=2026-03-07"
+    with time_machine.travel(NOW, tick=False):
+        with django_capture_on_commit_callbacks() as queued:
+            client.get(url)
+        with pytest.raises(OSError):
+            queued[0]()
+        assert len(tries) == 3  # the first try and two more
+        failed = client.get(f"{url}&wait=1")
+        assert failed.status_code == 200
+        text = failed.content.decode()
+        assert "The PDF could not be prepared." in text and "fonts missing" in text and "http-equiv" not in text
+        with django_capture_on_commit_callbacks() as queued:
+            assert client.get(url).status_code == 202  # "Try again"
+        assert len(queued) == 1
 
 
 @pytest.mark.django_db
