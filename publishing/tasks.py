@@ -34,7 +34,11 @@ def read_post_metrics() -> int:
     return posts_read_metrics()
 
 
-@shared_task(name="publishing.read_competitors", soft_time_limit=600, time_limit=660)
+@shared_task(name="publishing.read_competitors", acks_late=False, soft_time_limit=600, time_limit=660)
 def read_competitors() -> int:
-    """Read the competitor accounts due: their posts of the last days and how people engaged."""
+    """Read the competitor accounts due: their posts of the last days and how people engaged.
+
+    Acknowledged on receipt: a run longer than the broker's visibility timeout must not be handed
+    out twice, and a run a dead worker dropped loses nothing, as the accounts stay due for the next
+    beat tick."""
     return competitors_read_due()
