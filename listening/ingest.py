@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import DataError, transaction
 from django.utils import timezone
@@ -35,6 +35,9 @@ from listening.terms import compile_terms, matching_term_ids
 # range, a date it cannot hold, a value it cannot encode. Anything else (a lost connection, a bug)
 # still fails the whole page, which is then fetched again: nothing is dropped for it.
 ITEM_ERRORS = (DataError, ValueError, OverflowError)
+if TYPE_CHECKING:
+    from listening.sentiment import Scored
+
 REJECTED_KEPT = 20  # the latest items a channel could not store, shown with its health
 KINDS = frozenset(Mention.Kind.values)  # read once: Django builds the list anew at every read
 
@@ -260,9 +263,16 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[M
     )
     mentions: list[Mention] = []
     term_ids: list[list[int]] = []
+    # A text the page holds more than once (a retweet, a complaint copied by many) is read once:
+    # its reading depends on nothing but the text and its language.
+    read: dict[tuple[str, str], Scored] = {}
+    matched: dict[tuple[str, str], list[int]] = {}
     for item, language in zip(items, languages, strict=True):
         text = item.text or ""
-        scored = analyze(text or item.title, language)
+        key = (text or item.title, language)
+        scored = read.get(key)
+        if scored is None:
+            scored = read[key] = analyze(*key)
         mentions.append(
             Mention(
                 brand_id=channel.brand_id,
@@ -288,7 +298,11 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[M
                 fetched_at=now,
             )
         )
-        term_ids.append(matching_term_ids(brand_terms, item.title, text))
+        said = (item.title, text)
+        ids = matched.get(said)
+        if ids is None:
+            ids = matched[said] = matching_term_ids(brand_terms, *said)
+        term_ids.append(ids)
     Mention.objects.bulk_create(mentions, batch_size=500)
 
     through = Mention.terms.through
