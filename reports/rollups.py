@@ -141,6 +141,13 @@ def source_label(source: str, platform: str, channel_name: str, titles: Mapping[
     return ""
 
 
+Deltas = dict[type[models.Model], dict[tuple, Counter[str]]]
+
+
+def _deltas() -> Deltas:
+    return defaultdict(lambda: defaultdict(Counter))
+
+
 def _counts(out: Deltas, facts: Facts, sign: int) -> None:
     """The rows of every table but intent and quality that one mention counts in."""
     b, d, s = facts.brand_id, facts.day, facts.sentiment
@@ -150,12 +157,14 @@ def _counts(out: Deltas, facts: Facts, sign: int) -> None:
     for group in facts.groups:
         out[GroupDay][(b, d, group is None, group or "", s)]["count"] += sign
     scored = s != Sentiment.UNSCORED
-    author = out[AuthorDay][(b, d, facts.author_id)]
-    author["count"] += sign
-    author["scored"] += sign * scored
-    author["negative"] += sign * (s == Sentiment.NEGATIVE)
-    author["engagement"] += sign * facts.engagement
-    author["sentiment_sum"] += sign * ((s == Sentiment.POSITIVE) - (s == Sentiment.NEGATIVE))
+    author = {
+        "count": sign,
+        "scored": sign * scored,
+        "negative": sign * (s == Sentiment.NEGATIVE),
+        "engagement": sign * facts.engagement,
+        "sentiment_sum": sign * ((s == Sentiment.POSITIVE) - (s == Sentiment.NEGATIVE)),
+    }
+    out[AuthorDay][(b, d, facts.author_id)].update(author)
     out[AuthorWeek][(b, monday(d), facts.author_id)].update(author)
     out[SourceDay][(b, d, SourceDay.Kind.PLATFORM, facts.platform, s)]["count"] += sign
     if facts.source:
@@ -168,14 +177,13 @@ def _counts(out: Deltas, facts: Facts, sign: int) -> None:
         out[QuestionDay][(b, d, facts.question)]["count"] += sign
 
 
-def contributions(
-    facts: Facts, sign: int = 1, *, labels_only: bool = False
-) -> dict[type[models.Model], dict[tuple, Counter[str]]]:
+def contributions(facts: Facts, sign: int = 1, *, labels_only: bool = False, into: Deltas | None = None) -> Deltas:
     """The rows one mention adds to (``sign`` 1) or takes from (-1), by table and row key.
 
     ``labels_only``: only the rows its status, intent and reviews count in (intent, quality), the
-    ones a relabelling that keeps the sentiment moves."""
-    out: dict[type[models.Model], dict[tuple, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
+    ones a relabelling that keeps the sentiment moves. ``into``: added to those deltas (a batch's,
+    summed as they come rather than merged mention by mention), which are returned."""
+    out = into if into is not None else _deltas()
     b, d, s = facts.brand_id, facts.day, facts.sentiment
     if not labels_only:
         _counts(out, facts, sign)
@@ -268,7 +276,6 @@ def _titles(brand_ids: Iterable[int], sources: Iterable[str]) -> dict[str, str]:
 
 
 # --- Applying deltas ----------------------------------------------------------------------------
-Deltas = dict[type[models.Model], dict[tuple, Counter[str]]]
 
 
 def _merge(into: Deltas, more: Deltas) -> Deltas:
@@ -284,14 +291,14 @@ def rollups_apply(
 ) -> None:
     """Add the contributions of ``facts`` (``sign`` -1: take them away), minus those of ``before``;
     ``labels_only``: of the intent and quality rows alone (``contributions``)."""
-    deltas: Deltas = {}
+    deltas = _deltas()
     labels: dict[tuple, str] = {}
     for f in facts:
-        _merge(deltas, contributions(f, sign, labels_only=labels_only))
+        contributions(f, sign, labels_only=labels_only, into=deltas)
         if f.source_label:
             labels[(f.brand_id, f.day, SourceDay.Kind.SITE, f.source[:255])] = f.source_label
     for f in before:
-        _merge(deltas, contributions(f, -sign, labels_only=labels_only))
+        contributions(f, -sign, labels_only=labels_only, into=deltas)
     for model in ROLLUPS:
         if model in deltas:
             _apply(model, deltas[model], labels if model is SourceDay else {})
