@@ -29,7 +29,7 @@ from listening.language import detect_languages
 from listening.learning import analyzer_for
 from listening.models import Author, Channel, Mention, SourceTitle
 from listening.privacy import erased_external_id, suppressed_author_ids
-from listening.terms import compile_terms, matching_term_ids
+from listening.terms import FOLDED, compile_terms, folded_said, matching_folded
 
 # What one item can make the database or its driver refuse as data: a number out of the column's
 # range, a date it cannot hold, a value it cannot encode. Anything else (a lost connection, a bug)
@@ -266,7 +266,7 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[M
     # A text the page holds more than once (a retweet, a complaint copied by many) is read once:
     # its reading depends on nothing but the text and its language.
     read: dict[tuple[str, str], Scored] = {}
-    matched: dict[tuple[str, str], list[int]] = {}
+    matched: dict[tuple[str, str], tuple[str, list[int]]] = {}
     for item, language in zip(items, languages, strict=True):
         text = item.text or ""
         key = (text or item.title, language)
@@ -298,11 +298,14 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[M
                 fetched_at=now,
             )
         )
-        said = (item.title, text)
-        ids = matched.get(said)
-        if ids is None:
-            ids = matched[said] = matching_term_ids(brand_terms, *said)
-        term_ids.append(ids)
+        said = (item.title or "", text)
+        found = matched.get(said)
+        if found is None:
+            folded = folded_said(*said)
+            found = matched[said] = (folded, matching_folded(brand_terms, folded))
+        if mentions[-1].title == said[0]:  # a title cut to its column's length is folded again by whoever reads it
+            setattr(mentions[-1], FOLDED, found[0])
+        term_ids.append(found[1])
     Mention.objects.bulk_create(mentions, batch_size=500)
 
     through = Mention.terms.through

@@ -235,8 +235,13 @@ def facts_of(mentions: Sequence[Mention]) -> list[Facts]:
     sources = {m.source for m in mentions if m.source}
     titles = _titles({m.brand_id for m in mentions}, sources) if sources else {}
     out = []
+    # A text the batch holds more than once (a retweet) is split into words once.
+    read: dict[tuple[str, str], tuple[frozenset[str], str | None]] = {}
     for m in mentions:
         channel = channels[m.channel_id]
+        said = read.get((m.text, m.language))
+        if said is None:
+            said = read[(m.text, m.language)] = (frozenset(words_of(m.text, m.language)), question_of(m.text))
         groups: set[str | None] = set()
         for _term, kind, label in terms[m.pk]:
             if kind == TrackedTerm.Kind.BRAND:
@@ -250,8 +255,8 @@ def facts_of(mentions: Sequence[Mention]) -> list[Facts]:
                 platform=channel.platform,
                 source=m.source,
                 source_label=source_label(m.source, channel.platform, channel.name, titles) if m.source else "",
-                words=frozenset(words_of(m.text, m.language)),
-                question=question_of(m.text),
+                words=said[0],
+                question=said[1],
                 term_ids=frozenset(t for t, _kind, _label in terms[m.pk]),
                 groups=frozenset(groups),
             )

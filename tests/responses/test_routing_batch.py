@@ -255,3 +255,36 @@ def test_a_page_goes_through_the_whole_pipeline_in_the_same_number_of_queries_wh
         assert Ticket.objects.filter(mention__in=created).exists()
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_a_new_mention_is_folded_once_for_its_tracked_terms_and_the_rules_phrases(team, monkeypatch) -> None:
+    from listening import terms
+    from listening.connectors import FetchedAuthor, FetchedItem
+    from listening.ingest import ingest_items
+    from listening.models import TrackedTerm
+    from responses import routing
+    from tests.factories import TrackedTermFactory
+
+    _rules(team)
+    TrackedTermFactory(brand=team.brand, kind=TrackedTerm.Kind.BRAND, text="Acme")
+    folded = []
+    fold = terms.fold
+
+    def counting(text: str) -> str:
+        folded.append(text)
+        return fold(text)
+
+    monkeypatch.setattr(terms, "fold", counting)
+    monkeypatch.setattr(routing, "fold", counting, raising=False)
+    said = FetchedItem(
+        external_id="1",
+        text="Acme: refund now, hello",
+        author=FetchedAuthor(external_id="a1", handle="h1"),
+        published_at=timezone.now(),
+    )
+    (mention,) = ingest_items(channel=ChannelFactory(brand=team.brand, platform=Platform.X), items=[said]).created
+
+    assert len([text for text in folded if "now, hello" in text]) == 1
+    mention.refresh_from_db()
+    assert [t.text for t in mention.terms.all()] == ["Acme"]
+    assert "money" in mention.tags and Ticket.objects.filter(mention=mention).exists()
