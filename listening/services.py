@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from config.bulk import bulk_set_groups
+from config.bulk import bulk_insert, bulk_set_groups
 from listening import pipeline
 from listening.connectors import connector_class, destination_refusal
 from listening.models import Brand, BrandMembership, Channel, Intent, Mention, MentionEvent, Sentiment, TrackedTerm
@@ -129,7 +129,7 @@ class MentionChanges:
                     if id(mention) not in written:
                         groups.setdefault(tuple(sorted(also)), []).append(mention)
             bulk_set_groups(Mention, [(mentions, list(fields)) for fields, mentions in groups.items()])
-        MentionEvent.objects.bulk_create(events, batch_size=500)
+        bulk_insert(MentionEvent, events)
         pipeline.changed_many(before)
 
 
