@@ -79,8 +79,8 @@ def bulk_insert(model: type[models.Model], objs: Sequence[models.Model]) -> list
     made as ``bulk_create`` makes it (``pre_save`` then ``get_db_prep_save``).
 
     On PostgreSQL the rows go in as one INSERT … RETURNING per ``CHUNK`` without the query
-    compiler's layers, which cost most of the time of storing a page of mentions (a mention has
-    thirty-odd columns). Other databases use ``bulk_create``.
+    compiler's layers around each value (a mention has thirty-odd columns). Other databases use
+    ``bulk_create``.
     """
     connection = connections[router.db_for_write(model)]
     if connection.vendor != "postgresql" or not objs:
