@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import DataError, transaction
 from django.utils import timezone
 
-from config.bulk import bulk_insert, bulk_set
+from config.bulk import bulk_set
 from listening import pipeline
 from listening.connectors import FetchedAuthor, FetchedItem, RateBudget
 from listening.connectors.base import RejectedItem, storable_text
@@ -306,7 +306,7 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[M
         if mentions[-1].title == said[0]:  # a title cut to its column's length is folded again by whoever reads it
             setattr(mentions[-1], FOLDED, found[0])
         term_ids.append(found[1])
-    bulk_insert(Mention, mentions)
+    Mention.objects.bulk_create(mentions, batch_size=500)
 
     through = Mention.terms.through
     through.objects.bulk_create(

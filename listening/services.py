@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from config.bulk import bulk_insert, bulk_set_groups
+from config.bulk import bulk_set
 from listening import pipeline
 from listening.connectors import connector_class, destination_refusal
 from listening.models import Brand, BrandMembership, Channel, Intent, Mention, MentionEvent, Sentiment, TrackedTerm
@@ -128,8 +128,9 @@ class MentionChanges:
                 for mention in of:
                     if id(mention) not in written:
                         groups.setdefault(tuple(sorted(also)), []).append(mention)
-            bulk_set_groups(Mention, [(mentions, list(fields)) for fields, mentions in groups.items()])
-        bulk_insert(MentionEvent, events)
+            for fields, mentions in groups.items():
+                bulk_set(Mention, mentions, list(fields))
+        MentionEvent.objects.bulk_create(events, batch_size=500)
         pipeline.changed_many(before)
 
 

@@ -304,35 +304,15 @@ def rollups_apply(
             labels[(f.brand_id, f.day, SourceDay.Kind.SITE, f.source[:255])] = f.source_label
     for f in before:
         contributions(f, -sign, labels_only=labels_only, into=deltas)
-    # On PostgreSQL the tables' upserts travel together, in one round trip: a page's ten statements
-    # otherwise wait for the server ten times. Still one statement per table, in the same order.
-    pending: list[tuple[str, list[Any]]] | None = [] if connection.vendor == "postgresql" else None
     for model in ROLLUPS:
         if model in deltas:
-            _apply(model, deltas[model], labels if model is SourceDay else {}, pending)
-    _flush(pending)
+            _apply(model, deltas[model], labels if model is SourceDay else {})
 
 
-def _flush(pending: list[tuple[str, list[Any]]] | None) -> None:
-    """Run the statements ``_apply`` held back, in their order, in one call (psycopg2 sends them as
-    one string, its parameters merged in on the client)."""
-    if pending:
-        with connection.cursor() as cursor:
-            cursor.execute("; ".join(sql for sql, _params in pending), [p for _sql, params in pending for p in params])
-        pending.clear()
-
-
-def _apply(
-    model: type[models.Model],
-    rows: Mapping[tuple, Counter[str]],
-    labels: Mapping[tuple, str],
-    pending: list[tuple[str, list[Any]]] | None = None,
-) -> None:
+def _apply(model: type[models.Model], rows: Mapping[tuple, Counter[str]], labels: Mapping[tuple, str]) -> None:
     """Add signed deltas to one table: rows that only grow are upserted in one statement (sorted, so
     two concurrent batches lock rows in the same order); rows that shrink are updated in place,
-    never below zero (a row that was never counted is left to the next recount), and dropped at zero.
-    ``pending``: the upserts are added to it instead of run, and run (``_flush``) before any other
-    statement, so the order stays."""
+    never below zero (a row that was never counted is left to the next recount), and dropped at zero."""
     counted = _counted(model)
     keys = ["brand_id", "day", *DIMENSIONS[model]]
     grow, shrink = [], []
@@ -364,12 +344,7 @@ def _apply(
                 placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(chunk))
                 insert = f"INSERT INTO {table} ({', '.join(q(c) for c in columns)}) VALUES {placeholders} "  # noqa: S608
                 conflict = f"ON CONFLICT ({', '.join(q(c) for c in keys)}) DO UPDATE SET {', '.join(on_conflict)}"
-                if pending is None:
-                    cursor.execute(insert + conflict, params)
-                else:
-                    pending.append((insert + conflict, params))
-        if shrink:
-            _flush(pending)
+                cursor.execute(insert + conflict, params)
         if shrink and connection.vendor == "postgresql":
             _shrink(cursor, model, rows, shrink)
         elif shrink:

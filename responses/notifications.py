@@ -16,7 +16,6 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 
 from config.backoff import backoff_seconds
-from config.bulk import bulk_insert
 from config.celery import batched, queue_all_after_commit
 from config.mail import email_message
 from config.roles import COMMUNITY_MANAGER
@@ -127,7 +126,7 @@ def notify_all(notices: Sequence[Notice]) -> list[Notification]:
             addressed.append({"address": address, "message": text[:500], "url": url[:500], **email})
         for department in notice.departments:
             posts += chat_deliveries(department=department, verb=notice.verb, text=lambda r=render: r()[:500], url=url)
-    created = bulk_insert(Notification, rows)  # PostgreSQL and SQLite ≥ 3.35 return the new ids
+    created = Notification.objects.bulk_create(rows)  # PostgreSQL and SQLite ≥ 3.35 return the new ids
     for mail in mails:
         mail["notification_id"] = created[mail["notification_id"]].pk
     queue_all_after_commit(

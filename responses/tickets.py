@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from config.bulk import bulk_insert
 from config.links import reverse_id
 from listening.models import Mention
 from listening.services import MentionChanges
@@ -185,10 +184,10 @@ class TicketBatch:
         """The new tickets and their events, in one INSERT each."""
         tickets, events = self._new, self._events
         self._new, self._events = [], []
-        bulk_insert(Ticket, tickets)  # PostgreSQL and SQLite ≥ 3.35 return the ids
+        Ticket.objects.bulk_create(tickets)  # PostgreSQL and SQLite ≥ 3.35 return the ids
         for event in events:
             event.ticket_id = event.ticket.pk
-        bulk_insert(TicketEvent, events)
+        TicketEvent.objects.bulk_create(events)
         return tickets
 
     def announce(self, tickets: Sequence[Ticket]) -> None:
