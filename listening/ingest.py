@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import DataError, transaction
 from django.utils import timezone
@@ -29,12 +29,15 @@ from listening.language import detect_languages
 from listening.learning import analyzer_for
 from listening.models import Author, Channel, Mention, SourceTitle
 from listening.privacy import erased_external_id, suppressed_author_ids
-from listening.terms import compile_terms, matching_term_ids
+from listening.terms import FOLDED, compile_terms, folded_said, matching_folded
 
 # What one item can make the database or its driver refuse as data: a number out of the column's
 # range, a date it cannot hold, a value it cannot encode. Anything else (a lost connection, a bug)
 # still fails the whole page, which is then fetched again: nothing is dropped for it.
 ITEM_ERRORS = (DataError, ValueError, OverflowError)
+if TYPE_CHECKING:
+    from listening.sentiment import Scored
+
 REJECTED_KEPT = 20  # the latest items a channel could not store, shown with its health
 KINDS = frozenset(Mention.Kind.values)  # read once: Django builds the list anew at every read
 
@@ -260,9 +263,16 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[M
     )
     mentions: list[Mention] = []
     term_ids: list[list[int]] = []
+    # A text the page holds more than once (a retweet, a complaint copied by many) is read once:
+    # its reading depends on nothing but the text and its language.
+    read: dict[tuple[str, str], Scored] = {}
+    matched: dict[tuple[str, str], tuple[str, list[int]]] = {}
     for item, language in zip(items, languages, strict=True):
         text = item.text or ""
-        scored = analyze(text or item.title, language)
+        key = (text or item.title, language)
+        scored = read.get(key)
+        if scored is None:
+            scored = read[key] = analyze(*key)
         mentions.append(
             Mention(
                 brand_id=channel.brand_id,
@@ -289,7 +299,14 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[M
                 fetched_at=now,
             )
         )
-        term_ids.append(matching_term_ids(brand_terms, item.title, text))
+        said = (item.title or "", text)
+        found = matched.get(said)
+        if found is None:
+            folded = folded_said(*said)
+            found = matched[said] = (folded, matching_folded(brand_terms, folded))
+        if mentions[-1].title == said[0]:  # a title cut to its column's length is folded again by whoever reads it
+            setattr(mentions[-1], FOLDED, found[0])
+        term_ids.append(found[1])
     Mention.objects.bulk_create(mentions, batch_size=500)
     # Not a column: what the pipeline's steps read of the conversation (``listening.pipeline``).
     for mention, item in zip(mentions, items, strict=True):

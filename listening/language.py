@@ -116,11 +116,13 @@ def detect_languages(
 ) -> list[str]:
     """``detect_language`` of many texts at once, with the same answer for each: lingua reads the
     batch in one call (two for short texts) instead of one call per text, which a page of mentions
-    otherwise spends most of its language detection on."""
+    otherwise spends most of its language detection on. A text the batch holds more than once is
+    read once."""
     hints = [(hint or "").split("-")[0].lower() for hint in (hints or [""] * len(texts))]
     expected = [code for code in expected if code in DETECTABLE]
-    words = [NOISE.sub(" ", text).strip() for text in texts]
-    found: list[str | None] = [None] * len(texts)
+    cleaned = [NOISE.sub(" ", text).strip() for text in texts]
+    words = list(dict.fromkeys(cleaned))
+    found: list[str | None] = [None] * len(words)
     short = [i for i, w in enumerate(words) if len(w) >= 3 and expected and len(w.split()) <= SHORT_WORDS]
     if short:
         detector, batch = language_detector(), [words[i] for i in short]
@@ -147,7 +149,8 @@ def detect_languages(
         for i, language in zip(rest, languages, strict=True):
             if language is not None:
                 found[i] = _code(language)
+    by_words = dict(zip(words, found, strict=True))
     return [
-        code if code is not None else (hint if hint in DETECTABLE else "")
-        for code, hint in zip(found, hints, strict=True)
+        code if (code := by_words[w]) is not None else (hint if hint in DETECTABLE else "")
+        for w, hint in zip(cleaned, hints, strict=True)
     ]

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from listening.models import TrackedTerm
+from listening.models import Mention, TrackedTerm
 
 
 def fold(text: str) -> str:
@@ -62,5 +62,28 @@ def compile_terms(terms: Iterable[TrackedTerm]) -> list[CompiledTerm]:
 
 
 def matching_term_ids(compiled: list[CompiledTerm], *texts: str) -> list[int]:
-    folded = fold("\n".join(text for text in texts if text))
+    return matching_folded(compiled, fold("\n".join(text for text in texts if text)))
+
+
+def matching_folded(compiled: list[CompiledTerm], folded: str) -> list[int]:
+    """``matching_term_ids`` of a text already folded."""
     return [term.term_id for term in compiled if term.matches(folded)]
+
+
+# A mention's title and text folded, kept on it: ingestion matches the tracked terms in it and
+# routing its rules' phrases, so it is worked out once. (A pattern never starts or ends with a
+# space, so the line break between an empty title and the text changes no match.)
+FOLDED = "_folded"
+
+
+def folded_said(title: str, text: str) -> str:
+    return fold(f"{title}\n{text}")
+
+
+def folded_of(mention: Mention) -> str:
+    """``folded_said`` of the mention's title and text, kept on it."""
+    found = getattr(mention, FOLDED, None)
+    if found is None:
+        found = folded_said(mention.title, mention.text)
+        setattr(mention, FOLDED, found)
+    return found

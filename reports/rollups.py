@@ -142,6 +142,13 @@ def source_label(source: str, platform: str, channel_name: str, titles: Mapping[
     return ""
 
 
+Deltas = dict[type[models.Model], dict[tuple, Counter[str]]]
+
+
+def _deltas() -> Deltas:
+    return defaultdict(lambda: defaultdict(Counter))
+
+
 def _counts(out: Deltas, facts: Facts, sign: int) -> None:
     """The rows of every table but intent and quality that one mention counts in."""
     b, d, s = facts.brand_id, facts.day, facts.sentiment
@@ -151,12 +158,14 @@ def _counts(out: Deltas, facts: Facts, sign: int) -> None:
     for group in facts.groups:
         out[GroupDay][(b, d, group is None, group or "", s)]["count"] += sign
     scored = s != Sentiment.UNSCORED
-    author = out[AuthorDay][(b, d, facts.author_id)]
-    author["count"] += sign
-    author["scored"] += sign * scored
-    author["negative"] += sign * (s == Sentiment.NEGATIVE)
-    author["engagement"] += sign * facts.engagement
-    author["sentiment_sum"] += sign * ((s == Sentiment.POSITIVE) - (s == Sentiment.NEGATIVE))
+    author = {
+        "count": sign,
+        "scored": sign * scored,
+        "negative": sign * (s == Sentiment.NEGATIVE),
+        "engagement": sign * facts.engagement,
+        "sentiment_sum": sign * ((s == Sentiment.POSITIVE) - (s == Sentiment.NEGATIVE)),
+    }
+    out[AuthorDay][(b, d, facts.author_id)].update(author)
     out[AuthorWeek][(b, monday(d), facts.author_id)].update(author)
     out[SourceDay][(b, d, SourceDay.Kind.PLATFORM, facts.platform, s)]["count"] += sign
     if facts.source:
@@ -169,14 +178,13 @@ def _counts(out: Deltas, facts: Facts, sign: int) -> None:
         out[QuestionDay][(b, d, facts.question)]["count"] += sign
 
 
-def contributions(
-    facts: Facts, sign: int = 1, *, labels_only: bool = False
-) -> dict[type[models.Model], dict[tuple, Counter[str]]]:
+def contributions(facts: Facts, sign: int = 1, *, labels_only: bool = False, into: Deltas | None = None) -> Deltas:
     """The rows one mention adds to (``sign`` 1) or takes from (-1), by table and row key.
 
     ``labels_only``: only the rows its status, intent and reviews count in (intent, quality), the
-    ones a relabelling that keeps the sentiment moves."""
-    out: dict[type[models.Model], dict[tuple, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
+    ones a relabelling that keeps the sentiment moves. ``into``: added to those deltas (a batch's,
+    summed as they come rather than merged mention by mention), which are returned."""
+    out = into if into is not None else _deltas()
     b, d, s = facts.brand_id, facts.day, facts.sentiment
     if not labels_only:
         _counts(out, facts, sign)
@@ -228,8 +236,13 @@ def facts_of(mentions: Sequence[Mention]) -> list[Facts]:
     sources = {m.source for m in mentions if m.source}
     titles = _titles({m.brand_id for m in mentions}, sources) if sources else {}
     out = []
+    # A text the batch holds more than once (a retweet) is split into words once.
+    read: dict[tuple[str, str], tuple[frozenset[str], str | None]] = {}
     for m in mentions:
         channel = channels[m.channel_id]
+        said = read.get((m.text, m.language))
+        if said is None:
+            said = read[(m.text, m.language)] = (frozenset(words_of(m.text, m.language)), question_of(m.text))
         groups: set[str | None] = set()
         for _term, kind, label in terms[m.pk]:
             if kind == TrackedTerm.Kind.BRAND:
@@ -243,8 +256,8 @@ def facts_of(mentions: Sequence[Mention]) -> list[Facts]:
                 platform=channel.platform,
                 source=m.source,
                 source_label=source_label(m.source, channel.platform, channel.name, titles) if m.source else "",
-                words=frozenset(words_of(m.text, m.language)),
-                question=question_of(m.text),
+                words=said[0],
+                question=said[1],
                 term_ids=frozenset(t for t, _kind, _label in terms[m.pk]),
                 groups=frozenset(groups),
             )
@@ -269,7 +282,6 @@ def _titles(brand_ids: Iterable[int], sources: Iterable[str]) -> dict[str, str]:
 
 
 # --- Applying deltas ----------------------------------------------------------------------------
-Deltas = dict[type[models.Model], dict[tuple, Counter[str]]]
 
 
 def _merge(into: Deltas, more: Deltas) -> Deltas:
@@ -285,16 +297,16 @@ def rollups_apply(
 ) -> None:
     """Add the contributions of ``facts`` (``sign`` -1: take them away), minus those of ``before``;
     ``labels_only``: of the intent and quality rows alone (``contributions``)."""
-    deltas: Deltas = {}
+    deltas = _deltas()
     labels: dict[tuple, str] = {}
     brands: set[int] = set()
     for f in facts:
         brands.add(f.brand_id)
-        _merge(deltas, contributions(f, sign, labels_only=labels_only))
+        contributions(f, sign, labels_only=labels_only, into=deltas)
         if f.source_label:
             labels[(f.brand_id, f.day, SourceDay.Kind.SITE, f.source[:255])] = f.source_label
     for f in before:
-        _merge(deltas, contributions(f, -sign, labels_only=labels_only))
+        contributions(f, -sign, labels_only=labels_only, into=deltas)
         brands.add(f.brand_id)
     for model in ROLLUPS:
         if model in deltas:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from listening.models import Mention, Sentiment
 from listening.services import MentionChanges
-from listening.terms import fold, phrase_pattern
+from listening.terms import folded_of, phrase_pattern
 from responses.models import Department, Priority, RoutingRule, Ticket
 from responses.notifications import Notice, notify_all
 from responses.tickets import TicketBatch
@@ -34,23 +34,15 @@ REPEAT_TAG = "repeat"
 Predicate = Callable[[Mention], bool]
 
 
-def _text_of(mention: Mention) -> str:
-    cached = getattr(mention, "_routing_text", None)
-    if cached is None:
-        cached = fold(f"{mention.title}\n{mention.text}")
-        mention._routing_text = cached  # type: ignore[attr-defined]
-    return cached
-
-
 def _compile_condition(condition: dict[str, Any]) -> Predicate:
     field_name, op, value = condition["field"], condition["op"], condition["value"]
     if field_name == "text":
         patterns = [pattern for pattern in (phrase_pattern(p) for p in value) if pattern is not None]
         if op == "any":
-            return lambda m: any(p.search(_text_of(m)) for p in patterns)
+            return lambda m: any(p.search(folded_of(m)) for p in patterns)
         if op == "all":
-            return lambda m: all(p.search(_text_of(m)) for p in patterns)
-        return lambda m: not any(p.search(_text_of(m)) for p in patterns)
+            return lambda m: all(p.search(folded_of(m)) for p in patterns)
+        return lambda m: not any(p.search(folded_of(m)) for p in patterns)
     if field_name == "term_kind":
         kinds = set(value)
         if op == "any":

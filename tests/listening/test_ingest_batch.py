@@ -101,3 +101,37 @@ def test_a_page_stores_what_its_items_store_one_by_one_each_once(team, specs) ->
     before = _stored(together)
     assert ingest_items(channel=together, items=page).created == []
     assert _stored(together) == before
+
+
+def test_a_text_a_page_holds_many_times_is_read_once_and_stored_for_each(team, monkeypatch) -> None:
+    from listening import ingest, language
+
+    TrackedTermFactory(brand=team.brand, kind=TrackedTerm.Kind.BRAND, text="Acme")
+    read, detected = [], []
+    analyzer_for = ingest.analyzer_for
+
+    def counting_analyzer(brand_id):
+        analyze = analyzer_for(brand_id)
+        return lambda text, lang: read.append(text) or analyze(text, lang)
+
+    detector = language.language_detector()
+
+    class CountingDetector:
+        def __getattr__(self, name):
+            method = getattr(detector, name)
+            return lambda texts, *a: detected.extend(texts) or method(texts, *a)
+
+    monkeypatch.setattr(ingest, "analyzer_for", counting_analyzer)
+    monkeypatch.setattr(language, "language_detector", CountingDetector)
+    retweet = "@acme I was charged twice, I want a refund now"
+    page = [_fetched({"id": n, "text": retweet, "author": n % 4 + 1, "parent": 0, "language": ""}) for n in range(1, 9)]
+
+    created = ingest_items(channel=ChannelFactory(brand=team.brand, platform=Platform.X), items=page).created
+
+    assert read == [retweet]
+    assert len(detected) == 1
+    assert len(created) == 8
+    stored = Mention.objects.filter(pk__in=[m.pk for m in created]).prefetch_related("terms")
+    assert {(m.language, m.sentiment, m.intent, tuple(t.text for t in m.terms.all())) for m in stored} == {
+        ("en", "negative", "complaint", ("Acme",))
+    }

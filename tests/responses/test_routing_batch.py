@@ -205,3 +205,86 @@ def test_a_routed_batch_writes_each_mention_once(team) -> None:
     # Its log and what the rules changed, in one statement per kind of change, never twice a row.
     assert sorted(written) == sorted(m.pk for m in batch)
     assert all(m.routing_log for m in Mention.objects.filter(pk__in=written))
+
+
+@pytest.mark.postgres  # SQLite's limit on a statement's variables splits a large page's INSERTs
+def test_a_page_goes_through_the_whole_pipeline_in_the_same_number_of_queries_whatever_its_size(
+    team, django_capture_on_commit_callbacks
+) -> None:
+    from listening.connectors import FetchedAuthor, FetchedItem
+    from listening.ingest import ingest_items
+    from listening.models import TrackedTerm
+    from tests.factories import TrackedTermFactory
+
+    _rules(team)
+    SlaPolicy.objects.create(department=team.billing, priority="high", acknowledge_minutes=60, resolve_minutes=240)
+    WebhookEndpoint.objects.create(
+        brand=team.brand, url="http://hooks.invalid/", secret="s" * 20, events=["ticket.opened"]
+    )
+    TrackedTermFactory(brand=team.brand, kind=TrackedTerm.Kind.BRAND, text="Acme")
+    TrackedTermFactory(brand=team.brand, kind=TrackedTerm.Kind.COMPETITOR, text="Globex")
+    channel = ChannelFactory(brand=team.brand, platform=Platform.X)
+    texts = [
+        "@acme refund now, charged twice",
+        "Acme broken again, so late",
+        "hello Acme, is Globex cheaper?",
+        "casino again acme",
+        "I love my Acme anvil #AcmeSummer",
+    ]
+    start = timezone.now() - timedelta(days=1)
+
+    def page(first: int, size: int) -> list[FetchedItem]:
+        return [
+            FetchedItem(
+                external_id=str(n),
+                text=f"{texts[n % len(texts)]} {n}",
+                author=FetchedAuthor(external_id=f"a{n % 9}", handle=f"h{n % 9}", followers=n),
+                published_at=start + timedelta(minutes=n),
+                parent_external_id=str(n - 1) if n % 3 == 0 else "",
+                source=f"site{n % 4}.example",
+            )
+            for n in range(first, first + size)
+        ]
+
+    ingest_items(channel=channel, items=page(0, 5))  # authors and threads known from an earlier page
+    counts = []
+    for first, size in ((5, 10), (15, 50)):
+        with django_capture_on_commit_callbacks(), CaptureQueriesContext(connection) as queries:
+            created = ingest_items(channel=channel, items=page(first, size), cursor={"since_id": str(first)}).created
+        assert len(created) == size
+        assert Ticket.objects.filter(mention__in=created).exists()
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def test_a_new_mention_is_folded_once_for_its_tracked_terms_and_the_rules_phrases(team, monkeypatch) -> None:
+    from listening import terms
+    from listening.connectors import FetchedAuthor, FetchedItem
+    from listening.ingest import ingest_items
+    from listening.models import TrackedTerm
+    from responses import routing
+    from tests.factories import TrackedTermFactory
+
+    _rules(team)
+    TrackedTermFactory(brand=team.brand, kind=TrackedTerm.Kind.BRAND, text="Acme")
+    folded = []
+    fold = terms.fold
+
+    def counting(text: str) -> str:
+        folded.append(text)
+        return fold(text)
+
+    monkeypatch.setattr(terms, "fold", counting)
+    monkeypatch.setattr(routing, "fold", counting, raising=False)
+    said = FetchedItem(
+        external_id="1",
+        text="Acme: refund now, hello",
+        author=FetchedAuthor(external_id="a1", handle="h1"),
+        published_at=timezone.now(),
+    )
+    (mention,) = ingest_items(channel=ChannelFactory(brand=team.brand, platform=Platform.X), items=[said]).created
+
+    assert len([text for text in folded if "now, hello" in text]) == 1
+    mention.refresh_from_db()
+    assert [t.text for t in mention.terms.all()] == ["Acme"]
+    assert "money" in mention.tags and Ticket.objects.filter(mention=mention).exists()
