@@ -246,9 +246,10 @@ def test_a_page_goes_through_the_whole_pipeline_in_the_same_number_of_queries_wh
             for n in range(first, first + size)
         ]
 
-    ingest_items(channel=channel, items=page(0, 5))  # authors and threads known from an earlier page
+    ingest_items(channel=channel, items=page(0, 6))  # authors and threads known from an earlier page
     counts = []
-    for first, size in ((5, 10), (15, 50)):
+    # Both pages open with a reply to the page before (a thread going on), then differ in size only.
+    for first, size in ((6, 9), (15, 51)):
         with django_capture_on_commit_callbacks(), CaptureQueriesContext(connection) as queries:
             created = ingest_items(channel=channel, items=page(first, size), cursor={"since_id": str(first)}).created
         assert len(created) == size
