@@ -153,6 +153,17 @@ def test_an_interrupted_post_linkedin_certainly_lacks_is_published_once(
     assert len([call for call in wire.calls(POSTS) if call.method == "POST"]) == 1
 
 
+def test_an_interrupted_post_hidden_past_the_first_page_waits_for_a_person(team, li_channel, wire):
+    created(wire)
+    # One newer post of another text and more behind it, all since the claim: this one may be among them.
+    wire.add("GET", POSTS, fixture="linkedin/posts_own_more.json")
+    row = interrupted(due_post(team, li_channel))
+    assert publish_target(row.pk) == "failed"
+    row.refresh_from_db()
+    assert row.status == Status.FAILED and "check on the platform" in row.error
+    assert [call for call in wire.calls(POSTS) if call.method == "POST"] == []
+
+
 def test_a_rate_limit_waits_for_linkedins_day_and_a_refusal_fails_with_its_message(team, li_channel, wire):
     wire.add("POST", POSTS, fixture="linkedin/error_429_day.json", status=429)
     row = due_post(team, li_channel).targets.get()
