@@ -22,7 +22,8 @@ from listening.models import Brand, Channel, Mention, Platform, TrackedTerm
 
 def engagement(metrics: dict[str, int]) -> int:
     """One number for how much people engaged with a post, whatever the platform counts: X's likes,
-    reposts, replies and quotes; a Page's reactions, comments and shares (not impressions)."""
+    reposts, replies and quotes; a Page's or a LinkedIn post's reactions, comments and shares (not
+    impressions)."""
     keys = ("like_count", "retweet_count", "reply_count", "quote_count", "reactions", "comments", "shares")
     return sum(int(metrics.get(key) or 0) for key in keys)
 

@@ -1,9 +1,12 @@
 """LinkedIn's versioned REST API, as linkedin-api-client builds it on https://api.linkedin.com/rest and
 https://www.linkedin.com/oauth/v2: the organization's posts, their comments and replies, the posts
-that @mention it (organization notifications), commenting as the organization, and renewing a token.
+that @mention it (organization notifications), commenting as the organization, posting as it, the
+counts of its posts (social metadata, share statistics), and renewing a token.
 
 Any access token is accepted; ``LinkedIn-Version`` is required, as on LinkedIn. Comments come newest
-first, paged with Rest.li ``start``/``count``. Replies we publish are kept as ``SandboxReply``.
+first, paged with Rest.li ``start``/``count``. Replies we publish are kept as ``SandboxReply``; posts
+we publish as ``SandboxPost`` rows of kind ``page_post``, their text as people read it and their
+little-text commentary in the payload.
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ from sandbox.models import SandboxPost, SandboxReply
 
 VERSION = re.compile(r"20[0-9]{2}(0[1-9]|1[0-2])(\.[0-9]{2})?")
 COMMENT_URN = re.compile(r"urn:li:comment:\((urn:li:[A-Za-z]+:[^,()]+),([^()]+)\)")
+LITTLE_HASHTAG = re.compile(r"\{hashtag\|\\?#\|((?:\\.|[^}\\])*)\}")
+LITTLE_ESCAPE = re.compile(r"\\([|{}@\[\]()<>#\\*_~])")
+URN_LIST = re.compile(r"List\(([^()]*)\)")
+POST_MAX_LENGTH = 3000
 TIME_RANGE = re.compile(r"\((?:end:(\d+),start:(\d+)|start:(\d+),end:(\d+))\)")
 
 
@@ -32,6 +39,11 @@ def _little_text(text: str) -> str:
     after an @ a mention of it (https://learn.microsoft.com/linkedin/marketing/community-management/shares/little-text-format)."""
     escaped = re.sub(r"([|{}@\[\]()<>#\\*_~])", r"\\\1", text)
     return escaped.replace("\\@Acme", f"@[Acme]({generator.LI_ORG_URN})")
+
+
+def _readable(commentary: str) -> str:
+    """A commentary as people read it: hashtags as "#tag", no escapes."""
+    return LITTLE_ESCAPE.sub(r"\1", LITTLE_HASHTAG.sub(lambda m: "#" + m.group(1), commentary))
 
 
 def _ms(at: datetime) -> int:
@@ -89,6 +101,61 @@ def org_posts(now: datetime | None = None) -> list[dict[str, Any]]:
     return posts
 
 
+def _published() -> list[dict[str, Any]]:
+    """The posts Escucha published as the organization, in the posts API's shape."""
+    rows = []
+    for post in SandboxPost.objects.filter(platform="linkedin", kind="page_post"):
+        at = _ms(post.created_at)
+        rows.append(
+            {
+                "id": post.external_id,
+                "author": generator.LI_ORG_URN,
+                "commentary": str(post.payload.get("commentary") or post.text),
+                "visibility": "PUBLIC",
+                "lifecycleState": "PUBLISHED",
+                "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": []},
+                "createdAt": at,
+                "publishedAt": at,
+                "lastModifiedAt": at,
+            }
+        )
+    return rows
+
+
+def _create_post(request: HttpRequest) -> HttpResponse:
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        return _error(400, "Request body is not valid JSON")
+    if not isinstance(body, dict):
+        return _error(400, "Request body must be an object")
+    if body.get("author") != generator.LI_ORG_URN:
+        return _error(403, "Not enough permissions to post as this author", "ACCESS_DENIED")
+    commentary = body.get("commentary")
+    if not isinstance(commentary, str) or not commentary.strip():
+        return _error(422, "ERROR :: /commentary :: field is required but not found and has no default value")
+    text = _readable(commentary)
+    if len(text) > POST_MAX_LENGTH:
+        return _error(
+            422,
+            f"ERROR :: /commentary :: Commentary exceeds the maximum allowed length of {POST_MAX_LENGTH} characters",
+        )
+    now = timezone.now()
+    key = generator.snowflake(now, secrets.SystemRandom())
+    urn = f"urn:li:share:{key}"
+    SandboxPost.objects.create(
+        platform="linkedin", external_id=urn, kind="page_post", text=text, sort_key=key, created_at=now,
+        payload={
+            "author": {"id": generator.LI_ORG_URN, "name": "Acme"},
+            "commentary": commentary,
+            "published_by": "escucha",
+            "likes": 0,
+        },
+    )  # fmt: skip
+    # LinkedIn answers 201 with no body: the new post's URN is in the header.
+    return HttpResponse(status=201, headers={"x-restli-id": urn, "x-linkedin-id": urn})
+
+
 def _answers(target: str) -> int:
     return (
         SandboxPost.objects.filter(platform="linkedin", kind="reply", parent_external_id=target).count()
@@ -140,13 +207,18 @@ def _brand_comment(reply: SandboxReply, activity: str) -> dict[str, Any]:
     return row
 
 
-@require_GET
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
 def posts(request: HttpRequest) -> HttpResponse:
     if refused := _unversioned(request):
         return refused
+    if request.method == "POST":
+        return _create_post(request)
     if request.GET.get("q") != "author" or request.GET.get("author") != generator.LI_ORG_URN:
         return _error(403, "Not enough permissions to access: partnerApiPostsExternal.FINDER-author", "ACCESS_DENIED")
-    page, paging = _window(request, org_posts())
+    # Newest first, whether sorted by creation or last change (the sandbox never edits a post).
+    rows = sorted([*_published(), *org_posts()], key=lambda row: row["createdAt"], reverse=True)
+    page, paging = _window(request, rows)
     # The posts finder gives no total: "next" alone says more follow.
     paging.pop("total")
     return JsonResponse({"paging": paging, "elements": page})
@@ -156,7 +228,7 @@ def posts(request: HttpRequest) -> HttpResponse:
 def post(request: HttpRequest, urn: str) -> HttpResponse:
     if refused := _unversioned(request):
         return refused
-    for row in org_posts():
+    for row in [*org_posts(), *_published()]:
         if row["id"] == urn:
             return JsonResponse(row)
     mention = SandboxPost.objects.filter(platform="linkedin", kind="tagged", external_id=urn).first()
@@ -263,3 +335,83 @@ def access_token(request: HttpRequest) -> HttpResponse:
             "refresh_token_expires_in": 300 * 24 * 3600,
         }
     )
+
+
+def _is_post(urn: str) -> bool:
+    return (
+        any(row["id"] == urn for row in org_posts())
+        or SandboxPost.objects.filter(platform="linkedin", kind="page_post", external_id=urn).exists()
+    )
+
+
+def _reactions(urn: str) -> int:
+    post = SandboxPost.objects.filter(platform="linkedin", kind="page_post", external_id=urn).first()
+    return int(post.payload.get("likes", 0)) if post else 0
+
+
+def _comment_count(urn: str) -> tuple[int, int]:
+    """(comments and replies, comments) on a post; the organization's own answers included."""
+    top = SandboxPost.objects.filter(platform="linkedin", kind="comment", thread_external_id=urn)
+    replies = SandboxPost.objects.filter(
+        platform="linkedin", kind="reply", parent_external_id__in=top.values("external_id")
+    )
+    ours = SandboxReply.objects.filter(platform="linkedin", in_reply_to=urn).count()
+    return top.count() + replies.count() + ours, top.count() + ours
+
+
+@require_GET
+def social_metadata(request: HttpRequest, urn: str) -> HttpResponse:
+    """A post's reactions by kind and its comment counts
+    (https://learn.microsoft.com/linkedin/marketing/community-management/shares/social-metadata-api)."""
+    if refused := _unversioned(request):
+        return refused
+    if not _is_post(urn):
+        return _error(404, f"Entity {urn} does not exist", "NOT_FOUND")
+    likes = _reactions(urn)
+    count, top = _comment_count(urn)
+    summaries = {"LIKE": {"reactionType": "LIKE", "count": likes}} if likes else {}
+    return JsonResponse(
+        {
+            "reactionSummaries": summaries,
+            "commentsState": "OPEN",
+            "commentSummary": {"count": count, "topLevelCount": top},
+            "entity": urn,
+        }
+    )
+
+
+@require_GET
+def share_statistics(request: HttpRequest) -> HttpResponse:
+    """Lifetime statistics of the organization's posts (``q=organizationalEntity`` with ``shares`` /
+    ``ugcPosts`` lists): impressions grow with what people did, a reshare for every ten reactions."""
+    if refused := _unversioned(request):
+        return refused
+    if (
+        request.GET.get("q") != "organizationalEntity"
+        or request.GET.get("organizationalEntity") != generator.LI_ORG_URN
+    ):
+        return _error(403, "Not enough permissions to access organizationalEntityShareStatistics", "ACCESS_DENIED")
+    elements = []
+    for key in ("shares", "ugcPosts"):
+        listed = URN_LIST.fullmatch(request.GET.get(key, ""))
+        for urn in [u for u in (listed.group(1).split(",") if listed else []) if u]:
+            if not _is_post(urn):
+                continue
+            likes = _reactions(urn)
+            count, _top = _comment_count(urn)
+            elements.append(
+                {
+                    "organizationalEntity": generator.LI_ORG_URN,
+                    "share" if key == "shares" else "ugcPost": urn,
+                    "totalShareStatistics": {
+                        "impressionCount": 40 + 30 * (likes + count),
+                        "uniqueImpressionsCount": 30 + 20 * (likes + count),
+                        "shareCount": likes // 10,
+                        "likeCount": likes,
+                        "commentCount": count,
+                        "clickCount": count,
+                        "engagement": 0.0,
+                    },
+                }
+            )
+    return JsonResponse({"paging": {"start": 0, "count": len(elements), "links": []}, "elements": elements})

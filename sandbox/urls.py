@@ -50,6 +50,16 @@ urlpatterns = [
         with_faults("linkedin")(linkedin.notifications),
         name="linkedin_notifications",
     ),
+    path(
+        "linkedin/rest/socialMetadata/<str:urn>",
+        with_faults("linkedin")(linkedin.social_metadata),
+        name="linkedin_social_metadata",
+    ),
+    path(
+        "linkedin/rest/organizationalEntityShareStatistics",
+        with_faults("linkedin")(linkedin.share_statistics),
+        name="linkedin_share_statistics",
+    ),
     path("linkedin/oauth/v2/accessToken", linkedin.access_token, name="linkedin_token"),
     path(
         "instagram/<str:version>/<str:object_id>",

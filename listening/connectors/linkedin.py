@@ -66,6 +66,7 @@ from listening.connectors.base import (
     RejectedItem,
     SettingField,
     brands_reply_among,
+    own_post_among,
     unreadable_item,
 )
 
@@ -89,6 +90,9 @@ SHORT_RETRY_AFTER = 5 * 60  # a 429 that is not a daily limit (LinkedIn's infras
 LITTLE_MENTION = re.compile(r"@\[((?:\\.|[^\]\\])*)\]\(urn:li:[A-Za-z]+:[^)]*\)")
 LITTLE_HASHTAG = re.compile(r"\{hashtag\|\\?#\|((?:\\.|[^}\\])*)\}")
 LITTLE_ESCAPE = re.compile(r"\\([|{}@\[\]()<>#\\*_~])")
+LITTLE_RESERVED = re.compile(r"([|{}@\[\]()<>#\\*_~])")
+# A hashtag as people write it: "#" after a space or at the start, then letters, digits or "_".
+LITTLE_TAG = re.compile(r"(?<![^\s(])#([^\W_][\w]*)")
 COMMENT_URN = re.compile(r"urn:li:comment:\((urn:li:[A-Za-z]+:[^,()]+),([^()]+)\)")
 
 
@@ -129,6 +133,19 @@ def plain_text(commentary: str) -> str:
     return LITTLE_ESCAPE.sub(r"\1", text)
 
 
+def little_text(text: str) -> str:
+    """``text`` as a post's commentary takes it: every reserved character escaped, so it shows as
+    written, except a ``#word``, which stays a hashtag as people mean it."""
+    parts = []
+    last = 0
+    for match in LITTLE_TAG.finditer(text):
+        parts.append(LITTLE_RESERVED.sub(r"\\\1", text[last : match.start()]))
+        parts.append("{hashtag|\\#|" + match.group(1) + "}")
+        last = match.end()
+    parts.append(LITTLE_RESERVED.sub(r"\\\1", text[last:]))
+    return "".join(parts)
+
+
 def _first_line(text: str) -> str:
     lines = text.strip().splitlines()
     return lines[0].strip()[:255] if lines else ""
@@ -162,6 +179,7 @@ def _author(urn: Any) -> FetchedAuthor:
 class LinkedInConnector(Connector):
     platform = "linkedin"
     reply_max_length: ClassVar[int] = 1250  # a comment's limit on LinkedIn
+    post_max_length: ClassVar[int] = 3000  # a post's commentary, as people read it
     default_base_url = ""  # blank: linkedin-api-client's own hosts
     settings_fields = (
         SettingField("organization_id", required=True, pattern=r"[0-9]{1,20}"),
@@ -667,3 +685,136 @@ class LinkedInConnector(Connector):
         truncated = isinstance(total, int) and total > len(elements)
         found = brands_reply_among(answers, text, truncated=truncated, platform="LinkedIn")
         return PostedReply(external_id=found, url=_link(found)) if found else None
+
+    # --- publishing ---------------------------------------------------------------------------
+    # A link travels in the text (``Connector.post_text``), where LinkedIn shows it as a link and it
+    # counts toward the 3,000 characters. An article content would need a title and, for a preview,
+    # a thumbnail uploaded through the Images API: LinkedIn does not fetch a page's preview for a
+    # post made through the API (https://learn.microsoft.com/linkedin/marketing/community-management/shares/posts-api).
+    def publish_post(self, text: str, link: str = "") -> PostedReply:
+        """A post of the organization's own on its page and its followers' feeds: ``POST /rest/posts``;
+        its URN comes back in the ``x-restli-id`` header."""
+        body = {
+            "author": self.organization,
+            "commentary": little_text(self.post_text(text, link)),
+            "visibility": "PUBLIC",
+            "distribution": {
+                "feedDistribution": "MAIN_FEED",
+                "targetEntities": [],
+                "thirdPartyDistributionChannels": [],
+            },
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": False,
+        }
+        try:
+            answer = self._call("create", resource_path="/posts", entity=body)
+        finally:
+            self.close()
+        urn = str(answer.decoded_entity_id or "")
+        if not urn.startswith("urn:li:"):
+            raise ConnectorError("LinkedIn did not return the id of the post")
+        return PostedReply(external_id=urn, url=_link(urn))
+
+    def find_post(self, text: str, link: str = "", *, since: datetime) -> PostedReply | None:
+        """The organization's own post reading ``text`` among its posts created since ``since``
+        (``GET /rest/posts?q=author``, newest created first, one page)."""
+        try:
+            answer = self._call(
+                "finder",
+                resource_path="/posts",
+                finder_name="author",
+                query_params={"author": self.organization, "sortBy": "CREATED", "start": 0, "count": POSTS_PAGE_SIZE},
+            )
+        finally:
+            self.close()
+        elements = answer.elements if isinstance(answer.elements, list) else []
+        floor = _ms(since)
+        posts: list[tuple[str, str]] = []
+        reached_floor = False
+        for post in elements:
+            if not isinstance(post, dict) or not post.get("id"):
+                continue
+            created = post.get("createdAt") or post.get("publishedAt")
+            if isinstance(created, int) and not isinstance(created, bool) and created < floor:
+                reached_floor = True
+                continue
+            if str(post.get("author") or "") == self.organization:
+                posts.append((str(post["id"]), plain_text(str(post.get("commentary") or ""))))
+        try:
+            links = (answer.response.json().get("paging") or {}).get("links") or []
+        except (ValueError, AttributeError):
+            links = []
+        more = any(isinstance(item, dict) and item.get("rel") == "next" for item in links)
+        found = own_post_among(
+            posts, self.post_text(text, link), truncated=more and not reached_floor, platform="LinkedIn"
+        )
+        return PostedReply(external_id=found, url=_link(found)) if found else None
+
+    def post_metrics(self, external_ids: list[str]) -> dict[str, dict[str, int]]:
+        """Reactions (every kind, not only likes) and comments of each post from the Social Metadata
+        API (``GET /rest/socialMetadata/{urn}``: ``socialActions`` counts likes only), then
+        impressions and reshares from ``organizationalEntityShareStatistics`` where the token may
+        read the organization's statistics (``rw_organization_admin``); without it those two are left out."""
+        metrics: dict[str, dict[str, int]] = {}
+        try:
+            for urn in external_ids:
+                try:
+                    meta = self._call("get", resource_path="/socialMetadata/{id}", path_keys={"id": urn}).entity
+                except ConnectorError as exc:
+                    if exc.status == 404:  # deleted since
+                        continue
+                    raise
+                if not isinstance(meta, dict):
+                    raise ConnectorError("LinkedIn sent an unexpected payload shape")
+                reactions = sum(
+                    _count(summary.get("count"))
+                    for summary in (meta.get("reactionSummaries") or {}).values()
+                    if isinstance(summary, dict)
+                )
+                comments = _count((meta.get("commentSummary") or {}).get("count"))
+                metrics[urn] = {"reactions": reactions, "comments": comments}
+            if metrics:
+                for urn, counts in self._share_statistics(list(metrics)).items():
+                    metrics[urn].update(counts)
+        finally:
+            self.close()
+        return metrics
+
+    def _share_statistics(self, urns: list[str]) -> dict[str, dict[str, int]]:
+        shares = [urn for urn in urns if urn.startswith("urn:li:share:")]
+        ugc_posts = [urn for urn in urns if urn.startswith("urn:li:ugcPost:")]
+        query: dict[str, Any] = {"organizationalEntity": self.organization}
+        if shares:
+            query["shares"] = shares
+        if ugc_posts:
+            query["ugcPosts"] = ugc_posts
+        if not shares and not ugc_posts:
+            return {}
+        try:
+            answer = self._call(
+                "finder",
+                resource_path="/organizationalEntityShareStatistics",
+                finder_name="organizationalEntity",
+                query_params=query,
+            )
+        except ConnectorError as exc:
+            if exc.status == 403:  # not granted the organization's statistics: counts without them
+                log.info("LinkedIn channel %s: no access to share statistics", self.channel.pk)
+                return {}
+            raise
+        stats: dict[str, dict[str, int]] = {}
+        for row in answer.elements if isinstance(answer.elements, list) else []:
+            if not isinstance(row, dict):
+                continue
+            urn = str(row.get("share") or row.get("ugcPost") or "")
+            total = row.get("totalShareStatistics") or {}
+            if urn in urns and isinstance(total, dict):
+                stats[urn] = {
+                    "impressions": _count(total.get("impressionCount")),
+                    "shares": _count(total.get("shareCount")),
+                }
+        return stats
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0

@@ -51,12 +51,16 @@ def test_a_post_is_approved_by_another_community_manager_and_published_once_on_x
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Posts").click()
     page.get_by_role("link", name="Write a post").click()
     cannot = page.locator("#cannot-post").inner_text()
-    for channel in Channel.objects.filter(brand=sandbox_brand).exclude(platform__in=[Platform.X, Platform.FACEBOOK]):
-        assert channel.name in cannot  # Instagram, YouTube, LinkedIn, the feed: listed apart, with why
+    publishable = [Platform.X, Platform.FACEBOOK, Platform.LINKEDIN]
+    for channel in Channel.objects.filter(brand=sandbox_brand).exclude(platform__in=publishable):
+        assert channel.name in cannot  # Instagram, YouTube, the feed: listed apart, with why
+    linkedin = Channel.objects.get(brand=sandbox_brand, platform=Platform.LINKEDIN)
+    assert linkedin.name not in cannot
+    page.get_by_role("checkbox", name=linkedin.name).wait_for()  # the organization page can be posted to
     page.get_by_role("checkbox", name="Acme on X (sandbox)").check()
     page.get_by_role("checkbox", name="Acme Facebook Page (sandbox)").check()
     page.get_by_label("Text", exact=True).fill(TEXT)
-    page.get_by_label("Link").fill(LINK)
+    page.get_by_label("Link", exact=True).fill(LINK)
     local = timezone.localtime(timezone.now() + timedelta(minutes=1), ZoneInfo("America/Mexico_City"))
     page.get_by_label("Publish at").fill(local.strftime("%Y-%m-%dT%H:%M"))
     page.get_by_role("button", name="Send for approval").click()

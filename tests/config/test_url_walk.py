@@ -294,6 +294,8 @@ TABLE: dict[str, Row] = {
     "sandbox:linkedin_post": Row(everyone(426), params=lambda w: {"urn": "urn:li:share:1"}),
     "sandbox:linkedin_comments": Row(everyone(426), params=lambda w: {"urn": "urn:li:share:1"}),
     "sandbox:linkedin_notifications": Row(everyone(426)),
+    "sandbox:linkedin_social_metadata": Row(everyone(426), params=lambda w: {"urn": "urn:li:share:1"}),
+    "sandbox:linkedin_share_statistics": Row(everyone(426)),
     "sandbox:linkedin_token": Row(everyone(400), method="post"),
     "sandbox:youtube_comment_threads": Row(everyone(403)),
     "sandbox:youtube_videos": Row(everyone(403)),  # an API key is needed

@@ -515,3 +515,48 @@ def test_the_demo_competitors_public_accounts_are_read_from_the_sandbox(demo_cha
     assert competitors_read_due() == 4
     again = dict(CompetitorDay.objects.values_list("account__handle", "posts").order_by("account__handle", "day"))
     assert again == first  # the same posts for the same account and day: the demo is stable
+
+
+def test_a_post_for_the_linkedin_page_is_published_once_found_again_and_counted(live_server, settings, team, client):
+    from publishing import services
+    from publishing.models import PostTarget
+    from publishing.services import post_create, post_schedule, post_submit, posts_read_metrics, target_publish
+
+    settings.SITE_URL = live_server.url
+    _demo_channels(team.brand)
+    channel = Channel.objects.get(brand=team.brand, platform=Platform.LINKEDIN)
+    text, link = "Summer (finally) is here: #AcmeSummer 15% off_everything", "https://shop.acme.com/summer?a_b=1"
+    post = post_create(brand=team.brand, author=team.cm, text=text, link=link, channels=[channel])
+    post_submit(post=post, user=team.cm)
+    post_schedule(post=post, user=team.cm, at=timezone.now() - timedelta(seconds=1))
+    row = post.targets.get()
+    assert target_publish(target_id=row.pk).outcome == "published"
+    row.refresh_from_db()
+    on_li = SandboxPost.objects.get(platform="linkedin", kind="page_post")
+    assert row.external_id == on_li.external_id and row.external_id.startswith("urn:li:share:")
+    assert on_li.text == f"{text} {link}"  # read as written, the little text undone
+    assert "{hashtag|\\#|AcmeSummer}" in on_li.payload["commentary"]
+
+    # A worker died before recording it: the lookup finds it among the organization's posts, once.
+    stale = timezone.now() - timedelta(seconds=services.PUBLISHING_STALE_SECONDS + 1)
+    PostTarget.objects.filter(pk=row.pk).update(status=PostTarget.Status.PUBLISHING, claimed_at=stale, external_id="")
+    assert target_publish(target_id=row.pk).outcome == "published"
+    row.refresh_from_db()
+    assert row.external_id == on_li.external_id
+    assert SandboxPost.objects.filter(platform="linkedin", kind="page_post").count() == 1
+    assert get_connector(channel).find_post("Never posted", since=timezone.now() - timedelta(minutes=5)) is None
+
+    # Its counts after an hour: a comment and a like from people.
+    SandboxPost.objects.create(
+        platform="linkedin", external_id=f"urn:li:comment:({row.external_id},1)", kind="comment", text="Nice",
+        sort_key=1, thread_external_id=row.external_id, payload={"activity": row.external_id},
+    )  # fmt: skip
+    on_li.payload["likes"] = 3
+    on_li.save()
+    PostTarget.objects.filter(pk=row.pk).update(published_at=timezone.now() - timedelta(hours=2))
+    assert posts_read_metrics() == 1
+    row.refresh_from_db()
+    assert row.metrics == {"reactions": 3, "comments": 1, "impressions": 160, "shares": 0}
+
+    page_html = client.get("/sandbox/published/").content.decode()
+    assert row.external_id in page_html and "Summer (finally) is here" in page_html
