@@ -58,6 +58,7 @@ from listening.connectors.base import (
     RejectedItem,
     SettingField,
     brands_reply_among,
+    owe_comments,
     unreadable_item,
 )
 from listening.connectors.facebook import PAGE_SIZE, FacebookConnector, parse_time
@@ -285,6 +286,30 @@ class InstagramConnector(FacebookConnector):
             args["after"] = str(after)
         return media[:max_media]
 
+    def _media_by_id(self, graph: facebook.GraphAPI, last: dict[str, Any], ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Media outside the newest ones (owed, or with a live conversation), looked up by id, 50 a
+        request (``GET /?ids=``). One that is gone fails a whole request (Graph's code 100), so those
+        are then asked one at a time and the gone ones left out."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), 50):
+            chunk = ids[start : start + 50]
+            try:
+                result = self._request(graph, last, "", args={"ids": ",".join(chunk), "fields": MEDIA_FIELDS})
+            except ConnectorError as exc:
+                if not exc.permanent:
+                    raise
+                result = {}
+                for media_id in chunk:
+                    try:
+                        result[media_id] = self._request(graph, last, media_id, args={"fields": MEDIA_FIELDS})
+                    except ConnectorError as one:
+                        if not one.permanent:
+                            raise
+            for media_id, media in result.items():
+                if isinstance(media, dict) and media.get("id"):
+                    found[str(media_id)] = media
+        return found
+
     def _collect(
         self, graph: facebook.GraphAPI, last: dict[str, Any], ig_user_id: str, since: int, owed: dict[str, int]
     ) -> tuple[list[FetchedItem], list[RejectedItem], dict[str, int], ConnectorError | None]:
@@ -307,21 +332,37 @@ class InstagramConnector(FacebookConnector):
             newest_media = self._newest_media(graph, last, ig_user_id)
         except ConnectorError as exc:
             return items, rejected, owed, exc
-        media_list = [
-            media
-            for media in newest_media
+        known = {str(media["id"]): media for media in newest_media}
+        # Media without comments cost no request.
+        newest = [
+            media_id
+            for media_id, media in known.items()
             if not (isinstance(media.get("comments_count"), int) and media["comments_count"] <= 0)
         ]
-        # The media owed by earlier polls first, from the floor they were owed at, then the newest.
-        media_list.sort(key=lambda media: str(media["id"]) not in owed)
+        # The media owed by earlier polls first, from the floor they were owed at, then the
+        # conversations that moved lately on older media, then the newest; max_media of them a poll.
+        window = since - FIRST_POLL_DAYS * 86400
+        order, owed = self.comment_order(
+            {"comments_owed": owed}, newest, window_start=datetime.fromtimestamp(window, UTC), not_before=window
+        )
+        budget = max(int(self.settings.get("max_media") or 25), 1)
+        still_owed = owe_comments(order[budget:], owed, since)
+        order = order[:budget]
+        try:
+            known.update(self._media_by_id(graph, last, [media_id for media_id in order if media_id not in known]))
+        except ConnectorError as exc:
+            return items, rejected, {**owe_comments(order, owed, since), **still_owed}, exc
         deadline = time.monotonic() + COMMENTS_SECONDS
-        still_owed: dict[str, int] = {}
         error: ConnectorError | None = None
-        for media in media_list:
-            media_id = str(media["id"])
+        for media_id in order:
+            media = known.get(media_id)
             media_since = min(owed.get(media_id, since), since)
+            if media is None:
+                continue  # gone since its last comment: nothing left to read
             if error is not None or time.monotonic() > deadline:
                 still_owed[media_id] = media_since
+                continue
+            if isinstance(media.get("comments_count"), int) and media["comments_count"] <= 0:
                 continue
             floor = datetime.fromtimestamp(media_since, UTC)
             try:

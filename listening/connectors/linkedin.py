@@ -66,6 +66,7 @@ from listening.connectors.base import (
     RejectedItem,
     SettingField,
     brands_reply_among,
+    owe_comments,
     unreadable_item,
 )
 
@@ -401,18 +402,19 @@ class LinkedInConnector(Connector):
         listed: set[str] = set()  # the comments whose reply counts this poll read
         posts = self._recent_posts(now - lookback)
         budget = max(int(self.settings.get("max_comment_posts") or 25), 0)
-        # Posts a fault left unread, each with the floor its comments are owed from; one that left
-        # the lookback window since is not read any more, as any post of that age.
-        owed = {
-            str(post): int(since)
-            for post, since in (cursor.get("comments_owed") or {}).items()
-            if str(post) in posts and isinstance(since, int) and not isinstance(since, bool)
-        }
-        order = list(dict.fromkeys([*sorted(owed, key=owed.__getitem__), *posts[:budget]]))
+        # Comments are read one post at a time, at most ``budget`` posts a poll: first the posts owed
+        # by earlier polls (a budget cut or a fault), each from its own floor, then the conversations
+        # that moved lately (an older post's comments do not bring it back among the newest), then
+        # the newest posts. The rest are owed to the next polls, and the channel says how many.
+        # An owed post is dropped once its floor is a lookback older than the poll's (as Facebook's).
+        order, owed = self.comment_order(
+            cursor, posts, window_start=now - lookback, not_before=floor_ms - int(lookback.total_seconds() * 1000)
+        )
+        still_owed = owe_comments(order[budget:], owed, floor_ms)
+        order = order[:budget]
         # A post's comments count once all of them (and the replies that moved) were read: a fault on
         # the way keeps the posts before it and owes this one and the rest, from their floors.
         error: ConnectorError | None = None
-        still_owed: dict[str, int] = {}
         for index, post_urn in enumerate(order):
             post_items: list[FetchedItem] = []
             post_rejected: list[RejectedItem] = []
@@ -427,7 +429,7 @@ class LinkedInConnector(Connector):
                 if index == 0:
                     raise  # nothing read: the cursor stays as it was
                 error = exc
-                still_owed = {urn: owed.get(urn, floor_ms) for urn in order[index:]}
+                still_owed = {**owe_comments(order[index:], owed, floor_ms), **still_owed}
                 break
             items.extend(post_items)
             rejected.extend(post_rejected)
@@ -450,7 +452,7 @@ class LinkedInConnector(Connector):
                 mentions_since = max(mentions_since, newest_note)
 
         newest = max((_ms(item.published_at) for item in items if item.kind != "mention"), default=floor_ms)
-        if error is not None:
+        if error is not None or still_owed:
             # The reply counts of comments on posts not read stay known, so their replies are not read twice.
             replies_now = {**{k: v for k, v in replies_seen.items() if k not in listed}, **replies_now}
         new_cursor: dict[str, Any] = {
@@ -464,7 +466,7 @@ class LinkedInConnector(Connector):
             items=unique_items(items),
             cursor=new_cursor,
             budget=self._budget(),
-            deferred=max(len(posts) - budget, 0),
+            deferred=len(still_owed),
             rejected=rejected,
             error=error,
         )
