@@ -267,24 +267,36 @@ class InstagramConnector(FacebookConnector):
             error=error,
         )
 
-    def _newest_media(self, graph: facebook.GraphAPI, last: dict[str, Any], ig_user_id: str) -> list[dict[str, Any]]:
-        """The account's newest ``max_media`` media, newest first, over as many pages as that takes."""
-        max_media = max(int(self.settings.get("max_media") or 25), 1)
+    def _newest_media(
+        self, graph: facebook.GraphAPI, last: dict[str, Any], ig_user_id: str, floor: datetime
+    ) -> list[dict[str, Any]]:
+        """The account's media published since ``floor``, newest first: the pages stop at the first
+        media older than the floor (or after ``max_pages``)."""
         max_pages = max(int(self.settings.get("max_pages") or 5), 1)
-        args: dict[str, Any] = {"fields": MEDIA_FIELDS, "limit": min(max_media, PAGE_SIZE)}
+        args: dict[str, Any] = {"fields": MEDIA_FIELDS, "limit": PAGE_SIZE}
         media: list[dict[str, Any]] = []
         for _ in range(max_pages):
             result = self._request(graph, last, f"{ig_user_id}/media", args=dict(args))
             data = result.get("data")
             if not isinstance(data, list):
                 raise ConnectorError("Instagram sent an unexpected payload shape")
-            media.extend(obj for obj in data if isinstance(obj, dict) and obj.get("id"))
+            older = False
+            for obj in data:
+                if not isinstance(obj, dict) or not obj.get("id"):
+                    continue
+                try:
+                    if parse_time(obj.get("timestamp")) < floor:
+                        older = True
+                        break
+                except ITEM_PARSE_ERRORS:
+                    pass  # its comments are read all the same
+                media.append(obj)
             paging = result.get("paging") or {}
             after = (paging.get("cursors") or {}).get("after")
-            if len(media) >= max_media or not data or not paging.get("next") or not after:
+            if older or not data or not paging.get("next") or not after:
                 break
             args["after"] = str(after)
-        return media[:max_media]
+        return media
 
     def _media_by_id(self, graph: facebook.GraphAPI, last: dict[str, Any], ids: list[str]) -> dict[str, dict[str, Any]]:
         """Media outside the newest ones (owed, or with a live conversation), looked up by id, 50 a
@@ -328,8 +340,9 @@ class InstagramConnector(FacebookConnector):
             except ITEM_PARSE_ERRORS as exc:
                 rejected.append(unreadable_item("Instagram", comment, exc))
 
+        window = since - FIRST_POLL_DAYS * 86400
         try:
-            newest_media = self._newest_media(graph, last, ig_user_id)
+            newest_media = self._newest_media(graph, last, ig_user_id, datetime.fromtimestamp(window, UTC))
         except ConnectorError as exc:
             return items, rejected, owed, exc
         known = {str(media["id"]): media for media in newest_media}
@@ -341,7 +354,6 @@ class InstagramConnector(FacebookConnector):
         ]
         # The media owed by earlier polls first, from the floor they were owed at, then the
         # conversations that moved lately on older media, then the newest; max_media of them a poll.
-        window = since - FIRST_POLL_DAYS * 86400
         order, owed = self.comment_order(
             {"comments_owed": owed}, newest, window_start=datetime.fromtimestamp(window, UTC), not_before=window
         )
