@@ -75,6 +75,9 @@ COMMENT_FIELDS = f"{PERSON_FIELDS},replies{{{PERSON_FIELDS}}}"
 # Instagram usernames: letters, digits, periods and underscores, at most 30.
 USERNAME = re.compile(r"[A-Za-z0-9._]{1,30}")
 FIRST_POLL_DAYS = 7
+# How many of the newest media a poll lists at least, whatever their age (their comments are read
+# within ``max_media`` a poll; media without comments cost nothing).
+NEWEST_MEDIA = 25
 # ``Mention.reply_route`` of an @mention on someone else's media (told by the ``mentions`` webhook).
 MENTIONS_ROUTE = "mentions"
 # What a mention's answers are read back with: the account's own answers are told by its username
@@ -270,8 +273,9 @@ class InstagramConnector(FacebookConnector):
     def _newest_media(
         self, graph: facebook.GraphAPI, last: dict[str, Any], ig_user_id: str, floor: datetime
     ) -> list[dict[str, Any]]:
-        """The account's media published since ``floor``, newest first: the pages stop at the first
-        media older than the floor (or after ``max_pages``)."""
+        """The account's newest ``NEWEST_MEDIA`` media (or ``max_media``, if more) and any other
+        published since ``floor``, newest first: the pages stop past both (or after ``max_pages``)."""
+        listed = max(int(self.settings.get("max_media") or NEWEST_MEDIA), NEWEST_MEDIA)
         max_pages = max(int(self.settings.get("max_pages") or 5), 1)
         args: dict[str, Any] = {"fields": MEDIA_FIELDS, "limit": PAGE_SIZE}
         media: list[dict[str, Any]] = []
@@ -285,7 +289,7 @@ class InstagramConnector(FacebookConnector):
                 if not isinstance(obj, dict) or not obj.get("id"):
                     continue
                 try:
-                    if parse_time(obj.get("timestamp")) < floor:
+                    if len(media) >= listed and parse_time(obj.get("timestamp")) < floor:
                         older = True
                         break
                 except ITEM_PARSE_ERRORS:
