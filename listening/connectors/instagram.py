@@ -9,7 +9,7 @@ HTTP policy), its error mapping and its budget reading; only what is read and ho
 https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-media/comments
 
 Settings: ``ig_user_id`` (the Instagram account's Graph id), ``graph_version`` (e.g. ``v21.0``),
-``max_media`` (default 25: on how many of the newest media a poll reads comments), ``max_pages`` per
+``max_media`` (default 25: on how many media a poll reads comments), ``max_pages`` per
 edge and poll (default 5), ``hashtags`` (the hashtags to follow, within the account's budget of 30
 new ones a week kept by ``listening.hashtags``). Credentials: ``page_access_token`` (the linked Page's token with
 ``instagram_basic``, ``instagram_manage_comments``, ``pages_read_engagement``); for the webhook
@@ -27,11 +27,15 @@ id → unix time of its newest media seen). A hashtag's media are mentions with 
 none there) and cannot be answered through the API.
 
 Cursor: ``{"since": <unix time of the newest comment seen>}``. The comments edge takes no time floor,
-so each poll reads the comments of the newest media and keeps those at or after the floor; comments
-at that very second are read again, and the ingestion dedupes them. Media without comments cost no
-request. A slow Graph must not carry a poll past its task's time limit: past ``COMMENTS_SECONDS`` the
-media not reached yet are owed (``comments_owed``: media id → the floor their comments are read
-from) and read first on the next poll, and the channel shows how many. A fault part-way is handled
+so each poll reads the comments of the media and keeps those at or after the floor; comments at that
+very second are read again, and the ingestion dedupes them. Media without comments cost no request.
+A poll lists the ``NEWEST_MEDIA`` newest media and any of the last ``FIRST_POLL_DAYS``; a media's new
+comments do not bring it back among them, so as on a Facebook Page (``Connector.comment_order``) the
+media read are, up to ``max_media``: those owed by earlier polls, then older media whose
+conversations moved lately (looked up by id), then the newest. Those left over are owed
+(``comments_owed``: media id → the floor their comments are read from), read first on the next
+polls, and the channel shows how many. A slow Graph must not carry a poll past its task's time
+limit: past ``COMMENTS_SECONDS`` the media not reached yet are owed the same way. A fault part-way is handled
 the same way: what was read is kept (``FetchResult.error``), the media it hit and those after it are
 owed, and the floor stays where it was so the tags and the other media are read from it again.
 """

@@ -15,7 +15,8 @@ What is read:
 
 - comments and replies on the organization's posts: ``GET /rest/posts?q=author&author=<org>``
   (newest first), then ``GET /rest/socialActions/{post}/comments`` on each post of the last
-  ``lookback_days``, and ``GET /rest/socialActions/{comment}/comments`` for the replies of a comment
+  ``lookback_days`` and on each older post whose conversation moved lately (``recent_threads``: a
+  post's new comments do not bring it back among the recent posts), ``max_comment_posts`` a poll, and ``GET /rest/socialActions/{comment}/comments`` for the replies of a comment
   whose reply count moved;
 - posts that @mention the organization: ``GET /rest/organizationalEntityNotifications?q=criteria``
   with ``actions=List(SHARE_MENTION)`` and a ``timeRange`` from the cursor on, each post read with
@@ -30,7 +31,9 @@ comment's reply count is what tells that it has new replies: the replies of a co
 only when that count moved since the last poll. A fault part-way (a 429, a 5xx, a timeout, malformed
 JSON, a token revoked mid-poll) keeps the posts whose comments were all read (``FetchResult.error``);
 the posts not read are owed, ``"comments_owed": {post → the ``since`` they are read from}``, and read
-first by the next poll, and the mentions are read again from where they were.
+first by the next poll, and the mentions are read again from where they were. The posts past
+``max_comment_posts`` are owed the same way (``Connector.comment_order``), and the channel shows how
+many.
 
 Rate limits: LinkedIn publishes no remaining count in its answers; a 429 says a daily limit is
 spent (they reset at midnight UTC: https://learn.microsoft.com/linkedin/shared/api-guide/concepts/rate-limits),
