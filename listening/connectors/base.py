@@ -435,12 +435,6 @@ class Connector:
         active = self.recent_threads(window_start)
         return list(dict.fromkeys([*sorted(owed, key=owed.__getitem__), *active, *newest])), owed
 
-
-def owe_comments(posts: list[str], owed: dict[str, int], floor: int) -> dict[str, int]:
-    """``comments_owed`` for the posts a poll did not read: each from the floor it was owed at, else
-    from the poll's own floor (whichever is older), so no comment is skipped when the floor moves."""
-    return {post: min(owed.get(post, floor), floor) for post in posts}
-
     def fetch(self, cursor: dict[str, Any]) -> FetchResult:
         """Items newer than ``cursor`` (one page or a bounded number of pages)."""
         raise NotImplementedError
@@ -504,3 +498,9 @@ def owe_comments(posts: list[str], owed: dict[str, int], floor: int) -> dict[str
         """The public address of an item known only by its id (a parent we never stored), or ""
         when the platform's ids do not make one."""
         return ""
+
+
+def owe_comments(posts: list[str], owed: dict[str, int], floor: int) -> dict[str, int]:
+    """``comments_owed`` for the posts a poll did not read: each from the floor it was owed at, else
+    from the poll's own floor (whichever is older), so no comment is skipped when the floor moves."""
+    return {post: min(owed.get(post, floor), floor) for post in posts}
