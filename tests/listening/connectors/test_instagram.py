@@ -495,3 +495,48 @@ def test_media_past_the_budget_are_owed_shown_and_read_on_the_next_poll(channel,
         channel_poll(channel=channel)
     channel.refresh_from_db()
     assert channel.mentions.count() == stored
+
+
+def test_an_older_media_deleted_since_its_last_comment_does_not_stop_the_others(channel, wire):
+    """One media gone fails Graph's whole ``?ids=`` look-up: each is then asked alone, and the one
+    gone is left out while the live conversation next to it is read."""
+    from listening.polling import channel_poll
+    from tests.factories import MentionFactory
+
+    gone = "17900000000000008"
+    serve_account(wire)
+    wire.add("GET", "/v21.0/", fixture="instagram/error_media_gone.json", status=400)
+    wire.add("GET", f"/v21.0/{gone}", fixture="instagram/error_media_gone.json", status=400)
+    media = json.loads(fixture_bytes("instagram/media_by_ids.json"))[OLDER_MEDIA]
+    wire.add("GET", f"/v21.0/{OLDER_MEDIA}", body=media)
+    wire.add("GET", f"/v21.0/{OLDER_MEDIA}/comments", fixture="instagram/comments_media9.json")
+    for media_id, comment_id in ((gone, "17950000000000081"), (OLDER_MEDIA, "17950000000000091")):
+        MentionFactory(
+            channel=channel,
+            external_id=comment_id,
+            kind="comment",
+            parent_external_id=media_id,
+            published_at=datetime(2026, 11, 22, 20, 0, tzinfo=UTC),
+        )
+    channel.cursor = {"since": SINCE}
+    channel.save()
+
+    outcome = channel_poll(channel=channel)
+
+    channel.refresh_from_db()
+    assert outcome.error == "" and channel.state == channel.State.OK
+    assert channel.mentions.filter(external_id="17950000000000092").count() == 1
+    assert not wire.calls(f"/v21.0/{gone}/comments")
+
+
+def test_comments_the_webhook_delivered_make_their_media_followed(channel, wire):
+    """A comment and its reply delivered by the ``comments`` webhook tell which media's conversation
+    moved: the next poll reads it even when it is not among the newest."""
+    from listening.connectors.instagram import parse_webhook
+    from listening.ingest import ingest_items
+
+    delivery = json.loads(fixture_bytes("instagram/webhook_comments.json"))
+    items, _mentions = parse_webhook(delivery, IG)
+    ingest_items(channel=channel, items=items)
+    since = datetime.fromtimestamp(1795434000 - 86400, UTC)
+    assert set(get_connector(channel).recent_threads(since)) == {"17900000000000001"}
