@@ -30,7 +30,7 @@ FIELD_LABELS = {
     "lookback_days": _("Days of posts to read comments from"),
     "max_comment_posts": _("Posts whose comments are read per poll"),
     "ig_user_id": _("Instagram account id (Graph API)"),
-    "max_media": _("Newest posts whose comments are read per poll"),
+    "max_media": _("Posts whose comments are read per poll"),
     "hashtags": _("Hashtags to follow (separated by commas)"),
     "organization_id": _("LinkedIn organization id"),
     "linkedin_version": _("LinkedIn API version (YYYYMM)"),

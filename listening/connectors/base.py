@@ -413,6 +413,28 @@ class Connector:
 
         return channel_recent_threads(channel=self.channel, since=since)
 
+    def comment_order(
+        self, cursor: dict[str, Any], newest: list[str], *, window_start: datetime, not_before: int
+    ) -> tuple[list[str], dict[str, int]]:
+        """The posts (or media) whose comments a poll reads, in the order it reads them, and the posts
+        the cursor owes (post → the floor their unread comments start at).
+
+        Comments are read one request per post and a post's new comments do not bring it back to
+        the top of its list, so a budget reads the posts owed by earlier polls first (oldest floor
+        first, so nothing waits for ever), then the conversations that moved since ``window_start``
+        (``recent_threads``: what polls and webhook deliveries stored), then ``newest``. An owed
+        post whose floor is older than ``not_before`` (same unit as the floors) is not read any
+        more, as any post of that age. The posts a poll leaves unread go back in the cursor through
+        ``owe_comments`` and the channel shows how many (``FetchResult.deferred``).
+        """
+        owed = {
+            str(post): int(floor)
+            for post, floor in (cursor.get("comments_owed") or {}).items()
+            if isinstance(floor, int | float) and not isinstance(floor, bool) and floor >= not_before
+        }
+        active = self.recent_threads(window_start)
+        return list(dict.fromkeys([*sorted(owed, key=owed.__getitem__), *active, *newest])), owed
+
     def fetch(self, cursor: dict[str, Any]) -> FetchResult:
         """Items newer than ``cursor`` (one page or a bounded number of pages)."""
         raise NotImplementedError
@@ -476,3 +498,9 @@ class Connector:
         """The public address of an item known only by its id (a parent we never stored), or ""
         when the platform's ids do not make one."""
         return ""
+
+
+def owe_comments(posts: list[str], owed: dict[str, int], floor: int) -> dict[str, int]:
+    """``comments_owed`` for the posts a poll did not read: each from the floor it was owed at, else
+    from the poll's own floor (whichever is older), so no comment is skipped when the floor moves."""
+    return {post: min(owed.get(post, floor), floor) for post in posts}

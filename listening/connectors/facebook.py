@@ -53,6 +53,7 @@ from listening.connectors.base import (
     RejectedItem,
     SettingField,
     brands_reply_among,
+    owe_comments,
     own_post_among,
     unreadable_item,
 )
@@ -412,24 +413,11 @@ class FacebookConnector(Connector):
         # post is only known by the comments stored before (a poll or a webhook delivery). So the
         # order is: posts owed from earlier polls (since their own floor, so nothing is skipped),
         # then conversations that moved recently, then the newest posts; the rest are owed.
-        window_start = datetime.fromtimestamp(posts_since, UTC)
-        owed = {
-            str(post_id): int(owed_since)
-            for post_id, owed_since in (cursor.get("comments_owed") or {}).items()
-            if isinstance(owed_since, int | float) and owed_since >= posts_since
-        }
-        active = self.recent_threads(window_start)
+        order, owed = self.comment_order(
+            cursor, newest_posts, window_start=datetime.fromtimestamp(posts_since, UTC), not_before=posts_since
+        )
         # Pages left unread by max_pages come first and do not count against the budget.
         resumed = [path.removesuffix("/comments") for path in resume if path.endswith("/comments")]
-        order = list(
-            dict.fromkeys(
-                [
-                    *sorted(owed, key=owed.__getitem__),
-                    *active,
-                    *newest_posts,
-                ]
-            )
-        )
         comment_budget = max(int(self.settings.get("max_comment_posts") or 25), 0)
         unread = [post_id for post_id in order if post_id not in resumed]
         # A post's comments count as read once all their pages were: a failure on the way leaves it
@@ -459,7 +447,7 @@ class FacebookConnector(Connector):
                 break
             owed.pop(post_id, None)
             read += 1
-        still_owed.update({post_id: min(owed.get(post_id, since), since) for post_id in unread[read:]})
+        still_owed.update(owe_comments(unread[read:], owed, since))
         return items, truncated, still_owed, rejected, error, True
 
     def _fetch(

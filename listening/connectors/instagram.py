@@ -9,7 +9,7 @@ HTTP policy), its error mapping and its budget reading; only what is read and ho
 https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-media/comments
 
 Settings: ``ig_user_id`` (the Instagram account's Graph id), ``graph_version`` (e.g. ``v21.0``),
-``max_media`` (default 25: on how many of the newest media a poll reads comments), ``max_pages`` per
+``max_media`` (default 25: on how many media a poll reads comments), ``max_pages`` per
 edge and poll (default 5), ``hashtags`` (the hashtags to follow, within the account's budget of 30
 new ones a week kept by ``listening.hashtags``). Credentials: ``page_access_token`` (the linked Page's token with
 ``instagram_basic``, ``instagram_manage_comments``, ``pages_read_engagement``); for the webhook
@@ -27,11 +27,15 @@ id → unix time of its newest media seen). A hashtag's media are mentions with 
 none there) and cannot be answered through the API.
 
 Cursor: ``{"since": <unix time of the newest comment seen>}``. The comments edge takes no time floor,
-so each poll reads the comments of the newest media and keeps those at or after the floor; comments
-at that very second are read again, and the ingestion dedupes them. Media without comments cost no
-request. A slow Graph must not carry a poll past its task's time limit: past ``COMMENTS_SECONDS`` the
-media not reached yet are owed (``comments_owed``: media id → the floor their comments are read
-from) and read first on the next poll, and the channel shows how many. A fault part-way is handled
+so each poll reads the comments of the media and keeps those at or after the floor; comments at that
+very second are read again, and the ingestion dedupes them. Media without comments cost no request.
+A poll lists the ``NEWEST_MEDIA`` newest media and any of the last ``FIRST_POLL_DAYS``; a media's new
+comments do not bring it back among them, so as on a Facebook Page (``Connector.comment_order``) the
+media read are, up to ``max_media``: those owed by earlier polls, then older media whose
+conversations moved lately (looked up by id), then the newest. Those left over are owed
+(``comments_owed``: media id → the floor their comments are read from), read first on the next
+polls, and the channel shows how many. A slow Graph must not carry a poll past its task's time
+limit: past ``COMMENTS_SECONDS`` the media not reached yet are owed the same way. A fault part-way is handled
 the same way: what was read is kept (``FetchResult.error``), the media it hit and those after it are
 owed, and the floor stays where it was so the tags and the other media are read from it again.
 """
@@ -58,6 +62,7 @@ from listening.connectors.base import (
     RejectedItem,
     SettingField,
     brands_reply_among,
+    owe_comments,
     unreadable_item,
 )
 from listening.connectors.facebook import PAGE_SIZE, FacebookConnector, parse_time
@@ -74,6 +79,9 @@ COMMENT_FIELDS = f"{PERSON_FIELDS},replies{{{PERSON_FIELDS}}}"
 # Instagram usernames: letters, digits, periods and underscores, at most 30.
 USERNAME = re.compile(r"[A-Za-z0-9._]{1,30}")
 FIRST_POLL_DAYS = 7
+# How many of the newest media a poll lists at least, whatever their age (their comments are read
+# within ``max_media`` a poll; media without comments cost nothing).
+NEWEST_MEDIA = 25
 # ``Mention.reply_route`` of an @mention on someone else's media (told by the ``mentions`` webhook).
 MENTIONS_ROUTE = "mentions"
 # What a mention's answers are read back with: the account's own answers are told by its username
@@ -266,24 +274,61 @@ class InstagramConnector(FacebookConnector):
             error=error,
         )
 
-    def _newest_media(self, graph: facebook.GraphAPI, last: dict[str, Any], ig_user_id: str) -> list[dict[str, Any]]:
-        """The account's newest ``max_media`` media, newest first, over as many pages as that takes."""
-        max_media = max(int(self.settings.get("max_media") or 25), 1)
+    def _newest_media(
+        self, graph: facebook.GraphAPI, last: dict[str, Any], ig_user_id: str, floor: datetime
+    ) -> list[dict[str, Any]]:
+        """The account's newest ``NEWEST_MEDIA`` media (or ``max_media``, if more) and any other
+        published since ``floor``, newest first: the pages stop past both (or after ``max_pages``)."""
+        listed = max(int(self.settings.get("max_media") or NEWEST_MEDIA), NEWEST_MEDIA)
         max_pages = max(int(self.settings.get("max_pages") or 5), 1)
-        args: dict[str, Any] = {"fields": MEDIA_FIELDS, "limit": min(max_media, PAGE_SIZE)}
+        args: dict[str, Any] = {"fields": MEDIA_FIELDS, "limit": PAGE_SIZE}
         media: list[dict[str, Any]] = []
         for _ in range(max_pages):
             result = self._request(graph, last, f"{ig_user_id}/media", args=dict(args))
             data = result.get("data")
             if not isinstance(data, list):
                 raise ConnectorError("Instagram sent an unexpected payload shape")
-            media.extend(obj for obj in data if isinstance(obj, dict) and obj.get("id"))
+            older = False
+            for obj in data:
+                if not isinstance(obj, dict) or not obj.get("id"):
+                    continue
+                try:
+                    if len(media) >= listed and parse_time(obj.get("timestamp")) < floor:
+                        older = True
+                        break
+                except ITEM_PARSE_ERRORS:
+                    pass  # its comments are read all the same
+                media.append(obj)
             paging = result.get("paging") or {}
             after = (paging.get("cursors") or {}).get("after")
-            if len(media) >= max_media or not data or not paging.get("next") or not after:
+            if older or not data or not paging.get("next") or not after:
                 break
             args["after"] = str(after)
-        return media[:max_media]
+        return media
+
+    def _media_by_id(self, graph: facebook.GraphAPI, last: dict[str, Any], ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Media outside the newest ones (owed, or with a live conversation), looked up by id, 50 a
+        request (``GET /?ids=``). One that is gone fails a whole request (Graph's code 100), so those
+        are then asked one at a time and the gone ones left out."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), 50):
+            chunk = ids[start : start + 50]
+            try:
+                result = self._request(graph, last, "", args={"ids": ",".join(chunk), "fields": MEDIA_FIELDS})
+            except ConnectorError as exc:
+                if not exc.permanent:
+                    raise
+                result = {}
+                for media_id in chunk:
+                    try:
+                        result[media_id] = self._request(graph, last, media_id, args={"fields": MEDIA_FIELDS})
+                    except ConnectorError as one:
+                        if not one.permanent:
+                            raise
+            for media_id, media in result.items():
+                if isinstance(media, dict) and media.get("id"):
+                    found[str(media_id)] = media
+        return found
 
     def _collect(
         self, graph: facebook.GraphAPI, last: dict[str, Any], ig_user_id: str, since: int, owed: dict[str, int]
@@ -303,25 +348,41 @@ class InstagramConnector(FacebookConnector):
             except ITEM_PARSE_ERRORS as exc:
                 rejected.append(unreadable_item("Instagram", comment, exc))
 
+        window = since - FIRST_POLL_DAYS * 86400
         try:
-            newest_media = self._newest_media(graph, last, ig_user_id)
+            newest_media = self._newest_media(graph, last, ig_user_id, datetime.fromtimestamp(window, UTC))
         except ConnectorError as exc:
             return items, rejected, owed, exc
-        media_list = [
-            media
-            for media in newest_media
+        known = {str(media["id"]): media for media in newest_media}
+        # Media without comments cost no request.
+        newest = [
+            media_id
+            for media_id, media in known.items()
             if not (isinstance(media.get("comments_count"), int) and media["comments_count"] <= 0)
         ]
-        # The media owed by earlier polls first, from the floor they were owed at, then the newest.
-        media_list.sort(key=lambda media: str(media["id"]) not in owed)
+        # The media owed by earlier polls first, from the floor they were owed at, then the
+        # conversations that moved lately on older media, then the newest; max_media of them a poll.
+        order, owed = self.comment_order(
+            {"comments_owed": owed}, newest, window_start=datetime.fromtimestamp(window, UTC), not_before=window
+        )
+        budget = max(int(self.settings.get("max_media") or 25), 1)
+        still_owed = owe_comments(order[budget:], owed, since)
+        order = order[:budget]
+        try:
+            known.update(self._media_by_id(graph, last, [media_id for media_id in order if media_id not in known]))
+        except ConnectorError as exc:
+            return items, rejected, {**owe_comments(order, owed, since), **still_owed}, exc
         deadline = time.monotonic() + COMMENTS_SECONDS
-        still_owed: dict[str, int] = {}
         error: ConnectorError | None = None
-        for media in media_list:
-            media_id = str(media["id"])
+        for media_id in order:
+            media = known.get(media_id)
             media_since = min(owed.get(media_id, since), since)
+            if media is None:
+                continue  # gone since its last comment: nothing left to read
             if error is not None or time.monotonic() > deadline:
                 still_owed[media_id] = media_since
+                continue
+            if isinstance(media.get("comments_count"), int) and media["comments_count"] <= 0:
                 continue
             floor = datetime.fromtimestamp(media_since, UTC)
             try:

@@ -15,7 +15,8 @@ What is read:
 
 - comments and replies on the organization's posts: ``GET /rest/posts?q=author&author=<org>``
   (newest first), then ``GET /rest/socialActions/{post}/comments`` on each post of the last
-  ``lookback_days``, and ``GET /rest/socialActions/{comment}/comments`` for the replies of a comment
+  ``lookback_days`` and on each older post whose conversation moved lately (``recent_threads``: a
+  post's new comments do not bring it back among the recent posts), ``max_comment_posts`` a poll, and ``GET /rest/socialActions/{comment}/comments`` for the replies of a comment
   whose reply count moved;
 - posts that @mention the organization: ``GET /rest/organizationalEntityNotifications?q=criteria``
   with ``actions=List(SHARE_MENTION)`` and a ``timeRange`` from the cursor on, each post read with
@@ -30,7 +31,9 @@ comment's reply count is what tells that it has new replies: the replies of a co
 only when that count moved since the last poll. A fault part-way (a 429, a 5xx, a timeout, malformed
 JSON, a token revoked mid-poll) keeps the posts whose comments were all read (``FetchResult.error``);
 the posts not read are owed, ``"comments_owed": {post → the ``since`` they are read from}``, and read
-first by the next poll, and the mentions are read again from where they were.
+first by the next poll, and the mentions are read again from where they were. The posts past
+``max_comment_posts`` are owed the same way (``Connector.comment_order``), and the channel shows how
+many.
 
 Rate limits: LinkedIn publishes no remaining count in its answers; a 429 says a daily limit is
 spent (they reset at midnight UTC: https://learn.microsoft.com/linkedin/shared/api-guide/concepts/rate-limits),
@@ -67,6 +70,7 @@ from listening.connectors.base import (
     SettingField,
     brands_reply_among,
     own_post_among,
+    owe_comments,
     unreadable_item,
 )
 
@@ -419,18 +423,19 @@ class LinkedInConnector(Connector):
         listed: set[str] = set()  # the comments whose reply counts this poll read
         posts = self._recent_posts(now - lookback)
         budget = max(int(self.settings.get("max_comment_posts") or 25), 0)
-        # Posts a fault left unread, each with the floor its comments are owed from; one that left
-        # the lookback window since is not read any more, as any post of that age.
-        owed = {
-            str(post): int(since)
-            for post, since in (cursor.get("comments_owed") or {}).items()
-            if str(post) in posts and isinstance(since, int) and not isinstance(since, bool)
-        }
-        order = list(dict.fromkeys([*sorted(owed, key=owed.__getitem__), *posts[:budget]]))
+        # Comments are read one post at a time, at most ``budget`` posts a poll: first the posts owed
+        # by earlier polls (a budget cut or a fault), each from its own floor, then the conversations
+        # that moved lately (an older post's comments do not bring it back among the newest), then
+        # the newest posts. The rest are owed to the next polls, and the channel says how many.
+        # An owed post is dropped once its floor is a lookback older than the poll's (as Facebook's).
+        order, owed = self.comment_order(
+            cursor, posts, window_start=now - lookback, not_before=floor_ms - int(lookback.total_seconds() * 1000)
+        )
+        still_owed = owe_comments(order[budget:], owed, floor_ms)
+        order = order[:budget]
         # A post's comments count once all of them (and the replies that moved) were read: a fault on
         # the way keeps the posts before it and owes this one and the rest, from their floors.
         error: ConnectorError | None = None
-        still_owed: dict[str, int] = {}
         for index, post_urn in enumerate(order):
             post_items: list[FetchedItem] = []
             post_rejected: list[RejectedItem] = []
@@ -445,7 +450,7 @@ class LinkedInConnector(Connector):
                 if index == 0:
                     raise  # nothing read: the cursor stays as it was
                 error = exc
-                still_owed = {urn: owed.get(urn, floor_ms) for urn in order[index:]}
+                still_owed = {**owe_comments(order[index:], owed, floor_ms), **still_owed}
                 break
             items.extend(post_items)
             rejected.extend(post_rejected)
@@ -468,7 +473,7 @@ class LinkedInConnector(Connector):
                 mentions_since = max(mentions_since, newest_note)
 
         newest = max((_ms(item.published_at) for item in items if item.kind != "mention"), default=floor_ms)
-        if error is not None:
+        if error is not None or still_owed:
             # The reply counts of comments on posts not read stay known, so their replies are not read twice.
             replies_now = {**{k: v for k, v in replies_seen.items() if k not in listed}, **replies_now}
         new_cursor: dict[str, Any] = {
@@ -482,7 +487,7 @@ class LinkedInConnector(Connector):
             items=unique_items(items),
             cursor=new_cursor,
             budget=self._budget(),
-            deferred=max(len(posts) - budget, 0),
+            deferred=len(still_owed),
             rejected=rejected,
             error=error,
         )

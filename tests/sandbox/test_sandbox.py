@@ -560,3 +560,33 @@ def test_a_post_for_the_linkedin_page_is_published_once_found_again_and_counted(
 
     page_html = client.get("/sandbox/published/").content.decode()
     assert row.external_id in page_html and "Summer (finally) is here" in page_html
+
+
+@pytest.mark.parametrize(
+    ("platform", "budget"), [(Platform.LINKEDIN, "max_comment_posts"), (Platform.INSTAGRAM, "max_media")]
+)
+def test_every_comment_on_older_posts_is_read_when_a_budget_cuts_the_poll(demo_channels, platform, budget):
+    """With one post's comments read a poll, the others wait on the channel and the next polls
+    read them: every comment and reply the sandbox posts is stored, once."""
+    from listening.polling import channel_poll
+
+    generator.generate(80, spread=timedelta(hours=6), seed=17)
+    posted = set(
+        SandboxPost.objects.filter(platform=platform, kind__in=("comment", "reply"))
+        .exclude(payload__has_key="mention")
+        .values_list("external_id", flat=True)
+    )
+    channel = demo_channels[platform]
+    channel.settings = {**channel.settings, budget: 1}
+    channel.save()
+    channel_poll(channel=channel)
+    channel.refresh_from_db()
+    assert channel.state == Channel.State.OK, channel.last_error
+    assert channel.threads_deferred >= 1  # shown on the channel
+    assert posted - set(channel.mentions.values_list("external_id", flat=True))  # some wait
+    for _ in range(4):
+        channel_poll(channel=channel)
+    channel.refresh_from_db()
+    stored = list(channel.mentions.values_list("external_id", flat=True))
+    assert posted <= set(stored), f"not read: {sorted(posted - set(stored))}"
+    assert len(stored) == len(set(stored))

@@ -430,3 +430,113 @@ def test_a_server_error_while_hiding_is_temporary(channel, wire):
         get_connector(channel).hide_comment("17950000000000011", True)
     assert not error.value.permanent
     assert error.value.status == 500
+
+
+OLDER_MEDIA = "17900000000000009"
+
+
+def test_a_live_conversation_on_media_older_than_the_newest_keeps_arriving(channel, wire):
+    """Comments on media past the newest ``max_media`` were never read: a comment stored on one
+    lately (by a poll or the comments webhook) keeps its conversation followed."""
+    from listening.polling import channel_poll
+    from tests.factories import MentionFactory
+
+    serve_account(wire)
+    wire.add("GET", "/v21.0/", fixture="instagram/media_by_ids.json")
+    wire.add("GET", f"/v21.0/{OLDER_MEDIA}/comments", fixture="instagram/comments_media9.json")
+    MentionFactory(
+        channel=channel,
+        external_id="17950000000000091",
+        kind="comment",
+        parent_external_id=OLDER_MEDIA,
+        published_at=datetime(2026, 11, 22, 20, 0, tzinfo=UTC),
+    )
+    channel.cursor = {"since": SINCE}
+    channel.save()
+
+    outcome = channel_poll(channel=channel)
+
+    assert outcome.error == ""
+    # the media is looked up by id (one request for all such media) for its caption and address
+    (lookup,) = wire.calls("/v21.0/")
+    assert lookup.query["ids"] == OLDER_MEDIA
+    late = channel.mentions.get(external_id="17950000000000092")
+    assert (late.kind, late.parent_external_id) == ("comment", OLDER_MEDIA)
+    assert late.url == "https://www.instagram.com/p/DAcmeSale09/"
+    assert channel.mentions.filter(parent_external_id=OLDER_MEDIA).count() == 2  # the one stored before, once
+
+
+def test_media_past_the_budget_are_owed_shown_and_read_on_the_next_poll(channel, wire, client, django_user_model):
+    from listening.polling import channel_poll
+
+    serve_account(wire)
+    channel.settings = {**channel.settings, "max_media": 1}
+    channel.cursor = {"since": SINCE}
+    channel.save()
+    late = "17950000000000041"  # on the second media, older than the newest comment on the first
+
+    channel_poll(channel=channel)
+    channel.refresh_from_db()
+    assert channel.cursor["comments_owed"] == {"17900000000000002": SINCE}
+    assert channel.cursor["since"] > int(datetime(2026, 11, 23, 7, 30, tzinfo=UTC).timestamp())
+    assert channel.threads_deferred == 1 and not wire.calls(COMMENTS_2)
+    client.force_login(django_user_model.objects.create_superuser("admin", "a@example.com", "pw"))
+    assert "Comments on 1 older post not read this poll" in client.get("/channels/").content.decode()
+
+    channel_poll(channel=channel)
+    channel.refresh_from_db()
+    # the owed media is read first, from the floor it was owed at
+    assert wire.calls(COMMENTS_2)
+    assert channel.mentions.filter(external_id=late).count() == 1
+    assert channel.state == channel.State.OK
+
+    stored = channel.mentions.count()
+    for _ in range(3):  # the media take turns within the budget; nothing is stored twice
+        channel_poll(channel=channel)
+    channel.refresh_from_db()
+    assert channel.mentions.count() == stored
+
+
+def test_an_older_media_deleted_since_its_last_comment_does_not_stop_the_others(channel, wire):
+    """One media gone fails Graph's whole ``?ids=`` look-up: each is then asked alone, and the one
+    gone is left out while the live conversation next to it is read."""
+    from listening.polling import channel_poll
+    from tests.factories import MentionFactory
+
+    gone = "17900000000000008"
+    serve_account(wire)
+    wire.add("GET", "/v21.0/", fixture="instagram/error_media_gone.json", status=400)
+    wire.add("GET", f"/v21.0/{gone}", fixture="instagram/error_media_gone.json", status=400)
+    media = json.loads(fixture_bytes("instagram/media_by_ids.json"))[OLDER_MEDIA]
+    wire.add("GET", f"/v21.0/{OLDER_MEDIA}", body=media)
+    wire.add("GET", f"/v21.0/{OLDER_MEDIA}/comments", fixture="instagram/comments_media9.json")
+    for media_id, comment_id in ((gone, "17950000000000081"), (OLDER_MEDIA, "17950000000000091")):
+        MentionFactory(
+            channel=channel,
+            external_id=comment_id,
+            kind="comment",
+            parent_external_id=media_id,
+            published_at=datetime(2026, 11, 22, 20, 0, tzinfo=UTC),
+        )
+    channel.cursor = {"since": SINCE}
+    channel.save()
+
+    outcome = channel_poll(channel=channel)
+
+    channel.refresh_from_db()
+    assert outcome.error == "" and channel.state == channel.State.OK
+    assert channel.mentions.filter(external_id="17950000000000092").count() == 1
+    assert not wire.calls(f"/v21.0/{gone}/comments")
+
+
+def test_comments_the_webhook_delivered_make_their_media_followed(channel, wire):
+    """A comment and its reply delivered by the ``comments`` webhook tell which media's conversation
+    moved: the next poll reads it even when it is not among the newest."""
+    from listening.connectors.instagram import parse_webhook
+    from listening.ingest import ingest_items
+
+    delivery = json.loads(fixture_bytes("instagram/webhook_comments.json"))
+    items, _mentions = parse_webhook(delivery, IG)
+    ingest_items(channel=channel, items=items)
+    since = datetime.fromtimestamp(1795434000 - 86400, UTC)
+    assert set(get_connector(channel).recent_threads(since)) == {"17900000000000001"}

@@ -418,3 +418,60 @@ def test_an_interrupted_reply_is_found_among_the_comments_and_never_posted_again
     assert reply.status == Reply.Status.SENT
     assert reply.external_id == f"urn:li:comment:({ACTIVITY_1},7266000000000000051)"
     assert [call.method for call in wire.calls(comments(C1))] == ["GET"]  # never posted
+
+
+def test_a_live_conversation_on_a_post_older_than_the_window_keeps_arriving(channel, wire):
+    """A post's new comments do not bring it back among the recent posts: the comments stored on it
+    lately (by a poll or a webhook) keep its conversation followed."""
+    from tests.factories import MentionFactory
+
+    serve_page(wire)
+    wire.add("GET", comments(POST_OLD), fixture="linkedin/comments_post_old.json")
+    MentionFactory(
+        channel=channel,
+        external_id="urn:li:comment:(urn:li:activity:7250000000000000003,7266000000000000051)",
+        kind="comment",
+        parent_external_id=POST_OLD,
+        published_at=datetime(2026, 11, 24, 17, 0, tzinfo=UTC),
+    )
+    channel.cursor = {"since": SINCE}
+    channel.save()
+
+    outcome = channel_poll(channel=channel)
+
+    assert outcome.error == ""
+    assert wire.calls(comments(POST_OLD))
+    late = channel.mentions.get(external_id="urn:li:comment:(urn:li:activity:7250000000000000003,7266000000000000052)")
+    assert (late.kind, late.parent_external_id) == ("comment", POST_OLD)
+    assert channel.mentions.filter(parent_external_id=POST_OLD).count() == 2  # the one stored before, once
+
+
+def test_posts_past_the_budget_are_owed_shown_and_read_on_the_next_poll(channel, wire, client, django_user_model):
+    serve_page(wire)
+    channel.settings = settings(max_comment_posts=1)
+    channel.cursor = {"since": SINCE}
+    channel.save()
+    late = "urn:li:comment:(urn:li:activity:7265000000000000002,7266000000000000041)"
+
+    channel_poll(channel=channel)
+    channel.refresh_from_db()
+    # the newest post was read and moved the floor past the second post's comment; that post is owed
+    assert channel.cursor["since"] == NEWEST
+    assert channel.cursor["comments_owed"] == {POST_2: SINCE}
+    assert channel.threads_deferred == 1 and not wire.calls(comments(POST_2))
+    assert not channel.mentions.filter(external_id=late).exists()
+    client.force_login(django_user_model.objects.create_superuser("admin", "a@example.com", "pw"))
+    assert "Comments on 1 older post not read this poll" in client.get("/channels/").content.decode()
+
+    channel_poll(channel=channel)
+    channel.refresh_from_db()
+    # the owed post is read first, from the floor it was owed at
+    assert wire.calls(comments(POST_2))
+    assert channel.mentions.filter(external_id=late).count() == 1
+    assert channel.state == Channel.State.OK
+
+    for _ in range(3):  # the posts take turns within the budget; nothing is stored twice
+        channel_poll(channel=channel)
+    channel.refresh_from_db()
+    assert channel.mentions.count() == 5
+    assert channel.threads_deferred == 1
