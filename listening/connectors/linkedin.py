@@ -69,8 +69,8 @@ from listening.connectors.base import (
     RejectedItem,
     SettingField,
     brands_reply_among,
-    own_post_among,
     owe_comments,
+    own_post_among,
     unreadable_item,
 )
 
