@@ -18,7 +18,9 @@ from django.db import connection
 @contextmanager
 def throwaway_database(*, keep: bool = False) -> Iterator[str]:
     configured = connection.settings_dict["NAME"]
-    if connection.vendor != "sqlite":  # SQLite's throwaway database lives in memory
+    if connection.vendor == "sqlite":  # SQLite's throwaway database lives in memory
+        connection.settings_dict["TEST"]["NAME"] = None
+    else:
         # A kept database has a name the next run finds; a throwaway one is this process's own,
         # so two benchmarks running at once never drop each other's.
         suffix = "" if keep else f"_{os.getpid()}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from config.settings import *  # noqa: F403
 from config.settings import REDIS_URL, REST_FRAMEWORK
 
@@ -27,4 +29,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # of their own (WAL, a busy timeout) instead of sharing the test thread's in-memory one, where a
     # request still running when a test ends makes the table flush fail with "table is locked".
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
+    # The process's own: a benchmark or a second run started beside this one never replaces it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}  # noqa: F405
