@@ -506,9 +506,10 @@ def _recount(brand_id: int, days: Sequence[date]) -> None:
     """Replace every rollup row of one brand on ``days`` with a fresh count, atomically.
 
     Each table's rows are an aggregate over the mentions that the database inserts itself
-    (``_insert_select``): a month's hundreds of thousands of author-days never pass through Python.
-    Only words, hashtags and questions are counted in Python, in one pass over the texts
-    (``_count_texts``), with the very functions the deltas use; and engagement on SQLite. On
+    (``_insert_select``): a month's hundreds of thousands of author-days never pass through Python;
+    the tables with few rows a day are summed in Python from one small aggregate (``_count_labels``,
+    ``_count_terms``). Only words, hashtags and questions are read mention by mention, in one pass
+    over the texts (``_count_texts``), with the very functions the deltas use; and engagement on SQLite. On
     PostgreSQL outside a transaction (the periodic task, the command) that pass runs in a thread
     of its own on its own connection while the database counts the rest (``_texts_alongside``):
     the two took as long as each other, one after the other.
