@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.db.models import Case, Count, ExpressionWrapper, F, Max, Q, Sum, Value, When
+from django.db.models import Count, ExpressionWrapper, F, Max, Q, Sum, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncDate, TruncWeek
 from django.utils import timezone
@@ -518,9 +518,10 @@ def _recount(brand_id: int, days: Sequence[date]) -> None:
     """Replace every rollup row of one brand on ``days`` with a fresh count, atomically.
 
     Each table's rows are an aggregate over the mentions that the database inserts itself
-    (``_insert_select``): a month's hundreds of thousands of author-days never pass through Python.
-    Only words, hashtags and questions are counted in Python, in one pass over the texts
-    (``_count_texts``), with the very functions the deltas use; and engagement on SQLite. On
+    (``_insert_select``): a month's hundreds of thousands of author-days never pass through Python;
+    the tables with few rows a day are summed in Python from one small aggregate (``_count_labels``,
+    ``_count_terms``). Only words, hashtags and questions are read mention by mention, in one pass
+    over the texts (``_count_texts``), with the very functions the deltas use; and engagement on SQLite. On
     PostgreSQL outside a transaction (the periodic task, the command) that pass runs in a thread
     of its own on its own connection while the database counts the rest (``_texts_alongside``):
     the two took as long as each other, one after the other.
@@ -567,40 +568,7 @@ def _recount_rows(
             _insert_select(model, brand_id, queryset.order_by(), select, constants)
 
         _count_labels(out, b, mentions)
-        # From the period's mentions to their terms (not from a term to all its mentions ever,
-        # which a planner picks when a brand tracks one term).
-        terms = mentions.values("day", "sentiment", term=F("terms__id")).exclude(term=None)
-        insert(TermDay, terms.annotate(n=Count("id")), "day", "term", "sentiment", "n")
-        # Share of voice: each mention once per group it names, so "Acme", "@acme" and "#acme" in
-        # one mention count once. One join to the links of the groups' terms, by term ids (joined
-        # to the terms' table, a planner would start from a term's every mention ever), each
-        # mention counted once per group: one statement for every group, where each group took a
-        # pass over the mentions of its own.
-        groups: dict[tuple[bool, str], list[int]] = defaultdict(list)
-        for term_id, kind, group, text in TrackedTerm.objects.filter(
-            brand_id=brand_id, kind__in=[TrackedTerm.Kind.BRAND, TrackedTerm.Kind.COMPETITOR]
-        ).values_list("pk", "kind", "group", "text"):
-            is_brand = kind == TrackedTerm.Kind.BRAND
-            groups[(is_brand, "" if is_brand else group or text)].append(term_id)
-        if groups:
-            by_group = sorted(groups.items())
-            rows = (
-                mentions.filter(terms__id__in=[t for _group, ids in by_group for t in ids])
-                .values(
-                    "day",
-                    "sentiment",
-                    is_brand=Case(
-                        *(When(terms__id__in=ids, then=Value(is_brand)) for (is_brand, _label), ids in by_group),
-                        output_field=models.BooleanField(),
-                    ),
-                    group=Case(
-                        *(When(terms__id__in=ids, then=Value(label[:200])) for (_brand, label), ids in by_group),
-                        output_field=models.CharField(),
-                    ),
-                )
-                .annotate(n=Count("id", distinct=True))
-            )
-            insert(GroupDay, rows, "day", "is_brand", "group", "sentiment", "n")
+        _count_terms(out, b, mentions)
         authors = mentions.values("day", "author_id").annotate(
             n=Count("id"),
             scored=Count("id", filter=~Q(sentiment=Sentiment.UNSCORED)),
@@ -675,6 +643,51 @@ def _count_labels(out: Deltas, brand_id: int, mentions: models.QuerySet) -> None
         quality["intent_reviewed"] += n * r["intent_reviewed"]
         quality["intent_corrected"] += n * r["intent_corrected"]
         quality["intent_agreed"] += n * (r["intent_reviewed"] and r["same_intent"])
+
+
+class _TermIds(models.Aggregate):
+    """A mention's term ids as one text ("3,7"): the set of terms it names, to group mentions by."""
+
+    function = "STRING_AGG"
+    template = "%(function)s(CAST(%(expressions)s AS text), ',' ORDER BY %(expressions)s)"
+    output_field = models.CharField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(
+            compiler, connection, function="GROUP_CONCAT", template="%(function)s(%(expressions)s, ',')"
+        )
+
+
+def _count_terms(out: Deltas, brand_id: int, mentions: models.QuerySet) -> None:
+    """Add the volume by tracked term and share of voice of ``mentions`` to ``out`` from one join of
+    the mentions to their terms: mentions counted by day, sentiment and the set of terms they name
+    (a few hundred rows a month), each set then counted once for each of its terms (TermDay) and
+    once for each group its terms belong to (GroupDay: "Acme", "@acme" and "#acme" in one mention
+    are one mention of the brand). Each table was a join of its own over the period's mentions."""
+    groups: dict[int, tuple[bool, str]] = {}
+    for term_id, kind, group, text in TrackedTerm.objects.filter(
+        brand_id=brand_id, kind__in=[TrackedTerm.Kind.BRAND, TrackedTerm.Kind.COMPETITOR]
+    ).values_list("pk", "kind", "group", "text"):
+        is_brand = kind == TrackedTerm.Kind.BRAND
+        groups[term_id] = (is_brand, "" if is_brand else (group or text)[:200])
+    # From the period's mentions to their terms (not from a term to all its mentions ever, which a
+    # planner picks when a brand tracks one term).
+    per_mention = (
+        mentions.filter(terms__isnull=False).values("id", "day", "sentiment").annotate(ids=_TermIds("terms__id"))
+    )
+    sql, params = per_mention.order_by().query.sql_with_params()
+    q = connection.ops.quote_name
+    columns = ", ".join(f"sub.{q(c)}" for c in ("day", "sentiment", "ids"))
+    b = brand_id
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}, COUNT(*) FROM ({sql}) sub GROUP BY {columns}", params)  # noqa: S608
+        for d, sentiment, ids, n in cursor.fetchall():
+            d = d if isinstance(d, date) else date.fromisoformat(d)  # SQLite's raw rows hold text
+            terms = {int(t) for t in ids.split(",")}
+            for term_id in terms:
+                out[TermDay][(b, d, term_id, sentiment)]["count"] += n
+            for is_brand, label in {groups[t] for t in terms if t in groups}:
+                out[GroupDay][(b, d, is_brand, label, sentiment)]["count"] += n
 
 
 def _sum_weeks(brand_id: int, weeks: set[date]) -> None:
