@@ -60,13 +60,18 @@ def delete_some(count: int = 1, *, rng: random.Random | None = None) -> list[San
     rng = rng or random.Random()
     chosen: list[SandboxPost] = []
     for _ in range(count):
-        platform = rng.choice(sorted(DELETABLE))
-        candidates = SandboxPost.objects.filter(platform=platform, kind__in=DELETABLE[platform]).exclude(
-            pk__in=[post.pk for post in chosen]
-        )
-        total = candidates.count()
-        if total:
-            chosen.append(candidates.order_by("pk")[rng.randrange(total)])
+        # A platform among those holding a deletable item: one with none would make the draw a no-op.
+        candidates = {
+            platform: SandboxPost.objects.filter(platform=platform, kind__in=kinds).exclude(
+                pk__in=[post.pk for post in chosen]
+            )
+            for platform, kinds in sorted(DELETABLE.items())
+        }
+        platforms = [platform for platform, items in candidates.items() if items.exists()]
+        if not platforms:
+            break
+        items = candidates[rng.choice(platforms)]
+        chosen.append(items.order_by("pk")[rng.randrange(items.count())])
     return posts_delete(chosen)
 
 
