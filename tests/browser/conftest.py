@@ -8,7 +8,6 @@ make between clicks need DJANGO_ALLOW_ASYNC_UNSAFE.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -77,15 +76,6 @@ def page(browser, live_server) -> Iterator[object]:
     page.console_errors = console_errors
     yield page
     context.close()
-    _wait_for_requests()
-
-
-def _wait_for_requests() -> None:
-    """Let the live server finish the requests the closed page left running (a refresh, a poll)
-    before the test's tables are emptied under them."""
-    for thread in threading.enumerate():
-        if thread.name.endswith("(process_request_thread)"):
-            thread.join(timeout=10)
 
 
 @pytest.fixture(params=WALKS)
