@@ -419,11 +419,19 @@ class InstagramConnector(FacebookConnector):
     ) -> list[dict[str, Any]]:
         """The media the account was tagged in since ``floor``: newest first, so the pages stop at
         the first one older than the floor (or after ``max_pages``)."""
+        return self._media_since(
+            graph, last, f"{ig_user_id}/tags", {"fields": TAGGED_FIELDS, "limit": PAGE_SIZE}, floor
+        )
+
+    def _media_since(
+        self, graph: facebook.GraphAPI, last: dict[str, Any], path: str, args: dict[str, Any], floor: datetime
+    ) -> list[dict[str, Any]]:
+        """The media of a newest-first edge published since ``floor``: the pages stop at one that
+        holds an older media (or after ``max_pages``)."""
         max_pages = max(int(self.settings.get("max_pages") or 5), 1)
-        args: dict[str, Any] = {"fields": TAGGED_FIELDS, "limit": PAGE_SIZE}
         found: list[dict[str, Any]] = []
         for _ in range(max_pages):
-            result = self._request(graph, last, f"{ig_user_id}/tags", args=dict(args))
+            result = self._request(graph, last, path, args=dict(args))
             data = result.get("data")
             if not isinstance(data, list):
                 raise ConnectorError("Instagram sent an unexpected payload shape")
@@ -526,31 +534,8 @@ class InstagramConnector(FacebookConnector):
     ) -> list[dict[str, Any]]:
         """A hashtag's media published since ``floor``, over at most ``max_pages`` pages: newest first,
         so the pages stop at one that holds an older media. Instagram gives only the last 24 hours."""
-        max_pages = max(int(self.settings.get("max_pages") or 5), 1)
-        args: dict[str, Any] = {"user_id": ig_user_id, "fields": HASHTAG_MEDIA_FIELDS, "limit": PAGE_SIZE // 2}
-        found: list[dict[str, Any]] = []
-        for _ in range(max_pages):
-            result = self._request(graph, last, f"{hashtag_id}/recent_media", args=dict(args))
-            data = result.get("data")
-            if not isinstance(data, list):
-                raise ConnectorError("Instagram sent an unexpected payload shape")
-            older = False
-            for media in data:
-                if not isinstance(media, dict) or not media.get("id"):
-                    continue
-                try:
-                    if parse_time(media.get("timestamp")) < floor:
-                        older = True
-                        continue
-                except ITEM_PARSE_ERRORS:
-                    pass  # kept: media_item sets it aside, named
-                found.append(media)
-            paging = result.get("paging") or {}
-            after = (paging.get("cursors") or {}).get("after")
-            if older or not data or not paging.get("next") or not after:
-                break
-            args["after"] = str(after)
-        return found
+        args = {"user_id": ig_user_id, "fields": HASHTAG_MEDIA_FIELDS, "limit": PAGE_SIZE // 2}
+        return self._media_since(graph, last, f"{hashtag_id}/recent_media", args, floor)
 
     @staticmethod
     def media_item(media: dict[str, Any]) -> FetchedItem:
