@@ -73,6 +73,16 @@ class ConnectorError(Exception):
         self.status = status
 
 
+class Gone(ConnectorError):
+    """The object a request was about is no longer there (deleted, hidden, or its author's account
+    closed): a poll reading many objects drops this one and goes on. On its own it is permanent (a
+    Page that is gone cannot be polled), but it says nothing about the channel's token or settings
+    when it is one post among many."""
+
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__(message, permanent=True, status=status)
+
+
 class RateLimited(ConnectorError):
     def __init__(self, message: str, *, retry_after: float, remaining: int | None = 0):
         super().__init__(message, status=429)

@@ -47,6 +47,7 @@ from listening.connectors.base import (
     FetchedAuthor,
     FetchedItem,
     FetchResult,
+    Gone,
     PostedReply,
     RateBudget,
     RateLimited,
@@ -73,8 +74,10 @@ COMMENT_FIELDS = "id,message,created_time,from,parent{id},permalink_url,like_cou
 # and the poll task stops at 45 s).
 COMMENTS_SECONDS = 20
 # Graph's answer for an object that is gone (deleted, hidden from the Page, or its author's account
-# closed): code 100, "Object with ID … does not exist, cannot be loaded due to missing permissions".
+# closed): code 100, "Object with ID … does not exist, cannot be loaded due to missing permissions",
+# subcode 33 (code 100 alone is any invalid parameter).
 GONE_CODE = 100
+GONE_SUBCODE = 33
 # How long one deletion check keeps looking objects up, one request each.
 DELETION_SECONDS = 20
 
@@ -251,6 +254,9 @@ class FacebookConnector(Connector):
             return ConnectorError(f"{self.label} refused the token: {exc}", reconnect=True, status=status)
         if (status is not None and status >= 500) or code in TRANSIENT_CODES or not isinstance(exc.result, dict):
             return ConnectorError(f"{self.label} server error: {exc}", status=status)
+        details = exc.result.get("error")
+        if code == GONE_CODE and isinstance(details, dict) and details.get("error_subcode") == GONE_SUBCODE:
+            return Gone(f"{self.label} has no such object any more: {exc}", status=status)
         return ConnectorError(f"{self.label} rejected the request: {exc}", permanent=True, status=status)
 
     @staticmethod
@@ -426,6 +432,8 @@ class FacebookConnector(Connector):
         for index, post_id in enumerate(resumed):
             try:
                 read_comments(post_id, owed.get(post_id, since))
+            except Gone:
+                log.info("Facebook channel %s: post %s is gone, its comments no longer read", self.channel.pk, post_id)
             except ConnectorError as exc:
                 error = exc
                 for left in resumed[index:]:
@@ -442,6 +450,8 @@ class FacebookConnector(Connector):
                 break
             try:
                 read_comments(post_id, owed.get(post_id, since))
+            except Gone:  # deleted by its author since its last comment: nothing left to read
+                log.info("Facebook channel %s: post %s is gone, its comments no longer read", self.channel.pk, post_id)
             except ConnectorError as exc:
                 error = exc
                 break

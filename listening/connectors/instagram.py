@@ -57,6 +57,7 @@ from listening.connectors.base import (
     FetchedAuthor,
     FetchedItem,
     FetchResult,
+    Gone,
     PostedReply,
     RateLimited,
     RejectedItem,
@@ -389,6 +390,8 @@ class InstagramConnector(FacebookConnector):
                 comments, _more = self._edge(
                     graph, last, f"{media_id}/comments", {"fields": COMMENT_FIELDS, "limit": PAGE_SIZE}
                 )
+            except Gone:
+                continue  # deleted since it was looked up: nothing left to read
             except ConnectorError as exc:
                 error = exc
                 still_owed[media_id] = media_since

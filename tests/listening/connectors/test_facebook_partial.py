@@ -152,3 +152,29 @@ def test_wherever_faults_fall_every_item_is_stored_once_and_none_is_skipped(db, 
     assert sorted(ids) == sorted(expected)  # nothing skipped, nothing twice
     assert created == len(expected)
     assert "comments_owed" not in channel.cursor and "resume" not in channel.cursor
+
+
+def test_a_post_deleted_while_its_comments_are_followed_is_dropped_and_the_channel_keeps_polling(db, wire):
+    """A visitor deletes their post: Graph answers its comments with code 100 ("does not exist").
+    That says nothing about the channel's token or settings, so the poll goes on to the other
+    posts, the channel stays healthy and the gone post is not owed to every next poll."""
+    expected = serve_busy_page(wire)
+    gone = POSTS[1]
+    route = next(r for r in wire.routes if r.path == f"/v21.0/{gone}/comments")
+    route.responses[:] = [(400, JSON, fixture_bytes("facebook/object_gone.json"))]
+    channel = new_channel(wire)
+    channel.cursor = {"since": SINCE, "comments_owed": {gone: SINCE}}  # owed: read first
+    channel.save(update_fields=["cursor"])
+
+    outcome = channel_poll(channel=channel)
+    channel.refresh_from_db()
+    assert outcome.error == "" and channel.state == Channel.State.OK
+    assert set(stored(channel)) == expected - {f"{gone}_c0", f"{gone}_c1"}
+    assert "comments_owed" not in channel.cursor
+
+    asked = len(wire.calls(f"/v21.0/{gone}/comments"))
+    channel_poll(channel=channel)
+    channel.refresh_from_db()
+    assert channel.state == Channel.State.OK
+    # the next poll still looks at it among the posts of its feed, as at any post, but only once
+    assert len(wire.calls(f"/v21.0/{gone}/comments")) <= asked + 1
