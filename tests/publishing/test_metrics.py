@@ -90,3 +90,22 @@ def test_the_report_shows_our_posts_with_their_interactions_per_campaign_and_hou
     assert "#AcmeSummer" in block and "No campaign" in block
     assert "&lt;img src=x" in block and "<img src=x" not in block
     assert "Best hours (Europe/Madrid)" in block
+
+
+def test_a_page_post_deleted_since_does_not_keep_the_others_from_being_read(team, fb_channel, wire):
+    """Graph fails a whole ``?ids=`` request when one of its ids is gone (a post the brand deleted
+    on Facebook): the others are still read, and read once."""
+    gone_id = "104857600000001_990000000000777"
+    on_page = published(team, fb_channel, PAGE_POST_ID, timedelta(hours=2))
+    gone = published(team, fb_channel, gone_id, timedelta(hours=2))
+    wire.add(
+        "GET", "/v21.0/", when={"ids": f"{PAGE_POST_ID},{gone_id}"}, fixture="facebook/object_gone.json", status=400
+    )
+    wire.add("GET", "/v21.0/", when={"ids": gone_id}, fixture="facebook/object_gone.json", status=400)
+    wire.add("GET", "/v21.0/", when={"ids": PAGE_POST_ID}, fixture="facebook/post_metrics.json")
+
+    assert posts_read_metrics() == 1
+    on_page.refresh_from_db()
+    assert on_page.metrics == {"reactions": 86, "comments": 14, "shares": 9}
+    assert not gone.readings.exists()
+    assert posts_read_metrics() == 0
