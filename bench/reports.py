@@ -14,7 +14,8 @@ from the mentions), a burst of 500 new mentions over 30 days stored through the 
 (routing, rollup deltas), a sentiment correction and a deletion through the services, the refresh
 after them (it recounts only days whose totals no longer match), and the report's server time
 (median, p95) for 30 and 90 days through the test Client as a manager, after a first view that
-computes the period's summary of ranked blocks.
+computes the period's summary of ranked blocks, and for 30 days with 20 new mentions stored through
+the pipeline before each view (a busy brand, whose rollups change between any two views).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -154,9 +156,12 @@ def load(mentions: int, days: int, seed: int = 7) -> tuple[object, object]:
     return brand, manager
 
 
-def page_times(client: Client, url: str, runs: int) -> tuple[str, float]:
+def page_times(client: Client, url: str, runs: int, before: Callable[[], object] | None = None) -> tuple[str, float]:
+    """The page's server time over ``runs`` requests; ``before`` runs before each, untimed."""
     times = []
     for _ in range(runs):
+        if before is not None:
+            before()
         start = time.perf_counter()
         response = client.get(url)
         times.append((time.perf_counter() - start) * 1000)
@@ -211,17 +216,17 @@ def measure(args: argparse.Namespace, mentions: int) -> dict[str, float]:
         channel = brand.channels.first()
         author = Mention.objects.filter(brand=brand).values_list("author_id", flat=True).first()
 
-        def burst() -> int:
+        def arrive(count: int) -> int:
             created = Mention.objects.bulk_create(
                 Mention(brand=brand, channel=channel, author_id=author, external_id=f"late-{n}-{time.time()}",
                         text="late refund, how do I get it? #bench", published_at=now - timedelta(days=n % 30),
                         sentiment="negative", language="en")
-                for n in range(500)
+                for n in range(count)
             )  # fmt: skip
             pipeline.run(created)  # what ingestion runs inside its transaction: routing, rollup deltas
             return len(created)
 
-        timed("500 new mentions over 30 days through the pipeline's steps", burst)
+        timed("500 new mentions over 30 days through the pipeline's steps", lambda: arrive(500))
         victim = Mention.objects.filter(brand=brand).order_by("published_at").first()
         relabel = "negative" if victim.sentiment != "negative" else "positive"
         timed("1 sentiment correction", lambda: mention_correct_sentiment(mention=victim, label=relabel, actor=manager))
@@ -252,6 +257,14 @@ def measure(args: argparse.Namespace, mentions: int) -> dict[str, float]:
         print(f"report page, {days} days, first view after a change: {(time.perf_counter() - start) * 1000:.0f} ms")
         line, p95s[f"page {days} days"] = page_times(client, url, args.runs)
         print(f"report page, {days} days: {line}")
+    if not args.reuse:
+        # A busy brand: new mentions come between any two views, each batch a new rollup version.
+        # The page shows the ranked blocks of a summary up to RANKINGS_MAX_AGE old (the rollup job
+        # computes them every minute); before, every view computed them again.
+        url = f"/reports/?brand={brand.pk}&since={today - timedelta(days=29)}&until={today}"
+        client.get(url)
+        line, _ = page_times(client, url, args.runs, before=lambda: arrive(20))
+        print(f"report page, 30 days, 20 new mentions before each view: {line}")
     ReportSummary.objects.filter(brand=brand).delete()
     timed("report summaries of the last 7, 30 and 90 days, as the rollup job prepares them", summaries_refresh)
     api = f"/api/v1/reports/summary/?brand={brand.pk}"

@@ -203,6 +203,9 @@ class RollupVersion(models.Model):
         Brand, on_delete=models.CASCADE, primary_key=True, related_name="+", db_constraint=False
     )
     version = models.BigIntegerField(default=0)
+    # How many of those changes edited what was counted (corrections, deletions, erasures,
+    # recounts), as opposed to counting new mentions in.
+    edited = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.brand_id}: {self.version}"
@@ -219,6 +222,7 @@ class ReportSummary(models.Model):
     since = models.DateField()
     until = models.DateField()
     version = models.BigIntegerField()
+    edited = models.BigIntegerField(default=0)  # the brand's RollupVersion.edited when it was built
     terms = models.CharField(max_length=64)
     data = models.JSONField()
     computed_at = models.DateTimeField()

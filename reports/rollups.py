@@ -293,10 +293,16 @@ def _merge(into: Deltas, more: Deltas) -> Deltas:
 
 
 def rollups_apply(
-    facts: Iterable[Facts], *, sign: int = 1, before: Iterable[Facts] = (), labels_only: bool = False
+    facts: Iterable[Facts],
+    *,
+    sign: int = 1,
+    before: Iterable[Facts] = (),
+    labels_only: bool = False,
+    edit: bool = True,
 ) -> None:
     """Add the contributions of ``facts`` (``sign`` -1: take them away), minus those of ``before``;
-    ``labels_only``: of the intent and quality rows alone (``contributions``)."""
+    ``labels_only``: of the intent and quality rows alone (``contributions``). ``edit``: a change
+    to what was counted (a correction, a deletion, an erasure), not new mentions (``_bump_versions``)."""
     deltas = _deltas()
     labels: dict[tuple, str] = {}
     brands: set[int] = set()
@@ -312,23 +318,30 @@ def rollups_apply(
         if model in deltas:
             _apply(model, deltas[model], labels if model is SourceDay else {})
     if deltas:
-        _bump_versions(brands)
+        # Intent and quality rows are not among the ranked blocks of a summary.
+        _bump_versions(brands, edited=edit and not labels_only)
 
 
-def _bump_versions(brand_ids: Iterable[int]) -> None:
+def _bump_versions(brand_ids: Iterable[int], *, edited: bool = True) -> None:
     """One more RollupVersion for each brand, in the caller's transaction: the report summaries
     computed before this change no longer stand. Taken last, after every rollup row a change
-    locks, and in brand order, so two writers never wait on each other in a cycle."""
+    locks, and in brand order, so two writers never wait on each other in a cycle.
+
+    ``edited``: also one more ``edited``, for a change to what the ranked blocks had counted (a
+    correction, a deletion, an erasure, a recount) rather than new mentions: the report page shows
+    a summary a little behind new mentions, never behind an edit (selectors.period_summary)."""
     ids = sorted(set(brand_ids))
     if not ids:
         return
     q = connection.ops.quote_name
     table = q(RollupVersion._meta.db_table)
-    values = ", ".join(["(%s, 1)"] * len(ids))
+    step = 1 if edited else 0
+    values = ", ".join([f"(%s, 1, {step})"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} ({q('brand_id')}, {q('version')}) VALUES {values} "  # noqa: S608
-            f"ON CONFLICT ({q('brand_id')}) DO UPDATE SET {q('version')} = {table}.{q('version')} + 1",
+            f"INSERT INTO {table} ({q('brand_id')}, {q('version')}, {q('edited')}) VALUES {values} "  # noqa: S608
+            f"ON CONFLICT ({q('brand_id')}) DO UPDATE SET {q('version')} = {table}.{q('version')} + 1, "
+            f"{q('edited')} = {table}.{q('edited')} + {step}",
             ids,
         )
 
@@ -454,7 +467,7 @@ def rollups_add_mentions(mentions: Sequence[Mention]) -> None:
     facts = facts_of(mentions)
     for mention, fact in zip(mentions, facts, strict=True):
         setattr(mention, KEPT_FACTS, (_kept(mention), fact))
-    rollups_apply(facts)
+    rollups_apply(facts, edit=False)
 
 
 # A mention's fields as the change step receives them, and the Facts field each one sets.

@@ -782,39 +782,55 @@ def period_summary(brand: Brand, period: Period) -> dict:
     (a new, relabelled, erased or deleted mention, a recount) moves the version in its own
     transaction, and a tracked term's change changes the words left out.
     """
+    return _period_summary(brand, period, max_age=None)[0]
+
+
+# How far behind new mentions the report page's ranked blocks may be: on a busy brand mentions
+# arrive every few seconds, each batch a new RollupVersion, and computing the ranking again for
+# every view cost the page most of its time at a million mentions (bench/reports.py). The rollup
+# job computes the usual periods again every minute, so the page mostly finds one this recent.
+RANKINGS_MAX_AGE = timedelta(minutes=2)
+
+
+def _period_summary(brand: Brand, period: Period, *, max_age: timedelta | None) -> tuple[dict, datetime | None]:
+    """``period_summary``, and when ``max_age`` is given, the stored summary also while it is
+    younger than that and only new mentions came since (no correction, deletion, erasure or
+    recount: the version's ``edited`` count is the same); then with the time it was computed at
+    (else None: it is the count of now)."""
     excluded = tracked_words(brand)
     terms = _terms_digest(excluded)
     # The brand's version and the period's summary in one round trip (the summary if it stands).
-    version_now = RollupVersion.objects.filter(brand=brand).values("version")[:1]
+    versions = RollupVersion.objects.filter(brand=brand)
+    stored_summary = ReportSummary.objects.filter(brand=brand, since=period.since, until=period.until, terms=terms)
     found = (
         Brand.objects.filter(pk=brand.pk)
         .annotate(
-            now=Coalesce(Subquery(version_now), 0),
-            stored=Subquery(
-                ReportSummary.objects.filter(
-                    brand=brand,
-                    since=period.since,
-                    until=period.until,
-                    terms=terms,
-                    version=Coalesce(Subquery(version_now), 0),
-                ).values("data")[:1]
-            ),
+            now=Coalesce(Subquery(versions.values("version")[:1]), 0),
+            edited_now=Coalesce(Subquery(versions.values("edited")[:1]), 0),
+            stored=Subquery(stored_summary.values("data")[:1]),
+            stored_version=Subquery(stored_summary.values("version")[:1]),
+            stored_edited=Subquery(stored_summary.values("edited")[:1]),
+            stored_at=Subquery(stored_summary.values("computed_at")[:1]),
         )
-        .values_list("now", "stored")
+        .values_list("now", "edited_now", "stored", "stored_version", "stored_edited", "stored_at")
         .first()
     )
-    version, stored = found if found is not None else (0, None)
+    version, edited, stored, stored_version, stored_edited, stored_at = found or (0, 0, None, None, None, None)
     if stored is not None:
-        return json.loads(stored) if isinstance(stored, str) else stored
+        current = stored_version == version
+        recent = max_age is not None and stored_edited == edited and stored_at >= timezone.now() - max_age
+        if current or recent:
+            data = json.loads(stored) if isinstance(stored, str) else stored
+            return data, None if current else stored_at
     data = _summary_compute(brand, period, excluded)
     ReportSummary.objects.bulk_create(
-        [ReportSummary(brand=brand, since=period.since, until=period.until, version=version, terms=terms, data=data,
-                       computed_at=timezone.now())],
+        [ReportSummary(brand=brand, since=period.since, until=period.until, version=version, edited=edited,
+                       terms=terms, data=data, computed_at=timezone.now())],
         update_conflicts=True,
         unique_fields=["brand", "since", "until"],
-        update_fields=["version", "terms", "data", "computed_at"],
+        update_fields=["version", "edited", "terms", "data", "computed_at"],
     )  # fmt: skip
-    return data
+    return data, None
 
 
 # A summary not computed again for this long is deleted (a period's summary that still stands is
@@ -835,8 +851,11 @@ def summaries_refresh() -> int:
     return done
 
 
-def report(brand: Brand, period: Period) -> Report:
-    summary = period_summary(brand, period)
+def report(brand: Brand, period: Period, *, rankings_max_age: timedelta | None = None) -> Report:
+    """The whole report. ``rankings_max_age`` (the page's RANKINGS_MAX_AGE): its ranked blocks may
+    be a summary that recent and behind new mentions only; ``rankings_as_of`` then says when it was
+    computed (else None). Every other figure is counted now."""
+    summary, as_of = _period_summary(brand, period, max_age=rankings_max_age)
     # The repeat complaints, as the summary ranked them.
     authors = AuthorTotals(**summary["authors"])
     mentions = volume(brand, period)
@@ -856,6 +875,7 @@ def report(brand: Brand, period: Period) -> Report:
             "intents": intents(brand, period),
             "quality": quality(brand, period),
             "our_posts": posts_performance(brand, period.start, period.end),
+            "rankings_as_of": as_of,
         },
     )
 

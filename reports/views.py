@@ -66,7 +66,7 @@ def _report_or_error(request: HttpRequest) -> tuple[Brand, selectors.Period, str
 @permission_required("listening.view_reports", raise_exception=True)
 def report(request: HttpRequest) -> HttpResponse:
     brand, period, error = _report_or_error(request)
-    data = selectors.report(brand, period)
+    data = selectors.report(brand, period, rankings_max_age=selectors.RANKINGS_MAX_AGE)
     context = exports.report_blocks_context(data) | {
         "brands": brands_for_user(request.user).order_by("name"),
         "error": error,

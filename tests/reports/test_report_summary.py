@@ -103,3 +103,49 @@ def test_the_rollup_job_prepares_the_usual_periods_and_forgets_old_ones(team):
         with CaptureQueriesContext(connection) as queries:
             selectors.report(team.brand, selectors.Period.last_days(30))
     assert _ranked_reads(queries.captured_queries) == []
+
+
+@pytest.mark.django_db
+def test_the_page_keeps_its_rankings_a_little_behind_new_mentions_but_never_behind_an_edit(client, team, week):
+    """On a busy brand every batch of new mentions changes the rollups: the page shows the ranking
+    computed up to two minutes before, saying when, rather than computing it for every view; a
+    person's correction shows at once, and the headline count is always of now."""
+    client.force_login(team.manager)
+    url = f"{URL}&brand={team.brand.pk}"
+
+    def new_mention(external_id: str, text: str) -> Mention:
+        mention = Mention.objects.create(
+            brand=team.brand, channel=week.mentions[1].channel, author=AuthorFactory(handle=external_id),
+            external_id=external_id, published_at=at(6, 15), text=text, sentiment=Sentiment.NEGATIVE, language="en",
+        )  # fmt: skip
+        pipeline.run([mention])
+        return mention
+
+    with time_machine.travel(NOW, tick=False):
+        client.get(url)
+        total = selectors.volume(team.brand, PERIOD)["total"]["total"]
+    with time_machine.travel(NOW + timedelta(seconds=30), tick=False):
+        new = new_mention("late-1", "zeppelin zeppelin zeppelin")
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(url).content.decode()
+        assert _ranked_reads(queries.captured_queries) == []  # the ranking of 30 s before
+        assert "zeppelin" not in page and "Rankings (terms, sources, questions, people) as of" in page
+        assert selectors.volume(team.brand, PERIOD)["total"]["total"] == total + 1
+        # the API, the e-mail and the PDF count now
+        assert "zeppelin" in _words(selectors.report(team.brand, PERIOD))
+
+        # an edit (a correction, a deletion): the page's next view counts it, whatever the age of
+        # its summary
+        page = client.get(url).content.decode()  # the summary of now, stored by report() above
+        assert "zeppelin" in page and "Rankings (terms" not in page
+        mention_correct_sentiment(mention=new, label=Sentiment.POSITIVE, actor=team.cm)
+        corrected = selectors.report(team.brand, PERIOD, rankings_max_age=selectors.RANKINGS_MAX_AGE)
+        assert "zeppelin" not in _words(corrected) and corrected.rankings_as_of is None
+        Mention.objects.filter(pk=new.pk).delete()
+        assert "zeppelin" not in client.get(url).content.decode()
+
+    with time_machine.travel(NOW + timedelta(seconds=60), tick=False):
+        new_mention("late-2", "dirigible dirigible dirigible")
+        assert "dirigible" not in client.get(url).content.decode()
+    with time_machine.travel(NOW + timedelta(minutes=5), tick=False):
+        assert "dirigible" in client.get(url).content.decode()  # older than two minutes: counted again
