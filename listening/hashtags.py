@@ -14,6 +14,8 @@ are saved, and a poll never looks one up beyond it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +24,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from config.locks import cache_lock
 from listening.models import Channel, HashtagSearch, Platform
 
 WEEKLY_HASHTAGS = 30
@@ -107,6 +110,19 @@ def hashtag_may_search(*, ig_user_id: str, name: str) -> bool:
         return True
     budget = hashtag_budget(ig_user_id=ig_user_id)
     return budget.used < budget.limit
+
+
+# Longer than a look-up takes (the Graph request's timeout); one whose holder died frees itself.
+SLOT_LOCK_SECONDS = 120
+
+
+@contextmanager
+def hashtag_slot(*, ig_user_id: str, name: str) -> Iterator[bool | None]:
+    """Whether a poll may look ``name`` up now (``hashtag_may_search``), held until the look-up is
+    recorded (``hashtag_searched``) so that two channels of one account polling at once cannot both
+    take the last slot; None while another poll of the account holds it (try on the next poll)."""
+    with cache_lock(f"listening:hashtag-slot:{ig_user_id}", SLOT_LOCK_SECONDS) as held:
+        yield hashtag_may_search(ig_user_id=ig_user_id, name=name) if held else None
 
 
 def hashtag_searched(*, ig_user_id: str, name: str, hashtag_id: str) -> None:

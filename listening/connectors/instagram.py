@@ -476,7 +476,7 @@ class InstagramConnector(FacebookConnector):
         knows no id for (a campaign's hashtag before its first post) is looked up again hourly
         (``checks``: name → unix time of the last look-up), free within its 7 days.
         """
-        from listening.hashtags import hashtag_may_search, hashtag_searched, hashtags_known
+        from listening.hashtags import hashtag_searched, hashtag_slot, hashtags_known
 
         names = [str(name) for name in self.settings.get("hashtags") or []]
         if not names:
@@ -490,24 +490,30 @@ class InstagramConnector(FacebookConnector):
             if not hashtag_id:
                 if hashtag_id == "" and time.time() - checks.get(name, 0) < UNKNOWN_HASHTAG_RECHECK:
                     continue  # Instagram knew no such hashtag a moment ago
-                if budget_spent or not hashtag_may_search(ig_user_id=ig_user_id, name=name):
+                if budget_spent:
                     rejected.append(RejectedItem(f"#{name}", HASHTAG_BUDGET_SPENT % {"name": name}))
                     continue
-                try:
-                    found = self._request(graph, last, "ig_hashtag_search", args={"user_id": ig_user_id, "q": name})
-                except RateLimited as exc:
-                    return items, {**floors, **kept}, exc
-                except ConnectorError as exc:
-                    if exc.reconnect or not exc.permanent:
+                with hashtag_slot(ig_user_id=ig_user_id, name=name) as may_search:
+                    if may_search is None:
+                        continue  # another channel of the account is looking one up: next poll
+                    if not may_search:
+                        rejected.append(RejectedItem(f"#{name}", HASHTAG_BUDGET_SPENT % {"name": name}))
+                        continue
+                    try:
+                        found = self._request(graph, last, "ig_hashtag_search", args={"user_id": ig_user_id, "q": name})
+                    except RateLimited as exc:
                         return items, {**floors, **kept}, exc
-                    # Refused for this hashtag: not looked up, so not counted; the others go on.
-                    budget_spent = budget_spent or _is_budget_refusal(exc)
-                    rejected.append(RejectedItem(f"#{name}", f"Instagram refused to look up #{name}: {exc}"[:300]))
-                    continue
-                data = found.get("data")
-                first = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
-                hashtag_id = str(first.get("id") or "")
-                hashtag_searched(ig_user_id=ig_user_id, name=name, hashtag_id=hashtag_id)
+                    except ConnectorError as exc:
+                        if exc.reconnect or not exc.permanent:
+                            return items, {**floors, **kept}, exc
+                        # Refused for this hashtag: not looked up, so not counted; the others go on.
+                        budget_spent = budget_spent or _is_budget_refusal(exc)
+                        rejected.append(RejectedItem(f"#{name}", f"Instagram refused to look up #{name}: {exc}"[:300]))
+                        continue
+                    data = found.get("data")
+                    first = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
+                    hashtag_id = str(first.get("id") or "")
+                    hashtag_searched(ig_user_id=ig_user_id, name=name, hashtag_id=hashtag_id)
                 if hashtag_id:
                     checks.pop(name, None)
                 else:

@@ -328,3 +328,28 @@ def test_an_expired_token_while_reading_hashtags_asks_to_reconnect(wire):
     with pytest.raises(ConnectorError) as error:
         get_connector(instagram_channel(wire, ["acmeroadrunner"])).fetch({"since": SINCE})
     assert error.value.reconnect
+
+
+@pytest.mark.django_db
+def test_two_channels_of_one_account_cannot_both_take_the_last_slot(wire):
+    """The budget is checked and the look-up recorded while the account's slot is held: a channel
+    polling while another channel of the account is looking a hashtag up waits for its next poll
+    (neither searching nor setting its hashtag aside), so the two cannot both take the 30th slot."""
+    from django.core.cache import cache
+
+    from listening.hashtags import hashtag_slot
+
+    searched([f"tag{n}" for n in range(29)], ago=timedelta(days=3))
+    serve(wire)
+    other = instagram_channel(wire, ["acmeroadrunner"])
+    with hashtag_slot(ig_user_id=IG, name="othertag") as may_search:  # the other channel's look-up
+        assert may_search is True
+        waiting = get_connector(other).fetch({"since": SINCE})
+        assert not wire.calls(SEARCH) and not waiting.rejected and not waiting.items
+        HashtagSearch.objects.create(ig_user_id=IG, name="othertag", hashtag_id="1", searched_at=timezone.now())
+    assert cache.get(f"listening:hashtag-slot:{IG}") is None  # released with the look-up recorded
+
+    after = get_connector(other).fetch({"since": SINCE})  # the 30 slots are taken now
+    assert not wire.calls(SEARCH)
+    assert [r.external_id for r in after.rejected] == ["#acmeroadrunner"]
+    assert hashtag_budget(ig_user_id=IG).used == 30
