@@ -63,7 +63,6 @@ def _visible_mention(request: HttpRequest, pk: int) -> Mention:
             "assignee",
             "sentiment_corrected_by",
             "intent_corrected_by",
-            "parent__author",
         ),
         pk=pk,
     )
