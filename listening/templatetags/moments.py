@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import functools
+from datetime import datetime, tzinfo
 
 from django import template
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -27,6 +28,14 @@ def ago(moment: datetime) -> SafeString:
     return format_html(
         '<time datetime="{}" title="{}">{}</time>',
         local.isoformat(),
-        date_format(local, "DATETIME_FORMAT"),
+        _local_date(local, local.tzinfo, translation.get_language()),
         _("%(age)s ago") % {"age": timesince(moment)},
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _local_date(local: datetime, zone: tzinfo | None, language: str | None) -> str:
+    # The same rows come back on every reload of the inbox, and formatting a date in words (the
+    # month's name translated, "p.m." …) costs as much as the rest of the row's time. The zone and
+    # the language are in the key because the text depends on them.
+    return date_format(local, "DATETIME_FORMAT")
