@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext, pgettext_lazy
 
 from listening.fields import EncryptedJSONField
 
@@ -331,6 +331,12 @@ class Author(models.Model):
     def is_anonymous(self) -> bool:
         """The one placeholder per platform that erased mentions point to (``listening.privacy``)."""
         return self.external_id == ANONYMOUS_EXTERNAL_ID
+
+    @property
+    def followers_label(self) -> str:
+        """How many follow them in the reader's language ("1 follower", "250 followers"), as an
+        inbox row says it: the template's plural block cost as much as the rest of the row's author."""
+        return ngettext("%(counter)s follower", "%(counter)s followers", self.followers) % {"counter": self.followers}
 
 
 class ErasureReason(models.TextChoices):
