@@ -275,7 +275,11 @@ def parse_mention_filters(query: Mapping[str, str]) -> tuple[MentionFilters, dic
 
 def mention_thread(mention: Mention) -> tuple[Mention | None, list[Mention]]:
     """The post this mention answers (if we have it) and the other answers around it in the channel."""
-    parent = mention.parent
+    # Read here rather than joined to the mention page's own read of the mention: with the parent
+    # and its author, that read joined ten tables and PostgreSQL spent ~8 ms planning it.
+    parent = (
+        Mention.objects.filter(pk=mention.parent_id).select_related("author").first() if mention.parent_id else None
+    )
     if parent is None and mention.parent_external_id:
         parent = (
             Mention.objects.filter(channel_id=mention.channel_id, external_id=mention.parent_external_id)

@@ -215,7 +215,9 @@ class AuthorSummary:
 def author_summary(*, user: AbstractBaseUser, author: Author, exclude: Mention | None = None) -> AuthorSummary:
     """What the author panel shows: their other mentions and tickets the user may see, and badges."""
     visible = mentions_visible_to(user).filter(author=author)
-    earlier = visible.select_related("channel").order_by("-published_at", "-id")
+    # Listed as the inbox lists its rows: without the channel's credentials to decrypt or the JSON
+    # columns to decode, for each of the ten.
+    earlier = visible.select_related("channel").defer(*INBOX_ROW_UNREAD).order_by("-published_at", "-id")
     if exclude is not None:
         earlier = earlier.exclude(pk=exclude.pk)
     since = timezone.now() - timedelta(days=REPEAT_COMPLAINER_DAYS)

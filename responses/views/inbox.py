@@ -218,7 +218,10 @@ def _inbox_context(request: HttpRequest, filters: MentionFilters) -> dict[str, A
         "terms": TrackedTerm.objects.filter(brand_id__in=brand_ids, is_active=True).only("id", "kind", "text"),
         "saved_views": saved_views_for_user(user),
         "teammates": brand_members(brand_ids),
-        "departments": Department.objects.filter(brand_id__in=brand_ids).select_related("brand"),
+        # Their names only: the webhook URLs are encrypted, and each one read is decrypted.
+        "departments": Department.objects.filter(brand_id__in=brand_ids)
+        .select_related("brand")
+        .only("name", "brand__name"),
     }
 
 

@@ -63,7 +63,6 @@ def _visible_mention(request: HttpRequest, pk: int) -> Mention:
             "assignee",
             "sentiment_corrected_by",
             "intent_corrected_by",
-            "parent__author",
         ),
         pk=pk,
     )
@@ -82,7 +81,7 @@ def _mention_context(request: HttpRequest, mention: Mention) -> dict[str, Any]:
         "events": _history(mention, members),
         "author_summary": author_summary(user=request.user, author=mention.author, exclude=mention),
         "case": mention_case(user=request.user, mention=mention),
-        "departments": Department.objects.filter(brand_id=mention.brand_id).order_by("name"),
+        "departments": Department.objects.filter(brand_id=mention.brand_id).only("name").order_by("name"),
         "priorities": Priority.choices,
         "default_priority": Priority.NORMAL,
         "can_route": request.user.has_perm("responses.add_ticket") and request.user.has_perm("listening.work_inbox"),

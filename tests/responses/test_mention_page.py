@@ -72,6 +72,18 @@ def test_the_page_shows_the_thread_our_replies_and_the_history(client, team, men
     assert 'href="https://example.com/status/101"' in body
 
 
+def test_the_post_a_mention_answers_is_shown_with_its_author_when_linked_to_it(client, team, channel):
+    author = AuthorFactory(name="Acme Store", handle="acmestore")
+    parent = MentionFactory(channel=channel, external_id="200", text="Two new stores open", author=author)
+    # Linked by the ingest's threading step, and the platform id not kept: only the link finds it.
+    answer = MentionFactory(channel=channel, external_id="201", parent=parent, text="Where are they?")
+    client.force_login(team.cm)
+    body = client.get(url(answer)).content.decode()
+    conversation = body[body.index('class="mention parent') :]
+    assert "Two new stores open" in conversation
+    assert "Acme Store" in conversation and "@acmestore" in conversation
+
+
 def test_a_link_that_is_not_http_is_never_rendered_as_a_link(client, team, channel):
     evil = MentionFactory(channel=channel, url="javascript:alert(1)")
     client.force_login(team.cm)
