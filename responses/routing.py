@@ -9,7 +9,7 @@ rule into predicates once per batch.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -19,12 +19,13 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from listening.models import Mention, Sentiment
+from listening.models import Channel, Mention, Sentiment
 from listening.services import MentionChanges
 from listening.terms import folded_of, phrase_pattern
-from responses.models import Department, Priority, RoutingRule, Ticket
+from responses.models import Department, Priority, RoutingRule, Ticket, WebhookEndpoint
 from responses.notifications import Notice, notify_all
 from responses.tickets import TicketBatch
+from responses.webhooks import endpoints_by_brand, mentions_announce
 
 # A new negative mention by an author whose ticket closed this recently is a repeat complaint.
 REPEAT_WINDOW = timedelta(days=30)
@@ -108,7 +109,8 @@ def _brand_contexts(brand_ids: set[int]) -> dict[int, _BrandContext]:
             # A rule saved around the validator (admin, shell) must not stop ingestion.
             continue
         user_ids.update(a["user"] for a in rule.actions if a.get("type") in ("assign", "notify") and "user" in a)
-    for department in Department.objects.filter(brand_id__in=brand_ids).prefetch_related("members"):
+    # Their members and SLA policies are read by the batch of tickets, when a rule opens one.
+    for department in Department.objects.filter(brand_id__in=brand_ids):
         contexts[department.brand_id].departments[department.pk] = department
         contexts[department.brand_id].departments.setdefault(department.name.lower(), department)  # type: ignore[index]
     users = get_user_model().objects.filter(pk__in=user_ids, is_active=True)
@@ -189,7 +191,18 @@ def _repeat_authors(mentions: Sequence[Mention]) -> set[int]:
     )
 
 
-def route_mentions(mentions: Sequence[Mention]) -> None:
+def mentions_route_and_announce(mentions: Sequence[Mention]) -> None:
+    """The ingestion pipeline's step (registered by ``ResponsesConfig.ready()``): route the new
+    mentions, then announce them to the brands' webhooks, routed already (what routing did is part
+    of the announcement); the endpoints read once for both."""
+    endpoints = endpoints_by_brand({m.brand_id for m in mentions})
+    route_mentions(mentions, endpoints=endpoints)
+    mentions_announce(mentions, endpoints=endpoints)
+
+
+def route_mentions(
+    mentions: Sequence[Mention], *, endpoints: Mapping[int, list[WebhookEndpoint]] | None = None
+) -> None:
     """Run each new mention through its brand's active rules, once, in order.
 
     A pipeline step: ingestion calls it inside its transaction. Set-based: rules, departments,
@@ -198,12 +211,14 @@ def route_mentions(mentions: Sequence[Mention]) -> None:
     together: the tickets and their events, the mentions' changes and their events, the
     notifications (e-mails queued by one hook after commit) and the webhook events, each kind in
     one statement or a few. What each matching rule did is appended to ``mention.routing_log``;
-    a mention that already has a log was routed before and is skipped.
+    a mention that already has a log was routed before and is skipped. ``endpoints``: the brands'
+    webhook endpoints (``endpoints_by_brand``), when the caller read them already.
     """
     mentions = [m for m in mentions if not m.routing_log]
     if not mentions:
         return
     contexts = _brand_contexts({m.brand_id for m in mentions})
+    _brand_from_channel(mentions)
     # What the rules and the actions read; a page's terms only when a rule asks for their kind.
     related = ["author", "channel", "brand"]
     if any(c.get("field") == "term_kind" for x in contexts.values() for r in x.rules for c in r.rule.conditions):
@@ -244,7 +259,18 @@ def route_mentions(mentions: Sequence[Mention]) -> None:
     # Each mention written once: its log with the fields its actions changed.
     batch.changes.save(also=("routing_log",), of=mentions)
     notify_all(batch.notices)
-    batch.tickets.announce(tickets)
+    batch.tickets.announce(tickets, endpoints=endpoints)
+
+
+def _brand_from_channel(mentions: Sequence[Mention]) -> None:
+    """Give each mention the brand its channel holds already (ingestion's channel comes with its
+    brand): the brand is the channel's, copied, and need not be read again."""
+    brand_field, channel_field = Mention._meta.get_field("brand"), Mention._meta.get_field("channel")
+    for mention in mentions:
+        channel = channel_field.get_cached_value(mention, None)
+        brand = Channel._meta.get_field("brand").get_cached_value(channel, None) if channel is not None else None
+        if brand is not None and brand.pk == mention.brand_id and not brand_field.is_cached(mention):
+            brand_field.set_cached_value(mention, brand)
 
 
 def _opens_tickets(contexts: dict[int, _BrandContext]) -> bool:
