@@ -31,6 +31,9 @@ from responses.webhooks import endpoints_by_brand, mentions_announce
 REPEAT_WINDOW = timedelta(days=30)
 REPEAT_TAG = "repeat"
 
+# Every field routing writes: a just-stored mention's, changed or not, in one statement.
+_JUST_STORED_FIELDS = ("assignee", "routing_log", "status", "tags", "updated_at")
+
 
 Predicate = Callable[[Mention], bool]
 
@@ -196,12 +199,15 @@ def mentions_route_and_announce(mentions: Sequence[Mention]) -> None:
     mentions, then announce them to the brands' webhooks, routed already (what routing did is part
     of the announcement); the endpoints read once for both."""
     endpoints = endpoints_by_brand({m.brand_id for m in mentions})
-    route_mentions(mentions, endpoints=endpoints)
+    route_mentions(mentions, endpoints=endpoints, just_stored=True)
     mentions_announce(mentions, endpoints=endpoints)
 
 
 def route_mentions(
-    mentions: Sequence[Mention], *, endpoints: Mapping[int, list[WebhookEndpoint]] | None = None
+    mentions: Sequence[Mention],
+    *,
+    endpoints: Mapping[int, list[WebhookEndpoint]] | None = None,
+    just_stored: bool = False,
 ) -> None:
     """Run each new mention through its brand's active rules, once, in order.
 
@@ -213,6 +219,7 @@ def route_mentions(
     one statement or a few. What each matching rule did is appended to ``mention.routing_log``;
     a mention that already has a log was routed before and is skipped. ``endpoints``: the brands'
     webhook endpoints (``endpoints_by_brand``), when the caller read them already.
+    ``just_stored``: the mentions were stored in the surrounding transaction (ingestion's).
     """
     mentions = [m for m in mentions if not m.routing_log]
     if not mentions:
@@ -257,7 +264,10 @@ def route_mentions(
             entry["did"] = [record() if callable(record) else record for record in entry["did"]]
         mention.routing_log = log
     # Each mention written once: its log with the fields its actions changed.
-    batch.changes.save(also=("routing_log",), of=mentions)
+    # A mention stored in this transaction is as it is in memory, unseen by anyone else: all of
+    # them are written in one statement, their unchanged fields as they are.
+    also = _JUST_STORED_FIELDS if just_stored else ("routing_log",)
+    batch.changes.save(also=also, of=mentions)
     notify_all(batch.notices)
     batch.tickets.announce(tickets, endpoints=endpoints)
 
