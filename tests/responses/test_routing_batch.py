@@ -326,6 +326,7 @@ def test_a_page_reads_its_brands_webhook_endpoints_and_department_members_once(
     assert Notification.objects.filter(user=team.billing_member, verb="ticket_opened").count() == 2
 
 
+@pytest.mark.postgres  # elsewhere the mentions are written one statement per set of changed fields
 def test_a_page_of_new_mentions_is_routed_in_one_write_of_the_mentions(
     team, django_capture_on_commit_callbacks
 ) -> None:
