@@ -212,12 +212,12 @@ def route_mentions(
 ) -> None:
     """Run each new mention through its brand's active rules, once, in order.
 
-    A pipeline step: ingestion calls it inside its transaction. Set-based: rules, departments,
-    users, SLA policies and the mentions' live tickets are read once per batch; each mention's
-    actions are decided in memory in rule order, as if it were routed alone, then written
-    together: the tickets and their events, the mentions' changes and their events, the
-    notifications (e-mails queued by one hook after commit) and the webhook events, each kind in
-    one statement or a few. What each matching rule did is appended to ``mention.routing_log``;
+    Ingestion calls it inside its transaction (the pipeline's ``mentions_route_and_announce``).
+    Set-based: rules, departments, users, SLA policies and the mentions' live tickets are read
+    once per batch; each mention's actions are decided in memory in rule order, as if it were
+    routed alone, then written together: the tickets and their events, the mentions' changes and
+    their events, the notifications (e-mails queued by one hook after commit) and the webhook
+    events, each kind in one statement or a few. What each matching rule did is appended to ``mention.routing_log``;
     a mention that already has a log was routed before and is skipped. ``endpoints``: the brands'
     webhook endpoints (``endpoints_by_brand``), when the caller read them already.
     ``just_stored``: the mentions were stored in the surrounding transaction (ingestion's).
@@ -277,12 +277,13 @@ def route_mentions(
 
 
 def _brand_from_channel(mentions: Sequence[Mention]) -> None:
-    """Give each mention the brand its channel holds already (ingestion's channel comes with its
-    brand): the brand is the channel's, copied, and need not be read again."""
+    """Give each mention the brand its channel holds already, if it does (a channel read with its
+    brand): a mention's brand is its channel's, copied, and need not be read again."""
     brand_field, channel_field = Mention._meta.get_field("brand"), Mention._meta.get_field("channel")
+    channel_brand = Channel._meta.get_field("brand")
     for mention in mentions:
         channel = channel_field.get_cached_value(mention, None)
-        brand = Channel._meta.get_field("brand").get_cached_value(channel, None) if channel is not None else None
+        brand = channel_brand.get_cached_value(channel, None) if channel is not None else None
         if brand is not None and brand.pk == mention.brand_id and not brand_field.is_cached(mention):
             brand_field.set_cached_value(mention, brand)
 
