@@ -122,7 +122,7 @@ class MentionChanges:
             # back a status it did not touch.
             groups: dict[tuple[str, ...], list[Mention]] = {}
             for mention, fields in changed:
-                groups.setdefault((*sorted(fields | also), "updated_at"), []).append(mention)
+                groups.setdefault(tuple(sorted(fields | also | {"updated_at"})), []).append(mention)
             if also:
                 written = {id(mention) for mention, _fields in changed}
                 for mention in of:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from listening.models import Channel, Mention
+from listening.models import Mention
 from publishing.models import PostComment, PostTarget
 
 
@@ -31,18 +31,17 @@ def link_post_comments(mentions: Sequence[Mention]) -> None:
     if not ids:
         return
     places = {(mention.brand_id, mention.channel.platform) for mention in mentions}
-    channels = {
-        pk: (brand_id, platform)
-        for pk, brand_id, platform in Channel.objects.filter(
-            brand_id__in={brand for brand, _ in places}, platform__in={platform for _, platform in places}
-        ).values_list("pk", "brand_id", "platform")
-        if (brand_id, platform) in places
-    }
+    # The posts of the brands' channels of those platforms, their channels joined in: one query.
+    published = PostTarget.objects.filter(
+        channel__brand_id__in={brand for brand, _ in places},
+        channel__platform__in={platform for _, platform in places},
+        external_id__in=list(ids),
+        status=PostTarget.Status.PUBLISHED,
+    ).values_list("pk", "channel__brand_id", "channel__platform", "external_id")
     targets = {
-        (*channels[channel_id], external_id): pk
-        for pk, channel_id, external_id in PostTarget.objects.filter(
-            channel_id__in=list(channels), external_id__in=list(ids), status=PostTarget.Status.PUBLISHED
-        ).values_list("pk", "channel_id", "external_id")
+        (brand_id, platform, external_id): pk
+        for pk, brand_id, platform, external_id in published
+        if (brand_id, platform) in places
     }
     linked: dict[int, int] = {}  # mention id → target id
     for mention in mentions:

@@ -13,14 +13,13 @@ class ResponsesConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         from listening import pipeline
-        from responses import preferences, privacy, routing, tasks, webhooks  # noqa: F401 - tasks: registered for queueing by name
+        from responses import preferences, privacy, routing, tasks  # noqa: F401 - tasks: registered for queueing by name
 
         user_logged_in.connect(preferences.language_on_login, dispatch_uid="responses.language_on_login")
 
         # Every new mention is routed inside the transaction that stores it, then announced to the
         # brand's webhooks, routed already (what routing did is part of the announcement).
-        pipeline.register(routing.route_mentions)
-        pipeline.register(webhooks.mentions_announce)
+        pipeline.register(routing.mentions_route_and_announce)
 
         # A person's export and erasure (listening.privacy) reach their tickets, replies and messages.
         pipeline.register_export(privacy.personal_data_export)

@@ -116,11 +116,17 @@ def notify_all(notices: Sequence[Notice]) -> list[Notification]:
             # did, which a worker still running the previous code (mid-deploy) can run.
             return {key: render(value) for key, value in (("subject", notice.subject), ("body", notice.body)) if value}
 
+        # Written once per language among the recipients, not once per recipient.
+        in_language: dict[str, tuple[str, dict[str, str]]] = {}
         for user in recipients:
-            with translation.override(languages[user.pk]):
-                rows.append(Notification(user=user, verb=notice.verb, message=render()[:500], url=url[:500]))
-                # The notification's id is known once stored: filled in below.
-                mails.append({"notification_id": len(rows) - 1, **email_texts()})
+            language = languages[user.pk]
+            if language not in in_language:
+                with translation.override(language):
+                    in_language[language] = (render()[:500], email_texts())
+            message, email = in_language[language]
+            rows.append(Notification(user=user, verb=notice.verb, message=message, url=url[:500]))
+            # The notification's id is known once stored: filled in below.
+            mails.append({"notification_id": len(rows) - 1, **email})
         text, email = render(), email_texts()
         for address in sorted({address for address in notice.emails if address}):
             addressed.append({"address": address, "message": text[:500], "url": url[:500], **email})

@@ -9,26 +9,31 @@ rule into predicates once per batch.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import connections, router
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from listening.models import Mention, Sentiment
+from listening.models import Channel, Mention, Sentiment
 from listening.services import MentionChanges
 from listening.terms import folded_of, phrase_pattern
-from responses.models import Department, Priority, RoutingRule, Ticket
+from responses.models import Department, Priority, RoutingRule, Ticket, WebhookEndpoint
 from responses.notifications import Notice, notify_all
 from responses.tickets import TicketBatch
+from responses.webhooks import endpoints_by_brand, mentions_announce
 
 # A new negative mention by an author whose ticket closed this recently is a repeat complaint.
 REPEAT_WINDOW = timedelta(days=30)
 REPEAT_TAG = "repeat"
+
+# Every field routing writes: a just-stored mention's, changed or not, in one statement.
+_JUST_STORED_FIELDS = ("assignee", "routing_log", "status", "tags", "updated_at")
 
 
 Predicate = Callable[[Mention], bool]
@@ -108,7 +113,8 @@ def _brand_contexts(brand_ids: set[int]) -> dict[int, _BrandContext]:
             # A rule saved around the validator (admin, shell) must not stop ingestion.
             continue
         user_ids.update(a["user"] for a in rule.actions if a.get("type") in ("assign", "notify") and "user" in a)
-    for department in Department.objects.filter(brand_id__in=brand_ids).prefetch_related("members"):
+    # Their members and SLA policies are read by the batch of tickets, when a rule opens one.
+    for department in Department.objects.filter(brand_id__in=brand_ids):
         contexts[department.brand_id].departments[department.pk] = department
         contexts[department.brand_id].departments.setdefault(department.name.lower(), department)  # type: ignore[index]
     users = get_user_model().objects.filter(pk__in=user_ids, is_active=True)
@@ -189,21 +195,38 @@ def _repeat_authors(mentions: Sequence[Mention]) -> set[int]:
     )
 
 
-def route_mentions(mentions: Sequence[Mention]) -> None:
+def mentions_route_and_announce(mentions: Sequence[Mention]) -> None:
+    """The ingestion pipeline's step (registered by ``ResponsesConfig.ready()``): route the new
+    mentions, then announce them to the brands' webhooks, routed already (what routing did is part
+    of the announcement); the endpoints read once for both."""
+    endpoints = endpoints_by_brand({m.brand_id for m in mentions})
+    route_mentions(mentions, endpoints=endpoints, just_stored=True)
+    mentions_announce(mentions, endpoints=endpoints)
+
+
+def route_mentions(
+    mentions: Sequence[Mention],
+    *,
+    endpoints: Mapping[int, list[WebhookEndpoint]] | None = None,
+    just_stored: bool = False,
+) -> None:
     """Run each new mention through its brand's active rules, once, in order.
 
-    A pipeline step: ingestion calls it inside its transaction. Set-based: rules, departments,
-    users, SLA policies and the mentions' live tickets are read once per batch; each mention's
-    actions are decided in memory in rule order, as if it were routed alone, then written
-    together: the tickets and their events, the mentions' changes and their events, the
-    notifications (e-mails queued by one hook after commit) and the webhook events, each kind in
-    one statement or a few. What each matching rule did is appended to ``mention.routing_log``;
-    a mention that already has a log was routed before and is skipped.
+    Ingestion calls it inside its transaction (the pipeline's ``mentions_route_and_announce``).
+    Set-based: rules, departments, users, SLA policies and the mentions' live tickets are read
+    once per batch; each mention's actions are decided in memory in rule order, as if it were
+    routed alone, then written together: the tickets and their events, the mentions' changes and
+    their events, the notifications (e-mails queued by one hook after commit) and the webhook
+    events, each kind in one statement or a few. What each matching rule did is appended to ``mention.routing_log``;
+    a mention that already has a log was routed before and is skipped. ``endpoints``: the brands'
+    webhook endpoints (``endpoints_by_brand``), when the caller read them already.
+    ``just_stored``: the mentions were stored in the surrounding transaction (ingestion's).
     """
     mentions = [m for m in mentions if not m.routing_log]
     if not mentions:
         return
     contexts = _brand_contexts({m.brand_id for m in mentions})
+    _brand_from_channel(mentions)
     # What the rules and the actions read; a page's terms only when a rule asks for their kind.
     related = ["author", "channel", "brand"]
     if any(c.get("field") == "term_kind" for x in contexts.values() for r in x.rules for c in r.rule.conditions):
@@ -242,9 +265,27 @@ def route_mentions(mentions: Sequence[Mention]) -> None:
             entry["did"] = [record() if callable(record) else record for record in entry["did"]]
         mention.routing_log = log
     # Each mention written once: its log with the fields its actions changed.
-    batch.changes.save(also=("routing_log",), of=mentions)
+    # A mention stored in this transaction is as it is in memory, unseen by anyone else: all of
+    # them are written in one statement, their unchanged fields as they are. On PostgreSQL only,
+    # where bulk_set sends a VALUES list and a field more costs little; elsewhere bulk_update's
+    # CASE per row and field makes the smaller statements of the changed fields cheaper.
+    one_statement = just_stored and connections[router.db_for_write(Mention)].vendor == "postgresql"
+    also = _JUST_STORED_FIELDS if one_statement else ("routing_log",)
+    batch.changes.save(also=also, of=mentions)
     notify_all(batch.notices)
-    batch.tickets.announce(tickets)
+    batch.tickets.announce(tickets, endpoints=endpoints)
+
+
+def _brand_from_channel(mentions: Sequence[Mention]) -> None:
+    """Give each mention the brand its channel holds already, if it does (a channel read with its
+    brand): a mention's brand is its channel's, copied, and need not be read again."""
+    brand_field, channel_field = Mention._meta.get_field("brand"), Mention._meta.get_field("channel")
+    channel_brand = Channel._meta.get_field("brand")
+    for mention in mentions:
+        channel = channel_field.get_cached_value(mention, None)
+        brand = channel_brand.get_cached_value(channel, None) if channel is not None else None
+        if brand is not None and brand.pk == mention.brand_id and not brand_field.is_cached(mention):
+            brand_field.set_cached_value(mention, brand)
 
 
 def _opens_tickets(contexts: dict[int, _BrandContext]) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,7 +17,17 @@ from django.utils.translation import gettext_lazy
 from config.links import reverse_id
 from listening.models import Mention
 from listening.services import MentionChanges
-from responses.models import Department, Priority, Reply, RoutingRule, SlaPolicy, Ticket, TicketEvent, WebhookEvent
+from responses.models import (
+    Department,
+    Priority,
+    Reply,
+    RoutingRule,
+    SlaPolicy,
+    Ticket,
+    TicketEvent,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from responses.notifications import Notice, community_managers, department_members, notify, notify_all
 from responses.webhooks import ticket_data, webhook_event, webhook_events
 
@@ -190,9 +200,16 @@ class TicketBatch:
         TicketEvent.objects.bulk_create(events)
         return tickets
 
-    def announce(self, tickets: Sequence[Ticket]) -> None:
-        """``ticket.opened`` to the brands' webhooks, once the tickets are stored."""
-        webhook_events([(WebhookEvent.TICKET_OPENED, t.mention.brand, {"ticket": ticket_data(t)}) for t in tickets])
+    def announce(
+        self, tickets: Sequence[Ticket], *, endpoints: Mapping[int, list[WebhookEndpoint]] | None = None
+    ) -> None:
+        """``ticket.opened`` to the brands' webhooks, once the tickets are stored; ``endpoints``:
+        the brands' (``endpoints_by_brand``), when the caller read them already."""
+        # Each payload built only if an endpoint wants it (``webhook_events``).
+        events = [
+            (WebhookEvent.TICKET_OPENED, t.mention.brand, lambda t=t: {"ticket": ticket_data(t)}) for t in tickets
+        ]
+        webhook_events(events, endpoints=endpoints)
 
 
 def _locked(ticket: Ticket) -> Ticket:

@@ -30,7 +30,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -286,7 +286,9 @@ def payload(*, event: str, event_id: uuid.UUID, occurred_at: datetime, brand: Br
 
 
 # --- Events become deliveries --------------------------------------------------------------------
-def _endpoints_by_brand(brand_ids: Iterable[int]) -> dict[int, list[WebhookEndpoint]]:
+def endpoints_by_brand(brand_ids: Iterable[int]) -> dict[int, list[WebhookEndpoint]]:
+    """The brands' active endpoints: read once for a page of new mentions, which routing (its
+    tickets' ``ticket.opened``) and ``mentions_announce`` both announce."""
     found: dict[int, list[WebhookEndpoint]] = {}
     for endpoint in WebhookEndpoint.objects.filter(brand_id__in=set(brand_ids), is_active=True).only(
         "id", "brand_id", "events"
@@ -295,13 +297,17 @@ def _endpoints_by_brand(brand_ids: Iterable[int]) -> dict[int, list[WebhookEndpo
     return found
 
 
-def _rows(
-    event: str, brand: Brand, data: Mapping[str, Any], endpoints: Sequence[WebhookEndpoint]
-) -> list[WebhookDelivery]:
+# An event's data, or a function that builds it: called only when an endpoint wants the event, so
+# a page of tickets opened for a brand without webhooks builds none of their payloads.
+EventData = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
+
+
+def _rows(event: str, brand: Brand, data: EventData, endpoints: Sequence[WebhookEndpoint]) -> list[WebhookDelivery]:
     wanted = [endpoint for endpoint in endpoints if event in (endpoint.events or [])]
     if not wanted:
         return []
     event_id, now = uuid.uuid4(), timezone.now()
+    data = data() if callable(data) else data
     body = payload(event=event, event_id=event_id, occurred_at=now, brand=brand, data=data)
     return [
         WebhookDelivery(
@@ -336,21 +342,27 @@ def webhook_event(*, event: str, brand: Brand, data: Mapping[str, Any]) -> list[
     return webhook_events([(event, brand, data)])
 
 
-def webhook_events(events: Sequence[tuple[str, Brand, Mapping[str, Any]]]) -> list[WebhookDelivery]:
-    """``webhook_event`` for many (event, brand, data) at once: the endpoints read once, the
-    deliveries written in one INSERT, in the order given."""
-    endpoints = _endpoints_by_brand(brand.pk for _event, brand, _data in events)
+def webhook_events(
+    events: Sequence[tuple[str, Brand, EventData]], *, endpoints: Mapping[int, list[WebhookEndpoint]] | None = None
+) -> list[WebhookDelivery]:
+    """``webhook_event`` for many (event, brand, data) at once: the endpoints read once (or given,
+    ``endpoints_by_brand``), the deliveries written in one INSERT, in the order given."""
+    if endpoints is None:
+        endpoints = endpoints_by_brand(brand.pk for _event, brand, _data in events)
     rows: list[WebhookDelivery] = []
     for event, brand, data in events:
         rows += _rows(event, brand, data, endpoints.get(brand.pk, []))
     return deliveries_queue(rows)
 
 
-def mentions_announce(mentions: Sequence[Mention]) -> None:
-    """A step of the ingestion pipeline, after routing: ``mention.created`` for every new mention,
-    and ``mention.routed`` for each one a routing rule acted on (a ticket, an assignment, a tag…).
-    Registered by ``ResponsesConfig.ready()``: listening never knows."""
-    endpoints = _endpoints_by_brand(m.brand_id for m in mentions)
+def mentions_announce(
+    mentions: Sequence[Mention], *, endpoints: Mapping[int, list[WebhookEndpoint]] | None = None
+) -> None:
+    """After routing: ``mention.created`` for every new mention, and ``mention.routed`` for each
+    one a routing rule acted on (a ticket, an assignment, a tag…). ``endpoints``: the brands'
+    (``endpoints_by_brand``), when the caller read them already."""
+    if endpoints is None:
+        endpoints = endpoints_by_brand(m.brand_id for m in mentions)
     mentions = [m for m in mentions if m.brand_id in endpoints]
     if not mentions:
         return

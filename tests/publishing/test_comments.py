@@ -129,3 +129,29 @@ def test_linking_a_batch_costs_the_same_few_statements_whatever_its_size(team, x
 
     assert statements(batch(10_000, 5)) == statements(batch(20_000, 200))
     assert PostComment.objects.filter(target__post=post).count() == 205
+
+
+def test_a_batch_finds_the_posts_it_answers_in_one_read(team, x_channel):
+    from publishing.comments import link_post_comments
+
+    post = published(team, x_channel, OUR_TWEET)
+    items = [
+        FetchedItem(
+            external_id=str(30_000 + n),
+            text=f"@acme reply {n}",
+            author=FetchedAuthor(external_id=f"a{n}", handle=f"person{n}"),
+            published_at=post.created_at,
+            kind="reply",
+            parent_external_id=OUR_TWEET,
+        )
+        for n in range(3)
+    ]
+    created = ingest_items(channel=x_channel, items=items).created
+    PostComment.objects.all().delete()
+
+    with CaptureQueriesContext(connection) as queries:
+        link_post_comments(created)
+
+    # The brands' published posts with their channels, then the links: two statements.
+    assert len(queries) == 2
+    assert PostComment.objects.filter(target__post=post).count() == 3

@@ -289,3 +289,73 @@ def test_a_new_mention_is_folded_once_for_its_tracked_terms_and_the_rules_phrase
     mention.refresh_from_db()
     assert [t.text for t in mention.terms.all()] == ["Acme"]
     assert "money" in mention.tags and Ticket.objects.filter(mention=mention).exists()
+
+
+def test_a_page_reads_its_brands_webhook_endpoints_and_department_members_once(
+    team, django_capture_on_commit_callbacks
+) -> None:
+    from listening.connectors import FetchedAuthor, FetchedItem
+    from listening.ingest import ingest_items
+
+    _rules(team)
+    WebhookEndpoint.objects.create(
+        brand=team.brand, url="http://hooks.invalid/", secret="s" * 20, events=["ticket.opened", "mention.created"]
+    )
+    said = [
+        FetchedItem(
+            external_id=str(n),
+            text=text,
+            author=FetchedAuthor(external_id=f"a{n}", handle=f"h{n}"),
+            published_at=timezone.now(),
+        )
+        for n, text in enumerate(["refund now", "broken again", "hello"])
+    ]
+    channel = ChannelFactory(brand=team.brand, platform=Platform.X)
+    with django_capture_on_commit_callbacks(), CaptureQueriesContext(connection) as queries:
+        created = ingest_items(channel=channel, items=said).created
+
+    def reads(table: str) -> int:
+        return len([q for q in queries if q["sql"].startswith("SELECT") and f'FROM "{table}"' in q["sql"]])
+
+    # Routing's tickets and the announcement of the mentions are told to the same endpoints.
+    assert reads("responses_webhookendpoint") == 1
+    # The members told of a new ticket are those the batch of tickets reads; routing reads none.
+    assert reads("responses_department_members") == 1
+    events = sorted(WebhookDelivery.objects.values_list("event", flat=True))
+    assert events == ["mention.created"] * len(created) + ["ticket.opened"] * 3
+    assert Notification.objects.filter(user=team.billing_member, verb="ticket_opened").count() == 2
+
+
+@pytest.mark.postgres  # elsewhere the mentions are written one statement per set of changed fields
+def test_a_page_of_new_mentions_is_routed_in_one_write_of_the_mentions(
+    team, django_capture_on_commit_callbacks
+) -> None:
+    from listening.connectors import FetchedAuthor, FetchedItem
+    from listening.ingest import ingest_items
+
+    _rules(team)
+    # Tagged and routed, assigned and opened, closed, left alone: each a different set of fields.
+    texts = ["refund now", "hello there", "late again", "nothing to see"]
+    said = [
+        FetchedItem(
+            external_id=str(n),
+            text=text,
+            author=FetchedAuthor(external_id=f"a{n}", handle=f"h{n}"),
+            published_at=timezone.now(),
+        )
+        for n, text in enumerate(texts)
+    ]
+    channel = ChannelFactory(brand=team.brand, platform=Platform.X)
+    with django_capture_on_commit_callbacks(), CaptureQueriesContext(connection) as queries:
+        ingest_items(channel=channel, items=said)
+
+    writes = [
+        q["sql"] for q in queries if q["sql"].startswith('UPDATE "listening_mention"') and "routing_log" in q["sql"]
+    ]
+    assert len(writes) == 1
+    stored = {m.text: m for m in Mention.objects.filter(channel=channel)}
+    assert (stored["refund now"].status, stored["refund now"].tags) == (Mention.Status.ROUTED, ["money"])
+    assert (stored["hello there"].status, stored["hello there"].assignee_id) == (Mention.Status.OPEN, team.cm.pk)
+    assert stored["late again"].status == Mention.Status.ROUTED
+    assert (stored["nothing to see"].status, stored["nothing to see"].tags) == (Mention.Status.NEW, [])
+    assert all(m.routing_log for m in stored.values())
