@@ -29,4 +29,5 @@ RUN SECRET_KEY=build-only-build-only-build-only-build-only-build-only ALLOWED_HO
 
 USER escucha
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]
+# --preload: the master loads the application once and its workers share it (config/wsgi.py).
+CMD ["gunicorn", "config.wsgi:application", "--preload", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]

@@ -213,6 +213,9 @@ CELERY_TASK_ROUTES = {
     "listening.ingest_webhook": {"queue": "webhooks"},
     # Minutes of lookups on the platforms: not in front of the polls.
     "listening.check_platform_deletions": {"queue": "default"},
+    # Training imports scikit-learn (~90 MiB), which the polling workers never load otherwise
+    # (listening/tasks.py), and runs for minutes: not in a polling pool process.
+    "listening.train_analyzers": {"queue": "default"},
     "listening.*": {"queue": "polling"},
     "responses.send_reply": {"queue": "outbound"},
     "publishing.publish_target": {"queue": "outbound"},

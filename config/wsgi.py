@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -9,3 +10,7 @@ from config.env import settings_or_exit
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 settings_or_exit()
 application = get_wsgi_application()
+# gunicorn --preload (the image's command) loads this in its master, then forks its workers: kept
+# out of the collector's reach, the objects of the loaded application are never written to by it,
+# so the workers go on sharing their pages with the master instead of each copying them.
+gc.freeze()

@@ -20,12 +20,13 @@ from __future__ import annotations
 import io
 import logging
 import math
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from itertools import chain, repeat
+from itertools import chain, pairwise, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,8 @@ LEXICON_SCALE = 0.5  # the lexicon's two features against thousands of n-grams
 WORD_CACHE = 200_000  # words whose character n-grams a model keeps (a few tens of MB at most)
 C = 2.0  # inverse regularization, chosen by comparing held-out rounds of the labelled set
 TOKEN = re.compile(r"\w+")
+# The word vectorizer's tokens (scikit-learn's default ``token_pattern``): two word characters or more.
+WORD_TOKEN = re.compile(r"(?u)\b\w\w+\b")
 # Words that carry no meaning of their own are left out of a model's reasons: "been" may weigh,
 # but "minutes" and "support" are what a person can check.
 FUNCTION_WORDS = frozenset(
@@ -72,6 +75,30 @@ class Prediction:
         """The second most likely class, for when the first is ruled out."""
         label, confidence = self.ranked[1]
         return Prediction(label, confidence, (), self.ranked[1:])
+
+
+def word_grams_of(text: str) -> list[str]:
+    """The word vectorizer's n-grams of ``text``: its lowercased tokens, then each pair of them.
+
+    What ``TfidfVectorizer(**WORD_PARAMS).build_analyzer()`` returns, written out so that reading
+    a model never imports scikit-learn (a worker's pool processes would each carry its ~90 MiB of
+    modules for these few lines); a test holds the two to the same n-grams."""
+    tokens = WORD_TOKEN.findall(text.lower())
+    return tokens + [" ".join(pair) for pair in pairwise(tokens)]
+
+
+def char_grams(word: str) -> list[str]:
+    """The character vectorizer's n-grams of one word (``char_wb``, CHAR_PARAMS' sizes): the
+    lowercased word padded with a space at each end, cut into n-grams of each size; a padded word
+    shorter than a size is counted once, whole."""
+    padded = f" {word.lower()} "
+    low, high = CHAR_PARAMS["ngram_range"]
+    grams: list[str] = []
+    for n in range(low, high + 1):
+        grams += [padded[i : i + n] for i in range(max(len(padded) - n + 1, 1))]
+        if len(padded) <= n:
+            break
+    return grams
 
 
 def _vectorizers() -> tuple[Any, Any]:
@@ -102,13 +129,6 @@ class CareModel:
     intercept: np.ndarray
 
     def __post_init__(self) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        # The vectorizers' own analyzers: the exact tokens and n-grams they were fitted with.
-        self._analyzers = (
-            TfidfVectorizer(**WORD_PARAMS).build_analyzer(),
-            TfidfVectorizer(**CHAR_PARAMS).build_analyzer(),
-        )
         self._vocabularies = ({t: i for i, t in enumerate(self.word_terms.tolist())},
                               {t: i for i, t in enumerate(self.char_terms.tolist())})  # fmt: skip
         self._word_chars: dict[str, tuple[int, ...]] = {}
@@ -124,7 +144,7 @@ class CareModel:
         found = self._word_chars.get(word)
         if found is None:
             chars = self._vocabularies[1]
-            found = tuple(j for gram in self._analyzers[1](word) if (j := chars.get(gram)) is not None)
+            found = tuple(j for gram in char_grams(word) if (j := chars.get(gram)) is not None)
             if len(self._word_chars) >= WORD_CACHE:
                 self._word_chars.clear()
             self._word_chars[word] = found
@@ -160,7 +180,7 @@ class CareModel:
         return np.array(columns, dtype=np.int64), np.array(values, dtype=np.float64)
 
     def predict(self, text: str, lexicon: float | None) -> Prediction:
-        word_grams = self._analyzers[0](text)
+        word_grams = word_grams_of(text)
         columns, values = self._vector(text, lexicon, word_grams)
         scores = self.coef[:, columns] @ values + self.intercept
         exp = np.exp(scores - scores.max())
@@ -291,9 +311,58 @@ def labelled_examples(language: str) -> tuple[Example, ...]:
     return tuple(Example(*row.split("\t")) for row in rows if row.strip())
 
 
-@cache
+# The built-in models this process fitted, or was handed by ``builtin_models_fit_apart``.
+_builtins: dict[str, CareModel | None] = {}
+
+
 def builtin(language: str) -> CareModel | None:
     """The built-in intent model of ``language``, fitted once per process (about a second)."""
+    if language not in _builtins:
+        _builtins[language] = fit_builtin(language)
+    return _builtins[language]
+
+
+def builtin_models_fit_apart(languages: Sequence[str]) -> None:
+    """Fit the built-in models of ``languages`` in a child process, and keep them in this one.
+
+    Fitting imports scikit-learn and SciPy, ~90 MiB of modules that reading a model never uses:
+    a Celery worker's parent, whose memory each pool process maps, so holds only the fitted
+    numbers, the same ones (a model's archive keeps them exactly). Should the child fail, each
+    model is fitted here on first use, as before.
+    """
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: fit, write each archive after its length, and leave at once
+        status = 1
+        try:
+            os.close(read)
+            with os.fdopen(write, "wb") as out:
+                for language in languages:
+                    model = fit_builtin(language)
+                    data = model.to_bytes() if model is not None else b""
+                    out.write(len(data).to_bytes(8, "big") + data)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write)
+    with os.fdopen(read, "rb") as source:
+        received = source.read()
+    _pid, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        log.warning("The built-in models could not be fitted apart; each is fitted on first use")
+        return
+    offset = 0
+    for language in languages:
+        size = int.from_bytes(received[offset : offset + 8], "big")
+        data, offset = received[offset + 8 : offset + 8 + size], offset + 8 + size
+        model = CareModel.from_bytes(data) if data else None
+        if data and model is None:
+            return  # unreadable (logged): fitted here on first use
+        _builtins[language] = model
+
+
+def fit_builtin(language: str) -> CareModel | None:
+    """The built-in intent model of ``language``, fitted on Escucha's labelled mentions in it."""
     from listening.sentiment import lexicon_score
 
     examples = labelled_examples(language)

@@ -62,3 +62,13 @@ def test_facebook_deliveries_have_a_queue_and_a_worker_of_their_own() -> None:
     assert queue == "webhooks"
     assert [name for name, queues in compose_workers().items() if queue in queues] == ["worker-webhooks"]
     assert compose_workers()["worker-webhooks"] == {"webhooks"}
+
+
+def test_training_runs_beside_the_workers_that_ingest_not_in_them() -> None:
+    """Training imports scikit-learn, which a worker that ingests keeps out of its pool processes."""
+    from config.celery import app
+    from listening.tasks import INGESTING_QUEUES
+
+    queue = app.amqp.router.route({}, "listening.train_analyzers")["queue"].name
+    assert queue not in INGESTING_QUEUES
+    assert all(queue not in queues for queues in compose_workers().values() if queues & INGESTING_QUEUES)

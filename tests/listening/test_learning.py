@@ -132,6 +132,26 @@ def test_the_nightly_task_trains_every_brand_once_at_a_time(team, few_correction
     assert settings.CELERY_BEAT_SCHEDULE["train-analyzers"]["task"] == train_analyzers.name
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My BOOTS broke  twice, twice!",
+        "Glorb cloak\tand boots\n\nagain",
+        "¿Dónde está mi pedido? Ñandú ÇA",
+        "a I x 42 ok 🙂 @acme #fail https://acme.example/x?y=1",
+        "İstanbul straße ǅemal",
+        "   ",
+        "",
+    ],
+)
+def test_a_models_n_grams_are_the_vectorizers_own(text: str) -> None:
+    """A model reads a text without scikit-learn, cutting it into the very n-grams it was fitted on."""
+    word, char = learning._vectorizers()
+    assert learning.word_grams_of(text) == word.build_analyzer()(text)
+    # Character n-grams never cross a word boundary: a text's are its words' one after the other.
+    assert [gram for w in text.lower().split() for gram in learning.char_grams(w)] == char.build_analyzer()(text)
+
+
 def test_a_texts_features_are_the_vectorizers_own_however_often_its_words_were_seen() -> None:
     texts = ["My BOOTS broke  twice, twice!", "Glorb cloak\tand boots", "¿Dónde está mi pedido?", "map map map"]
     model = learning.fit(
@@ -141,7 +161,7 @@ def test_a_texts_features_are_the_vectorizers_own_however_often_its_words_were_s
     expected = np.hstack([word.fit(texts).transform(texts).toarray(), char.fit(texts).transform(texts).toarray()])
     for _round in range(2):  # the second time every word's n-grams come from the model's memory
         for text, row in zip(texts, expected, strict=True):
-            columns, values = model._vector(text, 0.0, model._analyzers[0](text))
+            columns, values = model._vector(text, 0.0, learning.word_grams_of(text))
             dense = np.zeros(expected.shape[1] + 2)
             dense[columns] = values
             assert np.allclose(dense[:-2], row, atol=1e-6)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import gc
+import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from celery.signals import worker_init
 
-from listening import tasks
+from listening import learning, tasks
 from listening.language import detect_language
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # Mentions in every detected language, short and long, none of them the warm-up's own texts.
 MIXED = (
@@ -78,3 +82,38 @@ def test_a_pool_process_reads_mixed_languages_without_loading_models_of_its_own(
     assert languages >= 6  # the texts really were told apart, so every model was read
     # Without the parent's loading, the child loads ~170 MiB of lingua models of its own.
     assert grown < 20 * 1024
+
+
+# Complaints, questions and praise the built-in models must read as a model fitted here does.
+CARE = (
+    ("en", "@acme I was charged twice for the same order, I want a refund now"),
+    ("en", "Parcel marked delivered, nothing here"),
+    ("en", "Does the Roadrunner Pro fit the old rockets?"),
+    ("es", "Me cobraron dos veces el mismo pedido y nadie contesta"),
+    ("es", "¿Alguien sabe si el yunque sirve para cohetes viejos?"),
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks, as a prefork pool does")
+def test_a_workers_parent_holds_the_intent_models_without_the_library_that_fits_them():
+    """Every page of the parent is mapped by each pool process: scikit-learn's and SciPy's modules,
+    which only fitting uses, stay out of it, and the models it holds read mentions as before."""
+    code = (
+        "import json, sys, django; django.setup()\n"
+        "from listening import tasks\n"
+        "from listening.learning import builtin\n"
+        "tasks.load_models_before_forking()\n"
+        f"care = {CARE!r}\n"
+        "read = [builtin(language).predict(text, 0.0) for language, text in care]\n"
+        "loaded = sorted(name for name in ('sklearn', 'scipy') if name in sys.modules)\n"
+        "print(json.dumps({'loaded': loaded, 'read': [[p.label, p.confidence, p.words] for p in read]}))"
+    )
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.test_settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    worker = json.loads(result.stdout.splitlines()[-1])
+    assert worker["loaded"] == []
+    here = [learning.fit_builtin(language).predict(text, 0.0) for language, text in CARE]
+    assert worker["read"] == [[p.label, p.confidence, [list(word) for word in p.words]] for p in here]
