@@ -141,12 +141,14 @@ def main(concurrency: int = 2, size: int = 200) -> None:
             before = {pid: memory_of(pid) for pid in [worker.pid, *pool]}
             sent = 0
             deadline = time.monotonic() + 600
-            # Until every pool process has ingested a batch (prefetch 1: an idle process takes the next).
+            # Until every pool process has ingested a batch (prefetch 1: an idle process takes the next),
+            # at most one batch in flight per pool process. On a loaded machine one process may take
+            # batch after batch while the other waits for a turn, so batches go on until each had one.
             while time.monotonic() < deadline:
                 busy = set(Mention.objects.filter(channel=channel).values_list("source", flat=True).distinct())
                 if {f"pid:{pid}" for pid in pool} <= busy and Mention.objects.count() == sent * size:
                     break
-                if sent < len(pool) * 4 and Mention.objects.count() >= (sent - len(pool)) * size:
+                if sent < len(pool) * 50 and Mention.objects.count() >= (sent - len(pool)) * size:
                     app.send_task(TASK, args=[channel.pk, sent, size], queue=queue)
                     sent += 1
                 time.sleep(0.5)
