@@ -9,7 +9,7 @@ detection, sentiment (English and Spanish), term matching, authors, threads and 
 Prints items per second for new items, next to bare VADER scoring of the same texts in the same
 run and their ratio, this process's CPU time, and the time of a redelivered page (everything
 already known). What a worker does once per process (loading the language models, fitting the
-built-in intent models) is done before timing and printed apart, with the rate including it.
+built-in intent models, importing the URLconf) is done before timing and printed apart, with the rate including it.
 """
 
 from __future__ import annotations
@@ -136,8 +136,12 @@ def run(total: int, page_size: int) -> None:
 
 
 def warm_up(brand: object) -> None:
+    from django.urls import get_resolver
+
     from listening.language import detect_languages
     from listening.learning import analyzer_for
+
+    get_resolver().url_patterns  # noqa: B018 (as the worker's parent does before it forks)
 
     analyze = analyzer_for(brand.pk)  # type: ignore[attr-defined]
     for text, language in zip(TEXTS, detect_languages(TEXTS), strict=True):

@@ -12,6 +12,7 @@ from celery import Task, shared_task
 from celery.exceptions import Retry
 from celery.signals import worker_init
 from django.db import transaction
+from django.urls import get_resolver
 
 from config.locks import cache_lock
 from listening import learning, polling, privacy, webhooks
@@ -31,7 +32,7 @@ def load_models_before_forking(sender: Any = None, **kwargs: Any) -> None:
 
     Each pool process then shares one copy of them (copy-on-write pages it reads but never
     writes) instead of loading its own on its first ingestion: lingua's language models alone are
-    ~140 MiB. Every page the parent holds is mapped by each pool process too, so the parent holds
+    ~140 MiB; the URLconf too. Every page the parent holds is mapped by each pool process too, so the parent holds
     no more than the models: the built-in intent models are fitted in a child of their own (their
     fitting alone imports scikit-learn), and the C heap's free pages that lingua's loading left
     behind are given back. ``gc.freeze`` keeps the collector from touching, and so copying, the
@@ -48,6 +49,10 @@ def load_models_before_forking(sender: Any = None, **kwargs: Any) -> None:
     language_models_preload()
     for language, text in (("en", "Thanks, it works again"), ("es", "Gracias, ya funciona")):
         analyze(text, language, care=True)  # the lexicons and the built-in intent model of each
+    # Routing writes links to tickets and mentions: the first reverse() of a process imports the
+    # whole URLconf (every app's views), a tenth of a first page's routing when each pool process
+    # did it on its own.
+    get_resolver().url_patterns  # noqa: B018
     _free_pages_release()
     gc.freeze()
 
