@@ -110,3 +110,19 @@ def insert_rows(
             if returning:
                 written += cursor.fetchall()
     return written
+
+
+def insert_new(
+    model: type[models.Model], objs: Iterable[models.Model], *, returning: Sequence[str] = ()
+) -> list[tuple[Any, ...]]:
+    """``insert_rows`` for instances built in memory and not yet saved: every column but the id,
+    with the value the instance holds, its ``auto_now`` and ``auto_now_add`` dates set first as
+    ``bulk_create`` sets them."""
+    objs = list(objs)
+    opts = model._meta
+    stamped = [f for f in opts.concrete_fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    for obj in objs:
+        for field in stamped:
+            field.pre_save(obj, add=True)
+    columns = tuple(field.attname for field in opts.concrete_fields if not field.primary_key)
+    return insert_rows(model, columns, ([obj.__dict__[c] for c in columns] for obj in objs), returning=returning)

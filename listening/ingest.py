@@ -22,7 +22,7 @@ from django.db import DataError, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
-from config.bulk import insert_rows
+from config.bulk import insert_new, insert_rows
 from listening import pipeline
 from listening.connectors import FetchedAuthor, FetchedItem, RateBudget
 from listening.connectors.base import RejectedItem, storable_text
@@ -325,22 +325,9 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[M
     return mentions
 
 
-MENTION_COLUMNS = tuple(f.attname for f in Mention._meta.concrete_fields if not f.primary_key)
-
-
 def _write_mentions(mentions: list[Mention]) -> None:
     """Insert new mentions, each row read from its instance, and give each its id."""
-    now = timezone.now()
-    for mention in mentions:
-        mention.created_at = mention.updated_at = now  # what save() would set
-    ids = dict(
-        insert_rows(
-            Mention,
-            MENTION_COLUMNS,
-            ([m.__dict__[column] for column in MENTION_COLUMNS] for m in mentions),
-            returning=("external_id", "id"),
-        )
-    )
+    ids = dict(insert_new(Mention, mentions, returning=("external_id", "id")))
     for mention in mentions:
         mention.pk = ids[mention.external_id]
         mention._state.adding = False
