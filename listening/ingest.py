@@ -110,6 +110,7 @@ def _upsert_authors(platform: str, people: Iterable[FetchedAuthor]) -> dict[str,
                 pk=ids[external_id], platform=platform, external_id=external_id, is_internal=is_internal,
                 created_at=created_at,
             )  # fmt: skip
+            existing[external_id]._state.adding, existing[external_id]._state.db = False, Author.objects.db
         author = existing[external_id]
         for f, value in zip(AUTHOR_FIELDS, profile, strict=True):
             setattr(author, f, value)
@@ -330,7 +331,7 @@ def _write_mentions(mentions: list[Mention]) -> None:
     ids = dict(insert_new(Mention, mentions, returning=("external_id", "id")))
     for mention in mentions:
         mention.pk = ids[mention.external_id]
-        mention._state.adding = False
+        mention._state.adding, mention._state.db = False, Mention.objects.db  # as bulk_create leaves them
 
 
 def _link_threads(channel: Channel, mentions: list[Mention]) -> None:

@@ -355,7 +355,8 @@ def _bump_versions(brand_ids: Iterable[int], together: _Together | None = None) 
     values = ", ".join(["(%s, 1)"] * len(ids))
     if together is None:
         with connection.cursor() as cursor:
-            _bump_versions(ids, _Together(cursor))
+            _bump_versions(ids, together := _Together(cursor))
+            together.send()
         return
     together.add(
         f"INSERT INTO {table} ({q('brand_id')}, {q('version')}) VALUES {values} "  # noqa: S608
