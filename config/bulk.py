@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db import connections, models, router
 
@@ -46,3 +47,82 @@ def bulk_set(model: type[models.Model], objs: Iterable[models.Model], fields: Se
             cursor.execute(sql, params)
             updated += cursor.rowcount
     return updated
+
+
+# Columns whose Python values the database drivers take as they are: ``insert_rows`` prepares
+# every other column (JSON, dates…) the way Django's own INSERT would.
+_PLAIN = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.ForeignKey)
+
+
+def insert_rows(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    returning: Sequence[str] = (),
+    conflict: Sequence[str] = (),
+    update: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
+    """Insert ``rows`` (tuples of the values of ``fields``, attribute names) in one INSERT per
+    ``CHUNK`` rows, and return the ``returning`` columns of each row written.
+
+    What ``bulk_create`` does for a batch, without a model instance per row nor its per-value
+    compiling (for a page of mentions, most of the time of writing them). With ``conflict``, a row
+    whose values of those fields are already stored updates that row's ``update`` fields instead.
+    The returned rows come in no promised order: return a key with them. No ``save()``, no
+    signals, no defaults: every column the table requires is in ``fields``.
+    """
+    rows = list(rows)
+    if not rows:
+        return []
+    connection = connections[router.db_for_write(model)]
+    opts = model._meta
+    columns = [opts.get_field(name) for name in fields]
+    prepare = [
+        None
+        if isinstance(column, _PLAIN)
+        else (lambda value, column=column: column.get_db_prep_save(value, connection))
+        for column in columns
+    ]
+    quote = connection.ops.quote_name
+    table = quote(opts.db_table)
+    sql = f"INSERT INTO {table} ({', '.join(quote(column.column) for column in columns)}) VALUES "  # noqa: S608
+    tail = ""
+    if conflict:
+        keys = ", ".join(quote(opts.get_field(name).column) for name in conflict)
+        sets = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in (opts.get_field(n).column for n in update))
+        tail += f" ON CONFLICT ({keys}) DO " + (f"UPDATE SET {sets}" if sets else "NOTHING")
+    if returning:
+        tail += " RETURNING " + ", ".join(f"{table}.{quote(opts.get_field(name).column)}" for name in returning)
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    size = max(1, min(CHUNK, connection.ops.bulk_batch_size(columns, rows)))
+    written: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            params = [
+                value if prep is None else prep(value)
+                for values in chunk
+                for value, prep in zip(values, prepare, strict=True)
+            ]
+            # Only quoted names are formatted in; every value is a parameter.
+            cursor.execute(sql + ", ".join([row] * len(chunk)) + tail, params)
+            if returning:
+                written += cursor.fetchall()
+    return written
+
+
+def insert_new(
+    model: type[models.Model], objs: Iterable[models.Model], *, returning: Sequence[str] = ()
+) -> list[tuple[Any, ...]]:
+    """``insert_rows`` for instances built in memory and not yet saved: every column but the id,
+    with the value the instance holds, its ``auto_now`` and ``auto_now_add`` dates set first as
+    ``bulk_create`` sets them."""
+    objs = list(objs)
+    opts = model._meta
+    stamped = [f for f in opts.concrete_fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    for obj in objs:
+        for field in stamped:
+            field.pre_save(obj, add=True)
+    columns = tuple(field.attname for field in opts.concrete_fields if not field.primary_key)
+    return insert_rows(model, columns, ([obj.__dict__[c] for c in columns] for obj in objs), returning=returning)

@@ -19,9 +19,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import DataError, transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
-from config.bulk import bulk_set
+from config.bulk import insert_new, insert_rows
 from listening import pipeline
 from listening.connectors import FetchedAuthor, FetchedItem, RateBudget
 from listening.connectors.base import RejectedItem, storable_text
@@ -49,6 +50,21 @@ class IngestResult:
     rejected: list[RejectedItem] = field(default_factory=list)  # could not be stored; recorded on the channel
 
 
+AUTHOR_FIELDS = ("handle", "name", "followers", "verified", "profile_url", "avatar_url")
+
+
+def _profile(person: FetchedAuthor) -> tuple[Any, ...]:
+    """A person's profile as stored, in ``AUTHOR_FIELDS`` order."""
+    return (
+        person.handle[:255],
+        person.name[:255],
+        max(person.followers or 0, 0),
+        bool(person.verified),
+        person.profile_url[:1000],
+        person.avatar_url[:1000],
+    )
+
+
 def _upsert_authors(platform: str, people: Iterable[FetchedAuthor]) -> dict[str, Author]:
     """One Author per (platform, external id): created when new, refreshed when their profile changed."""
     # One profile per person: the last one seen in the batch.
@@ -56,59 +72,49 @@ def _upsert_authors(platform: str, people: Iterable[FetchedAuthor]) -> dict[str,
     if not wanted:
         return {}
     existing = {a.external_id: a for a in Author.objects.filter(platform=platform, external_id__in=list(wanted))}
-    fields = ("handle", "name", "followers", "verified", "profile_url", "avatar_url")
-    changed = []
-    for external_id, author in existing.items():
-        person = wanted[external_id]
-        fresh = {
-            "handle": person.handle[:255],
-            "name": person.name[:255],
-            "followers": max(person.followers or 0, 0),
-            "verified": bool(person.verified),
-            "profile_url": person.profile_url[:1000],
-            "avatar_url": person.avatar_url[:1000],
-        }
-        # A source that does not know a value (a webhook carries no follower count) never wipes
-        # out one we know.
-        fresh = {field: value for field, value in fresh.items() if value or field == "verified"}
-        if not person.followers and not person.handle:
-            fresh.pop("verified", None)
-        if any(getattr(author, field) != value for field, value in fresh.items()):
-            for field, value in fresh.items():
-                setattr(author, field, value)
-            changed.append(author)
-    missing = [
-        Author(
-            platform=platform,
-            external_id=external_id,
-            handle=person.handle[:255],
-            name=person.name[:255],
-            followers=max(person.followers or 0, 0),
-            verified=bool(person.verified),
-            profile_url=person.profile_url[:1000],
-            avatar_url=person.avatar_url[:1000],
-        )
-        for external_id, person in wanted.items()
-        if external_id not in existing
-    ]
+    now = timezone.now()
+    rows: list[tuple[Any, ...]] = []
+    for external_id, person in wanted.items():
+        profile = _profile(person)
+        author = existing.get(external_id)
+        if author is not None:
+            # A source that does not know a value (a webhook carries no follower count) never
+            # wipes out one we know; one that knows neither followers nor handle does not know
+            # whether they are verified either.
+            unknown = {f for f, value in zip(AUTHOR_FIELDS, profile, strict=True) if not value and f != "verified"}
+            if not person.followers and not person.handle:
+                unknown.add("verified")
+            known = tuple(getattr(author, field) for field in AUTHOR_FIELDS)
+            profile = tuple(
+                old if field in unknown else value
+                for field, value, old in zip(AUTHOR_FIELDS, profile, known, strict=True)
+            )
+            if profile == known:
+                continue
+        rows.append((platform, external_id, *profile, False, now, now))
     # New and changed people in one INSERT … ON CONFLICT DO UPDATE: cheaper than an UPDATE per
     # row, and a person another channel creates at the same moment is updated, not duplicated.
-    # Rows go in without their id, so the conflict is on (platform, external id).
-    rows = missing + [
-        Author(platform=platform, external_id=a.external_id, **{field: getattr(a, field) for field in fields})
-        for a in changed
-    ]
-    if rows:
-        Author.objects.bulk_create(
+    ids = dict(
+        insert_rows(
+            Author,
+            ("platform", "external_id", *AUTHOR_FIELDS, "is_internal", "created_at", "updated_at"),
             rows,
-            update_conflicts=True,
-            unique_fields=["platform", "external_id"],
-            update_fields=[*fields, "updated_at"],
-            batch_size=500,
+            returning=("external_id", "id"),
+            conflict=("platform", "external_id"),
+            update=(*AUTHOR_FIELDS, "updated_at"),
         )
-        if any(row.pk is None for row in rows):  # a database that does not return ids
-            rows = list(Author.objects.filter(platform=platform, external_id__in=[r.external_id for r in rows]))
-        existing |= {row.external_id: row for row in rows}
+    )
+    for _platform, external_id, *profile, is_internal, created_at, updated_at in rows:
+        if external_id not in existing:
+            existing[external_id] = Author(
+                pk=ids[external_id], platform=platform, external_id=external_id, is_internal=is_internal,
+                created_at=created_at,
+            )  # fmt: skip
+            existing[external_id]._state.adding, existing[external_id]._state.db = False, Author.objects.db
+        author = existing[external_id]
+        for f, value in zip(AUTHOR_FIELDS, profile, strict=True):
+            setattr(author, f, value)
+        author.updated_at = updated_at
     return existing
 
 
@@ -307,37 +313,40 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[M
         if mentions[-1].title == said[0]:  # a title cut to its column's length is folded again by whoever reads it
             setattr(mentions[-1], FOLDED, found[0])
         term_ids.append(found[1])
-    Mention.objects.bulk_create(mentions, batch_size=500)
+    _write_mentions(mentions)
     # Not a column: what the pipeline's steps read of the conversation (``listening.pipeline``).
     for mention, item in zip(mentions, items, strict=True):
         mention.thread_root = (item.thread_root or "")[:255]
-
-    through = Mention.terms.through
-    through.objects.bulk_create(
-        [through(mention_id=m.pk, trackedterm_id=t) for m, ids in zip(mentions, term_ids, strict=True) for t in ids],
-        batch_size=1000,
+    insert_rows(
+        Mention.terms.through,
+        ("mention_id", "trackedterm_id"),
+        ((m.pk, t) for m, ids in zip(mentions, term_ids, strict=True) for t in ids),
     )
     _link_threads(channel, mentions)
     return mentions
 
 
+def _write_mentions(mentions: list[Mention]) -> None:
+    """Insert new mentions, each row read from its instance, and give each its id."""
+    ids = dict(insert_new(Mention, mentions, returning=("external_id", "id")))
+    for mention in mentions:
+        mention.pk = ids[mention.external_id]
+        mention._state.adding, mention._state.db = False, Mention.objects.db  # as bulk_create leaves them
+
+
 def _link_threads(channel: Channel, mentions: list[Mention]) -> None:
-    """Parent and child may arrive in either order, in one batch or in different polls."""
+    """Parent and child may arrive in either order, in one batch or in different polls: every
+    mention of the channel still waiting for a parent among ``mentions`` gets it, in one UPDATE."""
     by_external_id = {m.external_id: m for m in mentions}
-    linked = []
     for mention in mentions:
         parent = by_external_id.get(mention.parent_external_id)
         if mention.parent_id is None and parent is not None and parent is not mention:
             mention.parent_id = parent.pk
-            linked.append(mention)
-    if linked:
-        bulk_set(Mention, linked, ["parent"])
-    orphans = list(
-        Mention.objects.filter(channel=channel, parent__isnull=True, parent_external_id__in=list(by_external_id))
-        .exclude(pk__in=[m.pk for m in mentions])
-        .only("pk", "parent_external_id")
-    )
-    for orphan in orphans:
-        orphan.parent_id = by_external_id[orphan.parent_external_id].pk
-    if orphans:
-        bulk_set(Mention, orphans, ["parent"])
+    # The children are found by (channel, parent_external_id), the index that serves this lookup;
+    # each one's parent is read among the batch by its id.
+    parent = Mention.objects.filter(
+        channel=channel, pk__in=[m.pk for m in mentions], external_id=OuterRef("parent_external_id")
+    ).values("pk")[:1]
+    Mention.objects.filter(channel=channel, parent__isnull=True, parent_external_id__in=list(by_external_id)).exclude(
+        parent_external_id=F("external_id")
+    ).update(parent_id=Subquery(parent))

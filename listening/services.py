@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from config.bulk import bulk_set
+from config.bulk import bulk_set, insert_new
 from listening import pipeline
 from listening.connectors import connector_class, destination_refusal
 from listening.models import Brand, BrandMembership, Channel, Intent, Mention, MentionEvent, Sentiment, TrackedTerm
@@ -130,7 +130,7 @@ class MentionChanges:
                         groups.setdefault(tuple(sorted(also)), []).append(mention)
             for fields, mentions in groups.items():
                 bulk_set(Mention, mentions, list(fields))
-        MentionEvent.objects.bulk_create(events, batch_size=500)
+        insert_new(MentionEvent, events)
         pipeline.changed_many(before)
 
 

@@ -314,18 +314,46 @@ def rollups_apply(
     for f in before:
         contributions(f, -sign, labels_only=labels_only, into=deltas)
         brands.add(f.brand_id)
-    for model in ROLLUPS:
-        if model in deltas:
-            _apply(model, deltas[model], labels if model is SourceDay else {})
-    if deltas:
+    if not deltas:
+        return
+    with connection.cursor() as cursor:
+        together = _Together(cursor)
+        for model in ROLLUPS:
+            if model in deltas:
+                _apply(model, deltas[model], labels if model is SourceDay else {}, together)
         # Intent and quality rows are not among the ranked blocks of a summary.
-        _bump_versions(brands, edited=edit and not labels_only)
+        _bump_versions(brands, together, edited=edit and not labels_only)
+        together.send()
 
 
-def _bump_versions(brand_ids: Iterable[int], *, edited: bool = True) -> None:
+class _Together:
+    """Statements sent in one round trip where the database takes several at once (PostgreSQL),
+    in the order they were added; elsewhere each as it comes. A page's rollups are a dozen
+    upserts, and a round trip each was most of their time."""
+
+    def __init__(self, cursor: Any) -> None:
+        self.cursor = cursor
+        self.sql: list[str] = []
+        self.params: list[Any] = []
+
+    def add(self, sql: str, params: Sequence[Any]) -> None:
+        if connection.vendor != "postgresql":
+            self.cursor.execute(sql, params)
+            return
+        self.sql.append(sql)
+        self.params += params
+
+    def send(self) -> None:
+        if self.sql:
+            self.cursor.execute("; ".join(self.sql), self.params)
+            self.sql, self.params = [], []
+
+
+def _bump_versions(brand_ids: Iterable[int], together: _Together | None = None, *, edited: bool = True) -> None:
     """One more RollupVersion for each brand, in the caller's transaction: the report summaries
     computed before this change no longer stand. Taken last, after every rollup row a change
-    locks, and in brand order, so two writers never wait on each other in a cycle.
+    locks, and in brand order, so two writers never wait on each other in a cycle. Added to
+    ``together`` when given, else written at once.
 
     ``edited``: also one more ``edited``, for a change to what the ranked blocks had counted (a
     correction, a deletion, an erasure, a recount) rather than new mentions: the report page shows
@@ -337,19 +365,26 @@ def _bump_versions(brand_ids: Iterable[int], *, edited: bool = True) -> None:
     table = q(RollupVersion._meta.db_table)
     step = 1 if edited else 0
     values = ", ".join([f"(%s, 1, {step})"] * len(ids))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({q('brand_id')}, {q('version')}, {q('edited')}) VALUES {values} "  # noqa: S608
-            f"ON CONFLICT ({q('brand_id')}) DO UPDATE SET {q('version')} = {table}.{q('version')} + 1, "
-            f"{q('edited')} = {table}.{q('edited')} + {step}",
-            ids,
-        )
+    if together is None:
+        with connection.cursor() as cursor:
+            _bump_versions(ids, together := _Together(cursor), edited=edited)
+            together.send()
+        return
+    together.add(
+        f"INSERT INTO {table} ({q('brand_id')}, {q('version')}, {q('edited')}) VALUES {values} "  # noqa: S608
+        f"ON CONFLICT ({q('brand_id')}) DO UPDATE SET {q('version')} = {table}.{q('version')} + 1, "
+        f"{q('edited')} = {table}.{q('edited')} + {step}",
+        ids,
+    )
 
 
-def _apply(model: type[models.Model], rows: Mapping[tuple, Counter[str]], labels: Mapping[tuple, str]) -> None:
+def _apply(
+    model: type[models.Model], rows: Mapping[tuple, Counter[str]], labels: Mapping[tuple, str], together: _Together
+) -> None:
     """Add signed deltas to one table: rows that only grow are upserted in one statement (sorted, so
-    two concurrent batches lock rows in the same order); rows that shrink are updated in place,
-    never below zero (a row that was never counted is left to the next recount), and dropped at zero."""
+    two concurrent batches lock rows in the same order), added to ``together``; rows that shrink are
+    updated in place, never below zero (a row that was never counted is left to the next recount),
+    and dropped at zero, after what ``together`` holds so far."""
     counted = _counted(model)
     keys = ["brand_id", "day", *DIMENSIONS[model]]
     grow, shrink = [], []
@@ -361,40 +396,42 @@ def _apply(model: type[models.Model], rows: Mapping[tuple, Counter[str]], labels
     # Table and column names come from the models; every value is a query parameter.
     q = connection.ops.quote_name
     table = q(model._meta.db_table)
-    with connection.cursor() as cursor:
-        if grow:
-            extra = ["label"] if model is SourceDay else []
-            columns = [*keys, *counted, *extra]
-            on_conflict = [f"{q(c)} = {table}.{q(c)} + EXCLUDED.{q(c)}" for c in counted]
-            if extra:
-                on_conflict.append(
-                    f"{q('label')} = CASE WHEN EXCLUDED.{q('label')} <> '' THEN EXCLUDED.{q('label')} "
-                    f"ELSE {table}.{q('label')} END"
-                )
-            for start in range(0, len(grow), 500):
-                chunk = grow[start : start + 500]
-                params: list[Any] = []
-                for key in chunk:
-                    params += [*key, *(rows[key].get(c, 0) for c in counted)]
-                    if extra:
-                        params.append(labels.get(key[:4], "") if key[2] == SourceDay.Kind.SITE else "")
-                placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(chunk))
-                insert = f"INSERT INTO {table} ({', '.join(q(c) for c in columns)}) VALUES {placeholders} "  # noqa: S608
-                conflict = f"ON CONFLICT ({', '.join(q(c) for c in keys)}) DO UPDATE SET {', '.join(on_conflict)}"
-                cursor.execute(insert + conflict, params)
-        if shrink and connection.vendor == "postgresql":
-            _shrink(cursor, model, rows, shrink)
-        elif shrink:
-            greatest = "MAX" if connection.vendor == "sqlite" else "GREATEST"
-            sets = ", ".join(
-                f"{q(c)} = {q(c)} + %s" if c in SIGNED else f"{q(c)} = {greatest}({q(c)} + %s, 0)" for c in counted
+    if grow:
+        extra = ["label"] if model is SourceDay else []
+        columns = [*keys, *counted, *extra]
+        on_conflict = [f"{q(c)} = {table}.{q(c)} + EXCLUDED.{q(c)}" for c in counted]
+        if extra:
+            on_conflict.append(
+                f"{q('label')} = CASE WHEN EXCLUDED.{q('label')} <> '' THEN EXCLUDED.{q('label')} "
+                f"ELSE {table}.{q('label')} END"
             )
-            where = " AND ".join(f"{q(c)} = %s" for c in keys)
-            cursor.executemany(
-                f"UPDATE {table} SET {sets} WHERE {where}",  # noqa: S608
-                [[*(rows[key].get(c, 0) for c in counted), *key] for key in shrink],
-            )
-            cursor.executemany(f"DELETE FROM {table} WHERE {q(counted[0])} = 0 AND {where}", shrink)  # noqa: S608
+        for start in range(0, len(grow), 500):
+            chunk = grow[start : start + 500]
+            params: list[Any] = []
+            for key in chunk:
+                params += [*key, *(rows[key].get(c, 0) for c in counted)]
+                if extra:
+                    params.append(labels.get(key[:4], "") if key[2] == SourceDay.Kind.SITE else "")
+            placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(chunk))
+            insert = f"INSERT INTO {table} ({', '.join(q(c) for c in columns)}) VALUES {placeholders} "  # noqa: S608
+            conflict = f"ON CONFLICT ({', '.join(q(c) for c in keys)}) DO UPDATE SET {', '.join(on_conflict)}"
+            together.add(insert + conflict, params)
+    if not shrink:
+        return
+    together.send()
+    if connection.vendor == "postgresql":
+        _shrink(together.cursor, model, rows, shrink)
+        return
+    greatest = "MAX" if connection.vendor == "sqlite" else "GREATEST"
+    sets = ", ".join(
+        f"{q(c)} = {q(c)} + %s" if c in SIGNED else f"{q(c)} = {greatest}({q(c)} + %s, 0)" for c in counted
+    )
+    where = " AND ".join(f"{q(c)} = %s" for c in keys)
+    together.cursor.executemany(
+        f"UPDATE {table} SET {sets} WHERE {where}",  # noqa: S608
+        [[*(rows[key].get(c, 0) for c in counted), *key] for key in shrink],
+    )
+    together.cursor.executemany(f"DELETE FROM {table} WHERE {q(counted[0])} = 0 AND {where}", shrink)  # noqa: S608
 
 
 def _shrink(cursor: Any, model: type[models.Model], rows: Mapping[tuple, Counter[str]], shrink: list[tuple]) -> None:
@@ -613,8 +650,11 @@ def _recount_rows(
             channel = channels[r["channel_id"]]
             key = (b, r["day"], SourceDay.Kind.SITE, name)
             labels[key] = labels.get(key) or source_label(r["source"], channel.platform, channel.name, titles)
-        for model in ROLLUPS:
-            _apply(model, out[model], labels if model is SourceDay else {})
+        with connection.cursor() as cursor:
+            together = _Together(cursor)
+            for model in ROLLUPS:
+                _apply(model, out[model], labels if model is SourceDay else {}, together)
+            together.send()
         _sum_weeks(brand_id, {monday(d) for d in wanted})
         _bump_versions([brand_id])
 
