@@ -151,7 +151,11 @@ def channel_poll(*, channel: Channel) -> PollOutcome:
         return outcome
     except ConnectorError as error:
         outcome.error = scrub_error(error, channel=channel)
-        _record_failure(channel, outcome.error, stop=error.permanent or error.reconnect)
+        # A poll that stored new items before its fault moved on: it waits the backoff's first
+        # step. A poll of many requests (a Page's comments, post after post) meets a fault on most
+        # polls when a platform is flaky; counted as failures in a row, its waits doubled to an hour
+        # while each poll still had more to read.
+        _record_failure(channel, outcome.error, stop=error.permanent or error.reconnect, progressed=outcome.created > 0)
         return outcome
     except Exception as error:
         log.exception("Polling channel %s failed unexpectedly", channel.pk)
@@ -181,9 +185,11 @@ def channel_error_record(*, channel: Channel, message: str, reconnect: bool) -> 
         _record_health(channel, last_error=message[:2000], last_error_at=timezone.now())
 
 
-def _record_failure(channel: Channel, message: str, *, stop: bool) -> None:
+def _record_failure(channel: Channel, message: str, *, stop: bool, progressed: bool = False) -> None:
+    """``progressed``: the poll stored new items before the failure; the count of failures in a
+    row starts again at one."""
     failures = Channel.objects.filter(pk=channel.pk).values_list("consecutive_failures", flat=True).first() or 0
-    failures += 1
+    failures = 1 if progressed else failures + 1
     if stop:
         # Retrying with the same credentials or settings cannot help: wait for a person.
         state, next_poll = Channel.State.RECONNECT, timezone.now() + timedelta(days=3650)

@@ -405,3 +405,25 @@ def test_a_fetch_cut_short_stores_what_it_read_with_its_cursor_then_records_the_
     assert channel.cursor == {"since": 100, "owed": ["p3"]}
     assert channel.state == state and channel.last_error and channel.consecutive_failures <= 1
     assert channel.next_poll_at > timezone.now() + timedelta(seconds=polling.MORE_PAGES_DELAY_SECONDS)
+
+
+def test_polls_that_store_new_items_before_a_fault_do_not_grow_the_backoff(channel, connector):
+    """A poll of many requests (a Page's comments, post after post) meets a fault on most polls when
+    a platform is flaky, yet stores new items each time: such a poll waits the first step of the
+    backoff, not a doubling one, or a busy channel would fall hours behind what it is reading."""
+    script = []
+    for n in range(6):
+        partial = page(f"p{n}", cursor={"since": n, "owed": ["later"]})
+        partial.error = ConnectorError("HTTP 500 on a post's comments")
+        script.append(partial)
+    script.append(ConnectorError("HTTP 503"))  # nothing read at all: that one counts
+    connector(*script)
+    for _ in range(6):
+        polling.channel_poll(channel=channel)
+        channel.refresh_from_db()
+        assert channel.state == Channel.State.BACKING_OFF and channel.consecutive_failures == 1
+        assert (channel.next_poll_at - timezone.now()).total_seconds() <= polling.BACKOFF_BASE_SECONDS
+    assert Mention.objects.filter(channel=channel).count() == 6
+    polling.channel_poll(channel=channel)
+    channel.refresh_from_db()
+    assert channel.consecutive_failures == 2
