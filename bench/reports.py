@@ -3,8 +3,8 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/escucha \
         .venv/bin/python bench/reports.py --mentions 10000 1000000 [--keep]
 
-Each size runs in a throwaway database of its own (bench_<name> beside DATABASE_URL's, never
-that one), one after the other, and the page times of every size are compared with the first
+Each size runs in a throwaway database and a process of its own (bench_<name> beside
+DATABASE_URL's, never that one), one after the other, and the page times of every size are compared with the first
 size's at the end; ``--keep`` leaves the (single size's) database, and ``--reuse`` then times
 the page again on the brand it holds.
 
@@ -22,10 +22,13 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import random
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -178,15 +181,28 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--reuse", action="store_true", help="time the page on the brand a kept run loaded")
     parser.add_argument("--keep", action="store_true", help="keep the database for a --reuse run")
+    parser.add_argument("--p95-out", help=argparse.SUPPRESS)  # where a size run in its own process writes its p95s
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database.")
     if (args.keep or args.reuse) and len(args.mentions) > 1:
         sys.exit("--keep and --reuse take one size.")
     p95s: dict[int, dict[str, float]] = {}
-    for size in args.mentions:
+    if len(args.mentions) == 1:
         with throwaway_database(keep=args.keep or args.reuse):
-            p95s[size] = measure(args, size)
+            p95s[args.mentions[0]] = measure(args, args.mentions[0])
+        if args.p95_out:
+            Path(args.p95_out).write_text(json.dumps(p95s[args.mentions[0]]))
+        return
+    # Each size in a process of its own, as a web worker serves the page: a process that had
+    # loaded and served the first size served the next one's pages about twice as slowly, and
+    # the sizes must differ by the data alone.
+    with tempfile.TemporaryDirectory() as work:
+        for size in args.mentions:
+            out = Path(work) / f"{size}.json"
+            command = [sys.executable, __file__, "--mentions", str(size), "--days", str(args.days)]
+            subprocess.run([*command, "--runs", str(args.runs), "--p95-out", str(out)], check=True)
+            p95s[size] = json.loads(out.read_text())
     first = args.mentions[0]
     for size in args.mentions[1:]:
         ratios = ", ".join(f"{page} {p95s[size][page] / p95s[first][page]:.1f}x" for page in p95s[size])
