@@ -294,22 +294,13 @@ def test_a_new_mention_is_folded_once_for_its_tracked_terms_and_the_rules_phrase
 def test_a_page_reads_its_brands_webhook_endpoints_and_department_members_once(
     team, django_capture_on_commit_callbacks
 ) -> None:
-    from listening.connectors import FetchedAuthor, FetchedItem
     from listening.ingest import ingest_items
 
     _rules(team)
     WebhookEndpoint.objects.create(
         brand=team.brand, url="http://hooks.invalid/", secret="s" * 20, events=["ticket.opened", "mention.created"]
     )
-    said = [
-        FetchedItem(
-            external_id=str(n),
-            text=text,
-            author=FetchedAuthor(external_id=f"a{n}", handle=f"h{n}"),
-            published_at=timezone.now(),
-        )
-        for n, text in enumerate(["refund now", "broken again", "hello"])
-    ]
+    said = _said(["refund now", "broken again", "hello"])
     channel = ChannelFactory(brand=team.brand, platform=Platform.X)
     with django_capture_on_commit_callbacks(), CaptureQueriesContext(connection) as queries:
         created = ingest_items(channel=channel, items=said).created
@@ -330,21 +321,12 @@ def test_a_page_reads_its_brands_webhook_endpoints_and_department_members_once(
 def test_a_page_of_new_mentions_is_routed_in_one_write_of_the_mentions(
     team, django_capture_on_commit_callbacks
 ) -> None:
-    from listening.connectors import FetchedAuthor, FetchedItem
     from listening.ingest import ingest_items
 
     _rules(team)
     # Tagged and routed, assigned and opened, closed, left alone: each a different set of fields.
     texts = ["refund now", "hello there", "late again", "nothing to see"]
-    said = [
-        FetchedItem(
-            external_id=str(n),
-            text=text,
-            author=FetchedAuthor(external_id=f"a{n}", handle=f"h{n}"),
-            published_at=timezone.now(),
-        )
-        for n, text in enumerate(texts)
-    ]
+    said = _said(texts)
     channel = ChannelFactory(brand=team.brand, platform=Platform.X)
     with django_capture_on_commit_callbacks(), CaptureQueriesContext(connection) as queries:
         ingest_items(channel=channel, items=said)
@@ -359,3 +341,18 @@ def test_a_page_of_new_mentions_is_routed_in_one_write_of_the_mentions(
     assert stored["late again"].status == Mention.Status.ROUTED
     assert (stored["nothing to see"].status, stored["nothing to see"].tags) == (Mention.Status.NEW, [])
     assert all(m.routing_log for m in stored.values())
+
+
+def _said(texts: list[str]) -> list:
+    """A page of items as a poll fetches them, one author each."""
+    from listening.connectors import FetchedAuthor, FetchedItem
+
+    return [
+        FetchedItem(
+            external_id=str(n),
+            text=text,
+            author=FetchedAuthor(external_id=f"a{n}", handle=f"h{n}"),
+            published_at=timezone.now(),
+        )
+        for n, text in enumerate(texts)
+    ]
