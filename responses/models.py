@@ -117,8 +117,9 @@ class Ticket(models.Model):
         RESOLVED = "resolved", _("Resolved")
         CLOSED = "closed", _("Closed")
 
-    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="tickets")
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="tickets")
+    # No index of their own: the follow-up and queue indexes begin with them (see Mention's).
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="tickets", db_index=False)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="tickets", db_index=False)
     mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="tickets")
     rule = models.ForeignKey(RoutingRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets")
     subject = models.CharField(_("subject"), max_length=255, blank=True)
@@ -128,7 +129,7 @@ class Ticket(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_tickets"
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     resolution = models.TextField(_("resolution"), blank=True)
 
@@ -167,6 +168,8 @@ class Ticket(models.Model):
             models.Index(
                 fields=["resolve_due_at"], name="ticket_resolve_due_idx", condition=Q(resolved_at__isnull=True)
             ),
+            # What a deleted user leaves behind (SET NULL): tickets routing opens have no creator.
+            models.Index(fields=["created_by"], name="ticket_creator_idx", condition=Q(created_by__isnull=False)),
         ]
         permissions = [("manage_all_tickets", _("Can see and work every department's tickets"))]
         verbose_name = _("ticket")
@@ -187,8 +190,10 @@ class TicketEvent(models.Model):
         REPLY = "reply", _("Public reply")
         BREACH = "breach", _("SLA breached")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", db_index=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, db_index=False
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16, blank=True)
@@ -197,7 +202,11 @@ class TicketEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at"], name="ticket_event_timeline_idx")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="ticket_event_timeline_idx"),
+            # A deleted user's (SET NULL); the events routing records have no actor.
+            models.Index(fields=["actor"], name="ticket_event_actor_idx", condition=Q(actor__isnull=False)),
+        ]
         verbose_name = _("ticket event")
         verbose_name_plural = _("ticket events")
 

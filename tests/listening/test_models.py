@@ -61,3 +61,37 @@ def test_hostile_text_is_stored_verbatim() -> None:
     payload = "<script>alert('x')</script> \u202e ¿Qué? 🔥 '; DROP TABLE mentions; --"
     mention = MentionFactory(text=payload)
     assert Mention.objects.get(pk=mention.pk).text == payload
+
+
+# The tables every new mention writes to: each of their indexes is written on every row.
+INGESTED_TABLES = ("listening_mention", "listening_mentionevent", "responses_ticket", "responses_ticketevent")
+
+
+@pytest.mark.postgres  # reads PostgreSQL's catalogue for partial and expression indexes
+@pytest.mark.django_db
+def test_no_index_written_on_ingestion_is_served_by_another() -> None:
+    """An index whose columns begin another index (on the same rows) only slows ingestion: the
+    longer one serves its queries. Unique and partial indexes do more than serve reads and count
+    apart; a foreign key's own index is the usual culprit."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.relname, i.indexrelid::regclass::text, i.indkey::text, i.indisunique,
+                   i.indpred IS NOT NULL OR i.indexprs IS NOT NULL
+            FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+            WHERE c.relname = ANY(%s)
+            """,
+            [list(INGESTED_TABLES)],
+        )
+        indexes = cursor.fetchall()
+    served = [
+        (name, other)
+        for table, name, keys, unique, partial in indexes
+        if not unique and not partial
+        for other_table, other, other_keys, _u, other_partial in indexes
+        if other_table == table and other != name and not other_partial
+        and (other_keys + " ").startswith(keys + " ")
+    ]  # fmt: skip
+    assert served == []
