@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.timesince import timesince
+from django.utils.timesince import TIME_STRINGS, timesince
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -29,8 +29,27 @@ def ago(moment: datetime) -> SafeString:
         '<time datetime="{}" title="{}">{}</time>',
         local.isoformat(),
         _local_date(local, local.tzinfo, translation.get_language()),
-        _("%(age)s ago") % {"age": timesince(moment)},
+        _("%(age)s ago") % {"age": timesince(moment, time_strings=UNITS)},
     )
+
+
+class _Unit:
+    """One of ``timesince``'s units ("%(num)d days"), its number filled in through a cache: Django's
+    own is a lazy plural translated again on each use, two per row."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __mod__(self, values: dict[str, int]) -> str:
+        return _unit(self.name, values["num"], translation.get_language())
+
+
+@functools.lru_cache(maxsize=1024)
+def _unit(name: str, number: int, language: str | None) -> str:
+    return TIME_STRINGS[name] % {"num": number}
+
+
+UNITS = {name: _Unit(name) for name in TIME_STRINGS}
 
 
 @functools.lru_cache(maxsize=4096)

@@ -68,21 +68,6 @@ FILTER_KEYS = (
 LANGUAGES = ("en", "es", "pt", "fr", "de", "it", "ca")
 
 
-def _row_labels() -> dict[str, str]:
-    """Each row's fixed words, translated once per page rather than fifty times."""
-    return {
-        "select": _("Select"),
-        "verified": _("Verified"),
-        "unassigned": _("Unassigned"),
-        "language": _("Language"),
-        "open": pgettext("link that opens a mention", "Open"),
-        "original": _("Original"),
-        "assign": _("Assign to me"),
-        "close": _("Close"),
-        "spam": _("Spam"),
-    }
-
-
 def _filter_query(params: QueryDict) -> str:
     """The filters of a request as a clean query string: no cursor, no empty values."""
     return urlencode([(key, params[key]) for key in FILTER_KEYS if params.get(key)])
@@ -241,7 +226,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "responses/mention-list.html",
             {
                 "mentions": rows,
-                "labels": _row_labels(),
                 "filter_query": _filter_query(request.GET),
                 "top_cursor": encode_cursor(rows[0]) if rows else top,
             },
@@ -250,7 +234,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "mentions": page.mentions,
-        "labels": _row_labels(),
         "filter_query": _filter_query(request.GET),
     }
     if request.htmx and request.htmx.target == "load-more":
@@ -378,7 +361,6 @@ def _result(request: HttpRequest, context: dict[str, Any], status: int = 200) ->
         "responses/bulk-result.html",
         {
             **context,
-            "labels": _row_labels(),
             "filter_query": _filter_query(query),
             "tabs": _tabs(request.user, query),
             "next": _next_url(request),
