@@ -221,8 +221,8 @@ def _row_facts(m: Mention) -> dict[str, Any]:
 
 
 def facts_of(mentions: Sequence[Mention]) -> list[Facts]:
-    """Facts for a batch of stored mentions in three queries (their terms, channels, and the titles
-    of the items their sources name), however many mentions."""
+    """Facts for a batch of stored mentions in three queries at most (their terms, the channels
+    they do not hold already, and the titles of the items their sources name), however many mentions."""
     ids = [m.pk for m in mentions]
     terms: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
     rows = Mention.terms.through.objects.filter(mention_id__in=ids).values_list(
@@ -230,9 +230,11 @@ def facts_of(mentions: Sequence[Mention]) -> list[Facts]:
     )
     for mention_id, term_id, kind, group, text in rows:
         terms[mention_id].append((term_id, kind, group or text))
-    channels = {
-        c.pk: c for c in Channel.objects.filter(pk__in={m.channel_id for m in mentions}).only("platform", "name")
-    }
+    # A mention the pipeline just stored holds its channel already: only the others' are read.
+    channels = {m.channel_id: m.channel for m in mentions if Mention.channel.is_cached(m)}
+    unread = {m.channel_id for m in mentions} - channels.keys()
+    if unread:
+        channels |= {c.pk: c for c in Channel.objects.filter(pk__in=unread).only("platform", "name")}
     sources = {m.source for m in mentions if m.source}
     titles = _titles({m.brand_id for m in mentions}, sources) if sources else {}
     out = []

@@ -31,3 +31,31 @@ def test_a_linkedin_post_is_named_by_its_first_line_else_by_the_channel():
     assert source_label("urn:li:share:7265000000000000002", Platform.LINKEDIN, "Acme on LinkedIn", {}) == (
         "Acme on LinkedIn"
     )
+
+
+def test_a_batch_reads_only_the_channels_its_mentions_do_not_hold(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from listening.models import Channel, Mention
+    from reports.rollups import facts_of
+    from tests.factories import BrandFactory, ChannelFactory, MentionFactory
+
+    brand = BrandFactory()
+    youtube = ChannelFactory(brand=brand, platform=Platform.YOUTUBE, name="Acme on YouTube")
+    x = ChannelFactory(brand=brand, platform=Platform.X, name="Acme on X")
+    made = [
+        MentionFactory(channel=youtube, source="dQw4w9WgXcQ"),
+        MentionFactory(channel=x, source="forum.gadgets.example"),
+    ]
+    # The first as the pipeline holds it (its channel with it), the second read afresh.
+    held, fresh = made[0], Mention.objects.get(pk=made[1].pk)
+    with CaptureQueriesContext(connection) as queries:
+        facts = facts_of([held, fresh])
+
+    assert [(f.platform, f.source_label) for f in facts] == [(Platform.YOUTUBE, "Acme on YouTube"), (Platform.X, "")]
+    assert facts == facts_of(list(Mention.objects.filter(pk__in=[m.pk for m in made]).order_by("pk")))
+    # Channels read by id: the second mention's alone.
+    table = Channel._meta.db_table
+    by_id = [q["sql"].split(f'"{table}"."id" IN (')[1] for q in queries if f'"{table}"."id" IN (' in q["sql"]]
+    assert [ids.split(")")[0] for ids in by_id] == [str(x.pk)]

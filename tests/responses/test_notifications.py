@@ -234,3 +234,38 @@ def test_a_page_of_tickets_queues_a_few_messages_and_every_email_goes_out_once(
     assert sorted(m.to[0] for m in mailoutbox) == sorted(["bruno@example.com", team.billing.email] * 40)
     assert len(attempts) == 82
     assert not Notification.objects.filter(emailed_at__isnull=True).exists()
+
+
+def test_a_batch_of_notices_stores_each_users_own_notification_and_mails_it_to_them(
+    team, django_capture_on_commit_callbacks, mailoutbox
+) -> None:
+    from responses.notifications import Notice, notify_all
+    from responses.preferences import user_language_set
+
+    user_language_set(user=team.billing_member, language="es")
+    notices = [
+        Notice(users=[team.cm, team.billing_member], verb="spike", message="Spike %(n)s", url="/a/", params={"n": 1}),
+        Notice(users=[team.manager], verb="spike", message="Spike %(n)s", url="/b/", params={"n": 2}),
+        Notice(users=[team.billing_member], verb="assigned", message="Yours %(n)s", url="/c/", params={"n": 3}),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        created = notify_all(notices)
+
+    # What the caller gets back is what was stored, each with its user.
+    stored = {n.pk: (n.user.username, n.verb, n.message, n.url) for n in Notification.objects.all()}
+    assert {n.pk: (n.user.username, n.verb, n.message, n.url) for n in created} == stored
+    assert [(n.user.username, n.url) for n in created] == [
+        ("carla", "/a/"),
+        ("bruno", "/a/"),
+        ("marta", "/b/"),
+        ("bruno", "/c/"),
+    ]
+    # Each e-mail reached the user its notification is for, and says what that notification says.
+    mailed = sorted((m.to[0], m.subject) for m in mailoutbox)
+    assert mailed == [
+        ("bruno@example.com", "[Escucha] Spike 1"),
+        ("bruno@example.com", "[Escucha] Yours 3"),
+        ("carla@example.com", "[Escucha] Spike 1"),
+        ("marta@example.com", "[Escucha] Spike 2"),
+    ]
+    assert all(n.emailed_at is not None for n in Notification.objects.all())
