@@ -331,7 +331,7 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime, *, histor
             mention.parent_id = parent.pk
         # Not a column: what the pipeline's steps read of the conversation (``listening.pipeline``).
         mention.thread_root = (item.thread_root or "")[:255]
-    _terms_in_memory(mentions, term_ids, active_terms)
+    _keep_tracked_terms(mentions, term_ids, active_terms)
     stamp_new(Mention, mentions)  # stored when built: a routing event is not older than its mention
     pipeline.run_before_store(mentions, history=history)
     insert_new(Mention, mentions, stamp=False)
@@ -346,16 +346,15 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime, *, histor
     return mentions
 
 
-def _terms_in_memory(mentions: list[Mention], term_ids: list[list[int]], terms: list[TrackedTerm]) -> None:
-    """Each mention's tracked terms as ``prefetch_related("terms")`` leaves them (in the terms'
-    order), from what the page matched: the steps run before storing read them without a query."""
+def _keep_tracked_terms(mentions: list[Mention], term_ids: list[list[int]], terms: list[TrackedTerm]) -> None:
+    """Give each mention ``tracked_terms``, not stored: the terms the page matched in it, in the
+    terms' order, for the steps run before its term links are written (``listening.pipeline``)."""
+    found: dict[tuple[int, ...], list[TrackedTerm]] = {}
     for mention, ids in zip(mentions, term_ids, strict=True):
-        # The manager's queryset, as Django's prefetching caches it: a filter on it still queries.
-        cached = mention.terms.get_queryset()
-        wanted = set(ids)
-        cached._result_cache = [term for term in terms if term.pk in wanted] if ids else []
-        cached._prefetch_done = True
-        mention._prefetched_objects_cache = {"terms": cached}
+        key = tuple(ids)
+        if key not in found:
+            found[key] = [term for term in terms if term.pk in set(key)] if key else []
+        mention.tracked_terms = found[key]
 
 
 def _link_threads(channel: Channel, mentions: list[Mention]) -> None:

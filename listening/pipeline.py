@@ -12,8 +12,8 @@ Two kinds of step, run at two moments of the batch:
 - A step registered ``before_store`` decides what a new mention is before its row is written
   (routing: its status, assignee, tags and routing log), so that each row is inserted once, with
   its final values, rather than inserted and then updated. The mentions it receives have their
-  ids already (``config.bulk.reserve_ids``) and their tracked terms in memory
-  (``m.terms.all()`` reads no database), but no rows yet: it may write rows that refer to them
+  ids already (``config.bulk.reserve_ids``), but no rows yet, nor term links (their tracked terms
+  are in ``tracked_terms``, below): it may write rows that refer to them
   (tickets, events, notifications), since foreign keys are checked at commit, and it must not
   update them nor read them back. What it changes on the instances is what gets stored.
 - Every other step runs once the mentions are stored, with the values the ``before_store``
@@ -22,7 +22,9 @@ Two kinds of step, run at two moments of the batch:
 
 Each new mention handed to the steps also carries ``thread_root``, not stored: the platform id of
 the post its conversation hangs on, where the connector read it (X's conversation_id, the Facebook
-post a comment is on), else "". Publishing links comments on the brand's own posts by it.
+post a comment is on), else "". Publishing links comments on the brand's own posts by it. And
+``tracked_terms``, not stored either: the active tracked terms the page matched in it, what
+``m.terms.all()`` reads once its term links are written.
 
 A second list, the change steps, hears of a stored mention relabelled by the ``mention_*``
 services (status, sentiment, intent), with the values it had before, inside the service's

@@ -241,6 +241,7 @@ def route_mentions(
     # What the rules and the actions read; a page's terms only when a rule asks for their kind.
     related = ["author", "channel", "brand"]
     if any(c.get("field") == "term_kind" for x in contexts.values() for r in x.rules for c in r.rule.conditions):
+        _terms_of_unstored(mentions)
         related.append("terms")
     prefetch_related_objects(mentions, *related)
     repeat_authors = _repeat_authors(mentions)
@@ -286,6 +287,17 @@ def route_mentions(
         else:
             stored.append(ticket)
     batch.tickets.announce(stored, endpoints=endpoints)
+
+
+def _terms_of_unstored(mentions: Sequence[Mention]) -> None:
+    """A mention not stored yet has no term links to read: its terms are those ingestion matched in
+    it (``tracked_terms``, ``listening.pipeline``), cached as ``prefetch_related`` caches them."""
+    for mention in mentions:
+        if mention._state.adding:
+            cached = mention.terms.get_queryset()  # the manager's queryset: a filter on it still queries
+            cached._result_cache = list(mention.tracked_terms)
+            cached._prefetch_done = True
+            mention._prefetched_objects_cache = {"terms": cached}
 
 
 def _brand_from_channel(mentions: Sequence[Mention]) -> None:

@@ -378,6 +378,27 @@ def test_no_row_of_a_routed_page_is_updated_once_inserted(team, django_capture_o
     assert stored["reply"].parent_id == stored["0"].pk
 
 
+def test_a_rule_on_tracked_terms_sees_the_terms_of_a_page_routed_before_it_is_stored(
+    team, django_capture_on_commit_callbacks
+) -> None:
+    from listening.ingest import ingest_items
+    from listening.models import TrackedTerm
+    from tests.factories import TrackedTermFactory
+
+    TrackedTermFactory(brand=team.brand, kind=TrackedTerm.Kind.COMPETITOR, text="Globex")
+    RoutingRuleFactory(
+        brand=team.brand, name="Rivals", conditions=[{"field": "term_kind", "op": "any", "value": ["competitor"]}],
+        actions=[{"type": "tag", "tag": "rival"}],
+    )  # fmt: skip
+    channel = ChannelFactory(brand=team.brand, platform=Platform.X)
+    with django_capture_on_commit_callbacks():
+        ingest_items(channel=channel, items=_said(["Globex is cheaper", "nothing to see"]))
+
+    stored = {m.text: m for m in Mention.objects.filter(channel=channel)}
+    assert stored["Globex is cheaper"].tags == ["rival"] and stored["nothing to see"].tags == []
+    assert [t.text for t in stored["Globex is cheaper"].terms.all()] == ["Globex"]
+
+
 def _said(texts: list[str]) -> list:
     """A page of items as a poll fetches them, one author each."""
     from listening.connectors import FetchedAuthor, FetchedItem
