@@ -112,17 +112,67 @@ def insert_rows(
     return written
 
 
-def insert_new(
-    model: type[models.Model], objs: Iterable[models.Model], *, returning: Sequence[str] = ()
-) -> list[tuple[Any, ...]]:
-    """``insert_rows`` for instances built in memory and not yet saved: every column but the id,
-    with the value the instance holds, its ``auto_now`` and ``auto_now_add`` dates set first as
+def stamp_new(model: type[models.Model], objs: Iterable[models.Model]) -> None:
+    """Set the ``auto_now`` and ``auto_now_add`` dates of instances about to be inserted, as
     ``bulk_create`` sets them."""
-    objs = list(objs)
     opts = model._meta
     stamped = [f for f in opts.concrete_fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
     for obj in objs:
         for field in stamped:
             field.pre_save(obj, add=True)
-    columns = tuple(field.attname for field in opts.concrete_fields if not field.primary_key)
+
+
+def insert_new(
+    model: type[models.Model],
+    objs: Iterable[models.Model],
+    *,
+    returning: Sequence[str] = (),
+    stamp: bool = True,
+) -> list[tuple[Any, ...]]:
+    """``insert_rows`` for instances built in memory and not yet saved: every column with the value
+    the instance holds, the id only when every instance has one (``reserve_ids``), its ``auto_now``
+    and ``auto_now_add`` dates set first (``stamp_new``) unless ``stamp`` is False (set already)."""
+    objs = list(objs)
+    if stamp:
+        stamp_new(model, objs)
+    with_ids = bool(objs) and all(obj.pk is not None for obj in objs)
+    columns = tuple(f.attname for f in model._meta.concrete_fields if with_ids or not f.primary_key)
     return insert_rows(model, columns, ([obj.__dict__[c] for c in columns] for obj in objs), returning=returning)
+
+
+def reserve_ids(model: type[models.Model], n: int) -> list[int]:
+    """Take ``n`` ids from ``model``'s table, in increasing order, for rows inserted later with them.
+
+    The ids are the table's own: no other writer gets them, nor a later INSERT that lets the
+    database choose. On PostgreSQL they come from the id column's sequence (in a transaction
+    that rolls back they are lost, as an INSERT's are). On SQLite, where Django's ids are
+    ``AUTOINCREMENT``, the table's counter in ``sqlite_sequence`` is moved on by one statement,
+    which takes the database's write lock until the transaction ends, so two writers take turns.
+    """
+    if n <= 0:
+        return []
+    connection = connections[router.db_for_write(model)]
+    opts = model._meta
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [connection.ops.quote_name(opts.db_table), opts.pk.column, n],
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+        if connection.vendor != "sqlite":
+            raise NotImplementedError(f"reserve_ids on {connection.vendor}")
+        cursor.execute("UPDATE sqlite_sequence SET seq = seq + %s WHERE name = %s RETURNING seq", [n, opts.db_table])
+        row = cursor.fetchone()
+        if row is None:
+            # No row yet: the table never had one inserted. The UPDATE above took the write lock
+            # already, so no other writer adds this row meanwhile.
+            table, pk = connection.ops.quote_name(opts.db_table), connection.ops.quote_name(opts.pk.column)
+            cursor.execute(
+                f"INSERT INTO sqlite_sequence (name, seq) SELECT %s, COALESCE(MAX({pk}), 0) + %s FROM {table} "  # noqa: S608
+                "RETURNING seq",
+                [opts.db_table, n],
+            )
+            row = cursor.fetchone()
+    last = row[0]
+    return list(range(last - n + 1, last + 1))

@@ -2,8 +2,9 @@
 
 ``ingest_items`` is the pipeline every item goes through, whether a poll fetched it, a webhook
 pushed it or a file was imported: normalize → skip known → language → sentiment → tracked terms →
-authors → bulk insert → threads → the registered steps (``listening.pipeline``: routing), with
-the channel's cursor advanced in the same transaction.
+authors → ids reserved → threads → the steps that decide a new mention's state (``listening.pipeline``:
+routing) → bulk insert, each row once with its final values → the other steps (rollups,
+announcing), with the channel's cursor advanced in the same transaction.
 
 One bad item never blocks its page: when the database refuses the batch as data, each item is
 stored on its own, and the ones it still refuses are skipped and recorded on the channel (their
@@ -22,13 +23,13 @@ from django.db import DataError, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
-from config.bulk import insert_new, insert_rows
+from config.bulk import insert_new, insert_rows, reserve_ids, stamp_new
 from listening import pipeline
 from listening.connectors import FetchedAuthor, FetchedItem, RateBudget
 from listening.connectors.base import RejectedItem, storable_text
 from listening.language import detect_languages
 from listening.learning import analyzer_for
-from listening.models import Author, Channel, Mention, SourceTitle
+from listening.models import Author, Channel, Mention, SourceTitle, TrackedTerm
 from listening.privacy import erased_external_id, suppressed_author_ids
 from listening.terms import FOLDED, compile_terms, folded_said, matching_folded
 
@@ -185,7 +186,7 @@ def ingest_items(
         rejected: list[RejectedItem] = list(unreadable)
         _keep_source_titles(locked, unique.values())
         if fresh:
-            created, refused = _store(locked, fresh, now)
+            created, refused = _store(locked, fresh, now, history=not route)
             rejected += refused
             pipeline.run(created, history=not route)
         state = _channel_state_fields(cursor, budget)
@@ -216,14 +217,17 @@ def _keep_source_titles(channel: Channel, items: Iterable[FetchedItem]) -> None:
         )
 
 
-def _store(channel: Channel, items: list[FetchedItem], now: datetime) -> tuple[list[Mention], list[RejectedItem]]:
+def _store(
+    channel: Channel, items: list[FetchedItem], now: datetime, *, history: bool = False
+) -> tuple[list[Mention], list[RejectedItem]]:
     """Insert ``items`` in one go; if the database refuses that as data, each on its own.
 
-    Each attempt runs in a savepoint, so a refused item leaves nothing half-written behind it.
+    Each attempt runs in a savepoint, so a refused item leaves nothing half-written behind it,
+    not even what the steps run before storing wrote for it (its ticket).
     """
     try:
         with transaction.atomic():
-            return _insert(channel, items, now), []
+            return _insert(channel, items, now, history=history), []
     except ITEM_ERRORS:
         pass
     created: list[Mention] = []
@@ -231,7 +235,7 @@ def _store(channel: Channel, items: list[FetchedItem], now: datetime) -> tuple[l
     for item in items:
         try:
             with transaction.atomic():
-                created += _insert(channel, [item], now)
+                created += _insert(channel, [item], now, history=history)
         except ITEM_ERRORS as error:
             rejected.append(RejectedItem(external_id=item.external_id, reason=_reason(error)))
     return created, rejected
@@ -252,8 +256,11 @@ def _recorded(rejected: list[RejectedItem], earlier: Any, now: datetime) -> list
     return (fresh + kept)[:REJECTED_KEPT]
 
 
-def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[Mention]:
-    brand_terms = compile_terms(channel.brand.terms.filter(is_active=True))
+def _insert(channel: Channel, items: list[FetchedItem], now: datetime, *, history: bool = False) -> list[Mention]:
+    """Build the items' mentions, run the steps that decide their state (``before_store``) and
+    insert each row once, with the values they gave it."""
+    active_terms = list(channel.brand.terms.filter(is_active=True))
+    brand_terms = compile_terms(active_terms)
     analyze = analyzer_for(channel.brand_id)
     authors = _upsert_authors(channel.platform, (item.author for item in items))
     parents = dict(
@@ -313,10 +320,23 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[M
         if mentions[-1].title == said[0]:  # a title cut to its column's length is folded again by whoever reads it
             setattr(mentions[-1], FOLDED, found[0])
         term_ids.append(found[1])
-    _write_mentions(mentions)
-    # Not a column: what the pipeline's steps read of the conversation (``listening.pipeline``).
+    # Ids first: the steps run before storing write rows that refer to the mentions, and a child
+    # of the page is stored with its parent in the page.
+    for mention, pk in zip(mentions, reserve_ids(Mention, len(mentions)), strict=True):
+        mention.pk = pk
+    by_external_id = {m.external_id: m for m in mentions}
     for mention, item in zip(mentions, items, strict=True):
+        parent = by_external_id.get(mention.parent_external_id)
+        if mention.parent_id is None and parent is not None and parent is not mention:
+            mention.parent_id = parent.pk
+        # Not a column: what the pipeline's steps read of the conversation (``listening.pipeline``).
         mention.thread_root = (item.thread_root or "")[:255]
+    _keep_tracked_terms(mentions, term_ids, active_terms)
+    stamp_new(Mention, mentions)  # stored when built: a routing event is not older than its mention
+    pipeline.run_before_store(mentions, history=history)
+    insert_new(Mention, mentions, stamp=False)
+    for mention in mentions:
+        mention._state.adding, mention._state.db = False, Mention.objects.db  # as bulk_create leaves them
     insert_rows(
         Mention.terms.through,
         ("mention_id", "trackedterm_id"),
@@ -326,22 +346,22 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime) -> list[M
     return mentions
 
 
-def _write_mentions(mentions: list[Mention]) -> None:
-    """Insert new mentions, each row read from its instance, and give each its id."""
-    ids = dict(insert_new(Mention, mentions, returning=("external_id", "id")))
-    for mention in mentions:
-        mention.pk = ids[mention.external_id]
-        mention._state.adding, mention._state.db = False, Mention.objects.db  # as bulk_create leaves them
+def _keep_tracked_terms(mentions: list[Mention], term_ids: list[list[int]], terms: list[TrackedTerm]) -> None:
+    """Give each mention ``tracked_terms``, not stored: the terms the page matched in it, in the
+    terms' order, for the steps run before its term links are written (``listening.pipeline``)."""
+    found: dict[tuple[int, ...], list[TrackedTerm]] = {}
+    for mention, ids in zip(mentions, term_ids, strict=True):
+        key = tuple(ids)
+        if key not in found:
+            found[key] = [term for term in terms if term.pk in set(key)] if key else []
+        mention.tracked_terms = found[key]
 
 
 def _link_threads(channel: Channel, mentions: list[Mention]) -> None:
     """Parent and child may arrive in either order, in one batch or in different polls: every
-    mention of the channel still waiting for a parent among ``mentions`` gets it, in one UPDATE."""
+    mention of the channel still waiting for a parent among ``mentions`` gets it, in one UPDATE
+    (the page's own children were stored with their parent already)."""
     by_external_id = {m.external_id: m for m in mentions}
-    for mention in mentions:
-        parent = by_external_id.get(mention.parent_external_id)
-        if mention.parent_id is None and parent is not None and parent is not mention:
-            mention.parent_id = parent.pk
     # The children are found by (channel, parent_external_id), the index that serves this lookup;
     # each one's parent is read among the batch by its id.
     parent = Mention.objects.filter(

@@ -1,4 +1,4 @@
-"""The extension point at the end of ingestion: steps that run on new mentions once they are stored.
+"""The extension point of ingestion: steps that run on a batch of new mentions.
 
 Listening stores what people said and knows nothing of what is done about it. An app that acts on
 new mentions (responses routes them to departments) registers a step here from its
@@ -7,13 +7,29 @@ lower one importing it. Steps run inside the ingestion transaction, in registrat
 step that fails rolls the whole batch back and the channel's cursor with it: the batch is fetched
 again, and nothing is stored without having been routed.
 
+Two kinds of step, run at two moments of the batch:
+
+- A step registered ``before_store`` decides what a new mention is before its row is written
+  (routing: its status, assignee, tags and routing log), so that each row is inserted once, with
+  its final values, rather than inserted and then updated. The mentions it receives have their
+  ids already (``config.bulk.reserve_ids``), but no rows yet, nor term links (their tracked terms
+  are in ``tracked_terms``, below): it may write rows that refer to them
+  (tickets, events, notifications), since foreign keys are checked at commit, and it must not
+  update them nor read them back. What it changes on the instances is what gets stored.
+- Every other step runs once the mentions are stored, with the values the ``before_store``
+  steps gave them: the reports count them in their rollups, publishing links comments to posts,
+  responses announces them (and what routing did) to the brands' webhooks.
+
 Each new mention handed to the steps also carries ``thread_root``, not stored: the platform id of
 the post its conversation hangs on, where the connector read it (X's conversation_id, the Facebook
-post a comment is on), else "". Publishing links comments on the brand's own posts by it.
+post a comment is on), else "". Publishing links comments on the brand's own posts by it. And
+``tracked_terms``, not stored either: the active tracked terms the page matched in it, what
+``m.terms.all()`` reads once its term links are written.
 
 A second list, the change steps, hears of a stored mention relabelled by the ``mention_*``
 services (status, sentiment, intent), with the values it had before, inside the service's
-transaction: reports moves the mention's counts in its rollups there.
+transaction: reports moves the mention's counts in its rollups there. A mention not stored yet is
+not relabelled but stored with its values: the change steps never hear of it.
 """
 
 from __future__ import annotations
@@ -28,20 +44,25 @@ NewMentionsStep = Callable[[Sequence[Mention]], None]
 ChangeStep = Callable[[Sequence[tuple[Mention, Mapping[str, Any]]]], None]
 
 _steps: list[NewMentionsStep] = []
+_before_store_steps: list[NewMentionsStep] = []
 _history_steps: set[NewMentionsStep] = set()
 _change_steps: list[ChangeStep] = []
 
 
-def register(step: NewMentionsStep, *, first: bool = False, history: bool = False) -> NewMentionsStep:
+def register(
+    step: NewMentionsStep, *, first: bool = False, history: bool = False, before_store: bool = False
+) -> NewMentionsStep:
     """Run ``step`` on every batch of new mentions (usable as a decorator); registering twice is a no-op.
 
-    ``first``: before the steps registered so far, for a step that must see the mentions as stored,
-    before another step (routing) changes them. ``history``: also on history imported without
-    acting on it (``import_mentions --no-route``): a step that counts mentions (the reports'
-    rollups) must see them; one that acts on them (routing, announcing) must not.
+    ``first``: before the steps of its kind registered so far. ``history``: also on history
+    imported without acting on it (``import_mentions --no-route``): a step that counts mentions
+    (the reports' rollups) must see them; one that acts on them (routing, announcing) must not.
+    ``before_store``: a step that decides a new mention's state, run before the rows are written
+    (see the module's docstring).
     """
-    if step not in _steps:
-        _steps.insert(0 if first else len(_steps), step)
+    kind = _before_store_steps if before_store else _steps
+    if step not in kind:
+        kind.insert(0 if first else len(kind), step)
     if history:
         _history_steps.add(step)
     return step
@@ -51,14 +72,28 @@ def steps() -> tuple[NewMentionsStep, ...]:
     return tuple(_steps)
 
 
-def run(mentions: Sequence[Mention], *, history: bool = False) -> None:
-    """Hand a batch of just-stored mentions to every registered step, in order; with ``history``
-    only to the steps that asked for history too."""
+def before_store_steps() -> tuple[NewMentionsStep, ...]:
+    return tuple(_before_store_steps)
+
+
+def _run(steps: Sequence[NewMentionsStep], mentions: Sequence[Mention], history: bool) -> None:
     if not mentions:
         return
-    for step in _steps:
+    for step in steps:
         if not history or step in _history_steps:
             step(mentions)
+
+
+def run_before_store(mentions: Sequence[Mention], *, history: bool = False) -> None:
+    """Hand a batch of new mentions, not yet stored but with their ids, to every ``before_store``
+    step, in order; with ``history`` only to those that asked for history too."""
+    _run(_before_store_steps, mentions, history)
+
+
+def run(mentions: Sequence[Mention], *, history: bool = False) -> None:
+    """Hand a batch of just-stored mentions to every other registered step, in order; with
+    ``history`` only to the steps that asked for history too."""
+    _run(_steps, mentions, history)
 
 
 def register_change(step: ChangeStep) -> ChangeStep:

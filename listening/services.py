@@ -109,11 +109,21 @@ class MentionChanges:
 
         ``also``: fields of the mentions ``of`` written as they are in memory, in the same
         statements (routing's log of each mention it routed, changed or not).
+
+        A mention not stored yet (ingestion routes new mentions before inserting them,
+        ``listening.pipeline``) is not written here, and the change steps do not hear of it: its
+        row is inserted with the values it holds, and counted with them. Its events are written.
         """
-        changed, events = list(self._changed.values()), self._events
-        before = [(mention, values) for mention, values in self._before.values() if values["status"] != mention.status]
+        events = self._events
+        changed = [(m, fields) for m, fields in self._changed.values() if not m._state.adding]
+        before = [
+            (mention, values)
+            for mention, values in self._before.values()
+            if values["status"] != mention.status and not mention._state.adding
+        ]
         self._changed, self._events, self._before = {}, [], {}
         also = set(also)
+        of = [mention for mention in of if not mention._state.adding]
         if len(changed) == 1 and not also:
             mention, fields = changed[0]
             mention.save(update_fields=[*sorted(fields), "updated_at"])

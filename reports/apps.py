@@ -16,8 +16,8 @@ class ReportsConfig(AppConfig):
         from listening.models import Mention
         from reports import rollups, tasks  # noqa: F401 - tasks: registered for queueing by name
 
-        # New mentions are counted as stored, before routing relabels them (its relabelling then
-        # moves them through the change step like an agent's would).
+        # New mentions are counted once stored, with what routing made of them (it runs before
+        # they are stored, listening.pipeline); a later relabelling moves them through the change step.
         pipeline.register(rollups.rollups_add_mentions, first=True, history=True)
         pipeline.register_change(rollups.rollups_move_mentions)
         pipeline.register_erase(rollups.rollups_forget_mentions)

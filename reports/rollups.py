@@ -477,9 +477,9 @@ def _shrink(cursor: Any, model: type[models.Model], rows: Mapping[tuple, Counter
 
 
 # --- The hooks ----------------------------------------------------------------------------------
-# The facts of a newly counted mention, kept on it for the change step that may follow in the same
-# pipeline run (routing relabels a page): its terms, channel, words and question are neither read
-# nor worked out again. Kept with what they were worked out from, and used only while that stands.
+# The facts of a newly counted mention, kept on it for a change step that may follow in the same
+# transaction (a later step relabelling the page; routing runs before the page is stored and
+# counted): its terms, channel, words and question are neither read nor worked out again. Kept with what they were worked out from, and used only while that stands.
 KEPT_FACTS = "_rollup_facts"
 
 

@@ -17,9 +17,11 @@ class ResponsesConfig(AppConfig):
 
         user_logged_in.connect(preferences.language_on_login, dispatch_uid="responses.language_on_login")
 
-        # Every new mention is routed inside the transaction that stores it, then announced to the
-        # brand's webhooks, routed already (what routing did is part of the announcement).
-        pipeline.register(routing.mentions_route_and_announce)
+        # Every new mention is routed inside the transaction that stores it, before its row is
+        # written (so it is written once, routed), then announced to the brand's webhooks, routed
+        # already (what routing did is part of the announcement).
+        pipeline.register(routing.mentions_route, before_store=True)
+        pipeline.register(routing.mentions_announce_routed)
 
         # A person's export and erasure (listening.privacy) reach their tickets, replies and messages.
         pipeline.register_export(privacy.personal_data_export)

@@ -1,6 +1,8 @@
 """Routing: what happens to a new mention. ``route_mentions`` runs each new mention through its
-brand's active rules once, in order; it is a step of the ingestion pipeline, registered by
-``ResponsesConfig.ready()`` (``listening.pipeline``).
+brand's active rules once, in order. Ingestion routes a page before storing it (``mentions_route``,
+a ``before_store`` step of ``listening.pipeline`` registered by ``ResponsesConfig.ready()``), so
+each mention's row is inserted once, routed; once stored, ``mentions_announce_routed`` announces
+the page to the brands' webhooks.
 
 The rules' vocabulary and validation are in ``responses.rules``; ``compile_rule`` here turns a
 rule into predicates once per batch.
@@ -15,7 +17,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connections, router
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -32,8 +33,8 @@ from responses.webhooks import endpoints_by_brand, mentions_announce
 REPEAT_WINDOW = timedelta(days=30)
 REPEAT_TAG = "repeat"
 
-# Every field routing writes: a just-stored mention's, changed or not, in one statement.
-_JUST_STORED_FIELDS = ("assignee", "routing_log", "status", "tags", "updated_at")
+# Not a column: the tickets routing opened for a mention not stored yet, announced once it is.
+_OPENED = "_routing_opened_tickets"
 
 
 Predicate = Callable[[Mention], bool]
@@ -195,12 +196,19 @@ def _repeat_authors(mentions: Sequence[Mention]) -> set[int]:
     )
 
 
-def mentions_route_and_announce(mentions: Sequence[Mention]) -> None:
-    """The ingestion pipeline's step (registered by ``ResponsesConfig.ready()``): route the new
-    mentions, then announce them to the brands' webhooks, routed already (what routing did is part
-    of the announcement); the endpoints read once for both."""
+def mentions_route(mentions: Sequence[Mention]) -> None:
+    """The ingestion pipeline's ``before_store`` step: route a page of new mentions before their
+    rows are written, which are then inserted routed."""
+    route_mentions(mentions)
+
+
+def mentions_announce_routed(mentions: Sequence[Mention]) -> None:
+    """The ingestion pipeline's step once the routed page is stored: the tickets routing opened
+    (``ticket.opened``), then the mentions, routed already (what routing did is part of the
+    announcement), to the brands' webhooks; the endpoints read once for both."""
     endpoints = endpoints_by_brand({m.brand_id for m in mentions})
-    route_mentions(mentions, endpoints=endpoints, just_stored=True)
+    tickets = [ticket for mention in mentions for ticket in mention.__dict__.pop(_OPENED, ())]
+    TicketBatch().announce(tickets, endpoints=endpoints)
     mentions_announce(mentions, endpoints=endpoints)
 
 
@@ -208,11 +216,11 @@ def route_mentions(
     mentions: Sequence[Mention],
     *,
     endpoints: Mapping[int, list[WebhookEndpoint]] | None = None,
-    just_stored: bool = False,
 ) -> None:
     """Run each new mention through its brand's active rules, once, in order.
 
-    Ingestion calls it inside its transaction (the pipeline's ``mentions_route_and_announce``).
+    Ingestion calls it inside its transaction, before the mentions are stored (the pipeline's
+    ``mentions_route``); the rule tools call it on stored mentions.
     Set-based: rules, departments, users, SLA policies and the mentions' live tickets are read
     once per batch; each mention's actions are decided in memory in rule order, as if it were
     routed alone, then written together: the tickets and their events, the mentions' changes and
@@ -220,7 +228,10 @@ def route_mentions(
     events, each kind in one statement or a few. What each matching rule did is appended to ``mention.routing_log``;
     a mention that already has a log was routed before and is skipped. ``endpoints``: the brands'
     webhook endpoints (``endpoints_by_brand``), when the caller read them already.
-    ``just_stored``: the mentions were stored in the surrounding transaction (ingestion's).
+
+    A mention not stored yet (``_state.adding``, its id reserved) is routed in memory: its row is
+    then inserted with what routing did, and the tickets opened for it are announced by
+    ``mentions_announce_routed`` once it is stored.
     """
     mentions = [m for m in mentions if not m.routing_log]
     if not mentions:
@@ -230,6 +241,7 @@ def route_mentions(
     # What the rules and the actions read; a page's terms only when a rule asks for their kind.
     related = ["author", "channel", "brand"]
     if any(c.get("field") == "term_kind" for x in contexts.values() for r in x.rules for c in r.rule.conditions):
+        _terms_of_unstored(mentions)
         related.append("terms")
     prefetch_related_objects(mentions, *related)
     repeat_authors = _repeat_authors(mentions)
@@ -264,16 +276,28 @@ def route_mentions(
         for entry in log:
             entry["did"] = [record() if callable(record) else record for record in entry["did"]]
         mention.routing_log = log
-    # Each mention written once: its log with the fields its actions changed.
-    # A mention stored in this transaction is as it is in memory, unseen by anyone else: all of
-    # them are written in one statement, their unchanged fields as they are. On PostgreSQL only,
-    # where bulk_set sends a VALUES list and a field more costs little; elsewhere bulk_update's
-    # CASE per row and field makes the smaller statements of the changed fields cheaper.
-    one_statement = just_stored and connections[router.db_for_write(Mention)].vendor == "postgresql"
-    also = _JUST_STORED_FIELDS if one_statement else ("routing_log",)
-    batch.changes.save(also=also, of=mentions)
+    # Each stored mention written once: its log with the fields its actions changed (one not
+    # stored yet is inserted as it is in memory).
+    batch.changes.save(also=("routing_log",), of=mentions)
     notify_all(batch.notices)
-    batch.tickets.announce(tickets, endpoints=endpoints)
+    stored: list[Ticket] = []
+    for ticket in tickets:
+        if ticket.mention._state.adding:
+            ticket.mention.__dict__.setdefault(_OPENED, []).append(ticket)
+        else:
+            stored.append(ticket)
+    batch.tickets.announce(stored, endpoints=endpoints)
+
+
+def _terms_of_unstored(mentions: Sequence[Mention]) -> None:
+    """A mention not stored yet has no term links to read: its terms are those ingestion matched in
+    it (``tracked_terms``, ``listening.pipeline``), cached as ``prefetch_related`` caches them."""
+    for mention in mentions:
+        if mention._state.adding:
+            cached = mention.terms.get_queryset()  # the manager's queryset: a filter on it still queries
+            cached._result_cache = list(mention.tracked_terms)
+            cached._prefetch_done = True
+            mention._prefetched_objects_cache = {"terms": cached}
 
 
 def _brand_from_channel(mentions: Sequence[Mention]) -> None:

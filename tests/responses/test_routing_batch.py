@@ -317,8 +317,7 @@ def test_a_page_reads_its_brands_webhook_endpoints_and_department_members_once(
     assert Notification.objects.filter(user=team.billing_member, verb="ticket_opened").count() == 2
 
 
-@pytest.mark.postgres  # elsewhere the mentions are written one statement per set of changed fields
-def test_a_page_of_new_mentions_is_routed_in_one_write_of_the_mentions(
+def test_a_page_of_new_mentions_is_stored_routed_without_writing_its_rows_again(
     team, django_capture_on_commit_callbacks
 ) -> None:
     from listening.ingest import ingest_items
@@ -331,16 +330,73 @@ def test_a_page_of_new_mentions_is_routed_in_one_write_of_the_mentions(
     with django_capture_on_commit_callbacks(), CaptureQueriesContext(connection) as queries:
         ingest_items(channel=channel, items=said)
 
+    # Routed before they are stored: each row is inserted once, with what routing did.
     writes = [
         q["sql"] for q in queries if q["sql"].startswith('UPDATE "listening_mention"') and "routing_log" in q["sql"]
     ]
-    assert len(writes) == 1
+    assert writes == []
     stored = {m.text: m for m in Mention.objects.filter(channel=channel)}
     assert (stored["refund now"].status, stored["refund now"].tags) == (Mention.Status.ROUTED, ["money"])
     assert (stored["hello there"].status, stored["hello there"].assignee_id) == (Mention.Status.OPEN, team.cm.pk)
     assert stored["late again"].status == Mention.Status.ROUTED
     assert (stored["nothing to see"].status, stored["nothing to see"].tags) == (Mention.Status.NEW, [])
     assert all(m.routing_log for m in stored.values())
+
+
+@pytest.mark.postgres  # PostgreSQL counts the rows a transaction updated (pg_stat_xact_user_tables)
+def test_no_row_of_a_routed_page_is_updated_once_inserted(team, django_capture_on_commit_callbacks) -> None:
+    from listening.connectors import FetchedAuthor, FetchedItem
+    from listening.ingest import ingest_items
+
+    def rows_updated() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'listening_mention'")
+            row = cursor.fetchone()
+        return row[0] if row else 0
+
+    _rules(team)
+    said = _said(["refund now", "hello there", "late again", "nothing to see"])
+    # A reply in the same page: stored with its parent already.
+    reply = FetchedItem(
+        external_id="reply",
+        text="thanks",
+        author=FetchedAuthor(external_id="a9", handle="h9"),
+        published_at=timezone.now(),
+        parent_external_id="0",
+    )
+    channel = ChannelFactory(brand=team.brand, platform=Platform.X)
+    before = rows_updated()
+    with django_capture_on_commit_callbacks():
+        ingest_items(channel=channel, items=[*said, reply])
+
+    assert rows_updated() == before
+    stored = {m.external_id: m for m in Mention.objects.filter(channel=channel)}
+    assert [stored[str(n)].status for n in range(4)] == [
+        Mention.Status.ROUTED, Mention.Status.OPEN, Mention.Status.ROUTED, Mention.Status.NEW,
+    ]  # fmt: skip
+    assert stored["1"].assignee_id == team.cm.pk and stored["0"].tags == ["money"]
+    assert stored["reply"].parent_id == stored["0"].pk
+
+
+def test_a_rule_on_tracked_terms_sees_the_terms_of_a_page_routed_before_it_is_stored(
+    team, django_capture_on_commit_callbacks
+) -> None:
+    from listening.ingest import ingest_items
+    from listening.models import TrackedTerm
+    from tests.factories import TrackedTermFactory
+
+    TrackedTermFactory(brand=team.brand, kind=TrackedTerm.Kind.COMPETITOR, text="Globex")
+    RoutingRuleFactory(
+        brand=team.brand, name="Rivals", conditions=[{"field": "term_kind", "op": "any", "value": ["competitor"]}],
+        actions=[{"type": "tag", "tag": "rival"}],
+    )  # fmt: skip
+    channel = ChannelFactory(brand=team.brand, platform=Platform.X)
+    with django_capture_on_commit_callbacks():
+        ingest_items(channel=channel, items=_said(["Globex is cheaper", "nothing to see"]))
+
+    stored = {m.text: m for m in Mention.objects.filter(channel=channel)}
+    assert stored["Globex is cheaper"].tags == ["rival"] and stored["nothing to see"].tags == []
+    assert [t.text for t in stored["Globex is cheaper"].terms.all()] == ["Globex"]
 
 
 def _said(texts: list[str]) -> list:
