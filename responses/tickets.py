@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config.bulk import insert_new, reserve_ids
 from config.links import reverse_id
 from listening.models import Mention
 from listening.services import MentionChanges
@@ -105,7 +106,9 @@ class TicketBatch:
         self._looked_up: set[int] = set()
         self._policies: dict[int, dict[str, SlaPolicy]] = {}
         self._members: dict[int, list[AbstractBaseUser]] = {}
-        self._look_up([m.pk for m in mentions])
+        # A mention not stored yet (ingestion routes a page before writing it) has no ticket.
+        self._looked_up.update(m.pk for m in mentions if m._state.adding)
+        self._look_up([m.pk for m in mentions if not m._state.adding])
         self._read_departments([d.pk for d in departments])
 
     def _look_up(self, mention_ids: list[int]) -> None:
@@ -194,10 +197,15 @@ class TicketBatch:
         """The new tickets and their events, in one INSERT each."""
         tickets, events = self._new, self._events
         self._new, self._events = [], []
-        Ticket.objects.bulk_create(tickets)  # PostgreSQL and SQLite ≥ 3.35 return the ids
+        # Each ticket's id taken first, so that the rows are written from the instances as they are.
+        for ticket, pk in zip(tickets, reserve_ids(Ticket, len(tickets)), strict=True):
+            ticket.pk = pk
+        insert_new(Ticket, tickets)
+        for ticket in tickets:
+            ticket._state.adding, ticket._state.db = False, Ticket.objects.db  # as bulk_create leaves them
         for event in events:
             event.ticket_id = event.ticket.pk
-        TicketEvent.objects.bulk_create(events)
+        insert_new(TicketEvent, events)
         return tickets
 
     def announce(

@@ -399,6 +399,25 @@ def test_a_rule_on_tracked_terms_sees_the_terms_of_a_page_routed_before_it_is_st
     assert [t.text for t in stored["Globex is cheaper"].terms.all()] == ["Globex"]
 
 
+def test_a_page_routed_before_it_is_stored_does_not_look_for_tickets_of_its_new_mentions(
+    team, django_capture_on_commit_callbacks
+) -> None:
+    from listening.ingest import ingest_items
+
+    _rules(team)
+    channel = ChannelFactory(brand=team.brand, platform=Platform.X)
+    with django_capture_on_commit_callbacks(), CaptureQueriesContext(connection) as queries:
+        ingest_items(channel=channel, items=_said(["refund now", "late again", "hello"]))
+
+    # A mention not stored yet has no ticket: only the repeat-complaint check reads tickets.
+    reads = [q["sql"] for q in queries if q["sql"].startswith('SELECT "responses_ticket"."id"')]
+    assert reads == []
+    tickets = Ticket.objects.filter(mention__channel=channel).order_by("id")
+    assert len(tickets) == 2 and all(t.events.get().kind == "created" for t in tickets)
+    for ticket in tickets:
+        assert f"ticket #{ticket.pk} " in str(ticket.mention.routing_log)
+
+
 def _said(texts: list[str]) -> list:
     """A page of items as a poll fetches them, one author each."""
     from listening.connectors import FetchedAuthor, FetchedItem
