@@ -353,7 +353,8 @@ def _keep_tracked_terms(mentions: list[Mention], term_ids: list[list[int]], term
     for mention, ids in zip(mentions, term_ids, strict=True):
         key = tuple(ids)
         if key not in found:
-            found[key] = [term for term in terms if term.pk in set(key)] if key else []
+            wanted = set(key)
+            found[key] = [term for term in terms if term.pk in wanted]
         mention.tracked_terms = found[key]
 
 
