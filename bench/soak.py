@@ -234,9 +234,14 @@ class Process:
 @dataclass
 class Memory:
     """Peak memory of every process each started process leads: resident (the kernel's VmHWM) and
-    proportional (PSS, sampled each second: pages shared by a worker's pool counted once)."""
+    proportional (PSS, sampled each second: pages shared by a worker's pool counted once), and
+    when each was seen. A child that ended while its parent went on is not one of a pool's
+    processes (they live as long as their worker): a worker's parent fits the intent models in a
+    child that exits once it has handed them over (``listening.learning.builtin_models_fit_apart``),
+    and the report says so rather than show it as a pool process."""
 
-    peaks: dict[int, list] = field(default_factory=dict)  # pid → [label, peak RSS KiB, peak PSS KiB]
+    # pid → [label, peak RSS KiB, peak PSS KiB, first seen, last seen (monotonic seconds), parent pid]
+    peaks: dict[int, list] = field(default_factory=dict)
 
     @staticmethod
     def _fields(path: str) -> dict[str, str]:
@@ -251,6 +256,7 @@ class Memory:
         return int((fields.get(name) or "0 kB").split()[0])
 
     def sample(self, processes: list[Process]) -> None:
+        now = time.monotonic()
         parents: dict[int, int] = {}
         for entry in os.scandir("/proc"):
             if entry.name.isdigit():
@@ -266,8 +272,9 @@ class Memory:
                     prefix = f"{process.name} #{process.starts} child"
                     children = sum(1 for peak in self.peaks.values() if peak[0].startswith(prefix))
                     label = f"{process.name} #{process.starts} " + ("main" if pid == root else f"child {children + 1}")
-                    self.peaks[pid] = [label, 0, 0]
+                    self.peaks[pid] = [label, 0, 0, now, now, root]
                 peak = self.peaks[pid]
+                peak[4] = now
                 peak[1] = max(peak[1], self._kib(self._fields(f"/proc/{pid}/status"), "VmHWM"))
                 peak[2] = max(peak[2], self._kib(self._fields(f"/proc/{pid}/smaps_rollup"), "Pss"))
 
@@ -706,8 +713,11 @@ def report(args, work: Path, timeline: Timeline, memory: Memory, drained: float)
     )
 
     print(f"peak memory per process   {'RSS MiB':>8} {'PSS MiB':>8}")
-    for label, rss, pss in sorted(memory.peaks.values()):
-        print(f"   {label:30} {rss / 1024:8.0f} {pss / 1024:8.0f}")
+    for pid, (label, rss, pss, first, last, root) in sorted(memory.peaks.items(), key=lambda kv: kv[1][0]):
+        # Seen last more than a couple of samples before its parent: it ended on its own.
+        ended_early = pid != root and memory.peaks[root][4] - last > 2.5
+        note = f"  (not a pool process: ended after {last - first:.0f} s)" if ended_early else ""
+        print(f"   {label:30} {rss / 1024:8.0f} {pss / 1024:8.0f}{note}")
     print(f"processes that exited by themselves (started again): {timeline.exits}")
 
     lat = [seconds for _sent, seconds in timeline.latencies]
