@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from config.bulk import insert_new, reserve_ids
+from config.bulk import insert_new, insert_rows, reserve_ids
 from config.links import reverse_id
 from listening.models import Mention
 from listening.services import MentionChanges
@@ -43,6 +44,10 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     Status.RESOLVED: (Status.CLOSED, Status.OPEN),
     Status.CLOSED: (Status.OPEN,),
 }
+
+
+# What ``TicketBatch`` writes of a TicketEvent.
+EVENT_FIELDS = ("ticket_id", "actor_id", "kind", "from_status", "to_status", "body", "created_at")
 
 
 class TicketError(Exception):
@@ -101,7 +106,9 @@ class TicketBatch:
         self.changes = changes if changes is not None else MentionChanges()
         self.notices = notices if notices is not None else []
         self._new: list[Ticket] = []
-        self._events: list[TicketEvent] = []
+        # The new tickets' "created" events, as rows in ``EVENT_FIELDS`` order with the ticket in
+        # place of its id (taken by ``store``): written, never read back, so built as no instance.
+        self._events: list[tuple[Any, ...]] = []
         self._live: dict[tuple[int, int], Ticket] = {}
         self._looked_up: set[int] = set()
         self._policies: dict[int, dict[str, SlaPolicy]] = {}
@@ -164,7 +171,7 @@ class TicketBatch:
         self._live[(mention.pk, department.pk)] = ticket
         self._new.append(ticket)
         self._events.append(
-            TicketEvent(ticket=ticket, actor=actor, kind=TicketEvent.Kind.CREATED, to_status=ticket.status, body=note)
+            (ticket, actor.pk if actor is not None else None, TicketEvent.Kind.CREATED, "", ticket.status, note, now)
         )
         self.changes.set_status(mention, Mention.Status.ROUTED, actor=actor, note=department.name)
         self.notices.append(
@@ -203,9 +210,7 @@ class TicketBatch:
         insert_new(Ticket, tickets)
         for ticket in tickets:
             ticket._state.adding, ticket._state.db = False, Ticket.objects.db  # as bulk_create leaves them
-        for event in events:
-            event.ticket_id = event.ticket.pk
-        insert_new(TicketEvent, events)
+        insert_rows(TicketEvent, EVENT_FIELDS, ((ticket.pk, *row) for ticket, *row in events))
         return tickets
 
     def announce(
