@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from config.bulk import insert_new, insert_rows, reserve_ids
+from config.bulk import insert_new, insert_rows
 from config.links import reverse_id
 from listening.models import Mention
 from listening.services import MentionChanges
@@ -204,11 +204,12 @@ class TicketBatch:
         """The new tickets and their events, in one INSERT each."""
         tickets, events = self._new, self._events
         self._new, self._events = [], []
-        # Each ticket's id taken first, so that the rows are written from the instances as they are.
-        for ticket, pk in zip(tickets, reserve_ids(Ticket, len(tickets)), strict=True):
-            ticket.pk = pk
-        insert_new(Ticket, tickets)
+        # Each ticket's id comes back with its mention and department, which name it within the
+        # batch (one live ticket each): no statement apart to take the ids first.
+        written = insert_new(Ticket, tickets, returning=("mention_id", "department_id", "id"))
+        ids = {(mention_id, department_id): pk for mention_id, department_id, pk in written}
         for ticket in tickets:
+            ticket.pk = ids[(ticket.mention_id, ticket.department_id)]
             ticket._state.adding, ticket._state.db = False, Ticket.objects.db  # as bulk_create leaves them
         insert_rows(TicketEvent, EVENT_FIELDS, ((ticket.pk, *row) for ticket, *row in events))
         return tickets
