@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from config.bulk import bulk_set, insert_new
+from config.bulk import bulk_set, insert_rows
 from listening import pipeline
 from listening.connectors import connector_class, destination_refusal
 from listening.models import Brand, BrandMembership, Channel, Intent, Mention, MentionEvent, Sentiment, TrackedTerm
@@ -28,6 +28,7 @@ from listening.polling import channel_resume
 
 # --- A mention's state ----------------------------------------------------------------------------
 STATUSES = frozenset(Mention.Status.values)  # read once: Django builds the list anew at every read
+EVENT_FIELDS = ("mention_id", "actor_id", "kind", "old_value", "new_value", "note", "created_at")
 
 
 def _record(mention: Mention, actor: AbstractBaseUser | None, kind: str, old: str, new: str, note: str = "") -> None:
@@ -46,7 +47,9 @@ class MentionChanges:
 
     def __init__(self) -> None:
         self._changed: dict[int, tuple[Mention, set[str]]] = {}
-        self._events: list[MentionEvent] = []
+        # The MentionEvents' rows, in ``EVENT_FIELDS`` order: written, never read back, so no
+        # instance is built for them (a routed page records one or two per mention).
+        self._events: list[tuple[Any, ...]] = []
         # The status each relabelled mention had before this batch, for the change steps.
         self._before: dict[int, tuple[Mention, dict[str, Any]]] = {}
 
@@ -56,9 +59,7 @@ class MentionChanges:
     ) -> None:  # fmt: skip
         mention.updated_at = timezone.now()
         self._changed.setdefault(id(mention), (mention, set()))[1].update(fields)
-        self._events.append(
-            MentionEvent(mention=mention, actor=actor, kind=kind, old_value=old, new_value=new, note=note)
-        )
+        self._events.append((mention.pk, actor.pk if actor is not None else None, kind, old, new, note, timezone.now()))
 
     def set_status(self, mention: Mention, status: str, actor: AbstractBaseUser | None = None, note: str = "") -> bool:
         if status not in STATUSES:
@@ -140,7 +141,7 @@ class MentionChanges:
                         groups.setdefault(tuple(sorted(also)), []).append(mention)
             for fields, mentions in groups.items():
                 bulk_set(Mention, mentions, list(fields))
-        insert_new(MentionEvent, events)
+        insert_rows(MentionEvent, EVENT_FIELDS, events)
         pipeline.changed_many(before)
 
 

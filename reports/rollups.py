@@ -220,16 +220,28 @@ def _row_facts(m: Mention) -> dict[str, Any]:
     }
 
 
-def facts_of(mentions: Sequence[Mention]) -> list[Facts]:
+def facts_of(mentions: Sequence[Mention], *, matched: bool = False) -> list[Facts]:
     """Facts for a batch of stored mentions in three queries at most (their terms, the channels
-    they do not hold already, and the titles of the items their sources name), however many mentions."""
-    ids = [m.pk for m in mentions]
+    they do not hold already, and the titles of the items their sources name), however many mentions.
+
+    ``matched``: the mentions were just stored by ingestion, which links each to the terms it
+    holds in ``tracked_terms`` (``listening.pipeline``): those terms are taken from there, not read
+    back. Only the pipeline's own step may say so: anywhere else a mention's links may have
+    changed since."""
     terms: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
-    rows = Mention.terms.through.objects.filter(mention_id__in=ids).values_list(
-        "mention_id", "trackedterm_id", "trackedterm__kind", "trackedterm__group", "trackedterm__text"
-    )
-    for mention_id, term_id, kind, group, text in rows:
-        terms[mention_id].append((term_id, kind, group or text))
+    unread = []
+    for m in mentions:
+        tracked = m.__dict__.get("tracked_terms") if matched else None
+        if tracked is None:
+            unread.append(m.pk)
+            continue
+        terms[m.pk] = [(term.pk, term.kind, term.group or term.text) for term in tracked]
+    if unread:
+        rows = Mention.terms.through.objects.filter(mention_id__in=unread).values_list(
+            "mention_id", "trackedterm_id", "trackedterm__kind", "trackedterm__group", "trackedterm__text"
+        )
+        for mention_id, term_id, kind, group, text in rows:
+            terms[mention_id].append((term_id, kind, group or text))
     # A mention the pipeline just stored holds its channel already: only the others' are read.
     channels = {m.channel_id: m.channel for m in mentions if Mention.channel.is_cached(m)}
     unread = {m.channel_id for m in mentions} - channels.keys()
@@ -503,7 +515,7 @@ def _facts_now(mentions: Sequence[Mention]) -> list[Facts]:
 
 def rollups_add_mentions(mentions: Sequence[Mention]) -> None:
     """Pipeline step: a batch of newly stored mentions counted into their days' rollups."""
-    facts = facts_of(mentions)
+    facts = facts_of(mentions, matched=True)
     for mention, fact in zip(mentions, facts, strict=True):
         setattr(mention, KEPT_FACTS, (_kept(mention), fact))
     rollups_apply(facts, edit=False)

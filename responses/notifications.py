@@ -110,6 +110,7 @@ def notify_all(notices: Sequence[Notice]) -> list[Notification]:
     mails: list[dict[str, Any]] = []  # the e-mail task's keyword arguments, the row's index for its id
     addressed: list[dict[str, Any]] = []
     posts = []
+    current = translation.get_language()
     for notice, params, url, recipients in prepared:
 
         def render(text: str | Promise = notice.message, params: Mapping[str, Any] | None = params) -> str:
@@ -125,16 +126,22 @@ def notify_all(notices: Sequence[Notice]) -> list[Notification]:
         for user in recipients:
             language = languages[user.pk]
             if language not in in_language:
-                with translation.override(language):
+                if language == current:  # nothing to switch to
                     in_language[language] = (render()[:500], email_texts())
+                else:
+                    with translation.override(language):
+                        in_language[language] = (render()[:500], email_texts())
             message, email = in_language[language]
             rows.append((user.pk, notice.verb, message, url[:500], now))
             users.append(user)
             # The notification's id is known once stored: filled in below.
             mails.append({"notification_id": len(rows) - 1, **email})
-        text, email = render(), email_texts()
-        for address in sorted({address for address in notice.emails if address}):
-            addressed.append({"address": address, "message": text[:500], "url": url[:500], **email})
+        addresses = sorted({address for address in notice.emails if address})
+        if addresses:
+            # In the current language: written already if a recipient reads it.
+            text, email = in_language[current] if current in in_language else (render()[:500], email_texts())
+            for address in addresses:
+                addressed.append({"address": address, "message": text, "url": url[:500], **email})
         for department in notice.departments:
             posts += chat_deliveries(department=department, verb=notice.verb, text=lambda r=render: r()[:500], url=url)
     created = _notifications_create(rows, users)

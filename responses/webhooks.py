@@ -347,6 +347,8 @@ def webhook_events(
 ) -> list[WebhookDelivery]:
     """``webhook_event`` for many (event, brand, data) at once: the endpoints read once (or given,
     ``endpoints_by_brand``), the deliveries written in one INSERT, in the order given."""
+    if not events:  # routing a page before storing it announces its tickets later
+        return []
     if endpoints is None:
         endpoints = endpoints_by_brand(brand.pk for _event, brand, _data in events)
     rows: list[WebhookDelivery] = []

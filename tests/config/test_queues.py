@@ -72,3 +72,38 @@ def test_training_runs_beside_the_workers_that_ingest_not_in_them() -> None:
     queue = app.amqp.router.route({}, "listening.train_analyzers")["queue"].name
     assert queue not in INGESTING_QUEUES
     assert all(queue not in queues for queues in compose_workers().values() if queues & INGESTING_QUEUES)
+
+
+def test_a_batch_of_task_messages_shows_its_arguments_without_walking_them(
+    broker, db, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    """Celery's saferepr walked each message's arguments (a batch of 25 e-mails) value by value:
+    the messages queued after commit show the arguments' repr, cut to Celery's length."""
+    from celery import signals
+    from celery.app import amqp
+
+    from config.celery import batched, queue_all_after_commit
+
+    def refused(*args, **kwargs):
+        raise AssertionError("saferepr walked the arguments")
+
+    monkeypatch.setattr(amqp, "saferepr", refused)
+    sent: list[dict] = []
+
+    def published(*, headers: dict, **kwargs) -> None:
+        sent.append(headers)
+
+    signals.before_task_publish.connect(published)
+    mails = [{"notification_id": n, "subject": f"Ticket #{n} " + "x" * 80} for n in range(30)]
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            lone = ("responses.notify_email", (), {"notification_id": 7})
+            queue_all_after_commit([*batched("responses.notify_email", "responses.notify_emails", mails), lone])
+    finally:
+        signals.before_task_publish.disconnect(published)
+    shown = [(h["task"], h["argsrepr"], h["kwargsrepr"]) for h in sent]
+    assert shown == [
+        ("responses.notify_emails", repr((mails[:25],))[:1021] + "...", "{}"),
+        ("responses.notify_emails", repr((mails[25:],)), "{}"),
+        ("responses.notify_email", "()", "{'notification_id': 7}"),
+    ]

@@ -237,3 +237,36 @@ def test_the_tokenizer_skips_the_link_and_handle_pass_only_when_it_changes_nothi
     tokens are those of the substitution made on every text."""
     expected = text_module.WORD_RE.findall(text_module.HANDLE_OR_URL_RE.sub(" ", text.lower()))
     assert text_module.tokens_of(text) == expected
+
+
+@pytest.mark.django_db
+def test_a_new_page_is_counted_by_the_terms_it_matched_without_reading_its_term_links_back(team):
+    """The pipeline's rollup step takes each new mention's terms from what ingestion matched in it
+    (``tracked_terms``): the term and group rows are those a recount finds from the stored links."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.reports.test_rollup_properties import _tables
+
+    TrackedTerm.objects.create(brand=team.brand, kind="brand", text="acme")
+    TrackedTerm.objects.create(brand=team.brand, kind="competitor", text="globex", group="Globex Corp")
+    TrackedTerm.objects.create(brand=team.brand, kind="competitor", text="initech")
+    TrackedTerm.objects.create(brand=team.brand, kind="brand", text="refund", is_active=False)
+    channel = ChannelFactory(brand=team.brand)
+    texts = ["acme and globex", "initech beats acme", "refund please", "globex refund", "nothing at all"]
+    items = [
+        FetchedItem(
+            external_id=str(n),
+            text=text,
+            author=FetchedAuthor(external_id=f"p{n % 2}", handle=f"person{n % 2}"),
+            published_at=datetime(2026, 1, 5, 10, tzinfo=UTC) + timedelta(days=n % 2),
+        )
+        for n, text in enumerate(texts)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        ingest_items(channel=channel, items=items, route=False)
+    assert not [q for q in queries if q["sql"].startswith("SELECT") and 'FROM "listening_mention_terms"' in q["sql"]]
+    counted = _tables(team.brand.pk)
+    assert counted["TermDay"] and counted["GroupDay"]
+    rollups_refresh(since=datetime(2026, 1, 1).date())
+    assert _tables(team.brand.pk) == counted

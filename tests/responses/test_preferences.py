@@ -100,3 +100,25 @@ def test_a_ticket_timeline_names_statuses_and_deadlines_in_spanish(team) -> None
     assert "Abierto → Confirmado" in page
     assert "plazo de resolución" in page
     assert "open → acknowledged" not in page
+
+
+@pytest.mark.parametrize("members", [("es",), ("es", "en"), ("en", "es")])
+def test_a_departments_address_hears_of_a_ticket_in_the_current_language_whatever_its_members_read(
+    team, django_capture_on_commit_callbacks, mailoutbox, members
+) -> None:
+    team.billing.members.clear()
+    for n, language in enumerate(members):
+        member = UserFactory(username=f"member{n}", email=f"member{n}@example.com")
+        team.billing.members.add(member)
+        Profile.objects.update_or_create(user=member, defaults={"language": language})
+    mention = MentionFactory(channel=ChannelFactory(brand=team.brand), text="refund please")
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        ticket, _ = ticket_open(mention=mention, department=team.billing, actor=team.cm)
+    to_address = [m for m in mailoutbox if m.to == [team.billing.email]]
+    assert [m.subject for m in to_address] == [f"[Escucha] New ticket #{ticket.pk} for Billing: refund please"]
+    by_member = {m.to[0]: m.subject for m in mailoutbox if m.to != [team.billing.email]}
+    assert sorted(by_member.values()) == sorted(
+        f"[Escucha] {'Nuevo' if language == 'es' else 'New'} ticket #{ticket.pk} "
+        f"{'para' if language == 'es' else 'for'} Billing: refund please"
+        for language in members
+    )

@@ -418,6 +418,32 @@ def test_a_page_routed_before_it_is_stored_does_not_look_for_tickets_of_its_new_
         assert f"ticket #{ticket.pk} " in str(ticket.mention.routing_log)
 
 
+def test_a_pages_new_tickets_are_written_without_a_statement_apart_for_their_ids(
+    team, django_capture_on_commit_callbacks
+) -> None:
+    from listening.ingest import ingest_items
+
+    _rules(team)
+    channel = ChannelFactory(brand=team.brand, platform=Platform.X)
+    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as queries:
+        ingest_items(channel=channel, items=_said(["broken again", "refund now", "late and broken", "hello"]))
+
+    # The ids come back from the INSERT (PostgreSQL's sequence, SQLite's counter are not asked first).
+    taken = [q["sql"] for q in queries if "responses_ticket'" in q["sql"] or "responses_ticket\"'" in q["sql"]]
+    assert taken == []
+    tickets = Ticket.objects.filter(mention__channel=channel).select_related("department", "mention")
+    # Each ticket its own number wherever it is told: its mention's log, its event, its notification.
+    assert len(tickets) == 5
+    for ticket in tickets:
+        assert f"ticket #{ticket.pk} {ticket.department.name}" in str(ticket.mention.routing_log)
+        assert ticket.events.get().kind == "created"
+        told = Notification.objects.filter(verb="ticket_opened", url__endswith=f"/{ticket.pk}/")
+        members = set(ticket.department.members.values_list("pk", flat=True))
+        assert {n.user_id for n in told} == members
+        assert all(n.message.startswith(f"New ticket #{ticket.pk} for {ticket.department.name}:") for n in told)
+    assert {t.department for t in tickets} == {team.billing, team.support}
+
+
 def _said(texts: list[str]) -> list:
     """A page of items as a poll fetches them, one author each."""
     from listening.connectors import FetchedAuthor, FetchedItem
