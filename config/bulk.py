@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -84,15 +85,20 @@ def insert_rows(
     connection = connections[router.db_for_write(model)]
     opts = model._meta
     columns = [opts.get_field(name) for name in fields]
-    prepare = _preparers(columns, connection)
     if (
         not returning
         and not conflict
         and connection.vendor == "postgresql"
         and all(isinstance(column, _COPYABLE) for column in columns)
     ):
-        copy_rows(model, columns, rows, prepare)
+        copy_rows(model, columns, rows)
         return []
+    prepare = [
+        None
+        if isinstance(column, _PLAIN)
+        else (lambda value, column=column: column.get_db_prep_save(value, connection))
+        for column in columns
+    ]
     quote = connection.ops.quote_name
     table = quote(opts.db_table)
     sql = f"INSERT INTO {table} ({', '.join(quote(column.column) for column in columns)}) VALUES "  # noqa: S608
@@ -121,18 +127,7 @@ def insert_rows(
     return written
 
 
-def _preparers(columns: Sequence[models.Field], connection: Any) -> list[Callable[[Any], Any] | None]:
-    """For each column, what turns a Python value into the one the driver is given: None when it
-    is the value itself."""
-    return [
-        None
-        if isinstance(column, _PLAIN)
-        else (lambda value, column=column: column.get_db_prep_save(value, connection))
-        for column in columns
-    ]
-
-
-# Columns whose prepared values ``copy_text`` writes: any other (binary, arrays, ranges…) goes
+# Columns whose values ``copy_rows`` writes: any other (binary, arrays, ranges…) goes
 # through INSERT.
 _COPYABLE = (
     *_PLAIN,
@@ -143,9 +138,6 @@ _COPYABLE = (
     models.UUIDField,
     models.JSONField,
 )
-# COPY's text format ends a value at a tab and a row at a newline, and reads a backslash as the
-# start of an escape: those four are escaped in every value, the backslash first.
-_COPY_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
 
 
 def copy_text(value: Any) -> str:
@@ -155,53 +147,86 @@ def copy_text(value: Any) -> str:
     so the ingestion pipeline sets the item aside the same way).
     """
     if type(value) is str:
-        text = value
-    elif value is None:
+        return _escaped(value)
+    if value is None:
         return "\\N"  # NULL; a text "\N" is written "\\N"
-    elif isinstance(value, bool):
+    if isinstance(value, bool):
         return "t" if value else "f"
-    elif isinstance(value, float):
+    if isinstance(value, float):
         return repr(value)  # the shortest text that reads back as the same float; "inf", "nan" too
-    elif isinstance(value, int | Decimal | UUID):
+    if isinstance(value, int | Decimal | UUID):
         return str(value)
-    elif isinstance(value, datetime | date | time):
+    if isinstance(value, datetime | date | time):
         return value.isoformat()  # with its offset when it has one, as Django gives PostgreSQL dates
-    elif isinstance(value, Json):
-        text = value.dumps(value.adapted)  # the JSON text an INSERT would send, with its encoder
-    elif isinstance(value, str):  # a subclass: a choice, a safe string
-        text = value
-    else:
-        raise TypeError(f"no COPY text for {type(value).__name__}")
+    if isinstance(value, Json):
+        return _escaped(value.dumps(value.adapted))  # the JSON text an INSERT would send, with its encoder
+    if isinstance(value, str):  # a subclass: a choice, a safe string
+        return _escaped(value)
+    raise TypeError(f"no COPY text for {type(value).__name__}")
+
+
+def _escaped(text: str) -> str:
     if "\x00" in text:
         raise ValueError("A string literal cannot contain NUL (0x00) characters.")
-    for plain, escaped in _COPY_ESCAPES:
-        if plain in text:
-            text = text.replace(plain, escaped)
+    # COPY's text format ends a value at a tab and a row at a newline, and reads a backslash as
+    # the start of an escape: those four are escaped, the backslash first.
+    if "\\" in text:
+        text = text.replace("\\", "\\\\")
+    if "\t" in text:
+        text = text.replace("\t", "\\t")
+    if "\n" in text:
+        text = text.replace("\n", "\\n")
+    if "\r" in text:
+        text = text.replace("\r", "\\r")
     return text
 
 
-def copy_rows(
-    model: type[models.Model],
-    columns: Sequence[models.Field],
-    rows: Sequence[Sequence[Any]],
-    prepare: Sequence[Callable[[Any], Any] | None],
-) -> None:
+def _copy_writer(column: models.Field, connection: Any) -> Callable[[Any], str]:
+    """What writes a Python value of ``column`` as COPY text: ``copy_text`` of the value Django
+    prepares for an INSERT, with that preparing skipped where it gives back the value itself (the
+    common values of a page of mentions: its columns are mostly dates, JSON and empty ones)."""
+    if isinstance(column, _PLAIN):
+        return copy_text
+
+    def prepared(value: Any) -> str:
+        return copy_text(column.get_db_prep_save(value, connection))
+
+    if isinstance(column, models.DateTimeField):
+        # An aware datetime is given to psycopg2 as it is; a naive one is made aware, with a warning.
+        return lambda value: (
+            value.isoformat()
+            if type(value) is datetime and value.utcoffset() is not None
+            else "\\N"
+            if value is None
+            else prepared(value)
+        )
+    if type(column) is models.JSONField:
+        # The JSON text of ``connection.ops.adapt_json_value``, with the field's encoder.
+        encoder = column.encoder
+        return lambda value: (
+            _escaped(json.dumps(value, cls=encoder))
+            if type(value) in (dict, list)
+            else "\\N"
+            if value is None
+            else prepared(value)
+        )
+    if isinstance(column, models.FloatField):
+        return lambda value: repr(value) if type(value) is float else "\\N" if value is None else prepared(value)
+    return prepared
+
+
+def copy_rows(model: type[models.Model], columns: Sequence[models.Field], rows: Sequence[Sequence[Any]]) -> None:
     """Write ``rows`` into ``columns`` of ``model``'s table with one COPY, on PostgreSQL.
 
     ``insert_rows`` writes with it what needs nothing back: the values travel as one block of
     text, where an INSERT has psycopg2 quote each of them into the statement (for a page of
     mentions, thousands of values, the larger part of the time of writing them). Each value is
-    prepared as for the INSERT (``prepare``) and written by ``copy_text``; what the database
-    refuses raises the same Django errors as an INSERT.
+    written as the INSERT would have it (``_copy_writer``); what the database refuses raises the
+    same Django errors as an INSERT.
     """
     connection = connections[router.db_for_write(model)]
-    lines = []
-    for values in rows:
-        lines.append(
-            "\t".join(
-                copy_text(value if prep is None else prep(value)) for value, prep in zip(values, prepare, strict=True)
-            )
-        )
+    writers = [_copy_writer(column, connection) for column in columns]
+    lines = ["\t".join([write(value) for write, value in zip(writers, values, strict=True)]) for values in rows]
     # Encoded here, not by the driver: a lone surrogate raises the UnicodeEncodeError (a
     # ValueError) it raises in an INSERT.
     data = io.BytesIO(("\n".join(lines) + "\n").encode())
