@@ -240,6 +240,56 @@ def copy_rows(model: type[models.Model], columns: Sequence[models.Field], rows: 
             cursor.copy_expert(sql, data, 1 << 16)
 
 
+def instance_maker(model: type[models.Model]) -> Callable[..., models.Model]:
+    """``model(**values)`` for many new instances: the same instance, built the way Django builds
+    one read from the database (every field by position), from what the keyword call works out
+    again for each instance (which field each value is for, the others' defaults) worked out once.
+
+    A related instance (or None) given by its foreign key's name (``channel=channel``) is stored
+    by its id and cached, as the keyword call leaves it. For a page of mentions, a third of the time of building them.
+    """
+    fields = model._meta.concrete_fields
+    position = {field.attname: i for i, field in enumerate(fields)}
+    related = {field.name: field for field in fields if field.many_to_one}  # foreign keys
+    # A default worked out once where it is the same value for every instance; a callable one
+    # (a new list, the time) is called for each, as the keyword call does.
+    fixed = [None if field.has_default() and callable(field.default) else field.get_default() for field in fields]
+    plans: dict[tuple[str, ...], tuple[list[int], list[tuple[int, Callable[[], Any]]], list[models.Field]]] = {}
+
+    def plan(names: tuple[str, ...]) -> tuple[list[int], list[tuple[int, Callable[[], Any]]], list[models.Field]]:
+        at = [position[related[name].attname] if name in related else position[name] for name in names]
+        given = set(at)
+        fresh = [
+            (i, field.get_default)
+            for i, field in enumerate(fields)
+            if i not in given and field.has_default() and callable(field.default)
+        ]
+        return at, fresh, [related.get(name) for name in names]
+
+    def make(**values: Any) -> models.Model:
+        names = tuple(values)
+        if names not in plans:
+            plans[names] = plan(names)
+        at, fresh, fields_given = plans[names]
+        row = fixed.copy()
+        cached = []
+        for i, field, value in zip(at, fields_given, values.values(), strict=True):
+            if field is not None:  # a related instance, or None
+                cached.append((field, value))
+                value = None if value is None else getattr(value, field.target_field.attname)
+            row[i] = value
+        for i, default in fresh:
+            row[i] = default()
+        obj = model(*row)
+        for field, value in cached:
+            if value is not None and obj._state.db is None:  # as the related field's descriptor sets it
+                obj._state.db = router.db_for_write(model, instance=value)
+            field.set_cached_value(obj, value)
+        return obj
+
+    return make
+
+
 def stamp_new(model: type[models.Model], objs: Iterable[models.Model]) -> None:
     """Set the ``auto_now`` and ``auto_now_add`` dates of instances about to be inserted, as
     ``bulk_create`` sets them."""

@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import DataError, IntegrityError, transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from config.bulk import insert_new, reserve_ids
+from config.bulk import insert_new, instance_maker, reserve_ids
 from listening.models import Brand, Mention, TrackedTerm
 from tests.factories import AuthorFactory, BrandFactory, ChannelFactory
 
@@ -109,3 +110,31 @@ def test_what_the_database_refuses_in_one_go_raises_what_it_raises_in_an_insert(
     with pytest.raises(IntegrityError), transaction.atomic():  # a term a brand has twice
         insert_new(TrackedTerm, [TrackedTerm(brand=brand, text="a"), TrackedTerm(brand=brand, text="a")])
     assert not TrackedTerm.objects.filter(brand=brand).exists()
+
+
+def test_an_instance_made_by_position_is_the_one_made_by_keyword() -> None:
+    channel, author = ChannelFactory(), AuthorFactory()
+    values = {
+        "brand_id": channel.brand_id,
+        "channel": channel,
+        "author": author,
+        "parent": None,
+        "external_id": "1",
+        "text": "Acme",
+        "metrics": {"likes": 2},
+        "published_at": datetime(2026, 1, 1, tzinfo=UTC),
+    }
+    make = instance_maker(Mention)
+    made, built = make(**values), Mention(**values)
+
+    def state(mention: Mention) -> tuple[dict[str, Any], Any, bool, dict[str, Any]]:
+        fields = dict(vars(mention))
+        held = fields.pop("_state")
+        del fields["fetched_at"]  # the time each was made (its default), compared below
+        return fields, held.db, held.adding, held.fields_cache
+
+    assert state(made) == state(built)
+    assert made.channel is channel and made.author is author and made.parent is None
+    assert made.fetched_at <= built.fetched_at <= timezone.now()  # made first
+    again = make(**values)
+    assert again.tags == [] and again.tags is not made.tags  # a default list of its own, as each gets
