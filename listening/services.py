@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from config.bulk import bulk_set, insert_new
+from config.bulk import bulk_set, insert_new, instance_maker
 from listening import pipeline
 from listening.connectors import connector_class, destination_refusal
 from listening.models import Brand, BrandMembership, Channel, Intent, Mention, MentionEvent, Sentiment, TrackedTerm
@@ -57,7 +57,9 @@ class MentionChanges:
         mention.updated_at = timezone.now()
         self._changed.setdefault(id(mention), (mention, set()))[1].update(fields)
         self._events.append(
-            MentionEvent(mention=mention, actor=actor, kind=kind, old_value=old, new_value=new, note=note)
+            instance_maker(MentionEvent)(
+                mention=mention, actor=actor, kind=kind, old_value=old, new_value=new, note=note
+            )
         )
 
     def set_status(self, mention: Mention, status: str, actor: AbstractBaseUser | None = None, note: str = "") -> bool:

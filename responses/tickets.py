@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from config.bulk import insert_new, reserve_ids
+from config.bulk import insert_new, instance_maker, reserve_ids
 from config.links import reverse_id
 from listening.models import Mention
 from listening.services import MentionChanges
@@ -149,7 +149,7 @@ class TicketBatch:
             return live, False
         now = timezone.now()
         policy = self._policies[department.pk].get(priority)
-        ticket = Ticket(
+        ticket = instance_maker(Ticket)(
             brand_id=mention.brand_id,
             department=department,
             mention=mention,
@@ -164,7 +164,9 @@ class TicketBatch:
         self._live[(mention.pk, department.pk)] = ticket
         self._new.append(ticket)
         self._events.append(
-            TicketEvent(ticket=ticket, actor=actor, kind=TicketEvent.Kind.CREATED, to_status=ticket.status, body=note)
+            instance_maker(TicketEvent)(
+                ticket=ticket, actor=actor, kind=TicketEvent.Kind.CREATED, to_status=ticket.status, body=note
+            )
         )
         self.changes.set_status(mention, Mention.Status.ROUTED, actor=actor, note=department.name)
         self.notices.append(
