@@ -23,7 +23,7 @@ from django.db import DataError, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
-from config.bulk import insert_new, insert_rows, reserve_ids, stamp_new
+from config.bulk import insert_new, insert_rows, instance_maker, reserve_ids, stamp_new
 from listening import pipeline
 from listening.connectors import FetchedAuthor, FetchedItem, RateBudget
 from listening.connectors.base import RejectedItem, storable_text
@@ -280,6 +280,7 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime, *, histor
     # its reading depends on nothing but the text and its language.
     read: dict[tuple[str, str], Scored] = {}
     matched: dict[tuple[str, str], tuple[str, list[int]]] = {}
+    new_mention = instance_maker(Mention)
     for item, language in zip(items, languages, strict=True):
         text = item.text or ""
         key = (text or item.title, language)
@@ -287,7 +288,7 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime, *, histor
         if scored is None:
             scored = read[key] = analyze(*key)
         mentions.append(
-            Mention(
+            new_mention(
                 brand_id=channel.brand_id,
                 channel=channel,
                 external_id=item.external_id[:255],

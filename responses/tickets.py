@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from config.bulk import insert_new, insert_rows
+from config.bulk import insert_new, insert_rows, instance_maker
 from config.links import reverse_id
 from listening.models import Mention
 from listening.services import MentionChanges
@@ -80,24 +80,6 @@ def ticket_open(
     )
     batch.save()
     return ticket, created
-
-
-_TICKET_FIELDS = Ticket._meta.concrete_fields
-
-
-def _new_ticket(values: Mapping[str, Any], **related: Any) -> Ticket:
-    """``Ticket(**values, **related)``, built as Django builds a ticket it reads from the database:
-    each field's value (``values``, by attribute name) in the fields' order, the fields not given at
-    their defaults, and the ``related`` objects kept as their foreign keys' cached values.
-
-    ``Ticket(**kwargs)`` passes every keyword through its field's descriptor, as long as the rest
-    of opening a ticket; a routed page opens dozens.
-    """
-    ticket = Ticket(*[values[f.attname] if f.attname in values else f.get_default() for f in _TICKET_FIELDS])
-    for name, obj in related.items():
-        if obj is not None:
-            Ticket._meta.get_field(name).set_cached_value(ticket, obj)
-    return ticket
 
 
 class TicketBatch:
@@ -174,23 +156,17 @@ class TicketBatch:
             return live, False
         now = timezone.now()
         policy = self._policies[department.pk].get(priority)
-        ticket = _new_ticket(
-            {
-                "brand_id": mention.brand_id,
-                "department_id": department.pk,
-                "mention_id": mention.pk,
-                "rule_id": rule.pk if rule is not None else None,
-                "subject": (mention.title or mention.text)[:120],
-                "priority": priority,
-                "created_by_id": actor.pk if actor is not None else None,
-                "created_at": now,
-                "acknowledge_due_at": now + timedelta(minutes=policy.acknowledge_minutes) if policy else None,
-                "resolve_due_at": now + timedelta(minutes=policy.resolve_minutes) if policy else None,
-            },
+        ticket = instance_maker(Ticket)(
+            brand_id=mention.brand_id,
             department=department,
             mention=mention,
             rule=rule,
+            subject=(mention.title or mention.text)[:120],
+            priority=priority,
             created_by=actor,
+            created_at=now,
+            acknowledge_due_at=now + timedelta(minutes=policy.acknowledge_minutes) if policy else None,
+            resolve_due_at=now + timedelta(minutes=policy.resolve_minutes) if policy else None,
         )
         self._live[(mention.pk, department.pk)] = ticket
         self._new.append(ticket)

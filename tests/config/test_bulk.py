@@ -1,12 +1,21 @@
-"""Ids taken ahead of an INSERT (``config.bulk.reserve_ids``), on PostgreSQL and SQLite."""
+"""Ids taken ahead of an INSERT (``config.bulk.reserve_ids``), on PostgreSQL and SQLite, and rows
+written in one go (``config.bulk.insert_new``)."""
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from config.bulk import insert_new, reserve_ids
-from listening.models import Brand
-from tests.factories import BrandFactory
+import pytest
+from django.db import DataError, IntegrityError, transaction
+from django.utils import timezone
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from config.bulk import insert_new, instance_maker, reserve_ids
+from listening.models import Brand, Mention, TrackedTerm
+from tests.factories import AuthorFactory, BrandFactory, ChannelFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -28,3 +37,104 @@ def test_rows_are_stored_with_their_reserved_ids_and_later_rows_come_after_them(
     assert set(Brand.objects.filter(slug__startswith="reserved-").values_list("pk", flat=True)) == set(ids)
     assert BrandFactory().pk > max(ids)
     assert reserve_ids(Brand, 0) == []
+
+
+# --- rows written with COPY (PostgreSQL) come back as they went in ------------------------------
+# Pieces COPY's text format gives a meaning to, and text a careless escaping mangles.
+HOSTILE = ["\\N", "\\.", "\\", "\\\\", "\t", "\n", "\r\n", "\r", "'", '"', "''", "😡", "\u202b", "é", ",", "|"]
+hostile_text = st.lists(
+    st.one_of(
+        st.sampled_from(HOSTILE),
+        st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=8),
+    ),
+    max_size=8,
+).map("".join)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | hostile_text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(hostile_text, inner, max_size=3),
+    max_leaves=8,
+)
+instants = st.datetimes(
+    min_value=datetime(1, 1, 2),
+    max_value=datetime(9999, 12, 30),
+    timezones=st.sampled_from([UTC, ZoneInfo("America/Mexico_City"), ZoneInfo("Asia/Kolkata")]),
+)
+MENTION_VALUES = ("text", "title", "url", "source", "sentiment_score", "analysis", "tags", "metrics")
+MENTION_DATES = ("published_at", "fetched_at", "checked_at")
+
+
+@pytest.mark.postgres  # COPY is PostgreSQL's; SQLite is given an INSERT
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    texts=st.lists(hostile_text, min_size=4, max_size=4),
+    score=st.none() | st.floats(allow_nan=False),
+    json=st.lists(json_values.filter(lambda value: value is not None), min_size=3, max_size=3),  # None: SQL NULL
+    dates=st.tuples(instants, instants, st.none() | instants),
+    active=st.booleans(),
+)
+@example(
+    texts=["\\N", "\\.", "a\tb\nc\\d\re", ""],
+    score=float("inf"),
+    json=[{"\\N": "\t\n"}, ["\\"], {}],
+    dates=(datetime(2026, 1, 1, tzinfo=UTC),) * 2 + (None,),
+    active=False,
+)
+def test_rows_written_in_one_go_come_back_byte_for_byte(
+    texts: list[str], score: float | None, json: list[Any], dates: tuple[Any, ...], active: bool
+) -> None:
+    # Each example in a savepoint of its own, undone after it: one that fails spoils no other.
+    with transaction.atomic():
+        channel = ChannelFactory()
+        author = AuthorFactory()
+        values = dict(zip(MENTION_VALUES, [*texts, score, *json], strict=True))
+        values |= dict(zip(MENTION_DATES, dates, strict=True))
+        (pk,) = reserve_ids(Mention, 1)
+        mention = Mention(pk=pk, brand=channel.brand, channel=channel, author=author, external_id="1", **values)
+        insert_new(Mention, [mention])
+        assert Mention.objects.values(*values).get(pk=pk) == values
+        term = TrackedTerm(brand=channel.brand, text=texts[0], group=texts[1], exclusions=json[0], is_active=active)
+        insert_new(TrackedTerm, [term])
+        stored = TrackedTerm.objects.values("text", "group", "exclusions", "is_active").get(brand=channel.brand)
+        assert stored == {"text": texts[0], "group": texts[1], "exclusions": json[0], "is_active": active}
+        transaction.set_rollback(True)
+
+
+@pytest.mark.postgres  # the refusals are PostgreSQL's
+def test_what_the_database_refuses_in_one_go_raises_what_it_raises_in_an_insert() -> None:
+    channel = ChannelFactory()
+    brand = channel.brand
+    with pytest.raises(ValueError, match="NUL"):  # as psycopg2 refuses it in an INSERT
+        insert_new(TrackedTerm, [TrackedTerm(brand=brand, text="a\x00b")])
+    with pytest.raises(DataError), transaction.atomic():  # jsonb holds no \u0000
+        insert_new(TrackedTerm, [TrackedTerm(brand=brand, text="a", exclusions=["\x00"])])
+    with pytest.raises(IntegrityError), transaction.atomic():  # a term a brand has twice
+        insert_new(TrackedTerm, [TrackedTerm(brand=brand, text="a"), TrackedTerm(brand=brand, text="a")])
+    assert not TrackedTerm.objects.filter(brand=brand).exists()
+
+
+def test_an_instance_made_by_position_is_the_one_made_by_keyword() -> None:
+    channel, author = ChannelFactory(), AuthorFactory()
+    values = {
+        "brand_id": channel.brand_id,
+        "channel": channel,
+        "author": author,
+        "parent": None,
+        "external_id": "1",
+        "text": "Acme",
+        "metrics": {"likes": 2},
+        "published_at": datetime(2026, 1, 1, tzinfo=UTC),
+    }
+    make = instance_maker(Mention)
+    made, built = make(**values), Mention(**values)
+
+    def state(mention: Mention) -> tuple[dict[str, Any], Any, bool, dict[str, Any]]:
+        fields = dict(vars(mention))
+        held = fields.pop("_state")
+        del fields["fetched_at"]  # the time each was made (its default), compared below
+        return fields, held.db, held.adding, held.fields_cache
+
+    assert state(made) == state(built)
+    assert made.channel is channel and made.author is author and made.parent is None
+    assert made.fetched_at <= built.fetched_at <= timezone.now()  # made first
+    again = make(**values)
+    assert again.tags == [] and again.tags is not made.tags  # a default list of its own, as each gets
