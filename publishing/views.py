@@ -267,6 +267,8 @@ def post_calendar(request: HttpRequest) -> HttpResponse:
         "brand": brand,
         "brands": brands_for_user(request.user).order_by("name"),
         "calendar": calendar,
+        # The day asked for (or today): switching between month and week keeps to it.
+        "around": around,
         "today": timezone.localtime(timezone.now(), ZoneInfo(brand.time_zone)).date(),
         "agenda": [day for day in calendar.days if day.posts and day.in_period],
         "can_move": request.user.has_perm("publishing.change_post"),

@@ -46,6 +46,18 @@ def test_a_post_is_on_the_day_and_hour_of_the_brands_time_zone(team, x_channel):
     assert "Late &lt;b&gt;news" in week.split('data-day="2026-12-01" data-hour="20"')[1].split("</td>")[0]
 
 
+def test_switching_between_month_and_week_keeps_to_the_day_asked_for(team, x_channel):
+    # 10 December is in the month's second week: its week, not the grid's first (30 November).
+    url = reverse("publishing:post_calendar") + f"?brand={team.brand.pk}&date=2026-12-10"
+    month = client_for(team.cm).get(url).content.decode()
+    assert f"?brand={team.brand.pk}&amp;view=week&amp;date=2026-12-10" in month
+    week = client_for(team.cm).get(url + "&view=week").content.decode()
+    assert 'data-day="2026-12-07"' in week and 'data-day="2026-11-30"' not in week
+    # And back: the month of that day, not of the week's Monday (a week can start in the month before).
+    week = client_for(team.cm).get(url.replace("2026-12-10", "2026-12-02") + "&view=week").content.decode()
+    assert f"?brand={team.brand.pk}&amp;view=month&amp;date=2026-12-02" in week
+
+
 def test_published_posts_link_to_the_platform_and_others_brands_posts_stay_out(team, x_channel):
     post = timed_post(team, x_channel, "Out already", datetime(2026, 12, 1, 12, tzinfo=UTC))
     post.targets.update(status="published", external_id="1862", external_url="https://x.com/i/web/status/1862")
