@@ -21,6 +21,7 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from config.links import reverse_id
 from listening.models import Channel, Mention, Sentiment
 from listening.services import MentionChanges
 from listening.terms import folded_of, phrase_pattern
@@ -176,7 +177,7 @@ def _apply_action(
                 verb="rule",
                 message=gettext_lazy("Rule “%(rule)s” matched a mention by %(author)s."),
                 params={"rule": rule.name, "author": str(mention.author)},
-                url=f"/mentions/{mention.pk}/",
+                url=reverse_id("responses:mention_detail", mention.pk),
             )
         )
         return f"notify {user.get_username()}"

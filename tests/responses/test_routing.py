@@ -186,6 +186,20 @@ def test_a_mention_is_routed_once(team, channel) -> None:
     assert Notification.objects.filter(user=team.cm).count() == 1
 
 
+def test_a_rules_notification_links_to_the_mention_where_escucha_is_served(team, channel) -> None:
+    # Behind a proxy under /escucha/ (FORCE_SCRIPT_NAME), every link carries the prefix.
+    from django.urls import set_script_prefix
+
+    _rule(team.brand, [{"field": "text", "op": "any", "value": ["refund"]}], [{"type": "notify", "user": team.cm.pk}])
+    mention = MentionFactory(channel=channel, text="refund")
+    set_script_prefix("/escucha/")
+    try:
+        route_mentions([mention])
+    finally:
+        set_script_prefix("/")
+    assert Notification.objects.get(user=team.cm).url == f"/escucha/mentions/{mention.pk}/"
+
+
 def test_routing_a_batch_takes_a_fixed_number_of_queries(team, channel, django_assert_max_num_queries) -> None:
     _rule(
         team.brand,
