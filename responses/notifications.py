@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -121,25 +122,30 @@ def notify_all(notices: Sequence[Notice]) -> list[Notification]:
             # did, which a worker still running the previous code (mid-deploy) can run.
             return {key: render(value) for key, value in (("subject", notice.subject), ("body", notice.body)) if value}
 
-        # Written once per language among the recipients, not once per recipient.
-        in_language: dict[str, tuple[str, dict[str, str]]] = {}
-        for user in recipients:
-            language = languages[user.pk]
+        # Written once per language among the recipients (and the addresses'), not once per recipient.
+        in_language: dict[str | None, tuple[str, dict[str, str]]] = {}
+
+        def written(
+            language: str | None,
+            in_language: dict[str | None, tuple[str, dict[str, str]]] = in_language,
+            render: Callable[..., str] = render,
+            email_texts: Callable[[], dict[str, str]] = email_texts,
+        ) -> tuple[str, dict[str, str]]:
             if language not in in_language:
-                if language == current:  # nothing to switch to
+                # The current language needs no switching to (and back from).
+                with nullcontext() if language == current else translation.override(language):
                     in_language[language] = (render()[:500], email_texts())
-                else:
-                    with translation.override(language):
-                        in_language[language] = (render()[:500], email_texts())
-            message, email = in_language[language]
+            return in_language[language]
+
+        for user in recipients:
+            message, email = written(languages[user.pk])
             rows.append((user.pk, notice.verb, message, url[:500], now))
             users.append(user)
             # The notification's id is known once stored: filled in below.
             mails.append({"notification_id": len(rows) - 1, **email})
         addresses = sorted({address for address in notice.emails if address})
         if addresses:
-            # In the current language: written already if a recipient reads it.
-            text, email = in_language[current] if current in in_language else (render()[:500], email_texts())
+            text, email = written(current)  # an address has no language of its own: the current one
             for address in addresses:
                 addressed.append({"address": address, "message": text, "url": url[:500], **email})
         for department in notice.departments:
