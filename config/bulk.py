@@ -73,9 +73,33 @@ def _is_plain(column: models.Field) -> bool:
     """Whether ``column``'s values go to the driver as they are: it is one of ``_PLAIN`` and its
     class prepares values as that class does (a foreign key, as the field it points to)."""
     base = next((cls for cls in type(column).__mro__ if cls in _PLAIN_BASES), None)
-    if base is None or any(getattr(type(column), name) is not getattr(base, name) for name in _PREPARING):
+    if base is None or _prepares_otherwise(column, base):
         return False
     return base is not models.ForeignKey or _is_plain(column.target_field)
+
+
+def _prepares_otherwise(column: models.Field, base: type[models.Field]) -> bool:
+    """Whether ``column``'s class prepares a value for the database otherwise than ``base``."""
+    return any(getattr(type(column), name) is not getattr(base, name) for name in _PREPARING)
+
+
+def _preparer(column: models.Field, connection: Any) -> Callable[[Any], Any] | None:
+    """What prepares a value of ``column`` for an INSERT as Django does (``get_db_prep_save``);
+    None where that gives back the value itself (``_is_plain``)."""
+    if _is_plain(column):
+        return None
+
+    def prepared(value: Any) -> Any:
+        return column.get_db_prep_save(value, connection)
+
+    if (
+        connection.vendor == "postgresql"
+        and isinstance(column, models.DateTimeField)
+        and not _prepares_otherwise(column, models.DateTimeField)
+    ):
+        # An aware datetime is given to psycopg2 as it is; a naive one is made aware, with a warning.
+        return lambda value: value if type(value) is datetime and value.utcoffset() is not None else prepared(value)
+    return prepared
 
 
 def insert_rows(
@@ -111,10 +135,7 @@ def insert_rows(
     ):
         copy_rows(model, columns, rows)
         return []
-    prepare = [
-        None if _is_plain(column) else (lambda value, column=column: column.get_db_prep_save(value, connection))
-        for column in columns
-    ]
+    prepare = [_preparer(column, connection) for column in columns]
     quote = connection.ops.quote_name
     table = quote(opts.db_table)
     sql = f"INSERT INTO {table} ({', '.join(quote(column.column) for column in columns)}) VALUES "  # noqa: S608
@@ -240,10 +261,7 @@ def _copy_writer(column: models.Field, connection: Any) -> Callable[[Sequence[An
     def prepared(value: Any) -> str:
         return copy_text(column.get_db_prep_save(value, connection))
 
-    def overrides(base: type[models.Field]) -> bool:
-        return any(getattr(type(column), name) is not getattr(base, name) for name in _PREPARING)
-
-    if isinstance(column, models.DateTimeField) and not overrides(models.DateTimeField):
+    if isinstance(column, models.DateTimeField) and not _prepares_otherwise(column, models.DateTimeField):
         # An aware datetime is given to psycopg2 as it is; a naive one is made aware, with a warning.
         return lambda values: [
             value.isoformat()
@@ -267,7 +285,7 @@ def _copy_writer(column: models.Field, connection: Any) -> Callable[[Sequence[An
             ]
 
         return write_json
-    if isinstance(column, models.FloatField) and not overrides(models.FloatField):
+    if isinstance(column, models.FloatField) and not _prepares_otherwise(column, models.FloatField):
         return lambda values: [
             repr(value) if type(value) is float else NULL if value is None else prepared(value) for value in values
         ]
