@@ -14,8 +14,9 @@ from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from config.bulk import insert_new, instance_maker, reserve_ids
-from listening.models import Brand, Mention, TrackedTerm
+from config.bulk import insert_new, insert_rows, instance_maker, reserve_ids
+from listening.ingest import AUTHOR_FIELDS
+from listening.models import Author, Brand, Mention, TrackedTerm
 from responses.models import Department
 from tests.factories import AuthorFactory, BrandFactory, ChannelFactory
 
@@ -195,3 +196,17 @@ def test_an_instance_made_by_position_is_announced_as_one_made_by_keyword() -> N
         post_init.disconnect(listener, sender=Mention)
     assert heard == [("2", channel.pk)]
     assert made.channel is channel and made._state.adding
+
+
+def test_dates_inserted_in_one_go_are_stored_as_an_insert_stores_them() -> None:
+    # Aware dates go to the driver as they are; a naive one is made aware in the site's zone, with
+    # Django's warning, as a model's save would.
+    aware = datetime(2026, 3, 1, 9, 30, tzinfo=ZoneInfo("America/Mexico_City"))
+    naive = datetime(2026, 3, 1, 9, 30)
+    columns = ("platform", "external_id", *AUTHOR_FIELDS, "is_internal", "created_at", "updated_at")
+    profile = ("handle", "Name", 0, False, "", "")
+    rows = [("x", "aware", *profile, False, aware, aware), ("x", "naive", *profile, False, naive, aware)]
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        ids = dict(insert_rows(Author, columns, rows, returning=("external_id", "id")))
+    stored = dict(Author.objects.filter(pk__in=ids.values()).values_list("external_id", "created_at"))
+    assert stored == {"aware": aware, "naive": timezone.make_aware(naive)}
