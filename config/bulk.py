@@ -240,13 +240,15 @@ def _escaped_all(texts: Sequence[str]) -> list[str]:
 
 
 def _plain_texts(values: Sequence[Any]) -> list[str]:
-    """COPY text of a plain column's values (``_is_plain``): ``copy_text`` of each, with the two
-    common columns written at once, all text (escaped together) or all whole numbers and NULLs."""
+    """COPY text of a plain column's values (``_is_plain``): ``copy_text`` of each, with the
+    common columns written at once: all text (escaped together), all NULL, all whole numbers."""
     kinds = set(map(type, values))
     if kinds == {str}:
         return _escaped_all(values)
-    if kinds <= {int, type(None)}:
-        return [NULL if value is None else str(value) for value in values]
+    if kinds == {type(None)}:
+        return [NULL] * len(values)
+    if kinds == {int}:
+        return list(map(str, values))
     return [copy_text(value) for value in values]
 
 
@@ -262,15 +264,24 @@ def _copy_writer(column: models.Field, connection: Any) -> Callable[[Sequence[An
         return copy_text(column.get_db_prep_save(value, connection))
 
     if isinstance(column, models.DateTimeField) and not _prepares_otherwise(column, models.DateTimeField):
-        # An aware datetime is given to psycopg2 as it is; a naive one is made aware, with a warning.
-        return lambda values: [
-            value.isoformat()
-            if type(value) is datetime and value.utcoffset() is not None
-            else NULL
-            if value is None
-            else prepared(value)
-            for value in values
-        ]
+
+        def write_dates(values: Sequence[Any]) -> list[str]:
+            # An aware datetime is given to psycopg2 as it is; a naive one is made aware, with a warning.
+            kinds = set(map(type, values))
+            if kinds == {datetime} and None not in map(datetime.utcoffset, values):
+                return list(map(datetime.isoformat, values))  # a column of them at once, the common case
+            if kinds == {type(None)}:
+                return [NULL] * len(values)
+            return [
+                value.isoformat()
+                if type(value) is datetime and value.utcoffset() is not None
+                else NULL
+                if value is None
+                else prepared(value)
+                for value in values
+            ]
+
+        return write_dates
     if type(column) is models.JSONField:
         # The JSON text of ``connection.ops.adapt_json_value``, with the field's encoder, without
         # its spaces: the column is ``jsonb``, which keeps the value, not the text it was given.
