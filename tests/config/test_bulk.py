@@ -147,9 +147,15 @@ def test_a_page_of_rows_written_in_one_go_comes_back_row_for_row() -> None:
     # COPY's text of a column is escaped for all its rows at once: no value runs into the next.
     brand = BrandFactory()
     texts = ["", "\\", "a\tb", "", "\\N", "line\nnext\r\n", "😡", "\\\\", "plain"]
-    insert_new(TrackedTerm, [TrackedTerm(brand=brand, text=f"{i}:{t}", group=t) for i, t in enumerate(texts)])
-    stored = dict(TrackedTerm.objects.filter(brand=brand).values_list("text", "group"))
-    assert stored == {f"{i}:{t}": t for i, t in enumerate(texts)}
+    made = [TrackedTerm(brand=brand, text=f"{i}:{t}", group=t, exclusions=[t, {t: i}]) for i, t in enumerate(texts)]
+    insert_new(TrackedTerm, made)
+    stored = {
+        text: (group, exclusions)
+        for text, group, exclusions in TrackedTerm.objects.filter(brand=brand).values_list(
+            "text", "group", "exclusions"
+        )
+    }
+    assert stored == {f"{i}:{t}": (t, [t, {t: i}]) for i, t in enumerate(texts)}
 
 
 @pytest.mark.postgres  # psycopg2's refusal; SQLite stores a NUL
