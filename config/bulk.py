@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -12,6 +13,9 @@ from typing import Any
 from uuid import UUID
 
 from django.db import connections, models, router
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.signals import post_init, pre_init
 from psycopg2.extras import Json  # what Django gives psycopg2 for a JSON value (its Jsonb)
 
 CHUNK = 500  # rows per statement: a page of 1,000 is two
@@ -59,6 +63,43 @@ def bulk_set(model: type[models.Model], objs: Iterable[models.Model], fields: Se
 # Columns whose Python values the database drivers take as they are: ``insert_rows`` prepares
 # every other column (JSON, dates…) the way Django's own INSERT would.
 _PLAIN = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.ForeignKey)
+# The classes among those (and their subclasses) whose preparing is their own: a subclass that
+# prepares a value its own way (``listening.fields.EncryptedTextField`` encrypts it) is not plain.
+_PLAIN_BASES = frozenset({*_PLAIN, models.AutoField, models.BigAutoField, models.SmallAutoField})
+_PREPARING = ("get_db_prep_save", "get_db_prep_value", "get_prep_value")
+
+
+def _is_plain(column: models.Field) -> bool:
+    """Whether ``column``'s values go to the driver as they are: it is one of ``_PLAIN`` and its
+    class prepares values as that class does (a foreign key, as the field it points to)."""
+    base = next((cls for cls in type(column).__mro__ if cls in _PLAIN_BASES), None)
+    if base is None or _prepares_otherwise(column, base):
+        return False
+    return base is not models.ForeignKey or _is_plain(column.target_field)
+
+
+def _prepares_otherwise(column: models.Field, base: type[models.Field]) -> bool:
+    """Whether ``column``'s class prepares a value for the database otherwise than ``base``."""
+    return any(getattr(type(column), name) is not getattr(base, name) for name in _PREPARING)
+
+
+def _preparer(column: models.Field, connection: Any) -> Callable[[Any], Any] | None:
+    """What prepares a value of ``column`` for an INSERT as Django does (``get_db_prep_save``);
+    None where that gives back the value itself (``_is_plain``)."""
+    if _is_plain(column):
+        return None
+
+    def prepared(value: Any) -> Any:
+        return column.get_db_prep_save(value, connection)
+
+    if (
+        connection.vendor == "postgresql"
+        and isinstance(column, models.DateTimeField)
+        and not _prepares_otherwise(column, models.DateTimeField)
+    ):
+        # An aware datetime is given to psycopg2 as it is; a naive one is made aware, with a warning.
+        return lambda value: value if type(value) is datetime and value.utcoffset() is not None else prepared(value)
+    return prepared
 
 
 def insert_rows(
@@ -94,12 +135,7 @@ def insert_rows(
     ):
         copy_rows(model, columns, rows)
         return []
-    prepare = [
-        None
-        if isinstance(column, _PLAIN)
-        else (lambda value, column=column: column.get_db_prep_save(value, connection))
-        for column in columns
-    ]
+    prepare = [_preparer(column, connection) for column in columns]
     quote = connection.ops.quote_name
     table = quote(opts.db_table)
     sql = f"INSERT INTO {table} ({', '.join(quote(column.column) for column in columns)}) VALUES "  # noqa: S608
@@ -141,6 +177,10 @@ _COPYABLE = (
 )
 
 
+NUL_REFUSED = "A string literal cannot contain NUL (0x00) characters."  # psycopg2's words
+NULL = "\\N"  # COPY's NULL; a text "\N" is written "\\N"
+
+
 def copy_text(value: Any) -> str:
     """``value``, prepared as the driver would be given it, as a field of COPY's text format.
 
@@ -150,7 +190,7 @@ def copy_text(value: Any) -> str:
     if type(value) is str:
         return _escaped(value)
     if value is None:
-        return "\\N"  # NULL; a text "\N" is written "\\N"
+        return NULL
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, float):
@@ -168,7 +208,11 @@ def copy_text(value: Any) -> str:
 
 def _escaped(text: str) -> str:
     if "\x00" in text:
-        raise ValueError("A string literal cannot contain NUL (0x00) characters.")
+        raise ValueError(NUL_REFUSED)
+    return _escaped_block(text)
+
+
+def _escaped_block(text: str) -> str:
     # COPY's text format ends a value at a tab and a row at a newline, and reads a backslash as
     # the start of an escape: those four are escaped, the backslash first.
     if "\\" in text:
@@ -182,38 +226,81 @@ def _escaped(text: str) -> str:
     return text
 
 
-def _copy_writer(column: models.Field, connection: Any) -> Callable[[Any], str]:
-    """What writes a Python value of ``column`` as COPY text: ``copy_text`` of the value Django
-    prepares for an INSERT, with that preparing skipped where it gives back the value itself (the
-    common values of a page of mentions: its columns are mostly dates, JSON and empty ones)."""
-    if isinstance(column, _PLAIN):
-        return copy_text
+def _escaped_all(texts: Sequence[str]) -> list[str]:
+    """``_escaped`` of each of ``texts``, done on all of them at once: they are joined by NUL, which
+    none may hold (so each NUL found is a seam), escaped as one text and split again at the seams.
+    A page's column of a thousand values is escaped in a handful of passes over one string rather
+    than a handful of calls per value."""
+    if not texts:
+        return []
+    joined = "\x00".join(texts)
+    if joined.count("\x00") != len(texts) - 1:
+        raise ValueError(NUL_REFUSED)
+    return _escaped_block(joined).split("\x00")
+
+
+def _plain_texts(values: Sequence[Any]) -> list[str]:
+    """COPY text of a plain column's values (``_is_plain``): ``copy_text`` of each, with the
+    common columns written at once: all text (escaped together), all NULL, all whole numbers."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        return _escaped_all(values)
+    if kinds == {type(None)}:
+        return [NULL] * len(values)
+    if kinds == {int}:
+        return list(map(str, values))
+    return [copy_text(value) for value in values]
+
+
+def _copy_writer(column: models.Field, connection: Any) -> Callable[[Sequence[Any]], list[str]]:
+    """What writes the Python values of ``column`` (one per row) as COPY text: ``copy_text`` of
+    the value Django prepares for an INSERT, with that preparing skipped where it gives back the
+    value itself (the common values of a page of mentions: its columns are mostly text, dates,
+    JSON and empty ones). Chosen once per column, and each writes the whole column."""
+    if _is_plain(column):
+        return _plain_texts
 
     def prepared(value: Any) -> str:
         return copy_text(column.get_db_prep_save(value, connection))
 
-    if isinstance(column, models.DateTimeField):
-        # An aware datetime is given to psycopg2 as it is; a naive one is made aware, with a warning.
-        return lambda value: (
-            value.isoformat()
-            if type(value) is datetime and value.utcoffset() is not None
-            else "\\N"
-            if value is None
-            else prepared(value)
-        )
+    if isinstance(column, models.DateTimeField) and not _prepares_otherwise(column, models.DateTimeField):
+
+        def write_dates(values: Sequence[Any]) -> list[str]:
+            # An aware datetime is given to psycopg2 as it is; a naive one is made aware, with a warning.
+            kinds = set(map(type, values))
+            if kinds == {datetime} and None not in map(datetime.utcoffset, values):
+                return list(map(datetime.isoformat, values))  # a column of them at once, the common case
+            if kinds == {type(None)}:
+                return [NULL] * len(values)
+            return [
+                value.isoformat()
+                if type(value) is datetime and value.utcoffset() is not None
+                else NULL
+                if value is None
+                else prepared(value)
+                for value in values
+            ]
+
+        return write_dates
     if type(column) is models.JSONField:
-        # The JSON text of ``connection.ops.adapt_json_value``, with the field's encoder.
-        encoder = column.encoder
-        return lambda value: (
-            _escaped(json.dumps(value, cls=encoder))
-            if type(value) in (dict, list)
-            else "\\N"
-            if value is None
-            else prepared(value)
-        )
-    if isinstance(column, models.FloatField):
-        return lambda value: repr(value) if type(value) is float else "\\N" if value is None else prepared(value)
-    return prepared
+        # The JSON text of ``connection.ops.adapt_json_value``, with the field's encoder, without
+        # its spaces: the column is ``jsonb``, which keeps the value, not the text it was given.
+        encode = (column.encoder or json.JSONEncoder)(separators=(",", ":")).encode
+
+        def write_json(values: Sequence[Any]) -> list[str]:
+            if set(map(type, values)) <= {dict, list}:
+                return _escaped_all([encode(value) for value in values])
+            return [
+                _escaped(encode(value)) if type(value) in (dict, list) else NULL if value is None else prepared(value)
+                for value in values
+            ]
+
+        return write_json
+    if isinstance(column, models.FloatField) and not _prepares_otherwise(column, models.FloatField):
+        return lambda values: [
+            repr(value) if type(value) is float else NULL if value is None else prepared(value) for value in values
+        ]
+    return lambda values: [prepared(value) for value in values]
 
 
 def copy_rows(model: type[models.Model], columns: Sequence[models.Field], rows: Sequence[Sequence[Any]]) -> None:
@@ -222,15 +309,17 @@ def copy_rows(model: type[models.Model], columns: Sequence[models.Field], rows: 
     ``insert_rows`` writes with it what needs nothing back: the values travel as one block of
     text, where an INSERT has psycopg2 quote each of them into the statement (for a page of
     mentions, thousands of values, the larger part of the time of writing them). Each value is
-    written as the INSERT would have it (``_copy_writer``); what the database refuses raises the
-    same Django errors as an INSERT.
+    written as the INSERT would have it (``_copy_writer``), column by column; what the database
+    refuses raises the same Django errors as an INSERT.
     """
+    if not rows:
+        return
     connection = connections[router.db_for_write(model)]
-    writers = [_copy_writer(column, connection) for column in columns]
-    lines = ["\t".join([write(value) for write, value in zip(writers, values, strict=True)]) for values in rows]
+    by_column = list(zip(*rows, strict=True))  # raises, as a row of the wrong length does in an INSERT
+    texts = [_copy_writer(column, connection)(values) for column, values in zip(columns, by_column, strict=True)]
     # Encoded here, not by the driver: a lone surrogate raises the UnicodeEncodeError (a
     # ValueError) it raises in an INSERT.
-    data = io.BytesIO(("\n".join(lines) + "\n").encode())
+    data = io.BytesIO(("\n".join(map("\t".join, zip(*texts, strict=True))) + "\n").encode())
     quote = connection.ops.quote_name
     sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c.column) for c in columns)}) FROM STDIN"
     with connection.cursor() as cursor:
@@ -262,6 +351,21 @@ def instance_maker(model: type[models.Model]) -> Callable[..., models.Model]:
     ]
     fixed = [None if fresh else field.get_default() for field, fresh in zip(fields, fresh_default, strict=True)]
     plans: dict[tuple[str, ...], tuple[list[int], list[tuple[int, Callable[[], Any]]], list[models.Field]]] = {}
+    attnames = [field.attname for field in fields]
+    # What ``model(*row)`` does, at a fraction of its cost: it stores each value as its attribute
+    # (through the attribute's descriptor) between a pre_init and a post_init signal. Where no
+    # descriptor does more than store the value (a foreign key's id also forgets the instance
+    # cached for the old one, and a new instance has none), the values are stored at once; the
+    # instance is made by ``model(*row)`` while anyone listens to those signals for the model.
+    stored_as_given = all(_stores_only(getattr(model, name, None)) for name in attnames)
+
+    def build(row: list[Any]) -> models.Model:
+        if not stored_as_given or pre_init.has_listeners(model) or post_init.has_listeners(model):
+            return model(*row)
+        obj = model.__new__(model)
+        obj._state = ModelState()
+        obj.__dict__.update(zip(attnames, row, strict=True))
+        return obj
 
     def plan(names: tuple[str, ...]) -> tuple[list[int], list[tuple[int, Callable[[], Any]]], list[models.Field]]:
         at = [position[related[name].attname] if name in related else position[name] for name in names]
@@ -283,7 +387,7 @@ def instance_maker(model: type[models.Model]) -> Callable[..., models.Model]:
             row[i] = value
         for i, default in fresh:
             row[i] = default()
-        obj = model(*row)
+        obj = build(row)
         for field, value in cached:
             if value is not None and obj._state.db is None:  # as the related field's descriptor sets it
                 obj._state.db = router.db_for_write(model, instance=value)
@@ -291,6 +395,12 @@ def instance_maker(model: type[models.Model]) -> Callable[..., models.Model]:
         return obj
 
     return make
+
+
+def _stores_only(descriptor: Any) -> bool:
+    """Whether setting an attribute of a new instance through ``descriptor`` (found on its class)
+    only stores the value in the instance's ``__dict__``."""
+    return not hasattr(type(descriptor), "__set__") or type(descriptor) is ForeignKeyDeferredAttribute
 
 
 def stamp_new(model: type[models.Model], objs: Iterable[models.Model]) -> None:
@@ -318,7 +428,9 @@ def insert_new(
         stamp_new(model, objs)
     with_ids = bool(objs) and all(obj.pk is not None for obj in objs)
     columns = tuple(f.attname for f in model._meta.concrete_fields if with_ids or not f.primary_key)
-    return insert_rows(model, columns, ([obj.__dict__[c] for c in columns] for obj in objs), returning=returning)
+    row = operator.itemgetter(*columns)  # a tuple of the values, for more than one column
+    rows = [row(vars(obj)) for obj in objs] if len(columns) > 1 else [(vars(obj)[columns[0]],) for obj in objs]
+    return insert_rows(model, columns, rows, returning=returning)
 
 
 def reserve_ids(model: type[models.Model], n: int) -> list[int]:

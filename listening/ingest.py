@@ -52,6 +52,7 @@ class IngestResult:
 
 
 AUTHOR_FIELDS = ("handle", "name", "followers", "verified", "profile_url", "avatar_url")
+AUTHOR_COLUMNS = tuple(field.attname for field in Author._meta.concrete_fields)
 
 
 def _profile(person: FetchedAuthor) -> tuple[Any, ...]:
@@ -72,7 +73,15 @@ def _upsert_authors(platform: str, people: Iterable[FetchedAuthor]) -> dict[str,
     wanted: dict[str, FetchedAuthor] = {person.external_id: person for person in people}
     if not wanted:
         return {}
-    existing = {a.external_id: a for a in Author.objects.filter(platform=platform, external_id__in=list(wanted))}
+    # Read as rows and made into the instances the query would make (``instance_maker``, marked
+    # stored as ``from_db`` marks them), at a fraction of its cost for a page of a thousand people.
+    new_author = instance_maker(Author)
+    stored = Author.objects.filter(platform=platform, external_id__in=list(wanted)).values_list(*AUTHOR_COLUMNS)
+    existing: dict[str, Author] = {}
+    for row in stored:
+        author = new_author(**dict(zip(AUTHOR_COLUMNS, row, strict=True)))
+        author._state.adding, author._state.db = False, stored.db
+        existing[author.external_id] = author
     now = timezone.now()
     rows: list[tuple[Any, ...]] = []
     for external_id, person in wanted.items():
@@ -107,8 +116,8 @@ def _upsert_authors(platform: str, people: Iterable[FetchedAuthor]) -> dict[str,
     )
     for _platform, external_id, *profile, is_internal, created_at, updated_at in rows:
         if external_id not in existing:
-            existing[external_id] = Author(
-                pk=ids[external_id], platform=platform, external_id=external_id, is_internal=is_internal,
+            existing[external_id] = new_author(
+                id=ids[external_id], platform=platform, external_id=external_id, is_internal=is_internal,
                 created_at=created_at,
             )  # fmt: skip
             existing[external_id]._state.adding, existing[external_id]._state.db = False, Author.objects.db

@@ -19,6 +19,8 @@ held equal by tests/reports/test_rollup_properties.py.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import operator
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -146,34 +148,52 @@ Deltas = dict[type[models.Model], dict[tuple, Counter[str]]]
 
 
 def _deltas() -> Deltas:
-    return defaultdict(lambda: defaultdict(Counter))
+    return defaultdict(lambda: defaultdict(_new_counter))
+
+
+# An empty Counter without ``Counter.__init__``, which only updates it from nothing: a batch of
+# mentions makes a new row for most of their authors' days and weeks, and that call was most of it.
+_new_counter = functools.partial(Counter.__new__, Counter)
+# Read once: each is an enum member, looked up on its class at every use.
+PLATFORM, SITE, HASHTAG = SourceDay.Kind.PLATFORM, SourceDay.Kind.SITE, SourceDay.Kind.HASHTAG
+POSITIVE, NEGATIVE, UNSCORED = Sentiment.POSITIVE, Sentiment.NEGATIVE, Sentiment.UNSCORED
 
 
 def _counts(out: Deltas, facts: Facts, sign: int) -> None:
     """The rows of every table but intent and quality that one mention counts in."""
     b, d, s = facts.brand_id, facts.day, facts.sentiment
     out[ChannelDay][(b, d, facts.channel_id, s)]["count"] += sign
-    for term_id in facts.term_ids:
-        out[TermDay][(b, d, term_id, s)]["count"] += sign
-    for group in facts.groups:
-        out[GroupDay][(b, d, group is None, group or "", s)]["count"] += sign
-    scored = s != Sentiment.UNSCORED
+    if facts.term_ids:
+        rows = out[TermDay]
+        for term_id in facts.term_ids:
+            rows[(b, d, term_id, s)]["count"] += sign
+    if facts.groups:
+        rows = out[GroupDay]
+        for group in facts.groups:
+            rows[(b, d, group is None, group or "", s)]["count"] += sign
     author = {
         "count": sign,
-        "scored": sign * scored,
-        "negative": sign * (s == Sentiment.NEGATIVE),
+        "scored": sign * (s != UNSCORED),
+        "negative": sign * (s == NEGATIVE),
         "engagement": sign * facts.engagement,
-        "sentiment_sum": sign * ((s == Sentiment.POSITIVE) - (s == Sentiment.NEGATIVE)),
+        "sentiment_sum": sign * ((s == POSITIVE) - (s == NEGATIVE)),
     }
-    out[AuthorDay][(b, d, facts.author_id)].update(author)
-    out[AuthorWeek][(b, monday(d), facts.author_id)].update(author)
-    out[SourceDay][(b, d, SourceDay.Kind.PLATFORM, facts.platform, s)]["count"] += sign
+    for row in (out[AuthorDay][(b, d, facts.author_id)], out[AuthorWeek][(b, monday(d), facts.author_id)]):
+        if row:
+            for column, value in author.items():
+                row[column] += value
+        else:
+            dict.update(row, author)  # what Counter.update does to an empty one
+    sources = out[SourceDay]
+    sources[(b, d, PLATFORM, facts.platform, s)]["count"] += sign
     if facts.source:
-        out[SourceDay][(b, d, SourceDay.Kind.SITE, facts.source[:255], s)]["count"] += sign
-    for word in facts.words:
-        out[WordDay][(b, d, word, s)]["count"] += sign
-        if word.startswith("#"):
-            out[SourceDay][(b, d, SourceDay.Kind.HASHTAG, word, s)]["count"] += sign
+        sources[(b, d, SITE, facts.source[:255], s)]["count"] += sign
+    if facts.words:
+        rows = out[WordDay]
+        for word in facts.words:
+            rows[(b, d, word, s)]["count"] += sign
+            if word[:1] == "#":
+                sources[(b, d, HASHTAG, word, s)]["count"] += sign
     if facts.question:
         out[QuestionDay][(b, d, facts.question)]["count"] += sign
 
@@ -190,7 +210,7 @@ def contributions(facts: Facts, sign: int = 1, *, labels_only: bool = False, int
         _counts(out, facts, sign)
     out[IntentDay][(b, d, facts.intent)]["count"] += sign
     handled = facts.status in HANDLED
-    reviewed = facts.sentiment_corrected or (handled and facts.analyzer_sentiment != Sentiment.UNSCORED)
+    reviewed = facts.sentiment_corrected or (handled and facts.analyzer_sentiment != UNSCORED)
     intent_reviewed = facts.intent_corrected or (handled and facts.analyzer_intent != Intent.UNCLASSIFIED)
     quality = out[QualityDay][(b, d)]
     quality["total"] += sign
@@ -228,41 +248,57 @@ def facts_of(mentions: Sequence[Mention], *, matched: bool = False) -> list[Fact
     holds in ``tracked_terms`` (``listening.pipeline``): those terms are taken from there, not read
     back. Only the pipeline's own step may say so: anywhere else a mention's links may have
     changed since."""
-    terms: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    terms: dict[int, Sequence[tuple[int, str, str]]] = {}
     unread = []
+    # Mentions matched alike hold the same list of terms (``listening.ingest``): read once.
+    held: dict[int, tuple[tuple[int, str, str], ...]] = {}
     for m in mentions:
         tracked = m.__dict__.get("tracked_terms") if matched else None
         if tracked is None:
             unread.append(m.pk)
             continue
-        terms[m.pk] = [(term.pk, term.kind, term.group or term.text) for term in tracked]
+        if id(tracked) not in held:
+            held[id(tracked)] = tuple((term.pk, term.kind, term.group or term.text) for term in tracked)
+        terms[m.pk] = held[id(tracked)]
     if unread:
         rows = Mention.terms.through.objects.filter(mention_id__in=unread).values_list(
             "mention_id", "trackedterm_id", "trackedterm__kind", "trackedterm__group", "trackedterm__text"
         )
+        linked: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
         for mention_id, term_id, kind, group, text in rows:
-            terms[mention_id].append((term_id, kind, group or text))
-    # A mention the pipeline just stored holds its channel already: only the others' are read.
-    channels = {m.channel_id: m.channel for m in mentions if Mention.channel.is_cached(m)}
+            linked[mention_id].append((term_id, kind, group or text))
+        terms |= linked
+    # A mention the pipeline just stored holds its channel already: only the others' are read (the
+    # last mention's of each channel, looked at once per channel).
+    channels: dict[int, Channel] = {}
+    for m in reversed(mentions):
+        if m.channel_id not in channels and Mention.channel.is_cached(m):
+            channels[m.channel_id] = m.channel
     unread = {m.channel_id for m in mentions} - channels.keys()
     if unread:
         channels |= {c.pk: c for c in Channel.objects.filter(pk__in=unread).only("platform", "name")}
     sources = {m.source for m in mentions if m.source}
     titles = _titles({m.brand_id for m in mentions}, sources) if sources else {}
     out = []
-    # A text the batch holds more than once (a retweet) is split into words once.
+    # A text the batch holds more than once (a retweet) is split into words once; a set of terms
+    # held by many mentions is told apart into ids and groups once.
     read: dict[tuple[str, str], tuple[frozenset[str], str | None]] = {}
+    grouped: dict[tuple[tuple[int, str, str], ...], tuple[frozenset[int], frozenset[str | None]]] = {}
     for m in mentions:
         channel = channels[m.channel_id]
         said = read.get((m.text, m.language))
         if said is None:
             said = read[(m.text, m.language)] = (frozenset(words_of(m.text, m.language)), question_of(m.text))
-        groups: set[str | None] = set()
-        for _term, kind, label in terms[m.pk]:
-            if kind == TrackedTerm.Kind.BRAND:
-                groups.add(None)
-            elif kind == TrackedTerm.Kind.COMPETITOR:
-                groups.add(label)
+        its_terms = tuple(terms.get(m.pk, ()))
+        found = grouped.get(its_terms)
+        if found is None:
+            groups: set[str | None] = set()
+            for _term, kind, label in its_terms:
+                if kind == TrackedTerm.Kind.BRAND:
+                    groups.add(None)
+                elif kind == TrackedTerm.Kind.COMPETITOR:
+                    groups.add(label)
+            found = grouped[its_terms] = (frozenset(t for t, _kind, _label in its_terms), frozenset(groups))
         out.append(
             Facts(
                 **_row_facts(m),
@@ -272,8 +308,8 @@ def facts_of(mentions: Sequence[Mention], *, matched: bool = False) -> list[Fact
                 source_label=source_label(m.source, channel.platform, channel.name, titles) if m.source else "",
                 words=said[0],
                 question=said[1],
-                term_ids=frozenset(t for t, _kind, _label in terms[m.pk]),
-                groups=frozenset(groups),
+                term_ids=found[0],
+                groups=found[1],
             )
         )
     return out
@@ -401,12 +437,13 @@ def _apply(
     and dropped at zero, after what ``together`` holds so far."""
     counted = _counted(model)
     keys = ["brand_id", "day", *DIMENSIONS[model]]
+    values, unsigned = _getter(counted), _getter([c for c in counted if c not in SIGNED])
     grow, shrink = [], []
     for key in sorted(rows):
         delta = rows[key]
-        if not any(delta.get(c) for c in counted):
+        if not any(values(delta)):
             continue
-        (shrink if any(delta.get(c, 0) < 0 for c in counted if c not in SIGNED) else grow).append(key)
+        (shrink if min(unsigned(delta)) < 0 else grow).append(key)
     # Table and column names come from the models; every value is a query parameter.
     q = connection.ops.quote_name
     table = q(model._meta.db_table)
@@ -423,7 +460,8 @@ def _apply(
             chunk = grow[start : start + 500]
             params: list[Any] = []
             for key in chunk:
-                params += [*key, *(rows[key].get(c, 0) for c in counted)]
+                params += key
+                params += values(rows[key])
                 if extra:
                     params.append(labels.get(key[:4], "") if key[2] == SourceDay.Kind.SITE else "")
             placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(chunk))
@@ -446,6 +484,13 @@ def _apply(
         [[*(rows[key].get(c, 0) for c in counted), *key] for key in shrink],
     )
     together.cursor.executemany(f"DELETE FROM {table} WHERE {q(counted[0])} = 0 AND {where}", shrink)  # noqa: S608
+
+
+def _getter(columns: Sequence[str]) -> Callable[[Counter[str]], tuple[int, ...]]:
+    """What reads a row's deltas of ``columns``, 0 for each it has none of."""
+    if len(columns) == 1:
+        return lambda delta, column=columns[0]: (delta[column],)
+    return operator.itemgetter(*columns)
 
 
 def _shrink(cursor: Any, model: type[models.Model], rows: Mapping[tuple, Counter[str]], shrink: list[tuple]) -> None:

@@ -8,13 +8,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import DataError, IntegrityError, transaction
+from django.db import DataError, IntegrityError, connection, transaction
+from django.db.models.signals import post_init
 from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from config.bulk import insert_new, instance_maker, reserve_ids
-from listening.models import Brand, Mention, TrackedTerm
+from config.bulk import insert_new, insert_rows, instance_maker, reserve_ids
+from listening.ingest import AUTHOR_FIELDS
+from listening.models import Author, Brand, Mention, TrackedTerm
+from responses.models import Department
 from tests.factories import AuthorFactory, BrandFactory, ChannelFactory
 
 pytestmark = pytest.mark.django_db
@@ -138,3 +141,78 @@ def test_an_instance_made_by_position_is_the_one_made_by_keyword() -> None:
     assert made.fetched_at <= built.fetched_at <= timezone.now()  # made first
     again = make(**values)
     assert again.tags == [] and again.tags is not made.tags  # a default list of its own, as each gets
+
+
+def test_a_page_of_rows_written_in_one_go_comes_back_row_for_row() -> None:
+    # COPY's text of a column is escaped for all its rows at once: no value runs into the next.
+    brand = BrandFactory()
+    texts = ["", "\\", "a\tb", "", "\\N", "line\nnext\r\n", "😡", "\\\\", "plain"]
+    made = [TrackedTerm(brand=brand, text=f"{i}:{t}", group=t, exclusions=[t, {t: i}]) for i, t in enumerate(texts)]
+    insert_new(TrackedTerm, made)
+    stored = {
+        text: (group, exclusions)
+        for text, group, exclusions in TrackedTerm.objects.filter(brand=brand).values_list(
+            "text", "group", "exclusions"
+        )
+    }
+    assert stored == {f"{i}:{t}": (t, [t, {t: i}]) for i, t in enumerate(texts)}
+
+
+@pytest.mark.postgres  # psycopg2's refusal; SQLite stores a NUL
+def test_a_nul_in_any_row_of_a_batch_is_refused_as_in_an_insert() -> None:
+    brand = BrandFactory()
+    terms = [
+        TrackedTerm(brand=brand, text="a"),
+        TrackedTerm(brand=brand, text="b\x00"),
+        TrackedTerm(brand=brand, text="c"),
+    ]
+    with pytest.raises(ValueError, match="NUL"), transaction.atomic():
+        insert_new(TrackedTerm, terms)
+    assert not TrackedTerm.objects.filter(brand=brand).exists()
+
+
+def test_a_field_that_prepares_its_values_its_own_way_is_stored_as_it_prepares_them() -> None:
+    # An encrypted field is a TextField that encrypts what it stores: written in one go (COPY on
+    # PostgreSQL, an INSERT elsewhere and when rows come back) it is stored encrypted all the same.
+    secret = "https://hooks.slack.com/services/T0/B0/secret"
+    brand = BrandFactory()
+    insert_new(Department, [Department(brand=brand, name="Copied", slack_webhook_url=secret)])
+    insert_new(Department, [Department(brand=brand, name="Inserted", slack_webhook_url=secret)], returning=("id",))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT slack_webhook_url FROM responses_department WHERE brand_id = %s", [brand.pk])
+        stored = [value for (value,) in cursor.fetchall()]
+    assert len(stored) == 2 and all(value and secret not in value for value in stored)
+    assert [d.slack_webhook_url for d in Department.objects.filter(brand=brand)] == [secret, secret]
+
+
+def test_an_instance_made_by_position_is_announced_as_one_made_by_keyword() -> None:
+    # Made without Model.__init__ while no one listens: a listener still hears of each instance.
+    channel, author = ChannelFactory(), AuthorFactory()
+    heard: list[Any] = []
+
+    def listener(sender: type, instance: Mention, **kwargs: Any) -> None:
+        heard.append((instance.external_id, instance.channel_id))
+
+    make = instance_maker(Mention)
+    make(brand_id=channel.brand_id, channel=channel, author=author, external_id="1")
+    post_init.connect(listener, sender=Mention)
+    try:
+        made = make(brand_id=channel.brand_id, channel=channel, author=author, external_id="2")
+    finally:
+        post_init.disconnect(listener, sender=Mention)
+    assert heard == [("2", channel.pk)]
+    assert made.channel is channel and made._state.adding
+
+
+def test_dates_inserted_in_one_go_are_stored_as_an_insert_stores_them() -> None:
+    # Aware dates go to the driver as they are; a naive one is made aware in the site's zone, with
+    # Django's warning, as a model's save would.
+    aware = datetime(2026, 3, 1, 9, 30, tzinfo=ZoneInfo("America/Mexico_City"))
+    naive = datetime(2026, 3, 1, 9, 30)
+    columns = ("platform", "external_id", *AUTHOR_FIELDS, "is_internal", "created_at", "updated_at")
+    profile = ("handle", "Name", 0, False, "", "")
+    rows = [("x", "aware", *profile, False, aware, aware), ("x", "naive", *profile, False, naive, aware)]
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        ids = dict(insert_rows(Author, columns, rows, returning=("external_id", "id")))
+    stored = dict(Author.objects.filter(pk__in=ids.values()).values_list("external_id", "created_at"))
+    assert stored == {"aware": aware, "naive": timezone.make_aware(naive)}

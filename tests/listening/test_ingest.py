@@ -151,6 +151,29 @@ def test_authors_are_shared_across_mentions_and_refreshed(channel):
     assert (author.handle, author.name, author.followers, author.verified) == ("renamed", "N", 5000, True)
 
 
+def test_the_authors_a_page_carries_are_the_stored_ones(channel):
+    # What routing and notifications read of a mention's author: the row as stored (new, changed
+    # or untouched), as an instance read from the database, without reading it again.
+    ingest_items(channel=channel, items=[item("1", "one", author="kept"), item("2", "two", author="changed")])
+    changed = FetchedAuthor(external_id="changed", handle="renamed", followers=7, verified=True)
+    page = [
+        item("3", "three", author="kept"),
+        FetchedItem(external_id="4", text="four", author=changed, published_at=T0),
+        item("5", "five", author="new"),
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        created = ingest_items(channel=channel, items=page).created
+    for mention in created:
+        carried = mention.author
+        stored = Author.objects.get(pk=carried.pk)
+        assert {f.attname: getattr(carried, f.attname) for f in Author._meta.concrete_fields} == {
+            f.attname: getattr(stored, f.attname) for f in Author._meta.concrete_fields
+        }
+        assert not carried._state.adding and carried._state.db == "default"
+    assert [m.author.handle for m in created] == ["hkept", "renamed", "hnew"]
+    assert sum("listening_author" in q["sql"] for q in queries.captured_queries) == 2  # read, then written
+
+
 def test_threads_link_whichever_arrives_first(channel):
     ingest_items(channel=channel, items=[item("child-early", "reply first", parent="post")])
     ingest_items(

@@ -7,11 +7,13 @@ import json
 import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
+from django.utils.crypto import salted_hmac
 
 from listening.connectors import FetchedAuthor, FetchedItem
 from listening.ingest import ingest_items
@@ -24,7 +26,15 @@ from listening.models import (
     PrivacyAuditEntry,
     SuppressedAuthor,
 )
-from listening.privacy import authors_search, person_archive, person_data, person_erase, person_export
+from listening.privacy import (
+    authors_search,
+    erased_external_id,
+    person_archive,
+    person_data,
+    person_erase,
+    person_export,
+    subject_digest,
+)
 from listening.services import mention_add_tag, mention_set_status
 from responses.models import Notification, Reply, Ticket, TicketEvent, WebhookDelivery, WebhookEndpoint
 from responses.webhooks import mention_data, payload
@@ -280,3 +290,18 @@ def test_person_data_of_someone_with_nothing_else_is_just_the_profile(team):
     author = Author.objects.create(platform=Platform.X, external_id="1", handle="quiet")
     data = person_data(author=author)
     assert data["mentions"] == [] and data["tickets"] == [] and data["replies"] == []
+
+
+@pytest.mark.parametrize("platform, external_id", [("x", PERSON_ID), ("youtube", "UC-ñandú 😀"), ("rss", "")])
+def test_a_person_and_an_erased_item_are_named_by_djangos_salted_hash_of_the_configured_key(
+    platform: str, external_id: str, settings: Any
+) -> None:
+    # The key derived from the purpose and PRIVACY_HASH_KEY is kept between calls: what is
+    # stored (suppression list, audit log, erased ids) must stay Django's salted_hmac, whatever key.
+    for key in ("first key", "second key"):
+        settings.PRIVACY_HASH_KEY = key
+        value = f"{platform}\x00{external_id}"
+        expected = salted_hmac("escucha.privacy.subject", value, secret=key, algorithm="sha256").hexdigest()
+        assert subject_digest(platform, external_id) == expected
+        erased = salted_hmac("escucha.privacy.mention", value, secret=key, algorithm="sha256").hexdigest()
+        assert erased_external_id(platform, external_id) == "erased:" + erased[:48]

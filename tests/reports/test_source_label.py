@@ -59,3 +59,34 @@ def test_a_batch_reads_only_the_channels_its_mentions_do_not_hold(db):
     table = Channel._meta.db_table
     by_id = [q["sql"].split(f'"{table}"."id" IN (')[1] for q in queries if f'"{table}"."id" IN (' in q["sql"]]
     assert [ids.split(")")[0] for ids in by_id] == [str(x.pk)]
+
+
+def test_terms_the_pipeline_hands_over_count_as_the_stored_links_do(db):
+    # Mentions matched alike share one list of terms; each mention still counts its own.
+    from listening.models import Mention, TrackedTerm
+    from reports.rollups import facts_of
+    from tests.factories import BrandFactory, ChannelFactory, MentionFactory, TrackedTermFactory
+
+    brand = BrandFactory()
+    channel = ChannelFactory(brand=brand, platform=Platform.X)
+    acme = TrackedTermFactory(brand=brand, text="Acme", kind=TrackedTerm.Kind.BRAND)
+    globex = TrackedTermFactory(brand=brand, text="Globex", kind=TrackedTerm.Kind.COMPETITOR, group="")
+    initech = TrackedTermFactory(brand=brand, text="Initech", kind=TrackedTerm.Kind.COMPETITOR, group="Rivals")
+    shared, other = [acme, globex], [initech]
+    held = [(shared, [acme, globex]), ([], []), (shared, [acme, globex]), (other, [initech]), ([acme], [acme])]
+    mentions = []
+    for tracked, linked in held:
+        mention = MentionFactory(channel=channel)
+        mention.terms.set(linked)
+        mention.tracked_terms = tracked
+        mentions.append(mention)
+
+    facts = facts_of(mentions, matched=True)
+    assert facts == facts_of(list(Mention.objects.filter(pk__in=[m.pk for m in mentions]).order_by("pk")))
+    assert [(f.term_ids, f.groups) for f in facts] == [
+        (frozenset({acme.pk, globex.pk}), frozenset({None, "Globex"})),
+        (frozenset(), frozenset()),
+        (frozenset({acme.pk, globex.pk}), frozenset({None, "Globex"})),
+        (frozenset({initech.pk}), frozenset({"Rivals"})),
+        (frozenset({acme.pk}), frozenset({None})),
+    ]
