@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -214,6 +215,32 @@ def test_a_failure_inside_the_batch_stores_nothing_and_keeps_the_cursor(channel,
         ingest_items(channel=channel, items=[item("1", "a")], cursor={"since_id": "1"})
     channel.refresh_from_db()
     assert channel.cursor == {} and not Mention.objects.exists()
+
+
+def test_the_garbage_collector_waits_for_the_page_and_runs_again_after_it(channel, monkeypatch):
+    """A page's many short-lived objects are not walked by collection after collection while it is
+    stored; the collector is back once the page is done, whether it was stored or it failed, and
+    one held off by someone else is left held off."""
+    seen: list[bool] = []
+    monkeypatch.setattr("listening.pipeline._steps", [lambda ms: seen.append(gc.isenabled())])
+    ingest_items(channel=channel, items=[item("1", "a")])
+    assert seen == [False] and gc.isenabled()
+
+    def explode(mentions):
+        raise RuntimeError("routing crashed")
+
+    monkeypatch.setattr("listening.pipeline._steps", [explode])
+    with pytest.raises(RuntimeError):
+        ingest_items(channel=channel, items=[item("2", "b")])
+    assert gc.isenabled()
+
+    monkeypatch.setattr("listening.pipeline._steps", [])
+    gc.disable()
+    try:
+        ingest_items(channel=channel, items=[item("3", "c")])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 # --- text from strangers that a database cannot hold -------------------------------------------
