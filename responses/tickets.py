@@ -135,7 +135,8 @@ class TicketBatch:
         for policy in SlaPolicy.objects.filter(department_id__in=wanted):
             self._policies[policy.department_id][policy.priority] = policy
         members = Department.members.through.objects.filter(department_id__in=wanted, user__is_active=True)
-        for row in members.select_related("user").order_by("department_id", "user_id"):
+        # With their profiles: the notices of the tickets are written in each member's language.
+        for row in members.select_related("user__profile").order_by("department_id", "user_id"):
             self._members[row.department_id].append(row.user)
 
     def open(
