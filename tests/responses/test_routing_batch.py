@@ -457,3 +457,35 @@ def _said(texts: list[str]) -> list:
         )
         for n, text in enumerate(texts)
     ]
+
+
+def test_a_page_reads_no_department_when_no_active_rule_opens_a_ticket(
+    team, django_capture_on_commit_callbacks
+) -> None:
+    from listening.ingest import ingest_items
+
+    RoutingRuleFactory(
+        brand=team.brand, name="Greeting", conditions=[{"field": "text", "op": "any", "value": ["hello"]}],
+        actions=[{"type": "tag", "tag": "hi"}],
+    )  # fmt: skip
+    RoutingRuleFactory(
+        brand=team.brand, name="Off", is_active=False, conditions=[{"field": "text", "op": "any", "value": ["hello"]}],
+        actions=[{"type": "ticket", "department": team.billing.pk}],
+    )  # fmt: skip
+    channel = ChannelFactory(brand=team.brand, platform=Platform.X)
+    with django_capture_on_commit_callbacks(), CaptureQueriesContext(connection) as queries:
+        ingest_items(channel=channel, items=_said(["hello there", "refund now"]))
+
+    assert not [q for q in queries if q["sql"].startswith('SELECT "responses_department"')]
+    assert Mention.objects.get(channel=channel, text="hello there").tags == ["hi"]
+    assert not Ticket.objects.filter(mention__channel=channel).exists()
+
+    # Once a rule opens tickets, its department is found, by id or by name in any case.
+    RoutingRuleFactory(
+        brand=team.brand, name="Refunds", conditions=[{"field": "text", "op": "any", "value": ["refund"]}],
+        actions=[{"type": "ticket", "department": "billing"}],
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks():
+        (refund,) = ingest_items(channel=channel, items=_said(["x", "y", "refund again"])[2:]).created
+    assert Ticket.objects.get(mention=refund).department == team.billing
+
