@@ -489,3 +489,18 @@ def test_a_page_reads_no_department_when_no_active_rule_opens_a_ticket(
         (refund,) = ingest_items(channel=channel, items=_said(["x", "y", "refund again"])[2:]).created
     assert Ticket.objects.get(mention=refund).department == team.billing
 
+
+def test_the_columns_a_batch_of_tickets_leaves_out_are_empty_on_a_new_ticket(team) -> None:
+    from responses.tickets import TICKET_FIELDS, TicketBatch
+
+    mention = MentionFactory(channel=ChannelFactory(brand=team.brand))
+    batch = TicketBatch(mentions=[mention], departments=[team.billing])
+    ticket, created = batch.open(mention=mention, department=team.billing, priority="high", actor=team.cm)
+    assert created
+    left_out = [f.attname for f in Ticket._meta.concrete_fields if not f.primary_key and f.attname not in TICKET_FIELDS]
+    # Written NULL by leaving them out: a value opening a ticket gave one of them would be lost.
+    assert left_out and all(getattr(ticket, name) is None for name in left_out)
+    batch.save()
+    stored = Ticket.objects.get(pk=ticket.pk)
+    assert all(getattr(stored, name) == getattr(ticket, name) for name in TICKET_FIELDS if name != "updated_at")
+    assert stored.created_by_id == team.cm.pk and stored.resolution == "" and stored.status == Ticket.Status.OPEN
