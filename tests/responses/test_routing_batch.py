@@ -504,3 +504,29 @@ def test_the_columns_a_batch_of_tickets_leaves_out_are_empty_on_a_new_ticket(tea
     stored = Ticket.objects.get(pk=ticket.pk)
     assert all(getattr(stored, name) == getattr(ticket, name) for name in TICKET_FIELDS if name != "updated_at")
     assert stored.created_by_id == team.cm.pk and stored.resolution == "" and stored.status == Ticket.Status.OPEN
+
+
+def test_a_page_reads_its_departments_sla_policies_with_them(team, django_capture_on_commit_callbacks) -> None:
+    from listening.ingest import ingest_items
+
+    _rules(team)
+    SlaPolicy.objects.create(department=team.billing, priority="high", acknowledge_minutes=60, resolve_minutes=240)
+    SlaPolicy.objects.create(department=team.billing, priority="normal", acknowledge_minutes=90, resolve_minutes=600)
+    channel = ChannelFactory(brand=team.brand, platform=Platform.X)
+    with django_capture_on_commit_callbacks(), CaptureQueriesContext(connection) as queries:
+        ingest_items(channel=channel, items=_said(["refund now", "broken again"]))
+
+    # Joined into the departments' read: no statement of their own.
+    assert not [q for q in queries if q["sql"].startswith('SELECT "responses_slapolicy"')]
+    due = {
+        (t.mention.text, t.department.name, t.priority): (
+            t.acknowledge_due_at and t.acknowledge_due_at - t.created_at,
+            t.resolve_due_at and t.resolve_due_at - t.created_at,
+        )
+        for t in Ticket.objects.filter(mention__channel=channel).select_related("mention", "department")
+    }
+    assert due == {
+        ("refund now", "Billing", "high"): (timedelta(minutes=60), timedelta(minutes=240)),
+        ("broken again", "Support", "normal"): (None, None),  # Support has no policy
+        ("broken again", "Billing", "normal"): (timedelta(minutes=90), timedelta(minutes=600)),
+    }
