@@ -123,10 +123,14 @@ def _brand_contexts(brand_ids: set[int]) -> dict[int, _BrandContext]:
     for department in departments_with_policies(departments) if _opens_tickets(contexts) else ():
         contexts[department.brand_id].departments[department.pk] = department
         contexts[department.brand_id].departments.setdefault(department.name.lower(), department)  # type: ignore[index]
-    # With their profiles: a rule's notification is written in its user's language.
-    users = get_user_model().objects.filter(pk__in=user_ids, is_active=True).select_related("profile")
+    # The users the rules assign to or notify, with their profiles (a rule's notification is written
+    # in its user's language); no query built when no rule names one.
+    users: dict[int, Any] = {}
+    if user_ids:
+        read = get_user_model().objects.filter(pk__in=user_ids, is_active=True).select_related("profile")
+        users = {user.pk: user for user in read}
     for context in contexts.values():
-        context.users = {user.pk: user for user in users} if user_ids else {}
+        context.users = users
     return contexts
 
 

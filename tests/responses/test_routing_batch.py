@@ -530,3 +530,26 @@ def test_a_page_reads_its_departments_sla_policies_with_them(team, django_captur
         ("broken again", "Support", "normal"): (None, None),  # Support has no policy
         ("broken again", "Billing", "normal"): (timedelta(minutes=90), timedelta(minutes=600)),
     }
+
+
+def test_routing_builds_no_read_of_users_when_no_rule_assigns_or_notifies(
+    team, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    from django.contrib.auth import get_user_model
+
+    from listening.ingest import ingest_items
+
+    RoutingRuleFactory(
+        brand=team.brand, name="Refunds", conditions=[{"field": "text", "op": "any", "value": ["refund"]}],
+        actions=[{"type": "ticket", "department": team.billing.pk}, {"type": "tag", "tag": "money"}],
+    )  # fmt: skip
+
+    def refused(*args, **kwargs):
+        raise AssertionError("built a read of the rules' users")
+
+    monkeypatch.setattr(get_user_model().objects, "filter", refused)
+    channel = ChannelFactory(brand=team.brand, platform=Platform.X)
+    with django_capture_on_commit_callbacks():
+        ingest_items(channel=channel, items=_said(["refund now", "hello"]))
+    monkeypatch.undo()
+    assert Mention.objects.get(channel=channel, text="refund now").tags == ["money"]
