@@ -53,10 +53,13 @@ def link_post_comments(mentions: Sequence[Mention]) -> None:
     orphans = [m for m in mentions if m.pk not in linked and m.parent_id is not None]
     if orphans:
         batch = {m.pk for m in mentions}
-        earlier = dict(
-            PostComment.objects.filter(
-                mention_id__in={m.parent_id for m in orphans if m.parent_id not in batch}
-            ).values_list("mention_id", "target_id")
+        # Only a parent stored before the batch may have its link already: a page whose replies
+        # answer mentions of the page itself reads none (nor builds the query).
+        before = {m.parent_id for m in orphans if m.parent_id not in batch}
+        earlier = (
+            dict(PostComment.objects.filter(mention_id__in=before).values_list("mention_id", "target_id"))
+            if before
+            else {}
         )
         for mention in sorted(orphans, key=lambda m: (m.published_at, m.pk)):
             target = linked.get(mention.parent_id) or earlier.get(mention.parent_id)

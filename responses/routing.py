@@ -27,7 +27,7 @@ from listening.services import MentionChanges
 from listening.terms import folded_of, phrase_pattern
 from responses.models import Department, Priority, RoutingRule, Ticket, WebhookEndpoint
 from responses.notifications import Notice, notify_all
-from responses.tickets import TicketBatch
+from responses.tickets import TicketBatch, departments_with_policies
 from responses.webhooks import endpoints_by_brand, mentions_announce
 
 # A new negative mention by an author whose ticket closed this recently is a repeat complaint.
@@ -115,13 +115,22 @@ def _brand_contexts(brand_ids: set[int]) -> dict[int, _BrandContext]:
             # A rule saved around the validator (admin, shell) must not stop ingestion.
             continue
         user_ids.update(a["user"] for a in rule.actions if a.get("type") in ("assign", "notify") and "user" in a)
-    # Their members and SLA policies are read by the batch of tickets, when a rule opens one.
-    for department in Department.objects.filter(brand_id__in=brand_ids):
+    # Only a rule that opens a ticket names a department: without one, none is read. Read with
+    # their SLA policies; their members are read by the batch of tickets. In each brand's order (by
+    # name, which decides the department two names differing in case stand for), not joined to
+    # the brands.
+    departments = Department.objects.filter(brand_id__in=brand_ids).order_by("brand_id", "name")
+    for department in departments_with_policies(departments) if _opens_tickets(contexts) else ():
         contexts[department.brand_id].departments[department.pk] = department
         contexts[department.brand_id].departments.setdefault(department.name.lower(), department)  # type: ignore[index]
-    users = get_user_model().objects.filter(pk__in=user_ids, is_active=True)
+    # The users the rules assign to or notify, with their profiles (a rule's notification is written
+    # in its user's language); no query built when no rule names one.
+    users: dict[int, Any] = {}
+    if user_ids:
+        read = get_user_model().objects.filter(pk__in=user_ids, is_active=True).select_related("profile")
+        users = {user.pk: user for user in read}
     for context in contexts.values():
-        context.users = {user.pk: user for user in users} if user_ids else {}
+        context.users = users
     return contexts
 
 

@@ -9,13 +9,13 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from config.bulk import insert_new, insert_rows, instance_maker
+from config.bulk import insert_rows, instance_maker, stamp_new
 from config.links import reverse_id
 from listening.models import Mention
 from listening.services import MentionChanges
@@ -48,6 +48,18 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 
 # What ``TicketBatch`` writes of a TicketEvent.
 EVENT_FIELDS = ("ticket_id", "actor_id", "kind", "from_status", "to_status", "body", "created_at")
+# What ``TicketBatch`` writes of a new Ticket: the columns it may hold a value in. The others (who
+# took it up and when, its breaches, its follow-up) start empty, and are left out rather than
+# written NULL one by one (a page of tickets' dates are most of the values of their INSERT).
+TICKET_FIELDS = (
+    "brand_id", "department_id", "mention_id", "rule_id", "subject", "priority", "status", "created_by_id",
+    "resolution", "created_at", "acknowledge_due_at", "resolve_due_at", "updated_at",
+)  # fmt: skip
+
+
+# Not a column: a department's SLA policies by priority, when they were read with it
+# (``departments_with_policies``), for ``TicketBatch`` to read them no more.
+_POLICIES = "_sla_policies_by_priority"
 
 
 class TicketError(Exception):
@@ -56,6 +68,31 @@ class TicketError(Exception):
 
 def ticket_url(ticket: Ticket) -> str:
     return reverse_id("responses:ticket_detail", ticket.pk)
+
+
+def departments_with_policies(departments: QuerySet[Department]) -> list[Department]:
+    """``departments``, in their order, each with its SLA policies, in one query: a row per policy
+    (a department without any in one row), joined in. A ``TicketBatch`` given them reads their
+    members only, where it read their policies too."""
+    rows = departments.annotate(
+        policy_id=F("sla_policies__id"),
+        policy_priority=F("sla_policies__priority"),
+        policy_acknowledge_minutes=F("sla_policies__acknowledge_minutes"),
+        policy_resolve_minutes=F("sla_policies__resolve_minutes"),
+    )
+    found: dict[int, Department] = {}
+    for row in rows:
+        department = found.setdefault(row.pk, row)
+        policies = department.__dict__.setdefault(_POLICIES, {})
+        if row.policy_id is not None:
+            policies[row.policy_priority] = SlaPolicy(
+                id=row.policy_id,
+                department=department,
+                priority=row.policy_priority,
+                acknowledge_minutes=row.policy_acknowledge_minutes,
+                resolve_minutes=row.policy_resolve_minutes,
+            )
+    return list(found.values())
 
 
 @transaction.atomic
@@ -116,7 +153,7 @@ class TicketBatch:
         # A mention not stored yet (ingestion routes a page before writing it) has no ticket.
         self._looked_up.update(m.pk for m in mentions if m._state.adding)
         self._look_up([m.pk for m in mentions if not m._state.adding])
-        self._read_departments([d.pk for d in departments])
+        self._read_departments(departments)
 
     def _look_up(self, mention_ids: list[int]) -> None:
         wanted = [pk for pk in mention_ids if pk not in self._looked_up]
@@ -126,16 +163,26 @@ class TicketBatch:
         for ticket in Ticket.objects.filter(mention_id__in=wanted).exclude(status=Status.CLOSED):
             self._live[(ticket.mention_id, ticket.department_id)] = ticket
 
-    def _read_departments(self, department_ids: list[int]) -> None:
-        wanted = [pk for pk in department_ids if pk not in self._policies]
+    def _read_departments(self, departments: Iterable[Department]) -> None:
+        wanted = [department for department in departments if department.pk not in self._policies]
         if not wanted:
             return
-        for pk in wanted:
-            self._policies[pk], self._members[pk] = {}, []
-        for policy in SlaPolicy.objects.filter(department_id__in=wanted):
-            self._policies[policy.department_id][policy.priority] = policy
-        members = Department.members.through.objects.filter(department_id__in=wanted, user__is_active=True)
-        for row in members.select_related("user").order_by("department_id", "user_id"):
+        unread = []
+        for department in wanted:
+            self._members[department.pk] = []
+            if _POLICIES in department.__dict__:  # read with the department
+                self._policies[department.pk] = department.__dict__[_POLICIES]
+            else:
+                self._policies[department.pk] = {}
+                unread.append(department.pk)
+        if unread:
+            for policy in SlaPolicy.objects.filter(department_id__in=unread):
+                self._policies[policy.department_id][policy.priority] = policy
+        members = Department.members.through.objects.filter(
+            department_id__in=[department.pk for department in wanted], user__is_active=True
+        )
+        # With their profiles: the notices of the tickets are written in each member's language.
+        for row in members.select_related("user__profile").order_by("department_id", "user_id"):
             self._members[row.department_id].append(row.user)
 
     def open(
@@ -150,7 +197,7 @@ class TicketBatch:
     ) -> tuple[Ticket, bool]:
         """The live ticket and False, or a new ticket (stored by ``save``) and True."""
         self._look_up([mention.pk])
-        self._read_departments([department.pk])
+        self._read_departments([department])
         live = self._live.get((mention.pk, department.pk))
         if live is not None:
             return live, False
@@ -206,7 +253,13 @@ class TicketBatch:
         self._new, self._events = [], []
         # Each ticket's id comes back with its mention and department, which name it within the
         # batch (one live ticket each): no statement apart to take the ids first.
-        written = insert_new(Ticket, tickets, returning=("mention_id", "department_id", "id"))
+        stamp_new(Ticket, tickets)
+        written = insert_rows(
+            Ticket,
+            TICKET_FIELDS,
+            ([ticket.__dict__[name] for name in TICKET_FIELDS] for ticket in tickets),
+            returning=("mention_id", "department_id", "id"),
+        )
         ids = {(mention_id, department_id): pk for mention_id, department_id, pk in written}
         for ticket in tickets:
             ticket.pk = ids[(ticket.mention_id, ticket.department_id)]

@@ -290,9 +290,10 @@ def endpoints_by_brand(brand_ids: Iterable[int]) -> dict[int, list[WebhookEndpoi
     """The brands' active endpoints: read once for a page of new mentions, which routing (its
     tickets' ``ticket.opened``) and ``mentions_announce`` both announce."""
     found: dict[int, list[WebhookEndpoint]] = {}
-    for endpoint in WebhookEndpoint.objects.filter(brand_id__in=set(brand_ids), is_active=True).only(
-        "id", "brand_id", "events"
-    ):
+    # Each brand's in the model's order (by URL): only each brand's own list is kept, so the brands
+    # need not be joined in to sort them.
+    endpoints = WebhookEndpoint.objects.filter(brand_id__in=set(brand_ids), is_active=True)
+    for endpoint in endpoints.order_by("brand_id", "url", "id").only("id", "brand_id", "events"):
         found.setdefault(endpoint.brand_id, []).append(endpoint)
     return found
 

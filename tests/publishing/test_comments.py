@@ -155,3 +155,36 @@ def test_a_batch_finds_the_posts_it_answers_in_one_read(team, x_channel):
     # The brands' published posts with their channels, then the links: two statements.
     assert len(queries) == 2
     assert PostComment.objects.filter(target__post=post).count() == 3
+
+
+def test_a_reply_to_a_comment_linked_earlier_is_linked_and_a_page_of_its_own_threads_reads_no_links(
+    team, x_channel, monkeypatch
+):
+    post = published(team, x_channel, OUR_TWEET)
+
+    def item(external_id: str, parent: str) -> FetchedItem:
+        return FetchedItem(
+            external_id=external_id,
+            text=f"@acme {external_id}",
+            author=FetchedAuthor(external_id=f"a{external_id}", handle=f"p{external_id}"),
+            published_at=post.created_at,
+            kind="reply",
+            parent_external_id=parent,
+        )
+
+    ingest_items(channel=x_channel, items=[item("c1", OUR_TWEET)])  # a comment on our post
+    # A reply to it where the platform named no post: linked through its parent's link.
+    ingest_items(channel=x_channel, items=[item("r1", "c1"), item("r2", "r1")])
+    linked = set(PostComment.objects.filter(target__post=post).values_list("mention__external_id", flat=True))
+    assert linked == {"c1", "r1", "r2"}
+
+    # A page whose replies answer only mentions of the page itself: no link of an earlier
+    # mention can matter, and none is looked up.
+    def no_lookup(*args, **kwargs):
+        raise AssertionError("looked up the links of earlier mentions")
+
+    monkeypatch.setattr(PostComment.objects, "filter", no_lookup)
+    ingest_items(channel=x_channel, items=[item("t1", "unknown"), item("t2", "t1"), item("t3", "t2")])
+    monkeypatch.undo()
+    assert Mention.objects.get(external_id="t3").parent.external_id == "t2"
+    assert not PostComment.objects.filter(mention__external_id__in=["t1", "t2", "t3"]).exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 
 from listening.services import mention_set_status
 from responses.models import Notification, Profile, Ticket
@@ -122,3 +122,63 @@ def test_a_departments_address_hears_of_a_ticket_in_the_current_language_whateve
         f"{'para' if language == 'es' else 'for'} Billing: refund please"
         for language in members
     )
+
+
+def test_users_read_with_their_profiles_cost_no_query_for_their_languages(
+    team, settings, django_assert_num_queries
+) -> None:
+    from django.contrib.auth import get_user_model
+
+    from responses.preferences import user_languages
+
+    Profile.objects.update_or_create(user=team.billing_member, defaults={"language": "es"})
+    Profile.objects.update_or_create(user=team.manager, defaults={"language": ""})
+    ids = [team.cm.pk, team.billing_member.pk, team.manager.pk]
+    read = list(get_user_model().objects.filter(pk__in=ids).select_related("profile").order_by("pk"))
+    expected = {
+        team.cm.pk: settings.LANGUAGE_CODE,
+        team.billing_member.pk: "es",
+        team.manager.pk: settings.LANGUAGE_CODE,
+    }
+
+    with django_assert_num_queries(0):  # the profiles came with the users, one of them with none
+        assert user_languages(read) == expected
+    # Users read without them: their profiles are read, once, for all of them.
+    plain = list(get_user_model().objects.filter(pk__in=ids))
+    with django_assert_num_queries(1):
+        assert user_languages([*plain, read[1]]) == expected
+
+
+def test_a_routed_page_tells_each_member_in_their_language_without_reading_profiles_apart(
+    team, django_capture_on_commit_callbacks
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from listening.connectors import FetchedAuthor, FetchedItem
+    from listening.ingest import ingest_items
+    from listening.models import Platform
+    from tests.factories import RoutingRuleFactory
+
+    Profile.objects.update_or_create(user=team.billing_member, defaults={"language": "es"})
+    english_colleague = UserFactory(username="ed", email="ed@example.com")
+    team.billing.members.add(english_colleague)
+    RoutingRuleFactory(
+        brand=team.brand, name="Refunds", conditions=[{"field": "text", "op": "any", "value": ["refund"]}],
+        actions=[{"type": "ticket", "department": team.billing.pk}, {"type": "notify", "user": team.cm.pk}],
+    )  # fmt: skip
+    Profile.objects.update_or_create(user=team.cm, defaults={"language": "es"})
+    said = FetchedItem(
+        external_id="1", text="refund please", author=FetchedAuthor(external_id="a1", handle="h1"),
+        published_at=timezone.now(),
+    )  # fmt: skip
+    channel = ChannelFactory(brand=team.brand, platform=Platform.X)
+    with translation.override("en"), django_capture_on_commit_callbacks(), CaptureQueriesContext(connection) as queries:
+        ingest_items(channel=channel, items=[said])
+
+    # The members of the ticket's department and the rule's user were read with their profiles.
+    assert not [q for q in queries if q["sql"].startswith('SELECT "responses_profile"')]
+    opened = dict(Notification.objects.filter(verb="ticket_opened").values_list("user_id", "message"))
+    assert opened[team.billing_member.pk].startswith("Nuevo ticket #")
+    assert opened[english_colleague.pk].startswith("New ticket #")
+    assert Notification.objects.get(verb="rule", user=team.cm).message.startswith("La regla")

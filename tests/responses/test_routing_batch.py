@@ -457,3 +457,99 @@ def _said(texts: list[str]) -> list:
         )
         for n, text in enumerate(texts)
     ]
+
+
+def test_a_page_reads_no_department_when_no_active_rule_opens_a_ticket(
+    team, django_capture_on_commit_callbacks
+) -> None:
+    from listening.ingest import ingest_items
+
+    RoutingRuleFactory(
+        brand=team.brand, name="Greeting", conditions=[{"field": "text", "op": "any", "value": ["hello"]}],
+        actions=[{"type": "tag", "tag": "hi"}],
+    )  # fmt: skip
+    RoutingRuleFactory(
+        brand=team.brand, name="Off", is_active=False, conditions=[{"field": "text", "op": "any", "value": ["hello"]}],
+        actions=[{"type": "ticket", "department": team.billing.pk}],
+    )  # fmt: skip
+    channel = ChannelFactory(brand=team.brand, platform=Platform.X)
+    with django_capture_on_commit_callbacks(), CaptureQueriesContext(connection) as queries:
+        ingest_items(channel=channel, items=_said(["hello there", "refund now"]))
+
+    assert not [q for q in queries if q["sql"].startswith('SELECT "responses_department"')]
+    assert Mention.objects.get(channel=channel, text="hello there").tags == ["hi"]
+    assert not Ticket.objects.filter(mention__channel=channel).exists()
+
+    # Once a rule opens tickets, its department is found, by id or by name in any case.
+    RoutingRuleFactory(
+        brand=team.brand, name="Refunds", conditions=[{"field": "text", "op": "any", "value": ["refund"]}],
+        actions=[{"type": "ticket", "department": "billing"}],
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks():
+        (refund,) = ingest_items(channel=channel, items=_said(["x", "y", "refund again"])[2:]).created
+    assert Ticket.objects.get(mention=refund).department == team.billing
+
+
+def test_the_columns_a_batch_of_tickets_leaves_out_are_empty_on_a_new_ticket(team) -> None:
+    from responses.tickets import TICKET_FIELDS, TicketBatch
+
+    mention = MentionFactory(channel=ChannelFactory(brand=team.brand))
+    batch = TicketBatch(mentions=[mention], departments=[team.billing])
+    ticket, created = batch.open(mention=mention, department=team.billing, priority="high", actor=team.cm)
+    assert created
+    left_out = [f.attname for f in Ticket._meta.concrete_fields if not f.primary_key and f.attname not in TICKET_FIELDS]
+    # Written NULL by leaving them out: a value opening a ticket gave one of them would be lost.
+    assert left_out and all(getattr(ticket, name) is None for name in left_out)
+    batch.save()
+    stored = Ticket.objects.get(pk=ticket.pk)
+    assert all(getattr(stored, name) == getattr(ticket, name) for name in TICKET_FIELDS if name != "updated_at")
+    assert stored.created_by_id == team.cm.pk and stored.resolution == "" and stored.status == Ticket.Status.OPEN
+
+
+def test_a_page_reads_its_departments_sla_policies_with_them(team, django_capture_on_commit_callbacks) -> None:
+    from listening.ingest import ingest_items
+
+    _rules(team)
+    SlaPolicy.objects.create(department=team.billing, priority="high", acknowledge_minutes=60, resolve_minutes=240)
+    SlaPolicy.objects.create(department=team.billing, priority="normal", acknowledge_minutes=90, resolve_minutes=600)
+    channel = ChannelFactory(brand=team.brand, platform=Platform.X)
+    with django_capture_on_commit_callbacks(), CaptureQueriesContext(connection) as queries:
+        ingest_items(channel=channel, items=_said(["refund now", "broken again"]))
+
+    # Joined into the departments' read: no statement of their own.
+    assert not [q for q in queries if q["sql"].startswith('SELECT "responses_slapolicy"')]
+    due = {
+        (t.mention.text, t.department.name, t.priority): (
+            t.acknowledge_due_at and t.acknowledge_due_at - t.created_at,
+            t.resolve_due_at and t.resolve_due_at - t.created_at,
+        )
+        for t in Ticket.objects.filter(mention__channel=channel).select_related("mention", "department")
+    }
+    assert due == {
+        ("refund now", "Billing", "high"): (timedelta(minutes=60), timedelta(minutes=240)),
+        ("broken again", "Support", "normal"): (None, None),  # Support has no policy
+        ("broken again", "Billing", "normal"): (timedelta(minutes=90), timedelta(minutes=600)),
+    }
+
+
+def test_routing_builds_no_read_of_users_when_no_rule_assigns_or_notifies(
+    team, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    from django.contrib.auth import get_user_model
+
+    from listening.ingest import ingest_items
+
+    RoutingRuleFactory(
+        brand=team.brand, name="Refunds", conditions=[{"field": "text", "op": "any", "value": ["refund"]}],
+        actions=[{"type": "ticket", "department": team.billing.pk}, {"type": "tag", "tag": "money"}],
+    )  # fmt: skip
+
+    def refused(*args, **kwargs):
+        raise AssertionError("built a read of the rules' users")
+
+    monkeypatch.setattr(get_user_model().objects, "filter", refused)
+    channel = ChannelFactory(brand=team.brand, platform=Platform.X)
+    with django_capture_on_commit_callbacks():
+        ingest_items(channel=channel, items=_said(["refund now", "hello"]))
+    monkeypatch.undo()
+    assert Mention.objects.get(channel=channel, text="refund now").tags == ["money"]
