@@ -16,7 +16,7 @@ from listening.ingest import ingest_items
 from listening.models import Mention, Platform
 from publishing.models import Post, PostComment, PostTarget
 from tests.factories import ChannelFactory
-from tests.listening.connectors.test_facebook import serve_page
+from tests.listening.connectors.test_facebook import SINCE, serve_page
 from tests.publishing.conftest import X_CREDENTIALS, X_USER_ID
 
 Status = PostTarget.Status
@@ -45,6 +45,9 @@ def page(team, wire):
         api_base_url=wire.url,
         settings={"page_id": "104857600000001", "graph_version": "v21.0", "page_name": "Acme"},
         credentials={"page_access_token": "PAGE_TOKEN"},
+        # Polled before, up to the day the recorded comments were written: a first poll reads
+        # only the last week, which the recordings leave behind as the calendar moves on.
+        cursor={"since": SINCE},
     )
 
 
