@@ -22,16 +22,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import DataError, transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import Q
 from django.utils import timezone
 
-from config.bulk import insert_new, insert_rows, instance_maker, reserve_ids, stamp_new
+from config.bulk import bulk_set, insert_new, insert_rows, instance_maker, reserve_ids, stamp_new
+from config.keyed import rows_by_keys
 from listening import pipeline
 from listening.connectors import FetchedAuthor, FetchedItem, RateBudget
 from listening.connectors.base import RejectedItem, storable_text
 from listening.language import detect_languages
 from listening.learning import analyzer_for
-from listening.models import Author, Channel, Mention, SourceTitle, TrackedTerm
+from listening.models import WAITING_FOR_PARENT, Author, Channel, Mention, SourceTitle, TrackedTerm
 from listening.privacy import erased_external_id, suppressed_author_ids
 from listening.terms import FOLDED, compile_terms, folded_said, matching_folded
 
@@ -210,11 +211,16 @@ def _ingest(
         )
         # An item erased since it was stored is known by its erased id (``listening.privacy``).
         erased_ids = {external_id: erased_external_id(locked.platform, external_id) for external_id in unique}
-        known = set(
-            Mention.objects.filter(channel=locked, external_id__in=[*unique, *erased_ids.values()]).values_list(
-                "external_id", flat=True
+        known = {
+            external_id
+            for (external_id,) in rows_by_keys(
+                Mention,
+                ["external_id"],
+                key="external_id",
+                keys=[*unique, *erased_ids.values()],
+                where=Q(channel=locked),
             )
-        )
+        }
         fresh = [
             item
             for item in unique.values()
@@ -307,9 +313,13 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime, *, histor
     analyze = analyzer_for(channel.brand_id)
     authors = _upsert_authors(channel.platform, (item.author for item in items))
     parents = dict(
-        Mention.objects.filter(
-            channel=channel, external_id__in={item.parent_external_id for item in items if item.parent_external_id}
-        ).values_list("external_id", "pk")
+        rows_by_keys(
+            Mention,
+            ["external_id", "id"],
+            key="external_id",
+            keys={item.parent_external_id for item in items if item.parent_external_id},
+            where=Q(channel=channel),
+        )
     )
     # The page's languages in one call: lingua reads a batch far faster than text by text.
     languages = detect_languages(
@@ -404,14 +414,21 @@ def _keep_tracked_terms(mentions: list[Mention], term_ids: list[list[int]], term
 
 def _link_threads(channel: Channel, mentions: list[Mention]) -> None:
     """Parent and child may arrive in either order, in one batch or in different polls: every
-    mention of the channel still waiting for a parent among ``mentions`` gets it, in one UPDATE
-    (the page's own children were stored with their parent already)."""
+    mention of the channel still waiting for a parent among ``mentions`` gets it (the page's own
+    children were stored with their parent already).
+
+    The replies waiting for a parent are few, and have an index of their own
+    (``mention_waiting_idx``): they are read by it, of any channel, and those of this channel
+    kept. Asked with the channel, PostgreSQL could read the channel's every row instead when its
+    statistics predate the channel's growth (``config.keyed``). Nearly always there are none, and
+    nothing is written."""
     by_external_id = {m.external_id: m for m in mentions}
-    # The children are found by (channel, parent_external_id), the index that serves this lookup;
-    # each one's parent is read among the batch by its id.
-    parent = Mention.objects.filter(
-        channel=channel, pk__in=[m.pk for m in mentions], external_id=OuterRef("parent_external_id")
-    ).values("pk")[:1]
-    Mention.objects.filter(channel=channel, parent__isnull=True, parent_external_id__in=list(by_external_id)).exclude(
-        parent_external_id=F("external_id")
-    ).update(parent_id=Subquery(parent))
+    waiting = Mention.objects.filter(WAITING_FOR_PARENT, parent_external_id__in=list(by_external_id)).values_list(
+        "id", "channel_id", "external_id", "parent_external_id"
+    )
+    children = [
+        Mention(pk=pk, parent_id=by_external_id[parent_external_id].pk)
+        for pk, channel_id, external_id, parent_external_id in waiting
+        if channel_id == channel.pk and external_id != parent_external_id
+    ]
+    bulk_set(Mention, children, ["parent_id"])

@@ -345,6 +345,10 @@ class ErasureReason(models.TextChoices):
     RETENTION = "retention", _("past the retention period")
 
 
+# A reply stored before its parent: it names the parent's platform id, and has no parent yet.
+WAITING_FOR_PARENT = Q(parent__isnull=True) & ~Q(parent_external_id="")
+
+
 class Mention(models.Model):
     class Moderation(models.TextChoices):
         """What the brand did to the item on its platform (hide, delete); blank: left as it was."""
@@ -484,6 +488,9 @@ class Mention(models.Model):
             models.Index(fields=["author", "-published_at"], name="mention_author_idx"),
             # Threading: children found by the parent's platform id.
             models.Index(fields=["channel", "parent_external_id"], name="mention_parent_lookup_idx"),
+            # Ingestion: the replies stored before their parent, looked up by each page. A few rows,
+            # where the index above holds every mention.
+            models.Index(fields=["parent_external_id"], name="mention_waiting_idx", condition=WAITING_FOR_PARENT),
             # A mention's replies, and the links a deleted parent or user leaves behind
             # (SET NULL): only the rows that have one are in these, where most have none.
             models.Index(fields=["parent"], name="mention_children_idx", condition=Q(parent__isnull=False)),
