@@ -115,7 +115,8 @@ def insert_rows(
     update: Sequence[str] = (),
 ) -> list[tuple[Any, ...]]:
     """Insert ``rows`` (tuples of the values of ``fields``, attribute names) in one INSERT per
-    ``CHUNK`` rows (``ARRAY_CHUNK`` as arrays), and return the ``returning`` columns of each row written.
+    ``CHUNK`` rows (``ARRAY_CHUNK`` as arrays), and return the ``returning`` columns of each row
+    written.
 
     What ``bulk_create`` does for a batch, without a model instance per row nor its per-value
     compiling (for a page of mentions, most of the time of writing them). With ``conflict``, a row
