@@ -19,6 +19,9 @@ from django.db.models.signals import post_init, pre_init
 from psycopg2.extras import Json  # what Django gives psycopg2 for a JSON value (its Jsonb)
 
 CHUNK = 500  # rows per statement: a page of 1,000 is two
+# Rows per statement when they travel as arrays (``unnest_rows``): no parameter count to keep
+# under, only the size of one literal a huge import would build.
+ARRAY_CHUNK = 5000
 
 
 def bulk_set(model: type[models.Model], objs: Iterable[models.Model], fields: Sequence[str]) -> int:
@@ -112,14 +115,16 @@ def insert_rows(
     update: Sequence[str] = (),
 ) -> list[tuple[Any, ...]]:
     """Insert ``rows`` (tuples of the values of ``fields``, attribute names) in one INSERT per
-    ``CHUNK`` rows, and return the ``returning`` columns of each row written.
+    ``CHUNK`` rows (``ARRAY_CHUNK`` as arrays), and return the ``returning`` columns of each row
+    written.
 
     What ``bulk_create`` does for a batch, without a model instance per row nor its per-value
     compiling (for a page of mentions, most of the time of writing them). With ``conflict``, a row
     whose values of those fields are already stored updates that row's ``update`` fields instead.
     The returned rows come in no promised order: return a key with them. No ``save()``, no
     signals, no defaults: every column the table requires is in ``fields``. On PostgreSQL, rows
-    that return nothing and meet no conflict are written with one COPY (``copy_rows``).
+    that return nothing and meet no conflict are written with one COPY (``copy_rows``), the others
+    as one array per column (``unnest_rows``) where their columns and values allow it.
     """
     rows = list(rows)
     if not rows:
@@ -135,10 +140,9 @@ def insert_rows(
     ):
         copy_rows(model, columns, rows)
         return []
-    prepare = [_preparer(column, connection) for column in columns]
     quote = connection.ops.quote_name
     table = quote(opts.db_table)
-    sql = f"INSERT INTO {table} ({', '.join(quote(column.column) for column in columns)}) VALUES "  # noqa: S608
+    sql = f"INSERT INTO {table} ({', '.join(quote(column.column) for column in columns)}) "
     tail = ""
     if conflict:
         keys = ", ".join(quote(opts.get_field(name).column) for name in conflict)
@@ -146,9 +150,18 @@ def insert_rows(
         tail += f" ON CONFLICT ({keys}) DO " + (f"UPDATE SET {sets}" if sets else "NOTHING")
     if returning:
         tail += " RETURNING " + ", ".join(f"{table}.{quote(opts.get_field(name).column)}" for name in returning)
+    written: list[tuple[Any, ...]] = []
+    arrays = unnest_rows(model, fields, rows)
+    if arrays is not None:
+        with connection.cursor() as cursor:
+            for rows_sql, params in arrays:
+                cursor.execute(sql + "SELECT * FROM " + rows_sql + tail, params)  # noqa: S608
+                if returning:
+                    written += cursor.fetchall()
+        return written
+    prepare = [_preparer(column, connection) for column in columns]
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"
     size = max(1, min(CHUNK, connection.ops.bulk_batch_size(columns, rows)))
-    written: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), size):
             chunk = rows[start : start + size]
@@ -158,7 +171,7 @@ def insert_rows(
                 for value, prep in zip(values, prepare, strict=True)
             ]
             # Only quoted names are formatted in; every value is a parameter.
-            cursor.execute(sql + ", ".join([row] * len(chunk)) + tail, params)
+            cursor.execute(sql + "VALUES " + ", ".join([row] * len(chunk)) + tail, params)
             if returning:
                 written += cursor.fetchall()
     return written
@@ -328,6 +341,185 @@ def copy_rows(model: type[models.Model], columns: Sequence[models.Field], rows: 
         connection.validate_no_broken_transaction()
         with connection.wrap_database_errors:
             cursor.copy_expert(sql, data, 1 << 16)
+
+
+# --- Rows as one array per column (PostgreSQL) ----------------------------------------------------
+# An INSERT of a page's rows as a VALUES list has psycopg2 quote each value into the statement, and
+# PostgreSQL parse the list: for a page of a thousand rollup rows, authors or tickets, thousands of
+# values and most of the time of writing them. As arrays, a column's values are joined into one
+# literal here (as ``copy_rows`` writes a column's text at once), quoted once by the driver and read
+# by ``unnest``, which gives the rows back in the arrays' order.
+
+
+class _Unfit(Exception):
+    """A column's values that ``unnest_rows`` does not write as an array (``_array_writer``)."""
+
+
+def _array_of_texts(texts: Sequence[str | None]) -> str:
+    """An array literal of ``texts``: each in double quotes, so that no text reads as anything but
+    itself (braces, commas, spaces at its ends, "NULL"), with its backslashes and double quotes
+    escaped; None is NULL. Escaped for all at once, joined by NUL as ``_escaped_all`` joins them."""
+    given = [text for text in texts if text is not None]
+    if not given:
+        return "{" + ",".join(["NULL"] * len(texts)) + "}"
+    joined = "\x00".join(given)
+    if joined.count("\x00") != len(given) - 1:
+        raise ValueError(NUL_REFUSED)  # as psycopg2 refuses it in an INSERT's literal
+    if not joined.isascii():
+        try:
+            joined.encode()
+        except UnicodeEncodeError:
+            # A lone surrogate: raised as psycopg2 raises it for that value alone (the position
+            # in its message is the one in the value, not in the array).
+            for text in given:
+                text.encode()
+            raise
+    if "\\" in joined:
+        joined = joined.replace("\\", "\\\\")
+    if '"' in joined:
+        joined = joined.replace('"', '\\"')
+    if len(given) == len(texts):
+        return '{"' + joined.replace("\x00", '","') + '"}'
+    escaped = iter(joined.split("\x00"))
+    return "{" + ",".join("NULL" if text is None else f'"{next(escaped)}"' for text in texts) + "}"
+
+
+def _array_of(texts: Iterable[str | None]) -> str:
+    """An array literal of texts that need no quoting (numbers, dates); None is NULL."""
+    return "{" + ",".join("NULL" if text is None else text for text in texts) + "}"
+
+
+def _kinds(values: Sequence[Any]) -> set[type]:
+    return set(map(type, values)) - {type(None)}
+
+
+def _array_writer(column: models.Field, connection: Any) -> tuple[str, Callable[[Sequence[Any]], str]] | None:
+    """The type of an array of ``column``'s values and what writes a column of them (one per row)
+    as its literal, each value read back as a VALUES list reads it; None for a kind of column that
+    does not go this way (one that prepares its values its own way, numbers with a fraction,
+    binary…). The writer raises ``_Unfit`` for values of another kind than the column's usual ones
+    (a bool in a number column, an expression), which go as a VALUES list, as before.
+
+    The type is the column's base type (``varchar``, not ``varchar(255)``, as Django's own
+    bulk_create casts its arrays): a cast to the column's type would cut a text too long for it,
+    where the INSERT's assignment refuses it, as it refuses one in a VALUES list. Whole numbers
+    are ``numeric``, as a VALUES list has a number too large for ``bigint``: one out of the
+    column's range is refused with the same words ("integer out of range"), which the ingestion
+    pipeline records as the reason it set an item aside.
+    """
+    base = column.db_type(connection).split("(")[0]
+    target = column
+    while isinstance(target, models.ForeignKey):
+        target = target.target_field
+    if _is_plain(column):
+        if isinstance(target, models.BooleanField):
+
+            def write_booleans(values: Sequence[Any]) -> str:
+                if not _kinds(values) <= {bool}:
+                    raise _Unfit
+                return _array_of(None if value is None else "t" if value else "f" for value in values)
+
+            return base, write_booleans
+        if isinstance(target, models.IntegerField):  # and the auto fields, its subclasses
+
+            def write_integers(values: Sequence[Any]) -> str:
+                if not _kinds(values) <= {int}:  # a bool, an IntegerChoices member: as before
+                    raise _Unfit
+                return _array_of(None if value is None else str(value) for value in values)
+
+            return "numeric", write_integers
+        if isinstance(target, models.CharField | models.TextField):
+
+            def write_texts(values: Sequence[Any]) -> str:
+                if not all(issubclass(kind, str) for kind in _kinds(values)):  # a choice is a str
+                    raise _Unfit
+                return _array_of_texts(values)
+
+            return base, write_texts
+        return None
+    if isinstance(column, models.DateTimeField):
+        if _prepares_otherwise(column, models.DateTimeField):
+            return None
+
+        def write_instants(values: Sequence[Any]) -> str:
+            if not all(issubclass(kind, datetime) for kind in _kinds(values)):
+                raise _Unfit
+            # An aware datetime as its ISO text, as psycopg2 gives it; a naive one is made aware
+            # first, with Django's warning.
+            return _array_of(
+                None
+                if value is None
+                else (
+                    value if value.utcoffset() is not None else column.get_db_prep_save(value, connection)
+                ).isoformat()
+                for value in values
+            )
+
+        return base, write_instants
+    if isinstance(column, models.DateField):
+        if _prepares_otherwise(column, models.DateField):
+            return None
+
+        def write_days(values: Sequence[Any]) -> str:
+            if not _kinds(values) <= {date}:  # a datetime is made a day by Django: as before
+                raise _Unfit
+            return _array_of(None if value is None else value.isoformat() for value in values)
+
+        return base, write_days
+    if type(column) is models.JSONField:
+        # The JSON text ``copy_rows`` writes (``_copy_writer``): the field's encoder, no spaces.
+        encode = (column.encoder or json.JSONEncoder)(separators=(",", ":")).encode
+
+        def write_json(values: Sequence[Any]) -> str:
+            if any(hasattr(value, "as_sql") for value in values):  # an expression
+                raise _Unfit
+            texts = []
+            for value in values:
+                if value is None or type(value) in (dict, list):
+                    texts.append(None if value is None else encode(value))
+                else:
+                    prepared = column.get_db_prep_save(value, connection)
+                    if not isinstance(prepared, Json):
+                        raise _Unfit
+                    texts.append(prepared.dumps(prepared.adapted))  # the text an INSERT is given
+            return _array_of_texts(texts)
+
+        return base, write_json
+    return None
+
+
+def unnest_rows(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> list[tuple[str, list[str]]] | None:
+    """``rows`` (tuples of the values of ``fields``) as ``unnest(%s::T[], …)`` with one array
+    literal per column, for a statement to read them from (``INSERT … SELECT * FROM``): a list of
+    that SQL and its parameters, one per ``ARRAY_CHUNK`` rows. None off PostgreSQL, or where a
+    column or its values do not go as an array.
+
+    The arrays are of the columns' base types (``_array_writer``): the statement's assignment to
+    the columns checks each value as it checks a VALUES list's. What the database or the driver
+    refuses raises what it raises in a VALUES list, in the same words: a NUL a ValueError, a lone
+    surrogate a UnicodeEncodeError, a text too long or a number out of range a DataError.
+    """
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql" or not rows:
+        return None
+    opts = model._meta
+    columns = [opts.get_field(name) for name in fields]
+    arrays = [_array_writer(column, connection) for column in columns]
+    if None in arrays:
+        return None
+    types, writers = zip(*arrays, strict=True)
+    sql = "unnest(" + ", ".join(f"%s::{base}[]" for base in types) + ")"  # types from the models
+    statements = []
+    for start in range(0, len(rows), ARRAY_CHUNK):
+        by_column = list(zip(*rows[start : start + ARRAY_CHUNK], strict=True))
+        try:
+            params = [write(values) for write, values in zip(writers, by_column, strict=True)]
+        except _Unfit:
+            return None
+        statements.append((sql, params))
+    return statements
 
 
 @functools.cache  # one per model and process, its work for each set of fields done once

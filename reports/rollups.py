@@ -34,6 +34,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncDate, TruncWeek
 from django.utils import timezone
 
+from config.bulk import unnest_rows
 from listening.models import Channel, Intent, Mention, Platform, Sentiment, SourceTitle, TrackedTerm
 from listening.privacy import anonymous_author
 from reports.models import (
@@ -456,18 +457,23 @@ def _apply(
                 f"{q('label')} = CASE WHEN EXCLUDED.{q('label')} <> '' THEN EXCLUDED.{q('label')} "
                 f"ELSE {table}.{q('label')} END"
             )
-        for start in range(0, len(grow), 500):
-            chunk = grow[start : start + 500]
-            params: list[Any] = []
-            for key in chunk:
-                params += key
-                params += values(rows[key])
-                if extra:
-                    params.append(labels.get(key[:4], "") if key[2] == SourceDay.Kind.SITE else "")
-            placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(chunk))
-            insert = f"INSERT INTO {table} ({', '.join(q(c) for c in columns)}) VALUES {placeholders} "  # noqa: S608
-            conflict = f"ON CONFLICT ({', '.join(q(c) for c in keys)}) DO UPDATE SET {', '.join(on_conflict)}"
-            together.add(insert + conflict, params)
+            grown = [(*key, *values(rows[key]), labels.get(key[:4], "") if key[2] == SITE else "") for key in grow]
+        else:
+            grown = [(*key, *values(rows[key])) for key in grow]
+        insert = f"INSERT INTO {table} ({', '.join(q(c) for c in columns)}) "
+        conflict = f" ON CONFLICT ({', '.join(q(c) for c in keys)}) DO UPDATE SET {', '.join(on_conflict)}"
+        # On PostgreSQL one array per column (``unnest_rows``), in key order still; elsewhere, or
+        # for values that do not go as arrays, a VALUES list per 500 rows.
+        arrays = unnest_rows(model, columns, grown)
+        if arrays is not None:
+            for rows_sql, params in arrays:
+                together.add(insert + "SELECT * FROM " + rows_sql + conflict, params)  # noqa: S608
+        else:
+            row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+            for start in range(0, len(grown), 500):
+                chunk = grown[start : start + 500]
+                params = [value for grown_row in chunk for value in grown_row]
+                together.add(insert + "VALUES " + ", ".join([row] * len(chunk)) + conflict, params)
     if not shrink:
         return
     together.send()
