@@ -6,6 +6,7 @@ import functools
 import io
 import json
 import operator
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -43,8 +44,9 @@ def bulk_set(model: type[models.Model], objs: Iterable[models.Model], fields: Se
     columns = [opts.pk, *(opts.get_field(name) for name in fields)]
     quote = connection.ops.quote_name
     # Each value cast to its column's type: a VALUES list has no types of its own (a JSON value
-    # would be text, an id unknown).
-    row = "(" + ", ".join(f"%s::{column.db_type(connection)}" for column in columns) + ")"
+    # would be text, an id unknown). Without a length (``unbounded_type``): the assignment refuses
+    # a text too long, as an UPDATE of that row alone does.
+    row = "(" + ", ".join(f"%s::{unbounded_type(column, connection)}" for column in columns) + ")"
     assignments = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns[1:])
     names = ", ".join(quote(c.column) for c in columns)
     table, pk = quote(opts.db_table), quote(opts.pk.column)
@@ -61,6 +63,17 @@ def bulk_set(model: type[models.Model], objs: Iterable[models.Model], fields: Se
             cursor.execute(sql, params)
             updated += cursor.rowcount
     return updated
+
+
+def unbounded_type(column: models.Field, connection: Any) -> str:
+    """``column``'s database type without a length: ``varchar``, not ``varchar(255)``, for a value
+    cast in a statement's text. An explicit cast to a length cuts a longer text to it without a
+    word, where assigning it to the column refuses it ("value too long"): a value is stored as it
+    was given or refused, never cut."""
+    return _LENGTH.sub(r"\1", column.db_type(connection))
+
+
+_LENGTH = re.compile(r"\b(varchar)\(\d+\)")
 
 
 # Columns whose Python values the database drivers take as they are: ``insert_rows`` prepares

@@ -34,7 +34,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncDate, TruncWeek
 from django.utils import timezone
 
-from config.bulk import unnest_rows
+from config.bulk import unbounded_type, unnest_rows
 from listening.models import Channel, Intent, Mention, Platform, Sentiment, SourceTitle, TrackedTerm
 from listening.privacy import anonymous_author
 from reports.models import (
@@ -507,8 +507,9 @@ def _shrink(cursor: Any, model: type[models.Model], rows: Mapping[tuple, Counter
     table = q(model._meta.db_table)
     counted = _counted(model)
     keys = ["brand_id", "day", *DIMENSIONS[model]]
-    # Each value cast to its column's type: a VALUES list has none of its own.
-    types = [model._meta.get_field(k).db_type(connection) for k in keys]
+    # Each value cast to its column's type (without a length, ``unbounded_type``): a VALUES list
+    # has none of its own.
+    types = [unbounded_type(model._meta.get_field(k), connection) for k in keys]
     deltas = [f"d_{c}" for c in counted]
     match = " AND ".join(f"{table}.{q(k)} = v.{q(k)}" for k in keys)
     sets = ", ".join(

@@ -14,7 +14,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from config.bulk import insert_new, insert_rows, instance_maker, reserve_ids
+from config.bulk import bulk_set, insert_new, insert_rows, instance_maker, reserve_ids
 from listening.ingest import AUTHOR_FIELDS
 from listening.models import Author, Brand, Mention, TrackedTerm
 from responses.models import Department
@@ -216,3 +216,17 @@ def test_dates_inserted_in_one_go_are_stored_as_an_insert_stores_them() -> None:
         ids = dict(insert_rows(Author, columns, rows, returning=("external_id", "id")))
     stored = dict(Author.objects.filter(pk__in=ids.values()).values_list("external_id", "created_at"))
     assert stored == {"aware": aware, "naive": timezone.make_aware(naive)}
+
+
+@pytest.mark.postgres  # SQLite keeps no length; Django's bulk_update writes there
+def test_bulk_set_refuses_a_text_too_long_for_its_column_rather_than_cutting_it() -> None:
+    author = AuthorFactory(handle="ana")
+    author.handle = "a" * 300  # the column holds 255
+    with pytest.raises(DataError), transaction.atomic():
+        bulk_set(Author, [author], ["handle"])
+    author.refresh_from_db()
+    assert author.handle == "ana"
+    author.handle = "b" * 255
+    assert bulk_set(Author, [author], ["handle"]) == 1
+    author.refresh_from_db()
+    assert author.handle == "b" * 255
