@@ -34,6 +34,10 @@ from responses.webhooks import endpoints_by_brand, mentions_announce
 REPEAT_WINDOW = timedelta(days=30)
 REPEAT_TAG = "repeat"
 
+# What a rule's "notify" action tells its user: one text for the batch (``notify_all`` translates
+# it once per language).
+RULE_MATCHED_MESSAGE = gettext_lazy("Rule “%(rule)s” matched a mention by %(author)s.")
+
 # Not a column: the tickets routing opened for a mention not stored yet, announced once it is.
 _OPENED = "_routing_opened_tickets"
 
@@ -184,7 +188,7 @@ def _apply_action(
             Notice(
                 users=[user],
                 verb="rule",
-                message=gettext_lazy("Rule “%(rule)s” matched a mention by %(author)s."),
+                message=RULE_MATCHED_MESSAGE,
                 params={"rule": rule.name, "author": str(mention.author)},
                 url=reverse_id("responses:mention_detail", mention.pk),
             )

@@ -57,6 +57,10 @@ TICKET_FIELDS = (
 )  # fmt: skip
 
 
+# What a department's members are told of a new ticket: one text for all the tickets of a batch,
+# which ``notify_all`` then translates once per language, not once per ticket.
+OPENED_MESSAGE = gettext_lazy("New ticket #%(id)s for %(department)s: %(subject)s")
+
 # Not a column: a department's SLA policies by priority, when they were read with it
 # (``departments_with_policies``), for ``TicketBatch`` to read them no more.
 _POLICIES = "_sla_policies_by_priority"
@@ -225,7 +229,7 @@ class TicketBatch:
             Notice(
                 users=self._members[department.pk],
                 verb="ticket_opened",
-                message=gettext_lazy("New ticket #%(id)s for %(department)s: %(subject)s"),
+                message=OPENED_MESSAGE,
                 params=lambda: {"id": ticket.pk, "department": department.name, "subject": ticket.subject},
                 url=lambda: ticket_url(ticket),
                 emails=[department.email],
