@@ -154,6 +154,7 @@ class TicketBatch:
         self._looked_up: set[int] = set()
         self._policies: dict[int, dict[str, SlaPolicy]] = {}
         self._members: dict[int, list[AbstractBaseUser]] = {}
+        self._link: tuple[str, str] | None = None
         # A mention not stored yet (ingestion routes a page before writing it) has no ticket.
         self._looked_up.update(m.pk for m in mentions if m._state.adding)
         self._look_up([m.pk for m in mentions if not m._state.adding])
@@ -200,8 +201,10 @@ class TicketBatch:
         note: str = "",
     ) -> tuple[Ticket, bool]:
         """The live ticket and False, or a new ticket (stored by ``save``) and True."""
-        self._look_up([mention.pk])
-        self._read_departments([department])
+        if mention.pk not in self._looked_up:
+            self._look_up([mention.pk])
+        if department.pk not in self._policies:
+            self._read_departments([department])
         live = self._live.get((mention.pk, department.pk))
         if live is not None:
             return live, False
@@ -231,12 +234,25 @@ class TicketBatch:
                 verb="ticket_opened",
                 message=OPENED_MESSAGE,
                 params=lambda: {"id": ticket.pk, "department": department.name, "subject": ticket.subject},
-                url=lambda: ticket_url(ticket),
+                url=lambda: self._url(ticket),
                 emails=[department.email],
                 departments=[department],
             )
         )
         return ticket, True
+
+    def _url(self, ticket: Ticket) -> str:
+        """``ticket_url(ticket)``, once stored. The links of a batch's tickets differ only by their
+        numbers: the first one found with its number once is cut around it, and the others are
+        that link with their own number put in (``reverse_id`` reads the URL conf and the script
+        prefix for each, a few percent of routing a page)."""
+        if self._link is not None:
+            return f"{self._link[0]}{int(ticket.pk)}{self._link[1]}"
+        url, number = ticket_url(ticket), str(int(ticket.pk))
+        if url.count(number) == 1:
+            before, _number, after = url.partition(number)
+            self._link = (before, after)
+        return url
 
     def save(self) -> list[Ticket]:
         """Store the new tickets and everything that follows from them; returns them.

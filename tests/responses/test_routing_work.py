@@ -7,9 +7,11 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from django.urls import clear_script_prefix, reverse, set_script_prefix
 from django.utils import translation
 from django.utils.translation import gettext_lazy
 
+from responses import tickets
 from responses.models import Notification, Ticket
 from responses.notifications import Notice, notify_all
 from responses.preferences import user_language_set
@@ -67,3 +69,31 @@ def test_params_that_read_otherwise_in_another_language_are_written_in_each_reci
         ("bruno", "Nuevo ticket #8 para Billing: t"),
         ("carla", "New ticket #8 for Billing: t"),
     ]
+
+
+def test_a_batch_of_tickets_reverses_their_link_once(team, monkeypatch) -> None:
+    reversed_for: list[int] = []
+    ticket_url = tickets.ticket_url
+
+    def counting(ticket: Ticket) -> str:
+        reversed_for.append(ticket.pk)
+        return ticket_url(ticket)
+
+    monkeypatch.setattr(tickets, "ticket_url", counting)
+    opened = _open(team, ["refund one", "refund two", "refund three"])
+
+    assert len(reversed_for) == 1
+    urls = sorted(Notification.objects.values_list("url", flat=True))
+    assert urls == sorted(reverse("responses:ticket_detail", args=[t.pk]) for t in opened)
+
+
+@pytest.mark.parametrize("prefix", ["/1/", "/12/", "/escucha/"])
+def test_the_tickets_links_are_those_reversed_one_by_one_under_any_script_prefix(team, prefix) -> None:
+    set_script_prefix(prefix)
+    try:
+        opened = _open(team, [f"refund {n}" for n in range(12)])
+        expected = {reverse("responses:ticket_detail", args=[t.pk]) for t in opened}
+    finally:
+        clear_script_prefix()
+    assert all(url.startswith(prefix) for url in expected)
+    assert set(Notification.objects.values_list("url", flat=True)) == expected
