@@ -11,12 +11,14 @@ from django.urls import clear_script_prefix, reverse, set_script_prefix
 from django.utils import translation
 from django.utils.translation import gettext_lazy
 
-from responses import tickets
+from listening.models import Mention
+from responses import routing, tickets
 from responses.models import Notification, Ticket
 from responses.notifications import Notice, notify_all
 from responses.preferences import user_language_set
+from responses.routing import route_mentions
 from responses.tickets import TicketBatch
-from tests.factories import ChannelFactory, MentionFactory, UserFactory
+from tests.factories import ChannelFactory, MentionFactory, RoutingRuleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +99,50 @@ def test_the_tickets_links_are_those_reversed_one_by_one_under_any_script_prefix
         clear_script_prefix()
     assert all(url.startswith(prefix) for url in expected)
     assert set(Notification.objects.values_list("url", flat=True)) == expected
+
+
+def _rule(team, conditions: list[dict[str, Any]]) -> None:
+    RoutingRuleFactory(
+        brand=team.brand, name="Refunds", position=0, conditions=conditions, actions=[{"type": "tag", "tag": "money"}]
+    )
+
+
+def test_a_page_read_with_its_authors_channels_and_brands_prefetches_nothing(team, monkeypatch) -> None:
+    _rule(team, [{"field": "followers", "op": "above", "value": -1}])
+    channel = ChannelFactory(brand=team.brand)
+    pks = [MentionFactory(channel=channel, text="refund").pk for _ in range(3)]
+    prefetched: list[tuple[int, tuple[str, ...]]] = []
+    prefetch = routing.prefetch_related_objects
+
+    def recording(instances: list[Mention], *lookups: str) -> None:
+        prefetched.append((len(instances), lookups))
+        prefetch(instances, *lookups)
+
+    monkeypatch.setattr(routing, "prefetch_related_objects", recording)
+    read = list(Mention.objects.filter(pk__in=pks).select_related("author", "channel__brand", "brand"))
+    route_mentions(read)
+    assert prefetched == []
+
+    # Read without them, each is read for the mentions that lack it.
+    MentionFactory(channel=channel, text="refund")
+    unread = [m for m in Mention.objects.filter(routing_log=[])]
+    route_mentions(unread)
+    assert prefetched == [(1, ("author",)), (1, ("channel",)), (1, ("brand",))]
+    assert all("money" in m.tags for m in [*read, *unread])
+
+
+@pytest.mark.parametrize("op", ["any", "none"])
+def test_a_text_condition_reads_the_mentions_folded_text_once_for_all_its_phrases(team, monkeypatch, op) -> None:
+    _rule(team, [{"field": "text", "op": op, "value": ["alpha", "beta", "gamma", "delta"]}])
+    mention = MentionFactory(channel=ChannelFactory(brand=team.brand), text="nothing here")
+    read: list[int] = []
+    folded_of = routing.folded_of
+
+    def counting(m: Mention) -> str:
+        read.append(m.pk)
+        return folded_of(m)
+
+    monkeypatch.setattr(routing, "folded_of", counting)
+    route_mentions([mention])
+    assert read == [mention.pk]
+    assert ("money" in mention.tags) is (op == "none")
