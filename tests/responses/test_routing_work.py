@@ -146,3 +146,30 @@ def test_a_text_condition_reads_the_mentions_folded_text_once_for_all_its_phrase
     route_mentions([mention])
     assert read == [mention.pk]
     assert ("money" in mention.tags) is (op == "none")
+
+
+def test_a_recorded_change_and_its_event_read_the_clock_once(team, monkeypatch) -> None:
+    from django.utils import timezone
+
+    from listening.models import MentionEvent
+    from listening.services import MentionChanges
+
+    mention = MentionFactory(channel=ChannelFactory(brand=team.brand), text="refund", status=Mention.Status.NEW)
+    read: list[object] = []
+    now = timezone.now
+
+    def counting() -> object:
+        read.append(now())
+        return read[-1]
+
+    changes = MentionChanges()
+    monkeypatch.setattr(timezone, "now", counting)
+    changes.add_tag(mention, "money")
+    changes.assign(mention, team.cm)
+    changes.set_status(mention, Mention.Status.CLOSED)
+    monkeypatch.undo()
+
+    assert mention.updated_at == read[-1]
+    changes.save()
+    events = MentionEvent.objects.filter(mention=mention).order_by("pk")
+    assert [(e.kind, e.created_at) for e in events] == list(zip(["tagged", "assigned", "status"], read, strict=True))
