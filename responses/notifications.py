@@ -134,8 +134,12 @@ def notify_all(notices: Sequence[Notice]) -> list[Notification]:
                 addressed.append({"address": address, "message": text, "url": url[:500], **email})
         for department in notice.departments:
             # Written in the department's language, which ``chat_deliveries`` switches to.
-            post = lambda n=notice, p=params: _render(n.message, p)[:500]  # noqa: E731
-            posts += chat_deliveries(department=department, verb=notice.verb, text=post, url=url)
+            posts += chat_deliveries(
+                department=department,
+                verb=notice.verb,
+                text=lambda n=notice, p=params: _render(n.message, p)[:500],
+                url=url,
+            )
     created = _notifications_create(rows, users)
     for mail in mails:
         mail["notification_id"] = created[mail["notification_id"]].pk
