@@ -57,9 +57,10 @@ class MentionChanges:
         self, mention: Mention, fields: Iterable[str], actor: AbstractBaseUser | None, kind: str, old: str, new: str,
         note: str = "",
     ) -> None:  # fmt: skip
-        mention.updated_at = timezone.now()
+        # The change and its event happen at one instant: the clock is read once for both.
+        mention.updated_at = now = timezone.now()
         self._changed.setdefault(id(mention), (mention, set()))[1].update(fields)
-        self._events.append((mention.pk, actor.pk if actor is not None else None, kind, old, new, note, timezone.now()))
+        self._events.append((mention.pk, actor.pk if actor is not None else None, kind, old, new, note, now))
 
     def set_status(self, mention: Mention, status: str, actor: AbstractBaseUser | None = None, note: str = "") -> bool:
         if status not in STATUSES:

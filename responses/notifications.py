@@ -111,45 +111,35 @@ def notify_all(notices: Sequence[Notice]) -> list[Notification]:
     mails: list[dict[str, Any]] = []  # the e-mail task's keyword arguments, the row's index for its id
     addressed: list[dict[str, Any]] = []
     posts = []
-    current = translation.get_language()
+    writer = _Writer(translation.get_language())
     for notice, params, url, recipients in prepared:
-
-        def render(text: str | Promise = notice.message, params: Mapping[str, Any] | None = params) -> str:
-            return str(text) % params if params is not None and text else str(text)
-
-        def email_texts(notice: Notice = notice, render: Callable[..., str] = render) -> dict[str, str]:
-            # Passed only when given: every other notification queues the task message it always
-            # did, which a worker still running the previous code (mid-deploy) can run.
-            return {key: render(value) for key, value in (("subject", notice.subject), ("body", notice.body)) if value}
-
         # Written once per language among the recipients (and the addresses'), not once per recipient.
         in_language: dict[str | None, tuple[str, dict[str, str]]] = {}
-
-        def written(
-            language: str | None,
-            in_language: dict[str | None, tuple[str, dict[str, str]]] = in_language,
-            render: Callable[..., str] = render,
-            email_texts: Callable[[], dict[str, str]] = email_texts,
-        ) -> tuple[str, dict[str, str]]:
-            if language not in in_language:
-                # The current language needs no switching to (and back from).
-                with nullcontext() if language == current else translation.override(language):
-                    in_language[language] = (render()[:500], email_texts())
-            return in_language[language]
-
         for user in recipients:
-            message, email = written(languages[user.pk])
+            language = languages[user.pk]
+            if language not in in_language:
+                in_language[language] = writer.written(notice, params, language)
+            message, email = in_language[language]
             rows.append((user.pk, notice.verb, message, url[:500], now))
             users.append(user)
             # The notification's id is known once stored: filled in below.
             mails.append({"notification_id": len(rows) - 1, **email})
         addresses = sorted({address for address in notice.emails if address})
         if addresses:
-            text, email = written(current)  # an address has no language of its own: the current one
+            # An address has no language of its own: the current one.
+            if writer.current not in in_language:
+                in_language[writer.current] = writer.written(notice, params, writer.current)
+            text, email = in_language[writer.current]
             for address in addresses:
                 addressed.append({"address": address, "message": text, "url": url[:500], **email})
         for department in notice.departments:
-            posts += chat_deliveries(department=department, verb=notice.verb, text=lambda r=render: r()[:500], url=url)
+            # Written in the department's language, which ``chat_deliveries`` switches to.
+            posts += chat_deliveries(
+                department=department,
+                verb=notice.verb,
+                text=lambda n=notice, p=params: _render(n.message, p)[:500],
+                url=url,
+            )
     created = _notifications_create(rows, users)
     for mail in mails:
         mail["notification_id"] = created[mail["notification_id"]].pk
@@ -159,6 +149,67 @@ def notify_all(notices: Sequence[Notice]) -> list[Notification]:
     )
     deliveries_queue(posts)
     return created
+
+
+def _render(text: str | Promise, params: Mapping[str, Any] | None) -> str:
+    """``text`` filled with ``params``, in the active language."""
+    return str(text) % params if params is not None and text else str(text)
+
+
+# Values whose text is the same in every language: params holding only these fill a translated
+# text without switching to its language.
+_PLAIN_PARAMS = frozenset({str, int})
+
+
+class _Writer:
+    """A batch's notices written in their recipients' languages.
+
+    Each translatable text is translated once per language for the whole batch, not once per
+    notice: a page of tickets tells its departments with one text, filled with each ticket's
+    number. A notice whose params would read differently in another language (a translatable
+    label, a date…) is written as ``notify`` always wrote it, in its language throughout.
+    """
+
+    def __init__(self, current: str | None) -> None:
+        self.current = current
+        # By the text's id: a lazy text hashes by its translation. The texts are kept, so that no
+        # id is reused by another text while the batch is written.
+        self._translated: dict[tuple[int, str | None], str] = {}
+        self._texts: list[str | Promise] = []
+
+    def _in(self, language: str | None) -> Any:
+        # The current language needs no switching to (and back from).
+        return nullcontext() if language == self.current else translation.override(language)
+
+    def _translation(self, text: str | Promise, language: str | None) -> str:
+        if not isinstance(text, Promise):
+            return str(text)
+        key = (id(text), language)
+        if key not in self._translated:
+            with self._in(language):
+                self._translated[key] = str(text)
+            self._texts.append(text)
+        return self._translated[key]
+
+    def written(
+        self, notice: Notice, params: Mapping[str, Any] | None, language: str | None
+    ) -> tuple[str, dict[str, str]]:
+        """The notice's message in ``language`` and its e-mail's texts (``email_texts``)."""
+        if params is not None and not _PLAIN_PARAMS.issuperset(map(type, params.values())):
+            with self._in(language):
+                return _render(notice.message, params)[:500], _email_texts(notice, lambda text: _render(text, params))
+
+        def render(text: str | Promise) -> str:
+            translated = self._translation(text, language)
+            return translated % params if params is not None and translated else translated
+
+        return render(notice.message)[:500], _email_texts(notice, render)
+
+
+def _email_texts(notice: Notice, render: Callable[[str | Promise], str]) -> dict[str, str]:
+    # Passed only when given: every other notification queues the task message it always did,
+    # which a worker still running the previous code (mid-deploy) can run.
+    return {key: render(value) for key, value in (("subject", notice.subject), ("body", notice.body)) if value}
 
 
 # What ``notify_all`` writes of a notification; the other columns start empty.

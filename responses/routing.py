@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from operator import attrgetter
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -34,6 +35,10 @@ from responses.webhooks import endpoints_by_brand, mentions_announce
 REPEAT_WINDOW = timedelta(days=30)
 REPEAT_TAG = "repeat"
 
+# What a rule's "notify" action tells its user: one text for the batch (``notify_all`` translates
+# it once per language).
+RULE_MATCHED_MESSAGE = gettext_lazy("Rule “%(rule)s” matched a mention by %(author)s.")
+
 # Not a column: the tickets routing opened for a mention not stored yet, announced once it is.
 _OPENED = "_routing_opened_tickets"
 
@@ -45,11 +50,14 @@ def _compile_condition(condition: dict[str, Any]) -> Predicate:
     field_name, op, value = condition["field"], condition["op"], condition["value"]
     if field_name == "text":
         patterns = [pattern for pattern in (phrase_pattern(p) for p in value) if pattern is not None]
-        if op == "any":
-            return lambda m: any(p.search(folded_of(m)) for p in patterns)
+        if not patterns:  # nothing to look for: the mention's text is not read
+            return lambda m: op != "any"
+        searches = [pattern.search for pattern in patterns]
         if op == "all":
-            return lambda m: all(p.search(folded_of(m)) for p in patterns)
-        return lambda m: not any(p.search(folded_of(m)) for p in patterns)
+            return lambda m: _found_all(searches, folded_of(m))
+        if op == "any":
+            return lambda m: _found_any(searches, folded_of(m))
+        return lambda m: not _found_any(searches, folded_of(m))
     if field_name == "term_kind":
         kinds = set(value)
         if op == "any":
@@ -67,11 +75,11 @@ def _compile_condition(condition: dict[str, Any]) -> Predicate:
     if field_name == "verified":
         return lambda m: m.author.verified is value
     getters: dict[str, Callable[[Mention], Any]] = {
-        "platform": lambda m: m.channel.platform,
-        "channel": lambda m: m.channel_id,
+        "platform": attrgetter("channel.platform"),
+        "channel": attrgetter("channel_id"),
         "language": lambda m: (m.language or "").lower(),
-        "kind": lambda m: m.kind,
-        "intent": lambda m: m.intent,
+        "kind": attrgetter("kind"),
+        "intent": attrgetter("intent"),
     }
     getter, wanted = getters[field_name], set(value)
     if op == "in":
@@ -79,16 +87,41 @@ def _compile_condition(condition: dict[str, Any]) -> Predicate:
     return lambda m: getter(m) not in wanted
 
 
+def _found_any(searches: list[Callable[[str], Any]], text: str) -> bool:
+    for search in searches:
+        if search(text):
+            return True
+    return False
+
+
+def _found_all(searches: list[Callable[[str], Any]], text: str) -> bool:
+    for search in searches:
+        if not search(text):
+            return False
+    return True
+
+
 @dataclass
 class CompiledRule:
     rule: RoutingRule
     predicates: list[Predicate]
+    matches_any: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Read once: every mention of a batch is matched against the rule.
+        self.matches_any = self.rule.match == RoutingRule.Match.ANY
 
     def matches(self, mention: Mention) -> bool:
-        results = (predicate(mention) for predicate in self.predicates)
-        if self.rule.match == RoutingRule.Match.ANY:
-            return any(results)
-        return all(results)
+        # The predicates in order, stopping at the first that decides, as ``any``/``all`` would.
+        if self.matches_any:
+            for predicate in self.predicates:
+                if predicate(mention):
+                    return True
+            return False
+        for predicate in self.predicates:
+            if not predicate(mention):
+                return False
+        return True
 
 
 def compile_rule(rule: RoutingRule) -> CompiledRule:
@@ -184,7 +217,7 @@ def _apply_action(
             Notice(
                 users=[user],
                 verb="rule",
-                message=gettext_lazy("Rule “%(rule)s” matched a mention by %(author)s."),
+                message=RULE_MATCHED_MESSAGE,
                 params={"rule": rule.name, "author": str(mention.author)},
                 url=reverse_id("responses:mention_detail", mention.pk),
             )
@@ -253,7 +286,12 @@ def route_mentions(
     if any(c.get("field") == "term_kind" for x in contexts.values() for r in x.rules for c in r.rule.conditions):
         _terms_of_unstored(mentions)
         related.append("terms")
-    prefetch_related_objects(mentions, *related)
+    for name in related:
+        # A page of new mentions comes with its authors, channels and brands (and its terms), which
+        # ``prefetch_related_objects`` would walk every mention for again, to find nothing to read.
+        unread = _unread(mentions, name)
+        if unread:
+            prefetch_related_objects(unread, name)
     repeat_authors = _repeat_authors(mentions)
     now = timezone.now().isoformat()
     batch = _Batch()
@@ -308,6 +346,15 @@ def _terms_of_unstored(mentions: Sequence[Mention]) -> None:
             cached._result_cache = list(mention.tracked_terms)
             cached._prefetch_done = True
             mention._prefetched_objects_cache = {"terms": cached}
+
+
+def _unread(mentions: Sequence[Mention], name: str) -> list[Mention]:
+    """The mentions whose relation ``name`` is not read yet, as ``prefetch_related_objects`` tells
+    them apart: a related object cached, or a list of them prefetched."""
+    if name == "terms":
+        return [m for m in mentions if name not in getattr(m, "_prefetched_objects_cache", ())]
+    is_cached = Mention._meta.get_field(name).is_cached
+    return [m for m in mentions if not is_cached(m)]
 
 
 def _brand_from_channel(mentions: Sequence[Mention]) -> None:

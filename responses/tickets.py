@@ -57,6 +57,10 @@ TICKET_FIELDS = (
 )  # fmt: skip
 
 
+# What a department's members are told of a new ticket: one text for all the tickets of a batch,
+# which ``notify_all`` then translates once per language, not once per ticket.
+OPENED_MESSAGE = gettext_lazy("New ticket #%(id)s for %(department)s: %(subject)s")
+
 # Not a column: a department's SLA policies by priority, when they were read with it
 # (``departments_with_policies``), for ``TicketBatch`` to read them no more.
 _POLICIES = "_sla_policies_by_priority"
@@ -150,6 +154,7 @@ class TicketBatch:
         self._looked_up: set[int] = set()
         self._policies: dict[int, dict[str, SlaPolicy]] = {}
         self._members: dict[int, list[AbstractBaseUser]] = {}
+        self._link: tuple[str, str] | None = None
         # A mention not stored yet (ingestion routes a page before writing it) has no ticket.
         self._looked_up.update(m.pk for m in mentions if m._state.adding)
         self._look_up([m.pk for m in mentions if not m._state.adding])
@@ -196,8 +201,10 @@ class TicketBatch:
         note: str = "",
     ) -> tuple[Ticket, bool]:
         """The live ticket and False, or a new ticket (stored by ``save``) and True."""
-        self._look_up([mention.pk])
-        self._read_departments([department])
+        if mention.pk not in self._looked_up:
+            self._look_up([mention.pk])
+        if department.pk not in self._policies:
+            self._read_departments([department])
         live = self._live.get((mention.pk, department.pk))
         if live is not None:
             return live, False
@@ -225,14 +232,27 @@ class TicketBatch:
             Notice(
                 users=self._members[department.pk],
                 verb="ticket_opened",
-                message=gettext_lazy("New ticket #%(id)s for %(department)s: %(subject)s"),
+                message=OPENED_MESSAGE,
                 params=lambda: {"id": ticket.pk, "department": department.name, "subject": ticket.subject},
-                url=lambda: ticket_url(ticket),
+                url=lambda: self._url(ticket),
                 emails=[department.email],
                 departments=[department],
             )
         )
         return ticket, True
+
+    def _url(self, ticket: Ticket) -> str:
+        """``ticket_url(ticket)``, once stored. The links of a batch's tickets differ only by their
+        numbers: the first one found with its number once is cut around it, and the others are
+        that link with their own number put in (``reverse_id`` reads the URL conf and the script
+        prefix for each, a few percent of routing a page)."""
+        if self._link is not None:
+            return f"{self._link[0]}{int(ticket.pk)}{self._link[1]}"
+        url, number = ticket_url(ticket), str(int(ticket.pk))
+        if url.count(number) == 1:
+            before, _number, after = url.partition(number)
+            self._link = (before, after)
+        return url
 
     def save(self) -> list[Ticket]:
         """Store the new tickets and everything that follows from them; returns them.
