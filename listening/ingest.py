@@ -21,12 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import DataError, transaction
-from django.db.models import Q
+from django.db import DataError, connection, transaction
 from django.utils import timezone
 
 from config.bulk import bulk_set, insert_new, insert_rows, instance_maker, reserve_ids, stamp_new
-from config.keyed import rows_by_keys
 from listening import pipeline
 from listening.connectors import FetchedAuthor, FetchedItem, RateBudget
 from listening.connectors.base import RejectedItem, storable_text
@@ -213,13 +211,8 @@ def _ingest(
         erased_ids = {external_id: erased_external_id(locked.platform, external_id) for external_id in unique}
         known = {
             external_id
-            for (external_id,) in rows_by_keys(
-                Mention,
-                ["external_id"],
-                key="external_id",
-                keys=[*unique, *erased_ids.values()],
-                where=Q(channel=locked),
-            )
+            for external_id, channel_id in stored_ids([*unique, *erased_ids.values()])
+            if channel_id == locked.pk
         }
         fresh = [
             item
@@ -312,15 +305,13 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime, *, histor
     brand_terms = compile_terms(active_terms)
     analyze = analyzer_for(channel.brand_id)
     authors = _upsert_authors(channel.platform, (item.author for item in items))
-    parents = dict(
-        rows_by_keys(
-            Mention,
-            ["external_id", "id"],
-            key="external_id",
-            keys={item.parent_external_id for item in items if item.parent_external_id},
-            where=Q(channel=channel),
+    parents = {
+        external_id: pk
+        for external_id, channel_id, pk in stored_ids(
+            {item.parent_external_id for item in items if item.parent_external_id}, "id"
         )
-    )
+        if channel_id == channel.pk
+    }
     # The page's languages in one call: lingua reads a batch far faster than text by text.
     languages = detect_languages(
         [f"{item.title}\n{item.text or ''}" for item in items],
@@ -412,6 +403,35 @@ def _keep_tracked_terms(mentions: list[Mention], term_ids: list[list[int]], term
         mention.tracked_terms = found[key]
 
 
+def stored_ids(external_ids: Iterable[str], *fields: str) -> list[tuple[Any, ...]]:
+    """The stored mentions with these platform ids, of every channel: (external id, channel id,
+    *``fields``) each. The caller keeps those of its channel.
+
+    Asked with the channel (``channel = … AND external_id IN (…)``), PostgreSQL read every mention
+    of the channel instead of probing the unique index wherever its statistics were taken before
+    the channel grew (a new channel, an import, a burst: autovacuum analyses a table again only
+    after a tenth of it changed), and every page grew slower with its channel. Asked by the ids
+    alone, one id at a time (a LATERAL subquery its OFFSET keeps apart), only the unique
+    (external id, channel) index answers an id without reading the whole table, and it is probed
+    once per id whatever the statistics say, or if the table has none yet. The same id in another
+    channel (one post seen by two brands) costs a row more."""
+    external_ids = list(dict.fromkeys(external_ids))
+    if not external_ids:
+        return []
+    columns = ["external_id", "channel_id", *fields]
+    if connection.vendor != "postgresql":
+        return list(Mention.objects.filter(external_id__in=external_ids).values_list(*columns))
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(Mention._meta.get_field(name).column) for name in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.* FROM unnest(%s::text[]) AS k(value) CROSS JOIN LATERAL "  # noqa: S608 (names from the model)
+            f"(SELECT {names} FROM {quote(Mention._meta.db_table)} WHERE {quote('external_id')} = k.value OFFSET 0) AS r",
+            [external_ids],
+        )
+        return cursor.fetchall()
+
+
 def _link_threads(channel: Channel, mentions: list[Mention]) -> None:
     """Parent and child may arrive in either order, in one batch or in different polls: every
     mention of the channel still waiting for a parent among ``mentions`` gets it (the page's own
@@ -419,9 +439,7 @@ def _link_threads(channel: Channel, mentions: list[Mention]) -> None:
 
     The replies waiting for a parent are few, and have an index of their own
     (``mention_waiting_idx``): they are read by it, of any channel, and those of this channel
-    kept. Asked with the channel, PostgreSQL could read the channel's every row instead when its
-    statistics predate the channel's growth (``config.keyed``). Nearly always there are none, and
-    nothing is written."""
+    kept, as ``stored_ids`` reads and keeps. Nearly always there are none, and nothing is written."""
     by_external_id = {m.external_id: m for m in mentions}
     waiting = Mention.objects.filter(WAITING_FOR_PARENT, parent_external_id__in=list(by_external_id)).values_list(
         "id", "channel_id", "external_id", "parent_external_id"

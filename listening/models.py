@@ -456,7 +456,10 @@ class Mention(models.Model):
     class Meta:
         permissions = [("moderate_mention", _("Can hide and delete comments on their platform"))]
         constraints = [
-            models.UniqueConstraint(fields=["channel", "external_id"], name="mention_unique_per_channel"),
+            # The platform id first: a page asks which of its ids are stored by them alone
+            # (``listening.ingest``), which no other index can answer, so PostgreSQL probes this one
+            # once per id whatever its statistics say of the channel.
+            models.UniqueConstraint(fields=["external_id", "channel"], name="mention_unique_per_channel"),
         ]
         indexes = [
             # The inbox: a brand's mentions newest first, keyset-paginated on (published_at, id).

@@ -11,6 +11,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RemoveConstraint(model_name="mention", name="mention_unique_per_channel"),
+        migrations.AddConstraint(
+            model_name="mention",
+            constraint=models.UniqueConstraint(fields=("external_id", "channel"), name="mention_unique_per_channel"),
+        ),
         migrations.AddIndex(
             model_name="mention",
             index=models.Index(
