@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import DataError, connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from config.bulk import bulk_set, insert_new, insert_rows, instance_maker, reserve_ids, stamp_new
@@ -77,11 +78,12 @@ def _upsert_authors(platform: str, people: Iterable[FetchedAuthor]) -> dict[str,
     # Read as rows and made into the instances the query would make (``instance_maker``, marked
     # stored as ``from_db`` marks them), at a fraction of its cost for a page of a thousand people.
     new_author = instance_maker(Author)
-    stored = Author.objects.filter(platform=platform, external_id__in=list(wanted)).values_list(*AUTHOR_COLUMNS)
     existing: dict[str, Author] = {}
-    for row in stored:
+    for row in by_external_id(Author, wanted, AUTHOR_COLUMNS):
         author = new_author(**dict(zip(AUTHOR_COLUMNS, row, strict=True)))
-        author._state.adding, author._state.db = False, stored.db
+        if author.platform != platform:  # the same id on another platform: another person
+            continue
+        author._state.adding, author._state.db = False, Author.objects.db
         existing[author.external_id] = author
     now = timezone.now()
     rows: list[tuple[Any, ...]] = []
@@ -405,28 +407,34 @@ def _keep_tracked_terms(mentions: list[Mention], term_ids: list[list[int]], term
 
 def stored_ids(external_ids: Iterable[str], *fields: str) -> list[tuple[Any, ...]]:
     """The stored mentions with these platform ids, of every channel: (external id, channel id,
-    *``fields``) each. The caller keeps those of its channel.
+    *``fields``) each (``by_external_id``). The caller keeps those of its channel."""
+    return by_external_id(Mention, external_ids, ["external_id", "channel_id", *fields])
+
+
+def by_external_id(model: type[Model], external_ids: Iterable[str], columns: Sequence[str]) -> list[tuple[Any, ...]]:
+    """The ``columns`` of the rows of ``model`` (mentions, authors) with these platform ids, of
+    every channel or platform: the caller keeps those of its own.
 
     Asked with the channel (``channel = … AND external_id IN (…)``), PostgreSQL read every mention
     of the channel instead of probing the unique index wherever its statistics were taken before
     the channel grew (a new channel, an import, a burst: autovacuum analyses a table again only
-    after a tenth of it changed), and every page grew slower with its channel. Asked by the ids
-    alone, one id at a time (a LATERAL subquery its OFFSET keeps apart), only the unique
-    (external id, channel) index answers an id without reading the whole table, and it is probed
-    once per id whatever the statistics say, or if the table has none yet. The same id in another
-    channel (one post seen by two brands) costs a row more."""
+    after a tenth of it changed), and every page grew slower with its channel; the authors of a
+    platform likewise. Asked by the ids alone, one id at a time (a LATERAL subquery its OFFSET
+    keeps apart), only the unique index that leads with the platform id answers an id without
+    reading the whole table, and it is probed once per id whatever the statistics say, or if the
+    table has none yet. The same id elsewhere (one post seen by two brands) costs a row more."""
     external_ids = list(dict.fromkeys(external_ids))
     if not external_ids:
         return []
-    columns = ["external_id", "channel_id", *fields]
     if connection.vendor != "postgresql":
-        return list(Mention.objects.filter(external_id__in=external_ids).values_list(*columns))
+        return list(model._default_manager.filter(external_id__in=external_ids).values_list(*columns))
     quote = connection.ops.quote_name
-    names = ", ".join(quote(Mention._meta.get_field(name).column) for name in columns)
+    names = ", ".join(quote(model._meta.get_field(name).column) for name in columns)
+    table, key = quote(model._meta.db_table), quote(model._meta.get_field("external_id").column)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT r.* FROM unnest(%s::text[]) AS k(value) CROSS JOIN LATERAL "  # noqa: S608 (names from the model)
-            f"(SELECT {names} FROM {quote(Mention._meta.db_table)} WHERE {quote('external_id')} = k.value OFFSET 0) AS r",
+            f"(SELECT {names} FROM {table} WHERE {key} = k.value OFFSET 0) AS r",
             [external_ids],
         )
         return cursor.fetchall()

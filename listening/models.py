@@ -317,7 +317,8 @@ class Author(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["platform", "external_id"], name="author_unique_per_platform")]
+        # The platform id first, as the mentions' (``listening.ingest.by_external_id``).
+        constraints = [models.UniqueConstraint(fields=["external_id", "platform"], name="author_unique_per_platform")]
         indexes = [models.Index(fields=["platform", "handle"], name="author_handle_idx")]
         verbose_name = _("author")
         verbose_name_plural = _("authors")

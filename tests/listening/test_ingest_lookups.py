@@ -1,7 +1,8 @@
-"""A page's lookups of mentions read the page's rows, not its channel's: which items are known,
-which parents are stored, which earlier replies wait for a parent of the page. Each is a probe of
-an index per key, even where PostgreSQL's statistics were taken before the channel grew (a new
-channel, an import, a burst), which once had every page read the whole channel."""
+"""A page's lookups read the page's rows, not its channel's nor its platform's: which items are
+known, which parents and authors are stored, which earlier replies wait for a parent of the page.
+Each is a probe of an index per key, even where PostgreSQL's statistics were taken before the
+channel grew (a new channel, an import, a burst), which once had every page read the whole
+channel."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 GROWN = 2000  # the channel's mentions stored after the statistics were taken
 PAGE = 10  # a page of a few keys: probing them is the plan, even in a table this small
-READ = ("listening_mention",)
+READ = ("listening_mention", "listening_author")
 
 
 def _item(n: int, *, parent: int | None = None) -> FetchedItem:
@@ -37,7 +38,7 @@ def _item(n: int, *, parent: int | None = None) -> FetchedItem:
 
 
 def _rows_read(plan: dict[str, Any]) -> int:
-    """Rows the plan took from the mentions, kept or thrown away by a filter."""
+    """Rows the plan took from the mentions and authors, kept or thrown away by a filter."""
     total = 0
     if plan.get("Relation Name") in READ:
         loops = plan.get("Actual Loops", 1)
@@ -82,7 +83,7 @@ def test_a_pages_lookups_read_its_own_rows_when_the_statistics_predate_the_chann
     assert Mention.objects.get(channel=channel, external_id=str(GROWN + PAGE + 1)).parent.external_id == "100"
     assert Mention.objects.get(channel=channel, external_id=str(GROWN + 5)).parent.external_id == str(GROWN + 4)
     lookups = _lookups(captured.captured_queries)
-    assert len(lookups) >= 3  # known items, parents, replies waiting for a parent
+    assert len(lookups) >= 4  # known items, authors, parents, replies waiting for a parent
     read = {}
     for sql in lookups:
         with transaction.atomic(), connection.cursor() as cursor:  # an UPDATE is undone with its savepoint

@@ -11,6 +11,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RemoveConstraint(model_name="author", name="author_unique_per_platform"),
+        migrations.AddConstraint(
+            model_name="author",
+            constraint=models.UniqueConstraint(fields=("external_id", "platform"), name="author_unique_per_platform"),
+        ),
         migrations.RemoveConstraint(model_name="mention", name="mention_unique_per_channel"),
         migrations.AddConstraint(
             model_name="mention",
