@@ -132,8 +132,11 @@ class CareModel:
         self._vocabularies = ({t: i for i, t in enumerate(self.word_terms.tolist())},
                               {t: i for i, t in enumerate(self.char_terms.tolist())})  # fmt: skip
         self._word_chars: dict[str, tuple[int, ...]] = {}
+        self._tokens: dict[str, tuple[int, tuple[int, ...]]] = {}
         # Each weight against the mean of the classes (``_reasons``), worked out once.
         self._centered = self.coef - self.coef.mean(axis=0)
+        # Both vectorizers' weights, one after the other as their columns are.
+        self._idf = np.concatenate([self.word_idf, self.char_idf])
 
     def _char_columns(self, word: str) -> tuple[int, ...]:
         """The vocabulary's character n-grams of one lowercased word, as columns, in order.
@@ -150,34 +153,44 @@ class CareModel:
             self._word_chars[word] = found
         return found
 
+    def _token_columns(self, token: str) -> tuple[int, tuple[int, ...]]:
+        """A lowercased token's own column (-1 when the vocabulary lacks it) and its distinct
+        character n-grams' columns among all features, in the order ``_reasons`` adds them up:
+        worked out once a process, like ``_char_columns``, not once a text."""
+        found = self._tokens.get(token)
+        if found is None:
+            n_word = len(self.word_idf)
+            found = (self._vocabularies[0].get(token, -1), tuple(n_word + j for j in set(self._char_columns(token))))
+            if len(self._tokens) >= WORD_CACHE:
+                self._tokens.clear()
+            self._tokens[token] = found
+        return found
+
     def _vector(self, text: str, lexicon: float | None, word_grams: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """The text's features as (columns, values): each vectorizer's sublinear tf-idf, L2-normalized
         as the vectorizer does, then the lexicon's two. One text at a time without the vectorizers'
         input checks, which cost a few milliseconds a call."""
-        columns: list[int] = []
-        values: list[float] = []
         words, _chars = self._vocabularies
         # Counted in C, in the order the columns first appear.
         word_counts = Counter(j for j in map(words.get, word_grams) if j is not None)
         # As the char_wb analyzer splits a text.
         char_counts = Counter(chain.from_iterable(map(self._char_columns, text.lower().split())))
-        offset = 0
-        for counts, idf in ((word_counts, self.word_idf), (char_counts, self.char_idf)):
-            if counts:
-                # Each weight as the vectorizer makes it, (1 + log n) times the idf in float32,
-                # for the whole text at once.
-                tf = 1 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-                weights = (tf.astype(np.float32) * idf[np.fromiter(counts, dtype=np.int64, count=len(counts))]).astype(
-                    np.float64
-                )
-                weights /= np.linalg.norm(weights)
-                columns += [offset + j for j in counts]
-                values += weights.tolist()
-            offset += len(idf)
+        n_word, size = len(word_counts), len(word_counts) + len(char_counts)
+        # Both vectorizers' columns and weights in one array each: a text's reading is a few dozen
+        # values, where each NumPy call costs more than the arithmetic it does.
+        columns = np.fromiter(chain(word_counts, char_counts, (0, 1)), dtype=np.int64, count=size + 2)
+        columns[n_word:size] += len(self.word_idf)
+        columns[size:] += len(self._idf)
+        values = np.empty(size + 2)
+        # Each weight as the vectorizer makes it, (1 + log n) times the idf in float32.
+        counts = np.fromiter(chain(word_counts.values(), char_counts.values()), dtype=np.float64, count=size)
+        values[:size] = (1 + np.log(counts)).astype(np.float32) * self._idf[columns[:size]]
+        for part in (values[:n_word], values[n_word:size]):
+            if len(part):
+                part /= np.sqrt(part.dot(part))  # np.linalg.norm's own arithmetic
         lexicon = lexicon or 0.0
-        columns += [offset, offset + 1]
-        values += [LEXICON_SCALE * max(lexicon, 0.0), LEXICON_SCALE * max(-lexicon, 0.0)]
-        return np.array(columns, dtype=np.int64), np.array(values, dtype=np.float64)
+        values[size:] = (LEXICON_SCALE * max(lexicon, 0.0), LEXICON_SCALE * max(-lexicon, 0.0))
+        return columns, values
 
     def predict(self, text: str, lexicon: float | None) -> Prediction:
         word_grams = word_grams_of(text)
@@ -198,13 +211,11 @@ class CareModel:
         # Against the mean of the classes, so a word common to every class explains nothing.
         weights = self._centered[label, columns]
         contribution = dict(zip(columns.tolist(), (values * weights).tolist(), strict=True))
-        words, _chars = self._vocabularies
-        n_word = len(words)
         by_word: dict[str, float] = {}
         for token in {t.lower() for t in TOKEN.findall(text) if len(t) > 1} - FUNCTION_WORDS:
-            total = contribution.get(words.get(token, -1), 0.0)
-            total += sum(map(contribution.get, [n_word + j for j in set(self._char_columns(token))], repeat(0.0)))
-            by_word[token] = total
+            column, chars = self._token_columns(token)
+            by_word[token] = contribution.get(column, 0.0) + sum(map(contribution.get, chars, repeat(0.0)))
+        words, _chars = self._vocabularies
         for bigram, j in ((g, words[g]) for g in set(word_grams) if " " in g and g in words):
             for token in bigram.split():
                 if token in by_word:

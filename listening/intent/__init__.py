@@ -100,7 +100,12 @@ _FOLD = str.maketrans("áéíóúüàèìòùâêîôû\u2019\u2018\u00b4`\u201c
 
 def normalize(text: str) -> str:
     """Lowercase and fold, keeping every character's position."""
-    return "".join(low if len(low := ch.lower()) == 1 else ch for ch in text).translate(_FOLD)
+    low = text.lower()
+    # Most texts lowercase one character for one character, and then all at once is the same as
+    # one by one: only a capital sigma's lowercase depends on the letters around it (final ς).
+    if len(low) != len(text) or "\u03a3" in text:
+        low = "".join(one if len(one := ch.lower()) == 1 else ch for ch in text)
+    return low.translate(_FOLD)
 
 
 # Each language's cues (``listening.intent.english``, ``.spanish``).

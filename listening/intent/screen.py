@@ -13,7 +13,7 @@ for (an unusual construct) always runs.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 # The parser of the standard library's own engine: what it parses is exactly what the engine runs.
 from re import _constants as c  # type: ignore[attr-defined]
@@ -76,28 +76,27 @@ class Screen:
 
     def __init__(self, patterns: Sequence[re.Pattern[str]]) -> None:
         self._needles = [needles(pattern) for pattern in patterns]
-        # A pattern's needles as one search of plain words: the engine skips ahead to their first
-        # letters, where the pattern itself tries every position.
-        self._search = [
-            re.compile("|".join(re.escape(n) for n in sorted(found))).search if found is not None else None
-            for found in self._needles
-        ]
-        # The patterns by the opening pieces of their needles: a text's pieces name the few patterns
-        # worth a substring search, in one dictionary look-up each.
-        self._always: list[int] = []
-        self._by_gram: dict[str, list[int]] = {}
+        # The patterns whose needles are too short to index (or unknown): each is looked for as one
+        # search of plain words, where the engine skips ahead to their first letters.
+        self._always: list[tuple[int, Callable[[str], object] | None]] = []
+        # Every other pattern's needles by their opening piece: a text's pieces name the few needles
+        # worth a substring test, in one dictionary look-up each. A needle is a plain string, so
+        # ``in`` tells what a search of it would, without the engine's call and match object.
+        self._by_gram: dict[str, list[tuple[str, int]]] = {}
         for i, found in enumerate(self._needles):
             if found is None or min(map(len, found)) < GRAM:
-                self._always.append(i)
+                search = None if found is None else re.compile("|".join(re.escape(n) for n in sorted(found))).search
+                self._always.append((i, search))
                 continue
-            for gram in {n[:GRAM] for n in found}:
-                self._by_gram.setdefault(gram, []).append(i)
+            for needle in sorted(found):
+                self._by_gram.setdefault(needle[:GRAM], []).append((needle, i))
 
     def keep(self, text: str) -> list[int]:
+        kept = {i for i, look in self._always if look is None or look(text) is not None}
         by_gram = self._by_gram
-        maybe = set(self._always)
         for gram in {text[i : i + GRAM] for i in range(len(text) - GRAM + 1)}:
-            if (indexes := by_gram.get(gram)) is not None:
-                maybe.update(indexes)
-        search = self._search
-        return sorted(i for i in maybe if (look := search[i]) is None or look(text) is not None)
+            if (found := by_gram.get(gram)) is not None:
+                for needle, i in found:
+                    if i not in kept and needle in text:
+                        kept.add(i)
+        return sorted(kept)
