@@ -57,7 +57,9 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser, live_server) -> Iterator[object]:
+def page(browser, live_server, transactional_db) -> Iterator[object]:
+    # The database is asked for first, so it is emptied after the page is closed: a page still open
+    # (the inbox asking for new mentions) could hold a table the emptying waits for, and deadlock it.
     context = browser.new_context(base_url=live_server.url, locale="en-US")
     context.set_default_timeout(10_000)
     page = context.new_page()
