@@ -413,14 +413,14 @@ def _array_writer(column: models.Field, connection: Any) -> tuple[str, Callable[
     binary…). The writer raises ``_Unfit`` for values of another kind than the column's usual ones
     (a bool in a number column, an expression), which go as a VALUES list, as before.
 
-    The type is the column's base type (``varchar``, not ``varchar(255)``, as Django's own
-    bulk_create casts its arrays): a cast to the column's type would cut a text too long for it,
+    The type is the column's type without a length (``unbounded_type``: ``varchar``, not
+    ``varchar(255)``, as Django's own bulk_create casts its arrays): a cast to the column's type would cut a text too long for it,
     where the INSERT's assignment refuses it, as it refuses one in a VALUES list. Whole numbers
     are ``numeric``, as a VALUES list has a number too large for ``bigint``: one out of the
     column's range is refused with the same words ("integer out of range"), which the ingestion
     pipeline records as the reason it set an item aside.
     """
-    base = column.db_type(connection).split("(")[0]
+    base = unbounded_type(column, connection)
     target = column
     while isinstance(target, models.ForeignKey):
         target = target.target_field

@@ -413,7 +413,8 @@ def stored_ids(external_ids: Iterable[str], *fields: str) -> list[tuple[Any, ...
 
 def by_external_id(model: type[Model], external_ids: Iterable[str], columns: Sequence[str]) -> list[tuple[Any, ...]]:
     """The ``columns`` of the rows of ``model`` (mentions, authors) with these platform ids, of
-    every channel or platform: the caller keeps those of its own.
+    every channel or platform: the caller keeps those of its own. Columns the driver gives as the
+    ORM would (text, numbers, dates): no field's ``from_db_value`` is applied.
 
     Asked with the channel (``channel = … AND external_id IN (…)``), PostgreSQL read every mention
     of the channel instead of probing the unique index wherever its statistics were taken before
