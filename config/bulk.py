@@ -17,7 +17,7 @@ from uuid import UUID
 from django.db import connections, models, router
 from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
-from django.db.models.signals import post_init, pre_init
+from django.db.models.signals import ModelSignal, post_init, pre_init
 from psycopg2.extras import Json  # what Django gives psycopg2 for a JSON value (its Jsonb)
 
 CHUNK = 500  # rows per statement: a page of 1,000 is two
@@ -614,21 +614,7 @@ def instance_maker(model: type[models.Model]) -> Callable[..., models.Model]:
     ]
     fixed = [None if fresh else field.get_default() for field, fresh in zip(fields, fresh_default, strict=True)]
     plans: dict[tuple[str, ...], tuple[list[int], list[tuple[int, Callable[[], Any]]], list[models.Field]]] = {}
-    attnames = [field.attname for field in fields]
-    # What ``model(*row)`` does, at a fraction of its cost: it stores each value as its attribute
-    # (through the attribute's descriptor) between a pre_init and a post_init signal. Where no
-    # descriptor does more than store the value (a foreign key's id also forgets the instance
-    # cached for the old one, and a new instance has none), the values are stored at once; the
-    # instance is made by ``model(*row)`` while anyone listens to those signals for the model.
-    stored_as_given = all(_stores_only(getattr(model, name, None)) for name in attnames)
-
-    def build(row: list[Any]) -> models.Model:
-        if not stored_as_given or pre_init.has_listeners(model) or post_init.has_listeners(model):
-            return model(*row)
-        obj = model.__new__(model)
-        obj._state = ModelState()
-        obj.__dict__.update(zip(attnames, row, strict=True))
-        return obj
+    build = _builder(model)
 
     def plan(names: tuple[str, ...]) -> tuple[list[int], list[tuple[int, Callable[[], Any]]], list[models.Field]]:
         at = [position[related[name].attname] if name in related else position[name] for name in names]
@@ -655,6 +641,47 @@ def instance_maker(model: type[models.Model]) -> Callable[..., models.Model]:
             if value is not None and obj._state.db is None:  # as the related field's descriptor sets it
                 obj._state.db = router.db_for_write(model, instance=value)
             field.set_cached_value(obj, value)
+        return obj
+
+    return make
+
+
+@functools.cache
+def _builder(model: type[models.Model]) -> Callable[[Sequence[Any]], models.Model]:
+    """``model(*row)``, a row of every concrete field in order, at a fraction of its cost: it stores
+    each value as its attribute (through the attribute's descriptor) between a pre_init and a
+    post_init signal. Where no descriptor does more than store the value (a foreign key's id also
+    forgets the instance cached for the old one, and a new instance has none), the values are
+    stored at once; the instance is made by ``model(*row)`` while anyone listens to those signals
+    for the model."""
+    attnames = [field.attname for field in model._meta.concrete_fields]
+    stored_as_given = all(_stores_only(getattr(model, name, None)) for name in attnames)
+
+    def build(row: Sequence[Any]) -> models.Model:
+        if not stored_as_given or _heard(pre_init, model) or _heard(post_init, model):
+            return model(*row)
+        obj = model.__new__(model)
+        obj._state = ModelState()
+        obj.__dict__.update(zip(attnames, row, strict=True))
+        return obj
+
+    return build
+
+
+def _heard(signal: ModelSignal, model: type[models.Model]) -> bool:
+    """Whether anyone listens to ``signal`` for ``model``; without a receiver for any model (the
+    usual case) not asked of the signal, whose answer costs as much as making the instance."""
+    return bool(signal.receivers) and signal.has_listeners(model)
+
+
+def stored_instance_maker(model: type[models.Model], db: str) -> Callable[[Sequence[Any]], models.Model]:
+    """What makes the instance a query of database ``db`` makes of a row of every concrete field of
+    ``model`` in order (``Model.from_db``), for rows read without the ORM."""
+    build = _builder(model)
+
+    def make(row: Sequence[Any]) -> models.Model:
+        obj = build(row)
+        obj._state.adding, obj._state.db = False, db
         return obj
 
     return make
