@@ -10,13 +10,14 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
+from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii
 from typing import Any
 from uuid import UUID
 
 from django.db import connections, models, router
 from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
-from django.db.models.signals import post_init, pre_init
+from django.db.models.signals import ModelSignal, post_init, pre_init
 from psycopg2.extras import Json  # what Django gives psycopg2 for a JSON value (its Jsonb)
 
 CHUNK = 500  # rows per statement: a page of 1,000 is two
@@ -275,6 +276,10 @@ def _plain_texts(values: Sequence[Any]) -> list[str]:
         return [NULL] * len(values)
     if kinds == {int}:
         return list(map(str, values))
+    if all(issubclass(kind, str) for kind in kinds):
+        # Choices (a status, a kind): a str subclass is joined and escaped by its text, as
+        # ``copy_text`` escapes it, whatever its ``str()`` says.
+        return _escaped_all(values)
     return [copy_text(value) for value in values]
 
 
@@ -295,7 +300,7 @@ def _copy_writer(column: models.Field, connection: Any) -> Callable[[Sequence[An
             # An aware datetime is given to psycopg2 as it is; a naive one is made aware, with a warning.
             kinds = set(map(type, values))
             if kinds == {datetime} and None not in map(datetime.utcoffset, values):
-                return list(map(datetime.isoformat, values))  # a column of them at once, the common case
+                return _instants_texts(values)  # a column of them at once, the common case
             if kinds == {type(None)}:
                 return [NULL] * len(values)
             return [
@@ -311,9 +316,10 @@ def _copy_writer(column: models.Field, connection: Any) -> Callable[[Sequence[An
     if type(column) is models.JSONField:
         # The JSON text of ``connection.ops.adapt_json_value``, with the field's encoder, without
         # its spaces: the column is ``jsonb``, which keeps the value, not the text it was given.
-        encode = (column.encoder or json.JSONEncoder)(separators=(",", ":")).encode
+        json_encoder = _json_encoder(column)
 
         def write_json(values: Sequence[Any]) -> list[str]:
+            encode = json_encoder()
             if set(map(type, values)) <= {dict, list}:
                 return _escaped_all([encode(value) for value in values])
             return [
@@ -329,6 +335,51 @@ def _copy_writer(column: models.Field, connection: Any) -> Callable[[Sequence[An
     return lambda values: [prepared(value) for value in values]
 
 
+def _json_encoder(column: models.JSONField) -> Callable[[], Callable[[Any], str]]:
+    """What gives, for one column of values, the function that encodes a dict or list of
+    ``column`` as ``encoder.encode`` does with the field's encoder and no spaces.
+
+    ``JSONEncoder.encode`` builds its C encoder anew for every value, most of the time of encoding
+    a small one: this builds it once per column of values, exactly as ``iterencode`` builds it, with
+    marks of its own (what tells a circular value apart), so an error in one column leaves none
+    behind for the next. An encoder whose class encodes its own way, or a Python without the C
+    encoder, is given ``encode`` itself."""
+    encoder = (column.encoder or json.JSONEncoder)(separators=(",", ":"))
+    kind = type(encoder)
+    if (
+        c_make_encoder is None
+        or encoder.indent is not None
+        or kind.encode is not json.JSONEncoder.encode
+        or kind.iterencode is not json.JSONEncoder.iterencode
+    ):
+        return lambda: encoder.encode
+
+    def for_a_column() -> Callable[[Any], str]:
+        chunks = c_make_encoder(
+            {} if encoder.check_circular else None,
+            encoder.default,
+            encode_basestring_ascii if encoder.ensure_ascii else encode_basestring,
+            encoder.indent,
+            encoder.key_separator,
+            encoder.item_separator,
+            encoder.sort_keys,
+            encoder.skipkeys,
+            encoder.allow_nan,
+        )
+        return lambda value: "".join(chunks(value, 0))
+
+    return for_a_column
+
+
+def _instants_texts(values: Sequence[datetime]) -> list[str]:
+    """``isoformat`` of each of ``values``, aware datetimes; a column that holds one instant for
+    every row (the time a page was fetched) formats it once."""
+    first = values[0]
+    if all(value is first for value in values):
+        return [first.isoformat()] * len(values)
+    return list(map(datetime.isoformat, values))
+
+
 def copy_rows(model: type[models.Model], columns: Sequence[models.Field], rows: Sequence[Sequence[Any]]) -> None:
     """Write ``rows`` into ``columns`` of ``model``'s table with one COPY, on PostgreSQL.
 
@@ -341,11 +392,7 @@ def copy_rows(model: type[models.Model], columns: Sequence[models.Field], rows: 
     if not rows:
         return
     connection = connections[router.db_for_write(model)]
-    by_column = list(zip(*rows, strict=True))  # raises, as a row of the wrong length does in an INSERT
-    texts = [_copy_writer(column, connection)(values) for column, values in zip(columns, by_column, strict=True)]
-    # Encoded here, not by the driver: a lone surrogate raises the UnicodeEncodeError (a
-    # ValueError) it raises in an INSERT.
-    data = io.BytesIO(("\n".join(map("\t".join, zip(*texts, strict=True))) + "\n").encode())
+    data = io.BytesIO(copy_data(columns, rows, connection))
     quote = connection.ops.quote_name
     sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c.column) for c in columns)}) FROM STDIN"
     with connection.cursor() as cursor:
@@ -354,6 +401,16 @@ def copy_rows(model: type[models.Model], columns: Sequence[models.Field], rows: 
         connection.validate_no_broken_transaction()
         with connection.wrap_database_errors:
             cursor.copy_expert(sql, data, 1 << 16)
+
+
+def copy_data(columns: Sequence[models.Field], rows: Sequence[Sequence[Any]], connection: Any) -> bytes:
+    """``rows`` of ``columns`` as the text COPY reads (``copy_rows``), each value written as an
+    INSERT would have it (``_copy_writer``), column by column."""
+    by_column = list(zip(*rows, strict=True))  # raises, as a row of the wrong length does in an INSERT
+    texts = [_copy_writer(column, connection)(values) for column, values in zip(columns, by_column, strict=True)]
+    # Encoded here, not by the driver: a lone surrogate raises the UnicodeEncodeError (a
+    # ValueError) it raises in an INSERT.
+    return ("\n".join(map("\t".join, zip(*texts, strict=True))) + "\n").encode()
 
 
 # --- Rows as one array per column (PostgreSQL) ----------------------------------------------------
@@ -481,11 +538,12 @@ def _array_writer(column: models.Field, connection: Any) -> tuple[str, Callable[
         return base, write_days
     if type(column) is models.JSONField:
         # The JSON text ``copy_rows`` writes (``_copy_writer``): the field's encoder, no spaces.
-        encode = (column.encoder or json.JSONEncoder)(separators=(",", ":")).encode
+        json_encoder = _json_encoder(column)
 
         def write_json(values: Sequence[Any]) -> str:
             if any(hasattr(value, "as_sql") for value in values):  # an expression
                 raise _Unfit
+            encode = json_encoder()
             texts = []
             for value in values:
                 if value is None or type(value) in (dict, list):
@@ -556,21 +614,7 @@ def instance_maker(model: type[models.Model]) -> Callable[..., models.Model]:
     ]
     fixed = [None if fresh else field.get_default() for field, fresh in zip(fields, fresh_default, strict=True)]
     plans: dict[tuple[str, ...], tuple[list[int], list[tuple[int, Callable[[], Any]]], list[models.Field]]] = {}
-    attnames = [field.attname for field in fields]
-    # What ``model(*row)`` does, at a fraction of its cost: it stores each value as its attribute
-    # (through the attribute's descriptor) between a pre_init and a post_init signal. Where no
-    # descriptor does more than store the value (a foreign key's id also forgets the instance
-    # cached for the old one, and a new instance has none), the values are stored at once; the
-    # instance is made by ``model(*row)`` while anyone listens to those signals for the model.
-    stored_as_given = all(_stores_only(getattr(model, name, None)) for name in attnames)
-
-    def build(row: list[Any]) -> models.Model:
-        if not stored_as_given or pre_init.has_listeners(model) or post_init.has_listeners(model):
-            return model(*row)
-        obj = model.__new__(model)
-        obj._state = ModelState()
-        obj.__dict__.update(zip(attnames, row, strict=True))
-        return obj
+    build = _builder(model)
 
     def plan(names: tuple[str, ...]) -> tuple[list[int], list[tuple[int, Callable[[], Any]]], list[models.Field]]:
         at = [position[related[name].attname] if name in related else position[name] for name in names]
@@ -597,6 +641,47 @@ def instance_maker(model: type[models.Model]) -> Callable[..., models.Model]:
             if value is not None and obj._state.db is None:  # as the related field's descriptor sets it
                 obj._state.db = router.db_for_write(model, instance=value)
             field.set_cached_value(obj, value)
+        return obj
+
+    return make
+
+
+@functools.cache
+def _builder(model: type[models.Model]) -> Callable[[Sequence[Any]], models.Model]:
+    """``model(*row)``, a row of every concrete field in order, at a fraction of its cost: it stores
+    each value as its attribute (through the attribute's descriptor) between a pre_init and a
+    post_init signal. Where no descriptor does more than store the value (a foreign key's id also
+    forgets the instance cached for the old one, and a new instance has none), the values are
+    stored at once; the instance is made by ``model(*row)`` while anyone listens to those signals
+    for the model."""
+    attnames = [field.attname for field in model._meta.concrete_fields]
+    stored_as_given = all(_stores_only(getattr(model, name, None)) for name in attnames)
+
+    def build(row: Sequence[Any]) -> models.Model:
+        if not stored_as_given or _heard(pre_init, model) or _heard(post_init, model):
+            return model(*row)
+        obj = model.__new__(model)
+        obj._state = ModelState()
+        obj.__dict__.update(zip(attnames, row, strict=True))
+        return obj
+
+    return build
+
+
+def _heard(signal: ModelSignal, model: type[models.Model]) -> bool:
+    """Whether anyone listens to ``signal`` for ``model``; without a receiver for any model (the
+    usual case) not asked of the signal, whose answer costs as much as making the instance."""
+    return bool(signal.receivers) and signal.has_listeners(model)
+
+
+def stored_instance_maker(model: type[models.Model], db: str) -> Callable[[Sequence[Any]], models.Model]:
+    """What makes the instance a query of database ``db`` makes of a row of every concrete field of
+    ``model`` in order (``Model.from_db``), for rows read without the ORM."""
+    build = _builder(model)
+
+    def make(row: Sequence[Any]) -> models.Model:
+        obj = build(row)
+        obj._state.adding, obj._state.db = False, db
         return obj
 
     return make

@@ -15,6 +15,7 @@ cursor moves on.
 from __future__ import annotations
 
 import gc
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,7 +26,15 @@ from django.db import DataError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from config.bulk import bulk_set, insert_new, insert_rows, instance_maker, reserve_ids, stamp_new
+from config.bulk import (
+    bulk_set,
+    insert_new,
+    insert_rows,
+    instance_maker,
+    reserve_ids,
+    stamp_new,
+    stored_instance_maker,
+)
 from listening import pipeline
 from listening.connectors import FetchedAuthor, FetchedItem, RateBudget
 from listening.connectors.base import RejectedItem, storable_text
@@ -55,6 +64,9 @@ class IngestResult:
 
 AUTHOR_FIELDS = ("handle", "name", "followers", "verified", "profile_url", "avatar_url")
 AUTHOR_COLUMNS = tuple(field.attname for field in Author._meta.concrete_fields)
+# A person's row as ``_upsert_authors`` writes it: every column but the id, in the model's order.
+AUTHOR_ROW = ("platform", "external_id", *AUTHOR_FIELDS, "is_internal", "created_at", "updated_at")
+AUTHOR_UPDATED = (*AUTHOR_FIELDS, "updated_at")  # what a stored person's row is given again
 
 
 def _profile(person: FetchedAuthor) -> tuple[Any, ...]:
@@ -69,21 +81,41 @@ def _profile(person: FetchedAuthor) -> tuple[Any, ...]:
     )
 
 
+def _known_profile(author: Author) -> tuple[Any, ...]:
+    """A stored person's profile, in ``AUTHOR_FIELDS`` order."""
+    return operator.attrgetter(*AUTHOR_FIELDS)(author)
+
+
+def _kept_known(profile: tuple[Any, ...], known: tuple[Any, ...], person: FetchedAuthor) -> tuple[Any, ...]:
+    """``profile`` with what its source does not know kept as ``known``: a source that does not know
+    a value (a webhook carries no follower count) never wipes out one we know; one that knows
+    neither followers nor handle does not know whether they are verified either."""
+    handle, name, followers, verified, profile_url, avatar_url = profile
+    old_handle, old_name, old_followers, old_verified, old_profile_url, old_avatar_url = known
+    return (
+        handle or old_handle,
+        name or old_name,
+        followers or old_followers,
+        verified if person.followers or person.handle else old_verified,
+        profile_url or old_profile_url,
+        avatar_url or old_avatar_url,
+    )
+
+
 def _upsert_authors(platform: str, people: Iterable[FetchedAuthor]) -> dict[str, Author]:
     """One Author per (platform, external id): created when new, refreshed when their profile changed."""
     # One profile per person: the last one seen in the batch.
     wanted: dict[str, FetchedAuthor] = {person.external_id: person for person in people}
     if not wanted:
         return {}
-    # Read as rows and made into the instances the query would make (``instance_maker``, marked
-    # stored as ``from_db`` marks them), at a fraction of its cost for a page of a thousand people.
-    new_author = instance_maker(Author)
+    # Read as rows and made into the instances the query would make (``stored_instance_maker``), at
+    # a fraction of its cost for a page of a thousand people.
+    stored_author = stored_instance_maker(Author, Author.objects.db)
     existing: dict[str, Author] = {}
     for row in by_external_id(Author, wanted, AUTHOR_COLUMNS):
-        author = new_author(**dict(zip(AUTHOR_COLUMNS, row, strict=True)))
+        author = stored_author(row)
         if author.platform != platform:  # the same id on another platform: another person
             continue
-        author._state.adding, author._state.db = False, Author.objects.db
         existing[author.external_id] = author
     now = timezone.now()
     rows: list[tuple[Any, ...]] = []
@@ -91,17 +123,9 @@ def _upsert_authors(platform: str, people: Iterable[FetchedAuthor]) -> dict[str,
         profile = _profile(person)
         author = existing.get(external_id)
         if author is not None:
-            # A source that does not know a value (a webhook carries no follower count) never
-            # wipes out one we know; one that knows neither followers nor handle does not know
-            # whether they are verified either.
-            unknown = {f for f, value in zip(AUTHOR_FIELDS, profile, strict=True) if not value and f != "verified"}
-            if not person.followers and not person.handle:
-                unknown.add("verified")
-            known = tuple(getattr(author, field) for field in AUTHOR_FIELDS)
-            profile = tuple(
-                old if field in unknown else value
-                for field, value, old in zip(AUTHOR_FIELDS, profile, known, strict=True)
-            )
+            known = _known_profile(author)
+            if profile != known:
+                profile = _kept_known(profile, known, person)
             if profile == known:
                 continue
         rows.append((platform, external_id, *profile, False, now, now))
@@ -110,24 +134,21 @@ def _upsert_authors(platform: str, people: Iterable[FetchedAuthor]) -> dict[str,
     ids = dict(
         insert_rows(
             Author,
-            ("platform", "external_id", *AUTHOR_FIELDS, "is_internal", "created_at", "updated_at"),
+            AUTHOR_ROW,
             rows,
             returning=("external_id", "id"),
             conflict=("platform", "external_id"),
             update=(*AUTHOR_FIELDS, "updated_at"),
         )
     )
-    for _platform, external_id, *profile, is_internal, created_at, updated_at in rows:
-        if external_id not in existing:
-            existing[external_id] = new_author(
-                id=ids[external_id], platform=platform, external_id=external_id, is_internal=is_internal,
-                created_at=created_at,
-            )  # fmt: skip
-            existing[external_id]._state.adding, existing[external_id]._state.db = False, Author.objects.db
-        author = existing[external_id]
-        for f, value in zip(AUTHOR_FIELDS, profile, strict=True):
-            setattr(author, f, value)
-        author.updated_at = updated_at
+    for row in rows:
+        _platform, external_id, *profile, _is_internal, _created_at, updated_at = row
+        author = existing.get(external_id)
+        if author is None:
+            existing[external_id] = stored_author((ids[external_id], *row))  # ``AUTHOR_ROW`` after the id
+        else:
+            # What setting each attribute does: none of these has a descriptor that does more.
+            vars(author).update(zip(AUTHOR_UPDATED, (*profile, updated_at), strict=True))
     return existing
 
 

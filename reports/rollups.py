@@ -93,6 +93,9 @@ def monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+_monday = functools.lru_cache(maxsize=64)(monday)  # a page's mentions fall on a few days
+
+
 def _counted(model: type[models.Model]) -> tuple[str, ...]:
     return COUNTED.get(model, ("count",))
 
@@ -122,6 +125,20 @@ class Facts:
     term_ids: frozenset[int]
     # None for the brand's own group, the competitor's label otherwise.
     groups: frozenset[str | None]
+
+
+FACT_FIELDS = frozenset(field.name for field in dataclasses.fields(Facts))
+
+
+def _facts(fields: dict[str, Any]) -> Facts:
+    """``Facts(**fields)``, without its ``__init__``: a frozen dataclass sets each of its nineteen
+    fields through ``object.__setattr__``, a third of the cost of a page's facts. ``fields`` must
+    name every field, and nothing else (else ``__init__`` is called, and raises)."""
+    if fields.keys() != FACT_FIELDS:
+        return Facts(**fields)
+    facts = object.__new__(Facts)
+    object.__setattr__(facts, "__dict__", fields)
+    return facts
 
 
 def engagement_of(metrics: Any) -> int:
@@ -179,7 +196,7 @@ def _counts(out: Deltas, facts: Facts, sign: int) -> None:
         "engagement": sign * facts.engagement,
         "sentiment_sum": sign * ((s == POSITIVE) - (s == NEGATIVE)),
     }
-    for row in (out[AuthorDay][(b, d, facts.author_id)], out[AuthorWeek][(b, monday(d), facts.author_id)]):
+    for row in (out[AuthorDay][(b, d, facts.author_id)], out[AuthorWeek][(b, _monday(d), facts.author_id)]):
         if row:
             for column, value in author.items():
                 row[column] += value
@@ -300,19 +317,18 @@ def facts_of(mentions: Sequence[Mention], *, matched: bool = False) -> list[Fact
                 elif kind == TrackedTerm.Kind.COMPETITOR:
                     groups.add(label)
             found = grouped[its_terms] = (frozenset(t for t, _kind, _label in its_terms), frozenset(groups))
-        out.append(
-            Facts(
-                **_row_facts(m),
-                channel_id=m.channel_id,
-                platform=channel.platform,
-                source=m.source,
-                source_label=source_label(m.source, channel.platform, channel.name, titles) if m.source else "",
-                words=said[0],
-                question=said[1],
-                term_ids=found[0],
-                groups=found[1],
-            )
+        fields = _row_facts(m)
+        fields.update(
+            channel_id=m.channel_id,
+            platform=channel.platform,
+            source=m.source,
+            source_label=source_label(m.source, channel.platform, channel.name, titles) if m.source else "",
+            words=said[0],
+            question=said[1],
+            term_ids=found[0],
+            groups=found[1],
         )
+        out.append(_facts(fields))
     return out
 
 

@@ -8,6 +8,7 @@ says, and a full recount must leave every rollup table exactly as the deltas did
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 
@@ -261,3 +262,16 @@ def test_rollup_report_equals_a_recount_from_the_mentions(team, specs, ops, tick
         assert rollups_refresh(since=(NOW - timedelta(days=20)).date()) >= 0
         assert _tables(team.brand.pk) == kept
         transaction.set_rollback(True)
+
+
+def test_facts_made_at_once_are_the_facts_their_fields_make() -> None:
+    from reports.rollups import Facts, _facts
+
+    fields = {field.name: index for index, field in enumerate(dataclasses.fields(Facts))}
+    made = _facts(dict(fields))
+    assert made == Facts(**fields) and repr(made) == repr(Facts(**fields))
+    assert dataclasses.replace(made, status="closed") == Facts(**{**fields, "status": "closed"})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.status = "closed"  # type: ignore[misc]
+    with pytest.raises(TypeError):  # a field missing, as Facts(...) refuses it
+        _facts({name: value for name, value in fields.items() if name != "status"})
