@@ -35,14 +35,14 @@ from config.bulk import (
     stamp_new,
     stored_instance_maker,
 )
-from listening import pipeline
+from listening import configuration, pipeline
 from listening.connectors import FetchedAuthor, FetchedItem, RateBudget
 from listening.connectors.base import RejectedItem, storable_text
 from listening.language import detect_languages
 from listening.learning import analyzer_for
-from listening.models import WAITING_FOR_PARENT, Author, Channel, Mention, SourceTitle, TrackedTerm
+from listening.models import WAITING_FOR_PARENT, Author, Brand, Channel, Mention, SourceTitle, TrackedTerm
 from listening.privacy import erased_external_id, suppressed_author_ids
-from listening.terms import FOLDED, compile_terms, folded_said, matching_folded
+from listening.terms import FOLDED, CompiledTerm, compile_terms, folded_said, matching_folded
 
 # What one item can make the database or its driver refuse as data: a number out of the column's
 # range, a date it cannot hold, a value it cannot encode. Anything else (a lost connection, a bug)
@@ -183,7 +183,7 @@ def ingest_items(
     An item the database refuses even on its own is left out, listed in ``rejected`` and on the
     channel, with the ``unreadable`` ones the connector set aside; the rest of the page is stored.
     """
-    with _collector_paused():
+    with _collector_paused(), configuration.page():
         return _ingest(channel, items, cursor, budget, route, unreadable)
 
 
@@ -227,9 +227,12 @@ def _ingest(
         locked = (
             Channel.objects.select_for_update(of=("self",))
             .select_related("brand")
-            .only("pk", "brand__languages", "platform", "rejected_items", "newest_item_at")
+            .only(
+                "pk", "brand__languages", "brand__configuration_stamp", "platform", "rejected_items", "newest_item_at"
+            )
             .get(pk=channel.pk)
         )
+        configuration.stamped(locked.brand)
         # An item erased since it was stored is known by its erased id (``listening.privacy``).
         erased_ids = {external_id: erased_external_id(locked.platform, external_id) for external_id in unique}
         known = {
@@ -324,8 +327,9 @@ def _recorded(rejected: list[RejectedItem], earlier: Any, now: datetime) -> list
 def _insert(channel: Channel, items: list[FetchedItem], now: datetime, *, history: bool = False) -> list[Mention]:
     """Build the items' mentions, run the steps that decide their state (``before_store``) and
     insert each row once, with the values they gave it."""
-    active_terms = list(channel.brand.terms.filter(is_active=True))
-    brand_terms = compile_terms(active_terms)
+    active_terms, brand_terms = configuration.brand_configuration(
+        channel.brand_id, "tracked terms", lambda: _tracked_terms(channel.brand)
+    )
     analyze = analyzer_for(channel.brand_id)
     authors = _upsert_authors(channel.platform, (item.author for item in items))
     parents = {
@@ -414,7 +418,13 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime, *, histor
     return mentions
 
 
-def _keep_tracked_terms(mentions: list[Mention], term_ids: list[list[int]], terms: list[TrackedTerm]) -> None:
+def _tracked_terms(brand: Brand) -> tuple[tuple[TrackedTerm, ...], tuple[CompiledTerm, ...]]:
+    """The brand's active terms, and compiled to be matched: kept by a worker until they change."""
+    terms = tuple(brand.terms.filter(is_active=True))
+    return terms, tuple(compile_terms(terms))
+
+
+def _keep_tracked_terms(mentions: list[Mention], term_ids: list[list[int]], terms: Sequence[TrackedTerm]) -> None:
     """Give each mention ``tracked_terms``, not stored: the terms the page matched in it, in the
     terms' order, for the steps run before its term links are written (``listening.pipeline``)."""
     found: dict[tuple[int, ...], list[TrackedTerm]] = {}

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from listening.configuration import brand_configuration
+
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
 
@@ -405,7 +407,13 @@ _loaded: dict[int, tuple[tuple[tuple[int, Any], ...], Any]] = {}
 
 
 def brand_models(brand_id: int) -> Models | None:
-    """The brand's learned models in use, loaded once per process and again after a retraining."""
+    """The brand's learned models in use, loaded once per process and again after a retraining;
+    within a page of ingestion, not even looked for again until the brand's configuration changes
+    (``listening.configuration``: a retraining stores its models, which changes it)."""
+    return brand_configuration(brand_id, "analyzer models", lambda: _brand_models_read(brand_id))
+
+
+def _brand_models_read(brand_id: int) -> Models | None:
     from listening.models import AnalyzerModel
     from listening.sentiment import Models
 

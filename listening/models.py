@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -138,6 +139,10 @@ class Brand(models.Model):
         settings.AUTH_USER_MODEL, through="BrandMembership", related_name="brands", blank=True
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # A new random value whenever the brand's configuration changes, set by the database's own
+    # triggers whatever wrote it (``listening.configuration``): workers keep what they read of it
+    # until then.
+    configuration_stamp = models.UUIDField(default=uuid.uuid4, editable=False)
 
     class Meta:
         ordering = ["name"]

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from config.links import reverse_id
+from listening.configuration import brand_configurations
 from listening.models import Channel, Mention, Sentiment
 from listening.services import MentionChanges
 from listening.terms import folded_of, phrase_pattern
@@ -137,27 +138,27 @@ class _BrandContext:
     users: dict[int, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _BrandRouting:
+    """A brand's rules and the departments they open tickets in (with their SLA policies), kept by
+    a worker until the brand's configuration changes (``listening.configuration``): never changed
+    once read, each batch is given lists and dicts of its own."""
+
+    rules: tuple[CompiledRule, ...]
+    departments: Mapping[int | str, Department]
+    user_ids: frozenset[int]  # the users its rules assign to or notify, read for each batch
+
+
 def _brand_contexts(brand_ids: set[int]) -> dict[int, _BrandContext]:
-    rules = RoutingRule.objects.filter(brand_id__in=brand_ids, is_active=True).order_by("brand_id", "position", "id")
-    contexts = {brand_id: _BrandContext(rules=[]) for brand_id in brand_ids}
-    user_ids: set[int] = set()
-    for rule in rules:
-        try:
-            contexts[rule.brand_id].rules.append(compile_rule(rule))
-        except (KeyError, TypeError, ValueError, re.error):
-            # A rule saved around the validator (admin, shell) must not stop ingestion.
-            continue
-        user_ids.update(a["user"] for a in rule.actions if a.get("type") in ("assign", "notify") and "user" in a)
-    # Only a rule that opens a ticket names a department: without one, none is read. Read with
-    # their SLA policies; their members are read by the batch of tickets. In each brand's order (by
-    # name, which decides the department two names differing in case stand for), not joined to
-    # the brands.
-    departments = Department.objects.filter(brand_id__in=brand_ids).order_by("brand_id", "name")
-    for department in departments_with_policies(departments) if _opens_tickets(contexts) else ():
-        contexts[department.brand_id].departments[department.pk] = department
-        contexts[department.brand_id].departments.setdefault(department.name.lower(), department)  # type: ignore[index]
+    routing = brand_configurations(brand_ids, "routing", _brand_routing)
+    contexts = {
+        brand_id: _BrandContext(rules=list(kept.rules), departments=dict(kept.departments))
+        for brand_id, kept in routing.items()
+    }
     # The users the rules assign to or notify, with their profiles (a rule's notification is written
-    # in its user's language); no query built when no rule names one.
+    # in its user's language); no query built when no rule names one. Read for each batch: a person
+    # is shared by brands, and one made inactive is no longer assigned from the next page on.
+    user_ids = {user_id for kept in routing.values() for user_id in kept.user_ids}
     users: dict[int, Any] = {}
     if user_ids:
         read = get_user_model().objects.filter(pk__in=user_ids, is_active=True).select_related("profile")
@@ -165,6 +166,40 @@ def _brand_contexts(brand_ids: set[int]) -> dict[int, _BrandContext]:
     for context in contexts.values():
         context.users = users
     return contexts
+
+
+def _brand_routing(brand_ids: set[int]) -> dict[int, _BrandRouting]:
+    rules = RoutingRule.objects.filter(brand_id__in=brand_ids, is_active=True).order_by("brand_id", "position", "id")
+    compiled: dict[int, list[CompiledRule]] = {brand_id: [] for brand_id in brand_ids}
+    user_ids: dict[int, set[int]] = {brand_id: set() for brand_id in brand_ids}
+    for rule in rules:
+        try:
+            compiled[rule.brand_id].append(compile_rule(rule))
+        except (KeyError, TypeError, ValueError, re.error):
+            # A rule saved around the validator (admin, shell) must not stop ingestion.
+            continue
+        user_ids[rule.brand_id].update(
+            a["user"] for a in rule.actions if a.get("type") in ("assign", "notify") and "user" in a
+        )
+    # Only a rule that opens a ticket names a department: without one, none is read. Read with
+    # their SLA policies; their members are read by the batch of tickets. In each brand's order (by
+    # name, which decides the department two names differing in case stand for), not joined to
+    # the brands.
+    departments: dict[int, dict[int | str, Department]] = {brand_id: {} for brand_id in brand_ids}
+    opening = {
+        brand_id
+        for brand_id, brand_rules in compiled.items()
+        if any(a.get("type") == "ticket" for r in brand_rules for a in r.rule.actions)
+    }
+    if opening:
+        read = Department.objects.filter(brand_id__in=opening).order_by("brand_id", "name")
+        for department in departments_with_policies(read):
+            departments[department.brand_id][department.pk] = department
+            departments[department.brand_id].setdefault(department.name.lower(), department)
+    return {
+        brand_id: _BrandRouting(tuple(compiled[brand_id]), departments[brand_id], frozenset(user_ids[brand_id]))
+        for brand_id in brand_ids
+    }
 
 
 @dataclass

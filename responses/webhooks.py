@@ -49,6 +49,7 @@ from config.backoff import backoff_seconds
 from config.celery import batched, queue_after_commit, queue_all_after_commit
 from config.env import host_port
 from config.links import reverse_id
+from listening.configuration import brand_configurations
 from listening.connectors import ConnectorError, OutboundRefused, destination_refusal
 from listening.connectors._http import http_timeout, mount_outbound
 from listening.models import Brand, Mention
@@ -289,13 +290,19 @@ def payload(*, event: str, event_id: uuid.UUID, occurred_at: datetime, brand: Br
 def endpoints_by_brand(brand_ids: Iterable[int]) -> dict[int, list[WebhookEndpoint]]:
     """The brands' active endpoints: read once for a page of new mentions, which routing (its
     tickets' ``ticket.opened``) and ``mentions_announce`` both announce."""
-    found: dict[int, list[WebhookEndpoint]] = {}
+    # Kept by a worker until the brand's configuration changes (``listening.configuration``).
+    kept = brand_configurations(brand_ids, "webhook endpoints", _active_endpoints)
+    return {brand_id: list(endpoints) for brand_id, endpoints in kept.items() if endpoints}
+
+
+def _active_endpoints(brand_ids: set[int]) -> dict[int, tuple[WebhookEndpoint, ...]]:
+    found: dict[int, list[WebhookEndpoint]] = {brand_id: [] for brand_id in brand_ids}
     # Each brand's in the model's order (by URL): only each brand's own list is kept, so the brands
     # need not be joined in to sort them.
-    endpoints = WebhookEndpoint.objects.filter(brand_id__in=set(brand_ids), is_active=True)
+    endpoints = WebhookEndpoint.objects.filter(brand_id__in=brand_ids, is_active=True)
     for endpoint in endpoints.order_by("brand_id", "url", "id").only("id", "brand_id", "events"):
-        found.setdefault(endpoint.brand_id, []).append(endpoint)
-    return found
+        found[endpoint.brand_id].append(endpoint)
+    return {brand_id: tuple(endpoints) for brand_id, endpoints in found.items()}
 
 
 # An event's data, or a function that builds it: called only when an endpoint wants the event, so
