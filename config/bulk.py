@@ -8,7 +8,7 @@ import json
 import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii
 from typing import Any
@@ -373,11 +373,21 @@ def _json_encoder(column: models.JSONField) -> Callable[[], Callable[[Any], str]
 
 def _instants_texts(values: Sequence[datetime]) -> list[str]:
     """``isoformat`` of each of ``values``, aware datetimes; a column that holds one instant for
-    every row (the time a page was fetched) formats it once."""
+    every row (the time a page was fetched, or stored) formats it once, and one of instants in UTC
+    (what ``timezone.now()`` and the connectors give) is formatted without working out each one's
+    offset, half the time of ``isoformat``."""
     first = values[0]
     if all(value is first for value in values):
         return [first.isoformat()] * len(values)
+    if all(value.tzinfo is UTC for value in values):
+        return list(map(_utc_text, values))
     return list(map(datetime.isoformat, values))
+
+
+def _utc_text(value: datetime) -> str:
+    """``value.isoformat()`` of a datetime (not a subclass) in UTC, from its day and its time of
+    day, each as ``isoformat`` writes it, and the offset UTC always has."""
+    return f"{value.date().isoformat()}T{value.time().isoformat()}+00:00"
 
 
 def copy_rows(model: type[models.Model], columns: Sequence[models.Field], rows: Sequence[Sequence[Any]]) -> None:
@@ -512,6 +522,8 @@ def _array_writer(column: models.Field, connection: Any) -> tuple[str, Callable[
             return None
 
         def write_instants(values: Sequence[Any]) -> str:
+            if set(map(type, values)) == {datetime} and None not in map(datetime.utcoffset, values):
+                return "{" + ",".join(_instants_texts(values)) + "}"  # the common case, as COPY writes it
             if not all(issubclass(kind, datetime) for kind in _kinds(values)):
                 raise _Unfit
             # An aware datetime as its ISO text, as psycopg2 gives it; a naive one is made aware
@@ -612,53 +624,73 @@ def instance_maker(model: type[models.Model]) -> Callable[..., models.Model]:
         (field.has_default() and callable(field.default)) or (not field.has_default() and field.has_db_default())
         for field in fields
     ]
-    fixed = [None if fresh else field.get_default() for field, fresh in zip(fields, fresh_default, strict=True)]
-    plans: dict[tuple[str, ...], tuple[list[int], list[tuple[int, Callable[[], Any]]], list[models.Field]]] = {}
-    build = _builder(model)
+    # An instance's attributes in field order, after its ``_state``: each new one starts as a copy.
+    template = {"_state": None} | {
+        field.attname: None if fresh else field.get_default()
+        for field, fresh in zip(fields, fresh_default, strict=True)
+    }
+    plans: dict[tuple[str, ...], tuple[list[str], list[tuple[str, Callable[[], Any]]], list[tuple[str, ...]]]] = {}
 
-    def plan(names: tuple[str, ...]) -> tuple[list[int], list[tuple[int, Callable[[], Any]]], list[models.Field]]:
-        at = [position[related[name].attname] if name in related else position[name] for name in names]
-        given = set(at)
-        fresh = [(i, field.get_default) for i, field in enumerate(fields) if i not in given and fresh_default[i]]
-        return at, fresh, [related.get(name) for name in names]
+    def plan(names: tuple[str, ...]) -> tuple[list[str], list[tuple[str, Callable[[], Any]]], list[tuple[str, ...]]]:
+        given = [fields[position[related[name].attname if name in related else name]].attname for name in names]
+        fresh = [(f.attname, f.get_default) for f, new in zip(fields, fresh_default, strict=True) if new]
+        # Each related instance given: its name, its id's attribute, the id's name on the instance,
+        # and the name it is cached by.
+        links = [
+            (name, related[name].attname, related[name].target_field.attname, related[name].cache_name)
+            for name in names
+            if name in related
+        ]
+        return given, [(attname, default) for attname, default in fresh if attname not in given], links
 
     def make(**values: Any) -> models.Model:
         names = tuple(values)
         if names not in plans:
             plans[names] = plan(names)
-        at, fresh, fields_given = plans[names]
-        row = fixed.copy()
-        cached = []
-        for i, field, value in zip(at, fields_given, values.values(), strict=True):
-            if field is not None:  # a related instance, or None
-                cached.append((field, value))
-                value = None if value is None else getattr(value, field.target_field.attname)
-            row[i] = value
-        for i, default in fresh:
-            row[i] = default()
-        obj = build(row)
-        for field, value in cached:
-            if value is not None and obj._state.db is None:  # as the related field's descriptor sets it
-                obj._state.db = router.db_for_write(model, instance=value)
-            field.set_cached_value(obj, value)
+        given, fresh, links = plans[names]
+        state = template.copy()
+        state.update(zip(given, values.values(), strict=True))  # a related instance is replaced by its id below
+        for attname, default in fresh:
+            state[attname] = default()
+        for name, attname, target, _cache_name in links:
+            value = values[name]
+            state[attname] = None if value is None else getattr(value, target)
+        if not _made_at_once(model):
+            del state["_state"]
+            return _related_cached(model(*state.values()), [(related[link[0]], values[link[0]]) for link in links])
+        # What the related fields' descriptors leave on a new instance: each related instance
+        # cached, and the database of the first one as the instance's.
+        model_state = state["_state"] = ModelState()
+        model_state.fields_cache = {cache_name: values[name] for name, _attname, _target, cache_name in links}
+        for name, *_names in links:
+            if values[name] is not None:
+                model_state.db = router.db_for_write(model, instance=values[name])
+                break
+        obj = model.__new__(model)
+        obj.__dict__ = state
         return obj
 
     return make
 
 
+def _related_cached(obj: models.Model, given: Sequence[tuple[models.ForeignKey, Any]]) -> models.Model:
+    """``obj`` with each related instance (or None) given for its foreign key cached, as the key's
+    descriptor caches it when the instance is made with it."""
+    for field, value in given:
+        if value is not None and obj._state.db is None:
+            obj._state.db = router.db_for_write(type(obj), instance=value)
+        field.set_cached_value(obj, value)
+    return obj
+
+
 @functools.cache
 def _builder(model: type[models.Model]) -> Callable[[Sequence[Any]], models.Model]:
-    """``model(*row)``, a row of every concrete field in order, at a fraction of its cost: it stores
-    each value as its attribute (through the attribute's descriptor) between a pre_init and a
-    post_init signal. Where no descriptor does more than store the value (a foreign key's id also
-    forgets the instance cached for the old one, and a new instance has none), the values are
-    stored at once; the instance is made by ``model(*row)`` while anyone listens to those signals
-    for the model."""
+    """``model(*row)``, a row of every concrete field in order, at a fraction of its cost, where it
+    can be made at once (``_made_at_once``)."""
     attnames = [field.attname for field in model._meta.concrete_fields]
-    stored_as_given = all(_stores_only(getattr(model, name, None)) for name in attnames)
 
     def build(row: Sequence[Any]) -> models.Model:
-        if not stored_as_given or _heard(pre_init, model) or _heard(post_init, model):
+        if not _made_at_once(model):
             return model(*row)
         obj = model.__new__(model)
         obj._state = ModelState()
@@ -666,6 +698,21 @@ def _builder(model: type[models.Model]) -> Callable[[Sequence[Any]], models.Mode
         return obj
 
     return build
+
+
+def _made_at_once(model: type[models.Model]) -> bool:
+    """Whether a new instance of ``model`` may be made by storing its fields' values in its
+    ``__dict__`` at once. ``model(*row)`` stores each value as its attribute (through the
+    attribute's descriptor) between a pre_init and a post_init signal: where no descriptor does
+    more than store the value (a foreign key's id also forgets the instance cached for the old one,
+    and a new instance has none) and no one listens to those signals for the model, that is all it
+    does."""
+    return _stored_as_given(model) and not _heard(pre_init, model) and not _heard(post_init, model)
+
+
+@functools.cache
+def _stored_as_given(model: type[models.Model]) -> bool:
+    return all(_stores_only(getattr(model, field.attname, None)) for field in model._meta.concrete_fields)
 
 
 def _heard(signal: ModelSignal, model: type[models.Model]) -> bool:
@@ -695,12 +742,27 @@ def _stores_only(descriptor: Any) -> bool:
 
 def stamp_new(model: type[models.Model], objs: Iterable[models.Model]) -> None:
     """Set the ``auto_now`` and ``auto_now_add`` dates of instances about to be inserted, as
-    ``bulk_create`` sets them."""
+    ``bulk_create`` sets them, but one instant per field for the whole batch: the rows are stored
+    together, and a column that holds one instant is written as text once (``_instants_texts``)
+    where ``bulk_create`` asks the clock again for each row. A field whose class stamps its own way
+    is stamped row by row."""
+    objs = list(objs)
+    if not objs:
+        return
     opts = model._meta
     stamped = [f for f in opts.concrete_fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
-    for obj in objs:
-        for field in stamped:
-            field.pre_save(obj, add=True)
+    for field in stamped:
+        if type(field).pre_save not in _DATE_STAMPS:
+            for obj in objs:
+                field.pre_save(obj, add=True)
+            continue
+        instant = field.pre_save(objs[0], add=True)
+        for obj in objs:
+            setattr(obj, field.attname, instant)
+
+
+# The ``pre_save`` of Django's own date fields: each sets the field to the time it is called.
+_DATE_STAMPS = (models.DateField.pre_save, models.DateTimeField.pre_save)
 
 
 def insert_new(

@@ -14,7 +14,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from config.bulk import bulk_set, insert_new, insert_rows, instance_maker, reserve_ids
+from config.bulk import bulk_set, insert_new, insert_rows, instance_maker, reserve_ids, stamp_new
 from listening.ingest import AUTHOR_FIELDS
 from listening.models import Author, Brand, Mention, TrackedTerm
 from responses.models import Department
@@ -202,6 +202,18 @@ def test_an_instance_made_by_position_is_announced_as_one_made_by_keyword() -> N
         post_init.disconnect(listener, sender=Mention)
     assert heard == [("2", channel.pk)]
     assert made.channel is channel and made._state.adding
+
+
+def test_a_batch_stored_together_is_stamped_with_one_instant() -> None:
+    # Each row of a page is given the same time for its ``auto_now`` dates, the time it is stamped.
+    channel, author = ChannelFactory(), AuthorFactory()
+    make = instance_maker(Mention)
+    mentions = [make(brand_id=channel.brand_id, channel=channel, author=author, external_id=str(i)) for i in range(3)]
+    before = timezone.now()
+    stamp_new(Mention, iter(mentions))
+    assert len({mention.updated_at for mention in mentions}) == 1
+    assert before <= mentions[0].updated_at <= timezone.now()
+    stamp_new(Mention, [])  # nothing to stamp
 
 
 def test_dates_inserted_in_one_go_are_stored_as_an_insert_stores_them() -> None:

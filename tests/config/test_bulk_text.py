@@ -89,3 +89,20 @@ def test_a_value_json_cannot_encode_is_refused_and_the_next_column_is_encoded_an
     assert copy_data([analysis], [([shared, shared],), ({"b": shared},)], connection) == (
         b'[{"a":1},{"a":1}]\n{"b":{"a":1}}\n'
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.none() | instants | st.datetimes(timezones=st.just(UTC)), min_size=1, max_size=6))
+@example(values=[at] * 3)
+@example(values=[datetime(1, 1, 1, tzinfo=UTC), datetime(999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)])
+def test_a_column_of_instants_is_each_instant_formatted_on_its_own(values: list[datetime | None]) -> None:
+    # In UTC, an instant is written from its day and time of day; elsewhere, or once for a column
+    # that holds one instant: the text must be the instant's own ``isoformat`` all the same.
+    column = Mention._meta.get_field("checked_at")
+    expected = [None if value is None else value.isoformat() for value in values]
+    assert (
+        copy_data([column], [(value,) for value in values], connection)
+        == ("\n".join(NULL if text is None else text for text in expected) + "\n").encode()
+    )
+    _type, write = _array_writer(column, connection)
+    assert write(values) == "{" + ",".join("NULL" if text is None else text for text in expected) + "}"

@@ -275,3 +275,49 @@ def test_facts_made_at_once_are_the_facts_their_fields_make() -> None:
         made.status = "closed"  # type: ignore[misc]
     with pytest.raises(TypeError):  # a field missing, as Facts(...) refuses it
         _facts({name: value for name, value in fields.items() if name != "status"})
+
+
+def author_rows(facts: list, sign: int) -> dict:
+    """Each mention's author rows, summed mention by mention as the rule says them."""
+    from reports.rollups import monday
+
+    rows: dict = defaultdict(Counter)
+    for f in facts:
+        s = f.sentiment
+        counts = {
+            "count": sign,
+            "scored": sign * (s != Sentiment.UNSCORED),
+            "negative": sign * (s == Sentiment.NEGATIVE),
+            "engagement": sign * f.engagement,
+            "sentiment_sum": sign * ((s == Sentiment.POSITIVE) - (s == Sentiment.NEGATIVE)),
+        }
+        rows[(AuthorDay, f.brand_id, f.day, f.author_id)].update(counts)
+        rows[(AuthorWeek, f.brand_id, monday(f.day), f.author_id)].update(counts)
+    return rows
+
+
+@given(
+    people=st.lists(
+        st.tuples(st.integers(1, 3), st.sampled_from(list(Sentiment)), st.integers(0, 3), st.integers(0, 9)),
+        min_size=1,
+        max_size=12,
+    ),
+    sign=st.sampled_from([1, -1]),
+)
+def test_an_authors_rows_sum_what_each_of_their_mentions_counts(people: list[tuple], sign: int) -> None:
+    from reports.rollups import Facts, _deltas, contributions
+
+    base = dict.fromkeys(field.name for field in dataclasses.fields(Facts))
+    facts = [
+        Facts(**{**base, "brand_id": 1, "day": NOW.date() + timedelta(days=day), "author_id": author,
+                 "sentiment": sentiment, "engagement": engagement, "term_ids": frozenset(), "groups": frozenset(),
+                 "words": frozenset(), "source": "", "platform": "x", "status": "new", "intent": "other",
+                 "analyzer_intent": "other", "analyzer_sentiment": sentiment, "sentiment_corrected": False,
+                 "intent_corrected": False})
+        for author, sentiment, engagement, day in people
+    ]  # fmt: skip
+    deltas = _deltas()
+    for f in facts:
+        contributions(f, sign, into=deltas)
+    made = {(model, *key): dict(row) for model in (AuthorDay, AuthorWeek) for key, row in deltas[model].items()}
+    assert made == {key: dict(row) for key, row in author_rows(facts, sign).items()}
