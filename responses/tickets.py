@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -55,6 +56,7 @@ TICKET_FIELDS = (
     "brand_id", "department_id", "mention_id", "rule_id", "subject", "priority", "status", "created_by_id",
     "resolution", "created_at", "acknowledge_due_at", "resolve_due_at", "updated_at",
 )  # fmt: skip
+_TICKET_ROW = itemgetter(*TICKET_FIELDS)  # a new ticket's values of them, from its ``__dict__``
 
 
 # What a department's members are told of a new ticket: one text for all the tickets of a batch,
@@ -155,6 +157,7 @@ class TicketBatch:
         self._policies: dict[int, dict[str, SlaPolicy]] = {}
         self._members: dict[int, list[AbstractBaseUser]] = {}
         self._link: tuple[str, str] | None = None
+        self._allowances: dict[tuple[int, str], tuple[timedelta, timedelta] | None] = {}
         # A mention not stored yet (ingestion routes a page before writing it) has no ticket.
         self._looked_up.update(m.pk for m in mentions if m._state.adding)
         self._look_up([m.pk for m in mentions if not m._state.adding])
@@ -209,7 +212,7 @@ class TicketBatch:
         if live is not None:
             return live, False
         now = timezone.now()
-        policy = self._policies[department.pk].get(priority)
+        allowed = self._allowed(department, priority)
         ticket = instance_maker(Ticket)(
             brand_id=mention.brand_id,
             department=department,
@@ -219,8 +222,8 @@ class TicketBatch:
             priority=priority,
             created_by=actor,
             created_at=now,
-            acknowledge_due_at=now + timedelta(minutes=policy.acknowledge_minutes) if policy else None,
-            resolve_due_at=now + timedelta(minutes=policy.resolve_minutes) if policy else None,
+            acknowledge_due_at=now + allowed[0] if allowed else None,
+            resolve_due_at=now + allowed[1] if allowed else None,
         )
         self._live[(mention.pk, department.pk)] = ticket
         self._new.append(ticket)
@@ -240,6 +243,19 @@ class TicketBatch:
             )
         )
         return ticket, True
+
+    def _allowed(self, department: Department, priority: str) -> tuple[timedelta, timedelta] | None:
+        """The time the department's SLA policy allows to acknowledge and to resolve a ticket of
+        ``priority`` (None without a policy): worked out once a batch, not once a ticket."""
+        key = (department.pk, priority)
+        if key not in self._allowances:
+            policy = self._policies[department.pk].get(priority)
+            self._allowances[key] = (
+                (timedelta(minutes=policy.acknowledge_minutes), timedelta(minutes=policy.resolve_minutes))
+                if policy
+                else None
+            )
+        return self._allowances[key]
 
     def _url(self, ticket: Ticket) -> str:
         """``ticket_url(ticket)``, once stored. The links of a batch's tickets differ only by their
@@ -275,11 +291,9 @@ class TicketBatch:
         # batch (one live ticket each): no statement apart to take the ids first.
         stamp_new(Ticket, tickets)
         written = insert_rows(
-            Ticket,
-            TICKET_FIELDS,
-            ([ticket.__dict__[name] for name in TICKET_FIELDS] for ticket in tickets),
+            Ticket, TICKET_FIELDS, [_TICKET_ROW(vars(ticket)) for ticket in tickets],
             returning=("mention_id", "department_id", "id"),
-        )
+        )  # fmt: skip
         ids = {(mention_id, department_id): pk for mention_id, department_id, pk in written}
         for ticket in tickets:
             ticket.pk = ids[(ticket.mention_id, ticket.department_id)]
