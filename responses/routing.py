@@ -267,11 +267,12 @@ def _repeat_authors(mentions: Sequence[Mention]) -> set[int]:
     if not negative_authors:
         return set()
     since = timezone.now() - REPEAT_WINDOW
-    return set(
-        Ticket.objects.filter(
-            mention__author_id__in=negative_authors, status=Ticket.Status.CLOSED, closed_at__gte=since
-        ).values_list("mention__author_id", flat=True)
-    )
+    # A set of authors: unsorted, where the tickets' default order had the database sort them (and
+    # Django work the ordering out) for every page.
+    closed = Ticket.objects.filter(
+        mention__author_id__in=negative_authors, status=Ticket.Status.CLOSED, closed_at__gte=since
+    ).order_by()
+    return set(closed.values_list("mention__author_id", flat=True))
 
 
 def mentions_route(mentions: Sequence[Mention]) -> None:

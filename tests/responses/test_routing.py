@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from listening.models import Mention, MentionEvent, Platform, Sentiment, TrackedTerm
@@ -223,6 +225,19 @@ def test_repeat_complaint_is_tagged(team, channel) -> None:
     happy = _routed(MentionFactory(channel=channel, author=author, sentiment=Sentiment.POSITIVE, sentiment_score=0.7))
     assert "repeat" in again.tags and again.routing_log[0]["repeat"] is True
     assert "repeat" not in happy.tags
+
+
+def test_repeat_complainers_are_looked_up_without_sorting_the_tickets(team, channel) -> None:
+    """Which authors had a ticket closed lately is a set: the database is not asked to sort it."""
+    author = AuthorFactory()
+    old = TicketFactory(mention=MentionFactory(channel=channel, author=author), department=team.billing)
+    Ticket.objects.filter(pk=old.pk).update(status="closed", closed_at=timezone.now() - timedelta(days=3))
+    mention = MentionFactory(channel=channel, author=author, sentiment=Sentiment.NEGATIVE, sentiment_score=-0.7)
+    with CaptureQueriesContext(connection) as queries:
+        route_mentions([mention])
+    closed = [q["sql"] for q in queries if "closed_at" in q["sql"] and q["sql"].lstrip().startswith("SELECT")]
+    assert len(closed) == 1 and "ORDER BY" not in closed[0]
+    assert "repeat" in mention.tags
 
 
 def test_old_closed_ticket_is_no_repeat(team, channel) -> None:

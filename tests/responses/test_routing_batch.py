@@ -553,3 +553,42 @@ def test_routing_builds_no_read_of_users_when_no_rule_assigns_or_notifies(
         ingest_items(channel=channel, items=_said(["refund now", "hello"]))
     monkeypatch.undo()
     assert Mention.objects.get(channel=channel, text="refund now").tags == ["money"]
+
+
+def test_a_batchs_tickets_of_one_kind_are_each_their_own(team) -> None:
+    """The tickets a batch opens for one department, priority, rule and actor are made from its
+    first one: each holds its own mention, subject and deadlines, is stored as such, and whoever
+    listens to the model's init signals still hears of each."""
+    from django.db.models.signals import post_init
+
+    from responses.tickets import TicketBatch
+
+    SlaPolicy.objects.create(department=team.billing, priority="high", acknowledge_minutes=60, resolve_minutes=240)
+    channel = ChannelFactory(brand=team.brand)
+    said = [MentionFactory(channel=channel, text=f"refund number {n}") for n in range(3)]
+    batch = TicketBatch(mentions=said, departments=[team.billing, team.support])
+    tickets = [batch.open(mention=m, department=team.billing, priority="high", actor=team.cm)[0] for m in said]
+
+    assert [(t.mention, t.mention_id, t.subject, t.department, t.created_by) for t in tickets] == [
+        (m, m.pk, m.text, team.billing, team.cm) for m in said
+    ]
+    assert {(t.acknowledge_due_at - t.created_at, t.resolve_due_at - t.created_at) for t in tickets} == {
+        (timedelta(minutes=60), timedelta(minutes=240))
+    }
+    batch.save()
+    stored = Ticket.objects.filter(department=team.billing).order_by("pk")
+    assert [(t.pk, t.mention_id, t.subject, t.created_at) for t in stored] == [
+        (t.pk, t.mention_id, t.subject, t.created_at) for t in tickets
+    ]
+
+    heard: list[Ticket] = []
+
+    def listening(sender: type[Ticket], instance: Ticket, **kwargs: Any) -> None:
+        heard.append(instance)
+
+    post_init.connect(listening, sender=Ticket)
+    try:
+        opened = [batch.open(mention=m, department=team.support, actor=team.cm)[0] for m in said]
+    finally:
+        post_init.disconnect(listening, sender=Ticket)
+    assert [id(ticket) for ticket in heard] == [id(ticket) for ticket in opened]
