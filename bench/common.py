@@ -4,6 +4,9 @@
 test suite's ``test_<name>``, so both can run at once), migrates it, and drops it afterwards; ``keep=True`` leaves it for the next run, which
 reuses it as it is (a million mentions take minutes to load). The configured database is never
 written, so a benchmark can run against a server that holds real data.
+
+``tasks_queued_in_memory`` keeps the tasks a benchmark's pipeline queues (e-mails of routed
+tickets) in this process, as a Redis broker would take them, whatever broker the settings name.
 """
 
 from __future__ import annotations
@@ -34,3 +37,15 @@ def throwaway_database(*, keep: bool = False) -> Iterator[str]:
     finally:
         connection.close()
         connection.creation.destroy_test_db(configured, verbosity=0, keepdb=keep)
+
+
+def tasks_queued_in_memory() -> None:
+    """Tasks queued from now on go to an in-memory broker: the benchmark times the pipeline, not
+    e-mail delivery. The transport is named as well as the URL: with REDIS_URL set, the settings
+    pin Redis's transport (``config.broker``), which would otherwise take ``memory://`` for a Redis
+    on localhost and leave every message of every run in its database 0."""
+    from config.celery import app
+
+    app.conf.task_always_eager = False
+    app.conf.broker_url = "memory://"
+    app.conf.broker_transport = "memory"

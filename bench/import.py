@@ -35,7 +35,7 @@ django.setup()
 from django.core.management import CommandError, call_command  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
-from bench.common import throwaway_database  # noqa: E402
+from bench.common import tasks_queued_in_memory, throwaway_database  # noqa: E402
 from bench.ingest import TEXTS  # noqa: E402
 
 BROKEN_EVERY = 1000
@@ -68,10 +68,7 @@ def peak_mb() -> float:
 
 
 def main(lines: int, batch: int) -> None:
-    from config.celery import app
-
-    app.conf.task_always_eager = False
-    app.conf.broker_url = "memory://"
+    tasks_queued_in_memory()
     setup_test_environment()
     with throwaway_database(), tempfile.TemporaryDirectory() as folder:
         run(Path(folder) / "history.jsonl", lines, batch)

@@ -33,7 +33,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
-from bench.common import throwaway_database  # noqa: E402
+from bench.common import tasks_queued_in_memory, throwaway_database  # noqa: E402
 
 TEXTS = [
     "I love my new Acme anvil, best purchase this year!",
@@ -50,12 +50,7 @@ TEXTS = [
 
 
 def main(total: int, page_size: int) -> None:
-    from config.celery import app
-
-    # Tasks the pipeline queues (notifications of routed tickets) go to an in-memory broker, as
-    # they would go to Redis: the benchmark times the pipeline, not e-mail delivery.
-    app.conf.task_always_eager = False
-    app.conf.broker_url = "memory://"
+    tasks_queued_in_memory()
     setup_test_environment()
     with throwaway_database():
         run(total, page_size)

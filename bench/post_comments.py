@@ -32,14 +32,11 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
-from bench.common import throwaway_database  # noqa: E402
+from bench.common import tasks_queued_in_memory, throwaway_database  # noqa: E402
 
 
 def main(total: int, posts: int) -> None:
-    from config.celery import app
-
-    app.conf.task_always_eager = False
-    app.conf.broker_url = "memory://"
+    tasks_queued_in_memory()
     setup_test_environment()
     with throwaway_database():
         run(total, posts)
