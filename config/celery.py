@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -7,6 +8,7 @@ from typing import Any
 
 from celery import Celery
 from django.db import transaction
+from kombu.exceptions import BatchPublishError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 if Path(sys.argv[0]).name == "celery":
@@ -14,6 +16,8 @@ if Path(sys.argv[0]).name == "celery":
     from config.env import settings_or_exit
 
     settings_or_exit()
+
+logger = logging.getLogger(__name__)
 
 app = Celery("escucha")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -43,18 +47,30 @@ def queue_all_after_commit(calls: list[tuple[str, tuple[Any, ...], dict[str, Any
     notification): one hook for all of them, one producer connection to the broker, and on Redis
     one exchange with it for all the messages (kombu's ``Producer.batch``: the same commands, sent
     as one pipeline), where each message was a round trip of its own, most of the CPU of queueing
-    them. A broker failure is then met when the batch is sent, all its messages together: it is
-    logged, as any failure to queue is (``robust``).
+    them. Celery tries a lone message again when the broker fails it (a blip, a restart); a
+    batch's one exchange is not tried again, so when it fails its messages are sent again one by
+    one, each with that retry. As for a lone message whose answer was lost, a message the failed
+    exchange did deliver may then be queued twice: the tasks queued this way do their work once
+    (an e-mail marked sent, a delivery claimed). What still fails is logged, as any failure to
+    queue is (``robust``).
     """
     if not calls:
         return
 
+    def publish(producer: Any) -> None:
+        for task_name, args, kwargs in calls:
+            app.signature(task_name, args=args, kwargs=kwargs).apply_async(
+                producer=producer, argsrepr=shown(args), kwargsrepr=shown(kwargs)
+            )
+
     def send() -> None:
-        with app.producer_or_acquire() as producer, producer.batch():
-            for task_name, args, kwargs in calls:
-                app.signature(task_name, args=args, kwargs=kwargs).apply_async(
-                    producer=producer, argsrepr=shown(args), kwargsrepr=shown(kwargs)
-                )
+        try:
+            with app.producer_or_acquire() as producer, producer.batch():
+                publish(producer)
+        except (BatchPublishError, *app.connection_for_write().connection_errors):
+            logger.warning("The broker failed a batch of %d task messages; sending them one by one", len(calls))
+            with app.producer_or_acquire() as producer:
+                publish(producer)
 
     transaction.on_commit(send, robust=True)
 

@@ -150,3 +150,34 @@ def test_a_batch_of_task_messages_reaches_redis_in_one_exchange(
         ("responses.notify_emails", [[mails[25:]], {}]),
         ("responses.notify_email_address", [[], address]),
     ]
+
+
+def test_a_batch_the_broker_fails_is_sent_again_message_by_message(
+    broker, db, monkeypatch, django_capture_on_commit_callbacks, caplog
+) -> None:
+    """Celery tries a lone message again when Redis fails it; a batch's one exchange is not, so a
+    blip while a page's e-mails are queued would lose them all: its messages go again one by one,
+    and every one of them reaches its queue."""
+    import redis
+
+    from config.celery import batched, queue_all_after_commit
+
+    execute = redis.client.Pipeline.execute
+    failed: list[int] = []
+
+    def blip(pipeline: redis.client.Pipeline, *args, **kwargs):
+        if not failed and any(str(command[0]) == "LPUSH" for command, _options in pipeline.command_stack):
+            failed.append(len(pipeline.command_stack))
+            raise redis.exceptions.ConnectionError("Connection reset by peer")
+        return execute(pipeline, *args, **kwargs)
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", blip)
+    mails = [{"notification_id": n} for n in range(30)]
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_all_after_commit(batched("responses.notify_email", "responses.notify_emails", mails))
+
+    assert failed, "the batch never reached Redis"
+    queued = [json.loads(raw) for raw in reversed(redis.Redis.from_url(broker.url).lrange("notifications", 0, -1))]
+    bodies = [json.loads(base64.b64decode(message["body"]))[0] for message in queued]
+    assert bodies == [[mails[:25]], [mails[25:]]]
+    assert "sending them one by one" in caplog.text
