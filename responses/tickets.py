@@ -11,8 +11,6 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
-from django.db.models.base import ModelState
-from django.db.models.signals import post_init, pre_init
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -160,8 +158,6 @@ class TicketBatch:
         self._members: dict[int, list[AbstractBaseUser]] = {}
         self._link: tuple[str, str] | None = None
         self._allowances: dict[tuple[int, str], tuple[timedelta, timedelta] | None] = {}
-        # The first new ticket of each department, priority, rule and actor, until stored (``_new_ticket``).
-        self._first_of_kind: dict[tuple[Any, ...], Ticket] = {}
         # A mention not stored yet (ingestion routes a page before writing it) has no ticket.
         self._looked_up.update(m.pk for m in mentions if m._state.adding)
         self._look_up([m.pk for m in mentions if not m._state.adding])
@@ -240,38 +236,20 @@ class TicketBatch:
         self, mention: Mention, department: Department, priority: str, rule: RoutingRule | None,
         actor: AbstractBaseUser | None, now: datetime,
     ) -> Ticket:  # fmt: skip
-        """A new ticket about ``mention``, opened ``now``, not stored yet.
-
-        The batch's tickets of one department, priority, rule and actor differ only by their
-        mention and its values and by the time: the first is made by ``instance_maker``, the others
-        are copies of it with their own values put in, in a fraction of the time (a page of a
-        thousand mentions opens hundreds). A copy skips the model's init signals: while anyone
-        listens to them, each ticket is made.
-        """
+        """A new ticket about ``mention``, opened ``now``, not stored yet."""
         allowed = self._allowed(department, priority)
-        own = {
-            "brand_id": mention.brand_id,
-            "mention_id": mention.pk,
-            "subject": (mention.title or mention.text)[:120],
-            "created_at": now,
-            "acknowledge_due_at": now + allowed[0] if allowed else None,
-            "resolve_due_at": now + allowed[1] if allowed else None,
-        }
-        kind = (department.pk, priority, rule.pk if rule else None, actor.pk if actor else None)
-        first = self._first_of_kind.get(kind)
-        if first is None or pre_init.has_listeners(Ticket) or post_init.has_listeners(Ticket):
-            ticket = instance_maker(Ticket)(
-                department=department, mention=mention, rule=rule, priority=priority, created_by=actor, **own
-            )
-            self._first_of_kind.setdefault(kind, ticket)
-            return ticket
-        ticket = Ticket.__new__(Ticket)
-        ticket.__dict__.update(first.__dict__)
-        ticket.__dict__.update(own)
-        ticket._state = ModelState()
-        ticket._state.db = first._state.db
-        ticket._state.fields_cache = {**first._state.fields_cache, "mention": mention}
-        return ticket
+        return instance_maker(Ticket)(
+            brand_id=mention.brand_id,
+            department=department,
+            mention=mention,
+            rule=rule,
+            subject=(mention.title or mention.text)[:120],
+            priority=priority,
+            created_by=actor,
+            created_at=now,
+            acknowledge_due_at=now + allowed[0] if allowed else None,
+            resolve_due_at=now + allowed[1] if allowed else None,
+        )
 
     def _allowed(self, department: Department, priority: str) -> tuple[timedelta, timedelta] | None:
         """The time the department's SLA policy allows to acknowledge and to resolve a ticket of
@@ -316,7 +294,6 @@ class TicketBatch:
         """The new tickets and their events, in one INSERT each."""
         tickets, events = self._new, self._events
         self._new, self._events = [], []
-        self._first_of_kind.clear()  # stored, they get their ids: not to be copied any more
         # Each ticket's id comes back with its mention and department, which name it within the
         # batch (one live ticket each): no statement apart to take the ids first.
         stamp_new(Ticket, tickets)
