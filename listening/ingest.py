@@ -138,7 +138,7 @@ def _upsert_authors(platform: str, people: Iterable[FetchedAuthor]) -> dict[str,
             rows,
             returning=("external_id", "id"),
             conflict=("platform", "external_id"),
-            update=(*AUTHOR_FIELDS, "updated_at"),
+            update=AUTHOR_UPDATED,
         )
     )
     for row in rows:

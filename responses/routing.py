@@ -11,7 +11,7 @@ rule into predicates once per batch.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from operator import attrgetter
@@ -186,11 +186,7 @@ def _brand_routing(brand_ids: set[int]) -> dict[int, _BrandRouting]:
     # name, which decides the department two names differing in case stand for), not joined to
     # the brands.
     departments: dict[int, dict[int | str, Department]] = {brand_id: {} for brand_id in brand_ids}
-    opening = {
-        brand_id
-        for brand_id, brand_rules in compiled.items()
-        if any(a.get("type") == "ticket" for r in brand_rules for a in r.rule.actions)
-    }
+    opening = {brand_id for brand_id, brand_rules in compiled.items() if _open_tickets(brand_rules)}
     if opening:
         read = Department.objects.filter(brand_id__in=opening).order_by("brand_id", "name")
         for department in departments_with_policies(read):
@@ -406,4 +402,9 @@ def _brand_from_channel(mentions: Sequence[Mention]) -> None:
 
 
 def _opens_tickets(contexts: dict[int, _BrandContext]) -> bool:
-    return any(a.get("type") == "ticket" for c in contexts.values() for r in c.rules for a in r.rule.actions)
+    return any(_open_tickets(c.rules) for c in contexts.values())
+
+
+def _open_tickets(rules: Iterable[CompiledRule]) -> bool:
+    """Whether any of ``rules`` opens a ticket."""
+    return any(a.get("type") == "ticket" for r in rules for a in r.rule.actions)
