@@ -346,8 +346,9 @@ class Generator:
     def _reply_text(self, persona: Persona) -> str:
         return self._unique(REPLIES[persona.lang])
 
-    def make(self, at: datetime) -> SandboxPost:
-        platform = self.rng.choices(list(PLATFORM_WEIGHTS), weights=list(PLATFORM_WEIGHTS.values()))[0]
+    def make(self, at: datetime, platform: str | None = None) -> SandboxPost:
+        """An item posted ``at``: on ``platform``, or on one drawn by ``PLATFORM_WEIGHTS``."""
+        platform = platform or self.rng.choices(list(PLATFORM_WEIGHTS), weights=list(PLATFORM_WEIGHTS.values()))[0]
         persona = self.rng.choice(PERSONAS)
         return getattr(self, f"_{platform}")(persona, at)
 
@@ -607,9 +608,15 @@ class Generator:
 
 
 def generate(
-    count: int, *, spread: timedelta | None = None, now: datetime | None = None, seed: int | None = None
+    count: int,
+    *,
+    spread: timedelta | None = None,
+    now: datetime | None = None,
+    seed: int | None = None,
+    platform: str | None = None,
 ) -> list[SandboxPost]:
-    """Create ``count`` sandbox items, at ``now`` or spread over the ``spread`` before it, oldest first."""
+    """Create ``count`` sandbox items, at ``now`` or spread over the ``spread`` before it, oldest
+    first; all on ``platform`` when given, else each on a platform drawn by ``PLATFORM_WEIGHTS``."""
     now = now or timezone.now()
     generator = Generator(random.Random(seed) if seed is not None else None)
     if spread:
@@ -619,7 +626,7 @@ def generate(
     created = []
     for at in times:
         with transaction.atomic():
-            post = generator.make(at)
+            post = generator.make(at, platform)
             if post.pk is None:
                 post.save()
         created.append(post)

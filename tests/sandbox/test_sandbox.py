@@ -612,3 +612,13 @@ def test_every_comment_on_older_posts_is_read_when_a_budget_cuts_the_poll(demo_c
     stored = list(channel.mentions.values_list("external_id", flat=True))
     assert posted <= set(stored), f"not read: {sorted(posted - set(stored))}"
     assert len(stored) == len(set(stored))
+
+
+def test_the_demo_seeding_gives_every_channel_something_to_show(db, monkeypatch) -> None:
+    """Drawn by weight, the least likely platform was left out of one demo seeding in a few
+    hundred, and the demo showed one of its channels empty: a platform the draw leaves out is
+    given items of its own."""
+    monkeypatch.setitem(generator.PLATFORM_WEIGHTS, "linkedin", 0)  # never drawn
+    _demo_channels(BrandFactory())
+
+    assert set(SandboxPost.objects.values_list("platform", flat=True)) == set(generator.PLATFORM_WEIGHTS)

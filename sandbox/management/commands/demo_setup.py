@@ -291,7 +291,12 @@ def _demo_channels(brand: Brand) -> tuple[list[str], int]:
         names.append(name)
     seeded = 0
     if not SandboxPost.objects.exists():
-        seeded = len(generator.generate(SEED_ITEMS, spread=timedelta(days=7)))
+        posts = generator.generate(SEED_ITEMS, spread=timedelta(days=7))
+        # Every demo channel has something to show: drawn by weight, the least likely platform is
+        # left out of one seeding in a few hundred.
+        for platform in generator.PLATFORM_WEIGHTS.keys() - {post.platform for post in posts}:
+            posts += generator.generate(2, spread=timedelta(days=7), platform=platform)
+        seeded = len(posts)
     return names, seeded
 
 
