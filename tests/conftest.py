@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import factory.random
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -30,6 +31,15 @@ def _site_language() -> Iterator[None]:
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _factory_data_named_for_the_test(request: pytest.FixtureRequest) -> None:
+    """The factories' random data (Faker's sentences and names) is drawn from a seed named for the
+    test: a test runs on the same data every time, so one that fails on some sentence (one read as
+    a question, say) fails again when run again, where it would pass once in a while and be called
+    flaky."""
+    factory.random.reseed_random(request.node.nodeid)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
