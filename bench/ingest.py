@@ -10,6 +10,12 @@ Prints items per second for new items, next to bare VADER scoring of the same te
 run and their ratio, this process's CPU time, and the time of a redelivered page (everything
 already known). What a worker does once per process (loading the language models, fitting the
 built-in intent models, importing the URLconf) is done before timing and printed apart, with the rate including it.
+
+With a third argument, ``workers`` above 1, it then runs that many processes at once, forked after
+the warm-up as a prefork worker's pool is, each storing the same number of new items in pages into
+a channel of its own of the same brand, with people of its own as a brand's channels on different
+platforms have (the brand's rollup rows shared, as its channels share them), and prints their items per second together: what the machine takes
+with ``--concurrency`` pool processes, beside what one process takes.
 """
 
 from __future__ import annotations
@@ -19,8 +25,10 @@ import random
 import statistics
 import sys
 import time
+import traceback
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.test_settings")
@@ -49,15 +57,40 @@ TEXTS = [
 ]
 
 
-def main(total: int, page_size: int) -> None:
+def main(total: int = 20000, page_size: int = 100, workers: int = 1) -> None:
     tasks_queued_in_memory()
     setup_test_environment()
     with throwaway_database():
         run(total, page_size)
+        if workers > 1 and connection.vendor == "sqlite":
+            print("processes at once: not run; SQLite's throwaway database lives in this process's memory")
+        elif workers > 1:
+            run_together(total, page_size, workers)
+
+
+def items_page(rng: random.Random, first: int, page_size: int, total: int, prefix: str = "") -> list:
+    """Items ``first`` to ``first + page_size`` of ``total``: the ten texts, authors drawn among a
+    fifth as many people as items, one item in seven answering the one before."""
+    from listening.connectors import FetchedAuthor, FetchedItem
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    return [
+        FetchedItem(
+            external_id=f"{prefix}{i}",
+            text=rng.choice(TEXTS),
+            author=FetchedAuthor(
+                external_id=f"{prefix}{rng.randint(1, total // 5 + 1)}",
+                handle=f"{prefix}u{i}",
+                followers=rng.randint(0, 50000),
+            ),
+            published_at=start + timedelta(seconds=i),
+            parent_external_id=f"{prefix}{i - 1}" if i % 7 == 0 else "",
+        )
+        for i in range(first, min(first + page_size, total))
+    ]
 
 
 def run(total: int, page_size: int) -> None:
-    from listening.connectors import FetchedAuthor, FetchedItem
     from listening.ingest import ingest_items
     from listening.models import Brand, Channel, Mention, Platform
 
@@ -65,21 +98,9 @@ def run(total: int, page_size: int) -> None:
     brand = Brand.objects.get(slug="acme")
     channel = Channel.objects.create(brand=brand, platform=Platform.X, name="bench", settings={"user_id": "1"})
     rng = random.Random(3)
-    start = datetime(2026, 1, 1, tzinfo=UTC)
 
-    def page(first: int) -> list[FetchedItem]:
-        return [
-            FetchedItem(
-                external_id=str(i),
-                text=rng.choice(TEXTS),
-                author=FetchedAuthor(
-                    external_id=str(rng.randint(1, total // 5 + 1)), handle=f"u{i}", followers=rng.randint(0, 50000)
-                ),
-                published_at=start + timedelta(seconds=i),
-                parent_external_id=str(i - 1) if i % 7 == 0 else "",
-            )
-            for i in range(first, min(first + page_size, total))
-        ]
+    def page(first: int) -> list:
+        return items_page(rng, first, page_size, total)
 
     # What a worker does once per process, at its first page, is done before timing: loading
     # lingua's language models and fitting the built-in intent models. Its time is printed apart.
@@ -130,6 +151,65 @@ def run(total: int, page_size: int) -> None:
     )
 
 
+def run_together(total: int, page_size: int, workers: int) -> None:
+    """``total`` new items, a ``workers``-th each, stored by ``workers`` processes at once."""
+    import multiprocessing
+
+    from listening.models import Brand, Channel, Platform
+
+    brand = Brand.objects.get(slug="acme")
+    channels = [
+        Channel.objects.create(brand=brand, platform=Platform.X, name=f"bench {k}", settings={"user_id": str(k)})
+        for k in range(workers)
+    ]
+    connection.close()  # each process opens its own, as a pool process does
+    context = multiprocessing.get_context("fork")
+    go, results = context.Event(), context.Queue()
+    processes = [
+        context.Process(target=_store_pages, args=(channel.pk, k, total // workers, page_size, go, results))
+        for k, channel in enumerate(channels)
+    ]
+    for process in processes:
+        process.start()
+    began = time.perf_counter()
+    go.set()
+    reports = [results.get() for _ in processes]
+    elapsed = time.perf_counter() - began
+    for process in processes:
+        process.join()
+    for count, failure in reports:
+        if count is None:
+            raise SystemExit(f"a process failed:\n{failure}")
+    stored = sum(count for count, _pages in reports)
+    per_page = sorted(seconds for _count, pages in reports for seconds in pages)
+    print(
+        f"{workers} processes at once, a channel each: {stored / elapsed:,.0f} new items/s; per page median "
+        f"{statistics.median(per_page) * 1000:.1f} ms, p95 {per_page[int(len(per_page) * 0.95) - 1] * 1000:.1f} ms"
+    )
+
+
+def _store_pages(channel_id: int, k: int, total: int, page_size: int, go: Any, results: Any) -> None:
+    from listening.ingest import ingest_items
+    from listening.models import Channel, Mention
+
+    try:
+        channel = Channel.objects.get(pk=channel_id)
+        rng = random.Random(100 + k)
+        pages = [items_page(rng, first, page_size, total, prefix=f"w{k}-") for first in range(0, total, page_size)]
+        go.wait()
+        per_page = []
+        for items in pages:
+            tick = time.perf_counter()
+            ingest_items(channel=channel, items=items, cursor={"since_id": items[-1].external_id})
+            per_page.append(time.perf_counter() - tick)
+        results.put((Mention.objects.filter(channel_id=channel_id).count(), per_page))
+    except BaseException:
+        results.put((None, traceback.format_exc()))  # the parent waits for every process's word
+        raise
+    finally:
+        connection.close()
+
+
 def warm_up(brand: object) -> None:
     import gc
 
@@ -149,4 +229,4 @@ def warm_up(brand: object) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20000, int(sys.argv[2]) if len(sys.argv) > 2 else 100)
+    main(*(int(argument) for argument in sys.argv[1:4]))
