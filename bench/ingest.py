@@ -11,11 +11,11 @@ run and their ratio, this process's CPU time, and the time of a redelivered page
 already known). What a worker does once per process (loading the language models, fitting the
 built-in intent models, importing the URLconf) is done before timing and printed apart, with the rate including it.
 
-With a third argument, ``workers`` above 1, it then runs that many processes at once, forked after
+With a third argument, ``processes`` above 1, it then runs that many processes at once, forked after
 the warm-up as a prefork worker's pool is, each storing the same number of new items in pages into
 a channel of its own of the same brand, with people of its own as a brand's channels on different
 platforms have (the brand's rollup rows shared, as its channels share them), and prints their items per second together: what the machine takes
-with ``--concurrency`` pool processes, beside what one process takes.
+with that many pool processes (``--concurrency``), beside what one process takes.
 """
 
 from __future__ import annotations
@@ -57,15 +57,15 @@ TEXTS = [
 ]
 
 
-def main(total: int = 20000, page_size: int = 100, workers: int = 1) -> None:
+def main(total: int = 20000, page_size: int = 100, processes: int = 1) -> None:
     tasks_queued_in_memory()
     setup_test_environment()
     with throwaway_database():
         run(total, page_size)
-        if workers > 1 and connection.vendor == "sqlite":
+        if processes > 1 and connection.vendor == "sqlite":
             print("processes at once: not run; SQLite's throwaway database lives in this process's memory")
-        elif workers > 1:
-            run_together(total, page_size, workers)
+        elif processes > 1:
+            run_together(total, page_size, processes)
 
 
 def items_page(rng: random.Random, first: int, page_size: int, total: int, prefix: str = "") -> list:
@@ -151,8 +151,8 @@ def run(total: int, page_size: int) -> None:
     )
 
 
-def run_together(total: int, page_size: int, workers: int) -> None:
-    """``total`` new items, a ``workers``-th each, stored by ``workers`` processes at once."""
+def run_together(total: int, page_size: int, processes: int) -> None:
+    """``total`` new items, a ``processes``-th each, stored by ``processes`` processes at once."""
     import multiprocessing
 
     from listening.models import Brand, Channel, Platform
@@ -160,22 +160,22 @@ def run_together(total: int, page_size: int, workers: int) -> None:
     brand = Brand.objects.get(slug="acme")
     channels = [
         Channel.objects.create(brand=brand, platform=Platform.X, name=f"bench {k}", settings={"user_id": str(k)})
-        for k in range(workers)
+        for k in range(processes)
     ]
     connection.close()  # each process opens its own, as a pool process does
     context = multiprocessing.get_context("fork")
     go, results = context.Event(), context.Queue()
-    processes = [
-        context.Process(target=_store_pages, args=(channel.pk, k, total // workers, page_size, go, results))
+    pool = [
+        context.Process(target=_store_pages, args=(channel.pk, k, total // processes, page_size, go, results))
         for k, channel in enumerate(channels)
     ]
-    for process in processes:
+    for process in pool:
         process.start()
     began = time.perf_counter()
     go.set()
-    reports = [results.get() for _ in processes]
+    reports = [results.get() for _ in pool]
     elapsed = time.perf_counter() - began
-    for process in processes:
+    for process in pool:
         process.join()
     for count, failure in reports:
         if count is None:
@@ -183,7 +183,7 @@ def run_together(total: int, page_size: int, workers: int) -> None:
     stored = sum(count for count, _pages in reports)
     per_page = sorted(seconds for _count, pages in reports for seconds in pages)
     print(
-        f"{workers} processes at once, a channel each: {stored / elapsed:,.0f} new items/s; per page median "
+        f"{processes} processes at once, a channel each: {stored / elapsed:,.0f} new items/s; per page median "
         f"{statistics.median(per_page) * 1000:.1f} ms, p95 {per_page[int(len(per_page) * 0.95) - 1] * 1000:.1f} ms"
     )
 
