@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import DataError, connection, transaction
+from django.db import DataError, connection, models, transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -188,3 +188,26 @@ def test_values_of_another_kind_than_the_columns_go_as_a_values_list_as_before()
     assert [params for _sql, params in sent] == [len(COLUMNS)]
     assert "VALUES" in sent[0][0]
     assert Author.objects.get(platform="x").followers == 6
+
+
+@pytest.mark.postgres  # the arrays and COPY are PostgreSQL's ways; SQLite is given VALUES lists
+def test_a_columns_way_of_writing_is_worked_out_once_not_for_every_page(monkeypatch):
+    # What a column's values take (their type, what writes them) depends on the field alone: a
+    # page after the first asks no column for its database type again, upserted or copied.
+    def page(platform: str) -> None:
+        rows = _rows([(f"h{i}", "Name", i, i % 2 == 0) for i in range(3)], platform=platform)
+        insert_rows(Author, COLUMNS, rows, returning=("id",), conflict=("platform", "external_id"), update=("name",))
+        insert_rows(Author, COLUMNS, [("copied-" + platform, *row[1:]) for row in rows])
+
+    page("x")
+    asked: list[str] = []
+    db_type = models.Field.db_type
+
+    def counted(field: models.Field, connection: Any) -> Any:
+        asked.append(field.name)
+        return db_type(field, connection)
+
+    monkeypatch.setattr(models.Field, "db_type", counted)
+    page("instagram")
+    assert asked == []
+    assert Author.objects.filter(platform__in=["instagram", "copied-instagram"]).count() == 6
