@@ -11,11 +11,13 @@ run and their ratio, this process's CPU time, and the time of a redelivered page
 already known). What a worker does once per process (loading the language models, fitting the
 built-in intent models, importing the URLconf) is done before timing and printed apart, with the rate including it.
 
-With a third argument, ``processes`` above 1, it then runs that many processes at once, forked after
-the warm-up as a prefork worker's pool is, each storing the same number of new items in pages into
-a channel of its own of the same brand, with people of its own as a brand's channels on different
-platforms have (the brand's rollup rows shared, as its channels share them), and prints their items per second together: what the machine takes
-with that many pool processes (``--concurrency``), beside what one process takes.
+With a third argument, ``processes`` above 1, it then runs that many processes at once, forked
+after the warm-up as a prefork worker's pool is. Each stores the same number of new items in pages
+into a channel of its own of the same brand, with people of its own, as a brand's channels on
+different platforms have (the brand's rollup rows are shared, as its channels share them). It
+prints their items per second together: what the machine takes with that many pool processes
+(``--concurrency``), beside what one process takes. One channel's pages are stored one after the
+other (its row is locked for each), so the processes are given a channel each.
 """
 
 from __future__ import annotations
