@@ -2,7 +2,8 @@
 
 Runs on a throwaway test database (SQLite by default, PostgreSQL with DATABASE_URL):
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/escucha .venv/bin/python bench/ingest.py [items=20000] [page=100]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/escucha .venv/bin/python bench/ingest.py \
+        [items=20000] [page=100] [processes=1] [--varied] [--one-channel]
 
 Each page goes through ingest_items with the demo brand's terms and routing rules: language
 detection, sentiment (English and Spanish), term matching, authors, threads and routing.
@@ -16,8 +17,14 @@ after the warm-up as a prefork worker's pool is. Each stores the same number of 
 into a channel of its own of the same brand, with people of its own, as a brand's channels on
 different platforms have (the brand's rollup rows are shared, as its channels share them). It
 prints their items per second together: what the machine takes with that many pool processes
-(``--concurrency``), beside what one process takes. One channel's pages are stored one after the
-other (its row is locked for each), so the processes are given a channel each.
+(``--concurrency``), beside what one process takes. With ``--one-channel`` they all store into one channel
+instead, as workers share a burst of one channel's webhooks.
+
+The items repeat ten texts, so a page reads each text once and most of what it measures is storing
+and routing. With ``--varied`` every item says something of its own, as real traffic does: the
+sandbox's customer posts in English and Spanish, their blanks (order numbers, places, days, endings)
+filled in anew for each item, so reading the texts (language, sentiment, intent and the words behind
+it) counts as it does in production.
 """
 
 from __future__ import annotations
@@ -59,27 +66,45 @@ TEXTS = [
 ]
 
 
-def main(total: int = 20000, page_size: int = 100, processes: int = 1) -> None:
+def main(
+    total: int = 20000, page_size: int = 100, processes: int = 1, *, varied: bool = False, one_channel: bool = False
+) -> None:
     tasks_queued_in_memory()
     setup_test_environment()
+    draw_text = varied_text if varied else ten_texts
     with throwaway_database():
-        run(total, page_size)
+        run(total, page_size, draw_text)
         if processes > 1 and connection.vendor == "sqlite":
             print("processes at once: not run; SQLite's throwaway database lives in this process's memory")
         elif processes > 1:
-            run_together(total, page_size, processes)
+            run_together(total, page_size, processes, draw_text, one_channel=one_channel)
 
 
-def items_page(rng: random.Random, first: int, page_size: int, total: int, prefix: str = "") -> list:
-    """Items ``first`` to ``first + page_size`` of ``total``: the ten texts, authors drawn among a
-    fifth as many people as items, one item in seven answering the one before."""
+def ten_texts(rng: random.Random) -> str:
+    return rng.choice(TEXTS)
+
+
+def varied_text(rng: random.Random) -> str:
+    """A customer's post as the sandbox writes them, in English or Spanish, its blanks filled anew."""
+    from sandbox.generator import CATEGORY_WEIGHTS, CUSTOMER_TEXTS, fill_blanks
+
+    category = rng.choices(list(CATEGORY_WEIGHTS), weights=list(CATEGORY_WEIGHTS.values()))[0]
+    language = rng.choice(("en", "es"))
+    return fill_blanks(rng.choice(CUSTOMER_TEXTS[category][language]), rng)
+
+
+def items_page(
+    rng: random.Random, first: int, page_size: int, total: int, prefix: str = "", draw_text: Any = ten_texts
+) -> list:
+    """Items ``first`` to ``first + page_size`` of ``total``: texts drawn by ``draw_text``, authors drawn
+    among a fifth as many people as items, one item in seven answering the one before."""
     from listening.connectors import FetchedAuthor, FetchedItem
 
     start = datetime(2026, 1, 1, tzinfo=UTC)
     return [
         FetchedItem(
             external_id=f"{prefix}{i}",
-            text=rng.choice(TEXTS),
+            text=draw_text(rng),
             author=FetchedAuthor(
                 external_id=f"{prefix}{rng.randint(1, total // 5 + 1)}",
                 handle=f"{prefix}u{i}",
@@ -92,7 +117,7 @@ def items_page(rng: random.Random, first: int, page_size: int, total: int, prefi
     ]
 
 
-def run(total: int, page_size: int) -> None:
+def run(total: int, page_size: int, draw_text: Any = ten_texts) -> None:
     from listening.ingest import ingest_items
     from listening.models import Brand, Channel, Mention, Platform
 
@@ -102,7 +127,7 @@ def run(total: int, page_size: int) -> None:
     rng = random.Random(3)
 
     def page(first: int) -> list:
-        return items_page(rng, first, page_size, total)
+        return items_page(rng, first, page_size, total, draw_text=draw_text)
 
     # What a worker does once per process, at its first page, is done before timing: loading
     # lingua's language models and fitting the built-in intent models. Its time is printed apart.
@@ -130,6 +155,7 @@ def run(total: int, page_size: int) -> None:
         analyzer.polarity_scores(text)
     bare = len(texts) / (time.perf_counter() - tick)
     print(f"database: {connection.vendor}; {total} items in pages of {page_size}; {stored} mentions stored")
+    print(f"texts: {len(set(texts)):,} distinct among {len(texts):,}")
     print(f"bare VADER scoring of the same texts: {bare:,.0f} texts/s")
     print(
         f"new items: {total / elapsed:,.0f} items/s; per page median {statistics.median(per_page) * 1000:.1f} ms, "
@@ -153,8 +179,11 @@ def run(total: int, page_size: int) -> None:
     )
 
 
-def run_together(total: int, page_size: int, processes: int) -> None:
-    """``total`` new items, a ``processes``-th each, stored by ``processes`` processes at once."""
+def run_together(
+    total: int, page_size: int, processes: int, draw_text: Any = ten_texts, *, one_channel: bool = False
+) -> None:
+    """``total`` new items, a ``processes``-th each, stored by ``processes`` processes at once: each
+    into a channel of its own, or with ``one_channel`` all into one."""
     import multiprocessing
 
     from listening.models import Brand, Channel, Platform
@@ -162,14 +191,17 @@ def run_together(total: int, page_size: int, processes: int) -> None:
     brand = Brand.objects.get(slug="acme")
     channels = [
         Channel.objects.create(brand=brand, platform=Platform.X, name=f"bench {k}", settings={"user_id": str(k)})
-        for k in range(processes)
+        for k in range(1 if one_channel else processes)
     ]
     connection.close()  # each process opens its own, as a pool process does
     context = multiprocessing.get_context("fork")
     go, results = context.Event(), context.Queue()
     pool = [
-        context.Process(target=_store_pages, args=(channel.pk, k, total // processes, page_size, go, results))
-        for k, channel in enumerate(channels)
+        context.Process(
+            target=_store_pages,
+            args=(channels[0 if one_channel else k].pk, k, total // processes, page_size, draw_text, go, results),
+        )
+        for k in range(processes)
     ]
     for process in pool:
         process.start()
@@ -185,26 +217,28 @@ def run_together(total: int, page_size: int, processes: int) -> None:
     stored = sum(count for count, _pages in reports)
     per_page = sorted(seconds for _count, pages in reports for seconds in pages)
     print(
-        f"{processes} processes at once, a channel each: {stored / elapsed:,.0f} new items/s; per page median "
+        f"{processes} processes at once, {'one channel' if one_channel else 'a channel each'}: "
+        f"{stored / elapsed:,.0f} new items/s; per page median "
         f"{statistics.median(per_page) * 1000:.1f} ms, p95 {per_page[int(len(per_page) * 0.95) - 1] * 1000:.1f} ms"
     )
 
 
-def _store_pages(channel_id: int, k: int, total: int, page_size: int, go: Any, results: Any) -> None:
+def _store_pages(channel_id: int, k: int, total: int, page_size: int, draw_text: Any, go: Any, results: Any) -> None:
     from listening.ingest import ingest_items
     from listening.models import Channel, Mention
 
     try:
         channel = Channel.objects.get(pk=channel_id)
         rng = random.Random(100 + k)
-        pages = [items_page(rng, first, page_size, total, prefix=f"w{k}-") for first in range(0, total, page_size)]
+        prefix = f"w{k}-"  # this process's own items and people
+        pages = [items_page(rng, first, page_size, total, prefix, draw_text) for first in range(0, total, page_size)]
         go.wait()
         per_page = []
         for items in pages:
             tick = time.perf_counter()
             ingest_items(channel=channel, items=items, cursor={"since_id": items[-1].external_id})
             per_page.append(time.perf_counter() - tick)
-        results.put((Mention.objects.filter(channel_id=channel_id).count(), per_page))
+        results.put((Mention.objects.filter(channel_id=channel_id, external_id__startswith=prefix).count(), per_page))
     except BaseException:
         results.put((None, traceback.format_exc()))  # the parent waits for every process's word
         raise
@@ -231,4 +265,12 @@ def warm_up(brand: object) -> None:
 
 
 if __name__ == "__main__":
-    main(*(int(argument) for argument in sys.argv[1:4]))
+    flags = {"--varied", "--one-channel"}
+    unknown = [argument for argument in sys.argv[1:] if argument.startswith("--") and argument not in flags]
+    if unknown:
+        raise SystemExit(f"unknown option {unknown[0]}; the options are {', '.join(sorted(flags))}")
+    main(
+        *(int(argument) for argument in sys.argv[1:] if not argument.startswith("--")),
+        varied="--varied" in sys.argv,
+        one_channel="--one-channel" in sys.argv,
+    )

@@ -266,7 +266,8 @@ FORUM_TITLES = {
 }
 
 
-def _fill(template: str, rng: random.Random) -> str:
+def fill_blanks(template: str, rng: random.Random) -> str:
+    """``template`` with each blank filled by a value drawn from ``BLANKS`` (an order number drawn anew)."""
     values = {name: rng.choice(options) for name, options in BLANKS.items()}
     values["order"] = str(rng.randint(10000, 99999))
     return template.format(**values)
@@ -326,7 +327,7 @@ class Generator:
     def _unique(self, templates: list[str]) -> str:
         """A text nobody has posted yet (the demo never shows one text under several authors)."""
         for _attempt in range(50):
-            text = _fill(self.rng.choice(templates), self.rng)
+            text = fill_blanks(self.rng.choice(templates), self.rng)
             if text not in self.used and not SandboxPost.objects.filter(text__contains=text).exists():
                 break
         else:  # every draw taken (a sandbox left running for months): a day's mark sets it apart
@@ -591,7 +592,7 @@ class Generator:
         if site.kind == "news":
             title_template, summary_template = self.rng.choice(ARTICLES[site.lang])
             summary = self._unique([summary_template])
-            title, author = _fill(title_template, self.rng), self.rng.choice(site.writers)
+            title, author = fill_blanks(title_template, self.rng), self.rng.choice(site.writers)
         else:
             customers = [p for p in PERSONAS if p.role == "customer" and p.lang == site.lang]
             author_persona = persona if persona in customers else self.rng.choice(customers)
