@@ -1,8 +1,8 @@
 """The way in: every item a platform gave us becomes exactly one Mention.
 
 ``ingest_items`` is the pipeline every item goes through, whether a poll fetched it, a webhook
-pushed it or a file was imported: normalize → skip known → language → sentiment → tracked terms →
-authors → ids reserved → threads → the steps that decide a new mention's state (``listening.pipeline``:
+pushed it or a file was imported: normalize → skip known → language → sentiment → tracked terms
+(read before the channel is locked) → lock, skip what another page stored meanwhile → authors → ids reserved → threads → the steps that decide a new mention's state (``listening.pipeline``:
 routing) → bulk insert, each row once with its final values → the other steps (rollups,
 announcing), with the channel's cursor advanced in the same transaction.
 
@@ -20,10 +20,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import DataError, connection, transaction
 from django.db.models import Model
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from config.bulk import (
@@ -42,14 +43,13 @@ from listening.language import detect_languages
 from listening.learning import analyzer_for
 from listening.models import WAITING_FOR_PARENT, Author, Brand, Channel, Mention, SourceTitle, TrackedTerm
 from listening.privacy import erased_external_id, suppressed_author_ids
+from listening.sentiment import Scored
 from listening.terms import FOLDED, CompiledTerm, compile_terms, folded_said, matching_folded
 
 # What one item can make the database or its driver refuse as data: a number out of the column's
 # range, a date it cannot hold, a value it cannot encode. Anything else (a lost connection, a bug)
 # still fails the whole page, which is then fetched again: nothing is dropped for it.
 ITEM_ERRORS = (DataError, ValueError, OverflowError)
-if TYPE_CHECKING:
-    from listening.sentiment import Scored
 
 REJECTED_KEPT = 20  # the latest items a channel could not store, shown with its health
 KINDS = frozenset(Mention.Kind.values)  # read once: Django builds the list anew at every read
@@ -175,8 +175,11 @@ def ingest_items(
 
     Idempotent: an item already stored (same channel and platform id) is skipped, so a page
     fetched twice, a webhook redelivered or a worker killed and its task run again stores
-    nothing twice. The channel row is locked for the transaction, so a poll and a webhook of
-    the same channel take turns. ``cursor`` and ``budget``, when given, are saved in the same
+    nothing twice. The items are read (language, sentiment, intent, terms) before the channel's
+    row is locked; it is locked while they are stored, so a poll and a webhook of the same channel
+    take turns at storing, and an item another page stored meanwhile is not stored again. A page
+    with nothing new and nothing to save on the channel takes no lock at all. ``cursor`` and
+    ``budget``, when given, are saved in the same
     transaction as the mentions they cover. New mentions go through the pipeline's steps before
     commit; with ``route`` False only through those that count them (a historical import is in the
     reports at once, but should not open tickets for old complaints nor announce them).
@@ -222,54 +225,102 @@ def _ingest(
     skipped = len(items) - len(unique)
     now = timezone.now()
 
+    # Before the channel is locked: which items are new as far as the database knows now, and what
+    # they say (``_read``: language, sentiment, intent, tracked terms), most of a page's CPU. Another
+    # worker storing a page of the same channel (a burst of its webhooks) meanwhile does not wait
+    # for this one, and this one reads while the other stores.
+    source = _channel_read(channel.pk)
+    configuration.stamped(source.brand)
+    # An item erased since it was stored is known by its erased id (``listening.privacy``).
+    erased_ids = {external_id: erased_external_id(source.platform, external_id) for external_id in unique}
+    known = _stored_in(source, [*unique, *erased_ids.values()])
+    fresh = [
+        item for item in unique.values() if item.external_id not in known and erased_ids[item.external_id] not in known
+    ]
+    # People who asked to be left out: their items are dropped before anything is read or stored.
+    suppressed = suppressed_author_ids(source.platform, (item.author.external_id for item in fresh))
+    if suppressed:
+        fresh = [item for item in fresh if item.author.external_id not in suppressed]
+    state = _channel_state_fields(cursor, budget)
+    if not fresh and not state and not unreadable:
+        # Nothing to store nor to write on the channel (a redelivered webhook): no lock is taken.
+        _keep_source_titles(source, unique.values())
+        return IngestResult(created=[], skipped=len(items), rejected=[])
+    readings = _read(source, fresh)
+
     with transaction.atomic():
-        # The channel row locked (not its brand's), read with what the page needs of the brand.
-        locked = (
-            Channel.objects.select_for_update(of=("self",))
-            .select_related("brand")
-            .only(
-                "pk", "brand__languages", "brand__configuration_stamp", "platform", "rejected_items", "newest_item_at"
-            )
-            .get(pk=channel.pk)
-        )
-        configuration.stamped(locked.brand)
-        # An item erased since it was stored is known by its erased id (``listening.privacy``).
-        erased_ids = {external_id: erased_external_id(locked.platform, external_id) for external_id in unique}
-        known = {
-            external_id
-            for external_id, channel_id in stored_ids([*unique, *erased_ids.values()])
-            if channel_id == locked.pk
-        }
-        fresh = [
-            item
-            for item in unique.values()
-            if item.external_id not in known and erased_ids[item.external_id] not in known
-        ]
-        # People who asked to be left out: their items are dropped before anything is stored.
-        suppressed = suppressed_author_ids(locked.platform, (item.author.external_id for item in fresh))
-        if suppressed:
-            fresh = [item for item in fresh if item.author.external_id not in suppressed]
+        newest_stored, version = _lock(source)
+        if fresh and (version is None or version != source.row_version):
+            # The channel's row changed since it was read: another page of it may have stored some
+            # of these items meanwhile (each page that stores writes the row, below). A row version
+            # that did not change says that none did, with no look-up.
+            again = _stored_in(source, [item.external_id for item in fresh])
+            if again:
+                kept = [
+                    (item, r) for item, r in zip(fresh, readings.items, strict=True) if item.external_id not in again
+                ]
+                fresh, readings.items = [item for item, _ in kept], [r for _, r in kept]
         skipped += len(unique) - len(fresh)
         created: list[Mention] = []
         rejected: list[RejectedItem] = list(unreadable)
-        _keep_source_titles(locked, unique.values())
+        _keep_source_titles(source, unique.values())
         if fresh:
-            created, refused = _store(locked, fresh, now, history=not route)
+            created, refused = _store(source, fresh, readings, now, history=not route)
             rejected += refused
             pipeline.run(created, history=not route)
-        state = _channel_state_fields(cursor, budget)
         if rejected:
-            state["rejected_items"] = _recorded(rejected, locked.rejected_items, now)
+            earlier = Channel.objects.filter(pk=source.pk).values_list("rejected_items", flat=True).get()
+            state["rejected_items"] = _recorded(rejected, earlier, now)
         if created:
+            # Written even where it does not move (a page of older items): a page that stored
+            # mentions always writes the channel's row, so that the row's version tells a page read
+            # before the lock whether one did meanwhile (above).
             newest = max(m.published_at for m in created)
-            current = locked.newest_item_at  # read under the lock: no one moved it since
-            if current is None or newest > current:
-                state["newest_item_at"] = newest
+            state["newest_item_at"] = newest if newest_stored is None or newest > newest_stored else newest_stored
         if state:
-            Channel.objects.filter(pk=locked.pk).update(**state)
+            Channel.objects.filter(pk=source.pk).update(**state)
             for field, value in state.items():
                 setattr(channel, field, value)
     return IngestResult(created=created, skipped=skipped, rejected=rejected)
+
+
+def _channel_read(pk: int) -> Channel:
+    """The channel with what a page needs of it and of its brand, not locked; on PostgreSQL with its
+    row's version (``xmin``: a new one at each update of the row) as ``row_version``."""
+    channel = Channel.objects.select_related("brand").only(
+        "pk", "platform", "brand__languages", "brand__configuration_stamp"
+    )
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Channel._meta.db_table)
+        channel = channel.annotate(row_version=RawSQL(f"{table}.xmin::text", ()))  # noqa: S611 (no value in it)
+    found = channel.get(pk=pk)
+    found.row_version = getattr(found, "row_version", None)
+    return found
+
+
+def _lock(channel: Channel) -> tuple[datetime | None, str | None]:
+    """Lock the channel's row for the transaction, so that its pages take turns at storing: its
+    newest item's time as stored now, and the row's version (None where there is none to read)."""
+    if connection.vendor != "postgresql":
+        return Channel.objects.select_for_update().filter(pk=channel.pk).values_list(
+            "newest_item_at", flat=True
+        ).get(), None
+    quote = connection.ops.quote_name
+    newest, pk = (quote(Channel._meta.get_field(name).column) for name in ("newest_item_at", "id"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {newest}, xmin::text FROM {quote(Channel._meta.db_table)} WHERE {pk} = %s FOR UPDATE",  # noqa: S608 (names from the model)
+            [channel.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Channel.DoesNotExist(f"channel {channel.pk} is gone")
+    return row
+
+
+def _stored_in(channel: Channel, external_ids: Iterable[str]) -> set[str]:
+    """Which of these platform ids the channel has stored mentions of."""
+    return {external_id for external_id, channel_id in stored_ids(external_ids) if channel_id == channel.pk}
 
 
 def _keep_source_titles(channel: Channel, items: Iterable[FetchedItem]) -> None:
@@ -286,7 +337,7 @@ def _keep_source_titles(channel: Channel, items: Iterable[FetchedItem]) -> None:
 
 
 def _store(
-    channel: Channel, items: list[FetchedItem], now: datetime, *, history: bool = False
+    channel: Channel, items: list[FetchedItem], readings: Readings, now: datetime, *, history: bool = False
 ) -> tuple[list[Mention], list[RejectedItem]]:
     """Insert ``items`` in one go; if the database refuses that as data, each on its own.
 
@@ -295,15 +346,15 @@ def _store(
     """
     try:
         with transaction.atomic():
-            return _insert(channel, items, now, history=history), []
+            return _insert(channel, items, readings, now, history=history), []
     except ITEM_ERRORS:
         pass
     created: list[Mention] = []
     rejected: list[RejectedItem] = []
-    for item in items:
+    for item, reading in zip(items, readings.items, strict=True):
         try:
             with transaction.atomic():
-                created += _insert(channel, [item], now, history=history)
+                created += _insert(channel, [item], readings.of([reading]), now, history=history)
         except ITEM_ERRORS as error:
             rejected.append(RejectedItem(external_id=item.external_id, reason=_reason(error)))
     return created, rejected
@@ -324,13 +375,67 @@ def _recorded(rejected: list[RejectedItem], earlier: Any, now: datetime) -> list
     return (fresh + kept)[:REJECTED_KEPT]
 
 
-def _insert(channel: Channel, items: list[FetchedItem], now: datetime, *, history: bool = False) -> list[Mention]:
-    """Build the items' mentions, run the steps that decide their state (``before_store``) and
-    insert each row once, with the values they gave it."""
+@dataclass
+class Reading:
+    """What one item says, read before its page locks the channel (``_read``)."""
+
+    language: str
+    scored: Scored
+    folded: str  # its title and text folded, as the tracked terms were matched in them
+    term_ids: list[int]  # the brand's active tracked terms it matched
+
+
+@dataclass
+class Readings:
+    """A page's items' readings, in the items' order, with the active tracked terms they were
+    matched against (the configuration they were read under)."""
+
+    items: list[Reading]
+    active_terms: tuple[TrackedTerm, ...]
+
+    def of(self, items: list[Reading]) -> Readings:
+        return Readings(items, self.active_terms)
+
+
+def _read(channel: Channel, items: list[FetchedItem]) -> Readings:
+    """What each item says: its language, its sentiment and intent (``analyzer_for``), the tracked
+    terms in it. Needs no lock and reads nothing a page writes."""
+    if not items:
+        return Readings([], ())
     active_terms, brand_terms = configuration.brand_configuration(
         channel.brand_id, "tracked terms", lambda: _tracked_terms(channel.brand)
     )
     analyze = analyzer_for(channel.brand_id)
+    # The page's languages in one call: lingua reads a batch far faster than text by text.
+    languages = detect_languages(
+        [f"{item.title}\n{item.text or ''}" for item in items],
+        [item.raw_language for item in items],
+        channel.brand.languages,
+    )
+    # A text the page holds more than once (a retweet, a complaint copied by many) is read once:
+    # its reading depends on nothing but the text and its language.
+    read: dict[tuple[str, str], Scored] = {}
+    matched: dict[tuple[str, str], tuple[str, list[int]]] = {}
+    readings: list[Reading] = []
+    for item, language in zip(items, languages, strict=True):
+        key = (item.text or item.title, language)
+        scored = read.get(key)
+        if scored is None:
+            scored = read[key] = analyze(*key)
+        said = (item.title or "", item.text or "")
+        found = matched.get(said)
+        if found is None:
+            folded = folded_said(*said)
+            found = matched[said] = (folded, matching_folded(brand_terms, folded))
+        readings.append(Reading(language, scored, *found))
+    return Readings(readings, active_terms)
+
+
+def _insert(
+    channel: Channel, items: list[FetchedItem], readings: Readings, now: datetime, *, history: bool = False
+) -> list[Mention]:
+    """Build the items' mentions from their readings, run the steps that decide their state
+    (``before_store``) and insert each row once, with the values they gave it."""
     authors = _upsert_authors(channel.platform, (item.author for item in items))
     parents = {
         external_id: pk
@@ -339,35 +444,20 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime, *, histor
         )
         if channel_id == channel.pk
     }
-    # The page's languages in one call: lingua reads a batch far faster than text by text.
-    languages = detect_languages(
-        [f"{item.title}\n{item.text or ''}" for item in items],
-        [item.raw_language for item in items],
-        channel.brand.languages,
-    )
     mentions: list[Mention] = []
-    term_ids: list[list[int]] = []
-    # A text the page holds more than once (a retweet, a complaint copied by many) is read once:
-    # its reading depends on nothing but the text and its language.
-    read: dict[tuple[str, str], Scored] = {}
-    matched: dict[tuple[str, str], tuple[str, list[int]]] = {}
     new_mention = instance_maker(Mention)
-    for item, language in zip(items, languages, strict=True):
-        text = item.text or ""
-        key = (text or item.title, language)
-        scored = read.get(key)
-        if scored is None:
-            scored = read[key] = analyze(*key)
+    for item, reading in zip(items, readings.items, strict=True):
+        scored = reading.scored
         mentions.append(
             new_mention(
                 brand_id=channel.brand_id,
                 channel=channel,
                 external_id=item.external_id[:255],
                 author=authors[item.author.external_id],
-                text=text,
+                text=item.text or "",
                 title=(item.title or "")[:500],
                 url=(item.url or "")[:2000],
-                language=language,
+                language=reading.language,
                 kind=item.kind if item.kind in KINDS else Mention.Kind.MENTION,
                 parent_id=parents.get(item.parent_external_id),
                 parent_external_id=(item.parent_external_id or "")[:255],
@@ -384,14 +474,11 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime, *, histor
                 fetched_at=now,
             )
         )
-        said = (item.title or "", text)
-        found = matched.get(said)
-        if found is None:
-            folded = folded_said(*said)
-            found = matched[said] = (folded, matching_folded(brand_terms, folded))
-        if mentions[-1].title == said[0]:  # a title cut to its column's length is folded again by whoever reads it
-            setattr(mentions[-1], FOLDED, found[0])
-        term_ids.append(found[1])
+        if mentions[-1].title == (
+            item.title or ""
+        ):  # a title cut to its column's length is folded again by whoever reads it
+            setattr(mentions[-1], FOLDED, reading.folded)
+    term_ids = [reading.term_ids for reading in readings.items]
     # Ids first: the steps run before storing write rows that refer to the mentions, and a child
     # of the page is stored with its parent in the page.
     for mention, pk in zip(mentions, reserve_ids(Mention, len(mentions)), strict=True):
@@ -403,7 +490,7 @@ def _insert(channel: Channel, items: list[FetchedItem], now: datetime, *, histor
             mention.parent_id = parent.pk
         # Not a column: what the pipeline's steps read of the conversation (``listening.pipeline``).
         mention.thread_root = (item.thread_root or "")[:255]
-    _keep_tracked_terms(mentions, term_ids, active_terms)
+    _keep_tracked_terms(mentions, term_ids, readings.active_terms)
     stamp_new(Mention, mentions)  # stored when built: a routing event is not older than its mention
     pipeline.run_before_store(mentions, history=history)
     insert_new(Mention, mentions, stamp=False)
