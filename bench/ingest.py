@@ -51,6 +51,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
 from bench.common import tasks_queued_in_memory, throwaway_database  # noqa: E402
+from sandbox.generator import CATEGORY_WEIGHTS, CUSTOMER_TEXTS, fill_blanks  # noqa: E402
 
 TEXTS = [
     "I love my new Acme anvil, best purchase this year!",
@@ -86,8 +87,6 @@ def ten_texts(rng: random.Random) -> str:
 
 def varied_text(rng: random.Random) -> str:
     """A customer's post as the sandbox writes them, in English or Spanish, its blanks filled anew."""
-    from sandbox.generator import CATEGORY_WEIGHTS, CUSTOMER_TEXTS, fill_blanks
-
     category = rng.choices(list(CATEGORY_WEIGHTS), weights=list(CATEGORY_WEIGHTS.values()))[0]
     language = rng.choice(("en", "es"))
     return fill_blanks(rng.choice(CUSTOMER_TEXTS[category][language]), rng)

@@ -1,10 +1,11 @@
 """The way in: every item a platform gave us becomes exactly one Mention.
 
 ``ingest_items`` is the pipeline every item goes through, whether a poll fetched it, a webhook
-pushed it or a file was imported: normalize → skip known → language → sentiment → tracked terms
-(read before the channel is locked) → lock, skip what another page stored meanwhile → authors → ids reserved → threads → the steps that decide a new mention's state (``listening.pipeline``:
-routing) → bulk insert, each row once with its final values → the other steps (rollups,
-announcing), with the channel's cursor advanced in the same transaction.
+pushed it or a file was imported: normalize → skip known → language → sentiment → tracked terms,
+all before the channel is locked → lock, skip what another page stored meanwhile → authors → ids
+reserved → threads → the steps that decide a new mention's state (``listening.pipeline``: routing)
+→ bulk insert, each row once with its final values → the other steps (rollups, announcing), with
+the channel's cursor advanced in the same transaction.
 
 One bad item never blocks its page: when the database refuses the batch as data, each item is
 stored on its own, and the ones it still refuses are skipped and recorded on the channel (their
@@ -20,6 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import compress
 from typing import Any
 
 from django.db import DataError, connection, transaction
@@ -256,10 +258,8 @@ def _ingest(
             # that did not change says that none did, with no look-up.
             again = _stored_in(source, [item.external_id for item in fresh])
             if again:
-                kept = [
-                    (item, r) for item, r in zip(fresh, readings.items, strict=True) if item.external_id not in again
-                ]
-                fresh, readings.items = [item for item, _ in kept], [r for _, r in kept]
+                kept = [item.external_id not in again for item in fresh]
+                fresh, readings.items = list(compress(fresh, kept)), list(compress(readings.items, kept))
         skipped += len(unique) - len(fresh)
         created: list[Mention] = []
         rejected: list[RejectedItem] = list(unreadable)
@@ -285,37 +285,34 @@ def _ingest(
 
 
 def _channel_read(pk: int) -> Channel:
-    """The channel with what a page needs of it and of its brand, not locked; on PostgreSQL with its
-    row's version (``xmin``: a new one at each update of the row) as ``row_version``."""
-    channel = Channel.objects.select_related("brand").only(
-        "pk", "platform", "brand__languages", "brand__configuration_stamp"
+    """The channel with what a page needs of it and of its brand, not locked, with its row's
+    version as ``row_version`` (``_row_version``)."""
+    return (
+        Channel.objects.select_related("brand")
+        .only("pk", "platform", "brand__languages", "brand__configuration_stamp")
+        .annotate(row_version=_row_version())
+        .get(pk=pk)
     )
-    if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(Channel._meta.db_table)
-        channel = channel.annotate(row_version=RawSQL(f"{table}.xmin::text", ()))  # noqa: S611 (no value in it)
-    found = channel.get(pk=pk)
-    found.row_version = getattr(found, "row_version", None)
-    return found
 
 
 def _lock(channel: Channel) -> tuple[datetime | None, str | None]:
     """Lock the channel's row for the transaction, so that its pages take turns at storing: its
-    newest item's time as stored now, and the row's version (None where there is none to read)."""
+    newest item's time as stored now, and the row's version (``_row_version``)."""
+    return (
+        Channel.objects.select_for_update()
+        .filter(pk=channel.pk)
+        .annotate(row_version=_row_version())
+        .values_list("newest_item_at", "row_version")
+        .get()
+    )
+
+
+def _row_version() -> RawSQL:
+    """The version of a channel's row: PostgreSQL's ``xmin``, a new one at each update of the row.
+    Other databases have none to read: always NULL, and a page then looks again (``_ingest``)."""
     if connection.vendor != "postgresql":
-        return Channel.objects.select_for_update().filter(pk=channel.pk).values_list(
-            "newest_item_at", flat=True
-        ).get(), None
-    quote = connection.ops.quote_name
-    newest, pk = (quote(Channel._meta.get_field(name).column) for name in ("newest_item_at", "id"))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {newest}, xmin::text FROM {quote(Channel._meta.db_table)} WHERE {pk} = %s FOR UPDATE",  # noqa: S608 (names from the model)
-            [channel.pk],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        raise Channel.DoesNotExist(f"channel {channel.pk} is gone")
-    return row
+        return RawSQL("NULL", ())
+    return RawSQL(f"{connection.ops.quote_name(Channel._meta.db_table)}.xmin::text", ())  # noqa: S611 (no value in it)
 
 
 def _stored_in(channel: Channel, external_ids: Iterable[str]) -> set[str]:
@@ -474,9 +471,8 @@ def _insert(
                 fetched_at=now,
             )
         )
-        if mentions[-1].title == (
-            item.title or ""
-        ):  # a title cut to its column's length is folded again by whoever reads it
+        # A title cut to its column's length is folded again by whoever reads it.
+        if mentions[-1].title == (item.title or ""):
             setattr(mentions[-1], FOLDED, reading.folded)
     term_ids = [reading.term_ids for reading in readings.items]
     # Ids first: the steps run before storing write rows that refer to the mentions, and a child

@@ -88,7 +88,7 @@ def channel_locked_elsewhere(channel: Channel) -> Iterator[Holder]:
 
 
 def reading_calls(monkeypatch, on_read: Callable[[], None]) -> None:
-    """Call ``on_read`` when this thread's page first reads a text (sentiment and intent)."""
+    """Call ``on_read`` each time this thread's page reads a text (sentiment and intent)."""
     real = ingest.analyzer_for
     reader = threading.current_thread()
 
