@@ -16,15 +16,16 @@ in what it uses; one made later gives the next page another stamp. Outside a pag
 tool) nothing is kept: each call reads.
 
 What is kept is shared by the pages that follow: readers keep it as it is and hand out new
-lists and dicts of it where a page could change them. What depends on people (a member made
-inactive, a language changed) is not part of it: people are shared by brands and read per page.
+lists and dicts of it where a page could change them. The members of a brand's departments are part
+of it: a member added or taken away, made inactive, given another address or language stamps every
+brand they are a member of (``responses`` migration 0013); a login does not.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -103,6 +104,7 @@ def brand_configuration(brand_id: int, name: str, read: Callable[[], T]) -> T:
 
 # --- The triggers that stamp ---------------------------------------------------------------------
 NEW_STAMP = {"postgresql": "gen_random_uuid()", "sqlite": "lower(hex(randomblob(16)))"}
+EVENTS = ("insert", "update", "delete")
 
 
 def brand_restamp_sql(vendor: str) -> tuple[list[str], list[str]]:
@@ -126,45 +128,51 @@ def brand_restamp_sql(vendor: str) -> tuple[list[str], list[str]]:
     ], ["DROP TRIGGER listening_brand_restamp"]
 
 
-def stamp_triggers_sql(vendor: str, table: str, brand_of: str) -> tuple[list[str], list[str]]:
+def stamp_triggers_sql(
+    vendor: str, table: str, brand_of: str, *, events: Sequence[str] = EVENTS, columns: Sequence[str] = ()
+) -> tuple[list[str], list[str]]:
     """SQL that gives the brand of each row of ``table`` inserted, updated or deleted a new stamp
     (both brands, when a row moves), and SQL that undoes it. ``brand_of``: the brand id of the row
-    named ``{row}``, e.g. ``{row}.brand_id``."""
+    named ``{row}``, e.g. ``{row}.brand_id``, or a ``SELECT`` of the brand ids it counts in (a
+    person is a member of departments of many brands). ``events``: of ``EVENTS``, those that
+    stamp; ``columns``: when given, an update stamps only where it sets one of them."""
     name = f"{table}_restamps_brand"
     stamp = NEW_STAMP[vendor]
 
     def restamp(*rows: str) -> str:
-        brands = ", ".join(brand_of.format(row=row) for row in rows)
-        return f"UPDATE listening_brand SET configuration_stamp = {stamp} WHERE id IN ({brands});"  # noqa: S608 (migrations' own SQL)
+        brands = " OR ".join(f"id IN ({brand_of.format(row=row)})" for row in rows)
+        return f"UPDATE listening_brand SET configuration_stamp = {stamp} WHERE {brands};"  # noqa: S608 (migrations' own SQL)
 
+    rows = {"insert": ("NEW",), "update": ("OLD", "NEW"), "delete": ("OLD",)}
+    update = f"UPDATE OF {', '.join(columns)}" if columns else "UPDATE"
+    when = {event: update if event == "update" else event.upper() for event in events}
     if vendor == "postgresql":
+        branches = " ELSIF ".join(f"TG_OP = '{event.upper()}' THEN {restamp(*rows[event])}" for event in events)
         return [
             f"""CREATE FUNCTION {name}() RETURNS trigger AS $$
             BEGIN
-                IF TG_OP = 'INSERT' THEN {restamp("NEW")}
-                ELSIF TG_OP = 'UPDATE' THEN {restamp("OLD", "NEW")}
-                ELSE {restamp("OLD")}
+                IF {branches}
                 END IF;
                 RETURN NULL;
             END $$ LANGUAGE plpgsql""",
-            f"""CREATE TRIGGER {name} AFTER INSERT OR UPDATE OR DELETE ON {table}
+            f"""CREATE TRIGGER {name} AFTER {" OR ".join(when.values())} ON {table}
             FOR EACH ROW EXECUTE FUNCTION {name}()""",
         ], [f"DROP TRIGGER {name} ON {table}", f"DROP FUNCTION {name}()"]
-    events = {"insert": ("NEW",), "update": ("OLD", "NEW"), "delete": ("OLD",)}
     return [
-        f"CREATE TRIGGER {name}_{event} AFTER {event.upper()} ON {table} BEGIN {restamp(*rows)} END"
-        for event, rows in events.items()
+        f"CREATE TRIGGER {name}_{event} AFTER {when[event]} ON {table} BEGIN {restamp(*rows[event])} END"
+        for event in events
     ], [f"DROP TRIGGER {name}_{event}" for event in events]
 
 
-def restamping(*, brand: bool = False, tables: Mapping[str, str] | None = None) -> RunPython:
+def restamping(*, brand: bool = False, tables: Mapping[str, str | Mapping[str, Any]] | None = None) -> RunPython:
     """A migration's operation that creates the stamp's triggers on the brand row (``brand``) and
-    on ``tables`` (table → ``brand_of``, as ``stamp_triggers_sql`` takes it), and drops them when
-    reversed."""
+    on ``tables`` (table → ``brand_of``, or the keyword arguments, as ``stamp_triggers_sql`` takes
+    them), and drops them when reversed."""
 
     def statements(vendor: str) -> tuple[list[str], list[str]]:
         parts = [brand_restamp_sql(vendor)] if brand else []
-        parts += [stamp_triggers_sql(vendor, table, brand_of) for table, brand_of in (tables or {}).items()]
+        for table, how in (tables or {}).items():
+            parts.append(stamp_triggers_sql(vendor, table, **({"brand_of": how} if isinstance(how, str) else how)))
         return [sql for create, _drop in parts for sql in create], [sql for _create, drop in parts for sql in drop]
 
     def create(_apps: Any, schema_editor: Any) -> None:

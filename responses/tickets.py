@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from config.bulk import insert_rows, instance_maker, stamp_new
 from config.links import reverse_id
+from listening import configuration
 from listening.models import Mention
 from listening.services import MentionChanges
 from responses.models import (
@@ -125,6 +126,22 @@ def ticket_open(
     return ticket, created
 
 
+def _active_members(brand_ids: set[int]) -> dict[int, dict[int, list[AbstractBaseUser]]]:
+    """The active members of each brand's departments, by brand and department, in the order of
+    their ids, with their profiles: the notices of the tickets are written in each member's
+    language. Kept by ingestion under the brand's stamp (``listening.configuration``), which a
+    change of membership, of a member's account or of their language renews."""
+    members: dict[int, dict[int, list[AbstractBaseUser]]] = {brand_id: {} for brand_id in brand_ids}
+    rows = Department.members.through.objects.filter(department__brand_id__in=brand_ids, user__is_active=True)
+    for row in (
+        rows.select_related("user__profile")
+        .annotate(brand_id=F("department__brand_id"))
+        .order_by("department_id", "user_id")
+    ):
+        members[row.brand_id].setdefault(row.department_id, []).append(row.user)
+    return members
+
+
 class TicketBatch:
     """Tickets opened together, each as ``ticket_open`` would open it alone (routing opens a page's).
 
@@ -186,12 +203,11 @@ class TicketBatch:
         if unread:
             for policy in SlaPolicy.objects.filter(department_id__in=unread):
                 self._policies[policy.department_id][policy.priority] = policy
-        members = Department.members.through.objects.filter(
-            department_id__in=[department.pk for department in wanted], user__is_active=True
+        members = configuration.brand_configurations(
+            {department.brand_id for department in wanted}, "department members", _active_members
         )
-        # With their profiles: the notices of the tickets are written in each member's language.
-        for row in members.select_related("user__profile").order_by("department_id", "user_id"):
-            self._members[row.department_id].append(row.user)
+        for department in wanted:
+            self._members[department.pk] = list(members[department.brand_id].get(department.pk, ()))
 
     def open(
         self,

@@ -1,6 +1,6 @@
-"""Routing uses a brand's rules, departments, SLA policies and webhook endpoints as a worker read them
-for an earlier page, and the very next page uses a change to any of them, however it was made; what
-depends on people (members, who is active) is read for each page."""
+"""Routing uses a brand's rules, departments, their members, SLA policies and webhook endpoints as a
+worker read them for an earlier page, and the very next page uses a change to any of them, however it
+was made: a member added or taken away, made inactive or given another language included."""
 
 from __future__ import annotations
 
@@ -17,7 +17,16 @@ from django.utils import timezone
 from listening.connectors import FetchedAuthor, FetchedItem
 from listening.ingest import ingest_items
 from listening.models import Channel, Mention, Platform, TrackedTerm
-from responses.models import Department, Notification, RoutingRule, SlaPolicy, Ticket, WebhookDelivery, WebhookEndpoint
+from responses.models import (
+    Department,
+    Notification,
+    Profile,
+    RoutingRule,
+    SlaPolicy,
+    Ticket,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from responses.webhooks import endpoints_by_brand
 from tests.factories import ChannelFactory, RoutingRuleFactory, TrackedTermFactory
 
@@ -27,7 +36,7 @@ _ids = itertools.count()
 REFUND = [{"field": "text", "op": "any", "value": ["refund"]}]
 CONFIGURATION = re.compile(
     r'FROM "(listening_trackedterm|listening_analyzermodel|responses_routingrule|responses_department'
-    r'|responses_slapolicy|responses_webhookendpoint)"(\s|$)'
+    r'|responses_department_members|responses_slapolicy|responses_webhookendpoint)"(\s|$)'
 )
 
 
@@ -114,6 +123,35 @@ def test_a_member_removed_or_made_inactive_is_not_told_of_the_next_pages_tickets
     get_user_model().objects.filter(pk=team.billing_member.pk).update(is_active=False)
     routed(channel)
     assert told.count() == 2
+
+
+def test_a_members_language_changed_is_the_language_of_the_next_pages_notice(team, channel) -> None:
+    RoutingRuleFactory(brand=team.brand, conditions=REFUND, actions=[{"type": "ticket", "department": "Billing"}])
+    told = Notification.objects.filter(user=team.billing_member, verb="ticket_opened").order_by("pk")
+    Profile.objects.update_or_create(user=team.billing_member, defaults={"language": "en"})
+    routed(channel)
+
+    Profile.objects.filter(user=team.billing_member).update(language="es")
+    routed(channel)
+    Profile.objects.filter(user=team.billing_member).delete()
+    Profile.objects.bulk_create([Profile(user=team.billing_member, language="en")])
+    routed(channel)
+
+    english, spanish, english_again = (n.message for n in told)
+    assert english.startswith("New ticket") and english_again.startswith("New ticket")
+    assert spanish.startswith("Nuevo ticket")
+
+
+def test_a_login_leaves_the_brand_configuration_kept(team, channel) -> None:
+    from django.contrib.auth.models import update_last_login
+
+    stamp = type(team.brand).objects.values_list("configuration_stamp", flat=True)
+    before = stamp.get(pk=team.brand.pk)
+    update_last_login(None, team.billing_member)
+    assert stamp.get(pk=team.brand.pk) == before
+
+    get_user_model().objects.filter(pk=team.billing_member.pk).update(email="new@example.com")
+    assert stamp.get(pk=team.brand.pk) != before
 
 
 def test_a_user_a_rule_names_made_inactive_is_missing_for_the_next_page(team, channel) -> None:
