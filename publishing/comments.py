@@ -31,13 +31,18 @@ def link_post_comments(mentions: Sequence[Mention]) -> None:
     if not ids:
         return
     places = {(mention.brand_id, mention.channel.platform) for mention in mentions}
-    # The posts of the brands' channels of those platforms, their channels joined in: one query.
-    published = PostTarget.objects.filter(
-        channel__brand_id__in={brand for brand, _ in places},
-        channel__platform__in={platform for _, platform in places},
-        external_id__in=list(ids),
-        status=PostTarget.Status.PUBLISHED,
-    ).values_list("pk", "channel__brand_id", "channel__platform", "external_id")
+    # The posts of the brands' channels of those platforms, their channels joined in: one query,
+    # in no order (the targets' own order joins their posts in, to sort what is used as a set).
+    published = (
+        PostTarget.objects.filter(
+            channel__brand_id__in={brand for brand, _ in places},
+            channel__platform__in={platform for _, platform in places},
+            external_id__in=list(ids),
+            status=PostTarget.Status.PUBLISHED,
+        )
+        .order_by()
+        .values_list("pk", "channel__brand_id", "channel__platform", "external_id")
+    )
     targets = {
         (brand_id, platform, external_id): pk
         for pk, brand_id, platform, external_id in published
