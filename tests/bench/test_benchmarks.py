@@ -65,3 +65,14 @@ def test_a_benchmark_runs_on_a_tiny_load_in_its_own_database(command, last_figur
         # Dropped again; the configured database was never the target. Only this configuration's
         # benchmark databases count: others on a shared server come and go with their own runs.
         assert {name for name in databases() - before if name.startswith(f"bench_{configured}")} == set()
+
+
+def test_the_language_benchmark_reads_the_labelled_texts_in_both_modes():
+    """It needs no database: it reads the project's labelled texts with each of lingua's modes."""
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run(
+        [sys.executable, "bench/language.py", "1"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert "20-29 words:" in result.stdout
+    assert "high accuracy" in result.stdout and "low accuracy" in result.stdout

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 
+from listening import language
 from listening.connectors import FetchedAuthor, FetchedItem
 from listening.ingest import ingest_items
 from listening.language import detect_language, detect_languages
@@ -116,3 +117,37 @@ def test_a_process_forked_after_a_batch_still_detects_batches() -> None:
     answer = os.read(read, 100).decode()
     os.close(read)
     assert answer == "en,es", "the forked child never answered"
+
+
+LONG_TEXTS = {
+    "en": "I ordered the blender three weeks ago and it still has not arrived, the tracking page has said "
+    "the same thing since Monday and nobody answers my emails",
+    "es": "Pedí la batidora hace tres semanas y todavía no ha llegado, la página de seguimiento dice lo mismo "
+    "desde el lunes y nadie contesta mis correos",
+    "pt": "Encomendei a liquidificadora há três semanas e ainda não chegou, a página de seguimento diz a mesma "
+    "coisa desde segunda-feira e ninguém responde aos meus emails",
+    "fr": "J'ai commandé le mixeur il y a trois semaines et il n'est toujours pas arrivé, la page de suivi dit "
+    "la même chose depuis lundi et personne ne répond à mes messages",
+    "de": "Ich habe den Mixer vor drei Wochen bestellt und er ist immer noch nicht angekommen, die "
+    "Sendungsverfolgung zeigt seit Montag dasselbe an und niemand beantwortet meine Nachrichten",
+    "it": "Ho ordinato il frullatore tre settimane fa e non è ancora arrivato, la pagina di tracciamento dice "
+    "la stessa cosa da lunedì e nessuno risponde alle mie email",
+    "ca": "Vaig demanar la batedora fa tres setmanes i encara no ha arribat, la pàgina de seguiment diu el "
+    "mateix des de dilluns i ningú no contesta els meus correus",
+}
+
+
+def test_long_texts_are_read_in_low_accuracy_mode_in_every_language(monkeypatch) -> None:
+    """From ``LONG_WORDS`` words on, a text costs a third: lingua's trigrams alone read it as well
+    (bench/language.py), and the high accuracy detector is not asked."""
+
+    class Refuses:
+        def __getattr__(self, name: str) -> object:
+            raise AssertionError(f"a long text was read in high accuracy mode ({name})")
+
+    texts = list(LONG_TEXTS.values())
+    assert all(len(text.split()) >= language.LONG_WORDS for text in texts)
+    monkeypatch.setattr(language, "language_detector", Refuses)
+
+    assert [detect_language(text) for text in texts] == list(LONG_TEXTS)
+    assert detect_languages(texts) == list(LONG_TEXTS)
