@@ -476,8 +476,13 @@ class Mention(models.Model):
             models.Index(fields=["brand", "sentiment", "-published_at", "-id"], name="mention_inbox_sentiment_idx"),
             # Inbox filtered by intent ("complaint").
             models.Index(fields=["brand", "intent", "-published_at", "-id"], name="mention_inbox_intent_idx"),
-            # "Assigned to me".
-            models.Index(fields=["assignee", "status", "-published_at"], name="mention_assignee_idx"),
+            # "Assigned to me", and what a deleted user leaves behind (SET NULL). New mentions have
+            # no assignee: only the assigned ones are in it, and storing a page writes none of it.
+            models.Index(
+                fields=["assignee", "status", "-published_at"],
+                name="mention_assignee_idx",
+                condition=Q(assignee__isnull=False),
+            ),
             # The inbox's Open queue (new and open, what still needs someone) and its count: the
             # handled mentions of a large brand are not in it, so a page and a capped count read
             # only the queue. The Unassigned tab has its own, as most open work is assigned.

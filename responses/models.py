@@ -126,7 +126,12 @@ class Ticket(models.Model):
     priority = models.CharField(_("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_tickets"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+        db_index=False,  # ticket_assignee_idx
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
@@ -170,6 +175,8 @@ class Ticket(models.Model):
             ),
             # What a deleted user leaves behind (SET NULL): tickets routing opens have no creator.
             models.Index(fields=["created_by"], name="ticket_creator_idx", condition=Q(created_by__isnull=False)),
+            # "Assigned to me", and SET NULL likewise: tickets routing opens have no assignee.
+            models.Index(fields=["assignee"], name="ticket_assignee_idx", condition=Q(assignee__isnull=False)),
         ]
         permissions = [("manage_all_tickets", _("Can see and work every department's tickets"))]
         verbose_name = _("ticket")
