@@ -286,10 +286,11 @@ def _ingest(
 
 def _channel_read(pk: int) -> Channel:
     """The channel with what a page needs of it and of its brand, not locked, with its row's
-    version as ``row_version`` (``_row_version``)."""
+    version as ``row_version`` (``_row_version``). Its name: the reports call a video or a post
+    the platform names by id only after its channel (``reports.rollups.source_label``)."""
     return (
         Channel.objects.select_related("brand")
-        .only("pk", "platform", "brand__languages", "brand__configuration_stamp")
+        .only("pk", "platform", "name", "brand__languages", "brand__configuration_stamp")
         .annotate(row_version=_row_version())
         .get(pk=pk)
     )

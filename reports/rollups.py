@@ -347,7 +347,8 @@ def facts_of(mentions: Sequence[Mention], *, matched: bool = False) -> list[Fact
 def _titles(brand_ids: Iterable[int], sources: Iterable[str]) -> dict[str, str]:
     """What each source is called: the title the platform gave it apart from its items (a
     video's), else the title of a stored item whose platform id it is (a post, an article)."""
-    channel_ids = list(Channel.objects.filter(brand_id__in=list(brand_ids)).values_list("pk", flat=True))
+    # In no order: the channels' own sorts them by their brand's name, joined in for it.
+    channel_ids = list(Channel.objects.filter(brand_id__in=list(brand_ids)).order_by().values_list("pk", flat=True))
     sources = list(sources)
     stored = dict(
         Mention.objects.filter(channel_id__in=channel_ids, external_id__in=sources)

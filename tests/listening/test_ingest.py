@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -357,3 +358,18 @@ def test_a_page_is_stored_in_the_same_number_of_queries_whatever_its_size(team, 
         counts.append(len(queries))
     assert counts[0] == counts[1]
     assert Mention.objects.get(external_id="11").parent.external_id == "10"  # threaded across pages
+
+
+def test_a_page_of_comments_on_videos_reads_its_channel_once(team):
+    """The reports name a video the platform gives only by id after its channel: the name is read
+    with the channel the page reads, not apart."""
+    channel = ChannelFactory(brand=team.brand, platform=Platform.YOUTUBE, name="Acme TV")
+    items = [item(str(n), f"Great video {n}", source="vid-1") for n in range(3)]
+    with CaptureQueriesContext(connection) as queries:
+        ingest_items(channel=channel, items=items)
+    by_id = [
+        q["sql"]
+        for q in queries
+        if re.search(r'FROM "listening_channel".* WHERE "listening_channel"."id" = ', q["sql"])
+    ]
+    assert len(by_id) == 2  # the page's read, and its lock
