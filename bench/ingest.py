@@ -3,7 +3,7 @@
 Runs on a throwaway test database (SQLite by default, PostgreSQL with DATABASE_URL):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/escucha .venv/bin/python bench/ingest.py \
-        [items=20000] [page=100] [processes=1] [--varied] [--one-channel]
+        [items=20000] [page=100] [processes=1] [--varied] [--one-channel] [--sql]
 
 Each page goes through ingest_items with the demo brand's terms and routing rules: language
 detection, sentiment (English and Spanish), term matching, authors, threads and routing.
@@ -20,6 +20,12 @@ prints their items per second together: what the machine takes with that many po
 (``--concurrency``), beside what one process takes. With ``--one-channel`` they all store into one channel
 instead, as workers share a burst of one channel's webhooks.
 
+With ``--sql`` it also prints where a new page's database time goes: the statements it sends by kind
+(verb and table; a COPY with the encoding of its rows), each one's time and count per page, and
+COMMIT's (the page's deferred foreign-key checks). These are steadier than the whole run's rate on a
+machine whose speed moves by a tenth from one minute to the next; the timers cost a little, so the
+rate is read from a run without them.
+
 The items repeat ten texts, so a page reads each text once and most of what it measures is storing
 and routing. With ``--varied`` every item says something of its own, as real traffic does: the
 sandbox's customer posts in English and Spanish, their blanks (order numbers, places, days, endings)
@@ -31,10 +37,14 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import statistics
 import sys
 import time
 import traceback
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,6 +61,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
 from bench.common import tasks_queued_in_memory, throwaway_database  # noqa: E402
+from config import bulk  # noqa: E402
 from sandbox.generator import CATEGORY_WEIGHTS, CUSTOMER_TEXTS, fill_blanks  # noqa: E402
 
 TEXTS = [
@@ -68,13 +79,19 @@ TEXTS = [
 
 
 def main(
-    total: int = 20000, page_size: int = 100, processes: int = 1, *, varied: bool = False, one_channel: bool = False
+    total: int = 20000,
+    page_size: int = 100,
+    processes: int = 1,
+    *,
+    varied: bool = False,
+    one_channel: bool = False,
+    sql: bool = False,
 ) -> None:
     tasks_queued_in_memory()
     setup_test_environment()
     draw_text = varied_text if varied else ten_texts
     with throwaway_database():
-        run(total, page_size, draw_text)
+        run(total, page_size, draw_text, StatementTimes() if sql else None)
         if processes > 1 and connection.vendor == "sqlite":
             print("processes at once: not run; SQLite's throwaway database lives in this process's memory")
         elif processes > 1:
@@ -116,7 +133,76 @@ def items_page(
     ]
 
 
-def run(total: int, page_size: int, draw_text: Any = ten_texts) -> None:
+class StatementTimes:
+    """The database time of the pages run ``within`` it, by kind of statement, and COMMIT's."""
+
+    def __init__(self) -> None:
+        self.by_kind: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+        self.commit = 0.0
+
+    def add(self, kind: str, seconds: float) -> None:
+        self.by_kind[kind][0] += 1
+        self.by_kind[kind][1] += seconds
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        """Django's ``execute_wrapper``: each statement timed."""
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.add(kind_of(sql), time.perf_counter() - began)
+
+    @contextmanager
+    def within(self) -> Iterator[None]:
+        """Statements, COPYs (``config.bulk.copy_rows``, with their rows' encoding) and COMMITs timed."""
+        copy_rows, commit = bulk.copy_rows, connection._commit
+
+        def timed_copy(model: Any, columns: Any, rows: Any) -> None:
+            began = time.perf_counter()
+            try:
+                copy_rows(model, columns, rows)
+            finally:
+                if rows:
+                    self.add(f"COPY {model._meta.db_table}", time.perf_counter() - began)
+
+        def timed_commit() -> None:
+            began = time.perf_counter()
+            try:
+                commit()
+            finally:
+                self.commit += time.perf_counter() - began
+
+        bulk.copy_rows, connection._commit = timed_copy, timed_commit
+        try:
+            with connection.execute_wrapper(self):
+                yield
+        finally:
+            bulk.copy_rows = copy_rows
+            del connection._commit  # the class's own again
+
+    def report(self, pages: int, page_size: int) -> None:
+        statements = sum(count for count, _seconds in self.by_kind.values())
+        seconds = sum(seconds for _count, seconds in self.by_kind.values())
+        print(
+            f"database per page of {page_size} (--sql): {seconds / pages * 1000:.1f} ms in "
+            f"{statements / pages:.1f} statements, and COMMIT {self.commit / pages * 1000:.1f} ms"
+        )
+        for kind, (count, spent) in sorted(self.by_kind.items(), key=lambda entry: -entry[1][1]):
+            print(f"  {spent / pages * 1000:6.2f} ms  {count / pages:4.1f}x  {kind}")
+
+
+def kind_of(sql: str) -> str:
+    """A statement's verb and first table ("INSERT reports_channelday"), and how many more
+    statements it carries (the rollups send theirs as one)."""
+    verb = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
+    table = re.search(r'(?:FROM|INTO|UPDATE)\s+"(\w+)"', sql) or re.search(r"FROM\s+(\w+)", sql)
+    more = sql.count(";")
+    return " ".join(
+        part for part in (verb, table.group(1) if table else "", f"and {more} more" if more else "") if part
+    )
+
+
+def run(total: int, page_size: int, draw_text: Any = ten_texts, statements: StatementTimes | None = None) -> None:
     from listening.ingest import ingest_items
     from listening.models import Brand, Channel, Mention, Platform
 
@@ -137,12 +223,13 @@ def run(total: int, page_size: int, draw_text: Any = ten_texts) -> None:
     per_page: list[float] = []
     texts: list[str] = []
     began, cpu = time.perf_counter(), time.process_time()
-    for first in range(0, total, page_size):
-        items = page(first)
-        texts += [item.text for item in items]
-        tick = time.perf_counter()
-        ingest_items(channel=channel, items=items, cursor={"since_id": items[-1].external_id})
-        per_page.append(time.perf_counter() - tick)
+    with statements.within() if statements else nullcontext():
+        for first in range(0, total, page_size):
+            items = page(first)
+            texts += [item.text for item in items]
+            tick = time.perf_counter()
+            ingest_items(channel=channel, items=items, cursor={"since_id": items[-1].external_id})
+            per_page.append(time.perf_counter() - tick)
     elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
     stored = Mention.objects.filter(channel=channel).count()
 
@@ -165,6 +252,8 @@ def run(total: int, page_size: int, draw_text: Any = ten_texts) -> None:
     # time (the database server's is not in it) shows what the pipeline costs.
     print(f"this process's CPU time: {cpu:.1f} s of {elapsed:.1f} s, {total / cpu:,.0f} items per CPU second")
     print(f"warm-up (once per process): {warm:.1f} s; with it: {total / (elapsed + warm):,.0f} items/s")
+    if statements:
+        statements.report(len(per_page), page_size)
 
     redelivered = []
     for first in range(0, min(total, 50 * page_size), page_size):
@@ -264,7 +353,7 @@ def warm_up(brand: object) -> None:
 
 
 if __name__ == "__main__":
-    flags = {"--varied", "--one-channel"}
+    flags = {"--varied", "--one-channel", "--sql"}
     unknown = [argument for argument in sys.argv[1:] if argument.startswith("--") and argument not in flags]
     if unknown:
         raise SystemExit(f"unknown option {unknown[0]}; the options are {', '.join(sorted(flags))}")
@@ -272,4 +361,5 @@ if __name__ == "__main__":
         *(int(argument) for argument in sys.argv[1:] if not argument.startswith("--")),
         varied="--varied" in sys.argv,
         one_channel="--one-channel" in sys.argv,
+        sql="--sql" in sys.argv,
     )
