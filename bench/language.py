@@ -34,15 +34,15 @@ import django  # noqa: E402
 
 django.setup()
 
-from lingua import LanguageDetector, LanguageDetectorBuilder  # noqa: E402
+from lingua import LanguageDetector  # noqa: E402
 
 from listening.language import (  # noqa: E402
-    DETECTED_LANGUAGES,
     NOISE,
     SHORT_WORDS,
     WARM_UP_TEXTS,
     _code,
     language_detector,
+    long_text_detector,
 )
 from sandbox.generator import CUSTOMER_TEXTS, fill_blanks  # noqa: E402
 
@@ -87,14 +87,7 @@ def timed(read: Callable[[str], str], texts: list[str], repeats: int) -> tuple[l
 
 
 def main(repeats: int = 3) -> None:
-    high = language_detector()
-    low = (
-        LanguageDetectorBuilder.from_languages(*DETECTED_LANGUAGES)
-        .with_minimum_relative_distance(0.05)
-        .with_low_accuracy_mode()
-        .build()
-    )
-    modes = {"high accuracy": reader(high), "low accuracy": reader(low)}
+    modes = {"high accuracy": reader(language_detector()), "low accuracy": reader(long_text_detector())}
     for read in modes.values():  # the models loaded before timing, as a worker's parent does
         for text in WARM_UP_TEXTS:
             read(text)

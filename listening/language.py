@@ -163,10 +163,12 @@ def detect_languages(
                 elif best is not None and best[1] >= lead * EXPECTED_SHARE:
                     found[i] = best[0]
     rest = [i for i, w in enumerate(words) if found[i] is None and len(w) >= 3]
-    long = [i for i in rest if len(words[i].split()) >= LONG_WORDS]
-    for detector, wanted in ((language_detector(), sorted(set(rest) - set(long))), (long_text_detector(), long)):
-        if not wanted:
-            continue
+    # One batch per detector: the long texts' and the others'.
+    batches: dict[int, tuple[LanguageDetector, list[int]]] = {}
+    for i in rest:
+        detector = _detector_for(words[i])
+        batches.setdefault(id(detector), (detector, []))[1].append(i)
+    for detector, wanted in batches.values():
         batch = [words[i] for i in wanted]
         if _may_run_in_parallel():
             languages = detector.detect_languages_in_parallel_of(batch)

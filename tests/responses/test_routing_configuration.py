@@ -10,13 +10,14 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import update_last_login
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from listening.connectors import FetchedAuthor, FetchedItem
 from listening.ingest import ingest_items
-from listening.models import Channel, Mention, Platform, TrackedTerm
+from listening.models import Brand, Channel, Mention, Platform, TrackedTerm
 from responses.models import (
     Department,
     Notification,
@@ -143,9 +144,7 @@ def test_a_members_language_changed_is_the_language_of_the_next_pages_notice(tea
 
 
 def test_a_login_leaves_the_brand_configuration_kept(team, channel) -> None:
-    from django.contrib.auth.models import update_last_login
-
-    stamp = type(team.brand).objects.values_list("configuration_stamp", flat=True)
+    stamp = Brand.objects.values_list("configuration_stamp", flat=True)
     before = stamp.get(pk=team.brand.pk)
     update_last_login(None, team.billing_member)
     assert stamp.get(pk=team.brand.pk) == before
