@@ -233,12 +233,8 @@ def _ingest(
     # for this one, and this one reads while the other stores.
     source = _channel_read(channel.pk)
     configuration.stamped(source.brand)
-    # An item erased since it was stored is known by its erased id (``listening.privacy``).
-    erased_ids = {external_id: erased_external_id(source.platform, external_id) for external_id in unique}
-    known = _stored_in(source, [*unique, *erased_ids.values()])
-    fresh = [
-        item for item in unique.values() if item.external_id not in known and erased_ids[item.external_id] not in known
-    ]
+    known = _known(source, unique, erased=source.has_erased_mentions)
+    fresh = [item for item in unique.values() if item.external_id not in known]
     # People who asked to be left out: their items are dropped before anything is read or stored.
     suppressed = suppressed_author_ids(source.platform, (item.author.external_id for item in fresh))
     if suppressed:
@@ -251,12 +247,14 @@ def _ingest(
     readings = _read(source, fresh)
 
     with transaction.atomic():
-        newest_stored, version = _lock(source)
+        newest_stored, version, erased = _lock(source)
         if fresh and (version is None or version != source.row_version):
             # The channel's row changed since it was read: another page of it may have stored some
-            # of these items meanwhile (each page that stores writes the row, below). A row version
-            # that did not change says that none did, with no look-up.
-            again = _stored_in(source, [item.external_id for item in fresh])
+            # of these items meanwhile (each page that stores writes the row, below), or the first
+            # of its mentions was about to be erased (the mark is written before, ``mentions_erase``)
+            # and one of these may be stored under its erased id by now. A row version that did not
+            # change says that neither happened, with no look-up.
+            again = _known(source, [item.external_id for item in fresh], erased=erased)
             if again:
                 kept = [item.external_id not in again for item in fresh]
                 fresh, readings.items = list(compress(fresh, kept)), list(compress(readings.items, kept))
@@ -290,20 +288,21 @@ def _channel_read(pk: int) -> Channel:
     the platform names by id only after its channel (``reports.rollups.source_label``)."""
     return (
         Channel.objects.select_related("brand")
-        .only("pk", "platform", "name", "brand__languages", "brand__configuration_stamp")
+        .only("pk", "platform", "name", "has_erased_mentions", "brand__languages", "brand__configuration_stamp")
         .annotate(row_version=_row_version())
         .get(pk=pk)
     )
 
 
-def _lock(channel: Channel) -> tuple[datetime | None, str | None]:
+def _lock(channel: Channel) -> tuple[datetime | None, str | None, bool]:
     """Lock the channel's row for the transaction, so that its pages take turns at storing: its
-    newest item's time as stored now, and the row's version (``_row_version``)."""
+    newest item's time as stored now, the row's version (``_row_version``), and whether any of its
+    mentions were erased."""
     return (
         Channel.objects.select_for_update()
         .filter(pk=channel.pk)
         .annotate(row_version=_row_version())
-        .values_list("newest_item_at", "row_version")
+        .values_list("newest_item_at", "row_version", "has_erased_mentions")
         .get()
     )
 
@@ -314,6 +313,18 @@ def _row_version() -> RawSQL:
     if connection.vendor != "postgresql":
         return RawSQL("NULL", ())
     return RawSQL(f"{connection.ops.quote_name(Channel._meta.db_table)}.xmin::text", ())  # noqa: S611 (no value in it)
+
+
+def _known(channel: Channel, external_ids: Iterable[str], *, erased: bool) -> set[str]:
+    """Which of these platform ids the channel has stored mentions of; with ``erased`` (the channel
+    has erased mentions), also those stored and erased since, known by their erased id
+    (``listening.privacy``)."""
+    external_ids = list(external_ids)
+    if not erased:
+        return _stored_in(channel, external_ids)
+    erased_ids = {erased_external_id(channel.platform, external_id): external_id for external_id in external_ids}
+    found = _stored_in(channel, [*external_ids, *erased_ids])
+    return {erased_ids.get(external_id, external_id) for external_id in found}
 
 
 def _stored_in(channel: Channel, external_ids: Iterable[str]) -> set[str]:

@@ -252,6 +252,10 @@ class Channel(models.Model):
     # due, how many failed in a row, the last error, and a check the platform is still running
     # (an X compliance job: {"job_id": …}).
     deletion_check = models.JSONField(_("deletion check"), default=dict, blank=True)
+    # Set, and never unset, before the first of the channel's mentions is erased
+    # (``listening.privacy.mentions_erase``): only then does ingestion look for each new item under
+    # its erased id too, a digest and an index probe per item that channels nobody erased from skip.
+    has_erased_mentions = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

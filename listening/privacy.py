@@ -173,10 +173,21 @@ def mentions_erase(
             )
             if not batch:
                 break
-            people = {mention.author for mention in batch}  # before they point to the placeholder
-            counts.update(_erase_batch(batch, mode, reason))
-            if forget_authors:
-                counts.update(_forget_authors(people))
+            # Ingestion looks for an item under its erased id only on a channel marked as having
+            # erased mentions (``Channel.has_erased_mentions``), read in the same statement as the
+            # batch: a channel not marked yet is marked first, in a transaction of its own, and the
+            # batch taken again. Its mentions are never renamed before the mark is there for a page
+            # to see, and the mark is never written while their rows are locked, which would wait
+            # on a page that holds the channel's lock and may wait on them.
+            unmarked = {mention.channel_id for mention in batch if not mention.channel.has_erased_mentions}
+            if not unmarked:
+                people = {mention.author for mention in batch}  # before they point to the placeholder
+                counts.update(_erase_batch(batch, mode, reason))
+                if forget_authors:
+                    counts.update(_forget_authors(people))
+        if unmarked:
+            Channel.objects.filter(pk__in=unmarked).update(has_erased_mentions=True)
+            continue
         if left is not None:
             left -= len(batch)
     return dict(counts)

@@ -14,7 +14,8 @@ from django.db import connection, transaction
 from listening import ingest
 from listening.connectors import FetchedAuthor, FetchedItem
 from listening.ingest import ingest_items
-from listening.models import Channel, Mention, Platform
+from listening.models import Channel, ErasureReason, Mention, Platform
+from listening.privacy import mentions_erase
 from tests.factories import ChannelFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -155,3 +156,22 @@ def test_a_redelivered_page_does_not_wait_for_the_channel(channel):
         assert other.held  # it returned while the other worker still held the channel
     assert again.created == [] and again.skipped == 2
     assert Mention.objects.filter(channel=channel).count() == 2
+
+
+def test_an_item_erased_while_its_page_was_read_is_not_stored_again(channel, monkeypatch):
+    # The first erasure on the channel: the page read the channel before it was marked as having
+    # erased mentions, and looks for its items after the item was renamed.
+    ingest_items(channel=channel, items=[item("1", "my parcel never arrived")])
+    real = ingest._channel_read
+
+    def read_then_erased(pk: int) -> Channel:
+        source = real(pk)
+        if not source.has_erased_mentions:
+            mentions_erase(mentions=Mention.objects.filter(channel=channel), reason=ErasureReason.REQUEST)
+        return source
+
+    monkeypatch.setattr(ingest, "_channel_read", read_then_erased)
+    result = ingest_items(channel=channel, items=[item("1", "my parcel never arrived"), item("2", "hello")])
+
+    assert [m.external_id for m in result.created] == ["2"] and result.skipped == 1
+    assert not Mention.objects.filter(text__contains="parcel").exists()

@@ -15,10 +15,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.utils.crypto import salted_hmac
 
+from listening import ingest
 from listening.connectors import FetchedAuthor, FetchedItem
 from listening.ingest import ingest_items
 from listening.models import (
     Author,
+    Channel,
     ErasureReason,
     Mention,
     MentionEvent,
@@ -234,6 +236,21 @@ def test_without_suppression_they_may_come_back_but_the_erased_post_does_not(tea
     )
     assert [m.text for m in result.created] == ["a new post of theirs"]
     assert not Mention.objects.filter(text__contains=PHRASE).exists()
+
+
+def test_a_page_looks_for_erased_ids_only_where_something_was_erased(team, channel, stored, monkeypatch):
+    digested: list[str] = []
+    real = ingest.erased_external_id
+    monkeypatch.setattr(ingest, "erased_external_id", lambda *args: digested.append(args[1]) or real(*args))
+    untouched = ChannelFactory(brand=team.brand, platform=Platform.X, settings={"user_id": "2"})
+    ingest_items(channel=untouched, items=[item(POST_ID, "hello acme", person("777", "someone", "Some One"))])
+    assert digested == []
+
+    person_erase(author=Author.objects.get(external_id=PERSON_ID), actor=team.manager)
+    result = ingest_items(channel=channel, items=[item(POST_ID, f"@acme my {PHRASE}", person())])
+    assert digested == [POST_ID] and result.created == []
+    assert Channel.objects.get(pk=channel.pk).has_erased_mentions
+    assert not Channel.objects.get(pk=untouched.pk).has_erased_mentions
 
 
 def test_the_export_holds_their_profile_mentions_ticket_and_replies_and_is_audited(team, stored):
