@@ -22,7 +22,8 @@ import logging
 import math
 import os
 import re
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -403,39 +404,59 @@ FOLDS = 5
 # A brand's own reviewed mentions weigh more than Escucha's labelled examples they are added to.
 BRAND_WEIGHT = 3.0
 
-_loaded: dict[int, tuple[tuple[tuple[int, Any], ...], Any]] = {}
+# Brands whose learned models a worker process keeps loaded, the most recently read: a model is
+# about 4 MB in memory (its vocabularies), a brand has one per language and target, and an agency's
+# worker reads hundreds of brands. One read again is loaded again (about 12 ms a model).
+MODELS_KEPT = 50
+
+_loaded: OrderedDict[int, tuple[tuple[tuple[int, Any], ...], Models]] = OrderedDict()
+_loaded_lock = threading.Lock()  # a web process ingests webhooks in several threads
 
 
 def brand_models(brand_id: int) -> Models | None:
-    """The brand's learned models in use, loaded once per process and again after a retraining;
-    within a page of ingestion, not even looked for again until the brand's configuration changes
-    (``listening.configuration``: a retraining stores its models, which changes it)."""
-    return brand_configuration(brand_id, "analyzer models", lambda: _brand_models_read(brand_id))
+    """The brand's learned models in use, loaded once per process and again after a retraining, or
+    after ``MODELS_KEPT`` other brands' were read since. Which models are in use is kept with the
+    brand's configuration (``listening.configuration``: a retraining stores its models, which
+    changes it), so that within a page they are not even looked for again; the models themselves
+    are not, or a worker would keep every brand's it ever read."""
+    in_use = brand_configuration(brand_id, "analyzer models", lambda: _models_in_use(brand_id))
+    version = tuple((pk, trained_at) for pk, trained_at, _language, _target in in_use)
+    with _loaded_lock:
+        kept = _loaded.pop(brand_id, None)
+        if kept is not None and kept[0] == version:
+            _loaded[brand_id] = kept  # the most recently read now
+            return kept[1]
+    if not in_use:
+        return None
+    models = _models_read(in_use)
+    with _loaded_lock:
+        _loaded[brand_id] = (version, models)
+        while len(_loaded) > MODELS_KEPT:
+            _loaded.popitem(last=False)
+    return models
 
 
-def _brand_models_read(brand_id: int) -> Models | None:
+def _models_in_use(brand_id: int) -> tuple[tuple[int, Any, str, str], ...]:
+    """The brand's models in use: (id, trained at, language, target) each."""
     from listening.models import AnalyzerModel
-    from listening.sentiment import Models
 
-    rows = list(
+    return tuple(
         AnalyzerModel.objects.filter(brand_id=brand_id, in_use=True, features_version=FEATURES_VERSION)
         .order_by("pk")
         .values_list("pk", "trained_at", "language", "target")
     )
-    if not rows:
-        _loaded.pop(brand_id, None)
-        return None
-    key = tuple((pk, trained_at) for pk, trained_at, _language, _target in rows)
-    cached = _loaded.get(brand_id)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    weights = dict(AnalyzerModel.objects.filter(pk__in=[row[0] for row in rows]).values_list("pk", "weights"))
+
+
+def _models_read(in_use: Sequence[tuple[int, Any, str, str]]) -> Models:
+    from listening.models import AnalyzerModel
+    from listening.sentiment import Models
+
+    weights = dict(AnalyzerModel.objects.filter(pk__in=[row[0] for row in in_use]).values_list("pk", "weights"))
     models = Models(intent={}, sentiment={})
-    for pk, _trained_at, language, target in rows:
+    for pk, _trained_at, language, target in in_use:
         model = CareModel.from_bytes(weights[pk])
         if model is not None:
             (models.intent if target == "intent" else models.sentiment)[language] = model
-    _loaded[brand_id] = (key, models)
     return models
 
 

@@ -3,7 +3,9 @@ only while it beats the built-in one, and how a model is stored."""
 
 from __future__ import annotations
 
+import gc
 import io
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -165,3 +167,47 @@ def test_a_texts_features_are_the_vectorizers_own_however_often_its_words_were_s
             dense = np.zeros(expected.shape[1] + 2)
             dense[columns] = values
             assert np.allclose(dense[:-2], row, atol=1e-6)
+
+
+def _brand_models_alive() -> int:
+    gc.collect()
+    builtins = {id(model) for model in _builtins()}
+    return sum(1 for o in gc.get_objects() if isinstance(o, CareModel) and id(o) not in builtins)
+
+
+def _builtins() -> list[CareModel]:
+    return [model for model in (builtin(language) for language in ("en", "es")) if model is not None]
+
+
+@pytest.mark.django_db
+def test_a_worker_keeps_the_models_of_the_brands_it_read_last_not_of_every_brand(monkeypatch) -> None:
+    """An agency's worker reads hundreds of brands, a model is megabytes: it keeps ``MODELS_KEPT``
+    brands' models loaded and loads another's again when that brand's next page comes."""
+    monkeypatch.setattr(learning, "MODELS_KEPT", 2)
+    monkeypatch.setattr(learning, "_loaded", OrderedDict())  # none of the other tests' brands
+    weights = builtin("en").to_bytes()
+    channels = []
+    for _ in range(4):
+        channel = ChannelFactory(platform=Platform.X)
+        AnalyzerModel.objects.create(
+            brand=channel.brand, language="en", target="intent", model_accuracy=0.9, builtin_accuracy=0.8,
+            in_use=True, weights=weights,
+        )  # fmt: skip
+        channels.append(channel)
+    before = _brand_models_alive()
+
+    def read(channel, n: int) -> Mention:
+        item = FetchedItem(
+            external_id=f"{channel.pk}-{n}",
+            text="my order never arrived and nobody answers",
+            author=FetchedAuthor(external_id="a1", handle="someone"),
+            published_at=T0,
+        )
+        return Mention.objects.get(pk=ingest_items(channel=channel, items=[item]).created[0].pk)
+
+    for channel in channels:
+        assert read(channel, 1).analysis["analyzer"] == "brand"
+    assert _brand_models_alive() - before == 2
+    # The first brand's models were let go; its next page loads them again.
+    assert read(channels[0], 2).analysis["analyzer"] == "brand"
+    assert _brand_models_alive() - before == 2
