@@ -407,7 +407,7 @@ BRAND_WEIGHT = 3.0
 # Brands whose learned models a worker process keeps loaded, the most recently read: a model is
 # about 4 MB in memory (its vocabularies), a brand has one per language and target, and an agency's
 # worker reads hundreds of brands. One read again is loaded again (about 12 ms a model).
-MODELS_KEPT = 50
+MODELS_KEPT = 20
 
 _loaded: OrderedDict[int, tuple[tuple[tuple[int, Any], ...], Models]] = OrderedDict()
 _loaded_lock = threading.Lock()  # a web process ingests webhooks in several threads
