@@ -177,8 +177,9 @@ def mentions_erase(
             # erased mentions (``Channel.has_erased_mentions``), read in the same statement as the
             # batch: a channel not marked yet is marked first, in a transaction of its own, and the
             # batch taken again. Its mentions are never renamed before the mark is there for a page
-            # to see, and the mark is never written while their rows are locked, which would wait
-            # on a page that holds the channel's lock and may wait on them.
+            # to see, and (called outside a transaction, as its callers are) the mark is never
+            # written while their rows are locked, which would wait on a page that holds the
+            # channel's lock and may wait on them.
             unmarked = {mention.channel_id for mention in batch if not mention.channel.has_erased_mentions}
             if not unmarked:
                 people = {mention.author for mention in batch}  # before they point to the placeholder
