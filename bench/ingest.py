@@ -3,7 +3,7 @@
 Runs on a throwaway test database (SQLite by default, PostgreSQL with DATABASE_URL):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/escucha .venv/bin/python bench/ingest.py \
-        [items=20000] [page=100] [processes=1] [--varied] [--one-channel] [--sql]
+        [items=20000] [page=100] [processes=1] [--varied] [--one-channel] [--sql] [--steps]
 
 Each page goes through ingest_items with the demo brand's terms and routing rules: language
 detection, sentiment (English and Spanish), term matching, authors, threads and routing.
@@ -24,7 +24,10 @@ With ``--sql`` it also prints where a new page's database time goes: the stateme
 (verb and table; a COPY with the encoding of its rows), each one's time and count per page, and
 COMMIT's (the page's deferred foreign-key checks). These are steadier than the whole run's rate on a
 machine whose speed moves by a tenth from one minute to the next; the timers cost a little, so the
-rate is read from a run without them.
+rate is read from a run without them. With ``--steps`` it prints where a new page's wall time goes:
+each step of ``ingest_items`` (the channel's read, the look-ups, reading the texts, the lock, the
+authors, each pipeline step, the rows, COMMIT and what runs after it), for comparing two versions
+of a step on a noisy machine the same way.
 
 The items repeat ten texts, so a page reads each text once and most of what it measures is storing
 and routing. With ``--varied`` every item says something of its own, as real traffic does: the
@@ -86,12 +89,13 @@ def main(
     varied: bool = False,
     one_channel: bool = False,
     sql: bool = False,
+    steps: bool = False,
 ) -> None:
     tasks_queued_in_memory()
     setup_test_environment()
     draw_text = varied_text if varied else ten_texts
     with throwaway_database():
-        run(total, page_size, draw_text, StatementTimes() if sql else None)
+        run(total, page_size, draw_text, StatementTimes() if sql else None, StepTimes() if steps else None)
         if processes > 1 and connection.vendor == "sqlite":
             print("processes at once: not run; SQLite's throwaway database lives in this process's memory")
         elif processes > 1:
@@ -191,6 +195,75 @@ class StatementTimes:
             print(f"  {spent / pages * 1000:6.2f} ms  {count / pages:4.1f}x  {kind}")
 
 
+class StepTimes:
+    """The wall time of the pages run ``within`` it, by step of ``listening.ingest``."""
+
+    # The steps of a page, as ``listening.ingest`` names them, in the order a page takes them.
+    STEPS = {
+        "_channel_read": "channel read",
+        "_known": "known items look-up",
+        "suppressed_author_ids": "suppressed authors look-up",
+        "_read": "reading (language, sentiment, intent, terms)",
+        "_lock": "channel lock",
+        "_keep_source_titles": "source titles",
+        "_upsert_authors": "authors",
+        "insert_new": "mention rows",
+        "insert_rows": "term links",
+        "_link_threads": "thread links",
+    }
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.pages = 0.0
+
+    def timed(self, name: str, call: Any) -> Any:
+        def step(*args: Any, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return call(*args, **kwargs)
+            finally:
+                self.seconds[name] += time.perf_counter() - began
+
+        return step
+
+    @contextmanager
+    def within(self) -> Iterator[None]:
+        from listening import ingest, pipeline
+
+        # A step an older or newer version does not have is left untimed (counted in the rest).
+        saved = {name: getattr(ingest, name) for name in self.STEPS if hasattr(ingest, name)}
+        lists = (pipeline._before_store_steps, pipeline._steps)
+        saved_lists, history = [list(steps) for steps in lists], set(pipeline._history_steps)
+        for name, call in saved.items():
+            setattr(ingest, name, self.timed(self.STEPS[name], call))
+        for steps in lists:
+            for i, step in enumerate(steps):
+                steps[i] = self.timed(f"pipeline step {step.__module__}.{step.__name__}", step)
+                if step in history:
+                    pipeline._history_steps.add(steps[i])
+        commit, hooks = connection._commit, connection.run_and_clear_commit_hooks
+        connection._commit = self.timed("COMMIT", commit)
+        connection.run_and_clear_commit_hooks = self.timed("after commit (task messages)", hooks)
+        try:
+            yield
+        finally:
+            for name, call in saved.items():
+                setattr(ingest, name, call)
+            for steps, kept in zip(lists, saved_lists, strict=True):
+                steps[:] = kept
+            pipeline._history_steps.intersection_update(history)
+            connection._commit, connection.run_and_clear_commit_hooks = commit, hooks
+
+    def report(self, per_page: list[float], page_size: int) -> None:
+        pages, total = len(per_page), sum(per_page)
+        print(f"wall time per page of {page_size} (--steps): {total / pages * 1000:.1f} ms")
+        for label, spent in sorted(self.seconds.items(), key=lambda entry: -entry[1]):
+            print(f"  {spent / pages * 1000:6.2f} ms  {label}")
+        print(
+            f"  {(total - sum(self.seconds.values())) / pages * 1000:6.2f} ms  the rest (building the mentions, savepoint, ...)"
+        )
+
+
 def kind_of(sql: str) -> str:
     """A statement's verb and first table ("INSERT reports_channelday"), and how many more
     statements it carries (the rollups send theirs as one)."""
@@ -202,7 +275,13 @@ def kind_of(sql: str) -> str:
     )
 
 
-def run(total: int, page_size: int, draw_text: Any = ten_texts, statements: StatementTimes | None = None) -> None:
+def run(
+    total: int,
+    page_size: int,
+    draw_text: Any = ten_texts,
+    statements: StatementTimes | None = None,
+    steps: StepTimes | None = None,
+) -> None:
     from listening.ingest import ingest_items
     from listening.models import Brand, Channel, Mention, Platform
 
@@ -223,7 +302,7 @@ def run(total: int, page_size: int, draw_text: Any = ten_texts, statements: Stat
     per_page: list[float] = []
     texts: list[str] = []
     began, cpu = time.perf_counter(), time.process_time()
-    with statements.within() if statements else nullcontext():
+    with statements.within() if statements else nullcontext(), steps.within() if steps else nullcontext():
         for first in range(0, total, page_size):
             items = page(first)
             texts += [item.text for item in items]
@@ -254,6 +333,8 @@ def run(total: int, page_size: int, draw_text: Any = ten_texts, statements: Stat
     print(f"warm-up (once per process): {warm:.1f} s; with it: {total / (elapsed + warm):,.0f} items/s")
     if statements:
         statements.report(len(per_page), page_size)
+    if steps:
+        steps.report(per_page, page_size)
 
     redelivered = []
     for first in range(0, min(total, 50 * page_size), page_size):
@@ -353,7 +434,7 @@ def warm_up(brand: object) -> None:
 
 
 if __name__ == "__main__":
-    flags = {"--varied", "--one-channel", "--sql"}
+    flags = {"--varied", "--one-channel", "--sql", "--steps"}
     unknown = [argument for argument in sys.argv[1:] if argument.startswith("--") and argument not in flags]
     if unknown:
         raise SystemExit(f"unknown option {unknown[0]}; the options are {', '.join(sorted(flags))}")
@@ -362,4 +443,5 @@ if __name__ == "__main__":
         varied="--varied" in sys.argv,
         one_channel="--one-channel" in sys.argv,
         sql="--sql" in sys.argv,
+        steps="--steps" in sys.argv,
     )
