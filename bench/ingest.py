@@ -196,9 +196,11 @@ class StatementTimes:
 
 
 class StepTimes:
-    """The wall time of the pages run ``within`` it, by step of ``listening.ingest``."""
+    """The wall time of the pages run ``within`` it, by step of ``listening.ingest``: each step's
+    own, without the steps it calls (the authors' upsert writes its rows with ``insert_rows``)."""
 
-    # The steps of a page, as ``listening.ingest`` names them, in the order a page takes them.
+    # The steps of a page, as ``listening.ingest`` names them, in the order a page takes them. The
+    # rows written are named after their table.
     STEPS = {
         "_channel_read": "channel read",
         "_known": "known items look-up",
@@ -206,23 +208,28 @@ class StepTimes:
         "_read": "reading (language, sentiment, intent, terms)",
         "_lock": "channel lock",
         "_keep_source_titles": "source titles",
-        "_upsert_authors": "authors",
-        "insert_new": "mention rows",
-        "insert_rows": "term links",
+        "_upsert_authors": "authors (their look-up and what is not the rows)",
+        "insert_new": "rows of",
+        "insert_rows": "rows of",
         "_link_threads": "thread links",
     }
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
-        self.pages = 0.0
+        self._inner: list[float] = []  # the time of the steps called by each step running
 
-    def timed(self, name: str, call: Any) -> Any:
+    def timed(self, label: str, call: Any) -> Any:
         def step(*args: Any, **kwargs: Any) -> Any:
+            name = f"{label} {args[0]._meta.db_table}" if label == "rows of" else label
+            self._inner.append(0.0)
             began = time.perf_counter()
             try:
                 return call(*args, **kwargs)
             finally:
-                self.seconds[name] += time.perf_counter() - began
+                spent = time.perf_counter() - began
+                self.seconds[name] += spent - self._inner.pop()
+                if self._inner:
+                    self._inner[-1] += spent
 
         return step
 
