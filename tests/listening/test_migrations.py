@@ -5,26 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from listening.models import Channel
+from tests.migrations import migrated
 
 ERASED_MARK = [("listening", "0022_fewer_indexes_written_again")]
-
-
-def _migrate(targets: list[tuple[str, str]]) -> MigrationExecutor:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return MigrationExecutor(connection)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_channel_something_was_erased_from_before_the_mark_existed_is_marked():
     """Ingestion looks for erased ids only on a marked channel: one erased from before the mark
     must be marked, or an erased post fetched again would be stored again."""
-    executor = _migrate(ERASED_MARK)
+    executor = migrated(ERASED_MARK)
     old = executor.loader.project_state(ERASED_MARK).apps
     brand = old.get_model("listening", "Brand").objects.create(name="Acme", slug="acme")
     channel_model, mention_model = old.get_model("listening", "Channel"), old.get_model("listening", "Mention")
@@ -37,7 +29,7 @@ def test_a_channel_something_was_erased_from_before_the_mark_existed_is_marked()
             published_at=at, fetched_at=at, erased_at=erased,
         )  # fmt: skip
 
-    _migrate(executor.loader.graph.leaf_nodes())
+    migrated(executor.loader.graph.leaf_nodes())
 
     marked = dict(Channel.objects.values_list("name", "has_erased_mentions"))
     assert marked == {"a": True, "b": False}

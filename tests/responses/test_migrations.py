@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrations import migrated
 
 BEFORE = [("listening", "0002_inbox"), ("responses", "0004_merge_0003_replies_0003_routing")]
 
 
-def _migrate(targets: list[tuple[str, str]]) -> MigrationExecutor:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return MigrationExecutor(connection)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_saved_views_and_their_permissions_survive_the_move_between_apps():
-    executor = _migrate(BEFORE)
+    executor = migrated(BEFORE)
     old = executor.loader.project_state(BEFORE).apps
     user = old.get_model("auth", "User").objects.create(username="carla")
     brand = old.get_model("listening", "Brand").objects.create(name="Acme", slug="acme")
@@ -32,7 +26,7 @@ def test_saved_views_and_their_permissions_survive_the_move_between_apps():
     )
     user.user_permissions.add(permission)
 
-    executor = _migrate(executor.loader.graph.leaf_nodes())
+    executor = migrated(executor.loader.graph.leaf_nodes())
 
     from django.contrib.auth.models import Permission
 
@@ -57,14 +51,14 @@ def test_saved_views_and_their_permissions_survive_the_move_between_apps():
 def test_an_existing_install_gives_its_admin_role_the_webhook_permissions():
     """The Admin role holds every permission; an install from before the webhooks gets theirs too."""
     before = [("responses", "0006_notification_email_claim")]
-    executor = _migrate(before)
+    executor = migrated(before)
     old = executor.loader.project_state(before).apps
     # As on an install migrated before the webhook models existed: the role, and no permissions
     # for those models yet.
     old.get_model("auth", "Group").objects.get_or_create(name="Admin")
     old.get_model("auth", "Permission").objects.filter(content_type__model__startswith="webhook").delete()
 
-    _migrate(executor.loader.graph.leaf_nodes())
+    migrated(executor.loader.graph.leaf_nodes())
 
     from django.contrib.auth.models import Group
 
