@@ -172,7 +172,7 @@ def test_a_texts_features_are_the_vectorizers_own_however_often_its_words_were_s
 def _brand_models_alive() -> int:
     gc.collect()
     builtins = {id(model) for model in _builtins()}
-    return sum(1 for o in gc.get_objects() if isinstance(o, CareModel) and id(o) not in builtins)
+    return sum(1 for o in gc.get_objects() if type(o) is CareModel and id(o) not in builtins)
 
 
 def _builtins() -> list[CareModel]:
