@@ -199,9 +199,9 @@ class StepTimes:
     """The wall time of the pages run ``within`` it, by step of ``listening.ingest``: each step's
     own, without the steps it calls (the authors' upsert writes its rows with ``insert_rows``)."""
 
-    # The steps of a page, as ``listening.ingest`` names them, in the order a page takes them. The
-    # rows written are named after their table.
-    STEPS = {
+    # The steps of a page, as ``listening.ingest`` names them, in the order a page takes them; the
+    # rows written (no label) are named after their table.
+    STEPS: dict[str, str | None] = {
         "_channel_read": "channel read",
         "_known": "known items look-up",
         "suppressed_author_ids": "suppressed authors look-up",
@@ -209,8 +209,8 @@ class StepTimes:
         "_lock": "channel lock",
         "_keep_source_titles": "source titles",
         "_upsert_authors": "authors (their look-up and what is not the rows)",
-        "insert_new": "rows of",
-        "insert_rows": "rows of",
+        "insert_new": None,
+        "insert_rows": None,
         "_link_threads": "thread links",
     }
 
@@ -218,9 +218,9 @@ class StepTimes:
         self.seconds: dict[str, float] = defaultdict(float)
         self._inner: list[float] = []  # the time of the steps called by each step running
 
-    def timed(self, label: str, call: Any) -> Any:
+    def timed(self, label: str | None, call: Any) -> Any:
         def step(*args: Any, **kwargs: Any) -> Any:
-            name = f"{label} {args[0]._meta.db_table}" if label == "rows of" else label
+            name = label or f"rows of {args[0]._meta.db_table}"
             self._inner.append(0.0)
             began = time.perf_counter()
             try:
