@@ -3,7 +3,7 @@
 Runs on a throwaway test database (SQLite by default, PostgreSQL with DATABASE_URL):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/escucha .venv/bin/python bench/ingest.py \
-        [items=20000] [page=100] [processes=1] [--varied] [--one-channel] [--sql] [--steps]
+        [items=20000] [page=100] [processes=1] [--varied] [--one-channel] [--sql] [--steps] [--refused]
 
 Each page goes through ingest_items with the demo brand's terms and routing rules: language
 detection, sentiment (English and Spanish), term matching, authors, threads and routing.
@@ -27,7 +27,9 @@ machine whose speed moves by a tenth from one minute to the next; the timers cos
 rate is read from a run without them. With ``--steps`` it prints where a new page's wall time goes:
 each step of ``ingest_items`` (the channel's read, the look-ups, reading the texts, the lock, the
 authors, each pipeline step, the rows, COMMIT and what runs after it), for comparing two versions
-of a step on a noisy machine the same way.
+of a step on a noisy machine the same way. With ``--refused`` it then stores pages with one item the
+database refuses as data in their middle, alternated with whole ones, and prints the median time of
+each: what one bad value in a webhook burst or an import batch costs its page.
 
 The items repeat ten texts, so a page reads each text once and most of what it measures is storing
 and routing. With ``--varied`` every item says something of its own, as real traffic does: the
@@ -90,12 +92,20 @@ def main(
     one_channel: bool = False,
     sql: bool = False,
     steps: bool = False,
+    refused: bool = False,
 ) -> None:
     tasks_queued_in_memory()
     setup_test_environment()
     draw_text = varied_text if varied else ten_texts
     with throwaway_database():
-        run(total, page_size, draw_text, StatementTimes() if sql else None, StepTimes() if steps else None)
+        run(
+            total,
+            page_size,
+            draw_text,
+            StatementTimes() if sql else None,
+            StepTimes() if steps else None,
+            refused=refused,
+        )
         if processes > 1 and connection.vendor == "sqlite":
             print("processes at once: not run; SQLite's throwaway database lives in this process's memory")
         elif processes > 1:
@@ -288,6 +298,8 @@ def run(
     draw_text: Any = ten_texts,
     statements: StatementTimes | None = None,
     steps: StepTimes | None = None,
+    *,
+    refused: bool = False,
 ) -> None:
     from listening.ingest import ingest_items
     from listening.models import Brand, Channel, Mention, Platform
@@ -352,6 +364,34 @@ def run(
         assert not result.created
     print(
         f"redelivered pages (all known): median {statistics.median(redelivered) * 1000:.1f} ms per page of {page_size}"
+    )
+    if refused:
+        refused_pages(channel, page_size, draw_text)
+
+
+def refused_pages(channel: Any, page_size: int, draw_text: Any, pages: int = 5) -> None:
+    """New pages stored alternately whole and with one item the database refuses (a follower count
+    past its column's range) in their middle: the time such a page takes beside a clean one."""
+    from dataclasses import replace
+
+    from listening.connectors import FetchedAuthor
+    from listening.ingest import ingest_items
+
+    rng, prefix = random.Random(5), "refused-"
+    times: dict[bool, list[float]] = {False: [], True: []}
+    for n in range(2 * pages):
+        items = items_page(rng, n * page_size, page_size, 2 * pages * page_size, prefix=prefix, draw_text=draw_text)
+        bad = n % 2 == 1
+        if bad:
+            middle = len(items) // 2
+            items[middle] = replace(items[middle], author=FetchedAuthor(external_id=f"{prefix}liar", followers=10**19))
+        tick = time.perf_counter()
+        result = ingest_items(channel=channel, items=items)
+        times[bad].append(time.perf_counter() - tick)
+        assert len(result.rejected) == bad and len(result.created) == len(items) - bad
+    print(
+        f"pages with one item the database refuses: median {statistics.median(times[True]) * 1000:.1f} ms "
+        f"per page of {page_size}, against {statistics.median(times[False]) * 1000:.1f} ms for a whole one"
     )
 
 
@@ -441,7 +481,7 @@ def warm_up(brand: object) -> None:
 
 
 if __name__ == "__main__":
-    flags = {"--varied", "--one-channel", "--sql", "--steps"}
+    flags = {"--varied", "--one-channel", "--sql", "--steps", "--refused"}
     unknown = [argument for argument in sys.argv[1:] if argument.startswith("--") and argument not in flags]
     if unknown:
         raise SystemExit(f"unknown option {unknown[0]}; the options are {', '.join(sorted(flags))}")
@@ -451,4 +491,5 @@ if __name__ == "__main__":
         one_channel="--one-channel" in sys.argv,
         sql="--sql" in sys.argv,
         steps="--steps" in sys.argv,
+        refused="--refused" in sys.argv,
     )

@@ -23,6 +23,7 @@ BENCHMARKS = [
     (["bench/ingest.py", "120", "40", "2", "--varied", "--one-channel"], "2 processes at once, one channel:", True),
     (["bench/ingest.py", "120", "40", "--sql"], "COPY listening_mention", True),
     (["bench/ingest.py", "120", "40", "--steps"], "pipeline step responses.routing.mentions_route", False),
+    (["bench/ingest.py", "120", "40", "--refused"], "pages with one item the database refuses:", False),
     (["bench/import.py", "200"], "peak memory (maxrss):", False),
     (["bench/polling.py", "50", "1"], "claimed twice in one tick: 0", False),
     (["bench/routing.py", "200"], "route_mentions:", False),

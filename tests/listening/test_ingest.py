@@ -311,6 +311,33 @@ def test_an_item_the_database_refuses_is_skipped_and_recorded_and_the_page_store
     assert [r["external_id"] for r in channel.rejected_items] == ["bad-1"]
 
 
+def test_an_item_the_database_refuses_is_found_in_a_few_attempts_not_one_per_item(team, channel, monkeypatch):
+    from listening import ingest
+
+    attempts: list[int] = []
+    insert = ingest._insert
+
+    def counted(source, items, *args, **kwargs):
+        attempts.append(len(items))
+        return insert(source, items, *args, **kwargs)
+
+    monkeypatch.setattr(ingest, "_insert", counted)
+    page = [item(str(n), f"Acme number {n}", author=f"u{n}") for n in range(64)]
+    page[37] = FetchedItem(
+        external_id="37", text="Acme", author=FetchedAuthor(external_id="liar", followers=10**19), published_at=T0
+    )
+
+    result = ingest_items(channel=channel, items=page)
+
+    assert [r.external_id for r in result.rejected] == ["37"]
+    assert [m.external_id for m in result.created] == [str(n) for n in range(64) if n != 37]
+    assert Mention.objects.filter(channel=channel).count() == 63
+    # The page, then each half of the part that was refused, down to the item: two attempts for
+    # each of the six halvings of 64, where trying each item on its own took 64 after the page.
+    assert len(attempts) == 1 + 2 * 6
+    assert sum(attempts) == 64 + 2 * (32 + 16 + 8 + 4 + 2 + 1)
+
+
 def test_the_items_not_stored_are_shown_with_the_channel_health(team, channel):
     from rest_framework.test import APIClient
 

@@ -4,6 +4,7 @@ before their parent, hostile text)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -101,6 +102,37 @@ def test_a_page_stores_what_its_items_store_one_by_one_each_once(team, specs) ->
     before = _stored(together)
     assert ingest_items(channel=together, items=page).created == []
     assert _stored(together) == before
+
+
+def _refused(fetched: FetchedItem) -> FetchedItem:
+    """``fetched`` with a follower count past what the database holds: refused as data."""
+    return replace(fetched, author=FetchedAuthor(external_id="liar", handle="liar", followers=10**19))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(specs=items, refused=st.sets(st.integers(1, 12), max_size=4))
+def test_a_page_with_items_the_database_refuses_stores_the_others_as_they_store_alone(team, specs, refused) -> None:
+    if not team.brand.terms.exists():
+        TrackedTermFactory(brand=team.brand, kind=TrackedTerm.Kind.BRAND, text="Acme")
+        RoutingRuleFactory(brand=team.brand, name="Refunds", position=0,
+                           conditions=[{"field": "text", "op": "any", "value": ["refund", "reembolso"]}],
+                           actions=[{"type": "ticket", "department": team.billing.pk}, {"type": "tag", "tag": "money"}])  # fmt: skip
+    page = [_refused(f) if int(f.external_id) in refused else f for f in map(_fetched, specs)]
+    together = ChannelFactory(brand=team.brand, platform=Platform.X)
+    alone = ChannelFactory(brand=team.brand, platform=Platform.X)
+
+    result = ingest_items(channel=together, items=page)
+    for fetched in page:
+        if int(fetched.external_id) not in refused:
+            ingest_items(channel=alone, items=[fetched])
+
+    distinct = list(dict.fromkeys(fetched.external_id for fetched in page))
+    # Each refused item listed once, in the page's order; every other item stored, once.
+    assert [r.external_id for r in result.rejected] == [i for i in distinct if int(i) in refused]
+    assert sorted(m.external_id for m in result.created) == sorted(i for i in distinct if int(i) not in refused)
+    assert _stored(together) == _stored(alone)
+    together.refresh_from_db()
+    assert sorted(r["external_id"] for r in together.rejected_items) == sorted(i for i in distinct if int(i) in refused)
 
 
 def test_a_text_a_page_holds_many_times_is_read_once_and_stored_for_each(team, monkeypatch) -> None:
