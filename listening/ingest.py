@@ -265,7 +265,6 @@ def _ingest(
         if fresh:
             created, refused = _store(source, fresh, readings, now, history=not route)
             rejected += refused
-            pipeline.run(created, history=not route)
         if rejected:
             earlier = Channel.objects.filter(pk=source.pk).values_list("rejected_items", flat=True).get()
             state["rejected_items"] = _recorded(rejected, earlier, now)
@@ -348,19 +347,24 @@ def _keep_source_titles(channel: Channel, items: Iterable[FetchedItem]) -> None:
 def _store(
     channel: Channel, items: list[FetchedItem], readings: Readings, now: datetime, *, history: bool = False
 ) -> tuple[list[Mention], list[RejectedItem]]:
-    """Insert ``items`` in one go; if the database refuses that as data, each half the same way,
-    down to the items it refuses on their own, which are returned as rejected, in the items' order.
+    """Insert ``items`` in one go and run the pipeline's steps on them; if the database refuses
+    that as data, each half the same way, down to the items it refuses on their own, which are
+    returned as rejected, in the items' order.
 
     The database does not say which row it refused. Halving finds one refused item of a page of
     ``n`` in about ``2·log2(n)`` attempts, most of them small, where trying every item on its own
     took ``n``: one out-of-range value made a page of 1,000 twenty times slower to store, holding
-    its channel's lock all the while. Each attempt runs in a savepoint, so a refused item leaves
-    nothing half-written behind it, not even what the steps run before storing wrote for it (its
-    ticket), and an item is stored the way it would be in a page of its own.
+    its channel's lock all the while. Each attempt runs in a savepoint, the steps that follow the
+    storing (the reports' counts) included: a refused item leaves nothing half-written behind it,
+    not even what the steps wrote for it (its ticket), and a value a step cannot write (a count
+    past a column's range) costs its item, never the page, which would otherwise be fetched again
+    and refused again for good. An item is stored the way it would be in a page of its own.
     """
     try:
         with transaction.atomic():
-            return _insert(channel, items, readings, now, history=history), []
+            created = _insert(channel, items, readings, now, history=history)
+            pipeline.run(created, history=history)
+            return created, []
     except ITEM_ERRORS as error:
         if len(items) == 1:
             return [], [RejectedItem(external_id=items[0].external_id, reason=_reason(error))]

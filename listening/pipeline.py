@@ -5,7 +5,10 @@ new mentions (responses routes them to departments) registers a step here from i
 ``AppConfig.ready()``, the way Django's signals let a higher app hook a lower one without the
 lower one importing it. Steps run inside the ingestion transaction, in registration order, so a
 step that fails rolls the whole batch back and the channel's cursor with it: the batch is fetched
-again, and nothing is stored without having been routed.
+again, and nothing is stored without having been routed. A step the database refuses as data (a
+value past a column's range) is the exception: the batch is halved down to the items it refuses
+on their own, which are left out and listed on the channel (``listening.ingest``), so that one
+item never holds its page back for good.
 
 Two kinds of step, run at two moments of the batch:
 

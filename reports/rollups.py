@@ -141,12 +141,20 @@ def _facts(fields: dict[str, Any]) -> Facts:
     return facts
 
 
+# A count no post reaches (the most viewed videos have some 10**10 views): a larger one is not a
+# count but a fault of whoever sent it, and would overflow the rollups' sums.
+ENGAGEMENT_MAX = 10**12
+
+
 def engagement_of(metrics: Any) -> int:
     """Likes, shares, replies … summed; metrics is JSON whose keys differ per platform, and a
-    value the platform sent as text or a negative number counts for nothing."""
+    value the platform sent as text, a negative number or one past ``ENGAGEMENT_MAX`` counts for
+    nothing."""
     if not isinstance(metrics, dict):
         return 0
-    return sum(v for v in metrics.values() if isinstance(v, int) and not isinstance(v, bool) and v > 0)
+    return sum(
+        v for v in metrics.values() if isinstance(v, int) and not isinstance(v, bool) and 0 < v <= ENGAGEMENT_MAX
+    )
 
 
 def source_label(source: str, platform: str, channel_name: str, titles: Mapping[str, str]) -> str:
@@ -911,13 +919,14 @@ def _rows(queryset: models.QuerySet) -> Iterable[tuple]:
         yield from cursor
 
 
-# ``engagement_of`` in SQL: the positive whole numbers among the values of a JSON object (most
-# mentions carry none: "{}" is skipped without unpacking it).
+# ``engagement_of`` in SQL: the positive whole numbers up to ``ENGAGEMENT_MAX`` among the values of
+# a JSON object (most mentions carry none: "{}" is skipped without unpacking it).
 ENGAGEMENT_SQL = (
-    'CASE WHEN "listening_mention"."metrics" = \'{}\'::jsonb'
+    'CASE WHEN "listening_mention"."metrics" = \'{}\'::jsonb'  # noqa: S608  (ENGAGEMENT_MAX, a constant)
     ' OR jsonb_typeof("listening_mention"."metrics") <> \'object\' THEN 0 ELSE ('
     'SELECT COALESCE(SUM(value::text::numeric), 0) FROM jsonb_each("listening_mention"."metrics")'
-    " WHERE jsonb_typeof(value) = 'number' AND value::text ~ '^[0-9]+$') END"
+    " WHERE jsonb_typeof(value) = 'number' AND value::text ~ '^[0-9]+$'"
+    f" AND value::text::numeric <= {ENGAGEMENT_MAX:d}) END"
 )
 
 

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 
 from listening.connectors import FetchedAuthor, FetchedItem, RateBudget
@@ -336,6 +336,36 @@ def test_an_item_the_database_refuses_is_found_in_a_few_attempts_not_one_per_ite
     # each of the six halvings of 64, where trying each item on its own took 64 after the page.
     assert len(attempts) == 1 + 2 * 6
     assert sum(attempts) == 64 + 2 * (32 + 16 + 8 + 4 + 2 + 1)
+
+
+def test_a_value_a_step_after_storing_cannot_write_costs_its_item_not_the_page(team, channel, monkeypatch):
+    """A step that runs once the page's mentions are stored (the reports' counts) may meet a value
+    the database refuses: that item is left out and listed, the rest of the page is stored and
+    counted and the cursor moves on. Were the page refused, every poll would fetch it again and be
+    refused again: the channel would never move past it."""
+    from django.db import DataError
+
+    from listening import pipeline
+    from reports.models import ChannelDay
+
+    def refusing(mentions):
+        if any("overflowing" in m.text for m in mentions):
+            raise DataError("bigint out of range")
+
+    monkeypatch.setattr(pipeline, "_steps", [*pipeline._steps, refusing])
+    page = [item(str(n), f"Acme number {n}", author=f"u{n}") for n in range(8)]
+    page[5] = item("5", "Acme overflowing", author="u5")
+
+    result = ingest_items(channel=channel, items=page, cursor={"since_id": "7"})
+
+    assert [r.external_id for r in result.rejected] == ["5"]
+    assert "bigint out of range" in result.rejected[0].reason
+    assert sorted(m.external_id for m in result.created) == ["0", "1", "2", "3", "4", "6", "7"]
+    assert Mention.objects.filter(channel=channel).count() == 7
+    assert ChannelDay.objects.filter(channel=channel).aggregate(n=models.Sum("count"))["n"] == 7
+    channel.refresh_from_db()
+    assert channel.cursor == {"since_id": "7"}
+    assert [r["external_id"] for r in channel.rejected_items] == ["5"]
 
 
 def test_the_items_not_stored_are_shown_with_the_channel_health(team, channel):

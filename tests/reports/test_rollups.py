@@ -156,7 +156,7 @@ def test_a_recount_sums_engagement_of_whole_positive_numbers_only(team):
     channel = ChannelFactory(brand=team.brand)
     metrics = [
         {"likes": 3, "shares": 2, "note": "7", "ratio": 1.5, "flag": True, "lost": -4},
-        {"likes": 10},
+        {"likes": 10, "views": 10**19},  # past any real count (and a bigint): counts for nothing
         [5, 6],
         "12",
         {},
@@ -167,6 +167,29 @@ def test_a_recount_sums_engagement_of_whole_positive_numbers_only(team):
         rollups_refresh(since=NOW.date())
     assert AuthorDay.objects.filter(author_id__in=author_ids).aggregate(n=Sum("engagement"))["n"] == 15
     assert AuthorDay.objects.aggregate(n=Sum("count"))["n"] == len(metrics)
+
+
+@pytest.mark.django_db
+def test_a_like_count_past_any_real_one_is_stored_and_counts_for_nothing(team):
+    """A platform (or whoever forged its answer) may send a count no post has, past what the
+    rollups' sums hold: the mention is stored as sent, and its engagement is what else it had."""
+    channel = ChannelFactory(brand=team.brand)
+    author = FetchedAuthor(external_id="counted", handle="counted")
+    items = [
+        FetchedItem(
+            external_id="1", text="Acme", author=author, published_at=NOW, metrics={"likes": 10**19, "shares": 2}
+        ),
+        FetchedItem(external_id="2", text="Acme again", author=author, published_at=NOW, metrics={"likes": 3}),
+    ]
+    result = ingest_items(channel=channel, items=items, cursor={"since_id": "2"})
+
+    assert len(result.created) == 2 and result.rejected == []
+    assert Mention.objects.get(channel=channel, external_id="1").metrics == {"likes": 10**19, "shares": 2}
+    assert AuthorDay.objects.get(author__external_id="counted").engagement == 5
+    channel.refresh_from_db()
+    assert channel.cursor == {"since_id": "2"}
+    rollups_refresh(since=NOW.date())  # a recount agrees
+    assert AuthorDay.objects.get(author__external_id="counted").engagement == 5
 
 
 @pytest.mark.django_db
