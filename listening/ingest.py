@@ -368,12 +368,14 @@ def _store(
     except ITEM_ERRORS as error:
         if len(items) == 1:
             return [], [RejectedItem(external_id=items[0].external_id, reason=_reason(error))]
+    created: list[Mention] = []
+    rejected: list[RejectedItem] = []
     half = len(items) // 2
-    created, rejected = _store(channel, items[:half], readings.of(readings.items[:half]), now, history=history)
-    more_created, more_rejected = _store(
-        channel, items[half:], readings.of(readings.items[half:]), now, history=history
-    )
-    return created + more_created, rejected + more_rejected
+    for part in (slice(None, half), slice(half, None)):
+        stored, refused = _store(channel, items[part], readings.of(readings.items[part]), now, history=history)
+        created += stored
+        rejected += refused
+    return created, rejected
 
 
 def _reason(error: Exception) -> str:
