@@ -34,7 +34,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,10 +41,12 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.processes import Process, database_url, django_with_production_settings, redis_server, wait_for_http  # noqa: E402
 
 PASSWORD = "soak-" + "x" * 16
 STARTUP_SECONDS = 90
@@ -188,49 +189,7 @@ def run_load(plan_path: str, out_path: str) -> None:
     Path(out_path).write_text(json.dumps({**result, "pages": pages, "replies": replies}))
 
 
-# --- Processes --------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class Process:
-    """One process the soak started, in a session of its own, so its whole group can be killed."""
-
-    name: str
-    argv: list[str]
-    env: dict[str, str]
-    log: Path
-    popen: subprocess.Popen | None = None
-    starts: int = 0
-
-    def start(self) -> None:
-        self.starts += 1
-        with self.log.open("a") as log:
-            self.popen = subprocess.Popen(
-                self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-
-    def signal_group(self, sig: int) -> None:
-        if self.popen and self.popen.poll() is None:
-            try:
-                os.killpg(self.popen.pid, sig)
-            except ProcessLookupError:
-                pass
-
-    def stop(self, timeout: float = 5) -> None:
-        if not self.popen:
-            return
-        self.signal_group(signal.SIGTERM)
-        try:
-            self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.signal_group(signal.SIGKILL)
-            self.popen.wait(10)
-
-
+# --- Memory -------------------------------------------------------------------------------------
 @dataclass
 class Memory:
     """Peak memory of every process each started process leads: resident (the kernel's VmHWM) and
@@ -280,25 +239,6 @@ class Memory:
 
 
 # --- The run ----------------------------------------------------------------------------------
-def database_url(name: str) -> str:
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def wait_for_http(url: str, seconds: float) -> None:
-    import requests
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    raise SystemExit(f"{url} did not answer within {seconds:.0f} s")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=10)
@@ -318,25 +258,8 @@ def main() -> None:
         sys.exit("bench/soak.py runs Escucha on PostgreSQL: set DATABASE_URL=postgres://…")
 
     work = Path(tempfile.mkdtemp(prefix="escucha-soak-"))
-    redis_port, web_port = free_port(), free_port()
-    redis = Process(
-        "redis",
-        ["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port), "--dir", str(work),
-         "--appendonly", "yes", "--save", "", "--protected-mode", "yes"],
-        dict(os.environ), work / "redis.log",
-    )  # fmt: skip
-    redis.start()
-    # The soak's own Django talks to its own Redis too, never to the one REDIS_URL names.
-    os.environ["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
-    os.environ.pop("CELERY_BROKER_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("SECRET_KEY", "soak-" + uuid.uuid4().hex * 2)
-    site = f"http://127.0.0.1:{web_port}"
-    os.environ["SITE_URL"] = site
-    import django
-
-    django.setup()
+    redis, redis_url = redis_server(work)
+    site = django_with_production_settings(redis_url)
     from bench.common import throwaway_database
 
     try:
