@@ -154,9 +154,13 @@ def _upsert_authors(platform: str, people: Iterable[FetchedAuthor]) -> dict[str,
     return existing
 
 
-def _channel_state_fields(cursor: dict[str, Any] | None, budget: RateBudget | None) -> dict[str, Any]:
+def _channel_state_fields(
+    channel: Channel, cursor: dict[str, Any] | None, budget: RateBudget | None
+) -> dict[str, Any]:
+    """What the page changes on ``channel``: its cursor where it moved from the one ``channel``
+    holds (the one the page was fetched from), the platform's rate budget where it told one."""
     fields: dict[str, Any] = {}
-    if cursor is not None:
+    if cursor is not None and cursor != channel.cursor:
         fields["cursor"] = cursor
     if budget is not None and (budget.remaining is not None or budget.reset_at is not None):
         fields["rate_limit_remaining"] = budget.remaining
@@ -225,6 +229,11 @@ def _ingest(
         if item.external_id:
             unique.setdefault(item.external_id, item)
     skipped = len(items) - len(unique)
+    state = _channel_state_fields(channel, cursor, budget)
+    if not unique and not state and not unreadable:
+        # A poll that found nothing (a feed "not modified", a quiet account): nothing is read,
+        # locked or written, where such a poll, most polls of most channels, took four statements.
+        return IngestResult(created=[], skipped=skipped, rejected=[])
     now = timezone.now()
 
     # Before the channel is locked: which items are new as far as the database knows now, and what
@@ -239,7 +248,6 @@ def _ingest(
     suppressed = suppressed_author_ids(source.platform, (item.author.external_id for item in fresh))
     if suppressed:
         fresh = [item for item in fresh if item.author.external_id not in suppressed]
-    state = _channel_state_fields(cursor, budget)
     if not fresh and not state and not unreadable:
         # Nothing to store nor to write on the channel (a redelivered webhook): no lock is taken.
         _keep_source_titles(source, unique.values())
