@@ -11,9 +11,9 @@ from typing import Any
 from celery import Task, shared_task
 from celery.exceptions import Retry
 from celery.signals import worker_init
-from django.db import transaction
 from django.urls import get_resolver
 
+from config.celery import queue_all_after_commit
 from config.locks import cache_lock
 from listening import learning, polling, privacy, webhooks
 from listening.connectors.base import ConnectorError, RateLimited
@@ -76,10 +76,11 @@ def _free_pages_release() -> None:
 def dispatch_due_channels() -> int:
     """Queue a poll for every channel that is due (beat runs this every few seconds)."""
     claimed = polling.channels_claim_due()
-    for channel_id in claimed:
-        # Robust: with the broker unreachable the claim stands and expires with its lease, and
-        # the next dispatch queues the poll again.
-        transaction.on_commit(lambda channel_id=channel_id: poll_channel.delay(channel_id), robust=True)
+    # In one exchange with the broker: 10,000 channels come due at about 270 a tick, and a message
+    # sent on its own each took most of the tick's time (``bench/polling.py``). With the broker
+    # unreachable the claim stands and expires with its lease, and the next dispatch queues the
+    # poll again.
+    queue_all_after_commit([(poll_channel.name, (channel_id,), {}) for channel_id in claimed])
     return len(claimed)
 
 
