@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from celery import Celery
-from django.db import transaction
+from celery import Celery, Task, signals
+from django.db import close_old_connections, connections, transaction
 from kombu.exceptions import BatchPublishError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -22,6 +22,31 @@ logger = logging.getLogger(__name__)
 app = Celery("escucha")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+# A worker's database connection lives as a web process's does: kept from task to task for
+# DATABASE_CONN_MAX_AGE seconds, checked before a task uses it again (CONN_HEALTH_CHECKS), and closed
+# after a task that failed, whose error may have left it unusable. Celery's own handling closed it
+# before and after every task, so that each poll of 10,000 channels opened a connection of its own:
+# a PostgreSQL backend started for every task, about a sixth of a polling worker's time
+# (``bench/polling.py``). CELERY_DB_REUSE_MAX (config/settings.py) keeps Celery's to every so many tasks.
+def _run_eagerly(task: Task | None) -> bool:
+    """A task run inline (tests, CELERY_TASK_ALWAYS_EAGER) shares its caller's connection and
+    transaction: it is left alone."""
+    return task is None or bool(getattr(task.request, "is_eager", False))
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _connections_kept_between_tasks(task: Task | None = None, **kwargs: Any) -> None:
+    if not _run_eagerly(task):
+        close_old_connections()  # what Django does around a request: too old or broken, closed
+
+
+@signals.task_failure.connect
+def _connections_closed_after_a_failure(sender: Task | None = None, **kwargs: Any) -> None:
+    if not _run_eagerly(sender):
+        connections.close_all()
 
 
 def queue_after_commit(task_name: str, *args: Any, **kwargs: Any) -> None:

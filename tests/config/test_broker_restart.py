@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -28,18 +28,32 @@ def wait_until(condition: Callable[[], bool], seconds: float, process: subproces
     return False
 
 
-@pytest.mark.redis
-def test_a_worker_outlives_a_redis_restart_amid_tasks_and_runs_the_next_task(broker: RedisServer, tmp_path):
-    log = tmp_path / "worker.log"
+@contextlib.contextmanager
+def started_worker(broker: RedisServer, log: Path, name: str, concurrency: int) -> Iterator[subprocess.Popen]:
+    """A real worker of the ``default`` queue with the production settings on ``broker``, the broker
+    tests' tasks loaded, ready; stopped at the end."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "REDIS_URL": broker.url, "PYTHONUNBUFFERED": "1"}
     env.pop("CELERY_BROKER_URL", None)
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--include", "tests.config.broker_tasks"]
-    command += ["-Q", "default", "--concurrency", "2", "-n", "restart@test", "-l", "info"]
+    command += ["-Q", "default", "--concurrency", str(concurrency), "-n", f"{name}@test", "-l", "info"]
     with log.open("w") as out:
         worker = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[2])
     try:
         assert wait_until(lambda: "ready." in log.read_text(), 120, worker), log.read_text()[-3000:]
+        yield worker
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
 
+
+@pytest.mark.redis
+def test_a_worker_outlives_a_redis_restart_amid_tasks_and_runs_the_next_task(broker: RedisServer, tmp_path):
+    log = tmp_path / "worker.log"
+    with started_worker(broker, log, "restart", concurrency=2) as worker:
         # Redis stops while tasks (acknowledged late) keep arriving and finishing: acknowledgements
         # fail, messages stay unacknowledged in the worker's hands, and it must reconnect with them.
         flowing = threading.Event()
@@ -71,10 +85,3 @@ def test_a_worker_outlives_a_redis_restart_amid_tasks_and_runs_the_next_task(bro
         ran = wait_until(after.exists, 60, worker)
         assert worker.poll() is None, [line for line in log.read_text().splitlines() if "CRITICAL" in line]
         assert ran, log.read_text()[-3000:]
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
