@@ -154,9 +154,7 @@ def _upsert_authors(platform: str, people: Iterable[FetchedAuthor]) -> dict[str,
     return existing
 
 
-def _channel_state_fields(
-    channel: Channel, cursor: dict[str, Any] | None, budget: RateBudget | None
-) -> dict[str, Any]:
+def _channel_state_fields(channel: Channel, cursor: dict[str, Any] | None, budget: RateBudget | None) -> dict[str, Any]:
     """What the page changes on ``channel``: its cursor where it moved from the one ``channel``
     holds (the one the page was fetched from), the platform's rate budget where it told one."""
     fields: dict[str, Any] = {}

@@ -40,9 +40,7 @@ def channel(team):
     return ChannelFactory(brand=team.brand, platform=Platform.X, settings={"user_id": "1"})
 
 
-def test_a_poll_that_finds_nothing_writes_nothing_and_never_turns_the_cursor_back(
-    channel, django_assert_num_queries
-):
+def test_a_poll_that_finds_nothing_writes_nothing_and_never_turns_the_cursor_back(channel, django_assert_num_queries):
     """Most polls of most channels find nothing new (a feed answers "not modified" and the cursor
     comes back as it went): at ten thousand channels each took four statements and a lock for it."""
     ingest_items(channel=channel, items=[item("1", "Acme anvils rock")], cursor={"since_id": "1"})
