@@ -1,7 +1,8 @@
 """Loaded into each polling worker that ``bench/polling.py`` starts (``celery worker --include
-bench.poll_probe``): every poll's channel, start and end (wall-clock seconds) and whether it failed, appended to a file
-of the pool process's own in the folder ``BENCH_POLL_LOG`` names. The worker is otherwise the
-production one; the benchmark reads the files once the workers are stopped."""
+bench.poll_probe``): every poll's channel, start and end (wall-clock seconds) and whether it failed,
+and every dispatch's time and the polls it queued, appended to files of the pool process's own in
+the folder ``BENCH_POLL_LOG`` names. The worker is otherwise the production one; the benchmark
+reads the files once the workers are stopped."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,8 +167,8 @@ def wait_for_workers(workers: list[Process]) -> None:
 def report(
     polls_dir: Path,
     interval_of: dict[int, int],
-    first_due: dict,
-    stopped: object,
+    first_due: dict[int, datetime],
+    stopped: datetime,
     seconds: float,
     turned_away: int,
 ) -> None:
@@ -184,7 +184,7 @@ def report(
             ms, claimed = line.split()
             tick_ms.append(float(ms))
             queued += int(claimed)
-    stop = stopped.timestamp()  # type: ignore[attr-defined]
+    stop = stopped.timestamp()
     lateness: list[float] = []
     late = together = failed = 0
     left_due = 0
