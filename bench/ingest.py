@@ -12,8 +12,9 @@ run (each page's texts scored straight after the page, so that a machine whose s
 one minute to the next moves both) and their ratio; this process's CPU time and, where the
 database server runs on this machine, its process's for this connection: the CPU a new item
 costs, which other processes' load moves far less than the wall clock; and the time of a
-redelivered page (everything already known). What a worker does once per process (loading the language models, fitting the
-built-in intent models, importing the URLconf) is done before timing and printed apart, with the rate including it.
+redelivered page (everything already known). What a worker does once per process (loading the
+language models, fitting the built-in intent models, importing the URLconf) is done before timing
+and printed apart, with the rate including it.
 
 With a third argument, ``processes`` above 1, it then runs that many processes at once, forked
 after the warm-up as a prefork worker's pool is. Each stores the same number of new items in pages
@@ -51,7 +52,7 @@ import sys
 import time
 import traceback
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -284,31 +285,27 @@ class StepTimes:
         )
 
 
-class ServerCPU:
-    """The CPU time of the database server's process serving this connection, where the server runs
-    on this machine (PostgreSQL's backend, read from /proc); None elsewhere."""
-
-    def __init__(self) -> None:
-        self.stat: Path | None = None
-        if connection.vendor != "postgresql":
-            return
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            pid = cursor.fetchone()[0]
-        process = Path(f"/proc/{pid}")
-        try:
-            if process.joinpath("comm").read_text().strip() == "postgres":
-                self.stat = process / "stat"
-        except OSError:
-            pass  # a server on another machine, or a process of this one it cannot read
-
-    def seconds(self) -> float | None:
-        if self.stat is None:
+def server_cpu_clock() -> Callable[[], float] | None:
+    """A clock of the CPU time of the database server's process serving this connection, where the
+    server runs on this machine (PostgreSQL's backend, read from /proc); None elsewhere."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        process = Path(f"/proc/{cursor.fetchone()[0]}")
+    try:
+        if process.joinpath("comm").read_text().strip() != "postgres":
             return None
+    except OSError:
+        return None  # a server on another machine, or a process of this one it cannot read
+
+    def seconds() -> float:
         # The fields after the command's closing parenthesis, from the third (state) on: user and
         # system time are the 14th and 15th, in clock ticks.
-        fields = self.stat.read_text().rsplit(")", 1)[1].split()
+        fields = process.joinpath("stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    return seconds
 
 
 def kind_of(sql: str) -> str:
@@ -351,14 +348,14 @@ def run(
     from listening.sentiment import vader
 
     analyzer = vader()
-    server = ServerCPU()
+    server_clock = server_cpu_clock()
     per_page: list[float] = []
     distinct: set[str] = set()
     # Bare VADER scores each page's texts straight after the page is stored, so both sides of the
     # ratio are timed on the machine as it is at that moment: a shared machine's speed moves by half
     # from one minute to the next, and the ratio of a run's pages to a scoring after them moved with it.
     bare_seconds = scoring_seconds = cpu = 0.0
-    began, server_began = time.perf_counter(), server.seconds()
+    began, server_began = time.perf_counter(), server_clock() if server_clock else 0.0
     with statements.within() if statements else nullcontext(), steps.within() if steps else nullcontext():
         for first in range(0, total, page_size):
             items = page(first)
@@ -378,8 +375,6 @@ def run(
                 bare_seconds += (time.perf_counter() - tick) * timed
             scoring_seconds += time.perf_counter() - scoring
     elapsed = time.perf_counter() - began - scoring_seconds
-    server_ended = server.seconds()
-    server_cpu = server_ended - server_began if server_ended is not None and server_began is not None else None
     stored = Mention.objects.filter(channel=channel).count()
     bare = total / bare_seconds
     print(f"database: {connection.vendor}; {total} items in pages of {page_size}; {stored} mentions stored")
@@ -394,7 +389,8 @@ def run(
     # (its ingest_items calls) and of the database server's process serving it show what the
     # pipeline costs, whatever else the machine runs.
     print(f"this process's CPU time: {cpu:.1f} s of {elapsed:.1f} s, {total / cpu:,.0f} items per CPU second")
-    if server_cpu is not None:
+    if server_clock:
+        server_cpu = server_clock() - server_began
         print(
             f"database server's CPU time (its process for this connection): {server_cpu:.1f} s; "
             f"both: {(cpu + server_cpu) / total * 1e6:,.0f} µs of CPU per new item"
