@@ -3,7 +3,8 @@
 Runs on a throwaway test database (SQLite by default, PostgreSQL with DATABASE_URL):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/escucha .venv/bin/python bench/ingest.py \
-        [items=20000] [page=100] [processes=1] [--varied] [--one-channel] [--sql] [--steps] [--refused]
+        [items=20000] [page=100] [processes=1] [--varied] [--one-channel] [--sql] [--steps] [--refused] \
+        [--no-route]
 
 Each page goes through ingest_items with the demo brand's terms and routing rules: language
 detection, sentiment (English and Spanish), term matching, authors, threads and routing.
@@ -33,7 +34,11 @@ each step of ``ingest_items`` (the channel's read, the look-ups, reading the tex
 authors, each pipeline step, the rows, COMMIT and what runs after it), for comparing two versions
 of a step on a noisy machine the same way. With ``--refused`` it then stores pages with one item the
 database refuses as data in their middle, alternated with whole ones, and prints the median time of
-each: what one bad value in a webhook burst or an import batch costs its page.
+each: what one bad value in a webhook burst or an import batch costs its page. With ``--no-route``
+every page is stored as ``import_mentions --no-route`` stores history: counted in the reports, no
+rule run, no ticket opened, nothing announced. Beside a run without it, what routing costs a page,
+with everything it brings (tickets, their events and notifications, their e-mails queued, their
+foreign keys checked at COMMIT). Each run prints how many tickets its pages opened.
 
 The items repeat ten texts, so a page reads each text once and most of what it measures is storing
 and routing. With ``--varied`` every item says something of its own, as real traffic does: the
@@ -97,6 +102,7 @@ def main(
     sql: bool = False,
     steps: bool = False,
     refused: bool = False,
+    route: bool = True,
 ) -> None:
     tasks_queued_in_memory()
     setup_test_environment()
@@ -109,11 +115,12 @@ def main(
             StatementTimes() if sql else None,
             StepTimes() if steps else None,
             refused=refused,
+            route=route,
         )
         if processes > 1 and connection.vendor == "sqlite":
             print("processes at once: not run; SQLite's throwaway database lives in this process's memory")
         elif processes > 1:
-            run_together(total, page_size, processes, draw_text, one_channel=one_channel)
+            run_together(total, page_size, processes, draw_text, one_channel=one_channel, route=route)
 
 
 def ten_texts(rng: random.Random) -> str:
@@ -327,9 +334,11 @@ def run(
     steps: StepTimes | None = None,
     *,
     refused: bool = False,
+    route: bool = True,
 ) -> None:
     from listening.ingest import ingest_items
     from listening.models import Brand, Channel, Mention, Platform
+    from responses.models import Ticket
 
     call_command("demo_setup", verbosity=0, stdout=open(os.devnull, "w"))
     brand = Brand.objects.get(slug="acme")
@@ -362,7 +371,7 @@ def run(
             texts = [item.text for item in items]
             distinct.update(texts)
             tick, cpu_tick = time.perf_counter(), time.process_time()
-            ingest_items(channel=channel, items=items, cursor={"since_id": items[-1].external_id})
+            ingest_items(channel=channel, items=items, cursor={"since_id": items[-1].external_id}, route=route)
             per_page.append(time.perf_counter() - tick)
             cpu += time.process_time() - cpu_tick
             # Twice: timed the second time, with the processor's caches its own again, as in a loop of
@@ -379,6 +388,9 @@ def run(
     bare = total / bare_seconds
     print(f"database: {connection.vendor}; {total} items in pages of {page_size}; {stored} mentions stored")
     print(f"texts: {len(distinct):,} distinct among {total:,}")
+    tickets = Ticket.objects.filter(mention__channel=channel).count()
+    routing = "the demo brand's rules" if route else "off (--no-route), as imported history is stored"
+    print(f"routing: {routing}; tickets opened: {tickets:,}")
     print(f"bare VADER scoring of the same texts: {bare:,.0f} texts/s")
     print(
         f"new items: {total / elapsed:,.0f} items/s; per page median {statistics.median(per_page) * 1000:.1f} ms, "
@@ -412,10 +424,10 @@ def run(
         f"redelivered pages (all known): median {statistics.median(redelivered) * 1000:.1f} ms per page of {page_size}"
     )
     if refused:
-        refused_pages(channel, page_size, draw_text)
+        refused_pages(channel, page_size, draw_text, route=route)
 
 
-def refused_pages(channel: Any, page_size: int, draw_text: Any, pages: int = 5) -> None:
+def refused_pages(channel: Any, page_size: int, draw_text: Any, pages: int = 5, *, route: bool = True) -> None:
     """New pages stored alternately whole and with one item the database refuses (a follower count
     past its column's range) in their middle: the time such a page takes beside a clean one."""
     from dataclasses import replace
@@ -432,7 +444,7 @@ def refused_pages(channel: Any, page_size: int, draw_text: Any, pages: int = 5) 
             middle = len(items) // 2
             items[middle] = replace(items[middle], author=FetchedAuthor(external_id=f"{prefix}liar", followers=10**19))
         tick = time.perf_counter()
-        result = ingest_items(channel=channel, items=items)
+        result = ingest_items(channel=channel, items=items, route=route)
         times[bad].append(time.perf_counter() - tick)
         assert len(result.rejected) == bad and len(result.created) == len(items) - bad
     print(
@@ -442,7 +454,13 @@ def refused_pages(channel: Any, page_size: int, draw_text: Any, pages: int = 5) 
 
 
 def run_together(
-    total: int, page_size: int, processes: int, draw_text: Any = ten_texts, *, one_channel: bool = False
+    total: int,
+    page_size: int,
+    processes: int,
+    draw_text: Any = ten_texts,
+    *,
+    one_channel: bool = False,
+    route: bool = True,
 ) -> None:
     """``total`` new items, a ``processes``-th each, stored by ``processes`` processes at once: each
     into a channel of its own, or with ``one_channel`` all into one."""
@@ -461,7 +479,16 @@ def run_together(
     pool = [
         context.Process(
             target=_store_pages,
-            args=(channels[0 if one_channel else k].pk, k, total // processes, page_size, draw_text, go, results),
+            args=(
+                channels[0 if one_channel else k].pk,
+                k,
+                total // processes,
+                page_size,
+                draw_text,
+                route,
+                go,
+                results,
+            ),
         )
         for k in range(processes)
     ]
@@ -485,7 +512,9 @@ def run_together(
     )
 
 
-def _store_pages(channel_id: int, k: int, total: int, page_size: int, draw_text: Any, go: Any, results: Any) -> None:
+def _store_pages(
+    channel_id: int, k: int, total: int, page_size: int, draw_text: Any, route: bool, go: Any, results: Any
+) -> None:
     from listening.ingest import ingest_items
     from listening.models import Channel, Mention
 
@@ -498,7 +527,7 @@ def _store_pages(channel_id: int, k: int, total: int, page_size: int, draw_text:
         per_page = []
         for items in pages:
             tick = time.perf_counter()
-            ingest_items(channel=channel, items=items, cursor={"since_id": items[-1].external_id})
+            ingest_items(channel=channel, items=items, cursor={"since_id": items[-1].external_id}, route=route)
             per_page.append(time.perf_counter() - tick)
         results.put((Mention.objects.filter(channel_id=channel_id, external_id__startswith=prefix).count(), per_page))
     except BaseException:
@@ -527,7 +556,7 @@ def warm_up(brand: object) -> None:
 
 
 if __name__ == "__main__":
-    flags = {"--varied", "--one-channel", "--sql", "--steps", "--refused"}
+    flags = {"--varied", "--one-channel", "--sql", "--steps", "--refused", "--no-route"}
     unknown = [argument for argument in sys.argv[1:] if argument.startswith("--") and argument not in flags]
     if unknown:
         raise SystemExit(f"unknown option {unknown[0]}; the options are {', '.join(sorted(flags))}")
@@ -538,4 +567,5 @@ if __name__ == "__main__":
         sql="--sql" in sys.argv,
         steps="--steps" in sys.argv,
         refused="--refused" in sys.argv,
+        route="--no-route" not in sys.argv,
     )

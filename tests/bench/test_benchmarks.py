@@ -24,6 +24,11 @@ BENCHMARKS = [
     (["bench/ingest.py", "120", "40", "--sql"], "COPY listening_mention", True),
     (["bench/ingest.py", "120", "40", "--steps"], "pipeline step responses.routing.mentions_route", False),
     (["bench/ingest.py", "120", "40", "--refused"], "pages with one item the database refuses:", False),
+    (
+        ["bench/ingest.py", "120", "40", "--no-route"],
+        "routing: off (--no-route), as imported history is stored; tickets opened: 0",
+        False,
+    ),
     (["bench/import.py", "200"], "peak memory (maxrss):", False),
     # Its own Redis, gunicorn serving the sandbox's feed and two polling workers, all stopped again.
     (["bench/polling.py", "60", "12"], "polls of one channel at once: 0", True),
